@@ -1,0 +1,328 @@
+//! A thin safe layer over libvmaf's C API (`vmaf-head-sys`).
+//!
+//! Ownership follows libvmaf's rules: a [`Picture`] handed to [`Context::read_pictures`] is
+//! consumed (libvmaf unrefs it when its extractors are done); one not handed over is unref'd
+//! on drop. A [`Context`] is used from one thread at a time; its extractors run on libvmaf's
+//! own thread pool.
+
+use std::ffi::{CStr, CString};
+use std::io::Read;
+use std::os::fd::FromRawFd;
+use std::path::Path;
+use std::ptr;
+
+use vmaf_head_sys as sys;
+use vmafx_media::{Chroma, PlaneMut, VideoFormat};
+
+use crate::error::EngineError;
+
+fn check(op: &'static str, code: i32) -> Result<(), EngineError> {
+    if code < 0 {
+        Err(EngineError::Libvmaf { op, code })
+    } else {
+        Ok(())
+    }
+}
+
+/// libvmaf's version string.
+pub fn version() -> String {
+    // SAFETY: vmaf_version returns a static NUL-terminated string.
+    unsafe { CStr::from_ptr(sys::vmaf_version()) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// A picture allocated by libvmaf, filled by the caller.
+pub struct Picture {
+    pic: sys::VmafPicture,
+}
+
+// SAFETY: the picture owns its buffers (ref-counted by libvmaf with atomics); moving it to
+// another thread before it is handed to libvmaf is sound.
+unsafe impl Send for Picture {}
+
+impl Picture {
+    pub fn alloc(format: VideoFormat) -> Result<Self, EngineError> {
+        let pix_fmt = match format.pix_fmt.chroma {
+            Chroma::C420 => sys::VmafPixelFormat_VMAF_PIX_FMT_YUV420P,
+            Chroma::C422 => sys::VmafPixelFormat_VMAF_PIX_FMT_YUV422P,
+            Chroma::C444 => sys::VmafPixelFormat_VMAF_PIX_FMT_YUV444P,
+        };
+        // SAFETY: an all-zero VmafPicture is the "empty" state libvmaf expects before alloc.
+        let mut pic: sys::VmafPicture = unsafe { std::mem::zeroed() };
+        // SAFETY: `pic` is a valid out-pointer; libvmaf validates the other arguments.
+        let code = unsafe {
+            sys::vmaf_picture_alloc(
+                &mut pic,
+                pix_fmt,
+                format.pix_fmt.bit_depth as u32,
+                format.width,
+                format.height,
+            )
+        };
+        check("vmaf_picture_alloc", code)?;
+        Ok(Self { pic })
+    }
+
+    /// The three planes as writable rows (`stride` bytes apart).
+    pub fn planes_mut(&mut self) -> [PlaneMut<'_>; 3] {
+        let p = &mut self.pic;
+        let plane = |i: usize| {
+            let stride = p.stride[i] as usize;
+            let len = stride * p.h[i] as usize;
+            // SAFETY: libvmaf allocated `h[i]` rows of `stride[i]` bytes for plane i; the three
+            // planes do not overlap and `self` is borrowed mutably for the slices' lifetime.
+            PlaneMut {
+                data: unsafe { std::slice::from_raw_parts_mut(p.data[i] as *mut u8, len) },
+                stride,
+            }
+        };
+        [plane(0), plane(1), plane(2)]
+    }
+
+    fn into_raw(self) -> sys::VmafPicture {
+        let pic = self.pic;
+        std::mem::forget(self);
+        pic
+    }
+}
+
+impl Drop for Picture {
+    fn drop(&mut self) {
+        // SAFETY: the picture was allocated by vmaf_picture_alloc and not handed to libvmaf.
+        unsafe { sys::vmaf_picture_unref(&mut self.pic) };
+    }
+}
+
+/// A loaded VMAF model.
+pub struct Model {
+    ptr: *mut sys::VmafModel,
+}
+
+// SAFETY: a model is immutable after loading; libvmaf reads it from the scoring thread only.
+unsafe impl Send for Model {}
+
+/// Name under which the model's per-frame score is stored and printed.
+const MODEL_SCORE_NAME: &CStr = c"vmaf";
+
+impl Model {
+    /// Loads a model compiled into libvmaf.
+    pub fn builtin(version: &str) -> Result<Self, EngineError> {
+        let unknown = || EngineError::UnknownModel {
+            name: version.into(),
+            valid: crate::catalog::model_names(),
+        };
+        let c_version = CString::new(version).map_err(|_| unknown())?;
+        let mut cfg = sys::VmafModelConfig {
+            name: MODEL_SCORE_NAME.as_ptr(),
+            flags: 0,
+        };
+        let mut ptr = ptr::null_mut();
+        // SAFETY: valid out-pointer, config and NUL-terminated version.
+        let code = unsafe { sys::vmaf_model_load(&mut ptr, &mut cfg, c_version.as_ptr()) };
+        if code < 0 || ptr.is_null() {
+            return Err(unknown());
+        }
+        Ok(Self { ptr })
+    }
+
+    /// Loads a model from a JSON file.
+    pub fn from_path(path: &Path) -> Result<Self, EngineError> {
+        let fail = |reason: String| EngineError::ModelFile {
+            path: path.into(),
+            reason,
+        };
+        let meta = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?;
+        if !meta.is_file() {
+            return Err(fail("not a file".into()));
+        }
+        let c_path = CString::new(path.as_os_str().as_encoded_bytes())
+            .map_err(|_| fail("path contains NUL".into()))?;
+        let mut cfg = sys::VmafModelConfig {
+            name: MODEL_SCORE_NAME.as_ptr(),
+            flags: 0,
+        };
+        let mut ptr = ptr::null_mut();
+        // SAFETY: valid out-pointer, config and NUL-terminated path.
+        let code = unsafe { sys::vmaf_model_load_from_path(&mut ptr, &mut cfg, c_path.as_ptr()) };
+        if code < 0 || ptr.is_null() {
+            return Err(fail(format!(
+                "libvmaf could not parse it as a VMAF model (error {code})"
+            )));
+        }
+        Ok(Self { ptr })
+    }
+}
+
+impl Drop for Model {
+    fn drop(&mut self) {
+        // SAFETY: loaded by vmaf_model_load*, destroyed once.
+        unsafe { sys::vmaf_model_destroy(self.ptr) };
+    }
+}
+
+/// A libvmaf scoring context.
+pub struct Context {
+    ptr: *mut sys::VmafContext,
+}
+
+// SAFETY: the context is driven from one thread at a time (`&mut self` on every call that
+// mutates it); libvmaf synchronises its own worker threads.
+unsafe impl Send for Context {}
+
+impl Context {
+    /// `threads`: libvmaf worker threads (0 = score on the calling thread).
+    pub fn new(threads: u32, subsample: u32) -> Result<Self, EngineError> {
+        let cfg = sys::VmafConfiguration {
+            log_level: sys::VmafLogLevel_VMAF_LOG_LEVEL_NONE,
+            n_threads: threads,
+            n_subsample: subsample.max(1),
+            cpumask: 0,
+            gpumask: 0,
+        };
+        let mut ptr = ptr::null_mut();
+        // SAFETY: valid out-pointer.
+        check("vmaf_init", unsafe { sys::vmaf_init(&mut ptr, cfg) })?;
+        Ok(Self { ptr })
+    }
+
+    pub fn use_model_features(&mut self, model: &Model) -> Result<(), EngineError> {
+        // SAFETY: both pointers are live.
+        check("vmaf_use_features_from_model", unsafe {
+            sys::vmaf_use_features_from_model(self.ptr, model.ptr)
+        })
+    }
+
+    pub fn use_feature(&mut self, name: &str) -> Result<(), EngineError> {
+        let c = CString::new(name)
+            .map_err(|_| EngineError::InvalidOption(format!("bad feature name {name:?}")))?;
+        // SAFETY: live context, NUL-terminated name, no options dictionary.
+        check("vmaf_use_feature", unsafe {
+            sys::vmaf_use_feature(self.ptr, c.as_ptr(), ptr::null_mut())
+        })
+    }
+
+    /// Hands a frame pair to libvmaf; both pictures are consumed.
+    pub fn read_pictures(
+        &mut self,
+        reference: Picture,
+        distorted: Picture,
+        index: u32,
+    ) -> Result<(), EngineError> {
+        let (mut r, mut d) = (reference.into_raw(), distorted.into_raw());
+        // SAFETY: both pictures come from vmaf_picture_alloc; libvmaf takes ownership.
+        check("vmaf_read_pictures", unsafe {
+            sys::vmaf_read_pictures(self.ptr, &mut r, &mut d, index)
+        })
+    }
+
+    /// Waits for every queued frame and lets temporal extractors finish.
+    pub fn flush(&mut self) -> Result<(), EngineError> {
+        // SAFETY: NULL pictures mean "flush" in libvmaf's API.
+        check("vmaf_read_pictures(flush)", unsafe {
+            sys::vmaf_read_pictures(self.ptr, ptr::null_mut(), ptr::null_mut(), 0)
+        })
+    }
+
+    /// The model's score at `index` (computed from the collected features, then stored).
+    pub fn model_score(&mut self, model: &Model, index: u32) -> Result<f64, EngineError> {
+        let mut score = 0.0;
+        // SAFETY: live pointers, valid out-pointer.
+        check("vmaf_score_at_index", unsafe {
+            sys::vmaf_score_at_index(self.ptr, model.ptr, &mut score, index)
+        })?;
+        Ok(score)
+    }
+
+    /// The value libvmaf collected under `key` at `index`, if any.
+    pub fn feature_score(&mut self, key: &CStr, index: u32) -> Option<f64> {
+        let mut score = 0.0;
+        // SAFETY: live context, NUL-terminated key, valid out-pointer.
+        let code =
+            unsafe { sys::vmaf_feature_score_at_index(self.ptr, key.as_ptr(), &mut score, index) };
+        (code == 0).then_some(score)
+    }
+
+    /// libvmaf's own pooled value of `key` over frames `lo..=hi` (tests compare against it).
+    pub fn feature_pooled(
+        &mut self,
+        key: &str,
+        method: Pool,
+        lo: u32,
+        hi: u32,
+    ) -> Result<f64, EngineError> {
+        let c = CString::new(key).map_err(|_| EngineError::Internal("NUL in key".into()))?;
+        let mut score = 0.0;
+        // SAFETY: live context, NUL-terminated key, valid out-pointer.
+        check("vmaf_feature_score_pooled", unsafe {
+            sys::vmaf_feature_score_pooled(self.ptr, c.as_ptr(), method as u32, &mut score, lo, hi)
+        })?;
+        Ok(score)
+    }
+
+    /// Names of every per-frame value libvmaf has collected, in its output order and
+    /// spelling (`integer_adm2`, `psnr_y`, `vmaf`...).
+    ///
+    /// libvmaf exposes them only through its report writer, so the CSV header is written into
+    /// an in-memory file and read back.
+    pub fn collected_names(&mut self) -> Result<Vec<String>, EngineError> {
+        let internal = |what: &str| {
+            EngineError::Internal(format!("{what}: {}", std::io::Error::last_os_error()))
+        };
+        // SAFETY: memfd_create with a static name; the fd is owned by the File below.
+        let fd = unsafe { libc::memfd_create(c"vmafx-names".as_ptr(), libc::MFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(internal("memfd_create"));
+        }
+        // SAFETY: `fd` is a fresh descriptor nobody else owns.
+        let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
+        let path = CString::new(format!("/proc/self/fd/{fd}")).expect("no NUL");
+        // SAFETY: live context, NUL-terminated path that libvmaf opens, writes and closes.
+        check("vmaf_write_output", unsafe {
+            sys::vmaf_write_output(
+                self.ptr,
+                path.as_ptr(),
+                sys::VmafOutputFormat_VMAF_OUTPUT_FORMAT_CSV,
+            )
+        })?;
+        let mut header = Vec::new();
+        let mut buf = [0u8; 8192];
+        loop {
+            let n = file
+                .read(&mut buf)
+                .map_err(|_| internal("reading libvmaf's report"))?;
+            if n == 0 {
+                break;
+            }
+            let end = buf[..n].iter().position(|&b| b == b'\n');
+            header.extend_from_slice(&buf[..end.unwrap_or(n)]);
+            if end.is_some() {
+                break;
+            }
+        }
+        let header = String::from_utf8_lossy(&header);
+        Ok(header
+            .split(',')
+            .skip(1)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect())
+    }
+}
+
+/// libvmaf's pooling methods.
+#[derive(Debug, Clone, Copy)]
+#[repr(u32)]
+pub enum Pool {
+    Min = sys::VmafPoolingMethod_VMAF_POOL_METHOD_MIN,
+    Max = sys::VmafPoolingMethod_VMAF_POOL_METHOD_MAX,
+    Mean = sys::VmafPoolingMethod_VMAF_POOL_METHOD_MEAN,
+    HarmonicMean = sys::VmafPoolingMethod_VMAF_POOL_METHOD_HARMONIC_MEAN,
+}
+
+impl Drop for Context {
+    fn drop(&mut self) {
+        // SAFETY: created by vmaf_init, closed once; vmaf_close waits for its workers.
+        unsafe { sys::vmaf_close(self.ptr) };
+    }
+}

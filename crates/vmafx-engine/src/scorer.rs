@@ -1,0 +1,275 @@
+//! Streaming scorer: frame pairs in, per-frame features and model scores out.
+
+use std::ffi::CString;
+
+use vmafx_core::{FrameScore, Scores};
+use vmafx_media::VideoFormat;
+
+use crate::catalog::{self, ModelChoice};
+use crate::error::EngineError;
+use crate::libvmaf::{Context, Model, Picture};
+
+/// What to compute.
+#[derive(Debug, Clone)]
+pub struct ScorerConfig {
+    pub model: ModelChoice,
+    /// Extra feature extractors (`psnr`, `float_ssim`, ...), by name or alias.
+    pub features: Vec<String>,
+    /// libvmaf worker threads.
+    pub threads: u32,
+    /// Score every n-th frame (1 = all).
+    pub subsample: u32,
+    /// Format of both inputs' frames.
+    pub format: VideoFormat,
+}
+
+/// Scores a sequence of frame pairs with one model and any extra features.
+///
+/// ```no_run
+/// # fn frames() -> Vec<(vmafx_engine::libvmaf::Picture, vmafx_engine::libvmaf::Picture)> { vec![] }
+/// # let format = vmafx_media::VideoFormat { width: 64, height: 64, pix_fmt: vmafx_media::PixelFormat::YUV420P };
+/// use vmafx_engine::{Scorer, ScorerConfig, ModelChoice};
+/// let mut scorer = Scorer::new(&ScorerConfig {
+///     model: ModelChoice::default(), features: vec!["psnr".into()], threads: 2, subsample: 1, format,
+/// })?;
+/// for (reference, distorted) in frames() {   // pictures from scorer.picture(), filled by a decoder
+///     scorer.push(reference, distorted)?;
+/// }
+/// let scores = scorer.finish()?;            // per-frame `vmaf`, `psnr_y`, ...
+/// # Ok::<(), vmafx_engine::EngineError>(())
+/// ```
+pub struct Scorer {
+    ctx: Context,
+    model: Model,
+    format: VideoFormat,
+    subsample: u32,
+    frames: u32,
+}
+
+impl Scorer {
+    pub fn new(cfg: &ScorerConfig) -> Result<Self, EngineError> {
+        if cfg.subsample == 0 {
+            return Err(EngineError::InvalidOption(
+                "--subsample must be at least 1".into(),
+            ));
+        }
+        let features = resolve_features(&cfg.features)?;
+        let model = match &cfg.model {
+            ModelChoice::Builtin(name) => Model::builtin(name)?,
+            ModelChoice::Path(path) => Model::from_path(path)?,
+        };
+        let mut ctx = Context::new(cfg.threads, cfg.subsample)?;
+        ctx.use_model_features(&model)?;
+        for f in features {
+            ctx.use_feature(f)?;
+        }
+        Ok(Self {
+            ctx,
+            model,
+            format: cfg.format,
+            subsample: cfg.subsample,
+            frames: 0,
+        })
+    }
+
+    pub fn format(&self) -> VideoFormat {
+        self.format
+    }
+
+    /// A picture in the scorer's format, to be filled by a decoder.
+    pub fn picture(&self) -> Result<Picture, EngineError> {
+        Picture::alloc(self.format)
+    }
+
+    /// Queues the next frame pair. Extraction runs on libvmaf's worker threads.
+    pub fn push(&mut self, reference: Picture, distorted: Picture) -> Result<(), EngineError> {
+        self.ctx.read_pictures(reference, distorted, self.frames)?;
+        self.frames += 1;
+        Ok(())
+    }
+
+    /// Frame pairs pushed so far.
+    pub fn frames(&self) -> u32 {
+        self.frames
+    }
+
+    /// Waits for the last frames and returns every scored frame's values.
+    pub fn finish(mut self) -> Result<Scores, EngineError> {
+        if self.frames == 0 {
+            return Err(EngineError::NoFrames("no frame pairs were read".into()));
+        }
+        self.ctx.flush()?;
+        let indices: Vec<u32> = (0..self.frames)
+            .filter(|i| i % self.subsample == 0)
+            .collect();
+        for &i in &indices {
+            self.ctx.model_score(&self.model, i)?;
+        }
+        let metrics = self.ctx.collected_names()?;
+        let keys: Vec<CString> = metrics
+            .iter()
+            .map(|m| {
+                CString::new(catalog::collector_key(m))
+                    .map_err(|_| EngineError::Internal(format!("bad name {m:?}")))
+            })
+            .collect::<Result<_, _>>()?;
+        let frames = indices
+            .iter()
+            .map(|&i| FrameScore {
+                frame_num: i as u64,
+                values: keys
+                    .iter()
+                    .map(|k| self.ctx.feature_score(k, i).unwrap_or(f64::NAN))
+                    .collect(),
+            })
+            .collect();
+        Ok(Scores { metrics, frames })
+    }
+
+    /// Access to the libvmaf context (for comparisons against libvmaf's own pooling).
+    pub fn context(&mut self) -> &mut Context {
+        &mut self.ctx
+    }
+}
+
+/// Maps user feature names to extractor names, rejecting unknown ones with the valid list.
+pub fn resolve_features(names: &[String]) -> Result<Vec<&'static str>, EngineError> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for n in names {
+        let f = catalog::feature(n).ok_or_else(|| EngineError::UnknownFeature {
+            name: n.clone(),
+            valid: catalog::feature_names(),
+        })?;
+        if !out.contains(&f.name) {
+            out.push(f.name);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vmafx_media::PixelFormat;
+
+    fn format() -> VideoFormat {
+        VideoFormat {
+            width: 64,
+            height: 48,
+            pix_fmt: PixelFormat::YUV420P,
+        }
+    }
+
+    fn fill(p: &mut Picture, seed: u32) {
+        for (i, plane) in p.planes_mut().iter_mut().enumerate() {
+            for (j, b) in plane.data.iter_mut().enumerate() {
+                *b = ((j as u32 * 7 + seed * 13 + i as u32 * 5) % 251) as u8;
+            }
+        }
+    }
+
+    fn config(features: &[&str]) -> ScorerConfig {
+        ScorerConfig {
+            model: ModelChoice::default(),
+            features: features.iter().map(|s| s.to_string()).collect(),
+            threads: 2,
+            subsample: 1,
+            format: format(),
+        }
+    }
+
+    #[test]
+    fn identical_frames_score_near_100_and_pool_like_libvmaf() {
+        let mut s = Scorer::new(&config(&["psnr"])).unwrap();
+        for i in 0..5 {
+            let (mut r, mut d) = (s.picture().unwrap(), s.picture().unwrap());
+            fill(&mut r, i);
+            fill(&mut d, i);
+            s.push(r, d).unwrap();
+        }
+        let scores = s.finish().unwrap();
+        assert_eq!(scores.frames.len(), 5);
+        assert!(scores.metrics.contains(&"vmaf".to_string()));
+        assert!(scores.metrics.contains(&"integer_adm2".to_string()));
+        assert!(
+            scores.metrics.contains(&"psnr_y".to_string()),
+            "{:?}",
+            scores.metrics
+        );
+        for v in scores.column("vmaf").unwrap() {
+            assert!(v > 95.0, "identical frames scored {v}");
+        }
+    }
+
+    #[test]
+    fn core_pooling_matches_libvmaf_pooling() {
+        let mut s = Scorer::new(&config(&[])).unwrap();
+        for i in 0..6 {
+            let (mut r, mut d) = (s.picture().unwrap(), s.picture().unwrap());
+            fill(&mut r, i);
+            fill(&mut d, i * 3 + 1);
+            s.push(r, d).unwrap();
+        }
+        // Pool through libvmaf first (finish consumes the scorer), on a second identical run.
+        let mut t = Scorer::new(&config(&[])).unwrap();
+        for i in 0..6 {
+            let (mut r, mut d) = (t.picture().unwrap(), t.picture().unwrap());
+            fill(&mut r, i);
+            fill(&mut d, i * 3 + 1);
+            t.push(r, d).unwrap();
+        }
+        let scores = s.finish().unwrap();
+        t.context().flush().unwrap();
+        let key = "VMAF_integer_feature_adm2_score";
+        let ours = vmafx_core::pool(&scores.column("integer_adm2").unwrap()).unwrap();
+        use crate::libvmaf::Pool;
+        let c = t.context();
+        assert_eq!(ours.mean, c.feature_pooled(key, Pool::Mean, 0, 5).unwrap());
+        assert_eq!(ours.min, c.feature_pooled(key, Pool::Min, 0, 5).unwrap());
+        assert_eq!(ours.max, c.feature_pooled(key, Pool::Max, 0, 5).unwrap());
+        assert_eq!(
+            ours.harmonic_mean,
+            c.feature_pooled(key, Pool::HarmonicMean, 0, 5).unwrap()
+        );
+    }
+
+    #[test]
+    fn unknown_names_list_the_valid_ones() {
+        let err = Scorer::new(&config(&["sharpness"]))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("unknown feature `sharpness`") && err.contains("float_ms_ssim"),
+            "{err}"
+        );
+        let mut cfg = config(&[]);
+        cfg.model = ModelChoice::Builtin("vmaf_v9".into());
+        let err = Scorer::new(&cfg).err().unwrap().to_string();
+        assert!(
+            err.contains("unknown model `vmaf_v9`") && err.contains("vmaf_v0.6.1neg"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn subsample_scores_every_nth_frame() {
+        let mut cfg = config(&[]);
+        cfg.subsample = 2;
+        let mut s = Scorer::new(&cfg).unwrap();
+        for i in 0..5 {
+            let (mut r, mut d) = (s.picture().unwrap(), s.picture().unwrap());
+            fill(&mut r, i);
+            fill(&mut d, i + 1);
+            s.push(r, d).unwrap();
+        }
+        let nums: Vec<u64> = s
+            .finish()
+            .unwrap()
+            .frames
+            .iter()
+            .map(|f| f.frame_num)
+            .collect();
+        assert_eq!(nums, vec![0, 2, 4]);
+    }
+}

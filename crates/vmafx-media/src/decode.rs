@@ -1,0 +1,257 @@
+//! ffmpeg as a decoder: one subprocess per input writing raw planar frames into a pipe.
+//!
+//! ffmpeg runs with `-xerror` and `-loglevel error`, so a corrupt or truncated stream stops
+//! it or leaves a message; either way the reader reports the input as corrupt with the last
+//! frame it got, instead of handing concealed frames to the scorer. The child is killed when
+//! the reader is dropped, so an early stop never leaves ffmpeg behind.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use crate::error::MediaError;
+use crate::format::VideoFormat;
+use crate::probe::{tool_message, Tools};
+use crate::reader::{read_planes, Filled, FrameReader, PlaneMut};
+
+/// How ffmpeg decodes and scales.
+#[derive(Debug, Clone)]
+pub struct DecodeOptions {
+    pub tools: Tools,
+    /// swscale algorithm used when the frame size changes (`bicubic`, `lanczos`...).
+    pub scale_filter: String,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        Self {
+            tools: Tools::default(),
+            scale_filter: "bicubic".into(),
+        }
+    }
+}
+
+/// Decoded frames from an ffmpeg subprocess.
+pub struct FfmpegReader {
+    path: PathBuf,
+    format: VideoFormat,
+    child: Child,
+    stdout: BufReader<ChildStdout>,
+    stderr: Option<JoinHandle<()>>,
+    messages: Arc<Mutex<VecDeque<String>>>,
+    frames: u64,
+    done: bool,
+}
+
+/// The ffmpeg arguments that decode `input` into raw frames of `out` on stdout.
+pub fn decode_args(
+    input: &Path,
+    out: VideoFormat,
+    scale_filter: &str,
+    src: Option<(u32, u32)>,
+) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "-nostdin",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-xerror",
+        "-i",
+    ]
+    .map(String::from)
+    .into();
+    args.push(input.display().to_string());
+    args.extend(
+        [
+            "-map",
+            "0:v:0",
+            "-an",
+            "-sn",
+            "-dn",
+            "-fps_mode",
+            "passthrough",
+        ]
+        .map(String::from),
+    );
+    if src != Some((out.width, out.height)) {
+        args.push("-vf".into());
+        args.push(format!(
+            "scale={}:{}:flags={scale_filter}",
+            out.width, out.height
+        ));
+    }
+    args.extend([
+        "-pix_fmt".into(),
+        out.pix_fmt.ffmpeg_name(),
+        "-f".into(),
+        "rawvideo".into(),
+        "pipe:1".into(),
+    ]);
+    args
+}
+
+impl FfmpegReader {
+    /// Starts ffmpeg on `input`, producing frames in `out` (scaled if the size differs).
+    pub fn spawn(input: &Path, out: VideoFormat, opts: &DecodeOptions) -> Result<Self, MediaError> {
+        Self::spawn_with_source_size(input, out, opts, None)
+    }
+
+    /// Like [`FfmpegReader::spawn`]; `src` is the input's size when known, which spares the
+    /// scale filter when it already matches.
+    pub fn spawn_with_source_size(
+        input: &Path,
+        out: VideoFormat,
+        opts: &DecodeOptions,
+        src: Option<(u32, u32)>,
+    ) -> Result<Self, MediaError> {
+        let mut child = Command::new(&opts.tools.ffmpeg)
+            .args(decode_args(input, out, &opts.scale_filter, src))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|source| MediaError::Tool {
+                program: opts.tools.ffmpeg.display().to_string(),
+                source,
+            })?;
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let messages = Arc::new(Mutex::new(VecDeque::new()));
+        let sink = Arc::clone(&messages);
+        // Drain stderr so ffmpeg never blocks on it; keep only the last lines for the error.
+        let stderr = std::thread::Builder::new()
+            .name("ffmpeg-stderr".into())
+            .spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    let mut q = sink.lock().unwrap_or_else(|p| p.into_inner());
+                    if q.len() == 8 {
+                        q.pop_front();
+                    }
+                    q.push_back(line);
+                }
+            })
+            .ok();
+        Ok(Self {
+            path: input.into(),
+            format: out,
+            child,
+            stdout: BufReader::with_capacity(1 << 20, stdout),
+            stderr,
+            messages,
+            frames: 0,
+            done: false,
+        })
+    }
+
+    /// Process id of the ffmpeg child (for tests and cancellation).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for ffmpeg after its output ended and turns any failure into an error.
+    fn finish(&mut self, partial: bool) -> Result<bool, MediaError> {
+        self.done = true;
+        let status = self.child.wait().map_err(|source| MediaError::Io {
+            input: self.path.clone(),
+            frame: self.frames,
+            source,
+        })?;
+        if let Some(h) = self.stderr.take() {
+            let _ = h.join();
+        }
+        let messages: Vec<String> = self
+            .messages
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+            .collect();
+        if !status.success() || !messages.is_empty() {
+            let message = if messages.is_empty() {
+                format!("ffmpeg exited with {status}")
+            } else {
+                tool_message(messages.join("\n").as_bytes(), &self.path)
+            };
+            return Err(MediaError::Corrupt {
+                input: self.path.clone(),
+                frame: self.frames,
+                message,
+            });
+        }
+        if partial {
+            return Err(MediaError::Truncated {
+                input: self.path.clone(),
+                frame: self.frames,
+            });
+        }
+        Ok(false)
+    }
+}
+
+impl FrameReader for FfmpegReader {
+    fn format(&self) -> VideoFormat {
+        self.format
+    }
+
+    fn read_frame(&mut self, planes: &mut [PlaneMut<'_>; 3]) -> Result<bool, MediaError> {
+        if self.done {
+            return Ok(false);
+        }
+        let filled = read_planes(&mut self.stdout, self.format, planes).map_err(|source| {
+            MediaError::Io {
+                input: self.path.clone(),
+                frame: self.frames,
+                source,
+            }
+        })?;
+        match filled {
+            Filled::Frame => {
+                self.frames += 1;
+                Ok(true)
+            }
+            Filled::End => self.finish(false),
+            Filled::Partial => self.finish(true),
+        }
+    }
+
+    fn frames_read(&self) -> u64 {
+        self.frames
+    }
+}
+
+impl Drop for FfmpegReader {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::PixelFormat;
+
+    #[test]
+    fn scales_only_when_the_size_differs() {
+        let out = VideoFormat {
+            width: 640,
+            height: 360,
+            pix_fmt: PixelFormat::YUV420P,
+        };
+        let same = decode_args(Path::new("a.mp4"), out, "bicubic", Some((640, 360)));
+        assert!(!same.iter().any(|a| a == "-vf"));
+        let scaled = decode_args(Path::new("a.mp4"), out, "lanczos", Some((320, 180)));
+        assert!(scaled.iter().any(|a| a == "scale=640:360:flags=lanczos"));
+        assert!(scaled.ends_with(&[
+            "-pix_fmt".into(),
+            "yuv420p".into(),
+            "-f".into(),
+            "rawvideo".into(),
+            "pipe:1".into()
+        ]));
+    }
+}

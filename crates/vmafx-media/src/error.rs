@@ -1,0 +1,59 @@
+//! Errors of video input. Every variant names the input it is about.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    #[error("`{}`: no such file", .input.display())]
+    NotFound { input: PathBuf },
+    #[error("`{}`: cannot read: {source}", .input.display())]
+    Unreadable {
+        input: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("`{}`: the file is empty (0 bytes)", .input.display())]
+    Empty { input: PathBuf },
+    #[error("`{}`: not a video ffprobe can read ({reason})", .input.display())]
+    NotAVideo { input: PathBuf, reason: String },
+    #[error("`{}`: invalid Y4M: {reason}", .input.display())]
+    BadY4m { input: PathBuf, reason: String },
+    #[error(
+        "`{}`: unsupported pixel format `{pix_fmt}`; vmafx scores planar YUV 4:2:0, 4:2:2 or 4:4:4 \
+         at 8 to 16 bits (convert it with e.g. `ffmpeg -i IN -pix_fmt yuv420p OUT.y4m`)",
+        .input.display()
+    )]
+    UnsupportedPixelFormat { input: PathBuf, pix_fmt: String },
+    #[error("`{}`: truncated stream: frame {frame} is incomplete (last good frame: {})", .input.display(), last_good(*.frame))]
+    Truncated { input: PathBuf, frame: u64 },
+    #[error("`{}`: corrupt or truncated stream: decoding failed after {frame} frames (last good frame: {}): {message}", .input.display(), last_good(*.frame))]
+    Corrupt {
+        input: PathBuf,
+        frame: u64,
+        message: String,
+    },
+    #[error("cannot run `{program}` (is ffmpeg installed? set --ffmpeg / VMAFX_FFMPEG): {source}")]
+    Tool {
+        program: String,
+        source: std::io::Error,
+    },
+    #[error("`{}`: read error at frame {frame}: {source}", .input.display())]
+    Io {
+        input: PathBuf,
+        frame: u64,
+        source: std::io::Error,
+    },
+}
+
+fn last_good(frames_read: u64) -> String {
+    match frames_read {
+        0 => "none".to_string(),
+        n => (n - 1).to_string(),
+    }
+}
+
+impl MediaError {
+    /// True when the input is at fault (exit code 2), false for failures of the machine or tools.
+    pub fn is_bad_input(&self) -> bool {
+        !matches!(self, MediaError::Tool { .. } | MediaError::Io { .. })
+    }
+}

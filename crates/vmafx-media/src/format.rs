@@ -1,0 +1,163 @@
+//! Planar YUV pixel formats that libvmaf scores, and their memory layout.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Chroma {
+    C420,
+    C422,
+    C444,
+}
+
+/// A planar YUV layout: chroma subsampling and bits per sample (8..=16; above 8, two
+/// little-endian bytes per sample as ffmpeg's `*le` formats and Y4M store them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PixelFormat {
+    pub chroma: Chroma,
+    pub bit_depth: u8,
+}
+
+impl PixelFormat {
+    pub const YUV420P: PixelFormat = PixelFormat {
+        chroma: Chroma::C420,
+        bit_depth: 8,
+    };
+
+    pub fn new(chroma: Chroma, bit_depth: u8) -> Self {
+        Self { chroma, bit_depth }
+    }
+
+    /// Parses ffmpeg's name of a planar YUV format (`yuv420p`, `yuvj444p`, `yuv422p10le`...).
+    pub fn from_ffmpeg(name: &str) -> Option<Self> {
+        let rest = name
+            .strip_prefix("yuvj")
+            .or_else(|| name.strip_prefix("yuv"))?;
+        let chroma = match rest.get(..3)? {
+            "420" => Chroma::C420,
+            "422" => Chroma::C422,
+            "444" => Chroma::C444,
+            _ => return None,
+        };
+        let bits = rest[3..].strip_prefix('p')?;
+        let bit_depth = match bits {
+            "" => 8,
+            b => b.strip_suffix("le")?.parse().ok()?,
+        };
+        matches!(bit_depth, 8 | 9 | 10 | 12 | 14 | 16).then_some(Self { chroma, bit_depth })
+    }
+
+    /// ffmpeg's name for this format (`yuv420p`, `yuv444p12le`).
+    pub fn ffmpeg_name(&self) -> String {
+        let c = self.chroma_str();
+        match self.bit_depth {
+            8 => format!("yuv{c}p"),
+            b => format!("yuv{c}p{b}le"),
+        }
+    }
+
+    fn chroma_str(&self) -> &'static str {
+        match self.chroma {
+            Chroma::C420 => "420",
+            Chroma::C422 => "422",
+            Chroma::C444 => "444",
+        }
+    }
+
+    pub fn bytes_per_sample(&self) -> usize {
+        if self.bit_depth > 8 {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// Width and height in samples of each of the three planes.
+    pub fn plane_dims(&self, width: u32, height: u32) -> [(usize, usize); 3] {
+        let (w, h) = (width as usize, height as usize);
+        let (cw, ch) = match self.chroma {
+            Chroma::C420 => (w.div_ceil(2), h.div_ceil(2)),
+            Chroma::C422 => (w.div_ceil(2), h),
+            Chroma::C444 => (w, h),
+        };
+        [(w, h), (cw, ch), (cw, ch)]
+    }
+
+    /// Bytes of one packed frame (planes back to back, no padding).
+    pub fn frame_bytes(&self, width: u32, height: u32) -> usize {
+        self.plane_dims(width, height)
+            .iter()
+            .map(|(w, h)| w * h * self.bytes_per_sample())
+            .sum()
+    }
+}
+
+impl fmt::Display for PixelFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.ffmpeg_name())
+    }
+}
+
+/// Size and pixel format of decoded frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VideoFormat {
+    pub width: u32,
+    pub height: u32,
+    pub pix_fmt: PixelFormat,
+}
+
+impl VideoFormat {
+    pub fn frame_bytes(&self) -> usize {
+        self.pix_fmt.frame_bytes(self.width, self.height)
+    }
+}
+
+impl fmt::Display for VideoFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}x{} {}", self.width, self.height, self.pix_fmt)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ffmpeg_names_round_trip() {
+        for name in [
+            "yuv420p",
+            "yuv422p",
+            "yuv444p",
+            "yuv420p10le",
+            "yuv444p12le",
+            "yuv422p16le",
+        ] {
+            assert_eq!(PixelFormat::from_ffmpeg(name).unwrap().ffmpeg_name(), name);
+        }
+        assert_eq!(
+            PixelFormat::from_ffmpeg("yuvj420p"),
+            Some(PixelFormat::YUV420P)
+        );
+        for bad in [
+            "nv12",
+            "rgb24",
+            "gray",
+            "yuv420p10be",
+            "yuva420p",
+            "yuv411p",
+            "p010le",
+        ] {
+            assert_eq!(PixelFormat::from_ffmpeg(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn frame_sizes() {
+        let f = PixelFormat::YUV420P;
+        assert_eq!(f.frame_bytes(1920, 1080), 1920 * 1080 * 3 / 2);
+        assert_eq!(f.plane_dims(5, 3), [(5, 3), (3, 2), (3, 2)]);
+        let f = PixelFormat::new(Chroma::C422, 10);
+        assert_eq!(f.frame_bytes(4, 2), (8 + 4 + 4) * 2);
+        let f = PixelFormat::new(Chroma::C444, 12);
+        assert_eq!(f.frame_bytes(4, 2), 8 * 3 * 2);
+    }
+}

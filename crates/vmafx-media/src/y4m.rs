@@ -1,0 +1,316 @@
+//! Native YUV4MPEG2 (Y4M) reader: no ffmpeg needed for the format most references come in.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use crate::error::MediaError;
+use crate::format::{Chroma, PixelFormat, VideoFormat};
+use crate::reader::{read_planes, Filled, FrameReader, PlaneMut};
+
+/// Magic bytes at the start of every Y4M stream.
+pub const MAGIC: &[u8] = b"YUV4MPEG2 ";
+
+/// Parsed Y4M stream header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Y4mHeader {
+    pub format: VideoFormat,
+    /// Frame rate as a fraction, if the header has one.
+    pub rate: Option<(u32, u32)>,
+    /// Bytes of the header line, newline included.
+    pub len: usize,
+}
+
+impl Y4mHeader {
+    /// Parses the header line (without or with its trailing newline).
+    pub fn parse(line: &[u8]) -> Result<Self, String> {
+        let text = std::str::from_utf8(line).map_err(|_| "header is not ASCII".to_string())?;
+        let body = text
+            .trim_end_matches('\n')
+            .strip_prefix("YUV4MPEG2")
+            .ok_or("missing YUV4MPEG2 signature")?;
+        let (mut width, mut height, mut rate, mut colorspace) = (None, None, None, "420jpeg");
+        for tok in body.split_ascii_whitespace() {
+            let (tag, val) = tok.split_at(1);
+            match tag {
+                "W" => width = val.parse::<u32>().ok(),
+                "H" => height = val.parse::<u32>().ok(),
+                "F" => {
+                    rate = val
+                        .split_once(':')
+                        .and_then(|(n, d)| Some((n.parse().ok()?, d.parse().ok()?)))
+                }
+                "C" => colorspace = val,
+                _ => {} // I (interlacing), A (aspect), X (extensions) do not change the layout
+            }
+        }
+        let width = width
+            .filter(|w| *w > 0)
+            .ok_or("missing or invalid width (W)")?;
+        let height = height
+            .filter(|h| *h > 0)
+            .ok_or("missing or invalid height (H)")?;
+        let pix_fmt = parse_colorspace(colorspace)
+            .ok_or_else(|| format!("unsupported colorspace `C{colorspace}`"))?;
+        Ok(Self {
+            format: VideoFormat {
+                width,
+                height,
+                pix_fmt,
+            },
+            rate,
+            len: line.len(),
+        })
+    }
+}
+
+fn parse_colorspace(c: &str) -> Option<PixelFormat> {
+    let chroma = match c.get(..3)? {
+        "420" => Chroma::C420,
+        "422" => Chroma::C422,
+        "444" => Chroma::C444,
+        _ => return None,
+    };
+    let rest = &c[3..];
+    let bit_depth = match rest {
+        "" | "jpeg" | "paldv" | "mpeg2" => 8,
+        _ => rest.strip_prefix('p')?.parse().ok()?,
+    };
+    (8..=16)
+        .contains(&bit_depth)
+        .then_some(PixelFormat::new(chroma, bit_depth))
+}
+
+/// Reads the header of the Y4M file at `path`.
+pub fn read_header(path: &Path) -> Result<Y4mHeader, MediaError> {
+    let file = File::open(path).map_err(|e| crate::probe::open_error(path, e))?;
+    let mut line = Vec::new();
+    BufReader::new(file)
+        .take(4096)
+        .read_until(b'\n', &mut line)
+        .map_err(|source| MediaError::Unreadable {
+            input: path.into(),
+            source,
+        })?;
+    if !line.ends_with(b"\n") {
+        return Err(MediaError::BadY4m {
+            input: path.into(),
+            reason: "header line is not terminated".into(),
+        });
+    }
+    Y4mHeader::parse(&line).map_err(|reason| MediaError::BadY4m {
+        input: path.into(),
+        reason,
+    })
+}
+
+/// Streams frames out of a Y4M file.
+pub struct Y4mReader {
+    path: PathBuf,
+    inner: BufReader<File>,
+    header: Y4mHeader,
+    frames: u64,
+    line: Vec<u8>,
+}
+
+impl Y4mReader {
+    pub fn open(path: &Path) -> Result<Self, MediaError> {
+        let header = read_header(path)?;
+        let file = File::open(path).map_err(|e| crate::probe::open_error(path, e))?;
+        // Large enough to hold several rows of 4K 16-bit video, small enough not to matter.
+        let mut inner = BufReader::with_capacity(1 << 20, file);
+        inner
+            .seek_relative(header.len as i64)
+            .map_err(|source| MediaError::Unreadable {
+                input: path.into(),
+                source,
+            })?;
+        Ok(Self {
+            path: path.into(),
+            inner,
+            header,
+            frames: 0,
+            line: Vec::new(),
+        })
+    }
+
+    pub fn header(&self) -> &Y4mHeader {
+        &self.header
+    }
+
+    fn io_err(&self, source: std::io::Error) -> MediaError {
+        MediaError::Io {
+            input: self.path.clone(),
+            frame: self.frames,
+            source,
+        }
+    }
+
+    /// Reads a `FRAME` line; `Ok(false)` at a clean end of file.
+    fn frame_marker(&mut self) -> Result<bool, MediaError> {
+        self.line.clear();
+        let n = (&mut self.inner)
+            .take(1024)
+            .read_until(b'\n', &mut self.line)
+            .map_err(|e| self.io_err(e))?;
+        if n == 0 {
+            return Ok(false);
+        }
+        if !self.line.starts_with(b"FRAME") {
+            return Err(MediaError::BadY4m {
+                input: self.path.clone(),
+                reason: format!("expected FRAME marker before frame {}", self.frames),
+            });
+        }
+        if !self.line.ends_with(b"\n") {
+            return Err(MediaError::Truncated {
+                input: self.path.clone(),
+                frame: self.frames,
+            });
+        }
+        Ok(true)
+    }
+
+    /// Frame count from the file size, when every frame has a bare `FRAME` marker.
+    pub fn frame_count(path: &Path, header: &Y4mHeader) -> Option<u64> {
+        let size = std::fs::metadata(path).ok()?.len();
+        let per_frame = (header.format.frame_bytes() + b"FRAME\n".len()) as u64;
+        let payload = size.checked_sub(header.len as u64)?;
+        (payload % per_frame == 0).then_some(payload / per_frame)
+    }
+}
+
+impl FrameReader for Y4mReader {
+    fn format(&self) -> VideoFormat {
+        self.header.format
+    }
+
+    fn read_frame(&mut self, planes: &mut [PlaneMut<'_>; 3]) -> Result<bool, MediaError> {
+        if !self.frame_marker()? {
+            return Ok(false);
+        }
+        match read_planes(&mut self.inner, self.header.format, planes)
+            .map_err(|e| self.io_err(e))?
+        {
+            Filled::Frame => {
+                self.frames += 1;
+                Ok(true)
+            }
+            Filled::End | Filled::Partial => Err(MediaError::Truncated {
+                input: self.path.clone(),
+                frame: self.frames,
+            }),
+        }
+    }
+
+    fn frames_read(&self) -> u64 {
+        self.frames
+    }
+
+    fn skip_frames(&mut self, n: u64) -> Result<u64, MediaError> {
+        let bytes = self.header.format.frame_bytes() as i64;
+        for i in 0..n {
+            if !self.frame_marker()? {
+                return Ok(i);
+            }
+            // Seeking past the payload is exact for regular files; a short file is caught by
+            // the next marker read.
+            self.inner
+                .seek_relative(bytes)
+                .map_err(|e| self.io_err(e))?;
+            self.frames += 1;
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn parses_headers() {
+        let h = Y4mHeader::parse(b"YUV4MPEG2 W576 H324 F24:1 Ip A1:1 C420jpeg XYSCSS=420JPEG\n")
+            .unwrap();
+        assert_eq!(h.format.width, 576);
+        assert_eq!(h.format.pix_fmt, PixelFormat::YUV420P);
+        assert_eq!(h.rate, Some((24, 1)));
+        let h = Y4mHeader::parse(b"YUV4MPEG2 W8 H2 C444p10\n").unwrap();
+        assert_eq!(h.format.pix_fmt, PixelFormat::new(Chroma::C444, 10));
+        let h = Y4mHeader::parse(b"YUV4MPEG2 W8 H2\n").unwrap();
+        assert_eq!(h.format.pix_fmt, PixelFormat::YUV420P);
+        assert!(Y4mHeader::parse(b"YUV4MPEG2 W8 H2 Cmono\n")
+            .unwrap_err()
+            .contains("Cmono"));
+        assert!(Y4mHeader::parse(b"YUV4MPEG2 H2\n")
+            .unwrap_err()
+            .contains("width"));
+    }
+
+    fn write_y4m(frames: usize, cut: usize) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        let mut data = b"YUV4MPEG2 W4 H2 F25:1 C420jpeg\n".to_vec();
+        for i in 0..frames {
+            data.extend_from_slice(b"FRAME\n");
+            data.extend(std::iter::repeat_n(i as u8, 8 + 2 + 2));
+        }
+        data.truncate(data.len() - cut);
+        f.write_all(&data).unwrap();
+        f
+    }
+
+    fn read_all(path: &Path) -> Result<Vec<u8>, MediaError> {
+        let mut r = Y4mReader::open(path)?;
+        let (mut y, mut u, mut v) = (vec![0; 8], vec![0; 2], vec![0; 2]);
+        let mut firsts = Vec::new();
+        loop {
+            let mut planes = [
+                PlaneMut {
+                    data: &mut y,
+                    stride: 4,
+                },
+                PlaneMut {
+                    data: &mut u,
+                    stride: 2,
+                },
+                PlaneMut {
+                    data: &mut v,
+                    stride: 2,
+                },
+            ];
+            if !r.read_frame(&mut planes)? {
+                return Ok(firsts);
+            }
+            firsts.push(y[0]);
+        }
+    }
+
+    #[test]
+    fn reads_frames_and_counts_them() {
+        let f = write_y4m(3, 0);
+        assert_eq!(read_all(f.path()).unwrap(), vec![0, 1, 2]);
+        let h = read_header(f.path()).unwrap();
+        assert_eq!(Y4mReader::frame_count(f.path(), &h), Some(3));
+    }
+
+    #[test]
+    fn truncated_frame_names_last_good_frame() {
+        let f = write_y4m(3, 5);
+        let err = read_all(f.path()).unwrap_err();
+        assert!(
+            matches!(err, MediaError::Truncated { frame: 2, .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("last good frame: 1"), "{err}");
+    }
+
+    #[test]
+    fn skips_frames() {
+        let f = write_y4m(4, 0);
+        let mut r = Y4mReader::open(f.path()).unwrap();
+        assert_eq!(r.skip_frames(2).unwrap(), 2);
+        assert_eq!(r.frames_read(), 2);
+        assert_eq!(r.skip_frames(5).unwrap(), 2);
+    }
+}
