@@ -1,1 +1,5 @@
-fn main() {}
+//! `vmafx`: parses arguments and hands them to [`vmafx_cli::run`].
+
+fn main() {
+    std::process::exit(vmafx_cli::main_with_args(std::env::args_os()));
+}

@@ -1,3 +1,364 @@
-//! Scoring a pair of video files: probe, decode both on their own threads, score, report.
+//! Scoring a pair of video files: probe both, decode each on its own thread straight into
+//! libvmaf pictures, feed the pairs to a [`Scorer`], and build the report.
+//!
+//! Decoding runs concurrently with scoring through bounded channels (a few frames deep), so
+//! memory stays flat whatever the clip length and the decoders hide behind libvmaf.
 
-pub fn placeholder() {}
+use std::path::PathBuf;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use vmafx_core::{Report, ReportInfo};
+use vmafx_media::{open_reader, probe, DecodeOptions, FrameReader, Probe, VideoFormat};
+
+use crate::catalog::{self, ModelChoice};
+use crate::error::{EngineError, Role};
+use crate::libvmaf::{self, Picture};
+use crate::scorer::{resolve_features, Scorer, ScorerConfig};
+
+/// Frames each decoder may run ahead of the scorer.
+const DECODE_AHEAD: usize = 4;
+
+/// A scoring job over two files.
+#[derive(Debug, Clone)]
+pub struct ScoreRequest {
+    pub reference: PathBuf,
+    pub distorted: PathBuf,
+    pub model: ModelChoice,
+    pub features: Vec<String>,
+    /// libvmaf worker threads.
+    pub threads: u32,
+    pub subsample: u32,
+    /// Score at most this many frame pairs.
+    pub max_frames: Option<u64>,
+    pub skip_reference: u64,
+    pub skip_distorted: u64,
+    /// Score the common prefix when the frame counts differ, instead of failing.
+    pub allow_length_mismatch: bool,
+    pub decode: DecodeOptions,
+}
+
+impl ScoreRequest {
+    pub fn new(reference: impl Into<PathBuf>, distorted: impl Into<PathBuf>) -> Self {
+        Self {
+            reference: reference.into(),
+            distorted: distorted.into(),
+            model: ModelChoice::default(),
+            features: Vec::new(),
+            threads: std::thread::available_parallelism()
+                .map(|n| n.get() as u32)
+                .unwrap_or(1),
+            subsample: 1,
+            max_frames: None,
+            skip_reference: 0,
+            skip_distorted: 0,
+            allow_length_mismatch: false,
+            decode: DecodeOptions::default(),
+        }
+    }
+}
+
+/// Events a caller can show while a pair is scored.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Progress {
+    /// Something the user should know that changes nothing (e.g. scaling).
+    Note(String),
+    /// Something that may make the scores not what the user expects.
+    Warning(String),
+    /// Scoring starts; `total` frames if known.
+    Start { total: Option<u64> },
+    /// `done` frame pairs have been handed to libvmaf.
+    Frames { done: u64 },
+}
+
+/// A finished scoring run.
+#[derive(Debug, Clone)]
+pub struct ScoreOutcome {
+    pub report: Report,
+    pub warnings: Vec<String>,
+}
+
+enum Msg {
+    Frame(Picture),
+    End,
+    Error(EngineError),
+}
+
+struct Decoder {
+    rx: Receiver<Msg>,
+    handle: JoinHandle<()>,
+}
+
+impl Decoder {
+    fn start(
+        role: Role,
+        mut reader: Box<dyn FrameReader>,
+        skip: u64,
+        limit: Option<u64>,
+    ) -> Result<Self, EngineError> {
+        let (tx, rx) = sync_channel(DECODE_AHEAD);
+        let handle = std::thread::Builder::new()
+            .name(format!("decode-{role}"))
+            .spawn(move || decode_loop(role, reader.as_mut(), skip, limit, &tx))
+            .map_err(|e| EngineError::Internal(format!("cannot start decoder thread: {e}")))?;
+        Ok(Self { rx, handle })
+    }
+
+    fn recv(&self) -> Msg {
+        self.rx.recv().unwrap_or(Msg::End)
+    }
+
+    /// Stops the decoder (dropping the channel ends its loop, dropping the reader kills ffmpeg).
+    fn stop(self) {
+        drop(self.rx);
+        let _ = self.handle.join();
+    }
+}
+
+fn decode_loop(
+    role: Role,
+    reader: &mut dyn FrameReader,
+    skip: u64,
+    limit: Option<u64>,
+    tx: &SyncSender<Msg>,
+) {
+    let format = reader.format();
+    let err = |e| Msg::Error(EngineError::Input { role, source: e });
+    if skip > 0 {
+        match reader.skip_frames(skip) {
+            Ok(n) if n < skip => {
+                let _ = tx.send(Msg::Error(EngineError::NoFrames(format!(
+                    "--skip-{role} {skip} skips past the end of the {role}, which has {n} frames"
+                ))));
+                return;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let _ = tx.send(err(e));
+                return;
+            }
+        }
+    }
+    let mut sent = 0u64;
+    while limit.is_none_or(|l| sent < l) {
+        let mut pic = match Picture::alloc(format) {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = tx.send(Msg::Error(e));
+                return;
+            }
+        };
+        let msg = match reader.read_frame(&mut pic.planes_mut()) {
+            Ok(true) => Msg::Frame(pic),
+            Ok(false) => break,
+            Err(e) => err(e),
+        };
+        let last = matches!(msg, Msg::Error(_));
+        if tx.send(msg).is_err() || last {
+            return;
+        }
+        sent += 1;
+    }
+    let _ = tx.send(Msg::End);
+}
+
+/// Scores `req.distorted` against `req.reference`, reporting progress through `on`.
+pub fn score_files(
+    req: &ScoreRequest,
+    on: &mut dyn FnMut(Progress),
+) -> Result<ScoreOutcome, EngineError> {
+    let started = Instant::now();
+    // Names first: a typo should not wait for ffprobe.
+    let features = resolve_features(&req.features)?;
+    if let ModelChoice::Builtin(name) = &req.model {
+        if !catalog::model_names().contains(name) {
+            return Err(EngineError::UnknownModel {
+                name: name.clone(),
+                valid: catalog::model_names(),
+            });
+        }
+    }
+    if req.subsample == 0 {
+        return Err(EngineError::InvalidOption(
+            "--subsample must be at least 1".into(),
+        ));
+    }
+    if req.max_frames == Some(0) {
+        return Err(EngineError::InvalidOption(
+            "--frames must be at least 1".into(),
+        ));
+    }
+
+    let tools = &req.decode.tools;
+    let ref_probe = probe(&req.reference, tools).map_err(EngineError::input(Role::Reference))?;
+    let dist_probe = probe(&req.distorted, tools).map_err(EngineError::input(Role::Distorted))?;
+    let format = ref_probe
+        .format()
+        .map_err(EngineError::input(Role::Reference))?;
+    let dist_format = dist_probe
+        .format()
+        .map_err(EngineError::input(Role::Distorted))?;
+    let mut warnings = Vec::new();
+    let scaled_from = describe_conversion(
+        &dist_probe,
+        dist_format,
+        format,
+        &req.decode.scale_filter,
+        on,
+    );
+
+    let ref_count = ref_probe
+        .frame_count
+        .map(|n| n.saturating_sub(req.skip_reference));
+    let dist_count = dist_probe
+        .frame_count
+        .map(|n| n.saturating_sub(req.skip_distorted));
+    if let (Some(r), Some(d)) = (ref_count, dist_count) {
+        let covered = req.max_frames.is_some_and(|m| r >= m && d >= m);
+        if r != d && !covered && !req.allow_length_mismatch {
+            return Err(EngineError::LengthMismatch {
+                reference: r,
+                distorted: d,
+            });
+        }
+    }
+
+    let mut scorer = Scorer::new(&ScorerConfig {
+        model: req.model.clone(),
+        features: req.features.clone(),
+        threads: req.threads,
+        subsample: req.subsample,
+        format,
+    })?;
+    let ref_reader = open_reader(&ref_probe, format, &req.decode)
+        .map_err(EngineError::input(Role::Reference))?;
+    let dist_reader = open_reader(&dist_probe, format, &req.decode)
+        .map_err(EngineError::input(Role::Distorted))?;
+    let reference = Decoder::start(
+        Role::Reference,
+        ref_reader,
+        req.skip_reference,
+        req.max_frames,
+    )?;
+    let distorted = Decoder::start(
+        Role::Distorted,
+        dist_reader,
+        req.skip_distorted,
+        req.max_frames,
+    )?;
+
+    let total = match (ref_count, dist_count) {
+        (Some(r), Some(d)) => Some(r.min(d)),
+        (r, d) => r.or(d),
+    }
+    .map(|n| req.max_frames.map_or(n, |m| n.min(m)));
+    on(Progress::Start { total });
+
+    let result = pump(&mut scorer, &reference, &distorted, on);
+    reference.stop();
+    distorted.stop();
+    let (ref_frames, dist_frames) = result?;
+    if ref_frames != dist_frames {
+        if !req.allow_length_mismatch {
+            return Err(EngineError::LengthMismatch {
+                reference: ref_frames,
+                distorted: dist_frames,
+            });
+        }
+        let w = format!(
+            "frame counts differ: reference has {ref_frames} frames, distorted has {dist_frames}; scored the first {}",
+            ref_frames.min(dist_frames)
+        );
+        on(Progress::Warning(w.clone()));
+        warnings.push(w);
+    }
+
+    let scores = scorer.finish()?;
+    let headline = features
+        .iter()
+        .filter_map(|f| catalog::feature(f))
+        .flat_map(|f| f.outputs.iter().map(|s| s.to_string()))
+        .filter(|m| scores.metrics.contains(m))
+        .collect();
+    let info = ReportInfo {
+        reference: req.reference.display().to_string(),
+        distorted: req.distorted.display().to_string(),
+        model: req.model.label(),
+        score_metric: "vmaf".into(),
+        headline,
+        width: format.width,
+        height: format.height,
+        pix_fmt: format.pix_fmt.ffmpeg_name(),
+        distorted_scaled_from: scaled_from,
+        subsample: req.subsample,
+        skip_reference: req.skip_reference,
+        skip_distorted: req.skip_distorted,
+        libvmaf_version: libvmaf::version(),
+        elapsed_s: started.elapsed().as_secs_f64(),
+    };
+    Ok(ScoreOutcome {
+        report: Report { info, scores },
+        warnings,
+    })
+}
+
+/// Feeds frame pairs to the scorer until both inputs end; returns each input's frame count.
+fn pump(
+    scorer: &mut Scorer,
+    reference: &Decoder,
+    distorted: &Decoder,
+    on: &mut dyn FnMut(Progress),
+) -> Result<(u64, u64), EngineError> {
+    let mut pairs = 0u64;
+    loop {
+        match (reference.recv(), distorted.recv()) {
+            (Msg::Error(e), _) | (_, Msg::Error(e)) => return Err(e),
+            (Msg::Frame(r), Msg::Frame(d)) => {
+                scorer.push(r, d)?;
+                pairs += 1;
+                on(Progress::Frames { done: pairs });
+            }
+            (Msg::End, Msg::End) => return Ok((pairs, pairs)),
+            // One input ended first: count what is left of the other for the message.
+            (Msg::End, Msg::Frame(_)) => return Ok((pairs, pairs + 1 + drain(distorted)?)),
+            (Msg::Frame(_), Msg::End) => return Ok((pairs + 1 + drain(reference)?, pairs)),
+        }
+    }
+}
+
+fn drain(decoder: &Decoder) -> Result<u64, EngineError> {
+    let mut n = 0;
+    loop {
+        match decoder.recv() {
+            Msg::Frame(_) => n += 1,
+            Msg::End => return Ok(n),
+            Msg::Error(e) => return Err(e),
+        }
+    }
+}
+
+/// Tells the user when the distorted video is scaled or converted; returns its original size
+/// when it is scaled.
+fn describe_conversion(
+    dist: &Probe,
+    dist_format: VideoFormat,
+    target: VideoFormat,
+    filter: &str,
+    on: &mut dyn FnMut(Progress),
+) -> Option<(u32, u32)> {
+    if dist_format.pix_fmt != target.pix_fmt {
+        on(Progress::Note(format!(
+            "distorted pixel format {} is converted to the reference's {}",
+            dist.pix_fmt, target.pix_fmt
+        )));
+    }
+    if (dist.width, dist.height) != (target.width, target.height) {
+        on(Progress::Note(format!(
+            "distorted {}x{} is scaled to the reference's {}x{} ({filter})",
+            dist.width, dist.height, target.width, target.height
+        )));
+        return Some((dist.width, dist.height));
+    }
+    None
+}

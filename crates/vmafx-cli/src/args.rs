@@ -1,0 +1,191 @@
+//! Command-line arguments. Every flag can also be set through a `VMAFX_*` environment variable.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use vmafx_core::ReportFormat;
+use vmafx_engine::catalog::DEFAULT_MODEL;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "vmafx",
+    version,
+    about = "Video quality scores with libvmaf's exact numbers: VMAF, PSNR, SSIM, MS-SSIM, CAMBI, CIEDE...",
+    long_about = "Video quality scores with libvmaf's exact numbers.\n\n\
+        vmafx scores a distorted video against its reference with libvmaf linked in-process. \
+        Y4M is read directly; anything ffmpeg can decode is streamed through a pipe, with no \
+        temporary files.",
+    after_help = "Examples:\n  \
+        vmafx score ref.y4m dist.mp4\n  \
+        vmafx score -r ref.y4m -d dist.mp4 --feature psnr --feature float_ssim --format json -o scores.json\n  \
+        vmafx models"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Score a distorted video against its reference.
+    Score(ScoreArgs),
+    /// List the VMAF models built into libvmaf.
+    Models {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the extra features `--feature` accepts.
+    Features {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    vmafx score ref.y4m dist.mp4\n  \
+    vmafx score -r ref.y4m -d dist_540p.mp4                # distorted scaled to the reference size (bicubic)\n  \
+    vmafx score -r ref.y4m -d dist.mp4 --feature psnr --feature float_ssim --format json\n  \
+    vmafx score -r ref.mkv -d dist.mkv --skip-distorted 2 --frames 240\n\n\
+    Exit codes: 0 ok, 2 bad input or usage, 1 internal failure.")]
+pub struct ScoreArgs {
+    /// Reference (original) video: Y4M, or anything ffmpeg decodes.
+    #[arg(short = 'r', long, env = "VMAFX_REFERENCE", value_name = "FILE")]
+    pub reference: Option<PathBuf>,
+    /// Distorted (encoded) video; scaled to the reference's size when they differ.
+    #[arg(short = 'd', long, env = "VMAFX_DISTORTED", value_name = "FILE")]
+    pub distorted: Option<PathBuf>,
+    /// REFERENCE DISTORTED, as an alternative to -r/-d.
+    #[arg(value_name = "REF DIST", num_args = 0..=2)]
+    pub positional: Vec<PathBuf>,
+    /// Built-in VMAF model (see `vmafx models`).
+    #[arg(short = 'm', long, env = "VMAFX_MODEL", default_value = DEFAULT_MODEL)]
+    pub model: String,
+    /// A custom VMAF model JSON file (overrides --model).
+    #[arg(long, env = "VMAFX_MODEL_PATH", value_name = "FILE")]
+    pub model_path: Option<PathBuf>,
+    /// Extra metric to compute, repeatable: psnr, float_ssim, float_ms_ssim, cambi, ciede,
+    /// psnr_hvs... (see `vmafx features`).
+    #[arg(
+        short = 'f',
+        long,
+        env = "VMAFX_FEATURES",
+        value_delimiter = ',',
+        value_name = "NAME"
+    )]
+    pub feature: Vec<String>,
+    /// libvmaf worker threads [default: all cores].
+    #[arg(short = 't', long, env = "VMAFX_THREADS")]
+    pub threads: Option<u32>,
+    /// Score every N-th frame only (faster, less precise).
+    #[arg(long, env = "VMAFX_SUBSAMPLE", default_value_t = 1, value_name = "N")]
+    pub subsample: u32,
+    /// Score at most N frame pairs.
+    #[arg(long, env = "VMAFX_FRAMES", value_name = "N")]
+    pub frames: Option<u64>,
+    /// Skip the first N frames of the reference (to align clips that start differently).
+    #[arg(
+        long,
+        env = "VMAFX_SKIP_REFERENCE",
+        default_value_t = 0,
+        value_name = "N"
+    )]
+    pub skip_reference: u64,
+    /// Skip the first N frames of the distorted video.
+    #[arg(
+        long,
+        env = "VMAFX_SKIP_DISTORTED",
+        default_value_t = 0,
+        value_name = "N"
+    )]
+    pub skip_distorted: u64,
+    /// When the frame counts differ, score the common prefix and warn instead of failing.
+    #[arg(long, env = "VMAFX_ALLOW_LENGTH_MISMATCH")]
+    pub allow_length_mismatch: bool,
+    /// swscale filter used to scale the distorted video (bicubic, bilinear, lanczos, spline...).
+    #[arg(long, env = "VMAFX_SCALE_FILTER", default_value = "bicubic")]
+    pub scale_filter: String,
+    /// Report format: text (summary), json (libvmaf schema + percentiles), csv (per frame), xml.
+    #[arg(short = 'F', long, env = "VMAFX_FORMAT", default_value = "text")]
+    pub format: ReportFormat,
+    /// Write the report to FILE instead of stdout.
+    #[arg(short = 'o', long, env = "VMAFX_OUTPUT", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// No progress bar or notes on stderr (warnings and errors still print).
+    #[arg(short = 'q', long, env = "VMAFX_QUIET")]
+    pub quiet: bool,
+    /// ffmpeg binary used to decode non-Y4M inputs.
+    #[arg(long, env = "VMAFX_FFMPEG", default_value = "ffmpeg")]
+    pub ffmpeg: PathBuf,
+    /// ffprobe binary used to inspect non-Y4M inputs.
+    #[arg(long, env = "VMAFX_FFPROBE", default_value = "ffprobe")]
+    pub ffprobe: PathBuf,
+}
+
+impl ScoreArgs {
+    /// The reference and distorted paths, from flags or positionals.
+    pub fn inputs(&self) -> Result<(PathBuf, PathBuf), &'static str> {
+        let mut pos = self.positional.iter().cloned();
+        let reference = self.reference.clone().or_else(|| pos.next());
+        let distorted = self.distorted.clone().or_else(|| pos.next());
+        if pos.next().is_some() {
+            return Err("too many inputs: give REF DIST, or --reference and --distorted");
+        }
+        match (reference, distorted) {
+            (Some(r), Some(d)) => Ok((r, d)),
+            (None, _) => {
+                Err("missing the reference video: vmafx score --reference REF --distorted DIST")
+            }
+            (_, None) => {
+                Err("missing the distorted video: vmafx score --reference REF --distorted DIST")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> ScoreArgs {
+        let cli = Cli::try_parse_from(["vmafx", "score"].iter().chain(args)).unwrap();
+        match cli.command {
+            Command::Score(a) => a,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn inputs_from_flags_or_positionals() {
+        assert_eq!(
+            parse(&["a.y4m", "b.mp4"]).inputs().unwrap(),
+            ("a.y4m".into(), "b.mp4".into())
+        );
+        assert_eq!(
+            parse(&["-r", "a.y4m", "-d", "b.mp4"]).inputs().unwrap(),
+            ("a.y4m".into(), "b.mp4".into())
+        );
+        assert!(parse(&["-r", "a.y4m"])
+            .inputs()
+            .unwrap_err()
+            .contains("distorted"));
+    }
+
+    #[test]
+    fn features_repeat_or_comma_separate() {
+        let a = parse(&[
+            "a",
+            "b",
+            "--feature",
+            "psnr",
+            "-f",
+            "cambi,ciede",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(a.feature, ["psnr", "cambi", "ciede"]);
+        assert_eq!(a.format, ReportFormat::Json);
+    }
+}

@@ -1,0 +1,170 @@
+//! The `vmafx` command line.
+//!
+//! Exit codes: 0 success, 2 bad input or usage (the message names the input and the problem),
+//! 1 internal failure.
+
+mod args;
+mod progress;
+
+use std::ffi::OsString;
+use std::io::Write;
+
+use anyhow::Context as _;
+use clap::Parser;
+use vmafx_core::ReportFormat;
+use vmafx_engine::{catalog, score_files, EngineError, ModelChoice, Progress, ScoreRequest};
+use vmafx_media::{DecodeOptions, Tools};
+
+pub use args::{Cli, Command, ScoreArgs};
+
+/// Exit code for bad input or usage.
+pub const EXIT_BAD_INPUT: i32 = 2;
+/// Exit code for internal failures.
+pub const EXIT_INTERNAL: i32 = 1;
+
+/// Runs the CLI on `args` and returns the process exit code.
+pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_BAD_INPUT } else { 0 };
+        }
+    };
+    match run(cli) {
+        Ok(()) => 0,
+        Err(e) => {
+            let bad_input = e
+                .downcast_ref::<EngineError>()
+                .is_some_and(EngineError::is_bad_input)
+                || e.downcast_ref::<UsageError>().is_some();
+            eprintln!("error: {e:#}");
+            if bad_input {
+                EXIT_BAD_INPUT
+            } else {
+                EXIT_INTERNAL
+            }
+        }
+    }
+}
+
+/// A mistake in how the command was called, found after argument parsing.
+#[derive(Debug)]
+struct UsageError(String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Score(args) => score(args),
+        Command::Models { json } => {
+            if json {
+                let list: Vec<_> = catalog::BUILTIN_MODELS
+                    .iter()
+                    .map(|m| serde_json::json!({"name": m.name, "description": m.description, "default": m.name == catalog::DEFAULT_MODEL}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                println!("Built-in VMAF models (use with --model NAME; custom JSON models with --model-path FILE):");
+                for m in catalog::BUILTIN_MODELS {
+                    println!("  {:<24} {}", m.name, m.description);
+                }
+            }
+            Ok(())
+        }
+        Command::Features { json } => {
+            if json {
+                let list: Vec<_> = catalog::FEATURES
+                    .iter()
+                    .map(|f| serde_json::json!({"name": f.name, "description": f.description, "outputs": f.outputs}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                println!("Extra features (use with --feature NAME, repeatable):");
+                for f in catalog::FEATURES {
+                    println!(
+                        "  {:<14} {} [{}]",
+                        f.name,
+                        f.description,
+                        f.outputs.join(", ")
+                    );
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn score(args: ScoreArgs) -> anyhow::Result<()> {
+    let (reference, distorted) = args.inputs().map_err(|m| UsageError(m.into()))?;
+    let model = match (&args.model_path, &args.model) {
+        (Some(path), _) => ModelChoice::Path(path.clone()),
+        (None, name) => ModelChoice::Builtin(name.clone()),
+    };
+    let req = ScoreRequest {
+        model,
+        features: args.feature.clone(),
+        threads: args.threads.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get() as u32)
+                .unwrap_or(1)
+        }),
+        subsample: args.subsample,
+        max_frames: args.frames,
+        skip_reference: args.skip_reference,
+        skip_distorted: args.skip_distorted,
+        allow_length_mismatch: args.allow_length_mismatch,
+        decode: DecodeOptions {
+            tools: Tools {
+                ffmpeg: args.ffmpeg.clone(),
+                ffprobe: args.ffprobe.clone(),
+            },
+            scale_filter: args.scale_filter.clone(),
+        },
+        ..ScoreRequest::new(reference, distorted)
+    };
+    let mut bar = progress::Bar::new(args.quiet);
+    let outcome = score_files(&req, &mut |event| match event {
+        Progress::Note(m) => bar.println(&format!("note: {m}"), args.quiet),
+        Progress::Warning(m) => bar.println(&format!("warning: {m}"), false),
+        Progress::Start { total } => bar.start(total),
+        Progress::Frames { done } => bar.set(done),
+    });
+    bar.finish();
+    let report = outcome?.report;
+    let text = report.render(args.format);
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, &text)
+                .with_context(|| format!("cannot write report to `{}`", path.display()))?;
+            if !args.quiet {
+                eprintln!(
+                    "wrote {} report to {}",
+                    format_name(args.format),
+                    path.display()
+                );
+            }
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth reporting.
+            let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+        }
+    }
+    Ok(())
+}
+
+fn format_name(f: ReportFormat) -> &'static str {
+    match f {
+        ReportFormat::Text => "text",
+        ReportFormat::Json => "JSON",
+        ReportFormat::Csv => "CSV",
+        ReportFormat::Xml => "XML",
+    }
+}
