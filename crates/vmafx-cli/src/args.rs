@@ -68,17 +68,14 @@ pub struct ScoreArgs {
     pub model_path: Option<PathBuf>,
     /// Extra metric to compute, repeatable: psnr, float_ssim, float_ms_ssim, cambi, ciede,
     /// psnr_hvs... (see `vmafx features`).
-    #[arg(
-        short = 'f',
-        long,
-        env = "VMAFX_FEATURES",
-        value_delimiter = ',',
-        value_name = "NAME"
-    )]
+    #[arg(short = 'f', long, env = "VMAFX_FEATURES", value_delimiter = ',', value_name = "NAME")]
     pub feature: Vec<String>,
     /// libvmaf worker threads [default: all cores].
     #[arg(short = 't', long, env = "VMAFX_THREADS")]
     pub threads: Option<u32>,
+    /// ffmpeg decoder threads per non-Y4M input [default: the cores libvmaf leaves free, at least 1].
+    #[arg(long, env = "VMAFX_DECODE_THREADS", value_name = "N")]
+    pub decode_threads: Option<u32>,
     /// Score every N-th frame only (faster, less precise).
     #[arg(long, env = "VMAFX_SUBSAMPLE", default_value_t = 1, value_name = "N")]
     pub subsample: u32,
@@ -86,20 +83,10 @@ pub struct ScoreArgs {
     #[arg(long, env = "VMAFX_FRAMES", value_name = "N")]
     pub frames: Option<u64>,
     /// Skip the first N frames of the reference (to align clips that start differently).
-    #[arg(
-        long,
-        env = "VMAFX_SKIP_REFERENCE",
-        default_value_t = 0,
-        value_name = "N"
-    )]
+    #[arg(long, env = "VMAFX_SKIP_REFERENCE", default_value_t = 0, value_name = "N")]
     pub skip_reference: u64,
     /// Skip the first N frames of the distorted video.
-    #[arg(
-        long,
-        env = "VMAFX_SKIP_DISTORTED",
-        default_value_t = 0,
-        value_name = "N"
-    )]
+    #[arg(long, env = "VMAFX_SKIP_DISTORTED", default_value_t = 0, value_name = "N")]
     pub skip_distorted: u64,
     /// When the frame counts differ, score the common prefix and warn instead of failing.
     #[arg(long, env = "VMAFX_ALLOW_LENGTH_MISMATCH")]
@@ -135,12 +122,8 @@ impl ScoreArgs {
         }
         match (reference, distorted) {
             (Some(r), Some(d)) => Ok((r, d)),
-            (None, _) => {
-                Err("missing the reference video: vmafx score --reference REF --distorted DIST")
-            }
-            (_, None) => {
-                Err("missing the distorted video: vmafx score --reference REF --distorted DIST")
-            }
+            (None, _) => Err("missing the reference video: vmafx score --reference REF --distorted DIST"),
+            (_, None) => Err("missing the distorted video: vmafx score --reference REF --distorted DIST"),
         }
     }
 }
@@ -159,32 +142,17 @@ mod tests {
 
     #[test]
     fn inputs_from_flags_or_positionals() {
-        assert_eq!(
-            parse(&["a.y4m", "b.mp4"]).inputs().unwrap(),
-            ("a.y4m".into(), "b.mp4".into())
-        );
+        assert_eq!(parse(&["a.y4m", "b.mp4"]).inputs().unwrap(), ("a.y4m".into(), "b.mp4".into()));
         assert_eq!(
             parse(&["-r", "a.y4m", "-d", "b.mp4"]).inputs().unwrap(),
             ("a.y4m".into(), "b.mp4".into())
         );
-        assert!(parse(&["-r", "a.y4m"])
-            .inputs()
-            .unwrap_err()
-            .contains("distorted"));
+        assert!(parse(&["-r", "a.y4m"]).inputs().unwrap_err().contains("distorted"));
     }
 
     #[test]
     fn features_repeat_or_comma_separate() {
-        let a = parse(&[
-            "a",
-            "b",
-            "--feature",
-            "psnr",
-            "-f",
-            "cambi,ciede",
-            "--format",
-            "json",
-        ]);
+        let a = parse(&["a", "b", "--feature", "psnr", "-f", "cambi,ciede", "--format", "json"]);
         assert_eq!(a.feature, ["psnr", "cambi", "ciede"]);
         assert_eq!(a.format, ReportFormat::Json);
     }

@@ -34,9 +34,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> i32 {
     match run(cli) {
         Ok(()) => 0,
         Err(e) => {
-            let bad_input = e
-                .downcast_ref::<EngineError>()
-                .is_some_and(EngineError::is_bad_input)
+            let bad_input = e.downcast_ref::<EngineError>().is_some_and(EngineError::is_bad_input)
                 || e.downcast_ref::<UsageError>().is_some();
             eprintln!("error: {e:#}");
             if bad_input {
@@ -88,12 +86,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 println!("Extra features (use with --feature NAME, repeatable):");
                 for f in catalog::FEATURES {
-                    println!(
-                        "  {:<14} {} [{}]",
-                        f.name,
-                        f.description,
-                        f.outputs.join(", ")
-                    );
+                    println!("  {:<14} {} [{}]", f.name, f.description, f.outputs.join(", "));
                 }
             }
             Ok(())
@@ -107,25 +100,21 @@ fn score(args: ScoreArgs) -> anyhow::Result<()> {
         (Some(path), _) => ModelChoice::Path(path.clone()),
         (None, name) => ModelChoice::Builtin(name.clone()),
     };
+    let cores = std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1);
+    let threads = args.threads.unwrap_or(cores);
     let req = ScoreRequest {
         model,
         features: args.feature.clone(),
-        threads: args.threads.unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get() as u32)
-                .unwrap_or(1)
-        }),
+        threads,
         subsample: args.subsample,
         max_frames: args.frames,
         skip_reference: args.skip_reference,
         skip_distorted: args.skip_distorted,
         allow_length_mismatch: args.allow_length_mismatch,
         decode: DecodeOptions {
-            tools: Tools {
-                ffmpeg: args.ffmpeg.clone(),
-                ffprobe: args.ffprobe.clone(),
-            },
+            tools: Tools { ffmpeg: args.ffmpeg.clone(), ffprobe: args.ffprobe.clone() },
             scale_filter: args.scale_filter.clone(),
+            threads: args.decode_threads.unwrap_or_else(|| default_decode_threads(cores, threads)),
         },
         ..ScoreRequest::new(reference, distorted)
     };
@@ -144,11 +133,7 @@ fn score(args: ScoreArgs) -> anyhow::Result<()> {
             std::fs::write(path, &text)
                 .with_context(|| format!("cannot write report to `{}`", path.display()))?;
             if !args.quiet {
-                eprintln!(
-                    "wrote {} report to {}",
-                    format_name(args.format),
-                    path.display()
-                );
+                eprintln!("wrote {} report to {}", format_name(args.format), path.display());
             }
         }
         None => {
@@ -158,6 +143,12 @@ fn score(args: ScoreArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Decoder threads per ffmpeg: the cores libvmaf leaves free, and one thread when it leaves
+/// none (ffmpeg's default of a thread per core then only fights libvmaf for the same cores).
+fn default_decode_threads(cores: u32, vmaf_threads: u32) -> u32 {
+    cores.saturating_sub(vmaf_threads).max(1)
 }
 
 fn format_name(f: ReportFormat) -> &'static str {

@@ -11,14 +11,8 @@ pub struct Bar {
 impl Bar {
     pub fn new(quiet: bool) -> Self {
         // indicatif draws nothing when stderr is not a terminal.
-        let target = if quiet {
-            ProgressDrawTarget::hidden()
-        } else {
-            ProgressDrawTarget::stderr()
-        };
-        Self {
-            bar: ProgressBar::with_draw_target(None, target),
-        }
+        let target = if quiet { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
+        Self { bar: ProgressBar::with_draw_target(None, target) }
     }
 
     pub fn start(&mut self, total: Option<u64>) {
@@ -29,9 +23,7 @@ impl Bar {
                     "{spinner} scoring [{bar:30}] {pos}/{len} frames  {per_sec}  ETA {eta}",
                 )
             }
-            None => {
-                ProgressStyle::with_template("{spinner} scoring {pos} frames  {per_sec}  {elapsed}")
-            }
+            None => ProgressStyle::with_template("{spinner} scoring {pos} frames  {per_sec}  {elapsed}"),
         };
         if let Ok(style) = style {
             self.bar.set_style(style.progress_chars("=> "));

@@ -33,9 +33,7 @@ impl FromStr for ReportFormat {
             "json" => Ok(Self::Json),
             "csv" => Ok(Self::Csv),
             "xml" => Ok(Self::Xml),
-            other => Err(format!(
-                "unknown format `{other}`; valid: text, json, csv, xml"
-            )),
+            other => Err(format!("unknown format `{other}`; valid: text, json, csv, xml")),
         }
     }
 }
@@ -126,11 +124,8 @@ impl Report {
                 json!({ "frameNum": f.frame_num, "metrics": metrics })
             })
             .collect();
-        let pooled: Map<String, Value> = self
-            .pooled()
-            .into_iter()
-            .map(|(m, p)| (m.to_string(), finite_json(&p)))
-            .collect();
+        let pooled: Map<String, Value> =
+            self.pooled().into_iter().map(|(m, p)| (m.to_string(), finite_json(&p))).collect();
         json!({
             "version": self.info.libvmaf_version,
             "fps": round3(self.fps()),
@@ -217,10 +212,8 @@ impl Report {
                 p.p5
             );
         }
-        let scaled = i
-            .distorted_scaled_from
-            .map(|(w, h)| format!(", scaled from {w}x{h}"))
-            .unwrap_or_default();
+        let scaled =
+            i.distorted_scaled_from.map(|(w, h)| format!(", scaled from {w}x{h}")).unwrap_or_default();
         let _ = writeln!(out, "  reference  {}", i.reference);
         let _ = writeln!(out, "  distorted  {}{}", i.distorted, scaled);
         let _ = writeln!(
@@ -230,20 +223,13 @@ impl Report {
             i.width,
             i.height,
             i.pix_fmt,
-            if i.subsample > 1 {
-                format!(", every {}th frame", i.subsample)
-            } else {
-                String::new()
-            },
+            if i.subsample > 1 { format!(", every {}th frame", i.subsample) } else { String::new() },
             i.elapsed_s,
             self.fps()
         );
         if !i.headline.is_empty() {
-            let _ = writeln!(
-                out,
-                "  {:<16} {:>10} {:>10} {:>10} {:>10}",
-                "metric", "mean", "min", "p5", "max"
-            );
+            let _ =
+                writeln!(out, "  {:<16} {:>10} {:>10} {:>10} {:>10}", "metric", "mean", "min", "p5", "max");
             for m in &i.headline {
                 if let Some(p) = self.pooled_metric(m) {
                     let _ = writeln!(
@@ -282,10 +268,7 @@ fn round3(x: f64) -> f64 {
 }
 
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 #[cfg(test)]
@@ -312,14 +295,8 @@ mod tests {
             scores: Scores {
                 metrics: vec!["psnr_y".into(), "vmaf".into()],
                 frames: vec![
-                    FrameScore {
-                        frame_num: 0,
-                        values: vec![30.0, 80.0],
-                    },
-                    FrameScore {
-                        frame_num: 1,
-                        values: vec![f64::NAN, 90.0],
-                    },
+                    FrameScore { frame_num: 0, values: vec![30.0, 80.0] },
+                    FrameScore { frame_num: 1, values: vec![f64::NAN, 90.0] },
                 ],
             },
         }
@@ -365,9 +342,6 @@ mod tests {
     #[test]
     fn format_parses_case_insensitively() {
         assert_eq!("JSON".parse::<ReportFormat>().unwrap(), ReportFormat::Json);
-        assert!("yaml"
-            .parse::<ReportFormat>()
-            .unwrap_err()
-            .contains("valid: text"));
+        assert!("yaml".parse::<ReportFormat>().unwrap_err().contains("valid: text"));
     }
 }

@@ -32,22 +32,13 @@ impl Scores {
     /// Every value of `metric` in frame order, skipping frames that lack it.
     pub fn column(&self, metric: &str) -> Option<Vec<f64>> {
         let i = self.index_of(metric)?;
-        Some(
-            self.frames
-                .iter()
-                .map(|f| f.values[i])
-                .filter(|v| !v.is_nan())
-                .collect(),
-        )
+        Some(self.frames.iter().map(|f| f.values[i]).filter(|v| !v.is_nan()).collect())
     }
 
     /// The value of `metric` at frame position `frame` (an index into [`Scores::frames`]).
     pub fn value(&self, frame: usize, metric: &str) -> Option<f64> {
         let i = self.index_of(metric)?;
-        self.frames
-            .get(frame)
-            .map(|f| f.values[i])
-            .filter(|v| !v.is_nan())
+        self.frames.get(frame).map(|f| f.values[i]).filter(|v| !v.is_nan())
     }
 }
 
@@ -60,14 +51,8 @@ mod tests {
         let s = Scores {
             metrics: vec!["a".into(), "vmaf".into()],
             frames: vec![
-                FrameScore {
-                    frame_num: 0,
-                    values: vec![1.0, f64::NAN],
-                },
-                FrameScore {
-                    frame_num: 1,
-                    values: vec![2.0, 90.0],
-                },
+                FrameScore { frame_num: 0, values: vec![1.0, f64::NAN] },
+                FrameScore { frame_num: 1, values: vec![2.0, 90.0] },
             ],
         };
         assert_eq!(s.column("vmaf").unwrap(), vec![90.0]);

@@ -16,15 +16,31 @@ pub struct BuiltinModel {
 pub const DEFAULT_MODEL: &str = "vmaf_v0.6.1";
 
 pub const BUILTIN_MODELS: &[BuiltinModel] = &[
-    BuiltinModel { name: "vmaf_v0.6.1", description: "default: 1080p viewed at 3x the screen height (HD TV, laptop)" },
-    BuiltinModel { name: "vmaf_v0.6.1neg", description: "no-enhancement-gain variant: penalises sharpening and contrast tricks (codec evaluation)" },
+    BuiltinModel {
+        name: "vmaf_v0.6.1",
+        description: "default: 1080p viewed at 3x the screen height (HD TV, laptop)",
+    },
+    BuiltinModel {
+        name: "vmaf_v0.6.1neg",
+        description:
+            "no-enhancement-gain variant: penalises sharpening and contrast tricks (codec evaluation)",
+    },
     BuiltinModel { name: "vmaf_b_v0.6.3", description: "v0.6.1 with bootstrapped confidence intervals" },
     BuiltinModel { name: "vmaf_4k_v0.6.1", description: "4K TV viewed at 1.5x the screen height" },
     BuiltinModel { name: "vmaf_4k_v0.6.1neg", description: "4K no-enhancement-gain variant" },
-    BuiltinModel { name: "vmaf_v1.0.16_3d0h", description: "v1.0.16, 1080p at 3x height (newer feature set)" },
+    BuiltinModel {
+        name: "vmaf_v1.0.16_3d0h",
+        description: "v1.0.16, 1080p at 3x height (newer feature set)",
+    },
     BuiltinModel { name: "vmaf_v1.0.16_3d0h_2160", description: "v1.0.16, 2160p at 3x height" },
-    BuiltinModel { name: "vmaf_v1.0.16_5d0h", description: "v1.0.16, 1080p at 5x height (phone-like distance)" },
-    BuiltinModel { name: "vmaf_float_v0.6.1", description: "v0.6.1 on floating-point features (slower, legacy)" },
+    BuiltinModel {
+        name: "vmaf_v1.0.16_5d0h",
+        description: "v1.0.16, 1080p at 5x height (phone-like distance)",
+    },
+    BuiltinModel {
+        name: "vmaf_float_v0.6.1",
+        description: "v0.6.1 on floating-point features (slower, legacy)",
+    },
     BuiltinModel { name: "vmaf_float_v0.6.1neg", description: "v0.6.1neg on floating-point features" },
     BuiltinModel { name: "vmaf_float_b_v0.6.3", description: "v0.6.3 bootstrapped, floating-point features" },
     BuiltinModel { name: "vmaf_float_4k_v0.6.1", description: "4K v0.6.1 on floating-point features" },
@@ -64,46 +80,22 @@ pub struct Feature {
 }
 
 pub const FEATURES: &[Feature] = &[
-    Feature {
-        name: "psnr",
-        description: "PSNR of Y, Cb and Cr",
-        outputs: &["psnr_y", "psnr_cb", "psnr_cr"],
-    },
-    Feature {
-        name: "float_ssim",
-        description: "SSIM on luma",
-        outputs: &["float_ssim"],
-    },
-    Feature {
-        name: "float_ms_ssim",
-        description: "multi-scale SSIM on luma",
-        outputs: &["float_ms_ssim"],
-    },
+    Feature { name: "psnr", description: "PSNR of Y, Cb and Cr", outputs: &["psnr_y", "psnr_cb", "psnr_cr"] },
+    Feature { name: "float_ssim", description: "SSIM on luma", outputs: &["float_ssim"] },
+    Feature { name: "float_ms_ssim", description: "multi-scale SSIM on luma", outputs: &["float_ms_ssim"] },
     Feature {
         name: "cambi",
         description: "CAMBI banding index (0 = no banding, higher is worse)",
         outputs: &["cambi"],
     },
-    Feature {
-        name: "ciede",
-        description: "CIEDE2000 colour difference",
-        outputs: &["ciede2000"],
-    },
+    Feature { name: "ciede", description: "CIEDE2000 colour difference", outputs: &["ciede2000"] },
     Feature {
         name: "psnr_hvs",
         description: "PSNR-HVS (contrast-sensitivity weighted)",
         outputs: &["psnr_hvs_y", "psnr_hvs_cb", "psnr_hvs_cr", "psnr_hvs"],
     },
-    Feature {
-        name: "float_psnr",
-        description: "floating-point luma PSNR",
-        outputs: &["float_psnr"],
-    },
-    Feature {
-        name: "float_ansnr",
-        description: "anti-noise SNR",
-        outputs: &["float_ansnr"],
-    },
+    Feature { name: "float_psnr", description: "floating-point luma PSNR", outputs: &["float_psnr"] },
+    Feature { name: "float_ansnr", description: "anti-noise SNR", outputs: &["float_ansnr"] },
     Feature {
         name: "float_moment",
         description: "first and second moments of both inputs",
@@ -114,41 +106,24 @@ pub const FEATURES: &[Feature] = &[
             "float_moment_dis2nd",
         ],
     },
-    Feature {
-        name: "adm",
-        description: "integer ADM (detail loss), as in VMAF",
-        outputs: &["integer_adm2"],
-    },
+    Feature { name: "adm", description: "integer ADM (detail loss), as in VMAF", outputs: &["integer_adm2"] },
     Feature {
         name: "vif",
         description: "integer VIF (visual information fidelity), as in VMAF",
-        outputs: &[
-            "integer_vif_scale0",
-            "integer_vif_scale1",
-            "integer_vif_scale2",
-            "integer_vif_scale3",
-        ],
+        outputs: &["integer_vif_scale0", "integer_vif_scale1", "integer_vif_scale2", "integer_vif_scale3"],
     },
     Feature {
         name: "motion",
         description: "integer temporal motion, as in VMAF",
         outputs: &["integer_motion2"],
     },
-    Feature {
-        name: "float_adm",
-        description: "floating-point ADM",
-        outputs: &["adm2"],
-    },
+    Feature { name: "float_adm", description: "floating-point ADM", outputs: &["adm2"] },
     Feature {
         name: "float_vif",
         description: "floating-point VIF",
         outputs: &["vif_scale0", "vif_scale1", "vif_scale2", "vif_scale3"],
     },
-    Feature {
-        name: "float_motion",
-        description: "floating-point motion",
-        outputs: &["motion2"],
-    },
+    Feature { name: "float_motion", description: "floating-point motion", outputs: &["motion2"] },
 ];
 
 /// Other spellings people use for a feature.
@@ -182,51 +157,27 @@ const OUTPUT_ALIASES: &[(&str, &str)] = &[
     ("VMAF_integer_feature_motion_score", "integer_motion"),
     ("VMAF_integer_feature_motion2_score", "integer_motion2"),
     ("VMAF_integer_feature_motion3_score", "integer_motion3"),
-    (
-        "VMAF_integer_feature_vif_scale0_score",
-        "integer_vif_scale0",
-    ),
-    (
-        "VMAF_integer_feature_vif_scale1_score",
-        "integer_vif_scale1",
-    ),
-    (
-        "VMAF_integer_feature_vif_scale2_score",
-        "integer_vif_scale2",
-    ),
-    (
-        "VMAF_integer_feature_vif_scale3_score",
-        "integer_vif_scale3",
-    ),
+    ("VMAF_integer_feature_vif_scale0_score", "integer_vif_scale0"),
+    ("VMAF_integer_feature_vif_scale1_score", "integer_vif_scale1"),
+    ("VMAF_integer_feature_vif_scale2_score", "integer_vif_scale2"),
+    ("VMAF_integer_feature_vif_scale3_score", "integer_vif_scale3"),
     ("Cambi_feature_cambi_score", "cambi"),
 ];
 
 /// The name libvmaf prints for collector key `key`.
 pub fn output_name(key: &str) -> &str {
-    OUTPUT_ALIASES
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map(|(_, a)| *a)
-        .unwrap_or(key)
+    OUTPUT_ALIASES.iter().find(|(k, _)| *k == key).map(|(_, a)| *a).unwrap_or(key)
 }
 
 /// The collector key behind a printed name (the inverse of [`output_name`]).
 pub fn collector_key(printed: &str) -> &str {
-    OUTPUT_ALIASES
-        .iter()
-        .find(|(_, a)| *a == printed)
-        .map(|(k, _)| *k)
-        .unwrap_or(printed)
+    OUTPUT_ALIASES.iter().find(|(_, a)| *a == printed).map(|(k, _)| *k).unwrap_or(printed)
 }
 
 /// Resolves a user's feature name (or one of its aliases) to the extractor.
 pub fn feature(name: &str) -> Option<&'static Feature> {
     let lower = name.to_ascii_lowercase();
-    let canonical = FEATURE_ALIASES
-        .iter()
-        .find(|(a, _)| *a == lower)
-        .map(|(_, c)| *c)
-        .unwrap_or(&lower);
+    let canonical = FEATURE_ALIASES.iter().find(|(a, _)| *a == lower).map(|(_, c)| *c).unwrap_or(&lower);
     FEATURES.iter().find(|f| f.name == canonical)
 }
 
@@ -252,29 +203,16 @@ mod tests {
 
     #[test]
     fn aliases_match_libvmaf_output_names() {
-        assert_eq!(
-            output_name("VMAF_integer_feature_adm2_score"),
-            "integer_adm2"
-        );
+        assert_eq!(output_name("VMAF_integer_feature_adm2_score"), "integer_adm2");
         assert_eq!(output_name("Cambi_feature_cambi_score"), "cambi");
         assert_eq!(output_name("psnr_y"), "psnr_y");
-        assert_eq!(
-            collector_key("integer_vif_scale3"),
-            "VMAF_integer_feature_vif_scale3_score"
-        );
+        assert_eq!(collector_key("integer_vif_scale3"), "VMAF_integer_feature_vif_scale3_score");
         assert_eq!(collector_key("integer_adm2_egl_1"), "integer_adm2_egl_1");
     }
 
     #[test]
     fn issue_features_are_all_listed() {
-        for f in [
-            "psnr",
-            "float_ssim",
-            "float_ms_ssim",
-            "cambi",
-            "ciede",
-            "psnr_hvs",
-        ] {
+        for f in ["psnr", "float_ssim", "float_ms_ssim", "cambi", "ciede", "psnr_hvs"] {
             assert!(feature(f).is_some(), "{f}");
         }
         assert!(model_names().contains(&DEFAULT_MODEL.to_string()));

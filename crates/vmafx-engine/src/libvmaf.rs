@@ -27,9 +27,7 @@ fn check(op: &'static str, code: i32) -> Result<(), EngineError> {
 /// libvmaf's version string.
 pub fn version() -> String {
     // SAFETY: vmaf_version returns a static NUL-terminated string.
-    unsafe { CStr::from_ptr(sys::vmaf_version()) }
-        .to_string_lossy()
-        .into_owned()
+    unsafe { CStr::from_ptr(sys::vmaf_version()) }.to_string_lossy().into_owned()
 }
 
 /// A picture allocated by libvmaf, filled by the caller.
@@ -72,10 +70,7 @@ impl Picture {
             let len = stride * p.h[i] as usize;
             // SAFETY: libvmaf allocated `h[i]` rows of `stride[i]` bytes for plane i; the three
             // planes do not overlap and `self` is borrowed mutably for the slices' lifetime.
-            PlaneMut {
-                data: unsafe { std::slice::from_raw_parts_mut(p.data[i] as *mut u8, len) },
-                stride,
-            }
+            PlaneMut { data: unsafe { std::slice::from_raw_parts_mut(p.data[i] as *mut u8, len) }, stride }
         };
         [plane(0), plane(1), plane(2)]
     }
@@ -108,15 +103,10 @@ const MODEL_SCORE_NAME: &CStr = c"vmaf";
 impl Model {
     /// Loads a model compiled into libvmaf.
     pub fn builtin(version: &str) -> Result<Self, EngineError> {
-        let unknown = || EngineError::UnknownModel {
-            name: version.into(),
-            valid: crate::catalog::model_names(),
-        };
+        let unknown =
+            || EngineError::UnknownModel { name: version.into(), valid: crate::catalog::model_names() };
         let c_version = CString::new(version).map_err(|_| unknown())?;
-        let mut cfg = sys::VmafModelConfig {
-            name: MODEL_SCORE_NAME.as_ptr(),
-            flags: 0,
-        };
+        let mut cfg = sys::VmafModelConfig { name: MODEL_SCORE_NAME.as_ptr(), flags: 0 };
         let mut ptr = ptr::null_mut();
         // SAFETY: valid out-pointer, config and NUL-terminated version.
         let code = unsafe { sys::vmaf_model_load(&mut ptr, &mut cfg, c_version.as_ptr()) };
@@ -128,27 +118,19 @@ impl Model {
 
     /// Loads a model from a JSON file.
     pub fn from_path(path: &Path) -> Result<Self, EngineError> {
-        let fail = |reason: String| EngineError::ModelFile {
-            path: path.into(),
-            reason,
-        };
+        let fail = |reason: String| EngineError::ModelFile { path: path.into(), reason };
         let meta = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?;
         if !meta.is_file() {
             return Err(fail("not a file".into()));
         }
         let c_path = CString::new(path.as_os_str().as_encoded_bytes())
             .map_err(|_| fail("path contains NUL".into()))?;
-        let mut cfg = sys::VmafModelConfig {
-            name: MODEL_SCORE_NAME.as_ptr(),
-            flags: 0,
-        };
+        let mut cfg = sys::VmafModelConfig { name: MODEL_SCORE_NAME.as_ptr(), flags: 0 };
         let mut ptr = ptr::null_mut();
         // SAFETY: valid out-pointer, config and NUL-terminated path.
         let code = unsafe { sys::vmaf_model_load_from_path(&mut ptr, &mut cfg, c_path.as_ptr()) };
         if code < 0 || ptr.is_null() {
-            return Err(fail(format!(
-                "libvmaf could not parse it as a VMAF model (error {code})"
-            )));
+            return Err(fail(format!("libvmaf could not parse it as a VMAF model (error {code})")));
         }
         Ok(Self { ptr })
     }
@@ -197,9 +179,7 @@ impl Context {
         let c = CString::new(name)
             .map_err(|_| EngineError::InvalidOption(format!("bad feature name {name:?}")))?;
         // SAFETY: live context, NUL-terminated name, no options dictionary.
-        check("vmaf_use_feature", unsafe {
-            sys::vmaf_use_feature(self.ptr, c.as_ptr(), ptr::null_mut())
-        })
+        check("vmaf_use_feature", unsafe { sys::vmaf_use_feature(self.ptr, c.as_ptr(), ptr::null_mut()) })
     }
 
     /// Hands a frame pair to libvmaf; both pictures are consumed.
@@ -211,9 +191,7 @@ impl Context {
     ) -> Result<(), EngineError> {
         let (mut r, mut d) = (reference.into_raw(), distorted.into_raw());
         // SAFETY: both pictures come from vmaf_picture_alloc; libvmaf takes ownership.
-        check("vmaf_read_pictures", unsafe {
-            sys::vmaf_read_pictures(self.ptr, &mut r, &mut d, index)
-        })
+        check("vmaf_read_pictures", unsafe { sys::vmaf_read_pictures(self.ptr, &mut r, &mut d, index) })
     }
 
     /// Waits for every queued frame and lets temporal extractors finish.
@@ -238,19 +216,12 @@ impl Context {
     pub fn feature_score(&mut self, key: &CStr, index: u32) -> Option<f64> {
         let mut score = 0.0;
         // SAFETY: live context, NUL-terminated key, valid out-pointer.
-        let code =
-            unsafe { sys::vmaf_feature_score_at_index(self.ptr, key.as_ptr(), &mut score, index) };
+        let code = unsafe { sys::vmaf_feature_score_at_index(self.ptr, key.as_ptr(), &mut score, index) };
         (code == 0).then_some(score)
     }
 
     /// libvmaf's own pooled value of `key` over frames `lo..=hi` (tests compare against it).
-    pub fn feature_pooled(
-        &mut self,
-        key: &str,
-        method: Pool,
-        lo: u32,
-        hi: u32,
-    ) -> Result<f64, EngineError> {
+    pub fn feature_pooled(&mut self, key: &str, method: Pool, lo: u32, hi: u32) -> Result<f64, EngineError> {
         let c = CString::new(key).map_err(|_| EngineError::Internal("NUL in key".into()))?;
         let mut score = 0.0;
         // SAFETY: live context, NUL-terminated key, valid out-pointer.
@@ -266,9 +237,8 @@ impl Context {
     /// libvmaf exposes them only through its report writer, so the CSV header is written into
     /// an in-memory file and read back.
     pub fn collected_names(&mut self) -> Result<Vec<String>, EngineError> {
-        let internal = |what: &str| {
-            EngineError::Internal(format!("{what}: {}", std::io::Error::last_os_error()))
-        };
+        let internal =
+            |what: &str| EngineError::Internal(format!("{what}: {}", std::io::Error::last_os_error()));
         // SAFETY: memfd_create with a static name; the fd is owned by the File below.
         let fd = unsafe { libc::memfd_create(c"vmafx-names".as_ptr(), libc::MFD_CLOEXEC) };
         if fd < 0 {
@@ -279,18 +249,12 @@ impl Context {
         let path = CString::new(format!("/proc/self/fd/{fd}")).expect("no NUL");
         // SAFETY: live context, NUL-terminated path that libvmaf opens, writes and closes.
         check("vmaf_write_output", unsafe {
-            sys::vmaf_write_output(
-                self.ptr,
-                path.as_ptr(),
-                sys::VmafOutputFormat_VMAF_OUTPUT_FORMAT_CSV,
-            )
+            sys::vmaf_write_output(self.ptr, path.as_ptr(), sys::VmafOutputFormat_VMAF_OUTPUT_FORMAT_CSV)
         })?;
         let mut header = Vec::new();
         let mut buf = [0u8; 8192];
         loop {
-            let n = file
-                .read(&mut buf)
-                .map_err(|_| internal("reading libvmaf's report"))?;
+            let n = file.read(&mut buf).map_err(|_| internal("reading libvmaf's report"))?;
             if n == 0 {
                 break;
             }
@@ -301,12 +265,7 @@ impl Context {
             }
         }
         let header = String::from_utf8_lossy(&header);
-        Ok(header
-            .split(',')
-            .skip(1)
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect())
+        Ok(header.split(',').skip(1).filter(|s| !s.is_empty()).map(String::from).collect())
     }
 }
 

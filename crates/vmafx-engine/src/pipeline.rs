@@ -46,9 +46,7 @@ impl ScoreRequest {
             distorted: distorted.into(),
             model: ModelChoice::default(),
             features: Vec::new(),
-            threads: std::thread::available_parallelism()
-                .map(|n| n.get() as u32)
-                .unwrap_or(1),
+            threads: std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1),
             subsample: 1,
             max_frames: None,
             skip_reference: 0,
@@ -164,63 +162,36 @@ fn decode_loop(
 }
 
 /// Scores `req.distorted` against `req.reference`, reporting progress through `on`.
-pub fn score_files(
-    req: &ScoreRequest,
-    on: &mut dyn FnMut(Progress),
-) -> Result<ScoreOutcome, EngineError> {
+pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<ScoreOutcome, EngineError> {
     let started = Instant::now();
     // Names first: a typo should not wait for ffprobe.
     let features = resolve_features(&req.features)?;
     if let ModelChoice::Builtin(name) = &req.model {
         if !catalog::model_names().contains(name) {
-            return Err(EngineError::UnknownModel {
-                name: name.clone(),
-                valid: catalog::model_names(),
-            });
+            return Err(EngineError::UnknownModel { name: name.clone(), valid: catalog::model_names() });
         }
     }
     if req.subsample == 0 {
-        return Err(EngineError::InvalidOption(
-            "--subsample must be at least 1".into(),
-        ));
+        return Err(EngineError::InvalidOption("--subsample must be at least 1".into()));
     }
     if req.max_frames == Some(0) {
-        return Err(EngineError::InvalidOption(
-            "--frames must be at least 1".into(),
-        ));
+        return Err(EngineError::InvalidOption("--frames must be at least 1".into()));
     }
 
     let tools = &req.decode.tools;
     let ref_probe = probe(&req.reference, tools).map_err(EngineError::input(Role::Reference))?;
     let dist_probe = probe(&req.distorted, tools).map_err(EngineError::input(Role::Distorted))?;
-    let format = ref_probe
-        .format()
-        .map_err(EngineError::input(Role::Reference))?;
-    let dist_format = dist_probe
-        .format()
-        .map_err(EngineError::input(Role::Distorted))?;
+    let format = ref_probe.format().map_err(EngineError::input(Role::Reference))?;
+    let dist_format = dist_probe.format().map_err(EngineError::input(Role::Distorted))?;
     let mut warnings = Vec::new();
-    let scaled_from = describe_conversion(
-        &dist_probe,
-        dist_format,
-        format,
-        &req.decode.scale_filter,
-        on,
-    );
+    let scaled_from = describe_conversion(&dist_probe, dist_format, format, &req.decode.scale_filter, on);
 
-    let ref_count = ref_probe
-        .frame_count
-        .map(|n| n.saturating_sub(req.skip_reference));
-    let dist_count = dist_probe
-        .frame_count
-        .map(|n| n.saturating_sub(req.skip_distorted));
+    let ref_count = ref_probe.frame_count.map(|n| n.saturating_sub(req.skip_reference));
+    let dist_count = dist_probe.frame_count.map(|n| n.saturating_sub(req.skip_distorted));
     if let (Some(r), Some(d)) = (ref_count, dist_count) {
         let covered = req.max_frames.is_some_and(|m| r >= m && d >= m);
         if r != d && !covered && !req.allow_length_mismatch {
-            return Err(EngineError::LengthMismatch {
-                reference: r,
-                distorted: d,
-            });
+            return Err(EngineError::LengthMismatch { reference: r, distorted: d });
         }
     }
 
@@ -231,22 +202,12 @@ pub fn score_files(
         subsample: req.subsample,
         format,
     })?;
-    let ref_reader = open_reader(&ref_probe, format, &req.decode)
-        .map_err(EngineError::input(Role::Reference))?;
-    let dist_reader = open_reader(&dist_probe, format, &req.decode)
-        .map_err(EngineError::input(Role::Distorted))?;
-    let reference = Decoder::start(
-        Role::Reference,
-        ref_reader,
-        req.skip_reference,
-        req.max_frames,
-    )?;
-    let distorted = Decoder::start(
-        Role::Distorted,
-        dist_reader,
-        req.skip_distorted,
-        req.max_frames,
-    )?;
+    let ref_reader =
+        open_reader(&ref_probe, format, &req.decode).map_err(EngineError::input(Role::Reference))?;
+    let dist_reader =
+        open_reader(&dist_probe, format, &req.decode).map_err(EngineError::input(Role::Distorted))?;
+    let reference = Decoder::start(Role::Reference, ref_reader, req.skip_reference, req.max_frames)?;
+    let distorted = Decoder::start(Role::Distorted, dist_reader, req.skip_distorted, req.max_frames)?;
 
     let total = match (ref_count, dist_count) {
         (Some(r), Some(d)) => Some(r.min(d)),
@@ -261,10 +222,7 @@ pub fn score_files(
     let (ref_frames, dist_frames) = result?;
     if ref_frames != dist_frames {
         if !req.allow_length_mismatch {
-            return Err(EngineError::LengthMismatch {
-                reference: ref_frames,
-                distorted: dist_frames,
-            });
+            return Err(EngineError::LengthMismatch { reference: ref_frames, distorted: dist_frames });
         }
         let w = format!(
             "frame counts differ: reference has {ref_frames} frames, distorted has {dist_frames}; scored the first {}",
@@ -297,10 +255,7 @@ pub fn score_files(
         libvmaf_version: libvmaf::version(),
         elapsed_s: started.elapsed().as_secs_f64(),
     };
-    Ok(ScoreOutcome {
-        report: Report { info, scores },
-        warnings,
-    })
+    Ok(ScoreOutcome { report: Report { info, scores }, warnings })
 }
 
 /// Feeds frame pairs to the scorer until both inputs end; returns each input's frame count.

@@ -49,9 +49,7 @@ pub struct Scorer {
 impl Scorer {
     pub fn new(cfg: &ScorerConfig) -> Result<Self, EngineError> {
         if cfg.subsample == 0 {
-            return Err(EngineError::InvalidOption(
-                "--subsample must be at least 1".into(),
-            ));
+            return Err(EngineError::InvalidOption("--subsample must be at least 1".into()));
         }
         let features = resolve_features(&cfg.features)?;
         let model = match &cfg.model {
@@ -63,13 +61,7 @@ impl Scorer {
         for f in features {
             ctx.use_feature(f)?;
         }
-        Ok(Self {
-            ctx,
-            model,
-            format: cfg.format,
-            subsample: cfg.subsample,
-            frames: 0,
-        })
+        Ok(Self { ctx, model, format: cfg.format, subsample: cfg.subsample, frames: 0 })
     }
 
     pub fn format(&self) -> VideoFormat {
@@ -99,9 +91,7 @@ impl Scorer {
             return Err(EngineError::NoFrames("no frame pairs were read".into()));
         }
         self.ctx.flush()?;
-        let indices: Vec<u32> = (0..self.frames)
-            .filter(|i| i % self.subsample == 0)
-            .collect();
+        let indices: Vec<u32> = (0..self.frames).filter(|i| i % self.subsample == 0).collect();
         for &i in &indices {
             self.ctx.model_score(&self.model, i)?;
         }
@@ -117,10 +107,7 @@ impl Scorer {
             .iter()
             .map(|&i| FrameScore {
                 frame_num: i as u64,
-                values: keys
-                    .iter()
-                    .map(|k| self.ctx.feature_score(k, i).unwrap_or(f64::NAN))
-                    .collect(),
+                values: keys.iter().map(|k| self.ctx.feature_score(k, i).unwrap_or(f64::NAN)).collect(),
             })
             .collect();
         Ok(Scores { metrics, frames })
@@ -153,11 +140,7 @@ mod tests {
     use vmafx_media::PixelFormat;
 
     fn format() -> VideoFormat {
-        VideoFormat {
-            width: 64,
-            height: 48,
-            pix_fmt: PixelFormat::YUV420P,
-        }
+        VideoFormat { width: 64, height: 48, pix_fmt: PixelFormat::YUV420P }
     }
 
     fn fill(p: &mut Picture, seed: u32) {
@@ -191,11 +174,7 @@ mod tests {
         assert_eq!(scores.frames.len(), 5);
         assert!(scores.metrics.contains(&"vmaf".to_string()));
         assert!(scores.metrics.contains(&"integer_adm2".to_string()));
-        assert!(
-            scores.metrics.contains(&"psnr_y".to_string()),
-            "{:?}",
-            scores.metrics
-        );
+        assert!(scores.metrics.contains(&"psnr_y".to_string()), "{:?}", scores.metrics);
         for v in scores.column("vmaf").unwrap() {
             assert!(v > 95.0, "identical frames scored {v}");
         }
@@ -227,29 +206,17 @@ mod tests {
         assert_eq!(ours.mean, c.feature_pooled(key, Pool::Mean, 0, 5).unwrap());
         assert_eq!(ours.min, c.feature_pooled(key, Pool::Min, 0, 5).unwrap());
         assert_eq!(ours.max, c.feature_pooled(key, Pool::Max, 0, 5).unwrap());
-        assert_eq!(
-            ours.harmonic_mean,
-            c.feature_pooled(key, Pool::HarmonicMean, 0, 5).unwrap()
-        );
+        assert_eq!(ours.harmonic_mean, c.feature_pooled(key, Pool::HarmonicMean, 0, 5).unwrap());
     }
 
     #[test]
     fn unknown_names_list_the_valid_ones() {
-        let err = Scorer::new(&config(&["sharpness"]))
-            .err()
-            .unwrap()
-            .to_string();
-        assert!(
-            err.contains("unknown feature `sharpness`") && err.contains("float_ms_ssim"),
-            "{err}"
-        );
+        let err = Scorer::new(&config(&["sharpness"])).err().unwrap().to_string();
+        assert!(err.contains("unknown feature `sharpness`") && err.contains("float_ms_ssim"), "{err}");
         let mut cfg = config(&[]);
         cfg.model = ModelChoice::Builtin("vmaf_v9".into());
         let err = Scorer::new(&cfg).err().unwrap().to_string();
-        assert!(
-            err.contains("unknown model `vmaf_v9`") && err.contains("vmaf_v0.6.1neg"),
-            "{err}"
-        );
+        assert!(err.contains("unknown model `vmaf_v9`") && err.contains("vmaf_v0.6.1neg"), "{err}");
     }
 
     #[test]
@@ -263,13 +230,7 @@ mod tests {
             fill(&mut d, i + 1);
             s.push(r, d).unwrap();
         }
-        let nums: Vec<u64> = s
-            .finish()
-            .unwrap()
-            .frames
-            .iter()
-            .map(|f| f.frame_num)
-            .collect();
+        let nums: Vec<u64> = s.finish().unwrap().frames.iter().map(|f| f.frame_num).collect();
         assert_eq!(nums, vec![0, 2, 4]);
     }
 }

@@ -23,14 +23,14 @@ pub struct DecodeOptions {
     pub tools: Tools,
     /// swscale algorithm used when the frame size changes (`bicubic`, `lanczos`...).
     pub scale_filter: String,
+    /// Decoder threads per ffmpeg process (0 = ffmpeg's choice). On a machine whose cores are
+    /// busy scoring, one decoder thread each costs less than ffmpeg's many.
+    pub threads: u32,
 }
 
 impl Default for DecodeOptions {
     fn default() -> Self {
-        Self {
-            tools: Tools::default(),
-            scale_filter: "bicubic".into(),
-        }
+        Self { tools: Tools::default(), scale_filter: "bicubic".into(), threads: 0 }
     }
 }
 
@@ -50,38 +50,20 @@ pub struct FfmpegReader {
 pub fn decode_args(
     input: &Path,
     out: VideoFormat,
-    scale_filter: &str,
+    opts: &DecodeOptions,
     src: Option<(u32, u32)>,
 ) -> Vec<String> {
-    let mut args: Vec<String> = [
-        "-nostdin",
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-xerror",
-        "-i",
-    ]
-    .map(String::from)
-    .into();
+    let mut args: Vec<String> =
+        ["-nostdin", "-hide_banner", "-loglevel", "error", "-xerror"].map(String::from).into();
+    if opts.threads > 0 {
+        args.extend(["-threads".into(), opts.threads.to_string()]);
+    }
+    args.push("-i".into());
     args.push(input.display().to_string());
-    args.extend(
-        [
-            "-map",
-            "0:v:0",
-            "-an",
-            "-sn",
-            "-dn",
-            "-fps_mode",
-            "passthrough",
-        ]
-        .map(String::from),
-    );
+    args.extend(["-map", "0:v:0", "-an", "-sn", "-dn", "-fps_mode", "passthrough"].map(String::from));
     if src != Some((out.width, out.height)) {
         args.push("-vf".into());
-        args.push(format!(
-            "scale={}:{}:flags={scale_filter}",
-            out.width, out.height
-        ));
+        args.push(format!("scale={}:{}:flags={}", out.width, out.height, opts.scale_filter));
     }
     args.extend([
         "-pix_fmt".into(),
@@ -108,7 +90,7 @@ impl FfmpegReader {
         src: Option<(u32, u32)>,
     ) -> Result<Self, MediaError> {
         let mut child = Command::new(&opts.tools.ffmpeg)
-            .args(decode_args(input, out, &opts.scale_filter, src))
+            .args(decode_args(input, out, opts, src))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -162,29 +144,18 @@ impl FfmpegReader {
         if let Some(h) = self.stderr.take() {
             let _ = h.join();
         }
-        let messages: Vec<String> = self
-            .messages
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .drain(..)
-            .collect();
+        let messages: Vec<String> =
+            self.messages.lock().unwrap_or_else(|p| p.into_inner()).drain(..).collect();
         if !status.success() || !messages.is_empty() {
             let message = if messages.is_empty() {
                 format!("ffmpeg exited with {status}")
             } else {
                 tool_message(messages.join("\n").as_bytes(), &self.path)
             };
-            return Err(MediaError::Corrupt {
-                input: self.path.clone(),
-                frame: self.frames,
-                message,
-            });
+            return Err(MediaError::Corrupt { input: self.path.clone(), frame: self.frames, message });
         }
         if partial {
-            return Err(MediaError::Truncated {
-                input: self.path.clone(),
-                frame: self.frames,
-            });
+            return Err(MediaError::Truncated { input: self.path.clone(), frame: self.frames });
         }
         Ok(false)
     }
@@ -199,12 +170,10 @@ impl FrameReader for FfmpegReader {
         if self.done {
             return Ok(false);
         }
-        let filled = read_planes(&mut self.stdout, self.format, planes).map_err(|source| {
-            MediaError::Io {
-                input: self.path.clone(),
-                frame: self.frames,
-                source,
-            }
+        let filled = read_planes(&mut self.stdout, self.format, planes).map_err(|source| MediaError::Io {
+            input: self.path.clone(),
+            frame: self.frames,
+            source,
         })?;
         match filled {
             Filled::Frame => {
@@ -237,14 +206,12 @@ mod tests {
 
     #[test]
     fn scales_only_when_the_size_differs() {
-        let out = VideoFormat {
-            width: 640,
-            height: 360,
-            pix_fmt: PixelFormat::YUV420P,
-        };
-        let same = decode_args(Path::new("a.mp4"), out, "bicubic", Some((640, 360)));
-        assert!(!same.iter().any(|a| a == "-vf"));
-        let scaled = decode_args(Path::new("a.mp4"), out, "lanczos", Some((320, 180)));
+        let out = VideoFormat { width: 640, height: 360, pix_fmt: PixelFormat::YUV420P };
+        let same = decode_args(Path::new("a.mp4"), out, &DecodeOptions::default(), Some((640, 360)));
+        assert!(!same.iter().any(|a| a == "-vf" || a == "-threads"));
+        let opts = DecodeOptions { scale_filter: "lanczos".into(), threads: 1, ..Default::default() };
+        let scaled = decode_args(Path::new("a.mp4"), out, &opts, Some((320, 180)));
+        assert!(scaled.windows(2).any(|w| w == ["-threads", "1"]));
         assert!(scaled.iter().any(|a| a == "scale=640:360:flags=lanczos"));
         assert!(scaled.ends_with(&[
             "-pix_fmt".into(),

@@ -7,10 +7,7 @@ pub enum MediaError {
     #[error("`{}`: no such file", .input.display())]
     NotFound { input: PathBuf },
     #[error("`{}`: cannot read: {source}", .input.display())]
-    Unreadable {
-        input: PathBuf,
-        source: std::io::Error,
-    },
+    Unreadable { input: PathBuf, source: std::io::Error },
     #[error("`{}`: the file is empty (0 bytes)", .input.display())]
     Empty { input: PathBuf },
     #[error("`{}`: not a video ffprobe can read ({reason})", .input.display())]
@@ -26,22 +23,11 @@ pub enum MediaError {
     #[error("`{}`: truncated stream: frame {frame} is incomplete (last good frame: {})", .input.display(), last_good(*.frame))]
     Truncated { input: PathBuf, frame: u64 },
     #[error("`{}`: corrupt or truncated stream: decoding failed after {frame} frames (last good frame: {}): {message}", .input.display(), last_good(*.frame))]
-    Corrupt {
-        input: PathBuf,
-        frame: u64,
-        message: String,
-    },
+    Corrupt { input: PathBuf, frame: u64, message: String },
     #[error("cannot run `{program}` (is ffmpeg installed? set --ffmpeg / VMAFX_FFMPEG): {source}")]
-    Tool {
-        program: String,
-        source: std::io::Error,
-    },
+    Tool { program: String, source: std::io::Error },
     #[error("`{}`: read error at frame {frame}: {source}", .input.display())]
-    Io {
-        input: PathBuf,
-        frame: u64,
-        source: std::io::Error,
-    },
+    Io { input: PathBuf, frame: u64, source: std::io::Error },
 }
 
 fn last_good(frames_read: u64) -> String {

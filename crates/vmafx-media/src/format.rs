@@ -18,10 +18,7 @@ pub struct PixelFormat {
 }
 
 impl PixelFormat {
-    pub const YUV420P: PixelFormat = PixelFormat {
-        chroma: Chroma::C420,
-        bit_depth: 8,
-    };
+    pub const YUV420P: PixelFormat = PixelFormat { chroma: Chroma::C420, bit_depth: 8 };
 
     pub fn new(chroma: Chroma, bit_depth: u8) -> Self {
         Self { chroma, bit_depth }
@@ -29,9 +26,7 @@ impl PixelFormat {
 
     /// Parses ffmpeg's name of a planar YUV format (`yuv420p`, `yuvj444p`, `yuv422p10le`...).
     pub fn from_ffmpeg(name: &str) -> Option<Self> {
-        let rest = name
-            .strip_prefix("yuvj")
-            .or_else(|| name.strip_prefix("yuv"))?;
+        let rest = name.strip_prefix("yuvj").or_else(|| name.strip_prefix("yuv"))?;
         let chroma = match rest.get(..3)? {
             "420" => Chroma::C420,
             "422" => Chroma::C422,
@@ -84,10 +79,7 @@ impl PixelFormat {
 
     /// Bytes of one packed frame (planes back to back, no padding).
     pub fn frame_bytes(&self, width: u32, height: u32) -> usize {
-        self.plane_dims(width, height)
-            .iter()
-            .map(|(w, h)| w * h * self.bytes_per_sample())
-            .sum()
+        self.plane_dims(width, height).iter().map(|(w, h)| w * h * self.bytes_per_sample()).sum()
     }
 }
 
@@ -123,29 +115,11 @@ mod tests {
 
     #[test]
     fn ffmpeg_names_round_trip() {
-        for name in [
-            "yuv420p",
-            "yuv422p",
-            "yuv444p",
-            "yuv420p10le",
-            "yuv444p12le",
-            "yuv422p16le",
-        ] {
+        for name in ["yuv420p", "yuv422p", "yuv444p", "yuv420p10le", "yuv444p12le", "yuv422p16le"] {
             assert_eq!(PixelFormat::from_ffmpeg(name).unwrap().ffmpeg_name(), name);
         }
-        assert_eq!(
-            PixelFormat::from_ffmpeg("yuvj420p"),
-            Some(PixelFormat::YUV420P)
-        );
-        for bad in [
-            "nv12",
-            "rgb24",
-            "gray",
-            "yuv420p10be",
-            "yuva420p",
-            "yuv411p",
-            "p010le",
-        ] {
+        assert_eq!(PixelFormat::from_ffmpeg("yuvj420p"), Some(PixelFormat::YUV420P));
+        for bad in ["nv12", "rgb24", "gray", "yuv420p10be", "yuva420p", "yuv411p", "p010le"] {
             assert_eq!(PixelFormat::from_ffmpeg(bad), None, "{bad}");
         }
     }

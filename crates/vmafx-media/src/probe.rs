@@ -20,10 +20,7 @@ pub struct Tools {
 
 impl Default for Tools {
     fn default() -> Self {
-        Self {
-            ffmpeg: "ffmpeg".into(),
-            ffprobe: "ffprobe".into(),
-        }
+        Self { ffmpeg: "ffmpeg".into(), ffprobe: "ffprobe".into() }
     }
 }
 
@@ -58,11 +55,7 @@ impl Probe {
                 input: self.path.clone(),
                 pix_fmt: self.pix_fmt.clone(),
             })?;
-        Ok(VideoFormat {
-            width: self.width,
-            height: self.height,
-            pix_fmt,
-        })
+        Ok(VideoFormat { width: self.width, height: self.height, pix_fmt })
     }
 }
 
@@ -83,10 +76,7 @@ fn planar_equivalent(name: &str) -> Option<PixelFormat> {
 pub(crate) fn open_error(path: &Path, e: std::io::Error) -> MediaError {
     match e.kind() {
         std::io::ErrorKind::NotFound => MediaError::NotFound { input: path.into() },
-        _ => MediaError::Unreadable {
-            input: path.into(),
-            source: e,
-        },
+        _ => MediaError::Unreadable { input: path.into(), source: e },
     }
 }
 
@@ -101,9 +91,8 @@ pub fn probe(path: &Path, tools: &Tools) -> Result<Probe, MediaError> {
         });
     }
     let mut magic = [0u8; 10];
-    let n = std::fs::File::open(path)
-        .and_then(|mut f| f.read(&mut magic))
-        .map_err(|e| open_error(path, e))?;
+    let n =
+        std::fs::File::open(path).and_then(|mut f| f.read(&mut magic)).map_err(|e| open_error(path, e))?;
     if n == 0 {
         return Err(MediaError::Empty { input: path.into() });
     }
@@ -149,55 +138,35 @@ fn ffprobe(path: &Path, tools: &Tools) -> Result<Probe, MediaError> {
         .args(["-of", "json"])
         .arg(path)
         .output()
-        .map_err(|source| MediaError::Tool {
-            program: tools.ffprobe.display().to_string(),
-            source,
-        })?;
-    let not_video = |reason: String| MediaError::NotAVideo {
-        input: path.into(),
-        reason,
-    };
+        .map_err(|source| MediaError::Tool { program: tools.ffprobe.display().to_string(), source })?;
+    let not_video = |reason: String| MediaError::NotAVideo { input: path.into(), reason };
     if !out.status.success() {
         return Err(not_video(tool_message(&out.stderr, path)));
     }
     let parsed: FfprobeOut = serde_json::from_slice(&out.stdout)
         .map_err(|e| not_video(format!("unexpected ffprobe output: {e}")))?;
-    let stream = parsed
-        .streams
-        .into_iter()
-        .next()
-        .ok_or_else(|| not_video("it has no video stream".into()))?;
+    let stream =
+        parsed.streams.into_iter().next().ok_or_else(|| not_video("it has no video stream".into()))?;
     let (Some(width), Some(height)) = (stream.width, stream.height) else {
         return Err(not_video("the video stream has no frame size".into()));
     };
     Ok(Probe {
         path: path.into(),
         container: Container::Other {
-            format: parsed
-                .format
-                .and_then(|f| f.format_name)
-                .unwrap_or_default(),
+            format: parsed.format.and_then(|f| f.format_name).unwrap_or_default(),
             codec: stream.codec_name.unwrap_or_default(),
         },
         width,
         height,
         pix_fmt: stream.pix_fmt.unwrap_or_else(|| "unknown".into()),
-        frame_count: stream
-            .nb_frames
-            .and_then(|n| n.parse().ok())
-            .filter(|n| *n > 0),
+        frame_count: stream.nb_frames.and_then(|n| n.parse().ok()).filter(|n| *n > 0),
     })
 }
 
 /// The last meaningful line an ffmpeg tool printed, without the input path it starts with.
 pub(crate) fn tool_message(stderr: &[u8], path: &Path) -> String {
     let text = String::from_utf8_lossy(stderr);
-    let line = text
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("no details")
-        .trim();
+    let line = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no details").trim();
     let prefix = format!("{}: ", path.display());
     line.strip_prefix(&prefix).unwrap_or(line).to_string()
 }
@@ -210,23 +179,14 @@ mod tests {
     fn semi_planar_formats_map_to_planar() {
         let p = Probe {
             path: "x".into(),
-            container: Container::Other {
-                format: "mp4".into(),
-                codec: "h264".into(),
-            },
+            container: Container::Other { format: "mp4".into(), codec: "h264".into() },
             width: 4,
             height: 2,
             pix_fmt: "p010le".into(),
             frame_count: None,
         };
-        assert_eq!(
-            p.format().unwrap().pix_fmt,
-            PixelFormat::new(Chroma::C420, 10)
-        );
-        let rgb = Probe {
-            pix_fmt: "rgb24".into(),
-            ..p
-        };
+        assert_eq!(p.format().unwrap().pix_fmt, PixelFormat::new(Chroma::C420, 10));
+        let rgb = Probe { pix_fmt: "rgb24".into(), ..p };
         let err = rgb.format().unwrap_err().to_string();
         assert!(err.contains("unsupported pixel format `rgb24`"), "{err}");
     }
@@ -240,18 +200,13 @@ mod tests {
         assert!(err.to_string().contains("nope.mp4"));
         let empty = dir.path().join("empty.y4m");
         std::fs::write(&empty, b"").unwrap();
-        assert!(matches!(
-            probe(&empty, &Tools::default()),
-            Err(MediaError::Empty { .. })
-        ));
+        assert!(matches!(probe(&empty, &Tools::default()), Err(MediaError::Empty { .. })));
     }
 
     #[test]
     fn tool_message_strips_the_path() {
-        let m = tool_message(
-            b"x\n/a/b.mp4: Invalid data found when processing input\n\n",
-            Path::new("/a/b.mp4"),
-        );
+        let m =
+            tool_message(b"x\n/a/b.mp4: Invalid data found when processing input\n\n", Path::new("/a/b.mp4"));
         assert_eq!(m, "Invalid data found when processing input");
     }
 }

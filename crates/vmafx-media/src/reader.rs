@@ -32,22 +32,11 @@ pub trait FrameReader: Send {
         let bps = fmt.pix_fmt.bytes_per_sample();
         let mut bufs: Vec<Vec<u8>> = dims.iter().map(|(w, h)| vec![0; w * h * bps]).collect();
         for i in 0..n {
-            let [a, b, c] = &mut bufs[..] else {
-                unreachable!()
-            };
+            let [a, b, c] = &mut bufs[..] else { unreachable!() };
             let mut planes = [
-                PlaneMut {
-                    data: a,
-                    stride: dims[0].0 * bps,
-                },
-                PlaneMut {
-                    data: b,
-                    stride: dims[1].0 * bps,
-                },
-                PlaneMut {
-                    data: c,
-                    stride: dims[2].0 * bps,
-                },
+                PlaneMut { data: a, stride: dims[0].0 * bps },
+                PlaneMut { data: b, stride: dims[1].0 * bps },
+                PlaneMut { data: c, stride: dims[2].0 * bps },
             ];
             if !self.read_frame(&mut planes)? {
                 return Ok(i);
@@ -96,20 +85,15 @@ pub(crate) fn read_planes(
 ) -> io::Result<Filled> {
     let bps = fmt.pix_fmt.bytes_per_sample();
     let mut any = false;
-    for (plane, (w, h)) in planes
-        .iter_mut()
-        .zip(fmt.pix_fmt.plane_dims(fmt.width, fmt.height))
-    {
+    for (plane, (w, h)) in planes.iter_mut().zip(fmt.pix_fmt.plane_dims(fmt.width, fmt.height)) {
         let row = w * bps;
-        for y in 0..h {
-            let dst = &mut plane.data[y * plane.stride..y * plane.stride + row];
-            let got = read_full(r, dst)?;
-            if got < row {
-                return Ok(if any || got > 0 {
-                    Filled::Partial
-                } else {
-                    Filled::End
-                });
+        // An unpadded plane is read in one call straight into place; a padded one row by row.
+        let (chunk, count) = if plane.stride == row { (row * h, 1) } else { (row, h) };
+        for i in 0..count {
+            let start = i * plane.stride;
+            let got = read_full(r, &mut plane.data[start..start + chunk])?;
+            if got < chunk {
+                return Ok(if any || got > 0 { Filled::Partial } else { Filled::End });
             }
             any = true;
         }
@@ -137,40 +121,34 @@ mod tests {
     use crate::format::PixelFormat;
 
     #[test]
+    fn reads_unpadded_planes_whole() {
+        let fmt = VideoFormat { width: 2, height: 2, pix_fmt: PixelFormat::YUV420P };
+        let src: Vec<u8> = (1..=6).collect();
+        let (mut y, mut u, mut v) = (vec![0u8; 4], vec![0u8; 1], vec![0u8; 1]);
+        let mut planes = [
+            PlaneMut { data: &mut y, stride: 2 },
+            PlaneMut { data: &mut u, stride: 1 },
+            PlaneMut { data: &mut v, stride: 1 },
+        ];
+        assert_eq!(read_planes(&mut &src[..], fmt, &mut planes).unwrap(), Filled::Frame);
+        assert_eq!(read_planes(&mut &src[..5], fmt, &mut planes).unwrap(), Filled::Partial);
+        drop(planes);
+        assert_eq!((y, u[0], v[0]), (vec![1, 2, 3, 4], 5, 6));
+    }
+
+    #[test]
     fn reads_rows_into_strided_planes() {
-        let fmt = VideoFormat {
-            width: 2,
-            height: 2,
-            pix_fmt: PixelFormat::YUV420P,
-        };
+        let fmt = VideoFormat { width: 2, height: 2, pix_fmt: PixelFormat::YUV420P };
         let src: Vec<u8> = (1..=6).collect();
         let (mut y, mut u, mut v) = (vec![0u8; 8], vec![0u8; 1], vec![0u8; 1]);
         let mut planes = [
-            PlaneMut {
-                data: &mut y,
-                stride: 4,
-            },
-            PlaneMut {
-                data: &mut u,
-                stride: 1,
-            },
-            PlaneMut {
-                data: &mut v,
-                stride: 1,
-            },
+            PlaneMut { data: &mut y, stride: 4 },
+            PlaneMut { data: &mut u, stride: 1 },
+            PlaneMut { data: &mut v, stride: 1 },
         ];
-        assert_eq!(
-            read_planes(&mut &src[..], fmt, &mut planes).unwrap(),
-            Filled::Frame
-        );
-        assert_eq!(
-            read_planes(&mut &src[..0], fmt, &mut planes).unwrap(),
-            Filled::End
-        );
-        assert_eq!(
-            read_planes(&mut &src[..3], fmt, &mut planes).unwrap(),
-            Filled::Partial
-        );
+        assert_eq!(read_planes(&mut &src[..], fmt, &mut planes).unwrap(), Filled::Frame);
+        assert_eq!(read_planes(&mut &src[..0], fmt, &mut planes).unwrap(), Filled::End);
+        assert_eq!(read_planes(&mut &src[..3], fmt, &mut planes).unwrap(), Filled::Partial);
         drop(planes);
         assert_eq!(y, [1, 2, 0, 0, 3, 4, 0, 0]);
         assert_eq!((u[0], v[0]), (5, 6));

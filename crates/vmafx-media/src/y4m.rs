@@ -25,42 +25,24 @@ impl Y4mHeader {
     /// Parses the header line (without or with its trailing newline).
     pub fn parse(line: &[u8]) -> Result<Self, String> {
         let text = std::str::from_utf8(line).map_err(|_| "header is not ASCII".to_string())?;
-        let body = text
-            .trim_end_matches('\n')
-            .strip_prefix("YUV4MPEG2")
-            .ok_or("missing YUV4MPEG2 signature")?;
+        let body =
+            text.trim_end_matches('\n').strip_prefix("YUV4MPEG2").ok_or("missing YUV4MPEG2 signature")?;
         let (mut width, mut height, mut rate, mut colorspace) = (None, None, None, "420jpeg");
         for tok in body.split_ascii_whitespace() {
             let (tag, val) = tok.split_at(1);
             match tag {
                 "W" => width = val.parse::<u32>().ok(),
                 "H" => height = val.parse::<u32>().ok(),
-                "F" => {
-                    rate = val
-                        .split_once(':')
-                        .and_then(|(n, d)| Some((n.parse().ok()?, d.parse().ok()?)))
-                }
+                "F" => rate = val.split_once(':').and_then(|(n, d)| Some((n.parse().ok()?, d.parse().ok()?))),
                 "C" => colorspace = val,
                 _ => {} // I (interlacing), A (aspect), X (extensions) do not change the layout
             }
         }
-        let width = width
-            .filter(|w| *w > 0)
-            .ok_or("missing or invalid width (W)")?;
-        let height = height
-            .filter(|h| *h > 0)
-            .ok_or("missing or invalid height (H)")?;
-        let pix_fmt = parse_colorspace(colorspace)
-            .ok_or_else(|| format!("unsupported colorspace `C{colorspace}`"))?;
-        Ok(Self {
-            format: VideoFormat {
-                width,
-                height,
-                pix_fmt,
-            },
-            rate,
-            len: line.len(),
-        })
+        let width = width.filter(|w| *w > 0).ok_or("missing or invalid width (W)")?;
+        let height = height.filter(|h| *h > 0).ok_or("missing or invalid height (H)")?;
+        let pix_fmt =
+            parse_colorspace(colorspace).ok_or_else(|| format!("unsupported colorspace `C{colorspace}`"))?;
+        Ok(Self { format: VideoFormat { width, height, pix_fmt }, rate, len: line.len() })
     }
 }
 
@@ -76,9 +58,7 @@ fn parse_colorspace(c: &str) -> Option<PixelFormat> {
         "" | "jpeg" | "paldv" | "mpeg2" => 8,
         _ => rest.strip_prefix('p')?.parse().ok()?,
     };
-    (8..=16)
-        .contains(&bit_depth)
-        .then_some(PixelFormat::new(chroma, bit_depth))
+    (8..=16).contains(&bit_depth).then_some(PixelFormat::new(chroma, bit_depth))
 }
 
 /// Reads the header of the Y4M file at `path`.
@@ -88,20 +68,14 @@ pub fn read_header(path: &Path) -> Result<Y4mHeader, MediaError> {
     BufReader::new(file)
         .take(4096)
         .read_until(b'\n', &mut line)
-        .map_err(|source| MediaError::Unreadable {
-            input: path.into(),
-            source,
-        })?;
+        .map_err(|source| MediaError::Unreadable { input: path.into(), source })?;
     if !line.ends_with(b"\n") {
         return Err(MediaError::BadY4m {
             input: path.into(),
             reason: "header line is not terminated".into(),
         });
     }
-    Y4mHeader::parse(&line).map_err(|reason| MediaError::BadY4m {
-        input: path.into(),
-        reason,
-    })
+    Y4mHeader::parse(&line).map_err(|reason| MediaError::BadY4m { input: path.into(), reason })
 }
 
 /// Streams frames out of a Y4M file.
@@ -121,17 +95,8 @@ impl Y4mReader {
         let mut inner = BufReader::with_capacity(1 << 20, file);
         inner
             .seek_relative(header.len as i64)
-            .map_err(|source| MediaError::Unreadable {
-                input: path.into(),
-                source,
-            })?;
-        Ok(Self {
-            path: path.into(),
-            inner,
-            header,
-            frames: 0,
-            line: Vec::new(),
-        })
+            .map_err(|source| MediaError::Unreadable { input: path.into(), source })?;
+        Ok(Self { path: path.into(), inner, header, frames: 0, line: Vec::new() })
     }
 
     pub fn header(&self) -> &Y4mHeader {
@@ -139,20 +104,13 @@ impl Y4mReader {
     }
 
     fn io_err(&self, source: std::io::Error) -> MediaError {
-        MediaError::Io {
-            input: self.path.clone(),
-            frame: self.frames,
-            source,
-        }
+        MediaError::Io { input: self.path.clone(), frame: self.frames, source }
     }
 
     /// Reads a `FRAME` line; `Ok(false)` at a clean end of file.
     fn frame_marker(&mut self) -> Result<bool, MediaError> {
         self.line.clear();
-        let n = (&mut self.inner)
-            .take(1024)
-            .read_until(b'\n', &mut self.line)
-            .map_err(|e| self.io_err(e))?;
+        let n = (&mut self.inner).take(1024).read_until(b'\n', &mut self.line).map_err(|e| self.io_err(e))?;
         if n == 0 {
             return Ok(false);
         }
@@ -163,10 +121,7 @@ impl Y4mReader {
             });
         }
         if !self.line.ends_with(b"\n") {
-            return Err(MediaError::Truncated {
-                input: self.path.clone(),
-                frame: self.frames,
-            });
+            return Err(MediaError::Truncated { input: self.path.clone(), frame: self.frames });
         }
         Ok(true)
     }
@@ -189,17 +144,14 @@ impl FrameReader for Y4mReader {
         if !self.frame_marker()? {
             return Ok(false);
         }
-        match read_planes(&mut self.inner, self.header.format, planes)
-            .map_err(|e| self.io_err(e))?
-        {
+        match read_planes(&mut self.inner, self.header.format, planes).map_err(|e| self.io_err(e))? {
             Filled::Frame => {
                 self.frames += 1;
                 Ok(true)
             }
-            Filled::End | Filled::Partial => Err(MediaError::Truncated {
-                input: self.path.clone(),
-                frame: self.frames,
-            }),
+            Filled::End | Filled::Partial => {
+                Err(MediaError::Truncated { input: self.path.clone(), frame: self.frames })
+            }
         }
     }
 
@@ -215,9 +167,7 @@ impl FrameReader for Y4mReader {
             }
             // Seeking past the payload is exact for regular files; a short file is caught by
             // the next marker read.
-            self.inner
-                .seek_relative(bytes)
-                .map_err(|e| self.io_err(e))?;
+            self.inner.seek_relative(bytes).map_err(|e| self.io_err(e))?;
             self.frames += 1;
         }
         Ok(n)
@@ -231,8 +181,7 @@ mod tests {
 
     #[test]
     fn parses_headers() {
-        let h = Y4mHeader::parse(b"YUV4MPEG2 W576 H324 F24:1 Ip A1:1 C420jpeg XYSCSS=420JPEG\n")
-            .unwrap();
+        let h = Y4mHeader::parse(b"YUV4MPEG2 W576 H324 F24:1 Ip A1:1 C420jpeg XYSCSS=420JPEG\n").unwrap();
         assert_eq!(h.format.width, 576);
         assert_eq!(h.format.pix_fmt, PixelFormat::YUV420P);
         assert_eq!(h.rate, Some((24, 1)));
@@ -240,12 +189,8 @@ mod tests {
         assert_eq!(h.format.pix_fmt, PixelFormat::new(Chroma::C444, 10));
         let h = Y4mHeader::parse(b"YUV4MPEG2 W8 H2\n").unwrap();
         assert_eq!(h.format.pix_fmt, PixelFormat::YUV420P);
-        assert!(Y4mHeader::parse(b"YUV4MPEG2 W8 H2 Cmono\n")
-            .unwrap_err()
-            .contains("Cmono"));
-        assert!(Y4mHeader::parse(b"YUV4MPEG2 H2\n")
-            .unwrap_err()
-            .contains("width"));
+        assert!(Y4mHeader::parse(b"YUV4MPEG2 W8 H2 Cmono\n").unwrap_err().contains("Cmono"));
+        assert!(Y4mHeader::parse(b"YUV4MPEG2 H2\n").unwrap_err().contains("width"));
     }
 
     fn write_y4m(frames: usize, cut: usize) -> tempfile::NamedTempFile {
@@ -266,18 +211,9 @@ mod tests {
         let mut firsts = Vec::new();
         loop {
             let mut planes = [
-                PlaneMut {
-                    data: &mut y,
-                    stride: 4,
-                },
-                PlaneMut {
-                    data: &mut u,
-                    stride: 2,
-                },
-                PlaneMut {
-                    data: &mut v,
-                    stride: 2,
-                },
+                PlaneMut { data: &mut y, stride: 4 },
+                PlaneMut { data: &mut u, stride: 2 },
+                PlaneMut { data: &mut v, stride: 2 },
             ];
             if !r.read_frame(&mut planes)? {
                 return Ok(firsts);
@@ -298,10 +234,7 @@ mod tests {
     fn truncated_frame_names_last_good_frame() {
         let f = write_y4m(3, 5);
         let err = read_all(f.path()).unwrap_err();
-        assert!(
-            matches!(err, MediaError::Truncated { frame: 2, .. }),
-            "{err}"
-        );
+        assert!(matches!(err, MediaError::Truncated { frame: 2, .. }), "{err}");
         assert!(err.to_string().contains("last good frame: 1"), "{err}");
     }
 

@@ -1,0 +1,41 @@
+# vmafx — the only entry points a newcomer needs.
+#   make run                      score a sample pair (made on the fly)
+#   make run REF=a.y4m DIST=b.mp4 score your own pair
+#   make test                     every test (unit + end-to-end against an independent libvmaf)
+#   make bench                    speed and memory benchmarks vs ffmpeg -lavfi libvmaf
+#   make lint                     cargo fmt --check + clippy -D warnings
+
+SHELL := /bin/bash
+CARGO ?= cargo
+REF ?=
+DIST ?=
+ARGS ?=
+
+.PHONY: run test bench lint setup setup-test build corpus
+
+setup:
+	@scripts/setup.sh run
+
+setup-test:
+	@scripts/setup.sh test
+
+build: setup
+	$(CARGO) build --release --bin vmafx
+
+run: build
+	@scripts/run.sh "$(REF)" "$(DIST)" $(ARGS)
+
+corpus: setup-test
+	@scripts/corpus.sh
+
+# End-to-end tests spawn the real binaries, so build them first.
+test: setup-test corpus
+	$(CARGO) build --workspace --bins
+	$(CARGO) test --workspace
+
+bench: setup-test build corpus
+	@scripts/bench.sh
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings

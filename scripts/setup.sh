@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs what vmafx needs when it is missing (Debian/Ubuntu, as root or with sudo).
+#   setup.sh run   build + run: ffmpeg/ffprobe, meson, ninja, nasm, xxd, a C compiler
+#   setup.sh test  the above + the independent libvmaf (PyPI imageio-ffmpeg), hyperfine, flock
+set -euo pipefail
+mode=${1:-run}
+
+need_apt=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have ffmpeg || need_apt+=(ffmpeg)
+have ffprobe || need_apt+=(ffmpeg)
+have meson || need_apt+=(meson)
+have ninja || need_apt+=(ninja-build)
+have nasm || need_apt+=(nasm)
+have xxd || need_apt+=(xxd)
+have cc || need_apt+=(gcc g++)
+have python3 || need_apt+=(python3 python3-pip)
+if [[ $mode == test ]]; then
+  have hyperfine || need_apt+=(hyperfine)
+  have flock || need_apt+=(util-linux)
+fi
+
+sudo_cmd=()
+if [[ $(id -u) != 0 ]]; then
+  if have sudo; then sudo_cmd=(sudo); fi
+fi
+
+if ((${#need_apt[@]})); then
+  echo "setup: installing ${need_apt[*]} with apt-get" >&2
+  if [[ $(id -u) != 0 && ${#sudo_cmd[@]} == 0 ]]; then
+    echo "setup: not root and no sudo; please install: ${need_apt[*]}" >&2
+    exit 1
+  fi
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+if ! have cargo; then
+  echo "setup: cargo not found; install Rust (https://rustup.rs) and run make again" >&2
+  exit 1
+fi
+
+if [[ $mode == test ]]; then
+  # An independent libvmaf to check our scores against: ffmpeg 9 with the libvmaf filter.
+  if ! python3 -c "import imageio_ffmpeg, sys; sys.exit(0 if imageio_ffmpeg.__version__ == '0.8.1' else 1)" 2>/dev/null; then
+    echo "setup: installing imageio-ffmpeg==0.8.1 (independent libvmaf for tests)" >&2
+    python3 -m pip install -q imageio-ffmpeg==0.8.1 2>/dev/null ||
+      python3 -m pip install -q --break-system-packages imageio-ffmpeg==0.8.1
+  fi
+fi

@@ -1,0 +1,236 @@
+//! Helpers for end-to-end tests: locate the built binaries, make test clips with ffmpeg, run
+//! the independent libvmaf (ffmpeg 9's `libvmaf` filter from PyPI's imageio-ffmpeg), and
+//! compare reports.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub const ALL_FEATURES: &[&str] = &["psnr", "float_ssim", "float_ms_ssim", "cambi", "ciede", "psnr_hvs"];
+
+/// Per-frame and pooled values must agree this closely (the bar).
+pub const TOLERANCE: f64 = 1e-4;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A binary of this workspace, built next to the test executable (`make test` builds them).
+pub fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --workspace --bins` first (make test does)",
+        path.display()
+    );
+    path
+}
+
+/// The independent ffmpeg with the libvmaf filter.
+pub fn reference_ffmpeg() -> PathBuf {
+    static FF: OnceLock<PathBuf> = OnceLock::new();
+    FF.get_or_init(|| {
+        if let Ok(p) = std::env::var("VMAFX_REFERENCE_FFMPEG") {
+            return p.into();
+        }
+        let out = Command::new("python3")
+            .args(["-c", "import imageio_ffmpeg as m; print(m.get_ffmpeg_exe())"])
+            .output()
+            .expect("python3");
+        assert!(out.status.success(), "imageio-ffmpeg==0.8.1 is not installed (make setup-test installs it)");
+        PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+    })
+    .clone()
+}
+
+/// The shared corpus (`make_corpus.sh`), built once into target/corpus.
+pub fn corpus() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = root().join("target/corpus");
+        let status = Command::new("bash")
+            .arg(root().join("scripts/corpus.sh"))
+            .env("VMAFX_CORPUS", &dir)
+            .status()
+            .expect("scripts/corpus.sh");
+        assert!(status.success(), "building the corpus failed");
+        dir
+    })
+    .clone()
+}
+
+/// Runs Debian's ffmpeg with `args`, panicking with its stderr on failure.
+pub fn ffmpeg(args: &[&str]) {
+    let out = Command::new("ffmpeg")
+        .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y"])
+        .args(args)
+        .output()
+        .expect("ffmpeg");
+    assert!(out.status.success(), "ffmpeg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Makes a lavfi test clip: `source` like `testsrc2=size=320x240:rate=24`.
+pub fn lavfi(dir: &Path, name: &str, source: &str, frames: u32, pix_fmt: &str) -> PathBuf {
+    let path = dir.join(name);
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        source,
+        "-frames:v",
+        &frames.to_string(),
+        "-pix_fmt",
+        pix_fmt,
+        path.to_str().unwrap(),
+    ]);
+    path
+}
+
+/// Encodes `input` with extra ffmpeg output args into `dir/name`.
+pub fn encode(input: &Path, dir: &Path, name: &str, args: &[&str]) -> PathBuf {
+    let path = dir.join(name);
+    let mut all = vec!["-i", input.to_str().unwrap()];
+    all.extend_from_slice(args);
+    all.push(path.to_str().unwrap());
+    ffmpeg(&all);
+    path
+}
+
+/// Runs a command with a deadline; a hang fails the test instead of blocking CI.
+pub fn run_with_timeout(cmd: &mut Command, limit: Duration) -> Output {
+    let mut child =
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    let start = Instant::now();
+    // Drain pipes on threads so a chatty child cannot block on a full pipe.
+    let mut so = child.stdout.take().unwrap();
+    let mut se = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut so, &mut v).ok();
+        v
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut se, &mut v).ok();
+        v
+    });
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if start.elapsed() > limit {
+            child.kill().ok();
+            panic!("{cmd:?} did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Output { status, stdout: t_out.join().unwrap(), stderr: t_err.join().unwrap() }
+}
+
+/// Runs `vmafx ARGS`.
+pub fn vmafx(args: &[&str]) -> Output {
+    let out = run_with_timeout(Command::new(bin("vmafx")).args(args), Duration::from_secs(600));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "vmafx panicked: {stderr}");
+    out
+}
+
+/// Runs `vmafx score REF DIST --format json` plus `extra`; panics unless it succeeds.
+pub fn vmafx_json(reference: &Path, distorted: &Path, extra: &[&str]) -> Value {
+    let mut args = vec!["score", "-q", "--threads", "2", "--format", "json"];
+    args.extend_from_slice(extra);
+    args.push(reference.to_str().unwrap());
+    args.push(distorted.to_str().unwrap());
+    let out = vmafx(&args);
+    assert!(out.status.success(), "vmafx {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("vmafx JSON")
+}
+
+/// Scores with the independent libvmaf; `pre` is a filter chain applied to the distorted
+/// (input 0) and reference (input 1) before libvmaf, e.g. trimming.
+pub fn independent_json(
+    reference: &Path,
+    distorted: &Path,
+    features: &[&str],
+    pre: Option<(&str, &str)>,
+) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log.json");
+    let mut opts = format!("log_fmt=json:log_path={}:n_threads=2", log.display());
+    if !features.is_empty() {
+        let f: Vec<String> = features.iter().map(|f| format!("name={f}")).collect();
+        opts.push_str(&format!(":feature={}", f.join("\\|")));
+    }
+    let graph = match pre {
+        Some((d, r)) => format!("[0:v]{d}[d];[1:v]{r}[r];[d][r]libvmaf={opts}"),
+        None => format!("[0:v][1:v]libvmaf={opts}"),
+    };
+    let out = run_with_timeout(
+        Command::new(reference_ffmpeg())
+            .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-i"])
+            .arg(distorted)
+            .arg("-i")
+            .arg(reference)
+            .args(["-lavfi", &graph, "-f", "null", "-"]),
+        Duration::from_secs(600),
+    );
+    assert!(out.status.success(), "independent libvmaf failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_str(&std::fs::read_to_string(&log).unwrap()).unwrap()
+}
+
+/// Asserts that every per-frame metric and every pooled statistic the independent libvmaf
+/// reports is in `ours` and within [`TOLERANCE`]. Returns the largest difference seen.
+pub fn assert_same_scores(ours: &Value, theirs: &Value, what: &str) -> f64 {
+    let of = ours["frames"].as_array().expect("our frames");
+    let tf = theirs["frames"].as_array().expect("their frames");
+    assert_eq!(of.len(), tf.len(), "{what}: frame counts differ");
+    assert!(!tf.is_empty(), "{what}: no frames");
+    let mut worst = 0.0f64;
+    for (o, t) in of.iter().zip(tf) {
+        assert_eq!(o["frameNum"], t["frameNum"], "{what}");
+        let tm = t["metrics"].as_object().unwrap();
+        for (name, tv) in tm {
+            let ov = o["metrics"][name]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{what}: frame {} lacks {name}", o["frameNum"]));
+            let d = (ov - tv.as_f64().unwrap()).abs();
+            worst = worst.max(d);
+            assert!(d <= TOLERANCE, "{what}: frame {} {name}: ours {ov}, libvmaf {tv}", o["frameNum"]);
+        }
+    }
+    let tp = theirs["pooled_metrics"].as_object().unwrap();
+    assert!(tp.contains_key("vmaf"), "{what}: no pooled vmaf");
+    for (name, stats) in tp {
+        for stat in ["min", "max", "mean", "harmonic_mean"] {
+            let tv = stats[stat].as_f64().unwrap();
+            let ov = ours["pooled_metrics"][name][stat]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{what}: pooled {name}.{stat} missing"));
+            let d = (ov - tv).abs();
+            worst = worst.max(d);
+            assert!(d <= TOLERANCE, "{what}: pooled {name}.{stat}: ours {ov}, libvmaf {tv}");
+        }
+    }
+    worst
+}
+
+/// Scores `distorted` against `reference` with both vmafx and the independent libvmaf, every
+/// extra feature on, and asserts they agree.
+pub fn check_pair(reference: &Path, distorted: &Path, features: &[&str]) -> Value {
+    let mut extra = Vec::new();
+    for f in features {
+        extra.extend(["--feature", f]);
+    }
+    let ours = vmafx_json(reference, distorted, &extra);
+    let theirs = independent_json(reference, distorted, features, None);
+    let what = format!("{} vs {}", distorted.display(), reference.display());
+    let worst = assert_same_scores(&ours, &theirs, &what);
+    eprintln!("{what}: {} frames, max |diff| {worst:.2e}", ours["frames"].as_array().unwrap().len());
+    ours
+}
