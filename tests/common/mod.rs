@@ -87,6 +87,9 @@ pub fn lavfi(dir: &Path, name: &str, source: &str, frames: u32, pix_fmt: &str) -
         &frames.to_string(),
         "-pix_fmt",
         pix_fmt,
+        // ffmpeg 5.1 writes high-bit-depth Y4M only when asked to.
+        "-strict",
+        "-1",
         path.to_str().unwrap(),
     ]);
     path
@@ -167,10 +170,12 @@ pub fn independent_json(
         let f: Vec<String> = features.iter().map(|f| format!("name={f}")).collect();
         opts.push_str(&format!(":feature={}", f.join("\\|")));
     }
-    let graph = match pre {
-        Some((d, r)) => format!("[0:v]{d}[d];[1:v]{r}[r];[d][r]libvmaf={opts}"),
-        None => format!("[0:v][1:v]libvmaf={opts}"),
-    };
+    // vmafx pairs frames by index; ffmpeg's framesync pairs them by timestamp, which can
+    // duplicate a frame when containers round timestamps differently (WebM's milliseconds).
+    // Renumbering both streams makes ffmpeg pair by index too.
+    let renumber = "setpts=N/(25*TB)";
+    let (d, r) = pre.unwrap_or(("null", "null"));
+    let graph = format!("[0:v]{d},{renumber}[d];[1:v]{r},{renumber}[r];[d][r]libvmaf={opts}");
     let out = run_with_timeout(
         Command::new(reference_ffmpeg())
             .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-i"])

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# `make bench`: speed and memory of `vmafx score`, side by side with what a user would run
+# instead, in the same run, reported as ratios. Writes target/bench/results.md (pasted into
+# docs/benchmarks.md) and the raw hyperfine JSON next to it.
+#
+#   RUNS=5 scripts/bench.sh      # more runs per command (default 5)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+corpus=${VMAFX_CORPUS:-$root/target/corpus}
+out=$root/target/bench
+mkdir -p "$out"
+vmafx=$root/target/release/vmafx
+ff9=$(python3 -c "import imageio_ffmpeg as m; print(m.get_ffmpeg_exe())")
+runs=${RUNS:-5}
+
+ref=$corpus/mandel_1080.y4m
+dist=$corpus/mandel_1080_x264_crf35.mp4
+predecoded=$out/mandel_1080_x264_crf35.y4m
+[[ -s $predecoded ]] || ffmpeg -nostdin -hide_banner -loglevel error -i "$dist" -pix_fmt yuv420p -y "$predecoded"
+
+echo "== speed: 1080p mandelbrot, 60 frames, 2 libvmaf threads each" >&2
+hyperfine --warmup 1 --runs "$runs" --export-json "$out/speed.json" \
+  -n "vmafx score (y4m ref, x264 mp4 dist)" "$vmafx score -q --threads 2 $ref $dist" \
+  -n "ffmpeg -lavfi libvmaf=n_threads=2" "$ff9 -nostdin -hide_banner -loglevel error -i $dist -i $ref -lavfi libvmaf=n_threads=2 -f null -" \
+  -n "vmafx score (dist pre-decoded to y4m)" "$vmafx score -q --threads 2 $ref $predecoded" >&2
+
+echo "== memory: 1080p, 60 vs 600 frames" >&2
+long_ref=$out/testsrc_1080_600.y4m
+long_dist=$out/testsrc_1080_600_x264_crf35.mp4
+if [[ ! -s $long_dist ]]; then
+  ffmpeg -nostdin -hide_banner -loglevel error -f lavfi -i testsrc2=size=1920x1080:rate=24 -frames:v 600 -pix_fmt yuv420p -y "$long_ref"
+  ffmpeg -nostdin -hide_banner -loglevel error -i "$long_ref" -c:v libx264 -preset veryfast -crf 35 -y "$long_dist"
+fi
+rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
+short_ref=$corpus/testsrc_1080.y4m
+short_dist=$corpus/testsrc_1080_x264_crf35.mp4
+m_v60=$(rss "$vmafx" score -q --threads 2 "$short_ref" "$short_dist")
+m_v600=$(rss "$vmafx" score -q --threads 2 "$long_ref" "$long_dist")
+m_f60=$(rss "$ff9" -nostdin -hide_banner -loglevel error -i "$short_dist" -i "$short_ref" -lavfi libvmaf=n_threads=2 -f null -)
+m_f600=$(rss "$ff9" -nostdin -hide_banner -loglevel error -i "$long_dist" -i "$long_ref" -lavfi libvmaf=n_threads=2 -f null -)
+
+python3 - "$out/speed.json" "$m_v60" "$m_v600" "$m_f60" "$m_f600" > "$out/results.md" <<'PY'
+import json, sys, platform, subprocess, os
+speed = json.load(open(sys.argv[1]))["results"]
+v60, v600, f60, f600 = (int(x) / 1024 for x in sys.argv[2:6])
+by = {r["command"]: r for r in speed}
+names = [r["command"] for r in speed]
+mean = lambda n: by[n]["mean"]
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+print(f"Machine: {os.cpu_count()} cores, {cpu}; {platform.platform()}\n")
+print("| command | mean wall (s) | stddev (s) | user (s) | sys (s) |")
+print("|---|---:|---:|---:|---:|")
+for r in speed:
+    print(f"| {r['command']} | {r['mean']:.3f} | {r['stddev']:.3f} | {r['user']:.3f} | {r['system']:.3f} |")
+print()
+print(f"- vmafx / ffmpeg libvmaf: **{mean(names[0]) / mean(names[1]):.2f}x** wall time (target <= 0.90)")
+print(f"- vmafx on mp4 / vmafx on pre-decoded y4m: **{mean(names[0]) / mean(names[2]):.2f}x** (target <= 1.10)")
+print()
+print("| peak RSS (MiB) | 60 frames | 600 frames | 600/60 |")
+print("|---|---:|---:|---:|")
+print(f"| vmafx score | {v60:.0f} | {v600:.0f} | {v600 / v60:.2f} |")
+print(f"| ffmpeg -lavfi libvmaf | {f60:.0f} | {f600:.0f} | {f600 / f60:.2f} |")
+PY
+cat "$out/results.md"
