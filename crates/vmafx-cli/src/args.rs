@@ -28,7 +28,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Score a distorted video against its reference.
-    Score(ScoreArgs),
+    Score(Box<ScoreArgs>),
     /// List the VMAF models built into libvmaf.
     Models {
         /// Print JSON instead of a table.
@@ -135,7 +135,7 @@ mod tests {
     fn parse(args: &[&str]) -> ScoreArgs {
         let cli = Cli::try_parse_from(["vmafx", "score"].iter().chain(args)).unwrap();
         match cli.command {
-            Command::Score(a) => a,
+            Command::Score(a) => *a,
             _ => unreachable!(),
         }
     }

@@ -60,7 +60,7 @@ impl std::error::Error for UsageError {}
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Score(args) => score(args),
+        Command::Score(args) => score(*args),
         Command::Models { json } => {
             if json {
                 let list: Vec<_> = catalog::BUILTIN_MODELS

@@ -132,7 +132,6 @@ mod tests {
         ];
         assert_eq!(read_planes(&mut &src[..], fmt, &mut planes).unwrap(), Filled::Frame);
         assert_eq!(read_planes(&mut &src[..5], fmt, &mut planes).unwrap(), Filled::Partial);
-        drop(planes);
         assert_eq!((y, u[0], v[0]), (vec![1, 2, 3, 4], 5, 6));
     }
 
@@ -149,7 +148,6 @@ mod tests {
         assert_eq!(read_planes(&mut &src[..], fmt, &mut planes).unwrap(), Filled::Frame);
         assert_eq!(read_planes(&mut &src[..0], fmt, &mut planes).unwrap(), Filled::End);
         assert_eq!(read_planes(&mut &src[..3], fmt, &mut planes).unwrap(), Filled::Partial);
-        drop(planes);
         assert_eq!(y, [1, 2, 0, 0, 3, 4, 0, 0]);
         assert_eq!((u[0], v[0]), (5, 6));
     }
