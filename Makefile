@@ -20,7 +20,7 @@ setup-test:
 	@scripts/setup.sh test
 
 build: setup
-	$(CARGO) build --release --bin vmafx
+	$(CARGO) build --release -p vmafx-cli --bin vmafx
 
 run: build
 	@scripts/run.sh "$(REF)" "$(DIST)" $(ARGS)
