@@ -217,3 +217,12 @@ fn report_formats_carry_the_same_scores() {
     let mean = json["pooled_metrics"]["vmaf"]["mean"].as_f64().unwrap();
     assert!(text.contains(&format!("{mean:.3}")), "{text}");
 }
+
+#[test]
+fn odd_dimensions() {
+    // 4:2:0 at 321x241: libvmaf's chroma planes are 160x120 where the stream's are 161x121.
+    let dir = tempfile::tempdir().unwrap();
+    let r = lavfi(dir.path(), "odd.y4m", "testsrc2=size=321x241:rate=24", 12, "yuv420p");
+    let d = encode(&r, dir.path(), "odd.mkv", &["-vf", "noise=alls=25:allf=t", "-c:v", "ffv1"]);
+    check_pair(&r, &d, &["psnr", "float_ssim"]);
+}

@@ -10,6 +10,7 @@ use std::io::Read;
 use std::os::fd::FromRawFd;
 use std::path::Path;
 use std::ptr;
+use std::sync::Arc;
 
 use vmaf_head_sys as sys;
 use vmafx_media::{Chroma, PlaneMut, VideoFormat};
@@ -30,9 +31,20 @@ pub fn version() -> String {
     unsafe { CStr::from_ptr(sys::vmaf_version()) }.to_string_lossy().into_owned()
 }
 
+fn vmaf_pix_fmt(chroma: Chroma) -> sys::VmafPixelFormat {
+    match chroma {
+        Chroma::C420 => sys::VmafPixelFormat_VMAF_PIX_FMT_YUV420P,
+        Chroma::C422 => sys::VmafPixelFormat_VMAF_PIX_FMT_YUV422P,
+        Chroma::C444 => sys::VmafPixelFormat_VMAF_PIX_FMT_YUV444P,
+    }
+}
+
 /// A picture allocated by libvmaf, filled by the caller.
 pub struct Picture {
     pic: sys::VmafPicture,
+    /// For a picture from a [`PicturePool`]: keeps the context (which owns the pool) alive
+    /// until the picture is returned.
+    _pool: Option<Arc<Handle>>,
 }
 
 // SAFETY: the picture owns its buffers (ref-counted by libvmaf with atomics); moving it to
@@ -41,11 +53,7 @@ unsafe impl Send for Picture {}
 
 impl Picture {
     pub fn alloc(format: VideoFormat) -> Result<Self, EngineError> {
-        let pix_fmt = match format.pix_fmt.chroma {
-            Chroma::C420 => sys::VmafPixelFormat_VMAF_PIX_FMT_YUV420P,
-            Chroma::C422 => sys::VmafPixelFormat_VMAF_PIX_FMT_YUV422P,
-            Chroma::C444 => sys::VmafPixelFormat_VMAF_PIX_FMT_YUV444P,
-        };
+        let pix_fmt = vmaf_pix_fmt(format.pix_fmt.chroma);
         // SAFETY: an all-zero VmafPicture is the "empty" state libvmaf expects before alloc.
         let mut pic: sys::VmafPicture = unsafe { std::mem::zeroed() };
         // SAFETY: `pic` is a valid out-pointer; libvmaf validates the other arguments.
@@ -59,33 +67,59 @@ impl Picture {
             )
         };
         check("vmaf_picture_alloc", code)?;
-        Ok(Self { pic })
+        Ok(Self { pic, _pool: None })
     }
 
     /// The three planes as writable rows (`stride` bytes apart).
     pub fn planes_mut(&mut self) -> [PlaneMut<'_>; 3] {
         let p = &mut self.pic;
+        let bytes = if p.bpc > 8 { 2 } else { 1 };
         let plane = |i: usize| {
-            let stride = p.stride[i] as usize;
-            let len = stride * p.h[i] as usize;
+            let (stride, rows) = (p.stride[i] as usize, p.h[i] as usize);
             // SAFETY: libvmaf allocated `h[i]` rows of `stride[i]` bytes for plane i; the three
             // planes do not overlap and `self` is borrowed mutably for the slices' lifetime.
-            PlaneMut { data: unsafe { std::slice::from_raw_parts_mut(p.data[i] as *mut u8, len) }, stride }
+            let data = unsafe { std::slice::from_raw_parts_mut(p.data[i] as *mut u8, stride * rows) };
+            PlaneMut { data, stride, row_bytes: p.w[i] as usize * bytes, rows }
         };
         [plane(0), plane(1), plane(2)]
     }
 
     fn into_raw(self) -> sys::VmafPicture {
-        let pic = self.pic;
-        std::mem::forget(self);
-        pic
+        let mut this = std::mem::ManuallyDrop::new(self);
+        // The pool handle can go: the caller is handing the picture to the live context.
+        drop(this._pool.take());
+        this.pic
     }
 }
 
 impl Drop for Picture {
     fn drop(&mut self) {
-        // SAFETY: the picture was allocated by vmaf_picture_alloc and not handed to libvmaf.
+        // SAFETY: the picture came from vmaf_picture_alloc or the pool and was not handed to
+        // libvmaf; unref frees it or returns it to the pool (whose context `_pool` keeps alive
+        // until after this runs).
         unsafe { sys::vmaf_picture_unref(&mut self.pic) };
+    }
+}
+
+/// libvmaf's pool of preallocated pictures: pictures return to it when libvmaf is done with
+/// them, so frames reuse the same memory instead of a fresh allocation, page faults and
+/// zeroing each. Fetching blocks while every picture is in use, which also bounds how far
+/// decoders can run ahead.
+#[derive(Clone)]
+pub struct PicturePool {
+    handle: Arc<Handle>,
+}
+
+impl PicturePool {
+    pub fn fetch(&self) -> Result<Picture, EngineError> {
+        // SAFETY: an all-zero VmafPicture is the empty state; fetch fills it.
+        let mut pic: sys::VmafPicture = unsafe { std::mem::zeroed() };
+        // SAFETY: the context is alive (we hold its handle) and has a pool; fetching is
+        // thread-safe (libvmaf locks the pool).
+        check("vmaf_fetch_preallocated_picture", unsafe {
+            sys::vmaf_fetch_preallocated_picture(self.handle.0, &mut pic)
+        })?;
+        Ok(Picture { pic, _pool: Some(Arc::clone(&self.handle)) })
     }
 }
 
@@ -143,13 +177,29 @@ impl Drop for Model {
     }
 }
 
+/// Owner of a `VmafContext` pointer; closes it when the last holder goes.
+struct Handle(*mut sys::VmafContext);
+
+// SAFETY: the context is driven through `Context` (`&mut self`) from one thread at a time;
+// other holders of the handle (pool pictures, `PicturePool`) only fetch from or return to the
+// picture pool, which libvmaf locks.
+unsafe impl Send for Handle {}
+unsafe impl Sync for Handle {}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        // SAFETY: created by vmaf_init, closed once; vmaf_close waits for its workers.
+        unsafe { sys::vmaf_close(self.0) };
+    }
+}
+
 /// A libvmaf scoring context.
 pub struct Context {
+    handle: Arc<Handle>,
     ptr: *mut sys::VmafContext,
 }
 
-// SAFETY: the context is driven from one thread at a time (`&mut self` on every call that
-// mutates it); libvmaf synchronises its own worker threads.
+// SAFETY: see `Handle`; the raw `ptr` is the handle's pointer, used only through `&mut self`.
 unsafe impl Send for Context {}
 
 impl Context {
@@ -165,7 +215,23 @@ impl Context {
         let mut ptr = ptr::null_mut();
         // SAFETY: valid out-pointer.
         check("vmaf_init", unsafe { sys::vmaf_init(&mut ptr, cfg) })?;
-        Ok(Self { ptr })
+        Ok(Self { handle: Arc::new(Handle(ptr)), ptr })
+    }
+
+    /// Creates the context's picture pool with `count` pictures of `format`.
+    pub fn picture_pool(&mut self, format: VideoFormat, count: u32) -> Result<PicturePool, EngineError> {
+        let cfg = sys::VmafPictureConfiguration {
+            pic_params: sys::VmafPictureConfiguration__bindgen_ty_1 {
+                w: format.width,
+                h: format.height,
+                bpc: format.pix_fmt.bit_depth as u32,
+                pix_fmt: vmaf_pix_fmt(format.pix_fmt.chroma),
+            },
+            pic_cnt: count,
+        };
+        // SAFETY: live context; libvmaf validates the configuration.
+        check("vmaf_preallocate_pictures", unsafe { sys::vmaf_preallocate_pictures(self.ptr, cfg) })?;
+        Ok(PicturePool { handle: Arc::clone(&self.handle) })
     }
 
     pub fn use_model_features(&mut self, model: &Model) -> Result<(), EngineError> {
@@ -277,11 +343,4 @@ pub enum Pool {
     Max = sys::VmafPoolingMethod_VMAF_POOL_METHOD_MAX,
     Mean = sys::VmafPoolingMethod_VMAF_POOL_METHOD_MEAN,
     HarmonicMean = sys::VmafPoolingMethod_VMAF_POOL_METHOD_HARMONIC_MEAN,
-}
-
-impl Drop for Context {
-    fn drop(&mut self) {
-        // SAFETY: created by vmaf_init, closed once; vmaf_close waits for its workers.
-        unsafe { sys::vmaf_close(self.ptr) };
-    }
 }

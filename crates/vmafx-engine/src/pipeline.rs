@@ -14,11 +14,11 @@ use vmafx_media::{open_reader, probe, DecodeOptions, FrameReader, Probe, VideoFo
 
 use crate::catalog::{self, ModelChoice};
 use crate::error::{EngineError, Role};
-use crate::libvmaf::{self, Picture};
+use crate::libvmaf::{self, Picture, PicturePool};
 use crate::scorer::{resolve_features, Scorer, ScorerConfig};
 
 /// Frames each decoder may run ahead of the scorer.
-const DECODE_AHEAD: usize = 4;
+const DECODE_AHEAD: usize = 3;
 
 /// A scoring job over two files.
 #[derive(Debug, Clone)]
@@ -92,13 +92,14 @@ impl Decoder {
     fn start(
         role: Role,
         mut reader: Box<dyn FrameReader>,
+        pool: PicturePool,
         skip: u64,
         limit: Option<u64>,
     ) -> Result<Self, EngineError> {
         let (tx, rx) = sync_channel(DECODE_AHEAD);
         let handle = std::thread::Builder::new()
             .name(format!("decode-{role}"))
-            .spawn(move || decode_loop(role, reader.as_mut(), skip, limit, &tx))
+            .spawn(move || decode_loop(role, reader.as_mut(), &pool, skip, limit, &tx))
             .map_err(|e| EngineError::Internal(format!("cannot start decoder thread: {e}")))?;
         Ok(Self { rx, handle })
     }
@@ -117,11 +118,11 @@ impl Decoder {
 fn decode_loop(
     role: Role,
     reader: &mut dyn FrameReader,
+    pool: &PicturePool,
     skip: u64,
     limit: Option<u64>,
     tx: &SyncSender<Msg>,
 ) {
-    let format = reader.format();
     let err = |e| Msg::Error(EngineError::Input { role, source: e });
     if skip > 0 {
         match reader.skip_frames(skip) {
@@ -140,7 +141,7 @@ fn decode_loop(
     }
     let mut sent = 0u64;
     while limit.is_none_or(|l| sent < l) {
-        let mut pic = match Picture::alloc(format) {
+        let mut pic = match pool.fetch() {
             Ok(p) => p,
             Err(e) => {
                 let _ = tx.send(Msg::Error(e));
@@ -206,8 +207,11 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
         open_reader(&ref_probe, format, &req.decode).map_err(EngineError::input(Role::Reference))?;
     let dist_reader =
         open_reader(&dist_probe, format, &req.decode).map_err(EngineError::input(Role::Distorted))?;
-    let reference = Decoder::start(Role::Reference, ref_reader, req.skip_reference, req.max_frames)?;
-    let distorted = Decoder::start(Role::Distorted, dist_reader, req.skip_distorted, req.max_frames)?;
+    // Each decoder holds what it has queued plus the frame it is filling; the pump holds a pair.
+    let pool = scorer.picture_pool(2 * (DECODE_AHEAD as u32 + 1) + 2)?;
+    let reference =
+        Decoder::start(Role::Reference, ref_reader, pool.clone(), req.skip_reference, req.max_frames)?;
+    let distorted = Decoder::start(Role::Distorted, dist_reader, pool, req.skip_distorted, req.max_frames)?;
 
     let total = match (ref_count, dist_count) {
         (Some(r), Some(d)) => Some(r.min(d)),

@@ -7,7 +7,7 @@ use vmafx_media::VideoFormat;
 
 use crate::catalog::{self, ModelChoice};
 use crate::error::EngineError;
-use crate::libvmaf::{Context, Model, Picture};
+use crate::libvmaf::{Context, Model, Picture, PicturePool};
 
 /// What to compute.
 #[derive(Debug, Clone)]
@@ -43,6 +43,7 @@ pub struct Scorer {
     model: Model,
     format: VideoFormat,
     subsample: u32,
+    threads: u32,
     frames: u32,
 }
 
@@ -61,16 +62,26 @@ impl Scorer {
         for f in features {
             ctx.use_feature(f)?;
         }
-        Ok(Self { ctx, model, format: cfg.format, subsample: cfg.subsample, frames: 0 })
+        Ok(Self { ctx, model, format: cfg.format, subsample: cfg.subsample, threads: cfg.threads, frames: 0 })
     }
 
     pub fn format(&self) -> VideoFormat {
         self.format
     }
 
-    /// A picture in the scorer's format, to be filled by a decoder.
+    /// A freshly allocated picture in the scorer's format, to be filled by a decoder.
     pub fn picture(&self) -> Result<Picture, EngineError> {
         Picture::alloc(self.format)
+    }
+
+    /// A pool of reusable pictures in the scorer's format, for decoders that fill frames on
+    /// other threads. `in_flight` is how many pictures the caller may hold at once outside
+    /// libvmaf (frames decoded ahead plus the pair being pushed); the pool adds what libvmaf
+    /// itself can hold (a queued and a running pair per worker, two previous references), so
+    /// fetching never waits on a picture that only the waiting thread could release.
+    pub fn picture_pool(&mut self, in_flight: u32) -> Result<PicturePool, EngineError> {
+        let count = in_flight + 4 * self.threads + 4;
+        self.ctx.picture_pool(self.format, count)
     }
 
     /// Queues the next frame pair. Extraction runs on libvmaf's worker threads.

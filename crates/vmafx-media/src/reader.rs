@@ -8,10 +8,23 @@ use crate::format::VideoFormat;
 use crate::probe::{Container, Probe};
 use crate::y4m::Y4mReader;
 
-/// One destination plane: `data` holds `rows` rows of `stride` bytes each.
+/// One destination plane: `rows` rows of `row_bytes` useful bytes, `stride` bytes apart.
+///
+/// A destination may be smaller than the stream's plane: libvmaf rounds odd chroma sizes
+/// down where ffmpeg and Y4M round them up, and the extra column or row is dropped, as the
+/// ffmpeg `libvmaf` filter does.
 pub struct PlaneMut<'a> {
     pub data: &'a mut [u8],
     pub stride: usize,
+    pub row_bytes: usize,
+    pub rows: usize,
+}
+
+impl<'a> PlaneMut<'a> {
+    /// A tightly packed plane of `rows` rows of `row_bytes` bytes.
+    pub fn packed(data: &'a mut [u8], row_bytes: usize, rows: usize) -> Self {
+        Self { data, stride: row_bytes, row_bytes, rows }
+    }
 }
 
 /// A source of decoded frames in one fixed [`VideoFormat`].
@@ -34,9 +47,9 @@ pub trait FrameReader: Send {
         for i in 0..n {
             let [a, b, c] = &mut bufs[..] else { unreachable!() };
             let mut planes = [
-                PlaneMut { data: a, stride: dims[0].0 * bps },
-                PlaneMut { data: b, stride: dims[1].0 * bps },
-                PlaneMut { data: c, stride: dims[2].0 * bps },
+                PlaneMut::packed(a, dims[0].0 * bps, dims[0].1),
+                PlaneMut::packed(b, dims[1].0 * bps, dims[1].1),
+                PlaneMut::packed(c, dims[2].0 * bps, dims[2].1),
             ];
             if !self.read_frame(&mut planes)? {
                 return Ok(i);
@@ -85,20 +98,48 @@ pub(crate) fn read_planes(
 ) -> io::Result<Filled> {
     let bps = fmt.pix_fmt.bytes_per_sample();
     let mut any = false;
+    let short = |got: usize, want: usize, any: bool| {
+        (got < want).then_some(if any || got > 0 { Filled::Partial } else { Filled::End })
+    };
     for (plane, (w, h)) in planes.iter_mut().zip(fmt.pix_fmt.plane_dims(fmt.width, fmt.height)) {
         let row = w * bps;
-        // An unpadded plane is read in one call straight into place; a padded one row by row.
-        let (chunk, count) = if plane.stride == row { (row * h, 1) } else { (row, h) };
-        for i in 0..count {
-            let start = i * plane.stride;
-            let got = read_full(r, &mut plane.data[start..start + chunk])?;
-            if got < chunk {
-                return Ok(if any || got > 0 { Filled::Partial } else { Filled::End });
+        if plane.stride == row && plane.row_bytes == row && plane.rows == h {
+            // Same layout on both sides: one read straight into place.
+            let got = read_full(r, &mut plane.data[..row * h])?;
+            if let Some(f) = short(got, row * h, any) {
+                return Ok(f);
+            }
+            any = true;
+            continue;
+        }
+        let keep = row.min(plane.row_bytes);
+        for y in 0..h {
+            let got = if y < plane.rows {
+                let start = y * plane.stride;
+                let got = read_full(r, &mut plane.data[start..start + keep])?;
+                if got == keep {
+                    got + skip(r, row - keep)?
+                } else {
+                    got
+                }
+            } else {
+                skip(r, row)?
+            };
+            if let Some(f) = short(got, row, any) {
+                return Ok(f);
             }
             any = true;
         }
     }
     Ok(Filled::Frame)
+}
+
+/// Reads and discards `n` bytes; returns how many there were.
+fn skip(r: &mut impl Read, n: usize) -> io::Result<usize> {
+    if n == 0 {
+        return Ok(0);
+    }
+    Ok(io::copy(&mut r.by_ref().take(n as u64), &mut io::sink())? as usize)
 }
 
 /// Like `read_exact`, but returns how many bytes were read when the stream ends early.
@@ -125,14 +166,27 @@ mod tests {
         let fmt = VideoFormat { width: 2, height: 2, pix_fmt: PixelFormat::YUV420P };
         let src: Vec<u8> = (1..=6).collect();
         let (mut y, mut u, mut v) = (vec![0u8; 4], vec![0u8; 1], vec![0u8; 1]);
-        let mut planes = [
-            PlaneMut { data: &mut y, stride: 2 },
-            PlaneMut { data: &mut u, stride: 1 },
-            PlaneMut { data: &mut v, stride: 1 },
-        ];
+        let mut planes =
+            [PlaneMut::packed(&mut y, 2, 2), PlaneMut::packed(&mut u, 1, 1), PlaneMut::packed(&mut v, 1, 1)];
         assert_eq!(read_planes(&mut &src[..], fmt, &mut planes).unwrap(), Filled::Frame);
         assert_eq!(read_planes(&mut &src[..5], fmt, &mut planes).unwrap(), Filled::Partial);
         assert_eq!((y, u[0], v[0]), (vec![1, 2, 3, 4], 5, 6));
+    }
+
+    #[test]
+    fn drops_the_odd_chroma_column_and_row_libvmaf_has_no_room_for() {
+        // 3x3 4:2:0: the stream's chroma planes are 2x2, libvmaf's are 1x1.
+        let fmt = VideoFormat { width: 3, height: 3, pix_fmt: PixelFormat::YUV420P };
+        let src: Vec<u8> = (1..=17).collect();
+        let (mut y, mut u, mut v) = (vec![0u8; 12], vec![0u8; 1], vec![0u8; 1]);
+        let mut planes = [
+            PlaneMut { data: &mut y, stride: 4, row_bytes: 3, rows: 3 },
+            PlaneMut::packed(&mut u, 1, 1),
+            PlaneMut::packed(&mut v, 1, 1),
+        ];
+        assert_eq!(read_planes(&mut &src[..], fmt, &mut planes).unwrap(), Filled::Frame);
+        assert_eq!(y, [1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9, 0]);
+        assert_eq!((u[0], v[0]), (10, 14));
     }
 
     #[test]
@@ -141,9 +195,9 @@ mod tests {
         let src: Vec<u8> = (1..=6).collect();
         let (mut y, mut u, mut v) = (vec![0u8; 8], vec![0u8; 1], vec![0u8; 1]);
         let mut planes = [
-            PlaneMut { data: &mut y, stride: 4 },
-            PlaneMut { data: &mut u, stride: 1 },
-            PlaneMut { data: &mut v, stride: 1 },
+            PlaneMut { data: &mut y, stride: 4, row_bytes: 2, rows: 2 },
+            PlaneMut::packed(&mut u, 1, 1),
+            PlaneMut::packed(&mut v, 1, 1),
         ];
         assert_eq!(read_planes(&mut &src[..], fmt, &mut planes).unwrap(), Filled::Frame);
         assert_eq!(read_planes(&mut &src[..0], fmt, &mut planes).unwrap(), Filled::End);

@@ -211,9 +211,9 @@ mod tests {
         let mut firsts = Vec::new();
         loop {
             let mut planes = [
-                PlaneMut { data: &mut y, stride: 4 },
-                PlaneMut { data: &mut u, stride: 2 },
-                PlaneMut { data: &mut v, stride: 2 },
+                PlaneMut::packed(&mut y, 4, 2),
+                PlaneMut::packed(&mut u, 2, 1),
+                PlaneMut::packed(&mut v, 2, 1),
             ];
             if !r.read_frame(&mut planes)? {
                 return Ok(firsts);
