@@ -10,7 +10,7 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 
 use vmafx_core::{Report, ReportInfo};
-use vmafx_media::{open_reader, probe, DecodeOptions, FrameReader, Probe, VideoFormat};
+use vmafx_media::{open_input, open_reader, probe, DecodeOptions, FrameReader, Probe, VideoFormat};
 
 use crate::catalog::{self, ModelChoice};
 use crate::error::{EngineError, Role};
@@ -181,8 +181,10 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
 
     let tools = &req.decode.tools;
     let ref_probe = probe(&req.reference, tools).map_err(EngineError::input(Role::Reference))?;
-    let dist_probe = probe(&req.distorted, tools).map_err(EngineError::input(Role::Distorted))?;
     let format = ref_probe.format().map_err(EngineError::input(Role::Reference))?;
+    // The distorted's decoder starts while it is probed (the reference is usually Y4M).
+    let (dist_probe, dist_reader) =
+        open_input(&req.distorted, format, &req.decode).map_err(EngineError::input(Role::Distorted))?;
     let dist_format = dist_probe.format().map_err(EngineError::input(Role::Distorted))?;
     let mut warnings = Vec::new();
     let scaled_from = describe_conversion(&dist_probe, dist_format, format, &req.decode.scale_filter, on);
@@ -205,8 +207,6 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
     })?;
     let ref_reader =
         open_reader(&ref_probe, format, &req.decode).map_err(EngineError::input(Role::Reference))?;
-    let dist_reader =
-        open_reader(&dist_probe, format, &req.decode).map_err(EngineError::input(Role::Distorted))?;
     // Each decoder holds what it has queued plus the frame it is filling; the pump holds a pair.
     let pool = scorer.picture_pool(2 * (DECODE_AHEAD as u32 + 1) + 2)?;
     let reference =

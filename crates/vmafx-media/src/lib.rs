@@ -16,6 +16,6 @@ pub mod y4m;
 pub use decode::{DecodeOptions, FfmpegReader};
 pub use error::MediaError;
 pub use format::{Chroma, PixelFormat, VideoFormat};
-pub use probe::{probe, Container, Probe, Tools};
-pub use reader::{open_reader, FrameReader, PlaneMut};
+pub use probe::{probe, probe_native, Container, Probe, Tools};
+pub use reader::{open_input, open_reader, FrameReader, PlaneMut};
 pub use y4m::Y4mReader;

@@ -83,6 +83,15 @@ pub(crate) fn open_error(path: &Path, e: std::io::Error) -> MediaError {
 /// Looks at `path`: checks it is a readable, non-empty file, then reads its Y4M header or asks
 /// ffprobe about its first video stream.
 pub fn probe(path: &Path, tools: &Tools) -> Result<Probe, MediaError> {
+    match probe_native(path)? {
+        Some(p) => Ok(p),
+        None => ffprobe(path, tools),
+    }
+}
+
+/// Checks that `path` is a readable, non-empty file and describes it if it is Y4M; `None`
+/// means it needs ffprobe.
+pub fn probe_native(path: &Path) -> Result<Option<Probe>, MediaError> {
     let meta = std::fs::metadata(path).map_err(|e| open_error(path, e))?;
     if meta.is_dir() {
         return Err(MediaError::Unreadable {
@@ -98,16 +107,16 @@ pub fn probe(path: &Path, tools: &Tools) -> Result<Probe, MediaError> {
     }
     if magic[..n] == y4m::MAGIC[..n.min(y4m::MAGIC.len())] && n == y4m::MAGIC.len() {
         let header = y4m::read_header(path)?;
-        return Ok(Probe {
+        return Ok(Some(Probe {
             path: path.into(),
             container: Container::Y4m,
             width: header.format.width,
             height: header.format.height,
             pix_fmt: header.format.pix_fmt.ffmpeg_name(),
             frame_count: Y4mReader::frame_count(path, &header),
-        });
+        }));
     }
-    ffprobe(path, tools)
+    Ok(None)
 }
 
 #[derive(Deserialize)]
@@ -131,7 +140,7 @@ struct FfprobeFormat {
     format_name: Option<String>,
 }
 
-fn ffprobe(path: &Path, tools: &Tools) -> Result<Probe, MediaError> {
+pub(crate) fn ffprobe(path: &Path, tools: &Tools) -> Result<Probe, MediaError> {
     let out = Command::new(&tools.ffprobe)
         .args(["-v", "error", "-select_streams", "v:0", "-show_entries"])
         .arg("stream=codec_name,width,height,pix_fmt,nb_frames:format=format_name")

@@ -1,11 +1,12 @@
 //! The frame-reader interface and the choice between the native Y4M path and ffmpeg.
 
 use std::io::{self, Read};
+use std::path::Path;
 
 use crate::decode::{DecodeOptions, FfmpegReader};
 use crate::error::MediaError;
 use crate::format::VideoFormat;
-use crate::probe::{Container, Probe};
+use crate::probe::{ffprobe, probe_native, Container, Probe};
 use crate::y4m::Y4mReader;
 
 /// One destination plane: `rows` rows of `row_bytes` useful bytes, `stride` bytes apart.
@@ -77,6 +78,26 @@ pub fn open_reader(
         opts,
         Some((probe.width, probe.height)),
     )?))
+}
+
+/// Opens `path` for frames in format `out` and describes it, without knowing it beforehand.
+///
+/// For a non-Y4M input ffmpeg starts before ffprobe runs, so that the decoder's start-up
+/// overlaps probing instead of following it; its scale filter is then always in the graph,
+/// which ffmpeg makes a pass-through when the size already matches. If the probe fails the
+/// decoder is dropped, which kills it.
+pub fn open_input(
+    path: &Path,
+    out: VideoFormat,
+    opts: &DecodeOptions,
+) -> Result<(Probe, Box<dyn FrameReader>), MediaError> {
+    if let Some(probe) = probe_native(path)? {
+        let reader = open_reader(&probe, out, opts)?;
+        return Ok((probe, reader));
+    }
+    let reader = FfmpegReader::spawn_with_source_size(path, out, opts, None)?;
+    let probe = ffprobe(path, &opts.tools)?;
+    Ok((probe, Box::new(reader)))
 }
 
 /// What [`read_planes`] found.
