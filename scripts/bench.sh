@@ -3,7 +3,7 @@
 # instead, in the same run, reported as ratios. Writes target/bench/results.md (pasted into
 # docs/benchmarks.md) and the raw hyperfine JSON next to it.
 #
-#   RUNS=5 scripts/bench.sh      # more runs per command (default 5)
+#   RUNS=20 scripts/bench.sh     # runs per command (default 10); ratios use medians
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 corpus=${VMAFX_CORPUS:-$root/target/corpus}
@@ -11,7 +11,7 @@ out=$root/target/bench
 mkdir -p "$out"
 vmafx=$root/target/release/vmafx
 ff9=$(python3 -c "import imageio_ffmpeg as m; print(m.get_ffmpeg_exe())")
-runs=${RUNS:-5}
+runs=${RUNS:-10}
 
 ref=$corpus/mandel_1080.y4m
 dist=$corpus/mandel_1080_x264_crf35.mp4
@@ -45,16 +45,16 @@ speed = json.load(open(sys.argv[1]))["results"]
 v60, v600, f60, f600 = (int(x) / 1024 for x in sys.argv[2:6])
 by = {r["command"]: r for r in speed}
 names = [r["command"] for r in speed]
-mean = lambda n: by[n]["mean"]
+median = lambda n: by[n]["median"]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 print(f"Machine: {os.cpu_count()} cores, {cpu}; {platform.platform()}\n")
-print("| command | mean wall (s) | stddev (s) | user (s) | sys (s) |")
+print(f"| command ({len(speed[0]['times'])} runs) | median wall (s) | mean ± stddev (s) | user (s) | sys (s) |")
 print("|---|---:|---:|---:|---:|")
 for r in speed:
-    print(f"| {r['command']} | {r['mean']:.3f} | {r['stddev']:.3f} | {r['user']:.3f} | {r['system']:.3f} |")
+    print(f"| {r['command']} | {r['median']:.3f} | {r['mean']:.3f} ± {r['stddev']:.3f} | {r['user']:.3f} | {r['system']:.3f} |")
 print()
-print(f"- vmafx / ffmpeg libvmaf: **{mean(names[0]) / mean(names[1]):.2f}x** wall time (target <= 0.90)")
-print(f"- vmafx on mp4 / vmafx on pre-decoded y4m: **{mean(names[0]) / mean(names[2]):.2f}x** (target <= 1.10)")
+print(f"- vmafx / ffmpeg libvmaf: **{median(names[0]) / median(names[1]):.2f}x** median wall time (target <= 0.90)")
+print(f"- vmafx on mp4 / vmafx on pre-decoded y4m: **{median(names[0]) / median(names[2]):.2f}x** (target <= 1.10)")
 print()
 print("| peak RSS (MiB) | 60 frames | 600 frames | 600/60 |")
 print("|---|---:|---:|---:|")
