@@ -5,6 +5,13 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use vmafx_core::ReportFormat;
 use vmafx_engine::catalog::DEFAULT_MODEL;
+use vmafx_engine::Segment;
+
+fn parse_segment(s: &str) -> Result<Segment, String> {
+    let (start, frames) = s.split_once(':').ok_or("expected START:COUNT, e.g. 240:120")?;
+    let num = |v: &str| v.trim().parse::<u64>().map_err(|_| format!("`{v}` is not a frame count"));
+    Ok(Segment { start: num(start)?, frames: num(frames)? })
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -88,6 +95,10 @@ pub struct ScoreArgs {
     /// Skip the first N frames of the distorted video.
     #[arg(long, env = "VMAFX_SKIP_DISTORTED", default_value_t = 0, value_name = "N")]
     pub skip_distorted: u64,
+    /// Score only frames START..START+COUNT, with exactly the per-frame scores a whole run
+    /// gives (one context frame on each side feeds the motion feature). For splitting work.
+    #[arg(long, env = "VMAFX_SEGMENT", value_name = "START:COUNT", value_parser = parse_segment)]
+    pub segment: Option<Segment>,
     /// When the frame counts differ, score the common prefix and warn instead of failing.
     #[arg(long, env = "VMAFX_ALLOW_LENGTH_MISMATCH")]
     pub allow_length_mismatch: bool,
@@ -148,6 +159,13 @@ mod tests {
             ("a.y4m".into(), "b.mp4".into())
         );
         assert!(parse(&["-r", "a.y4m"]).inputs().unwrap_err().contains("distorted"));
+    }
+
+    #[test]
+    fn segments_parse() {
+        assert_eq!(parse(&["a", "b", "--segment", "24:12"]).segment, Some(Segment { start: 24, frames: 12 }));
+        assert!(parse_segment("24").is_err());
+        assert!(parse_segment("x:1").unwrap_err().contains("`x`"));
     }
 
     #[test]

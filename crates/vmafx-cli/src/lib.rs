@@ -111,6 +111,7 @@ fn score(args: ScoreArgs) -> anyhow::Result<()> {
         skip_reference: args.skip_reference,
         skip_distorted: args.skip_distorted,
         allow_length_mismatch: args.allow_length_mismatch,
+        segment: args.segment,
         decode: DecodeOptions {
             tools: Tools { ffmpeg: args.ffmpeg.clone(), ffprobe: args.ffprobe.clone() },
             scale_filter: args.scale_filter.clone(),

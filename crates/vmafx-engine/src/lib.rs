@@ -14,5 +14,5 @@ pub mod scorer;
 pub use catalog::{ModelChoice, BUILTIN_MODELS, FEATURES};
 pub use error::{EngineError, Role};
 
-pub use pipeline::{score_files, Progress, ScoreOutcome, ScoreRequest};
+pub use pipeline::{score_files, Progress, ScoreOutcome, ScoreRequest, Segment};
 pub use scorer::{Scorer, ScorerConfig};

@@ -36,7 +36,30 @@ pub struct ScoreRequest {
     pub skip_distorted: u64,
     /// Score the common prefix when the frame counts differ, instead of failing.
     pub allow_length_mismatch: bool,
+    /// Score only this part of the (skipped) sequence, with the numbers a whole run gives.
+    pub segment: Option<Segment>,
     pub decode: DecodeOptions,
+}
+
+/// Frames `start..start + frames` of a sequence, scored so that every per-frame value equals
+/// the whole-sequence run's: one context frame on each side (where the sequence has one)
+/// feeds the temporal features, and is not reported. Work split into segments on many
+/// machines reassembles into exactly the scores of one run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    pub start: u64,
+    pub frames: u64,
+}
+
+impl Segment {
+    /// Context frames decoded before `start`.
+    fn before(&self) -> u64 {
+        self.start.min(1)
+    }
+
+    pub fn end(&self) -> u64 {
+        self.start + self.frames
+    }
 }
 
 impl ScoreRequest {
@@ -52,6 +75,7 @@ impl ScoreRequest {
             skip_reference: 0,
             skip_distorted: 0,
             allow_length_mismatch: false,
+            segment: None,
             decode: DecodeOptions::default(),
         }
     }
@@ -178,6 +202,17 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
     if req.max_frames == Some(0) {
         return Err(EngineError::InvalidOption("--frames must be at least 1".into()));
     }
+    // What to decode: `lead` frames after the user's skips, then at most `window` pairs.
+    let (lead, window) = match req.segment {
+        None => (0, req.max_frames),
+        Some(_) if req.max_frames.is_some() => {
+            return Err(EngineError::InvalidOption("--frames and --segment exclude each other".into()))
+        }
+        Some(s) if s.frames == 0 => {
+            return Err(EngineError::InvalidOption("a segment needs at least 1 frame".into()))
+        }
+        Some(s) => (s.start - s.before(), Some(s.before() + s.frames + 1)),
+    };
 
     let tools = &req.decode.tools;
     let ref_probe = probe(&req.reference, tools).map_err(EngineError::input(Role::Reference))?;
@@ -191,10 +226,21 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
 
     let ref_count = ref_probe.frame_count.map(|n| n.saturating_sub(req.skip_reference));
     let dist_count = dist_probe.frame_count.map(|n| n.saturating_sub(req.skip_distorted));
-    if let (Some(r), Some(d)) = (ref_count, dist_count) {
-        let covered = req.max_frames.is_some_and(|m| r >= m && d >= m);
-        if r != d && !covered && !req.allow_length_mismatch {
-            return Err(EngineError::LengthMismatch { reference: r, distorted: d });
+    match req.segment {
+        Some(seg) => {
+            for (role, count) in [(Role::Reference, ref_count), (Role::Distorted, dist_count)] {
+                if let Some(n) = count.filter(|&n| n < seg.end()) {
+                    return Err(segment_past_end(seg, role, n));
+                }
+            }
+        }
+        None => {
+            if let (Some(r), Some(d)) = (ref_count, dist_count) {
+                let covered = req.max_frames.is_some_and(|m| r >= m && d >= m);
+                if r != d && !covered && !req.allow_length_mismatch {
+                    return Err(EngineError::LengthMismatch { reference: r, distorted: d });
+                }
+            }
         }
     }
 
@@ -204,27 +250,36 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
         threads: req.threads,
         subsample: req.subsample,
         format,
+        first_frame: lead,
+        report: req.segment.map(|s| s.start..s.end()),
     })?;
     let ref_reader =
         open_reader(&ref_probe, format, &req.decode).map_err(EngineError::input(Role::Reference))?;
     // Each decoder holds what it has queued plus the frame it is filling; the pump holds a pair.
     let pool = scorer.picture_pool(2 * (DECODE_AHEAD as u32 + 1) + 2)?;
     let reference =
-        Decoder::start(Role::Reference, ref_reader, pool.clone(), req.skip_reference, req.max_frames)?;
-    let distorted = Decoder::start(Role::Distorted, dist_reader, pool, req.skip_distorted, req.max_frames)?;
+        Decoder::start(Role::Reference, ref_reader, pool.clone(), req.skip_reference + lead, window)?;
+    let distorted = Decoder::start(Role::Distorted, dist_reader, pool, req.skip_distorted + lead, window)?;
 
     let total = match (ref_count, dist_count) {
-        (Some(r), Some(d)) => Some(r.min(d)),
-        (r, d) => r.or(d),
+        (Some(r), Some(d)) => Some(r.min(d).saturating_sub(lead)),
+        (r, d) => r.or(d).map(|n| n.saturating_sub(lead)),
     }
-    .map(|n| req.max_frames.map_or(n, |m| n.min(m)));
+    .map(|n| window.map_or(n, |m| n.min(m)));
     on(Progress::Start { total });
 
     let result = pump(&mut scorer, &reference, &distorted, on);
     reference.stop();
     distorted.stop();
     let (ref_frames, dist_frames) = result?;
-    if ref_frames != dist_frames {
+    if let Some(seg) = req.segment {
+        // Only the context frame after the segment may be missing, from either input.
+        for (role, n) in [(Role::Reference, ref_frames), (Role::Distorted, dist_frames)] {
+            if n < seg.before() + seg.frames {
+                return Err(segment_past_end(seg, role, lead + n));
+            }
+        }
+    } else if ref_frames != dist_frames {
         if !req.allow_length_mismatch {
             return Err(EngineError::LengthMismatch { reference: ref_frames, distorted: dist_frames });
         }
@@ -260,6 +315,14 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
         elapsed_s: started.elapsed().as_secs_f64(),
     };
     Ok(ScoreOutcome { report: Report { info, scores }, warnings })
+}
+
+fn segment_past_end(seg: Segment, role: Role, frames: u64) -> EngineError {
+    EngineError::NoFrames(format!(
+        "segment {}..{} extends past the end of the {role}, which has {frames} frames",
+        seg.start,
+        seg.end()
+    ))
 }
 
 /// Feeds frame pairs to the scorer until both inputs end; returns each input's frame count.

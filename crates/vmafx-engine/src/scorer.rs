@@ -1,6 +1,7 @@
 //! Streaming scorer: frame pairs in, per-frame features and model scores out.
 
 use std::ffi::CString;
+use std::ops::Range;
 
 use vmafx_core::{FrameScore, Scores};
 use vmafx_media::VideoFormat;
@@ -21,6 +22,12 @@ pub struct ScorerConfig {
     pub subsample: u32,
     /// Format of both inputs' frames.
     pub format: VideoFormat,
+    /// Number, in the whole sequence, of the first frame pair pushed (0 unless a segment of a
+    /// longer video is scored). Reported frame numbers and `subsample` follow it.
+    pub first_frame: u64,
+    /// Frames to report, by number; `None` reports every pushed frame. Frames pushed outside
+    /// it are context: they feed temporal features (motion) of their neighbours.
+    pub report: Option<Range<u64>>,
 }
 
 /// Scores a sequence of frame pairs with one model and any extra features.
@@ -31,6 +38,7 @@ pub struct ScorerConfig {
 /// use vmafx_engine::{Scorer, ScorerConfig, ModelChoice};
 /// let mut scorer = Scorer::new(&ScorerConfig {
 ///     model: ModelChoice::default(), features: vec!["psnr".into()], threads: 2, subsample: 1, format,
+///     first_frame: 0, report: None,
 /// })?;
 /// for (reference, distorted) in frames() {   // pictures from scorer.picture(), filled by a decoder
 ///     scorer.push(reference, distorted)?;
@@ -44,6 +52,8 @@ pub struct Scorer {
     format: VideoFormat,
     subsample: u32,
     threads: u32,
+    first_frame: u64,
+    report: Option<Range<u64>>,
     frames: u32,
 }
 
@@ -57,12 +67,24 @@ impl Scorer {
             ModelChoice::Builtin(name) => Model::builtin(name)?,
             ModelChoice::Path(path) => Model::from_path(path)?,
         };
-        let mut ctx = Context::new(cfg.threads, cfg.subsample)?;
+        // libvmaf subsamples by its own frame index, which starts at 0 for every context; a run
+        // that starts mid-sequence computes every frame and keeps the right ones itself.
+        let libvmaf_subsample = if cfg.first_frame == 0 { cfg.subsample } else { 1 };
+        let mut ctx = Context::new(cfg.threads, libvmaf_subsample)?;
         ctx.use_model_features(&model)?;
         for f in features {
             ctx.use_feature(f)?;
         }
-        Ok(Self { ctx, model, format: cfg.format, subsample: cfg.subsample, threads: cfg.threads, frames: 0 })
+        Ok(Self {
+            ctx,
+            model,
+            format: cfg.format,
+            subsample: cfg.subsample,
+            threads: cfg.threads,
+            first_frame: cfg.first_frame,
+            report: cfg.report.clone(),
+            frames: 0,
+        })
     }
 
     pub fn format(&self) -> VideoFormat {
@@ -102,7 +124,14 @@ impl Scorer {
             return Err(EngineError::NoFrames("no frame pairs were read".into()));
         }
         self.ctx.flush()?;
-        let indices: Vec<u32> = (0..self.frames).filter(|i| i % self.subsample == 0).collect();
+        let number = |i: u32| self.first_frame + i as u64;
+        let indices: Vec<u32> = (0..self.frames)
+            .filter(|&i| number(i) % self.subsample as u64 == 0)
+            .filter(|&i| self.report.as_ref().is_none_or(|r| r.contains(&number(i))))
+            .collect();
+        if indices.is_empty() {
+            return Err(EngineError::NoFrames("no pushed frame falls in the frames to report".into()));
+        }
         for &i in &indices {
             self.ctx.model_score(&self.model, i)?;
         }
@@ -117,7 +146,7 @@ impl Scorer {
         let frames = indices
             .iter()
             .map(|&i| FrameScore {
-                frame_num: i as u64,
+                frame_num: number(i),
                 values: keys.iter().map(|k| self.ctx.feature_score(k, i).unwrap_or(f64::NAN)).collect(),
             })
             .collect();
@@ -169,6 +198,8 @@ mod tests {
             threads: 2,
             subsample: 1,
             format: format(),
+            first_frame: 0,
+            report: None,
         }
     }
 
