@@ -226,3 +226,21 @@ fn odd_dimensions() {
     let d = encode(&r, dir.path(), "odd.mkv", &["-vf", "noise=alls=25:allf=t", "-c:v", "ffv1"]);
     check_pair(&r, &d, &["psnr", "float_ssim"]);
 }
+
+#[test]
+fn bootstrapped_model_reports_its_confidence_interval() {
+    // ffmpeg's libvmaf filter cannot load model collections, so this checks consistency only.
+    let dir = corpus();
+    let r = dir.join("testsrc_324.y4m");
+    let d = dir.join("testsrc_324_x264_crf35.mp4");
+    let ours = vmafx_json(&r, &d, &["--model", "vmaf_b_v0.6.3"]);
+    for f in ours["frames"].as_array().unwrap() {
+        let m = &f["metrics"];
+        let get = |k: &str| m[k].as_f64().unwrap_or_else(|| panic!("frame {} lacks {k}", f["frameNum"]));
+        let (lo, bag, hi) = (get("vmaf_ci_p95_lo"), get("vmaf_bagging"), get("vmaf_ci_p95_hi"));
+        assert!(lo <= bag && bag <= hi, "frame {}: {lo} <= {bag} <= {hi}", f["frameNum"]);
+        assert!(get("vmaf_stddev") > 0.0);
+        assert!((0.0..=100.0).contains(&get("vmaf")));
+    }
+    assert!(ours["pooled_metrics"]["vmaf_bagging"]["mean"].is_f64());
+}

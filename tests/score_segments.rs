@@ -71,3 +71,15 @@ fn segment_past_the_end_is_bad_input() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("segment 40..60 extends past the end") && err.contains("48 frames"), "{err}");
 }
+
+#[test]
+fn thread_count_does_not_change_scores() {
+    let dir = corpus();
+    let r = dir.join("mandel_720.y4m");
+    let d = dir.join("mandel_720_x264_crf45.mp4");
+    let one = vmafx_json(&r, &d, &["--threads", "1", "--feature", "psnr"]);
+    for threads in ["0", "3"] {
+        let other = vmafx_json(&r, &d, &["--threads", threads, "--feature", "psnr"]);
+        assert_eq!(frames(&one), frames(&other), "--threads {threads}");
+    }
+}

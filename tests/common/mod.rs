@@ -146,7 +146,10 @@ pub fn vmafx(args: &[&str]) -> Output {
 
 /// Runs `vmafx score REF DIST --format json` plus `extra`; panics unless it succeeds.
 pub fn vmafx_json(reference: &Path, distorted: &Path, extra: &[&str]) -> Value {
-    let mut args = vec!["score", "-q", "--threads", "2", "--format", "json"];
+    let mut args = vec!["score", "-q", "--format", "json"];
+    if !extra.contains(&"--threads") {
+        args.extend(["--threads", "2"]);
+    }
     args.extend_from_slice(extra);
     args.push(reference.to_str().unwrap());
     args.push(distorted.to_str().unwrap());

@@ -25,7 +25,10 @@ pub const BUILTIN_MODELS: &[BuiltinModel] = &[
         description:
             "no-enhancement-gain variant: penalises sharpening and contrast tricks (codec evaluation)",
     },
-    BuiltinModel { name: "vmaf_b_v0.6.3", description: "v0.6.1 with bootstrapped confidence intervals" },
+    BuiltinModel {
+        name: "vmaf_b_v0.6.3",
+        description: "bootstrapped: adds vmaf_bagging, vmaf_stddev and a 95 % confidence interval",
+    },
     BuiltinModel { name: "vmaf_4k_v0.6.1", description: "4K TV viewed at 1.5x the screen height" },
     BuiltinModel { name: "vmaf_4k_v0.6.1neg", description: "4K no-enhancement-gain variant" },
     BuiltinModel {

@@ -126,6 +126,9 @@ impl PicturePool {
 /// A loaded VMAF model.
 pub struct Model {
     ptr: *mut sys::VmafModel,
+    /// For a bootstrapped model (`vmaf_b_v0.6.3`): the other models of the collection, whose
+    /// spread gives a confidence interval around the score.
+    collection: *mut sys::VmafModelCollection,
 }
 
 // SAFETY: a model is immutable after loading; libvmaf reads it from the scoring thread only.
@@ -134,23 +137,22 @@ unsafe impl Send for Model {}
 /// Name under which the model's per-frame score is stored and printed.
 const MODEL_SCORE_NAME: &CStr = c"vmaf";
 
+/// How a model is found: by built-in version or by file.
+enum Source<'a> {
+    Builtin(&'a CStr),
+    File(&'a CStr),
+}
+
 impl Model {
     /// Loads a model compiled into libvmaf.
     pub fn builtin(version: &str) -> Result<Self, EngineError> {
         let unknown =
             || EngineError::UnknownModel { name: version.into(), valid: crate::catalog::model_names() };
         let c_version = CString::new(version).map_err(|_| unknown())?;
-        let mut cfg = sys::VmafModelConfig { name: MODEL_SCORE_NAME.as_ptr(), flags: 0 };
-        let mut ptr = ptr::null_mut();
-        // SAFETY: valid out-pointer, config and NUL-terminated version.
-        let code = unsafe { sys::vmaf_model_load(&mut ptr, &mut cfg, c_version.as_ptr()) };
-        if code < 0 || ptr.is_null() {
-            return Err(unknown());
-        }
-        Ok(Self { ptr })
+        Self::load(Source::Builtin(&c_version)).map_err(|_| unknown())
     }
 
-    /// Loads a model from a JSON file.
+    /// Loads a model (or bootstrapped model collection) from a JSON file.
     pub fn from_path(path: &Path) -> Result<Self, EngineError> {
         let fail = |reason: String| EngineError::ModelFile { path: path.into(), reason };
         let meta = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?;
@@ -159,21 +161,52 @@ impl Model {
         }
         let c_path = CString::new(path.as_os_str().as_encoded_bytes())
             .map_err(|_| fail("path contains NUL".into()))?;
+        Self::load(Source::File(&c_path))
+            .map_err(|code| fail(format!("libvmaf could not parse it as a VMAF model (error {code})")))
+    }
+
+    /// Tries a single model first, then a bootstrapped collection (libvmaf keeps both kinds
+    /// under one name space but loads them through different calls).
+    fn load(source: Source<'_>) -> Result<Self, i32> {
         let mut cfg = sys::VmafModelConfig { name: MODEL_SCORE_NAME.as_ptr(), flags: 0 };
         let mut ptr = ptr::null_mut();
-        // SAFETY: valid out-pointer, config and NUL-terminated path.
-        let code = unsafe { sys::vmaf_model_load_from_path(&mut ptr, &mut cfg, c_path.as_ptr()) };
-        if code < 0 || ptr.is_null() {
-            return Err(fail(format!("libvmaf could not parse it as a VMAF model (error {code})")));
+        // SAFETY: valid out-pointers, config and NUL-terminated strings for every call below.
+        let code = unsafe {
+            match source {
+                Source::Builtin(v) => sys::vmaf_model_load(&mut ptr, &mut cfg, v.as_ptr()),
+                Source::File(p) => sys::vmaf_model_load_from_path(&mut ptr, &mut cfg, p.as_ptr()),
+            }
+        };
+        if code == 0 && !ptr.is_null() {
+            return Ok(Self { ptr, collection: ptr::null_mut() });
         }
-        Ok(Self { ptr })
+        let mut collection = ptr::null_mut();
+        let code = unsafe {
+            match source {
+                Source::Builtin(v) => {
+                    sys::vmaf_model_collection_load(&mut ptr, &mut collection, &mut cfg, v.as_ptr())
+                }
+                Source::File(p) => {
+                    sys::vmaf_model_collection_load_from_path(&mut ptr, &mut collection, &mut cfg, p.as_ptr())
+                }
+            }
+        };
+        if code == 0 && !ptr.is_null() && !collection.is_null() {
+            return Ok(Self { ptr, collection });
+        }
+        Err(code)
     }
 }
 
 impl Drop for Model {
     fn drop(&mut self) {
-        // SAFETY: loaded by vmaf_model_load*, destroyed once.
-        unsafe { sys::vmaf_model_destroy(self.ptr) };
+        // SAFETY: loaded above and destroyed once; the collection does not own `ptr`.
+        unsafe {
+            sys::vmaf_model_destroy(self.ptr);
+            if !self.collection.is_null() {
+                sys::vmaf_model_collection_destroy(self.collection);
+            }
+        }
     }
 }
 
@@ -238,7 +271,14 @@ impl Context {
         // SAFETY: both pointers are live.
         check("vmaf_use_features_from_model", unsafe {
             sys::vmaf_use_features_from_model(self.ptr, model.ptr)
-        })
+        })?;
+        if !model.collection.is_null() {
+            // SAFETY: both pointers are live.
+            check("vmaf_use_features_from_model_collection", unsafe {
+                sys::vmaf_use_features_from_model_collection(self.ptr, model.collection)
+            })?;
+        }
+        Ok(())
     }
 
     pub fn use_feature(&mut self, name: &str) -> Result<(), EngineError> {
@@ -269,12 +309,22 @@ impl Context {
     }
 
     /// The model's score at `index` (computed from the collected features, then stored).
+    ///
+    /// A bootstrapped model also stores its collection's `vmaf_bagging`, `vmaf_stddev` and
+    /// `vmaf_ci_p95_lo` / `_hi`.
     pub fn model_score(&mut self, model: &Model, index: u32) -> Result<f64, EngineError> {
         let mut score = 0.0;
         // SAFETY: live pointers, valid out-pointer.
         check("vmaf_score_at_index", unsafe {
             sys::vmaf_score_at_index(self.ptr, model.ptr, &mut score, index)
         })?;
+        if !model.collection.is_null() {
+            // SAFETY: an all-zero score is a valid out-value; live pointers.
+            let mut bootstrap: sys::VmafModelCollectionScore = unsafe { std::mem::zeroed() };
+            check("vmaf_score_at_index_model_collection", unsafe {
+                sys::vmaf_score_at_index_model_collection(self.ptr, model.collection, &mut bootstrap, index)
+            })?;
+        }
         Ok(score)
     }
 

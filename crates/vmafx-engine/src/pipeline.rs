@@ -292,11 +292,12 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
     }
 
     let scores = scorer.finish()?;
-    let headline = features
-        .iter()
-        .filter_map(|f| catalog::feature(f))
-        .flat_map(|f| f.outputs.iter().map(|s| s.to_string()))
-        .filter(|m| scores.metrics.contains(m))
+    // A bootstrapped model's interval first, then the extra features' values.
+    let bootstrap = ["vmaf_bagging", "vmaf_ci_p95_lo", "vmaf_ci_p95_hi"].into_iter();
+    let headline = bootstrap
+        .chain(features.iter().filter_map(|f| catalog::feature(f)).flat_map(|f| f.outputs.iter().copied()))
+        .filter(|m| scores.metrics.iter().any(|s| s == m))
+        .map(String::from)
         .collect();
     let info = ReportInfo {
         reference: req.reference.display().to_string(),

@@ -262,6 +262,15 @@ mod tests {
     }
 
     #[test]
+    fn every_listed_builtin_model_loads() {
+        for m in catalog::BUILTIN_MODELS {
+            let mut cfg = config(&[]);
+            cfg.model = ModelChoice::Builtin(m.name.into());
+            assert!(Scorer::new(&cfg).is_ok(), "{} does not load", m.name);
+        }
+    }
+
+    #[test]
     fn subsample_scores_every_nth_frame() {
         let mut cfg = config(&[]);
         cfg.subsample = 2;
