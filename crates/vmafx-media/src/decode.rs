@@ -47,12 +47,10 @@ pub struct FfmpegReader {
 }
 
 /// The ffmpeg arguments that decode `input` into raw frames of `out` on stdout.
-pub fn decode_args(
-    input: &Path,
-    out: VideoFormat,
-    opts: &DecodeOptions,
-    src: Option<(u32, u32)>,
-) -> Vec<String> {
+///
+/// The scale filter is always in the graph: ffmpeg makes it a pass-through when the input
+/// already has `out`'s size and format, so the decoder can start before the input is probed.
+pub fn decode_args(input: &Path, out: VideoFormat, opts: &DecodeOptions) -> Vec<String> {
     let mut args: Vec<String> =
         ["-nostdin", "-hide_banner", "-loglevel", "error", "-xerror"].map(String::from).into();
     if opts.threads > 0 {
@@ -61,10 +59,8 @@ pub fn decode_args(
     args.push("-i".into());
     args.push(input.display().to_string());
     args.extend(["-map", "0:v:0", "-an", "-sn", "-dn", "-fps_mode", "passthrough"].map(String::from));
-    if src != Some((out.width, out.height)) {
-        args.push("-vf".into());
-        args.push(format!("scale={}:{}:flags={}", out.width, out.height, opts.scale_filter));
-    }
+    args.push("-vf".into());
+    args.push(format!("scale={}:{}:flags={}", out.width, out.height, opts.scale_filter));
     args.extend([
         "-pix_fmt".into(),
         out.pix_fmt.ffmpeg_name(),
@@ -78,19 +74,8 @@ pub fn decode_args(
 impl FfmpegReader {
     /// Starts ffmpeg on `input`, producing frames in `out` (scaled if the size differs).
     pub fn spawn(input: &Path, out: VideoFormat, opts: &DecodeOptions) -> Result<Self, MediaError> {
-        Self::spawn_with_source_size(input, out, opts, None)
-    }
-
-    /// Like [`FfmpegReader::spawn`]; `src` is the input's size when known, which spares the
-    /// scale filter when it already matches.
-    pub fn spawn_with_source_size(
-        input: &Path,
-        out: VideoFormat,
-        opts: &DecodeOptions,
-        src: Option<(u32, u32)>,
-    ) -> Result<Self, MediaError> {
         let mut child = Command::new(&opts.tools.ffmpeg)
-            .args(decode_args(input, out, opts, src))
+            .args(decode_args(input, out, opts))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -205,12 +190,13 @@ mod tests {
     use crate::format::PixelFormat;
 
     #[test]
-    fn scales_only_when_the_size_differs() {
+    fn decodes_to_the_target_size_and_format() {
         let out = VideoFormat { width: 640, height: 360, pix_fmt: PixelFormat::YUV420P };
-        let same = decode_args(Path::new("a.mp4"), out, &DecodeOptions::default(), Some((640, 360)));
-        assert!(!same.iter().any(|a| a == "-vf" || a == "-threads"));
+        let plain = decode_args(Path::new("a.mp4"), out, &DecodeOptions::default());
+        assert!(!plain.iter().any(|a| a == "-threads"));
+        assert!(plain.iter().any(|a| a == "scale=640:360:flags=bicubic"));
         let opts = DecodeOptions { scale_filter: "lanczos".into(), threads: 1, ..Default::default() };
-        let scaled = decode_args(Path::new("a.mp4"), out, &opts, Some((320, 180)));
+        let scaled = decode_args(Path::new("a.mp4"), out, &opts);
         assert!(scaled.windows(2).any(|w| w == ["-threads", "1"]));
         assert!(scaled.iter().any(|a| a == "scale=640:360:flags=lanczos"));
         assert!(scaled.ends_with(&[

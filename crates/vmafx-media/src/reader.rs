@@ -72,20 +72,14 @@ pub fn open_reader(
     if probe.container == Container::Y4m && probe.format().ok() == Some(out) {
         return Ok(Box::new(Y4mReader::open(&probe.path)?));
     }
-    Ok(Box::new(FfmpegReader::spawn_with_source_size(
-        &probe.path,
-        out,
-        opts,
-        Some((probe.width, probe.height)),
-    )?))
+    Ok(Box::new(FfmpegReader::spawn(&probe.path, out, opts)?))
 }
 
 /// Opens `path` for frames in format `out` and describes it, without knowing it beforehand.
 ///
 /// For a non-Y4M input ffmpeg starts before ffprobe runs, so that the decoder's start-up
-/// overlaps probing instead of following it; its scale filter is then always in the graph,
-/// which ffmpeg makes a pass-through when the size already matches. If the probe fails the
-/// decoder is dropped, which kills it.
+/// overlaps probing instead of following it. If the probe fails the decoder is dropped,
+/// which kills it.
 pub fn open_input(
     path: &Path,
     out: VideoFormat,
@@ -95,7 +89,7 @@ pub fn open_input(
         let reader = open_reader(&probe, out, opts)?;
         return Ok((probe, reader));
     }
-    let reader = FfmpegReader::spawn_with_source_size(path, out, opts, None)?;
+    let reader = FfmpegReader::spawn(path, out, opts)?;
     let probe = ffprobe(path, &opts.tools)?;
     Ok((probe, Box::new(reader)))
 }
