@@ -1,13 +1,15 @@
 //! Domain types shared by every vmafx crate.
 //!
 //! Per-frame scores ([`Scores`]), the pooling math libvmaf uses ([`pooling`]), and the
-//! report formats ([`report`]) that the CLI, the node and the MCP server all print. No I/O
-//! beyond writing into a `String`, no async.
+//! report formats ([`report`]) that the CLI, the node and the MCP server all print, and the
+//! cluster's jobs and work items ([`job`]). No I/O beyond writing into a `String`, no async.
 
+pub mod job;
 pub mod pooling;
 pub mod report;
 pub mod scores;
 
+pub use job::{plan_segments, ItemState, JobState, ScoreJobSpec, SegmentSpec};
 pub use pooling::{pool, Pooled};
 pub use report::{Report, ReportFormat, ReportInfo};
 pub use scores::{FrameScore, Scores};

@@ -1,0 +1,138 @@
+//! Jobs and work items of the cluster: what a client submits, how a scoring job splits into
+//! frame segments, and the states both go through.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// A scoring job as submitted: the same knobs as `vmafx score`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScoreJobSpec {
+    pub reference: String,
+    pub distorted: String,
+    /// Built-in model version; ignored when `model_path` is set.
+    pub model: String,
+    pub model_path: Option<String>,
+    #[serde(default)]
+    pub features: Vec<String>,
+    #[serde(default = "one")]
+    pub subsample: u32,
+    /// Frames per segment; `None` scores the whole video as one work item.
+    pub segment_frames: Option<u64>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// One unit of work: a segment of a job's frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentSpec {
+    pub start: u64,
+    pub frames: u64,
+}
+
+/// Splits `total` frames into segments of `segment_frames` (the last one shorter), or one
+/// segment when `segment_frames` is `None` or zero.
+pub fn plan_segments(total: u64, segment_frames: Option<u64>) -> Vec<SegmentSpec> {
+    match segment_frames.filter(|&n| n > 0 && n < total) {
+        None => vec![SegmentSpec { start: 0, frames: total }],
+        Some(n) => (0..total)
+            .step_by(n as usize)
+            .map(|start| SegmentSpec { start, frames: n.min(total - start) })
+            .collect(),
+    }
+}
+
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(&self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(format!(
+                        "unknown {} `{other}`; valid: {}",
+                        stringify!($name),
+                        [$($text),+].join(", ")
+                    )),
+                }
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// Where a job is in its life.
+    JobState {
+        Queued => "queued",
+        Running => "running",
+        Succeeded => "succeeded",
+        Failed => "failed",
+        Cancelled => "cancelled",
+    }
+);
+
+impl JobState {
+    /// No further change can happen.
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, JobState::Succeeded | JobState::Failed | JobState::Cancelled)
+    }
+}
+
+string_enum!(
+    /// Where a work item is in its life.
+    ItemState {
+        Pending => "pending",
+        Leased => "leased",
+        Done => "done",
+        Failed => "failed",
+        Cancelled => "cancelled",
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_cover_every_frame_once() {
+        assert_eq!(plan_segments(48, None), vec![SegmentSpec { start: 0, frames: 48 }]);
+        assert_eq!(plan_segments(48, Some(0)), vec![SegmentSpec { start: 0, frames: 48 }]);
+        assert_eq!(plan_segments(48, Some(100)), vec![SegmentSpec { start: 0, frames: 48 }]);
+        let s = plan_segments(50, Some(12));
+        assert_eq!(s.len(), 5);
+        assert_eq!(s[4], SegmentSpec { start: 48, frames: 2 });
+        assert_eq!(s.iter().map(|s| s.frames).sum::<u64>(), 50);
+        assert!(s.windows(2).all(|w| w[0].start + w[0].frames == w[1].start));
+    }
+
+    #[test]
+    fn states_round_trip_through_text() {
+        for s in JobState::ALL {
+            assert_eq!(s.as_str().parse::<JobState>().unwrap(), *s);
+        }
+        assert!("done".parse::<JobState>().unwrap_err().contains("valid: queued"));
+        assert!(JobState::Cancelled.is_terminal() && !JobState::Running.is_terminal());
+        assert_eq!("leased".parse::<ItemState>().unwrap(), ItemState::Leased);
+    }
+}

@@ -1,0 +1,111 @@
+//! Durable state of the controller: jobs, work items, leases with fencing tokens, nodes and
+//! API tokens.
+//!
+//! [`Store`] is the contract; [`SqliteStore`] keeps everything in one SQLite file (the
+//! default, single controller). Every state change is one transaction, so a controller that
+//! dies at any point restarts into a consistent queue: an accepted job is never lost, a lease
+//! that expires puts its item back with backoff, and a result carrying a stale fencing token
+//! is refused, so results apply at most once while work runs at least once.
+
+mod error;
+mod records;
+mod sqlite;
+
+pub use error::StoreError;
+pub use records::{
+    Candidate, Completion, Expired, ItemRecord, JobRecord, Lease, NewJob, NodeRecord, RetryPolicy,
+};
+pub use sqlite::SqliteStore;
+
+use std::future::Future;
+
+use vmafx_core::JobState;
+
+/// Milliseconds since the Unix epoch; every time in the store is one.
+pub type Millis = i64;
+
+/// The operations the controller needs from durable state. Implementations make each call
+/// atomic.
+pub trait Store: Send + Sync + 'static {
+    /// Records a job and its work items; with an idempotency key already used, returns the
+    /// existing job and `false`.
+    fn submit(
+        &self,
+        job: NewJob,
+        now: Millis,
+    ) -> impl Future<Output = Result<(JobRecord, bool), StoreError>> + Send;
+    fn job(&self, id: &str) -> impl Future<Output = Result<Option<JobRecord>, StoreError>> + Send;
+    /// Jobs in submission order, optionally in one state, after the job with sequence `after`.
+    fn list_jobs(
+        &self,
+        state: Option<JobState>,
+        after: Option<i64>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<JobRecord>, StoreError>> + Send;
+    fn items(&self, job_id: &str) -> impl Future<Output = Result<Vec<ItemRecord>, StoreError>> + Send;
+    /// Cancels a job that has not finished; its pending and leased items are cancelled too.
+    fn cancel(
+        &self,
+        id: &str,
+        now: Millis,
+    ) -> impl Future<Output = Result<Option<JobRecord>, StoreError>> + Send;
+    /// Items that could be leased now, highest priority first, then oldest job, then segment.
+    fn candidates(
+        &self,
+        now: Millis,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Candidate>, StoreError>> + Send;
+    /// Leases `item` to `node` if it is still pending; the lease carries a fresh fencing token.
+    fn lease(
+        &self,
+        item: i64,
+        node: &str,
+        now: Millis,
+        ttl_ms: Millis,
+    ) -> impl Future<Output = Result<Option<Lease>, StoreError>> + Send;
+    /// Extends `node`'s leases that still match their fencing tokens; returns the items of
+    /// those that no longer do (cancelled or taken away), which the node should stop.
+    fn extend(
+        &self,
+        node: &str,
+        leases: &[(i64, i64)],
+        now: Millis,
+        ttl_ms: Millis,
+    ) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
+    /// Records an item's result if `fence` is its current lease's token.
+    fn complete(
+        &self,
+        item: i64,
+        fence: i64,
+        result: &str,
+        now: Millis,
+    ) -> impl Future<Output = Result<Completion, StoreError>> + Send;
+    /// Records a failed attempt; retries with backoff unless it is permanent or attempts are
+    /// spent, in which case the job fails with `error`.
+    fn fail(
+        &self,
+        item: i64,
+        fence: i64,
+        error: &str,
+        permanent: bool,
+        now: Millis,
+        policy: RetryPolicy,
+    ) -> impl Future<Output = Result<Completion, StoreError>> + Send;
+    /// Puts items whose lease expired back in the queue (with backoff), or fails their job
+    /// once attempts are spent.
+    fn expire(
+        &self,
+        now: Millis,
+        policy: RetryPolicy,
+    ) -> impl Future<Output = Result<Vec<Expired>, StoreError>> + Send;
+    fn upsert_node(&self, node: &NodeRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn touch_node(&self, id: &str, now: Millis) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn nodes(&self) -> impl Future<Output = Result<Vec<NodeRecord>, StoreError>> + Send;
+    fn put_token(
+        &self,
+        hash: &str,
+        kind: &str,
+        now: Millis,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn token_kind(&self, hash: &str) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+}

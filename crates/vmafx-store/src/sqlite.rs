@@ -1,0 +1,758 @@
+//! [`Store`] on one SQLite file.
+//!
+//! One connection serialises every transaction: SQLite has a single writer anyway, and the
+//! controller's queries are small. WAL journaling keeps readers cheap and a crash safe.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+// Queries are formatted only from the column-list constants below; values are always bound.
+use sqlx::{AssertSqlSafe, Row, SqlitePool};
+use vmafx_core::{ItemState, JobState, SegmentSpec};
+
+use crate::records::*;
+use crate::{Millis, Store, StoreError};
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+const JOB_COLUMNS: &str = "j.seq, j.id, j.idempotency_key, j.spec, j.state, j.priority, j.total_frames, \
+     j.submitted_ms, j.started_ms, j.finished_ms, j.error, \
+     (SELECT COUNT(*) FROM work_items w WHERE w.job_id = j.id) AS items_total, \
+     (SELECT COUNT(*) FROM work_items w WHERE w.job_id = j.id AND w.state = 'done') AS items_done";
+
+const ITEM_COLUMNS: &str =
+    "id, job_id, idx, start_frame, frames, state, attempts, not_before_ms, lease_node, \
+     lease_expires_ms, fence, result, last_error";
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true);
+        Self::connect(options).await
+    }
+
+    /// A private in-memory database (tests, benchmarks).
+    pub async fn in_memory() -> Result<Self, StoreError> {
+        Self::connect(SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true)).await
+    }
+
+    async fn connect(options: SqliteConnectOptions) -> Result<Self, StoreError> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    async fn job_by_id(&self, id: &str) -> Result<Option<JobRecord>, StoreError> {
+        let sql = format!("SELECT {JOB_COLUMNS} FROM jobs j WHERE j.id = ?");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| job_from_row(&r))
+            .transpose()
+    }
+
+    async fn item(conn: &mut sqlx::SqliteConnection, id: i64) -> Result<Option<ItemRecord>, StoreError> {
+        let sql = format!("SELECT {ITEM_COLUMNS} FROM work_items WHERE id = ?");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(conn)
+            .await?
+            .map(|r| item_from_row(&r))
+            .transpose()
+    }
+
+    /// Marks a job succeeded when its last item is done; returns its state.
+    async fn settle(
+        conn: &mut sqlx::SqliteConnection,
+        job_id: &str,
+        now: Millis,
+    ) -> Result<JobState, StoreError> {
+        sqlx::query(
+            "UPDATE jobs SET state = 'succeeded', finished_ms = ? WHERE id = ? AND state = 'running' \
+             AND NOT EXISTS (SELECT 1 FROM work_items WHERE job_id = ? AND state != 'done')",
+        )
+        .bind(now)
+        .bind(job_id)
+        .bind(job_id)
+        .execute(&mut *conn)
+        .await?;
+        let state: String =
+            sqlx::query_scalar("SELECT state FROM jobs WHERE id = ?").bind(job_id).fetch_one(conn).await?;
+        parse(&state)
+    }
+
+    /// Fails a job with `error` and cancels its unfinished items.
+    async fn fail_job(
+        conn: &mut sqlx::SqliteConnection,
+        job_id: &str,
+        error: &str,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE jobs SET state = 'failed', error = ?, finished_ms = ? WHERE id = ? AND state IN ('queued', 'running')")
+            .bind(error)
+            .bind(now)
+            .bind(job_id)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query(
+            "UPDATE work_items SET state = 'cancelled', lease_node = NULL, lease_expires_ms = NULL \
+             WHERE job_id = ? AND state IN ('pending', 'leased')",
+        )
+        .bind(job_id)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+}
+
+fn parse<T: FromStr<Err = String>>(s: &str) -> Result<T, StoreError> {
+    s.parse().map_err(StoreError::Corrupt)
+}
+
+fn job_from_row(r: &SqliteRow) -> Result<JobRecord, StoreError> {
+    let spec: String = r.try_get("spec")?;
+    let state: String = r.try_get("state")?;
+    Ok(JobRecord {
+        seq: r.try_get("seq")?,
+        id: r.try_get("id")?,
+        idempotency_key: r.try_get("idempotency_key")?,
+        spec: serde_json::from_str(&spec).map_err(|e| StoreError::Corrupt(format!("job spec: {e}")))?,
+        state: parse(&state)?,
+        priority: r.try_get("priority")?,
+        total_frames: r.try_get::<i64, _>("total_frames")? as u64,
+        submitted_ms: r.try_get("submitted_ms")?,
+        started_ms: r.try_get("started_ms")?,
+        finished_ms: r.try_get("finished_ms")?,
+        error: r.try_get("error")?,
+        items_total: r.try_get::<i64, _>("items_total")? as u32,
+        items_done: r.try_get::<i64, _>("items_done")? as u32,
+    })
+}
+
+fn item_from_row(r: &SqliteRow) -> Result<ItemRecord, StoreError> {
+    let state: String = r.try_get("state")?;
+    Ok(ItemRecord {
+        id: r.try_get("id")?,
+        job_id: r.try_get("job_id")?,
+        index: r.try_get::<i64, _>("idx")? as u32,
+        segment: SegmentSpec {
+            start: r.try_get::<i64, _>("start_frame")? as u64,
+            frames: r.try_get::<i64, _>("frames")? as u64,
+        },
+        state: parse(&state)?,
+        attempts: r.try_get::<i64, _>("attempts")? as u32,
+        not_before_ms: r.try_get("not_before_ms")?,
+        lease_node: r.try_get("lease_node")?,
+        lease_expires_ms: r.try_get("lease_expires_ms")?,
+        fence: r.try_get("fence")?,
+        result: r.try_get("result")?,
+        last_error: r.try_get("last_error")?,
+    })
+}
+
+impl Store for SqliteStore {
+    async fn submit(&self, job: NewJob, now: Millis) -> Result<(JobRecord, bool), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if let Some(key) = &job.idempotency_key {
+            let existing: Option<String> =
+                sqlx::query_scalar("SELECT id FROM jobs WHERE idempotency_key = ?")
+                    .bind(key)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let Some(id) = existing {
+                tx.commit().await?;
+                let record =
+                    self.job(&id).await?.ok_or_else(|| StoreError::Corrupt(format!("job {id} vanished")))?;
+                return Ok((record, false));
+            }
+        }
+        let spec = serde_json::to_string(&job.spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO jobs (id, idempotency_key, spec, state, priority, total_frames, submitted_ms) \
+             VALUES (?, ?, ?, 'queued', ?, ?, ?)",
+        )
+        .bind(&job.id)
+        .bind(&job.idempotency_key)
+        .bind(spec)
+        .bind(job.priority)
+        .bind(job.total_frames as i64)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        for (idx, seg) in job.segments.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO work_items (job_id, idx, start_frame, frames, state) VALUES (?, ?, ?, ?, 'pending')",
+            )
+            .bind(&job.id)
+            .bind(idx as i64)
+            .bind(seg.start as i64)
+            .bind(seg.frames as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        let record =
+            self.job(&job.id).await?.ok_or_else(|| StoreError::Corrupt("job not recorded".into()))?;
+        Ok((record, true))
+    }
+
+    async fn job(&self, id: &str) -> Result<Option<JobRecord>, StoreError> {
+        self.job_by_id(id).await
+    }
+
+    async fn list_jobs(
+        &self,
+        state: Option<JobState>,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<JobRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs j WHERE (? IS NULL OR j.state = ?) AND j.seq > ? ORDER BY j.seq LIMIT ?"
+        );
+        let state = state.map(|s| s.as_str());
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(state)
+            .bind(state)
+            .bind(after.unwrap_or(0))
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(job_from_row).collect()
+    }
+
+    async fn items(&self, job_id: &str) -> Result<Vec<ItemRecord>, StoreError> {
+        let sql = format!("SELECT {ITEM_COLUMNS} FROM work_items WHERE job_id = ? ORDER BY idx");
+        let rows = sqlx::query(AssertSqlSafe(sql)).bind(job_id).fetch_all(&self.pool).await?;
+        rows.iter().map(item_from_row).collect()
+    }
+
+    async fn cancel(&self, id: &str, now: Millis) -> Result<Option<JobRecord>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE jobs SET state = 'cancelled', finished_ms = ? WHERE id = ? AND state IN ('queued', 'running')")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        // The fence stays: a node still working on a cancelled item learns it from its next
+        // heartbeat, and its late result is refused because the item is no longer leased.
+        sqlx::query(
+            "UPDATE work_items SET state = 'cancelled', lease_node = NULL, lease_expires_ms = NULL \
+             WHERE job_id = ? AND state IN ('pending', 'leased')",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.job(id).await
+    }
+
+    async fn candidates(&self, now: Millis, limit: u32) -> Result<Vec<Candidate>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT w.id, w.job_id, j.seq, j.priority, w.idx FROM work_items w JOIN jobs j ON j.id = w.job_id \
+             WHERE w.state = 'pending' AND w.not_before_ms <= ? AND j.state IN ('queued', 'running') \
+             ORDER BY j.priority DESC, j.seq, w.idx LIMIT ?",
+        )
+        .bind(now)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Candidate {
+                    item: r.try_get(0)?,
+                    job_id: r.try_get(1)?,
+                    job_seq: r.try_get(2)?,
+                    priority: r.try_get(3)?,
+                    index: r.try_get::<i64, _>(4)? as u32,
+                })
+            })
+            .collect()
+    }
+
+    async fn lease(
+        &self,
+        item: i64,
+        node: &str,
+        now: Millis,
+        ttl_ms: Millis,
+    ) -> Result<Option<Lease>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let fence: i64 =
+            sqlx::query_scalar("UPDATE counters SET value = value + 1 WHERE name = 'fence' RETURNING value")
+                .fetch_one(&mut *tx)
+                .await?;
+        let expires = now + ttl_ms;
+        let updated = sqlx::query(
+            "UPDATE work_items SET state = 'leased', lease_node = ?, lease_expires_ms = ?, fence = ?, \
+             attempts = attempts + 1 WHERE id = ? AND state = 'pending' AND not_before_ms <= ? \
+             AND job_id IN (SELECT id FROM jobs WHERE state IN ('queued', 'running'))",
+        )
+        .bind(node)
+        .bind(expires)
+        .bind(fence)
+        .bind(item)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated == 0 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let record = Self::item(&mut tx, item)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("leased item vanished".into()))?;
+        sqlx::query("UPDATE jobs SET state = 'running', started_ms = COALESCE(started_ms, ?) WHERE id = ? AND state = 'queued'")
+            .bind(now)
+            .bind(&record.job_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let job =
+            self.job(&record.job_id).await?.ok_or_else(|| StoreError::Corrupt("job vanished".into()))?;
+        Ok(Some(Lease { item: record, job, fence, expires_ms: expires }))
+    }
+
+    async fn extend(
+        &self,
+        node: &str,
+        leases: &[(i64, i64)],
+        now: Millis,
+        ttl_ms: Millis,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut lost = Vec::new();
+        for &(item, fence) in leases {
+            let n = sqlx::query(
+                "UPDATE work_items SET lease_expires_ms = ? WHERE id = ? AND fence = ? AND lease_node = ? AND state = 'leased'",
+            )
+            .bind(now + ttl_ms)
+            .bind(item)
+            .bind(fence)
+            .bind(node)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 0 {
+                lost.push(item);
+            }
+        }
+        tx.commit().await?;
+        Ok(lost)
+    }
+
+    async fn complete(
+        &self,
+        item: i64,
+        fence: i64,
+        result: &str,
+        now: Millis,
+    ) -> Result<Completion, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let n = sqlx::query(
+            "UPDATE work_items SET state = 'done', result = ?, lease_node = NULL, lease_expires_ms = NULL \
+             WHERE id = ? AND fence = ? AND state = 'leased'",
+        )
+        .bind(result)
+        .bind(item)
+        .bind(fence)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            tx.rollback().await?;
+            return Ok(Completion::Stale);
+        }
+        let job_id: String = sqlx::query_scalar("SELECT job_id FROM work_items WHERE id = ?")
+            .bind(item)
+            .fetch_one(&mut *tx)
+            .await?;
+        let job = Self::settle(&mut tx, &job_id, now).await?;
+        tx.commit().await?;
+        Ok(Completion::Applied { job })
+    }
+
+    async fn fail(
+        &self,
+        item: i64,
+        fence: i64,
+        error: &str,
+        permanent: bool,
+        now: Millis,
+        policy: RetryPolicy,
+    ) -> Result<Completion, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let Some(record) = Self::item(&mut tx, item).await? else {
+            return Ok(Completion::Stale);
+        };
+        if record.fence != fence || record.state != ItemState::Leased {
+            tx.rollback().await?;
+            return Ok(Completion::Stale);
+        }
+        if permanent || record.attempts >= policy.max_attempts {
+            sqlx::query("UPDATE work_items SET state = 'failed', last_error = ?, lease_node = NULL, lease_expires_ms = NULL WHERE id = ?")
+                .bind(error)
+                .bind(item)
+                .execute(&mut *tx)
+                .await?;
+            let reason = format!(
+                "segment {} (frames {}..{}) failed after {} attempt(s): {error}",
+                record.index,
+                record.segment.start,
+                record.segment.start + record.segment.frames,
+                record.attempts
+            );
+            Self::fail_job(&mut tx, &record.job_id, &reason, now).await?;
+        } else {
+            sqlx::query(
+                "UPDATE work_items SET state = 'pending', last_error = ?, lease_node = NULL, lease_expires_ms = NULL, \
+                 not_before_ms = ? WHERE id = ?",
+            )
+            .bind(error)
+            .bind(now + policy.backoff(record.attempts))
+            .bind(item)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let state: String = sqlx::query_scalar("SELECT state FROM jobs WHERE id = ?")
+            .bind(&record.job_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Completion::Applied { job: parse(&state)? })
+    }
+
+    async fn expire(&self, now: Millis, policy: RetryPolicy) -> Result<Vec<Expired>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let sql =
+            format!("SELECT {ITEM_COLUMNS} FROM work_items WHERE state = 'leased' AND lease_expires_ms < ?");
+        let rows = sqlx::query(AssertSqlSafe(sql)).bind(now).fetch_all(&mut *tx).await?;
+        let mut expired = Vec::new();
+        for r in &rows {
+            let item = item_from_row(r)?;
+            let job_failed = item.attempts >= policy.max_attempts;
+            if job_failed {
+                let reason = format!(
+                    "segment {} (frames {}..{}) lost its node {} time(s) (last: {}); giving up after --max-attempts {}",
+                    item.index,
+                    item.segment.start,
+                    item.segment.start + item.segment.frames,
+                    item.attempts,
+                    item.lease_node.as_deref().unwrap_or("unknown"),
+                    policy.max_attempts
+                );
+                sqlx::query(
+                    "UPDATE work_items SET state = 'failed', last_error = 'lease expired' WHERE id = ?",
+                )
+                .bind(item.id)
+                .execute(&mut *tx)
+                .await?;
+                Self::fail_job(&mut tx, &item.job_id, &reason, now).await?;
+            } else {
+                sqlx::query(
+                    "UPDATE work_items SET state = 'pending', lease_node = NULL, lease_expires_ms = NULL, \
+                     last_error = 'lease expired', not_before_ms = ? WHERE id = ?",
+                )
+                .bind(now + policy.backoff(item.attempts))
+                .bind(item.id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            expired.push(Expired { item: item.id, job_id: item.job_id, node: item.lease_node, job_failed });
+        }
+        tx.commit().await?;
+        Ok(expired)
+    }
+
+    async fn upsert_node(&self, node: &NodeRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO nodes (id, name, capabilities, registered_ms, last_seen_ms, draining) VALUES (?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, capabilities = excluded.capabilities, \
+             last_seen_ms = excluded.last_seen_ms, draining = excluded.draining",
+        )
+        .bind(&node.id)
+        .bind(&node.name)
+        .bind(node.capabilities.to_string())
+        .bind(node.registered_ms)
+        .bind(node.last_seen_ms)
+        .bind(node.draining)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn touch_node(&self, id: &str, now: Millis) -> Result<bool, StoreError> {
+        let n = sqlx::query("UPDATE nodes SET last_seen_ms = ? WHERE id = ?")
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n > 0)
+    }
+
+    async fn nodes(&self) -> Result<Vec<NodeRecord>, StoreError> {
+        let rows = sqlx::query("SELECT id, name, capabilities, registered_ms, last_seen_ms, draining FROM nodes ORDER BY name, id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let caps: String = r.try_get("capabilities")?;
+                Ok(NodeRecord {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    capabilities: serde_json::from_str(&caps)
+                        .map_err(|e| StoreError::Corrupt(format!("node capabilities: {e}")))?,
+                    registered_ms: r.try_get("registered_ms")?,
+                    last_seen_ms: r.try_get("last_seen_ms")?,
+                    draining: r.try_get("draining")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn put_token(&self, hash: &str, kind: &str, now: Millis) -> Result<(), StoreError> {
+        sqlx::query("INSERT OR IGNORE INTO tokens (hash, kind, created_ms) VALUES (?, ?, ?)")
+            .bind(hash)
+            .bind(kind)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn token_kind(&self, hash: &str) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT kind FROM tokens WHERE hash = ?")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vmafx_core::{plan_segments, ScoreJobSpec};
+
+    fn spec() -> ScoreJobSpec {
+        ScoreJobSpec {
+            reference: "/r.y4m".into(),
+            distorted: "/d.mp4".into(),
+            model: "vmaf_v0.6.1".into(),
+            model_path: None,
+            features: vec![],
+            subsample: 1,
+            segment_frames: Some(12),
+        }
+    }
+
+    fn job(id: &str, key: Option<&str>, priority: i32, frames: u64) -> NewJob {
+        NewJob {
+            id: id.into(),
+            idempotency_key: key.map(String::from),
+            spec: spec(),
+            priority,
+            total_frames: frames,
+            segments: plan_segments(frames, Some(12)),
+        }
+    }
+
+    const POLICY: RetryPolicy = RetryPolicy { max_attempts: 2, base_backoff_ms: 100, max_backoff_ms: 1000 };
+
+    #[tokio::test]
+    async fn idempotency_key_gives_one_job() {
+        let s = SqliteStore::in_memory().await.unwrap();
+        let (a, created) = s.submit(job("a", Some("k1"), 0, 48), 1).await.unwrap();
+        assert!(created);
+        assert_eq!((a.items_total, a.state), (4, JobState::Queued));
+        let (b, created) = s.submit(job("b", Some("k1"), 0, 48), 2).await.unwrap();
+        assert!(!created);
+        assert_eq!(b.id, "a");
+        assert_eq!(s.list_jobs(None, None, 10).await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn candidates_are_priority_then_fifo() {
+        let s = SqliteStore::in_memory().await.unwrap();
+        s.submit(job("low", None, 0, 12), 1).await.unwrap();
+        s.submit(job("high", None, 5, 24), 2).await.unwrap();
+        s.submit(job("low2", None, 0, 12), 3).await.unwrap();
+        let order: Vec<(String, u32)> =
+            s.candidates(10, 10).await.unwrap().into_iter().map(|c| (c.job_id, c.index)).collect();
+        let expect = [("high", 0), ("high", 1), ("low", 0), ("low2", 0)];
+        assert_eq!(order, expect.map(|(j, i)| (j.to_string(), i)));
+    }
+
+    #[tokio::test]
+    async fn results_apply_once_and_finish_the_job() {
+        let s = SqliteStore::in_memory().await.unwrap();
+        s.submit(job("j", None, 0, 24), 0).await.unwrap();
+        let c = s.candidates(0, 10).await.unwrap();
+        let l0 = s.lease(c[0].item, "n1", 10, 1000).await.unwrap().unwrap();
+        assert!(s.lease(c[0].item, "n2", 10, 1000).await.unwrap().is_none(), "one lease per item");
+        let l1 = s.lease(c[1].item, "n2", 10, 1000).await.unwrap().unwrap();
+        assert!(l1.fence > l0.fence);
+        assert_eq!(l0.job.state, JobState::Running);
+        assert_eq!(s.complete(l0.item.id, l0.fence + 99, "{}", 20).await.unwrap(), Completion::Stale);
+        assert_eq!(
+            s.complete(l0.item.id, l0.fence, "{\"a\":1}", 20).await.unwrap(),
+            Completion::Applied { job: JobState::Running }
+        );
+        assert_eq!(
+            s.complete(l0.item.id, l0.fence, "{}", 21).await.unwrap(),
+            Completion::Stale,
+            "at most once"
+        );
+        assert_eq!(
+            s.complete(l1.item.id, l1.fence, "{}", 30).await.unwrap(),
+            Completion::Applied { job: JobState::Succeeded }
+        );
+        let done = s.job("j").await.unwrap().unwrap();
+        assert_eq!((done.state, done.items_done, done.finished_ms), (JobState::Succeeded, 2, Some(30)));
+        assert_eq!(s.items("j").await.unwrap()[0].result.as_deref(), Some("{\"a\":1}"));
+    }
+
+    #[tokio::test]
+    async fn expired_lease_requeues_with_backoff_and_fences_the_late_result() {
+        let s = SqliteStore::in_memory().await.unwrap();
+        s.submit(job("j", None, 0, 12), 0).await.unwrap();
+        let item = s.candidates(0, 1).await.unwrap()[0].item;
+        let dead = s.lease(item, "dead", 0, 100).await.unwrap().unwrap();
+        assert_eq!(s.extend("dead", &[(item, dead.fence)], 50, 100).await.unwrap(), Vec::<i64>::new());
+        assert!(s.expire(120, POLICY).await.unwrap().is_empty(), "heartbeat extended the lease to 150");
+        let expired = s.expire(151, POLICY).await.unwrap();
+        assert_eq!(
+            expired,
+            vec![Expired { item, job_id: "j".into(), node: Some("dead".into()), job_failed: false }]
+        );
+        assert!(s.candidates(200, 1).await.unwrap().is_empty(), "backing off until 251");
+        assert!(s.lease(item, "alive", 200, 100).await.unwrap().is_none());
+        let alive = s.lease(item, "alive", 251, 100).await.unwrap().unwrap();
+        assert_eq!(s.complete(item, dead.fence, "{}", 260).await.unwrap(), Completion::Stale, "stale fence");
+        assert_eq!(s.extend("dead", &[(item, dead.fence)], 260, 100).await.unwrap(), vec![item]);
+        assert_eq!(
+            s.complete(item, alive.fence, "{}", 270).await.unwrap(),
+            Completion::Applied { job: JobState::Succeeded }
+        );
+    }
+
+    #[tokio::test]
+    async fn attempts_run_out_and_the_job_fails_with_the_reason() {
+        let s = SqliteStore::in_memory().await.unwrap();
+        s.submit(job("j", None, 0, 24), 0).await.unwrap();
+        let item = s.candidates(0, 1).await.unwrap()[0].item;
+        s.lease(item, "n", 0, 10).await.unwrap().unwrap();
+        s.expire(11, POLICY).await.unwrap();
+        s.lease(item, "n", 1000, 10).await.unwrap().unwrap();
+        let expired = s.expire(1011, POLICY).await.unwrap();
+        assert!(expired[0].job_failed);
+        let j = s.job("j").await.unwrap().unwrap();
+        assert_eq!(j.state, JobState::Failed);
+        assert!(j.error.as_deref().unwrap().contains("--max-attempts 2"), "{:?}", j.error);
+        assert!(s.candidates(5000, 10).await.unwrap().is_empty(), "the other segment is cancelled");
+    }
+
+    #[tokio::test]
+    async fn reported_failures_retry_or_fail_the_job() {
+        let s = SqliteStore::in_memory().await.unwrap();
+        s.submit(job("j", None, 0, 12), 0).await.unwrap();
+        let item = s.candidates(0, 1).await.unwrap()[0].item;
+        let l = s.lease(item, "n", 0, 1000).await.unwrap().unwrap();
+        let r = s.fail(item, l.fence, "ffmpeg crashed", false, 5, POLICY).await.unwrap();
+        assert_eq!(r, Completion::Applied { job: JobState::Running });
+        assert_eq!(s.items("j").await.unwrap()[0].state, ItemState::Pending);
+        let l = s.lease(item, "n", 200, 1000).await.unwrap().unwrap();
+        let r = s.fail(item, l.fence, "distorted `/d.mp4`: no such file", true, 210, POLICY).await.unwrap();
+        assert_eq!(r, Completion::Applied { job: JobState::Failed });
+        let err = s.job("j").await.unwrap().unwrap().error.unwrap();
+        assert!(err.contains("no such file") && err.contains("segment 0"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn cancel_stops_leases_and_refuses_results() {
+        let s = SqliteStore::in_memory().await.unwrap();
+        s.submit(job("j", None, 0, 24), 0).await.unwrap();
+        let item = s.candidates(0, 1).await.unwrap()[0].item;
+        let l = s.lease(item, "n", 0, 1000).await.unwrap().unwrap();
+        assert_eq!(s.cancel("j", 5).await.unwrap().unwrap().state, JobState::Cancelled);
+        assert_eq!(s.extend("n", &[(item, l.fence)], 6, 1000).await.unwrap(), vec![item]);
+        assert_eq!(s.complete(item, l.fence, "{}", 7).await.unwrap(), Completion::Stale);
+        assert!(s.candidates(8, 10).await.unwrap().is_empty());
+        assert_eq!(s.cancel("j", 9).await.unwrap().unwrap().finished_ms, Some(5), "cancel is idempotent");
+        assert!(s.cancel("nope", 9).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn state_survives_reopening_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let fence = {
+            let s = SqliteStore::open(&path).await.unwrap();
+            s.submit(job("j", Some("k"), 0, 24), 0).await.unwrap();
+            let item = s.candidates(0, 1).await.unwrap()[0].item;
+            s.lease(item, "n", 0, 1000).await.unwrap().unwrap().fence
+        };
+        let s = SqliteStore::open(&path).await.unwrap();
+        let j = s.job("j").await.unwrap().unwrap();
+        assert_eq!((j.state, j.items_total), (JobState::Running, 2));
+        let items = s.items("j").await.unwrap();
+        assert_eq!((items[0].state, items[0].fence), (ItemState::Leased, fence));
+        let next = s.lease(items[1].id, "n", 1, 1000).await.unwrap().unwrap();
+        assert!(next.fence > fence, "fencing tokens keep increasing across restarts");
+    }
+
+    #[tokio::test]
+    async fn jobs_list_by_state_in_pages() {
+        let s = SqliteStore::in_memory().await.unwrap();
+        for i in 0..5 {
+            s.submit(job(&format!("j{i}"), None, 0, 12), i).await.unwrap();
+        }
+        s.cancel("j1", 10).await.unwrap();
+        let page1 = s.list_jobs(Some(JobState::Queued), None, 2).await.unwrap();
+        let page2 = s.list_jobs(Some(JobState::Queued), Some(page1[1].seq), 2).await.unwrap();
+        let ids: Vec<&str> = page1.iter().chain(&page2).map(|j| j.id.as_str()).collect();
+        assert_eq!(ids, ["j0", "j2", "j3", "j4"]);
+        assert_eq!(s.list_jobs(Some(JobState::Cancelled), None, 10).await.unwrap()[0].id, "j1");
+    }
+
+    #[tokio::test]
+    async fn nodes_and_tokens() {
+        let s = SqliteStore::in_memory().await.unwrap();
+        let mut n = NodeRecord {
+            id: "n1".into(),
+            name: "gpu-a".into(),
+            capabilities: serde_json::json!({"cores": 16, "gpu": "nvidia"}),
+            registered_ms: 1,
+            last_seen_ms: 1,
+            draining: false,
+        };
+        s.upsert_node(&n).await.unwrap();
+        assert!(s.touch_node("n1", 5).await.unwrap());
+        assert!(!s.touch_node("n2", 5).await.unwrap());
+        n.draining = true;
+        n.last_seen_ms = 6;
+        s.upsert_node(&n).await.unwrap();
+        assert_eq!(s.nodes().await.unwrap(), vec![n]);
+        s.put_token("abc", "admin", 1).await.unwrap();
+        assert_eq!(s.token_kind("abc").await.unwrap().as_deref(), Some("admin"));
+        assert_eq!(s.token_kind("zzz").await.unwrap(), None);
+    }
+}
