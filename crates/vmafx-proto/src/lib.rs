@@ -1,0 +1,108 @@
+//! The gRPC API of vmafx (`proto/vmafx/v1`): the only wire contract between processes.
+//!
+//! `v1` holds the generated messages, clients (`job_service_client`, `node_service_client`)
+//! and servers; this module adds conversions between the wire scores and [`vmafx_core::Scores`].
+
+pub mod v1 {
+    tonic::include_proto!("vmafx.v1");
+}
+
+use vmafx_core::{FrameScore, JobState as CoreJobState, Scores};
+
+impl From<&Scores> for v1::Scores {
+    fn from(s: &Scores) -> Self {
+        v1::Scores {
+            metrics: s.metrics.clone(),
+            frames: s
+                .frames
+                .iter()
+                .map(|f| v1::FrameScores { frame_num: f.frame_num, values: f.values.clone() })
+                .collect(),
+        }
+    }
+}
+
+impl From<v1::Scores> for Scores {
+    fn from(s: v1::Scores) -> Self {
+        Scores {
+            metrics: s.metrics,
+            frames: s
+                .frames
+                .into_iter()
+                .map(|f| FrameScore { frame_num: f.frame_num, values: f.values })
+                .collect(),
+        }
+    }
+}
+
+impl From<CoreJobState> for v1::JobState {
+    fn from(s: CoreJobState) -> Self {
+        match s {
+            CoreJobState::Queued => v1::JobState::Queued,
+            CoreJobState::Running => v1::JobState::Running,
+            CoreJobState::Succeeded => v1::JobState::Succeeded,
+            CoreJobState::Failed => v1::JobState::Failed,
+            CoreJobState::Cancelled => v1::JobState::Cancelled,
+        }
+    }
+}
+
+/// The core state of a wire state; `None` for `UNSPECIFIED` (meaning "any" in filters).
+pub fn job_state(s: v1::JobState) -> Option<CoreJobState> {
+    match s {
+        v1::JobState::Unspecified => None,
+        v1::JobState::Queued => Some(CoreJobState::Queued),
+        v1::JobState::Running => Some(CoreJobState::Running),
+        v1::JobState::Succeeded => Some(CoreJobState::Succeeded),
+        v1::JobState::Failed => Some(CoreJobState::Failed),
+        v1::JobState::Cancelled => Some(CoreJobState::Cancelled),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prost::Message;
+
+    #[test]
+    fn scores_cross_the_wire_bit_for_bit() {
+        let scores = Scores {
+            metrics: vec!["integer_adm2".into(), "vmaf".into()],
+            frames: vec![
+                FrameScore { frame_num: 7, values: vec![0.1 + 0.2, f64::NAN] },
+                FrameScore { frame_num: 8, values: vec![1e-300, 97.123456789012345] },
+            ],
+        };
+        let bytes = v1::Scores::from(&scores).encode_to_vec();
+        let back: Scores = v1::Scores::decode(bytes.as_slice()).unwrap().into();
+        assert_eq!(back.metrics, scores.metrics);
+        for (a, b) in back.frames.iter().zip(&scores.frames) {
+            assert_eq!(a.frame_num, b.frame_num);
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&a.values), bits(&b.values));
+        }
+    }
+
+    #[test]
+    fn job_states_map_both_ways() {
+        for s in CoreJobState::ALL {
+            assert_eq!(job_state(v1::JobState::from(*s)), Some(*s));
+        }
+        assert_eq!(job_state(v1::JobState::Unspecified), None);
+    }
+
+    #[test]
+    fn a_result_report_carries_either_scores_or_a_failure() {
+        let req = v1::ReportResultRequest {
+            node_id: "n".into(),
+            item_id: 3,
+            fence: 9,
+            outcome: Some(v1::report_result_request::Outcome::Failure(v1::Failure {
+                message: "distorted `x.mp4`: no such file".into(),
+                permanent: true,
+            })),
+        };
+        let back = v1::ReportResultRequest::decode(req.encode_to_vec().as_slice()).unwrap();
+        assert_eq!(back, req);
+    }
+}
