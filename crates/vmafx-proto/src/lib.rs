@@ -3,6 +3,8 @@
 //! `v1` holds the generated messages, clients (`job_service_client`, `node_service_client`)
 //! and servers; this module adds conversions between the wire scores and [`vmafx_core::Scores`].
 
+/// Generated code; lints that judge hand-written code do not apply to it.
+#[allow(clippy::large_enum_variant, clippy::doc_lazy_continuation)]
 pub mod v1 {
     tonic::include_proto!("vmafx.v1");
 }
@@ -70,7 +72,7 @@ mod tests {
             metrics: vec!["integer_adm2".into(), "vmaf".into()],
             frames: vec![
                 FrameScore { frame_num: 7, values: vec![0.1 + 0.2, f64::NAN] },
-                FrameScore { frame_num: 8, values: vec![1e-300, 97.123456789012345] },
+                FrameScore { frame_num: 8, values: vec![1e-300, 97.123_456_789_012_34] },
             ],
         };
         let bytes = v1::Scores::from(&scores).encode_to_vec();
