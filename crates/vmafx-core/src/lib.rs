@@ -12,4 +12,4 @@ pub mod scores;
 pub use job::{plan_segments, ItemState, JobState, ScoreJobSpec, SegmentSpec};
 pub use pooling::{pool, Pooled};
 pub use report::{Report, ReportFormat, ReportInfo};
-pub use scores::{FrameScore, Scores};
+pub use scores::{AssembleError, FrameScore, Scores};

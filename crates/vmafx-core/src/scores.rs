@@ -42,9 +42,63 @@ impl Scores {
     }
 }
 
+/// Why per-segment scores could not be put together.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AssembleError {
+    #[error("segment {index} reports metrics {found:?}, the first segment {expected:?}")]
+    Metrics { index: usize, expected: Vec<String>, found: Vec<String> },
+    #[error("segment {index} starts at frame {found}, expected frame {expected} or later")]
+    Overlap { index: usize, expected: u64, found: u64 },
+}
+
+impl Scores {
+    /// Concatenates the scores of consecutive segments (in order) into one sequence, checking
+    /// that they report the same metrics and that frame numbers only increase.
+    pub fn assemble(segments: impl IntoIterator<Item = Scores>) -> Result<Scores, AssembleError> {
+        let mut out = Scores::default();
+        let mut next = 0u64;
+        for (index, seg) in segments.into_iter().enumerate() {
+            if index == 0 {
+                out.metrics = seg.metrics;
+            } else if seg.metrics != out.metrics {
+                return Err(AssembleError::Metrics { index, expected: out.metrics, found: seg.metrics });
+            }
+            for f in seg.frames {
+                if f.frame_num < next {
+                    return Err(AssembleError::Overlap { index, expected: next, found: f.frame_num });
+                }
+                next = f.frame_num + 1;
+                out.frames.push(f);
+            }
+        }
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn seg(metrics: &[&str], nums: &[u64]) -> Scores {
+        Scores {
+            metrics: metrics.iter().map(|m| m.to_string()).collect(),
+            frames: nums
+                .iter()
+                .map(|&n| FrameScore { frame_num: n, values: vec![n as f64; metrics.len()] })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn assembles_segments_in_order() {
+        let all = Scores::assemble([seg(&["vmaf"], &[0, 1]), seg(&["vmaf"], &[2, 3]), seg(&["vmaf"], &[4])])
+            .unwrap();
+        assert_eq!(all, seg(&["vmaf"], &[0, 1, 2, 3, 4]));
+        let err = Scores::assemble([seg(&["vmaf"], &[0]), seg(&["psnr_y"], &[1])]).unwrap_err();
+        assert!(matches!(err, AssembleError::Metrics { index: 1, .. }));
+        let err = Scores::assemble([seg(&["vmaf"], &[0, 1]), seg(&["vmaf"], &[1])]).unwrap_err();
+        assert_eq!(err, AssembleError::Overlap { index: 1, expected: 2, found: 1 });
+    }
 
     #[test]
     fn column_skips_missing_values() {

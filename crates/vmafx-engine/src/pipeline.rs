@@ -9,7 +9,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
-use vmafx_core::{Report, ReportInfo};
+use vmafx_core::{Report, ReportInfo, ScoreJobSpec, SegmentSpec};
 use vmafx_media::{open_input, open_reader, probe, DecodeOptions, FrameReader, Probe, VideoFormat};
 
 use crate::catalog::{self, ModelChoice};
@@ -77,6 +77,25 @@ impl ScoreRequest {
             allow_length_mismatch: false,
             segment: None,
             decode: DecodeOptions::default(),
+        }
+    }
+}
+
+impl ScoreRequest {
+    /// The request a node runs for one segment of a cluster job.
+    pub fn for_job(spec: &ScoreJobSpec, segment: SegmentSpec, threads: u32, decode: DecodeOptions) -> Self {
+        Self {
+            model: match &spec.model_path {
+                Some(p) => ModelChoice::Path(p.into()),
+                None if spec.model.is_empty() => ModelChoice::default(),
+                None => ModelChoice::Builtin(spec.model.clone()),
+            },
+            features: spec.features.clone(),
+            threads,
+            subsample: spec.subsample.max(1),
+            segment: Some(Segment { start: segment.start, frames: segment.frames }),
+            decode,
+            ..Self::new(&spec.reference, &spec.distorted)
         }
     }
 }
