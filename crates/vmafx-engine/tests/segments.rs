@@ -14,7 +14,7 @@ const H: usize = 64;
 /// Writes a moving gradient; `noise` perturbs it deterministically.
 fn write_y4m(path: &Path, frames: usize, noise: u32) {
     let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    write!(f, "YUV4MPEG2 W{W} H{H} F24:1 Ip A1:1 C420jpeg\n").unwrap();
+    writeln!(f, "YUV4MPEG2 W{W} H{H} F24:1 Ip A1:1 C420jpeg").unwrap();
     let mut state = 12345u32;
     for t in 0..frames {
         f.write_all(b"FRAME\n").unwrap();
