@@ -157,3 +157,33 @@ fn unsupported_pixel_format() {
     let err = bad(&[s(&rgb), s(&r)]);
     assert!(err.contains("rgb.mkv") && err.contains("unsupported pixel format"), "{err}");
 }
+
+#[test]
+fn a_directory_is_not_a_video() {
+    let dir = tempfile::tempdir().unwrap();
+    let (r, _) = pair(dir.path());
+    let err = bad(&[s(&r), s(dir.path())]);
+    assert!(err.contains("distorted") && err.contains("is a directory"), "{err}");
+}
+
+#[test]
+fn a_missing_ffmpeg_is_an_internal_failure_that_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let (r, d) = pair(dir.path());
+    let out = vmafx(&["score", "-q", "--ffprobe", "/nonexistent/ffprobe", s(&r), s(&d)]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/nonexistent/ffprobe") && err.contains("is ffmpeg installed"), "{err}");
+    // Y4M pairs need neither tool.
+    let out = vmafx(&[
+        "score",
+        "-q",
+        "--ffmpeg",
+        "/nonexistent/ffmpeg",
+        "--ffprobe",
+        "/nonexistent/ffprobe",
+        s(&r),
+        s(&r),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
