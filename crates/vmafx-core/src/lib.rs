@@ -4,6 +4,7 @@
 //! report formats ([`report`]) that the CLI, the node and the MCP server all print, and the
 //! cluster's jobs and work items ([`job`]). No I/O beyond writing into a `String`, no async.
 
+pub mod catalog;
 pub mod job;
 pub mod pooling;
 pub mod report;

@@ -5,13 +5,12 @@
 //! on their own threads so that decoding overlaps scoring. [`catalog`] names the built-in
 //! models and the extra features users can ask for.
 
-pub mod catalog;
 pub mod error;
 pub mod libvmaf;
 pub mod pipeline;
 pub mod scorer;
 
-pub use catalog::{ModelChoice, BUILTIN_MODELS, FEATURES};
+pub use vmafx_core::catalog::{self, ModelChoice, BUILTIN_MODELS, FEATURES};
 pub use error::{EngineError, Role};
 
 pub use pipeline::{score_files, Progress, ScoreOutcome, ScoreRequest, Segment};

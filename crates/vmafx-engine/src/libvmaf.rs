@@ -147,7 +147,7 @@ impl Model {
     /// Loads a model compiled into libvmaf.
     pub fn builtin(version: &str) -> Result<Self, EngineError> {
         let unknown =
-            || EngineError::UnknownModel { name: version.into(), valid: crate::catalog::model_names() };
+            || EngineError::UnknownModel { name: version.into(), valid: vmafx_core::catalog::model_names() };
         let c_version = CString::new(version).map_err(|_| unknown())?;
         Self::load(Source::Builtin(&c_version)).map_err(|_| unknown())
     }

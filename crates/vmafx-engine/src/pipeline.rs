@@ -12,7 +12,7 @@ use std::time::Instant;
 use vmafx_core::{Report, ReportInfo, ScoreJobSpec, SegmentSpec};
 use vmafx_media::{open_input, open_reader, probe, DecodeOptions, FrameReader, Probe, VideoFormat};
 
-use crate::catalog::{self, ModelChoice};
+use vmafx_core::catalog::{self, ModelChoice};
 use crate::error::{EngineError, Role};
 use crate::libvmaf::{self, Picture, PicturePool};
 use crate::scorer::{resolve_features, Scorer, ScorerConfig};

@@ -6,7 +6,7 @@ use std::ops::Range;
 use vmafx_core::{FrameScore, Scores};
 use vmafx_media::VideoFormat;
 
-use crate::catalog::{self, ModelChoice};
+use vmafx_core::catalog::{self, ModelChoice};
 use crate::error::EngineError;
 use crate::libvmaf::{Context, Model, Picture, PicturePool};
 
