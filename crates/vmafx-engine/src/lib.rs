@@ -10,8 +10,8 @@ pub mod libvmaf;
 pub mod pipeline;
 pub mod scorer;
 
-pub use vmafx_core::catalog::{self, ModelChoice, BUILTIN_MODELS, FEATURES};
 pub use error::{EngineError, Role};
+pub use vmafx_core::catalog::{self, ModelChoice, BUILTIN_MODELS, FEATURES};
 
 pub use pipeline::{score_files, Progress, ScoreOutcome, ScoreRequest, Segment};
 pub use scorer::{Scorer, ScorerConfig};

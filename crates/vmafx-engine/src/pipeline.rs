@@ -12,10 +12,10 @@ use std::time::Instant;
 use vmafx_core::{Report, ReportInfo, ScoreJobSpec, SegmentSpec};
 use vmafx_media::{open_input, open_reader, probe, DecodeOptions, FrameReader, Probe, VideoFormat};
 
-use vmafx_core::catalog::{self, ModelChoice};
 use crate::error::{EngineError, Role};
 use crate::libvmaf::{self, Picture, PicturePool};
 use crate::scorer::{resolve_features, Scorer, ScorerConfig};
+use vmafx_core::catalog::{self, ModelChoice};
 
 /// Frames each decoder may run ahead of the scorer.
 const DECODE_AHEAD: usize = 3;

@@ -6,9 +6,9 @@ use std::ops::Range;
 use vmafx_core::{FrameScore, Scores};
 use vmafx_media::VideoFormat;
 
-use vmafx_core::catalog::{self, ModelChoice};
 use crate::error::EngineError;
 use crate::libvmaf::{Context, Model, Picture, PicturePool};
+use vmafx_core::catalog::{self, ModelChoice};
 
 /// What to compute.
 #[derive(Debug, Clone)]

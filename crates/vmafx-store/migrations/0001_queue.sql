@@ -27,7 +27,7 @@ CREATE TABLE work_items (
     lease_node TEXT,
     lease_expires_ms INTEGER,
     fence INTEGER NOT NULL DEFAULT 0,
-    result TEXT,                                    -- the node's segment result as JSON
+    result BLOB,                                    -- the segment result (protobuf vmafx.v1.Scores)
     last_error TEXT,
     UNIQUE (job_id, idx)
 );

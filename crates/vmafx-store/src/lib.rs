@@ -72,12 +72,12 @@ pub trait Store: Send + Sync + 'static {
         now: Millis,
         ttl_ms: Millis,
     ) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
-    /// Records an item's result if `fence` is its current lease's token.
+    /// Records an item's result (opaque bytes) if `fence` is its current lease's token.
     fn complete(
         &self,
         item: i64,
         fence: i64,
-        result: &str,
+        result: &[u8],
         now: Millis,
     ) -> impl Future<Output = Result<Completion, StoreError>> + Send;
     /// Records a failed attempt; retries with backoff unless it is permanent or attempts are

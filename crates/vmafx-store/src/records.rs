@@ -46,7 +46,8 @@ pub struct ItemRecord {
     pub lease_node: Option<String>,
     pub lease_expires_ms: Option<Millis>,
     pub fence: i64,
-    pub result: Option<String>,
+    /// The segment's result as the node reported it (opaque to the store).
+    pub result: Option<Vec<u8>>,
     pub last_error: Option<String>,
 }
 

@@ -363,7 +363,7 @@ impl Store for SqliteStore {
         &self,
         item: i64,
         fence: i64,
-        result: &str,
+        result: &[u8],
         now: Millis,
     ) -> Result<Completion, StoreError> {
         let mut tx = self.pool.begin().await?;
@@ -611,23 +611,23 @@ mod tests {
         let l1 = s.lease(c[1].item, "n2", 10, 1000).await.unwrap().unwrap();
         assert!(l1.fence > l0.fence);
         assert_eq!(l0.job.state, JobState::Running);
-        assert_eq!(s.complete(l0.item.id, l0.fence + 99, "{}", 20).await.unwrap(), Completion::Stale);
+        assert_eq!(s.complete(l0.item.id, l0.fence + 99, b"{}", 20).await.unwrap(), Completion::Stale);
         assert_eq!(
-            s.complete(l0.item.id, l0.fence, "{\"a\":1}", 20).await.unwrap(),
+            s.complete(l0.item.id, l0.fence, b"{\"a\":1}", 20).await.unwrap(),
             Completion::Applied { job: JobState::Running }
         );
         assert_eq!(
-            s.complete(l0.item.id, l0.fence, "{}", 21).await.unwrap(),
+            s.complete(l0.item.id, l0.fence, b"{}", 21).await.unwrap(),
             Completion::Stale,
             "at most once"
         );
         assert_eq!(
-            s.complete(l1.item.id, l1.fence, "{}", 30).await.unwrap(),
+            s.complete(l1.item.id, l1.fence, b"{}", 30).await.unwrap(),
             Completion::Applied { job: JobState::Succeeded }
         );
         let done = s.job("j").await.unwrap().unwrap();
         assert_eq!((done.state, done.items_done, done.finished_ms), (JobState::Succeeded, 2, Some(30)));
-        assert_eq!(s.items("j").await.unwrap()[0].result.as_deref(), Some("{\"a\":1}"));
+        assert_eq!(s.items("j").await.unwrap()[0].result.as_deref(), Some(&b"{\"a\":1}"[..]));
     }
 
     #[tokio::test]
@@ -646,10 +646,10 @@ mod tests {
         assert!(s.candidates(200, 1).await.unwrap().is_empty(), "backing off until 251");
         assert!(s.lease(item, "alive", 200, 100).await.unwrap().is_none());
         let alive = s.lease(item, "alive", 251, 100).await.unwrap().unwrap();
-        assert_eq!(s.complete(item, dead.fence, "{}", 260).await.unwrap(), Completion::Stale, "stale fence");
+        assert_eq!(s.complete(item, dead.fence, b"{}", 260).await.unwrap(), Completion::Stale, "stale fence");
         assert_eq!(s.extend("dead", &[(item, dead.fence)], 260, 100).await.unwrap(), vec![item]);
         assert_eq!(
-            s.complete(item, alive.fence, "{}", 270).await.unwrap(),
+            s.complete(item, alive.fence, b"{}", 270).await.unwrap(),
             Completion::Applied { job: JobState::Succeeded }
         );
     }
@@ -694,7 +694,7 @@ mod tests {
         let l = s.lease(item, "n", 0, 1000).await.unwrap().unwrap();
         assert_eq!(s.cancel("j", 5).await.unwrap().unwrap().state, JobState::Cancelled);
         assert_eq!(s.extend("n", &[(item, l.fence)], 6, 1000).await.unwrap(), vec![item]);
-        assert_eq!(s.complete(item, l.fence, "{}", 7).await.unwrap(), Completion::Stale);
+        assert_eq!(s.complete(item, l.fence, b"{}", 7).await.unwrap(), Completion::Stale);
         assert!(s.candidates(8, 10).await.unwrap().is_empty());
         assert_eq!(s.cancel("j", 9).await.unwrap().unwrap().finished_ms, Some(5), "cancel is idempotent");
         assert!(s.cancel("nope", 9).await.unwrap().is_none());

@@ -1,0 +1,128 @@
+//! Handing out work: node registration, long-poll pulls under leases, heartbeats that keep
+//! leases alive and carry stop orders, results and failures fenced by the lease's token, and
+//! the sweep that puts expired leases back in the queue.
+
+use std::time::Duration;
+
+use prost::Message;
+use vmafx_core::{JobState, Scores};
+use vmafx_proto::v1;
+use vmafx_store::{Completion, Expired, Lease, NodeRecord, Store};
+
+use crate::{fresh_id, now_ms, Controller, ControllerError};
+
+/// What a node tells about itself when it joins.
+#[derive(Debug, Clone)]
+pub struct NodeRegistration {
+    /// Rejoin under this id (kept across node restarts); a new one is made when absent.
+    pub id: Option<String>,
+    pub name: String,
+    pub capabilities: serde_json::Value,
+}
+
+/// Candidates looked at per pull; a lost race on one moves to the next.
+const CANDIDATES_PER_PULL: u32 = 16;
+
+impl<S: Store> Controller<S> {
+    pub async fn register(&self, reg: NodeRegistration) -> Result<NodeRecord, ControllerError> {
+        let now = now_ms();
+        let id = reg.id.filter(|i| !i.is_empty()).unwrap_or_else(|| fresh_id("node"));
+        let node = NodeRecord {
+            id,
+            name: reg.name,
+            capabilities: reg.capabilities,
+            registered_ms: now,
+            last_seen_ms: now,
+            draining: false,
+        };
+        self.store.upsert_node(&node).await?;
+        Ok(node)
+    }
+
+    /// Extends the node's leases; returns the items it must stop (cancelled or reassigned).
+    pub async fn heartbeat(&self, node: &str, leases: &[(i64, i64)]) -> Result<Vec<i64>, ControllerError> {
+        let now = now_ms();
+        if !self.store.touch_node(node, now).await? {
+            return Err(ControllerError::UnknownNode(node.into()));
+        }
+        Ok(self.store.extend(node, leases, now, self.config.lease_ttl_ms).await?)
+    }
+
+    /// Leases the best pending item to `node`: highest priority, then oldest job, then
+    /// segment order (the store's candidate order). `None` when nothing is pending.
+    pub async fn pull(&self, node: &str) -> Result<Option<Lease>, ControllerError> {
+        let now = now_ms();
+        if !self.store.touch_node(node, now).await? {
+            return Err(ControllerError::UnknownNode(node.into()));
+        }
+        for candidate in self.store.candidates(now, CANDIDATES_PER_PULL).await? {
+            // Another pull may have taken it since the candidates were read: try the next.
+            if let Some(lease) = self.store.lease(candidate.item, node, now, self.config.lease_ttl_ms).await?
+            {
+                return Ok(Some(lease));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Like [`Controller::pull`], waiting up to `wait` for work to appear (a long poll).
+    pub async fn pull_wait(&self, node: &str, wait: Duration) -> Result<Option<Lease>, ControllerError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            // Register interest before looking, so a submission in between is not missed.
+            let notified = self.work.notified();
+            if let Some(lease) = self.pull(node).await? {
+                return Ok(Some(lease));
+            }
+            // Backed-off items become available without a notification: look again soon.
+            let tick = tokio::time::Instant::now() + Duration::from_millis(250);
+            tokio::select! {
+                _ = notified => {}
+                _ = tokio::time::sleep_until(deadline.min(tick)) => {}
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return self.pull(node).await;
+            }
+        }
+    }
+
+    /// Records a segment's scores if `fence` is the item's current lease token; `false` when
+    /// it is stale (the lease expired and went elsewhere, or the job was cancelled).
+    pub async fn report_scores(
+        &self,
+        item: i64,
+        fence: i64,
+        scores: &Scores,
+    ) -> Result<bool, ControllerError> {
+        let bytes = v1::Scores::from(scores).encode_to_vec();
+        Ok(matches!(self.store.complete(item, fence, &bytes, now_ms()).await?, Completion::Applied { .. }))
+    }
+
+    /// Records a failed attempt; `permanent` failures (bad input) fail the job at once.
+    pub async fn report_failure(
+        &self,
+        item: i64,
+        fence: i64,
+        message: &str,
+        permanent: bool,
+    ) -> Result<bool, ControllerError> {
+        let done = self.store.fail(item, fence, message, permanent, now_ms(), self.config.retry).await?;
+        if let Completion::Applied { job } = done {
+            if job != JobState::Failed {
+                self.work.notify_waiters();
+            }
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Puts items whose lease expired back in the queue (or fails their job when attempts
+    /// are spent). Run it every second or so.
+    pub async fn sweep(&self) -> Result<Vec<Expired>, ControllerError> {
+        let expired = self.store.expire(now_ms(), self.config.retry).await?;
+        if !expired.is_empty() {
+            self.work.notify_waiters();
+        }
+        Ok(expired)
+    }
+}

@@ -1,0 +1,24 @@
+//! Errors of the controller, shaped for API status codes.
+
+use vmafx_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ControllerError {
+    /// The request is wrong; `field` names the part at fault (`score.distorted`).
+    #[error("{field}: {message}")]
+    InvalidArgument { field: String, message: String },
+    #[error("no job `{0}`")]
+    JobNotFound(String),
+    #[error("unknown node `{0}`: register first")]
+    UnknownNode(String),
+    #[error("job `{job}` has no complete result: {reason}")]
+    NoResult { job: String, reason: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ControllerError {
+    pub(crate) fn invalid(field: &str, message: impl Into<String>) -> Self {
+        ControllerError::InvalidArgument { field: field.into(), message: message.into() }
+    }
+}

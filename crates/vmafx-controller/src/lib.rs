@@ -1,0 +1,96 @@
+//! The controller's logic: accepting jobs, handing work items to nodes under leases, taking
+//! results back and assembling them. It sees only domain types and the [`Store`]; the gRPC
+//! and HTTP adapters that will sit in front of it translate and nothing more.
+
+mod dispatch;
+mod error;
+mod submit;
+
+pub use dispatch::NodeRegistration;
+pub use error::ControllerError;
+pub use submit::JobRequest;
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tokio::sync::Notify;
+use vmafx_media::Tools;
+use vmafx_store::{Millis, RetryPolicy, Store};
+
+/// Settings of a controller.
+#[derive(Debug, Clone)]
+pub struct ControllerConfig {
+    /// How long a lease lives without a heartbeat.
+    pub lease_ttl_ms: Millis,
+    /// How often nodes should heartbeat (a fraction of the lease).
+    pub heartbeat_interval_ms: Millis,
+    pub retry: RetryPolicy,
+    /// Probe inputs at submission (needs the controller to see the files the nodes see);
+    /// off, the first node to fail on an unreadable input fails the job with the reason.
+    pub probe_inputs: bool,
+    pub tools: Tools,
+}
+
+impl Default for ControllerConfig {
+    fn default() -> Self {
+        Self {
+            lease_ttl_ms: 15_000,
+            heartbeat_interval_ms: 5_000,
+            retry: RetryPolicy::default(),
+            probe_inputs: true,
+            tools: Tools::default(),
+        }
+    }
+}
+
+/// The controller over a store. Cheap to clone; clones share the store and wake-ups.
+pub struct Controller<S> {
+    store: Arc<S>,
+    config: ControllerConfig,
+    /// Woken when work may have become available (submission, requeue), for long polls.
+    work: Arc<Notify>,
+}
+
+impl<S> Clone for Controller<S> {
+    fn clone(&self) -> Self {
+        Self { store: Arc::clone(&self.store), config: self.config.clone(), work: Arc::clone(&self.work) }
+    }
+}
+
+impl<S: Store> Controller<S> {
+    pub fn new(store: S, config: ControllerConfig) -> Self {
+        Self { store: Arc::new(store), config, work: Arc::new(Notify::new()) }
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub fn config(&self) -> &ControllerConfig {
+        &self.config
+    }
+}
+
+/// The wall clock in Unix milliseconds.
+pub fn now_ms() -> Millis {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as Millis).unwrap_or(0)
+}
+
+/// A fresh id, `PREFIX-<ms timestamp>-<random>`: time-ordered, and unique without
+/// coordination.
+pub(crate) fn fresh_id(prefix: &str) -> String {
+    let mut random = [0u8; 6];
+    // /dev/urandom is always there on the Linux machines vmafx runs on; the fallback mixes the
+    // pid and a process-wide counter into the clock.
+    if std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut random))
+        .is_err()
+    {
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n =
+            COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed) ^ ((std::process::id() as u64) << 20);
+        random.copy_from_slice(&n.to_le_bytes()[..6]);
+    }
+    let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{prefix}-{:011x}-{hex}", now_ms())
+}

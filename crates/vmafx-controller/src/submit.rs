@@ -1,0 +1,123 @@
+//! Accepting a job: validate every field with a message that names it, find out how many
+//! frames the inputs have, plan the segments, and record it durably.
+
+use std::path::Path;
+
+use vmafx_core::{catalog, plan_segments, ScoreJobSpec, Scores};
+use vmafx_media::probe;
+use vmafx_proto::v1;
+use vmafx_store::{JobRecord, NewJob, Store};
+
+use crate::{fresh_id, now_ms, Controller, ControllerError};
+
+/// A client's request for a scoring job.
+#[derive(Debug, Clone)]
+pub struct JobRequest {
+    pub spec: ScoreJobSpec,
+    pub priority: i32,
+    pub idempotency_key: Option<String>,
+}
+
+impl<S: Store> Controller<S> {
+    /// Validates and records a job; returns it and whether it was created (`false`: the
+    /// idempotency key was used before and the first job is returned).
+    pub async fn submit(&self, mut req: JobRequest) -> Result<(JobRecord, bool), ControllerError> {
+        let spec = &mut req.spec;
+        validate(spec)?;
+        let total_frames = if self.config.probe_inputs { self.frame_count(spec)? } else { 0 };
+        // Unknown length (a stream without a frame count): one segment over the whole video.
+        let segment_frames = if total_frames == 0 { None } else { spec.segment_frames };
+        let segments = plan_segments(total_frames.max(1), segment_frames);
+        let job = NewJob {
+            id: fresh_id("job"),
+            idempotency_key: req.idempotency_key.filter(|k| !k.is_empty()),
+            spec: spec.clone(),
+            priority: req.priority,
+            total_frames,
+            segments,
+        };
+        let (record, created) = self.store.submit(job, now_ms()).await?;
+        if created {
+            self.work.notify_waiters();
+        }
+        Ok((record, created))
+    }
+
+    /// Frames both inputs have (the smaller count), 0 when neither states it.
+    fn frame_count(&self, spec: &ScoreJobSpec) -> Result<u64, ControllerError> {
+        let mut counts = Vec::new();
+        for (field, path) in [("score.reference", &spec.reference), ("score.distorted", &spec.distorted)] {
+            let p = probe(Path::new(path), &self.config.tools)
+                .map_err(|e| ControllerError::invalid(field, e.to_string()))?;
+            counts.extend(p.frame_count);
+        }
+        Ok(counts.into_iter().min().unwrap_or(0))
+    }
+
+    pub async fn job(&self, id: &str) -> Result<JobRecord, ControllerError> {
+        self.store.job(id).await?.ok_or_else(|| ControllerError::JobNotFound(id.into()))
+    }
+
+    pub async fn cancel(&self, id: &str) -> Result<JobRecord, ControllerError> {
+        self.store.cancel(id, now_ms()).await?.ok_or_else(|| ControllerError::JobNotFound(id.into()))
+    }
+
+    /// The job's per-frame scores, assembled from its segments in order.
+    pub async fn job_scores(&self, id: &str) -> Result<Scores, ControllerError> {
+        let items = self.store.items(id).await?;
+        if items.is_empty() {
+            return Err(ControllerError::JobNotFound(id.into()));
+        }
+        let no_result = |reason: String| ControllerError::NoResult { job: id.into(), reason };
+        let mut parts = Vec::with_capacity(items.len());
+        for item in items {
+            let bytes =
+                item.result.ok_or_else(|| no_result(format!("segment {} has not finished", item.index)))?;
+            let wire = <v1::Scores as prost::Message>::decode(bytes.as_slice())
+                .map_err(|e| no_result(format!("segment {} result is unreadable: {e}", item.index)))?;
+            parts.push(Scores::from(wire));
+        }
+        Scores::assemble(parts).map_err(|e| no_result(e.to_string()))
+    }
+}
+
+/// Checks every field a client sets; normalises defaults (model, subsample).
+fn validate(spec: &mut ScoreJobSpec) -> Result<(), ControllerError> {
+    for (field, value) in [("score.reference", &spec.reference), ("score.distorted", &spec.distorted)] {
+        if value.trim().is_empty() {
+            return Err(ControllerError::invalid(field, "is required"));
+        }
+    }
+    match &spec.model_path {
+        Some(p) if p.is_empty() => spec.model_path = None,
+        Some(p) if !Path::new(p).is_file() => {
+            return Err(ControllerError::invalid(
+                "score.model_path",
+                format!("`{p}` is not a readable file"),
+            ));
+        }
+        _ => {}
+    }
+    if spec.model.is_empty() {
+        spec.model = catalog::DEFAULT_MODEL.into();
+    }
+    if spec.model_path.is_none() && !catalog::model_names().contains(&spec.model) {
+        return Err(ControllerError::invalid(
+            "score.model",
+            format!("unknown model `{}`; built-in models: {}", spec.model, catalog::model_names().join(", ")),
+        ));
+    }
+    for f in &spec.features {
+        if catalog::feature(f).is_none() {
+            return Err(ControllerError::invalid(
+                "score.features",
+                format!("unknown feature `{f}`; valid features: {}", catalog::feature_names().join(", ")),
+            ));
+        }
+    }
+    spec.subsample = spec.subsample.max(1);
+    if spec.segment_frames == Some(0) {
+        spec.segment_frames = None;
+    }
+    Ok(())
+}

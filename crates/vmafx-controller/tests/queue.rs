@@ -1,0 +1,198 @@
+//! The controller's logic over a real (in-memory SQLite) store and real inputs: validation,
+//! planning, leases, fencing, expiry, and split scoring that assembles into the whole run.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use vmafx_controller::{Controller, ControllerConfig, ControllerError, JobRequest, NodeRegistration};
+use vmafx_core::{JobState, ScoreJobSpec};
+use vmafx_engine::{score_files, ScoreRequest};
+use vmafx_media::DecodeOptions;
+use vmafx_store::{RetryPolicy, SqliteStore, Store};
+
+fn write_y4m(path: &Path, frames: usize, noise: u32) {
+    let (w, h) = (64, 48);
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    writeln!(f, "YUV4MPEG2 W{w} H{h} F24:1 C420jpeg").unwrap();
+    let mut state = 7u32;
+    for t in 0..frames {
+        f.write_all(b"FRAME\n").unwrap();
+        for y in 0..h {
+            for x in 0..w {
+                state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                let jitter = if noise > 0 { (state >> 16) % noise } else { 0 };
+                f.write_all(&[(((x * 3 + y + t * 5) % 180) as u32 + 30 + jitter).min(255) as u8]).unwrap();
+            }
+        }
+        f.write_all(&vec![128u8; 2 * (w / 2) * (h / 2)]).unwrap();
+    }
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    spec: ScoreJobSpec,
+}
+
+fn fixture(frames: usize, segment_frames: Option<u64>) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let (r, d) = (dir.path().join("ref.y4m"), dir.path().join("dist.y4m"));
+    write_y4m(&r, frames, 0);
+    write_y4m(&d, frames, 30);
+    let spec = ScoreJobSpec {
+        reference: r.display().to_string(),
+        distorted: d.display().to_string(),
+        model: String::new(),
+        model_path: None,
+        features: vec!["psnr".into()],
+        subsample: 1,
+        segment_frames,
+    };
+    Fixture { _dir: dir, spec }
+}
+
+async fn controller(config: ControllerConfig) -> Controller<SqliteStore> {
+    Controller::new(SqliteStore::in_memory().await.unwrap(), config)
+}
+
+fn request(spec: &ScoreJobSpec) -> JobRequest {
+    JobRequest { spec: spec.clone(), priority: 0, idempotency_key: None }
+}
+
+async fn node(c: &Controller<SqliteStore>, name: &str) -> String {
+    let reg = NodeRegistration { id: None, name: name.into(), capabilities: serde_json::json!({"slots": 1}) };
+    c.register(reg).await.unwrap().id
+}
+
+fn field_of(err: ControllerError) -> (String, String) {
+    match err {
+        ControllerError::InvalidArgument { field, message } => (field, message),
+        other => panic!("expected InvalidArgument, got {other}"),
+    }
+}
+
+#[tokio::test]
+async fn bad_requests_name_the_field() {
+    let f = fixture(4, None);
+    let c = controller(ControllerConfig::default()).await;
+    let mut spec = f.spec.clone();
+    spec.reference.clear();
+    assert_eq!(field_of(c.submit(request(&spec)).await.unwrap_err()).0, "score.reference");
+    let mut spec = f.spec.clone();
+    spec.distorted = "/nope/dist.mp4".into();
+    let (field, msg) = field_of(c.submit(request(&spec)).await.unwrap_err());
+    assert_eq!(field, "score.distorted");
+    assert!(msg.contains("/nope/dist.mp4") && msg.contains("no such file"), "{msg}");
+    let mut spec = f.spec.clone();
+    spec.model = "vmaf_v9".into();
+    let (field, msg) = field_of(c.submit(request(&spec)).await.unwrap_err());
+    assert!(field == "score.model" && msg.contains("vmaf_v0.6.1"), "{msg}");
+    let mut spec = f.spec.clone();
+    spec.features = vec!["sharpness".into()];
+    assert_eq!(field_of(c.submit(request(&spec)).await.unwrap_err()).0, "score.features");
+    assert!(c.store().list_jobs(None, None, 10).await.unwrap().is_empty(), "nothing recorded");
+}
+
+#[tokio::test]
+async fn jobs_are_planned_from_the_inputs_frame_counts_and_deduplicated() {
+    let f = fixture(23, Some(5));
+    let c = controller(ControllerConfig::default()).await;
+    let req = JobRequest { idempotency_key: Some("k".into()), ..request(&f.spec) };
+    let (job, created) = c.submit(req.clone()).await.unwrap();
+    assert!(created);
+    assert_eq!((job.total_frames, job.items_total, job.spec.model.as_str()), (23, 5, "vmaf_v0.6.1"));
+    let (again, created) = c.submit(req).await.unwrap();
+    assert!(!created);
+    assert_eq!(again.id, job.id);
+}
+
+/// Runs every leased item the way a node does, spreading them over `nodes`.
+async fn work_off(c: &Controller<SqliteStore>, nodes: &[String]) -> usize {
+    let mut done = 0;
+    for n in nodes.iter().cycle() {
+        let Some(lease) = c.pull(n).await.unwrap() else { break };
+        let req = ScoreRequest::for_job(&lease.job.spec, lease.item.segment, 1, DecodeOptions::default());
+        let scores = score_files(&req, &mut |_| {}).unwrap().report.scores;
+        assert!(c.report_scores(lease.item.id, lease.fence, &scores).await.unwrap());
+        done += 1;
+    }
+    done
+}
+
+#[tokio::test]
+async fn split_work_over_two_nodes_assembles_into_the_whole_run() {
+    let f = fixture(23, Some(6));
+    let c = controller(ControllerConfig::default()).await;
+    let (job, _) = c.submit(request(&f.spec)).await.unwrap();
+    let nodes = [node(&c, "a").await, node(&c, "b").await];
+    assert_eq!(work_off(&c, &nodes).await, 4);
+    assert_eq!(c.job(&job.id).await.unwrap().state, JobState::Succeeded);
+    let assembled = c.job_scores(&job.id).await.unwrap();
+    let mut whole = ScoreRequest::new(&f.spec.reference, &f.spec.distorted);
+    whole.features = f.spec.features.clone();
+    let whole = score_files(&whole, &mut |_| {}).unwrap().report.scores;
+    assert_eq!(assembled.metrics, whole.metrics);
+    assert_eq!(assembled.frames.len(), 23);
+    for (a, b) in assembled.frames.iter().zip(&whole.frames) {
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!((a.frame_num, bits(&a.values)), (b.frame_num, bits(&b.values)));
+    }
+}
+
+#[tokio::test]
+async fn a_dead_nodes_lease_expires_and_its_late_result_is_refused() {
+    let f = fixture(8, None);
+    let config = ControllerConfig {
+        lease_ttl_ms: 100,
+        retry: RetryPolicy { max_attempts: 3, base_backoff_ms: 10, max_backoff_ms: 10 },
+        ..Default::default()
+    };
+    let c = controller(config).await;
+    let (job, _) = c.submit(request(&f.spec)).await.unwrap();
+    let (dead, alive) = (node(&c, "dead").await, node(&c, "alive").await);
+    let lost = c.pull(&dead).await.unwrap().unwrap();
+    assert!(c.pull(&alive).await.unwrap().is_none(), "one lease per item");
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let expired = c.sweep().await.unwrap();
+    assert_eq!(expired.len(), 1);
+    let lease = c.pull_wait(&alive, Duration::from_secs(2)).await.unwrap().expect("requeued after backoff");
+    assert_eq!(lease.item.id, lost.item.id);
+    let req = ScoreRequest::for_job(&lease.job.spec, lease.item.segment, 1, DecodeOptions::default());
+    let scores = score_files(&req, &mut |_| {}).unwrap().report.scores;
+    assert!(!c.report_scores(lost.item.id, lost.fence, &scores).await.unwrap(), "stale fence refused");
+    assert_eq!(c.heartbeat(&dead, &[(lost.item.id, lost.fence)]).await.unwrap(), vec![lost.item.id]);
+    assert!(c.report_scores(lease.item.id, lease.fence, &scores).await.unwrap());
+    assert_eq!(c.job(&job.id).await.unwrap().state, JobState::Succeeded);
+}
+
+#[tokio::test]
+async fn a_permanent_failure_fails_the_job_with_the_reason() {
+    let f = fixture(4, None);
+    let c = controller(ControllerConfig::default()).await;
+    let (job, _) = c.submit(request(&f.spec)).await.unwrap();
+    let n = node(&c, "n").await;
+    let lease = c.pull(&n).await.unwrap().unwrap();
+    assert!(c.report_failure(lease.item.id, lease.fence, "distorted `x`: no such file", true).await.unwrap());
+    let failed = c.job(&job.id).await.unwrap();
+    assert_eq!(failed.state, JobState::Failed);
+    assert!(failed.error.unwrap().contains("no such file"));
+    assert!(matches!(c.job_scores(&job.id).await, Err(ControllerError::NoResult { .. })));
+}
+
+#[tokio::test]
+async fn a_long_poll_wakes_on_submission() {
+    let f = fixture(4, None);
+    let c = controller(ControllerConfig::default()).await;
+    let n = node(&c, "n").await;
+    let waiter = {
+        let c = c.clone();
+        tokio::spawn(async move { c.pull_wait(&n, Duration::from_secs(10)).await })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let started = std::time::Instant::now();
+    c.submit(request(&f.spec)).await.unwrap();
+    let lease = waiter.await.unwrap().unwrap();
+    assert!(lease.is_some());
+    assert!(started.elapsed() < Duration::from_secs(5), "woke on the submission, not the deadline");
+    assert!(matches!(c.pull("ghost").await, Err(ControllerError::UnknownNode(_))));
+}
