@@ -15,6 +15,8 @@ pub enum ControllerError {
     NoResult { job: String, reason: String },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl ControllerError {

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use vmafx_core::{catalog, plan_segments, ScoreJobSpec, Scores};
-use vmafx_media::probe;
+use vmafx_media::{probe, Tools};
 use vmafx_proto::v1;
 use vmafx_store::{JobRecord, NewJob, Store};
 
@@ -24,7 +24,15 @@ impl<S: Store> Controller<S> {
     pub async fn submit(&self, mut req: JobRequest) -> Result<(JobRecord, bool), ControllerError> {
         let spec = &mut req.spec;
         validate(spec)?;
-        let total_frames = if self.config.probe_inputs { self.frame_count(spec)? } else { 0 };
+        let total_frames = if self.config.probe_inputs {
+            // ffprobe is a blocking subprocess: keep it off the async workers.
+            let (spec, tools) = (spec.clone(), self.config.tools.clone());
+            tokio::task::spawn_blocking(move || frame_count(&spec, &tools))
+                .await
+                .map_err(|e| ControllerError::Internal(format!("probing the inputs failed: {e}")))??
+        } else {
+            0
+        };
         // Unknown length (a stream without a frame count): one segment over the whole video.
         let segment_frames = if total_frames == 0 { None } else { spec.segment_frames };
         let segments = plan_segments(total_frames.max(1), segment_frames);
@@ -41,17 +49,6 @@ impl<S: Store> Controller<S> {
             self.work.notify_waiters();
         }
         Ok((record, created))
-    }
-
-    /// Frames both inputs have (the smaller count), 0 when neither states it.
-    fn frame_count(&self, spec: &ScoreJobSpec) -> Result<u64, ControllerError> {
-        let mut counts = Vec::new();
-        for (field, path) in [("score.reference", &spec.reference), ("score.distorted", &spec.distorted)] {
-            let p = probe(Path::new(path), &self.config.tools)
-                .map_err(|e| ControllerError::invalid(field, e.to_string()))?;
-            counts.extend(p.frame_count);
-        }
-        Ok(counts.into_iter().min().unwrap_or(0))
     }
 
     pub async fn job(&self, id: &str) -> Result<JobRecord, ControllerError> {
@@ -79,6 +76,16 @@ impl<S: Store> Controller<S> {
         }
         Scores::assemble(parts).map_err(|e| no_result(e.to_string()))
     }
+}
+
+/// Frames both inputs have (the smaller count), 0 when neither states it.
+fn frame_count(spec: &ScoreJobSpec, tools: &Tools) -> Result<u64, ControllerError> {
+    let mut counts = Vec::new();
+    for (field, path) in [("score.reference", &spec.reference), ("score.distorted", &spec.distorted)] {
+        let p = probe(Path::new(path), tools).map_err(|e| ControllerError::invalid(field, e.to_string()))?;
+        counts.extend(p.frame_count);
+    }
+    Ok(counts.into_iter().min().unwrap_or(0))
 }
 
 /// Checks every field a client sets; normalises defaults (model, subsample).
