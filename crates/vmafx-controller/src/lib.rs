@@ -2,8 +2,10 @@
 //! results back and assembling them. It sees only domain types and the [`Store`]; the gRPC
 //! and HTTP adapters that will sit in front of it translate and nothing more.
 
+pub mod auth;
 mod dispatch;
 mod error;
+pub mod grpc_adapter;
 mod submit;
 
 pub use dispatch::NodeRegistration;

@@ -1,0 +1,295 @@
+//! The gRPC face of the controller: translates `vmafx.v1` messages to the controller's calls
+//! and its errors to status codes. No logic lives here.
+
+use std::pin::Pin;
+use std::time::Duration;
+
+use tokio_stream::Stream;
+use tonic::{Request, Response, Status};
+use vmafx_core::{JobState, ScoreJobSpec, SegmentSpec};
+use vmafx_proto::job_state;
+use vmafx_proto::v1::job_service_server::JobService;
+use vmafx_proto::v1::node_service_server::NodeService;
+use vmafx_proto::v1::{self, job_event, report_result_request};
+use vmafx_store::{JobRecord, Lease, Store};
+
+use crate::{Controller, ControllerError, JobRequest, NodeRegistration};
+
+/// Longest long poll a node may ask for.
+const MAX_PULL_WAIT: Duration = Duration::from_secs(30);
+/// How often a watch looks at the job.
+const WATCH_INTERVAL: Duration = Duration::from_millis(200);
+
+impl From<ControllerError> for Status {
+    fn from(e: ControllerError) -> Self {
+        match &e {
+            ControllerError::InvalidArgument { .. } => Status::invalid_argument(e.to_string()),
+            ControllerError::JobNotFound(_) => Status::not_found(e.to_string()),
+            ControllerError::UnknownNode(_) => Status::failed_precondition(e.to_string()),
+            ControllerError::NoResult { .. } => Status::failed_precondition(e.to_string()),
+            ControllerError::Store(_) | ControllerError::Internal(_) => Status::internal(e.to_string()),
+        }
+    }
+}
+
+fn spec_from_wire(s: Option<v1::ScoreSpec>) -> Result<ScoreJobSpec, Status> {
+    let s = s.ok_or_else(|| Status::invalid_argument("score: is required"))?;
+    Ok(ScoreJobSpec {
+        reference: s.reference,
+        distorted: s.distorted,
+        model: s.model,
+        model_path: Some(s.model_path).filter(|p| !p.is_empty()),
+        features: s.features,
+        subsample: s.subsample,
+        segment_frames: Some(s.segment_frames).filter(|&n| n > 0),
+    })
+}
+
+fn spec_to_wire(s: &ScoreJobSpec) -> v1::ScoreSpec {
+    v1::ScoreSpec {
+        reference: s.reference.clone(),
+        distorted: s.distorted.clone(),
+        model: s.model.clone(),
+        model_path: s.model_path.clone().unwrap_or_default(),
+        features: s.features.clone(),
+        subsample: s.subsample,
+        segment_frames: s.segment_frames.unwrap_or(0),
+    }
+}
+
+fn job_to_wire(j: &JobRecord) -> v1::Job {
+    v1::Job {
+        id: j.id.clone(),
+        state: v1::JobState::from(j.state) as i32,
+        score: Some(spec_to_wire(&j.spec)),
+        priority: j.priority,
+        total_frames: j.total_frames,
+        segments_total: j.items_total,
+        segments_done: j.items_done,
+        error: j.error.clone().unwrap_or_default(),
+        submitted_ms: j.submitted_ms,
+        started_ms: j.started_ms.unwrap_or(0),
+        finished_ms: j.finished_ms.unwrap_or(0),
+        scores: None,
+    }
+}
+
+fn work_item(lease: &Lease) -> v1::WorkItem {
+    v1::WorkItem {
+        item_id: lease.item.id,
+        fence: lease.fence,
+        job_id: lease.job.id.clone(),
+        score: Some(spec_to_wire(&lease.job.spec)),
+        start: lease.item.segment.start,
+        frames: lease.item.segment.frames,
+        lease_expires_ms: lease.expires_ms,
+    }
+}
+
+/// The client API over a controller.
+pub struct JobApi<S>(pub Controller<S>);
+
+impl<S: Store> JobApi<S> {
+    async fn job_with_scores(&self, id: &str, include_scores: bool) -> Result<v1::Job, Status> {
+        let record = self.0.job(id).await?;
+        let mut job = job_to_wire(&record);
+        if include_scores && record.state == JobState::Succeeded {
+            job.scores = Some(v1::Scores::from(&self.0.job_scores(id).await?));
+        }
+        Ok(job)
+    }
+}
+
+type EventStream = Pin<Box<dyn Stream<Item = Result<v1::JobEvent, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl<S: Store> JobService for JobApi<S> {
+    async fn submit_job(
+        &self,
+        req: Request<v1::SubmitJobRequest>,
+    ) -> Result<Response<v1::SubmitJobResponse>, Status> {
+        let r = req.into_inner();
+        let request = JobRequest {
+            spec: spec_from_wire(r.score)?,
+            priority: r.priority,
+            idempotency_key: Some(r.idempotency_key).filter(|k| !k.is_empty()),
+        };
+        let (job, created) = self.0.submit(request).await?;
+        Ok(Response::new(v1::SubmitJobResponse { job: Some(job_to_wire(&job)), created }))
+    }
+
+    async fn get_job(&self, req: Request<v1::GetJobRequest>) -> Result<Response<v1::Job>, Status> {
+        let r = req.into_inner();
+        Ok(Response::new(self.job_with_scores(&r.id, r.include_scores).await?))
+    }
+
+    async fn list_jobs(
+        &self,
+        req: Request<v1::ListJobsRequest>,
+    ) -> Result<Response<v1::ListJobsResponse>, Status> {
+        let r = req.into_inner();
+        let state = job_state(r.state());
+        let size = match r.page_size {
+            0 => 50,
+            n => n.min(1000),
+        };
+        let after = match r.page_token.as_str() {
+            "" => None,
+            t => Some(
+                t.parse::<i64>()
+                    .map_err(|_| Status::invalid_argument("page_token: not a token from ListJobs"))?,
+            ),
+        };
+        let jobs = self.0.store().list_jobs(state, after, size).await.map_err(ControllerError::from)?;
+        let next_page_token = if jobs.len() == size as usize {
+            jobs.last().map(|j| j.seq.to_string()).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(Response::new(v1::ListJobsResponse {
+            jobs: jobs.iter().map(job_to_wire).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn cancel_job(&self, req: Request<v1::CancelJobRequest>) -> Result<Response<v1::Job>, Status> {
+        Ok(Response::new(job_to_wire(&self.0.cancel(&req.into_inner().id).await?)))
+    }
+
+    type WatchJobStream = EventStream;
+
+    async fn watch_job(&self, req: Request<v1::WatchJobRequest>) -> Result<Response<EventStream>, Status> {
+        let id = req.into_inner().id;
+        let first = self.0.job(&id).await?;
+        let controller = self.0.clone();
+        let (tx, rx) = tokio::sync::mpsc::channel(16);
+        tokio::spawn(async move {
+            let mut reported = vec![false; first.items_total as usize];
+            loop {
+                let job = match controller.job(&id).await {
+                    Ok(j) => j,
+                    Err(e) => {
+                        let _ = tx.send(Err(Status::from(e))).await;
+                        return;
+                    }
+                };
+                if let Ok(items) = controller.store().items(&id).await {
+                    let mut frames_done = 0;
+                    for item in items.iter().filter(|i| i.result.is_some()) {
+                        frames_done += item.segment.frames;
+                        let seen = reported.get_mut(item.index as usize);
+                        if let Some(seen @ false) = seen {
+                            *seen = true;
+                            let SegmentSpec { start, frames } = item.segment;
+                            let done = v1::SegmentDone { index: item.index, start, frames };
+                            let event = v1::JobEvent { event: Some(job_event::Event::Segment(done)) };
+                            if tx.send(Ok(event)).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    let progress = v1::JobProgress { frames_done, total_frames: job.total_frames };
+                    if tx
+                        .send(Ok(v1::JobEvent { event: Some(job_event::Event::Progress(progress)) }))
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+                if job.state.is_terminal() {
+                    let api = JobApi(controller.clone());
+                    let finished = api.job_with_scores(&id, true).await;
+                    let _ = tx
+                        .send(finished.map(|j| v1::JobEvent { event: Some(job_event::Event::Finished(j)) }))
+                        .await;
+                    return;
+                }
+                tokio::time::sleep(WATCH_INTERVAL).await;
+            }
+        });
+        Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))
+    }
+}
+
+/// The node API over a controller.
+pub struct NodeApi<S>(pub Controller<S>);
+
+#[tonic::async_trait]
+impl<S: Store> NodeService for NodeApi<S> {
+    async fn register_node(
+        &self,
+        req: Request<v1::RegisterNodeRequest>,
+    ) -> Result<Response<v1::RegisterNodeResponse>, Status> {
+        let r = req.into_inner();
+        if r.name.is_empty() {
+            return Err(Status::invalid_argument("name: is required"));
+        }
+        let caps = r.capabilities.unwrap_or_default();
+        let capabilities = serde_json::json!({
+            "cores": caps.cores,
+            "slots": caps.slots,
+            "gpu_vendor": caps.gpu_vendor,
+            "gpu_model": caps.gpu_model,
+            "onnx_providers": caps.onnx_providers,
+            "encoders": caps.encoders,
+            "labels": caps.labels,
+        });
+        let reg =
+            NodeRegistration { id: Some(r.node_id).filter(|i| !i.is_empty()), name: r.name, capabilities };
+        let node = self.0.register(reg).await?;
+        let cfg = self.0.config();
+        Ok(Response::new(v1::RegisterNodeResponse {
+            node_id: node.id,
+            heartbeat_interval_ms: cfg.heartbeat_interval_ms as u32,
+            lease_ttl_ms: cfg.lease_ttl_ms as u32,
+        }))
+    }
+
+    async fn heartbeat(
+        &self,
+        req: Request<v1::HeartbeatRequest>,
+    ) -> Result<Response<v1::HeartbeatResponse>, Status> {
+        let r = req.into_inner();
+        let leases: Vec<(i64, i64)> = r.leases.iter().map(|l| (l.item_id, l.fence)).collect();
+        let stop_items = self.0.heartbeat(&r.node_id, &leases).await?;
+        Ok(Response::new(v1::HeartbeatResponse { stop_items, drain: false }))
+    }
+
+    async fn pull_work(
+        &self,
+        req: Request<v1::PullWorkRequest>,
+    ) -> Result<Response<v1::PullWorkResponse>, Status> {
+        let r = req.into_inner();
+        let wait = Duration::from_millis(r.wait_ms as u64).min(MAX_PULL_WAIT);
+        let lease = self.0.pull_wait(&r.node_id, wait).await?;
+        Ok(Response::new(v1::PullWorkResponse { item: lease.as_ref().map(work_item) }))
+    }
+
+    async fn report_progress(
+        &self,
+        req: Request<v1::ReportProgressRequest>,
+    ) -> Result<Response<v1::ReportProgressResponse>, Status> {
+        let r = req.into_inner();
+        // Progress doubles as a heartbeat for that one lease.
+        let stop = self.0.heartbeat(&r.node_id, &[(r.item_id, r.fence)]).await?;
+        Ok(Response::new(v1::ReportProgressResponse { stop: !stop.is_empty() }))
+    }
+
+    async fn report_result(
+        &self,
+        req: Request<v1::ReportResultRequest>,
+    ) -> Result<Response<v1::ReportResultResponse>, Status> {
+        let r = req.into_inner();
+        let accepted = match r.outcome {
+            Some(report_result_request::Outcome::Scores(s)) => {
+                self.0.report_scores(r.item_id, r.fence, &s.into()).await?
+            }
+            Some(report_result_request::Outcome::Failure(f)) => {
+                self.0.report_failure(r.item_id, r.fence, &f.message, f.permanent).await?
+            }
+            None => return Err(Status::invalid_argument("outcome: scores or failure is required")),
+        };
+        Ok(Response::new(v1::ReportResultResponse { accepted }))
+    }
+}
