@@ -1,0 +1,182 @@
+//! The controller binary on a loopback port: tokens, authentication, field-named validation
+//! errors, idempotent submission, and the job lifecycle through the real gRPC API.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use tonic::transport::Channel;
+use tonic::{Code, Request};
+use vmafx_proto::v1::job_service_client::JobServiceClient;
+use vmafx_proto::v1::node_service_client::NodeServiceClient;
+use vmafx_proto::v1::{self, JobState};
+
+struct Controller {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Controller {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(data_dir: &Path) -> Controller {
+    let mut child = Command::new(common::bin("vmafx-controller"))
+        .args(["--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start vmafx-controller");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("controller exited before listening").unwrap();
+        if let Some(a) = line.strip_prefix("vmafx-controller: gRPC listening on ") {
+            break a.to_string();
+        }
+    };
+    // Keep draining stdout so the controller never blocks on it.
+    std::thread::spawn(move || lines.for_each(drop));
+    Controller { child, addr }
+}
+
+fn token(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name)).unwrap().trim().to_string()
+}
+
+fn authed<T>(msg: T, token: &str) -> Request<T> {
+    let mut r = Request::new(msg);
+    r.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    r
+}
+
+async fn connect(addr: &str) -> Channel {
+    Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect_timeout(Duration::from_secs(5))
+        .connect()
+        .await
+        .unwrap()
+}
+
+fn spec(reference: &Path, distorted: &Path) -> v1::ScoreSpec {
+    v1::ScoreSpec {
+        reference: reference.display().to_string(),
+        distorted: distorted.display().to_string(),
+        segment_frames: 6,
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn api_authenticates_validates_and_keeps_jobs_across_restarts() {
+    let data = tempfile::tempdir().unwrap();
+    let clips = tempfile::tempdir().unwrap();
+    let r = common::lavfi(clips.path(), "ref.y4m", "testsrc2=size=160x90:rate=24", 24, "yuv420p");
+    let d = common::encode(&r, clips.path(), "dist.mp4", &["-c:v", "libx264", "-crf", "35"]);
+
+    let ctl = start(data.path());
+    let (admin, node) = (token(data.path(), "admin.token"), token(data.path(), "node.token"));
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(data.path().join("admin.token")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "tokens are private");
+    }
+    let mut jobs = JobServiceClient::new(connect(&ctl.addr).await);
+
+    // Missing, wrong and node tokens are refused on the job API.
+    let list = v1::ListJobsRequest::default();
+    assert_eq!(jobs.list_jobs(Request::new(list.clone())).await.unwrap_err().code(), Code::Unauthenticated);
+    assert_eq!(jobs.list_jobs(authed(list.clone(), "nope")).await.unwrap_err().code(), Code::Unauthenticated);
+    assert_eq!(jobs.list_jobs(authed(list.clone(), &node)).await.unwrap_err().code(), Code::PermissionDenied);
+
+    // Bad requests name the field.
+    let mut bad = spec(&r, &d);
+    bad.distorted.clear();
+    let err = jobs
+        .submit_job(authed(v1::SubmitJobRequest { score: Some(bad), ..Default::default() }, &admin))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(err.message().contains("score.distorted"), "{}", err.message());
+    let mut bad = spec(&r, &clips.path().join("missing.mp4"));
+    bad.model = "vmaf_v9".into();
+    let err = jobs
+        .submit_job(authed(v1::SubmitJobRequest { score: Some(bad), ..Default::default() }, &admin))
+        .await
+        .unwrap_err();
+    assert!(
+        err.message().contains("score.model") && err.message().contains("vmaf_v0.6.1"),
+        "{}",
+        err.message()
+    );
+    let bad = spec(&r, &clips.path().join("missing.mp4"));
+    let err = jobs
+        .submit_job(authed(v1::SubmitJobRequest { score: Some(bad), ..Default::default() }, &admin))
+        .await
+        .unwrap_err();
+    assert!(
+        err.message().contains("score.distorted") && err.message().contains("missing.mp4"),
+        "{}",
+        err.message()
+    );
+
+    // The same idempotency key gives one job.
+    let submit =
+        v1::SubmitJobRequest { score: Some(spec(&r, &d)), priority: 1, idempotency_key: "abc".into() };
+    let first = jobs.submit_job(authed(submit.clone(), &admin)).await.unwrap().into_inner();
+    let second = jobs.submit_job(authed(submit, &admin)).await.unwrap().into_inner();
+    let job = first.job.unwrap();
+    assert!(first.created && !second.created);
+    assert_eq!(second.job.unwrap().id, job.id);
+    assert_eq!((job.total_frames, job.segments_total, job.state()), (24, 4, JobState::Queued));
+    let listed = jobs.list_jobs(authed(list.clone(), &admin)).await.unwrap().into_inner();
+    assert_eq!(listed.jobs.len(), 1);
+
+    // A node registers and takes the first segment under a lease.
+    let mut nodes = NodeServiceClient::new(connect(&ctl.addr).await);
+    let reg = v1::RegisterNodeRequest { name: "n1".into(), ..Default::default() };
+    let node_id = nodes.register_node(authed(reg, &node)).await.unwrap().into_inner().node_id;
+    let pull = v1::PullWorkRequest { node_id: node_id.clone(), wait_ms: 1000 };
+    let item = nodes.pull_work(authed(pull, &node)).await.unwrap().into_inner().item.expect("work");
+    assert_eq!((item.job_id.as_str(), item.start, item.frames), (job.id.as_str(), 0, 6));
+
+    // Restart the controller on the same data directory: nothing is lost.
+    drop(ctl);
+    let ctl = start(data.path());
+    assert_eq!(token(data.path(), "admin.token"), admin, "tokens survive restarts");
+    let mut jobs = JobServiceClient::new(connect(&ctl.addr).await);
+    let get = v1::GetJobRequest { id: job.id.clone(), include_scores: false };
+    let after = jobs.get_job(authed(get.clone(), &admin)).await.unwrap().into_inner();
+    assert_eq!(after.state(), JobState::Running);
+    let mut nodes = NodeServiceClient::new(connect(&ctl.addr).await);
+    let stale = v1::ReportResultRequest {
+        node_id: node_id.clone(),
+        item_id: item.item_id,
+        fence: item.fence + 1,
+        outcome: Some(v1::report_result_request::Outcome::Scores(v1::Scores::default())),
+    };
+    assert!(
+        !nodes.report_result(authed(stale, &node)).await.unwrap().into_inner().accepted,
+        "wrong fence refused"
+    );
+
+    // Cancelling ends the job; the node is told to stop its item.
+    let cancelled =
+        jobs.cancel_job(authed(v1::CancelJobRequest { id: job.id.clone() }, &admin)).await.unwrap();
+    assert_eq!(cancelled.into_inner().state(), JobState::Cancelled);
+    let hb = v1::HeartbeatRequest {
+        node_id,
+        leases: vec![v1::HeldLease { item_id: item.item_id, fence: item.fence }],
+    };
+    assert_eq!(nodes.heartbeat(authed(hb, &node)).await.unwrap().into_inner().stop_items, vec![item.item_id]);
+    let missing =
+        jobs.get_job(authed(v1::GetJobRequest { id: "nope".into(), include_scores: false }, &admin)).await;
+    assert_eq!(missing.unwrap_err().code(), Code::NotFound);
+}
