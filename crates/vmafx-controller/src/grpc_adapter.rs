@@ -33,35 +33,14 @@ impl From<ControllerError> for Status {
 }
 
 fn spec_from_wire(s: Option<v1::ScoreSpec>) -> Result<ScoreJobSpec, Status> {
-    let s = s.ok_or_else(|| Status::invalid_argument("score: is required"))?;
-    Ok(ScoreJobSpec {
-        reference: s.reference,
-        distorted: s.distorted,
-        model: s.model,
-        model_path: Some(s.model_path).filter(|p| !p.is_empty()),
-        features: s.features,
-        subsample: s.subsample,
-        segment_frames: Some(s.segment_frames).filter(|&n| n > 0),
-    })
-}
-
-fn spec_to_wire(s: &ScoreJobSpec) -> v1::ScoreSpec {
-    v1::ScoreSpec {
-        reference: s.reference.clone(),
-        distorted: s.distorted.clone(),
-        model: s.model.clone(),
-        model_path: s.model_path.clone().unwrap_or_default(),
-        features: s.features.clone(),
-        subsample: s.subsample,
-        segment_frames: s.segment_frames.unwrap_or(0),
-    }
+    Ok(s.ok_or_else(|| Status::invalid_argument("score: is required"))?.into())
 }
 
 fn job_to_wire(j: &JobRecord) -> v1::Job {
     v1::Job {
         id: j.id.clone(),
         state: v1::JobState::from(j.state) as i32,
-        score: Some(spec_to_wire(&j.spec)),
+        score: Some((&j.spec).into()),
         priority: j.priority,
         total_frames: j.total_frames,
         segments_total: j.items_total,
@@ -79,7 +58,7 @@ fn work_item(lease: &Lease) -> v1::WorkItem {
         item_id: lease.item.id,
         fence: lease.fence,
         job_id: lease.job.id.clone(),
-        score: Some(spec_to_wire(&lease.job.spec)),
+        score: Some((&lease.job.spec).into()),
         start: lease.item.segment.start,
         frames: lease.item.segment.frames,
         lease_expires_ms: lease.expires_ms,

@@ -42,6 +42,8 @@ pub enum EngineError {
     NoFrames(String),
     #[error("invalid option: {0}")]
     InvalidOption(String),
+    #[error("cancelled")]
+    Cancelled,
     #[error("libvmaf failed in {op} (error {code})")]
     Libvmaf { op: &'static str, code: i32 },
     #[error("internal error: {0}")]
@@ -53,7 +55,7 @@ impl EngineError {
     pub fn is_bad_input(&self) -> bool {
         match self {
             EngineError::Input { source, .. } => source.is_bad_input(),
-            EngineError::Libvmaf { .. } | EngineError::Internal(_) => false,
+            EngineError::Libvmaf { .. } | EngineError::Internal(_) | EngineError::Cancelled => false,
             _ => true,
         }
     }

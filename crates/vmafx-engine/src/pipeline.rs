@@ -5,8 +5,11 @@
 //! memory stays flat whatever the clip length and the decoders hide behind libvmaf.
 
 use std::path::PathBuf;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 use std::time::Instant;
 
 use vmafx_core::{Report, ReportInfo, ScoreJobSpec, SegmentSpec};
@@ -16,6 +19,9 @@ use crate::error::{EngineError, Role};
 use crate::libvmaf::{self, Picture, PicturePool};
 use crate::scorer::{resolve_features, Scorer, ScorerConfig};
 use vmafx_core::catalog::{self, ModelChoice};
+
+/// How often a waiting scorer looks at its cancel flag.
+const CANCEL_POLL: Duration = Duration::from_millis(50);
 
 /// Frames each decoder may run ahead of the scorer.
 const DECODE_AHEAD: usize = 3;
@@ -39,6 +45,9 @@ pub struct ScoreRequest {
     /// Score only this part of the (skipped) sequence, with the numbers a whole run gives.
     pub segment: Option<Segment>,
     pub decode: DecodeOptions,
+    /// Set to stop scoring: decoders (and their ffmpeg) stop within a frame or two and the
+    /// call returns [`EngineError::Cancelled`].
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 /// Frames `start..start + frames` of a sequence, scored so that every per-frame value equals
@@ -77,6 +86,7 @@ impl ScoreRequest {
             allow_length_mismatch: false,
             segment: None,
             decode: DecodeOptions::default(),
+            cancel: None,
         }
     }
 }
@@ -147,8 +157,18 @@ impl Decoder {
         Ok(Self { rx, handle })
     }
 
-    fn recv(&self) -> Msg {
-        self.rx.recv().unwrap_or(Msg::End)
+    /// The next message, checking `cancel` while waiting for it.
+    fn recv(&self, cancel: &AtomicBool) -> Result<Msg, EngineError> {
+        loop {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(EngineError::Cancelled);
+            }
+            match self.rx.recv_timeout(CANCEL_POLL) {
+                Ok(msg) => return Ok(msg),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return Ok(Msg::End),
+            }
+        }
     }
 
     /// Stops the decoder (dropping the channel ends its loop, dropping the reader kills ffmpeg).
@@ -287,7 +307,9 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
     .map(|n| window.map_or(n, |m| n.min(m)));
     on(Progress::Start { total });
 
-    let result = pump(&mut scorer, &reference, &distorted, on);
+    let never = AtomicBool::new(false);
+    let cancel = req.cancel.as_deref().unwrap_or(&never);
+    let result = pump(&mut scorer, &reference, &distorted, cancel, on);
     reference.stop();
     distorted.stop();
     let (ref_frames, dist_frames) = result?;
@@ -350,11 +372,12 @@ fn pump(
     scorer: &mut Scorer,
     reference: &Decoder,
     distorted: &Decoder,
+    cancel: &AtomicBool,
     on: &mut dyn FnMut(Progress),
 ) -> Result<(u64, u64), EngineError> {
     let mut pairs = 0u64;
     loop {
-        match (reference.recv(), distorted.recv()) {
+        match (reference.recv(cancel)?, distorted.recv(cancel)?) {
             (Msg::Error(e), _) | (_, Msg::Error(e)) => return Err(e),
             (Msg::Frame(r), Msg::Frame(d)) => {
                 scorer.push(r, d)?;
@@ -363,16 +386,16 @@ fn pump(
             }
             (Msg::End, Msg::End) => return Ok((pairs, pairs)),
             // One input ended first: count what is left of the other for the message.
-            (Msg::End, Msg::Frame(_)) => return Ok((pairs, pairs + 1 + drain(distorted)?)),
-            (Msg::Frame(_), Msg::End) => return Ok((pairs + 1 + drain(reference)?, pairs)),
+            (Msg::End, Msg::Frame(_)) => return Ok((pairs, pairs + 1 + drain(distorted, cancel)?)),
+            (Msg::Frame(_), Msg::End) => return Ok((pairs + 1 + drain(reference, cancel)?, pairs)),
         }
     }
 }
 
-fn drain(decoder: &Decoder) -> Result<u64, EngineError> {
+fn drain(decoder: &Decoder, cancel: &AtomicBool) -> Result<u64, EngineError> {
     let mut n = 0;
     loop {
-        match decoder.recv() {
+        match decoder.recv(cancel)? {
             Msg::Frame(_) => n += 1,
             Msg::End => return Ok(n),
             Msg::Error(e) => return Err(e),

@@ -9,7 +9,35 @@ pub mod v1 {
     tonic::include_proto!("vmafx.v1");
 }
 
-use vmafx_core::{FrameScore, JobState as CoreJobState, Scores};
+use vmafx_core::{FrameScore, JobState as CoreJobState, ScoreJobSpec, Scores};
+
+impl From<v1::ScoreSpec> for ScoreJobSpec {
+    fn from(s: v1::ScoreSpec) -> Self {
+        ScoreJobSpec {
+            reference: s.reference,
+            distorted: s.distorted,
+            model: s.model,
+            model_path: Some(s.model_path).filter(|p| !p.is_empty()),
+            features: s.features,
+            subsample: s.subsample,
+            segment_frames: Some(s.segment_frames).filter(|&n| n > 0),
+        }
+    }
+}
+
+impl From<&ScoreJobSpec> for v1::ScoreSpec {
+    fn from(s: &ScoreJobSpec) -> Self {
+        v1::ScoreSpec {
+            reference: s.reference.clone(),
+            distorted: s.distorted.clone(),
+            model: s.model.clone(),
+            model_path: s.model_path.clone().unwrap_or_default(),
+            features: s.features.clone(),
+            subsample: s.subsample,
+            segment_frames: s.segment_frames.unwrap_or(0),
+        }
+    }
+}
 
 impl From<&Scores> for v1::Scores {
     fn from(s: &Scores) -> Self {

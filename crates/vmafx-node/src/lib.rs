@@ -1,0 +1,216 @@
+//! The worker: registers with the controller, pulls work items under leases, scores each
+//! segment with the engine, keeps its leases alive with heartbeats (which also carry stop
+//! orders), and reports results with the lease's fencing token.
+//!
+//! Each slot runs one item at a time. A stop order (the job was cancelled, or the lease went
+//! to another node) sets the item's cancel flag: the engine stops its decoders, which kills
+//! their ffmpeg, within a frame or two. SIGTERM drains: no more pulls, running items finish
+//! and report, then the process exits.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tonic::transport::Channel;
+use tonic::{Request, Status};
+use vmafx_core::{ScoreJobSpec, SegmentSpec};
+use vmafx_engine::{score_files, EngineError, ScoreRequest};
+use vmafx_media::DecodeOptions;
+use vmafx_proto::v1::node_service_client::NodeServiceClient;
+use vmafx_proto::v1::{self, report_result_request::Outcome};
+
+/// How a node runs.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    pub controller: String,
+    pub token: String,
+    pub name: String,
+    pub slots: u32,
+    /// libvmaf threads per slot.
+    pub threads: u32,
+    pub decode: DecodeOptions,
+}
+
+/// Items this node holds: id → (fencing token, cancel flag).
+type Held = Arc<Mutex<HashMap<i64, (i64, Arc<AtomicBool>)>>>;
+
+#[derive(Clone)]
+struct Client {
+    inner: NodeServiceClient<Channel>,
+    token: String,
+}
+
+impl Client {
+    fn request<T>(&self, msg: T) -> Request<T> {
+        let mut r = Request::new(msg);
+        if let Ok(v) = format!("Bearer {}", self.token).parse() {
+            r.metadata_mut().insert("authorization", v);
+        }
+        r
+    }
+}
+
+/// Retries `call` on transient failures (the controller restarting, a network cut) with
+/// exponential backoff; gives up at once on errors retrying cannot fix.
+async fn with_retry<T, F, Fut>(what: &str, mut call: F) -> Result<T, Status>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, Status>>,
+{
+    let mut delay = Duration::from_millis(200);
+    for attempt in 1.. {
+        match call().await {
+            Ok(v) => return Ok(v),
+            Err(s)
+                if matches!(
+                    s.code(),
+                    tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Internal
+                ) && attempt < 8 =>
+            {
+                eprintln!("vmafx-node: {what} failed ({}), retrying in {delay:?}", s.message());
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            Err(s) => return Err(s),
+        }
+    }
+    unreachable!("the loop returns")
+}
+
+/// Runs the node until `drain` is set and its running items are done.
+pub async fn run(cfg: NodeConfig, drain: Arc<AtomicBool>) -> anyhow::Result<()> {
+    let channel = Channel::from_shared(cfg.controller.clone())?.connect_lazy();
+    let client = Client { inner: NodeServiceClient::new(channel), token: cfg.token.clone() };
+    let reg = v1::RegisterNodeRequest {
+        name: cfg.name.clone(),
+        capabilities: Some(v1::Capabilities {
+            cores: std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1),
+            slots: cfg.slots,
+            onnx_providers: vec![],
+            ..Default::default()
+        }),
+        node_id: String::new(),
+    };
+    let registered = with_retry("register", || {
+        let mut c = client.clone();
+        let r = c.request(reg.clone());
+        async move { c.inner.register_node(r).await }
+    })
+    .await?
+    .into_inner();
+    let node_id = registered.node_id;
+    println!("vmafx-node: registered as {node_id} with {} slot(s)", cfg.slots);
+
+    let held: Held = Arc::default();
+    let heartbeat = tokio::spawn(heartbeats(
+        client.clone(),
+        node_id.clone(),
+        held.clone(),
+        Duration::from_millis(registered.heartbeat_interval_ms.max(100) as u64),
+    ));
+    let slots: Vec<_> = (0..cfg.slots.max(1))
+        .map(|_| {
+            tokio::spawn(slot(client.clone(), node_id.clone(), cfg.clone(), held.clone(), drain.clone()))
+        })
+        .collect();
+    for s in slots {
+        s.await??;
+    }
+    heartbeat.abort();
+    println!("vmafx-node: drained, exiting");
+    Ok(())
+}
+
+/// Keeps the held leases alive and cancels the items the controller says to stop.
+async fn heartbeats(client: Client, node_id: String, held: Held, every: Duration) {
+    loop {
+        tokio::time::sleep(every).await;
+        let leases: Vec<v1::HeldLease> = {
+            let h = held.lock().unwrap_or_else(|p| p.into_inner());
+            h.iter().map(|(&item_id, (fence, _))| v1::HeldLease { item_id, fence: *fence }).collect()
+        };
+        let mut c = client.clone();
+        let req = c.request(v1::HeartbeatRequest { node_id: node_id.clone(), leases });
+        match c.inner.heartbeat(req).await {
+            Ok(resp) => {
+                let h = held.lock().unwrap_or_else(|p| p.into_inner());
+                for item in resp.into_inner().stop_items {
+                    if let Some((_, cancel)) = h.get(&item) {
+                        eprintln!("vmafx-node: item {item} was cancelled or reassigned; stopping it");
+                        cancel.store(true, Ordering::Relaxed);
+                    }
+                }
+            }
+            Err(e) => eprintln!("vmafx-node: heartbeat failed: {}", e.message()),
+        }
+    }
+}
+
+/// One slot: pull, score, report, until drained.
+async fn slot(
+    client: Client,
+    node_id: String,
+    cfg: NodeConfig,
+    held: Held,
+    drain: Arc<AtomicBool>,
+) -> anyhow::Result<()> {
+    while !drain.load(Ordering::Relaxed) {
+        let pull = v1::PullWorkRequest { node_id: node_id.clone(), wait_ms: 2_000 };
+        let item = with_retry("pull", || {
+            let mut c = client.clone();
+            let r = c.request(pull.clone());
+            async move { c.inner.pull_work(r).await }
+        })
+        .await?
+        .into_inner()
+        .item;
+        let Some(item) = item else { continue };
+        let cancel = Arc::new(AtomicBool::new(false));
+        held.lock().unwrap_or_else(|p| p.into_inner()).insert(item.item_id, (item.fence, cancel.clone()));
+        let outcome = score(&cfg, &item, cancel).await;
+        held.lock().unwrap_or_else(|p| p.into_inner()).remove(&item.item_id);
+        let outcome = match outcome {
+            Ok(scores) => Outcome::Scores(scores),
+            Err(EngineError::Cancelled) => continue,
+            Err(e) => Outcome::Failure(v1::Failure { message: e.to_string(), permanent: e.is_bad_input() }),
+        };
+        let report = v1::ReportResultRequest {
+            node_id: node_id.clone(),
+            item_id: item.item_id,
+            fence: item.fence,
+            outcome: Some(outcome),
+        };
+        let accepted = with_retry("report", || {
+            let mut c = client.clone();
+            let r = c.request(report.clone());
+            async move { c.inner.report_result(r).await }
+        })
+        .await?
+        .into_inner()
+        .accepted;
+        if !accepted {
+            eprintln!(
+                "vmafx-node: the controller refused the result of item {} (its lease moved on)",
+                item.item_id
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Scores one work item on the blocking pool.
+async fn score(
+    cfg: &NodeConfig,
+    item: &v1::WorkItem,
+    cancel: Arc<AtomicBool>,
+) -> Result<v1::Scores, EngineError> {
+    let spec: ScoreJobSpec = item.score.clone().unwrap_or_default().into();
+    let segment = SegmentSpec { start: item.start, frames: item.frames };
+    let mut req = ScoreRequest::for_job(&spec, segment, cfg.threads, cfg.decode.clone());
+    req.cancel = Some(cancel);
+    tokio::task::spawn_blocking(move || score_files(&req, &mut |_| {}))
+        .await
+        .map_err(|e| EngineError::Internal(format!("scoring task failed: {e}")))?
+        .map(|outcome| v1::Scores::from(&outcome.report.scores))
+}

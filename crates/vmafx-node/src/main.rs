@@ -1,0 +1,68 @@
+//! `vmafx-node`: parses its settings and runs the worker until SIGTERM drains it.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use clap::Parser;
+use vmafx_media::{DecodeOptions, Tools};
+use vmafx_node::{run, NodeConfig};
+
+/// A vmafx worker: pulls scoring work from a controller and scores it with libvmaf.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// Controller address, e.g. http://127.0.0.1:50051.
+    #[arg(long, env = "VMAFX_CONTROLLER")]
+    controller: String,
+    /// Node join token (node.token in the controller's --data-dir).
+    #[arg(long, env = "VMAFX_TOKEN", hide_env_values = true)]
+    token: String,
+    /// Work items run at once.
+    #[arg(long, env = "VMAFX_SLOTS", default_value_t = 1)]
+    slots: u32,
+    /// Name shown in `vmafx nodes` [default: the host name].
+    #[arg(long, env = "VMAFX_NODE_NAME")]
+    name: Option<String>,
+    /// libvmaf threads per slot [default: cores / slots].
+    #[arg(long, env = "VMAFX_THREADS")]
+    threads: Option<u32>,
+    #[arg(long, env = "VMAFX_FFMPEG", default_value = "ffmpeg")]
+    ffmpeg: PathBuf,
+    #[arg(long, env = "VMAFX_FFPROBE", default_value = "ffprobe")]
+    ffprobe: PathBuf,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let a = Args::parse();
+    let cores = std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1);
+    let slots = a.slots.max(1);
+    let name = a.name.unwrap_or_else(|| {
+        std::fs::read_to_string("/etc/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "node".into())
+    });
+    let cfg = NodeConfig {
+        controller: a.controller,
+        token: a.token.trim().to_string(),
+        name,
+        slots,
+        threads: a.threads.unwrap_or((cores / slots).max(1)),
+        decode: DecodeOptions {
+            tools: Tools { ffmpeg: a.ffmpeg, ffprobe: a.ffprobe },
+            threads: 1,
+            ..DecodeOptions::default()
+        },
+    };
+    let drain = Arc::new(AtomicBool::new(false));
+    let flag = drain.clone();
+    tokio::spawn(async move {
+        if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            term.recv().await;
+            eprintln!("vmafx-node: SIGTERM: finishing running items, pulling no more");
+            flag.store(true, Ordering::Relaxed);
+        }
+    });
+    run(cfg, drain).await
+}

@@ -1,0 +1,156 @@
+//! Scoring jobs through the real controller and node binaries on loopback: split work is
+//! bit-identical to `vmafx score`, and a node killed mid-segment does not lose the job.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tonic::transport::Channel;
+use tonic::Request;
+use vmafx_proto::v1::job_service_client::JobServiceClient;
+use vmafx_proto::v1::{self, JobState};
+
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the controller; returns it and its gRPC address.
+fn controller(data: &Path, extra: &[&str]) -> (Proc, String) {
+    let mut child = Command::new(common::bin("vmafx-controller"))
+        .args(["--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("controller exited").unwrap();
+        if let Some(a) = line.strip_prefix("vmafx-controller: gRPC listening on ") {
+            break a.to_string();
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    (Proc(child), addr)
+}
+
+fn node(addr: &str, data: &Path, name: &str) -> Proc {
+    let token = std::fs::read_to_string(data.join("node.token")).unwrap();
+    Proc(
+        Command::new(common::bin("vmafx-node"))
+            .args(["--controller", &format!("http://{addr}"), "--name", name, "--threads", "1"])
+            .env("VMAFX_TOKEN", token.trim())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+fn authed<T>(msg: T, data: &Path) -> Request<T> {
+    let token = std::fs::read_to_string(data.join("admin.token")).unwrap();
+    let mut r = Request::new(msg);
+    r.metadata_mut().insert("authorization", format!("Bearer {}", token.trim()).parse().unwrap());
+    r
+}
+
+async fn client(addr: &str) -> JobServiceClient<Channel> {
+    JobServiceClient::new(Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap())
+}
+
+async fn wait_for(jobs: &mut JobServiceClient<Channel>, data: &Path, id: &str, state: JobState) -> v1::Job {
+    let deadline = Instant::now() + Duration::from_secs(240);
+    loop {
+        let get = v1::GetJobRequest { id: id.into(), include_scores: true };
+        let job = jobs.get_job(authed(get, data)).await.unwrap().into_inner();
+        if job.state() == state {
+            return job;
+        }
+        assert!(
+            !matches!(job.state(), JobState::Failed | JobState::Cancelled),
+            "job ended {:?}: {}",
+            job.state(),
+            job.error
+        );
+        assert!(Instant::now() < deadline, "job still {:?}", job.state());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Asserts the cluster's per-frame scores equal `vmafx score`'s bit for bit.
+fn assert_same_as_local(scores: &v1::Scores, local: &Value) {
+    let frames = local["frames"].as_array().unwrap();
+    assert_eq!(scores.frames.len(), frames.len());
+    for (f, l) in scores.frames.iter().zip(frames) {
+        assert_eq!(f.frame_num, l["frameNum"].as_u64().unwrap());
+        for (name, value) in scores.metrics.iter().zip(&f.values) {
+            if value.is_nan() {
+                assert!(l["metrics"].get(name).is_none());
+            } else {
+                assert_eq!(
+                    l["metrics"][name].as_f64().unwrap().to_bits(),
+                    value.to_bits(),
+                    "frame {} {name}",
+                    f.frame_num
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn four_segments_over_two_nodes_equal_local_scoring() {
+    let data = tempfile::tempdir().unwrap();
+    let corpus = common::corpus();
+    let (r, d) = (corpus.join("testsrc_324.y4m"), corpus.join("testsrc_324_x264_crf35.mp4"));
+    let (_ctl, addr) = controller(data.path(), &[]);
+    let _a = node(&addr, data.path(), "a");
+    let _b = node(&addr, data.path(), "b");
+    let mut jobs = client(&addr).await;
+    let spec = v1::ScoreSpec {
+        reference: r.display().to_string(),
+        distorted: d.display().to_string(),
+        features: vec!["psnr".into(), "float_ssim".into()],
+        segment_frames: 12,
+        ..Default::default()
+    };
+    let submit = v1::SubmitJobRequest { score: Some(spec), ..Default::default() };
+    let job = jobs.submit_job(authed(submit, data.path())).await.unwrap().into_inner().job.unwrap();
+    assert_eq!(job.segments_total, 4);
+    let done = wait_for(&mut jobs, data.path(), &job.id, JobState::Succeeded).await;
+    let local = common::vmafx_json(&r, &d, &["--feature", "psnr", "--feature", "float_ssim"]);
+    assert_same_as_local(done.scores.as_ref().unwrap(), &local);
+}
+
+#[tokio::test]
+async fn a_node_killed_mid_segment_does_not_lose_the_job() {
+    let data = tempfile::tempdir().unwrap();
+    let corpus = common::corpus();
+    let (r, d) = (corpus.join("mandel_1080.y4m"), corpus.join("mandel_1080_x264_crf45.mp4"));
+    let (_ctl, addr) = controller(data.path(), &["--lease-ttl-ms", "1500"]);
+    let mut doomed = node(&addr, data.path(), "doomed");
+    let mut jobs = client(&addr).await;
+    let spec = v1::ScoreSpec {
+        reference: r.display().to_string(),
+        distorted: d.display().to_string(),
+        ..Default::default()
+    };
+    let submit = v1::SubmitJobRequest { score: Some(spec), ..Default::default() };
+    let job = jobs.submit_job(authed(submit, data.path())).await.unwrap().into_inner().job.unwrap();
+    wait_for(&mut jobs, data.path(), &job.id, JobState::Running).await;
+    tokio::time::sleep(Duration::from_millis(500)).await; // well inside the segment
+    doomed.0.kill().unwrap(); // SIGKILL: no goodbye, the lease just stops being renewed
+    doomed.0.wait().unwrap();
+    let _survivor = node(&addr, data.path(), "survivor");
+    let done = wait_for(&mut jobs, data.path(), &job.id, JobState::Succeeded).await;
+    let local = common::vmafx_json(&r, &d, &[]);
+    assert_same_as_local(done.scores.as_ref().unwrap(), &local);
+}
