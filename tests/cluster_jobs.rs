@@ -23,10 +23,13 @@ impl Drop for Proc {
     }
 }
 
-/// Starts the controller; returns it and its gRPC address.
+/// Starts the controller (on a free loopback port unless `extra` has `--listen`); returns
+/// it and its gRPC address.
 fn controller(data: &Path, extra: &[&str]) -> (Proc, String) {
+    let listen: &[&str] = if extra.contains(&"--listen") { &[] } else { &["--listen", "127.0.0.1:0"] };
     let mut child = Command::new(common::bin("vmafx-controller"))
-        .args(["--listen", "127.0.0.1:0", "--data-dir"])
+        .args(listen)
+        .arg("--data-dir")
         .arg(data)
         .args(extra)
         .stdout(Stdio::piped())
@@ -153,4 +156,122 @@ async fn a_node_killed_mid_segment_does_not_lose_the_job() {
     let done = wait_for(&mut jobs, data.path(), &job.id, JobState::Succeeded).await;
     let local = common::vmafx_json(&r, &d, &[]);
     assert_same_as_local(done.scores.as_ref().unwrap(), &local);
+}
+
+/// Pids of the ffmpeg processes whose parent is `parent`.
+fn ffmpeg_children(parent: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        // pid (comm) state ppid ...
+        let Some(close) = stat.rfind(')') else { continue };
+        let comm = &stat[stat.find('(').unwrap_or(0) + 1..close];
+        let ppid = stat[close + 2..].split_whitespace().nth(1).and_then(|p| p.parse::<u32>().ok());
+        if comm == "ffmpeg" && ppid == Some(parent) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn cancel_mid_segment_stops_the_nodes_ffmpeg_within_2_s() {
+    let data = tempfile::tempdir().unwrap();
+    let corpus = common::corpus();
+    let (r, d) = (corpus.join("mandel_1080.y4m"), corpus.join("mandel_1080_x264_crf23.mp4"));
+    let (_ctl, addr) = controller(data.path(), &["--lease-ttl-ms", "1500"]);
+    let n = node(&addr, data.path(), "n");
+    let mut jobs = client(&addr).await;
+    let spec = v1::ScoreSpec {
+        reference: r.display().to_string(),
+        distorted: d.display().to_string(),
+        ..Default::default()
+    };
+    let submit = v1::SubmitJobRequest { score: Some(spec), ..Default::default() };
+    let job = jobs.submit_job(authed(submit, data.path())).await.unwrap().into_inner().job.unwrap();
+    wait_for(&mut jobs, data.path(), &job.id, JobState::Running).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while ffmpeg_children(n.0.id()).is_empty() {
+        assert!(Instant::now() < deadline, "the node never started ffmpeg");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let cancelled =
+        jobs.cancel_job(authed(v1::CancelJobRequest { id: job.id.clone() }, data.path())).await.unwrap();
+    let at = Instant::now();
+    assert_eq!(cancelled.into_inner().state(), JobState::Cancelled);
+    while !ffmpeg_children(n.0.id()).is_empty() {
+        assert!(
+            at.elapsed() < Duration::from_secs(2),
+            "ffmpeg still running {:?} after cancel",
+            at.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let get = v1::GetJobRequest { id: job.id.clone(), include_scores: false };
+    let after = jobs.get_job(authed(get, data.path())).await.unwrap().into_inner();
+    assert_eq!(
+        (after.state(), after.segments_done),
+        (JobState::Cancelled, 0),
+        "no result recorded after the cancel"
+    );
+}
+
+#[tokio::test]
+async fn a_controller_restart_mid_job_loses_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    let corpus = common::corpus();
+    let (r, d) = (corpus.join("mandel_720.y4m"), corpus.join("mandel_720_x264_crf35.mp4"));
+    let (ctl, addr) = controller(data.path(), &["--lease-ttl-ms", "3000"]);
+    let _n = node(&addr, data.path(), "n");
+    let mut jobs = client(&addr).await;
+    let spec = v1::ScoreSpec {
+        reference: r.display().to_string(),
+        distorted: d.display().to_string(),
+        segment_frames: 8,
+        ..Default::default()
+    };
+    let submit = v1::SubmitJobRequest { score: Some(spec), ..Default::default() };
+    let job = jobs.submit_job(authed(submit, data.path())).await.unwrap().into_inner().job.unwrap();
+    wait_for(&mut jobs, data.path(), &job.id, JobState::Running).await;
+    drop(ctl); // SIGKILL
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (_ctl, addr2) = controller(data.path(), &["--lease-ttl-ms", "3000", "--listen", &addr]);
+    assert_eq!(addr2, addr);
+    let mut jobs = client(&addr).await;
+    let done = wait_for(&mut jobs, data.path(), &job.id, JobState::Succeeded).await;
+    assert_eq!(done.segments_done, 6);
+    assert_same_as_local(done.scores.as_ref().unwrap(), &common::vmafx_json(&r, &d, &[]));
+}
+
+#[tokio::test]
+async fn an_input_the_node_cannot_read_fails_the_job_with_the_reason() {
+    let data = tempfile::tempdir().unwrap();
+    let corpus = common::corpus();
+    let (_ctl, addr) = controller(data.path(), &["--no-probe-inputs"]);
+    let _n = node(&addr, data.path(), "n");
+    let mut jobs = client(&addr).await;
+    let spec = v1::ScoreSpec {
+        reference: corpus.join("testsrc_324.y4m").display().to_string(),
+        distorted: "/nowhere/dist.mp4".into(),
+        ..Default::default()
+    };
+    let submit = v1::SubmitJobRequest { score: Some(spec), ..Default::default() };
+    let job = jobs.submit_job(authed(submit, data.path())).await.unwrap().into_inner().job.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let failed = loop {
+        let get = v1::GetJobRequest { id: job.id.clone(), include_scores: false };
+        let j = jobs.get_job(authed(get, data.path())).await.unwrap().into_inner();
+        if j.state() == JobState::Failed {
+            break j;
+        }
+        assert!(Instant::now() < deadline, "job still {:?}", j.state());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        failed.error.contains("/nowhere/dist.mp4") && failed.error.contains("no such file"),
+        "{}",
+        failed.error
+    );
 }
