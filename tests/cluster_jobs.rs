@@ -275,3 +275,63 @@ async fn an_input_the_node_cannot_read_fails_the_job_with_the_reason() {
         failed.error
     );
 }
+
+#[test]
+fn vmafx_submit_wait_prints_the_same_report_as_vmafx_score() {
+    let data = tempfile::tempdir().unwrap();
+    let corpus = common::corpus();
+    let (r, d) = (corpus.join("testsrc_324.y4m"), corpus.join("testsrc_324_x264_crf45.mp4"));
+    let (_ctl, addr) = controller(data.path(), &[]);
+    let _a = node(&addr, data.path(), "a");
+    let _b = node(&addr, data.path(), "b");
+    let token = std::fs::read_to_string(data.path().join("admin.token")).unwrap();
+    let cluster = |args: &[&str]| {
+        common::run_with_timeout(
+            Command::new(common::bin("vmafx"))
+                .args(args)
+                .env("VMAFX_CONTROLLER", format!("http://{addr}"))
+                .env("VMAFX_TOKEN", token.trim()),
+            Duration::from_secs(300),
+        )
+    };
+    let (rs, ds) = (r.to_str().unwrap(), d.to_str().unwrap());
+    let out = cluster(&[
+        "submit",
+        "-q",
+        "--wait",
+        "--format",
+        "json",
+        "--segment-frames",
+        "10",
+        "-f",
+        "psnr",
+        rs,
+        ds,
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let remote: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let local = common::vmafx_json(&r, &d, &["--feature", "psnr"]);
+    assert_eq!(remote["frames"], local["frames"], "per-frame scores");
+    assert_eq!(remote["pooled_metrics"], local["pooled_metrics"], "pooled scores");
+
+    let out = cluster(&["jobs", "list", "--json"]);
+    let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed[0]["state"], "succeeded");
+    assert_eq!(listed[0]["segments_total"], 5);
+    let out = cluster(&["jobs", "cancel", "no-such-job"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no job `no-such-job`"));
+    let out = common::run_with_timeout(
+        Command::new(common::bin("vmafx"))
+            .args(["jobs", "list"])
+            .env("VMAFX_CONTROLLER", format!("http://{addr}"))
+            .env("VMAFX_TOKEN", "wrong"),
+        Duration::from_secs(60),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("token"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -48,6 +48,117 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Submit a scoring job to a controller (see docs/cluster.md).
+    Submit(Box<SubmitArgs>),
+    /// List, show, cancel or follow jobs on a controller.
+    Jobs {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
+}
+
+/// Where the controller is and how to authenticate.
+#[derive(Debug, Clone, Args)]
+pub struct ClusterArgs {
+    /// Controller gRPC address.
+    #[arg(long, env = "VMAFX_CONTROLLER", default_value = "http://127.0.0.1:50051", global = true)]
+    pub controller: String,
+    /// Admin token (admin.token in the controller's --data-dir).
+    #[arg(long, env = "VMAFX_TOKEN", hide_env_values = true, global = true, default_value = "")]
+    pub token: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Jobs in submission order.
+    List {
+        /// Only jobs in this state: queued, running, succeeded, failed, cancelled.
+        #[arg(long)]
+        state: Option<vmafx_core::JobState>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One job.
+    Get {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Cancel a job that has not finished.
+    Cancel { id: String },
+    /// Follow a job's progress until it ends.
+    Watch { id: String },
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    vmafx submit -r /data/ref.y4m -d /data/enc.mp4 --segment-frames 240 --wait\n  \
+    VMAFX_TOKEN=$(cat data/admin.token) vmafx submit ref.y4m enc.mp4 --wait --format json")]
+pub struct SubmitArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Reference video, as the nodes see it.
+    #[arg(short = 'r', long, value_name = "FILE")]
+    pub reference: Option<PathBuf>,
+    /// Distorted video, as the nodes see it.
+    #[arg(short = 'd', long, value_name = "FILE")]
+    pub distorted: Option<PathBuf>,
+    /// REFERENCE DISTORTED, as an alternative to -r/-d.
+    #[arg(value_name = "REF DIST", num_args = 0..=2)]
+    pub positional: Vec<PathBuf>,
+    #[arg(short = 'm', long, default_value = DEFAULT_MODEL)]
+    pub model: String,
+    #[arg(long, value_name = "FILE")]
+    pub model_path: Option<PathBuf>,
+    #[arg(short = 'f', long, value_delimiter = ',', value_name = "NAME")]
+    pub feature: Vec<String>,
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub subsample: u32,
+    /// Split into segments of N frames, scored in parallel by different nodes.
+    #[arg(long, value_name = "N")]
+    pub segment_frames: Option<u64>,
+    /// Higher runs first.
+    #[arg(long, default_value_t = 0)]
+    pub priority: i32,
+    /// Submitting twice with the same key gives one job.
+    #[arg(long)]
+    pub idempotency_key: Option<String>,
+    /// Wait for the job and print the same report as `vmafx score`.
+    #[arg(long)]
+    pub wait: bool,
+    /// Report format with --wait: text, json, csv, xml.
+    #[arg(short = 'F', long, default_value = "text")]
+    pub format: ReportFormat,
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+impl SubmitArgs {
+    pub fn inputs(&self) -> Result<(PathBuf, PathBuf), &'static str> {
+        pick_inputs(&self.reference, &self.distorted, &self.positional)
+    }
+}
+
+fn pick_inputs(
+    reference: &Option<PathBuf>,
+    distorted: &Option<PathBuf>,
+    positional: &[PathBuf],
+) -> Result<(PathBuf, PathBuf), &'static str> {
+    let mut pos = positional.iter().cloned();
+    let reference = reference.clone().or_else(|| pos.next());
+    let distorted = distorted.clone().or_else(|| pos.next());
+    if pos.next().is_some() {
+        return Err("too many inputs: give REF DIST, or --reference and --distorted");
+    }
+    match (reference, distorted) {
+        (Some(r), Some(d)) => Ok((r, d)),
+        (None, _) => Err("missing the reference video: give REF DIST or --reference REF --distorted DIST"),
+        (_, None) => Err("missing the distorted video: give REF DIST or --reference REF --distorted DIST"),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -125,17 +236,7 @@ pub struct ScoreArgs {
 impl ScoreArgs {
     /// The reference and distorted paths, from flags or positionals.
     pub fn inputs(&self) -> Result<(PathBuf, PathBuf), &'static str> {
-        let mut pos = self.positional.iter().cloned();
-        let reference = self.reference.clone().or_else(|| pos.next());
-        let distorted = self.distorted.clone().or_else(|| pos.next());
-        if pos.next().is_some() {
-            return Err("too many inputs: give REF DIST, or --reference and --distorted");
-        }
-        match (reference, distorted) {
-            (Some(r), Some(d)) => Ok((r, d)),
-            (None, _) => Err("missing the reference video: vmafx score --reference REF --distorted DIST"),
-            (_, None) => Err("missing the distorted video: vmafx score --reference REF --distorted DIST"),
-        }
+        pick_inputs(&self.reference, &self.distorted, &self.positional)
     }
 }
 

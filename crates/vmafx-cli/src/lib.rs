@@ -5,6 +5,7 @@
 
 mod args;
 mod progress;
+mod remote;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -15,7 +16,7 @@ use vmafx_core::ReportFormat;
 use vmafx_engine::{catalog, score_files, EngineError, ModelChoice, Progress, ScoreRequest};
 use vmafx_media::{DecodeOptions, Tools};
 
-pub use args::{Cli, Command, ScoreArgs};
+pub use args::{Cli, ClusterArgs, Command, JobsCommand, ScoreArgs, SubmitArgs};
 
 /// Exit code for bad input or usage.
 pub const EXIT_BAD_INPUT: i32 = 2;
@@ -48,7 +49,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> i32 {
 
 /// A mistake in how the command was called, found after argument parsing.
 #[derive(Debug)]
-struct UsageError(String);
+pub(crate) struct UsageError(pub(crate) String);
 
 impl std::fmt::Display for UsageError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -61,6 +62,8 @@ impl std::error::Error for UsageError {}
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Score(args) => score(*args),
+        Command::Submit(args) => remote::submit(*args),
+        Command::Jobs { cluster, command } => remote::jobs(cluster, command),
         Command::Models { json } => {
             if json {
                 let list: Vec<_> = catalog::BUILTIN_MODELS
@@ -127,14 +130,23 @@ fn score(args: ScoreArgs) -> anyhow::Result<()> {
         Progress::Frames { done } => bar.set(done),
     });
     bar.finish();
-    let report = outcome?.report;
-    let text = report.render(args.format);
-    match &args.output {
+    write_report(&outcome?.report, args.format, args.output.as_deref(), args.quiet)
+}
+
+/// Prints `report` in `format` to stdout, or writes it to `output`.
+fn write_report(
+    report: &vmafx_core::Report,
+    format: ReportFormat,
+    output: Option<&std::path::Path>,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let text = report.render(format);
+    match output {
         Some(path) => {
             std::fs::write(path, &text)
                 .with_context(|| format!("cannot write report to `{}`", path.display()))?;
-            if !args.quiet {
-                eprintln!("wrote {} report to {}", format_name(args.format), path.display());
+            if !quiet {
+                eprintln!("wrote {} report to {}", format_name(format), path.display());
             }
         }
         None => {

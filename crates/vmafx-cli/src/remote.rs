@@ -1,0 +1,280 @@
+//! The cluster commands: `submit` and `jobs`, as a gRPC client of the controller.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use tonic::transport::Channel;
+use tonic::{Code, Request, Status};
+use vmafx_core::{catalog, JobState, Report, ReportInfo, ScoreJobSpec, Scores};
+use vmafx_proto::v1::job_service_client::JobServiceClient;
+use vmafx_proto::v1::{self, job_event};
+
+use crate::args::{ClusterArgs, JobsCommand, SubmitArgs};
+use crate::{progress, write_report, UsageError};
+
+struct Client {
+    inner: JobServiceClient<Channel>,
+    token: String,
+    address: String,
+}
+
+impl Client {
+    async fn connect(c: &ClusterArgs) -> anyhow::Result<Self> {
+        if c.token.trim().is_empty() {
+            return Err(UsageError(
+                "no token: pass --token or set VMAFX_TOKEN (admin.token in the controller's --data-dir)"
+                    .into(),
+            )
+            .into());
+        }
+        let channel = Channel::from_shared(c.controller.clone())
+            .map_err(|_| {
+                UsageError(format!("--controller `{}` is not a URL like http://host:50051", c.controller))
+            })?
+            .connect_timeout(Duration::from_secs(5))
+            .connect()
+            .await
+            .with_context(|| format!("cannot reach the controller at {}", c.controller))?;
+        Ok(Self {
+            inner: JobServiceClient::new(channel),
+            token: c.token.trim().into(),
+            address: c.controller.clone(),
+        })
+    }
+
+    fn request<T>(&self, msg: T) -> Request<T> {
+        let mut r = Request::new(msg);
+        if let Ok(v) = format!("Bearer {}", self.token).parse() {
+            r.metadata_mut().insert("authorization", v);
+        }
+        r
+    }
+
+    /// Turns a status into an error whose kind sets the exit code: the caller's mistakes
+    /// (bad request, token, unknown job) are usage errors.
+    fn fail(&self, s: Status) -> anyhow::Error {
+        match s.code() {
+            Code::InvalidArgument
+            | Code::NotFound
+            | Code::Unauthenticated
+            | Code::PermissionDenied
+            | Code::FailedPrecondition => UsageError(s.message().to_string()).into(),
+            Code::Unavailable => {
+                anyhow::anyhow!("cannot reach the controller at {}: {}", self.address, s.message())
+            }
+            _ => anyhow::anyhow!("controller error: {}", s.message()),
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
+}
+
+pub fn submit(args: SubmitArgs) -> anyhow::Result<()> {
+    let (reference, distorted) = args.inputs().map_err(|m| UsageError(m.into()))?;
+    let spec = ScoreJobSpec {
+        reference: absolute(&reference),
+        distorted: absolute(&distorted),
+        model: args.model.clone(),
+        model_path: args.model_path.as_deref().map(absolute),
+        features: args.feature.clone(),
+        subsample: args.subsample,
+        segment_frames: args.segment_frames,
+    };
+    runtime()?.block_on(async {
+        let mut client = Client::connect(&args.cluster).await?;
+        let req = v1::SubmitJobRequest {
+            score: Some((&spec).into()),
+            priority: args.priority,
+            idempotency_key: args.idempotency_key.clone().unwrap_or_default(),
+        };
+        let resp =
+            client.inner.submit_job(client.request(req)).await.map_err(|s| client.fail(s))?.into_inner();
+        let job = resp.job.context("the controller sent no job")?;
+        if !args.wait {
+            let seen = if resp.created { "" } else { " (already submitted with this idempotency key)" };
+            println!("{}{seen}", job.id);
+            return Ok(());
+        }
+        let finished = watch(&mut client, &job.id, args.quiet).await?;
+        if finished.state() != v1::JobState::Succeeded {
+            bail!("job {} ended {}: {}", finished.id, state_name(finished.state()), finished.error);
+        }
+        let report = report(&spec, &finished)?;
+        write_report(&report, args.format, args.output.as_deref(), args.quiet)
+    })
+}
+
+/// Follows a job with WatchJob, drawing progress, until it ends; returns the finished job.
+async fn watch(client: &mut Client, id: &str, quiet: bool) -> anyhow::Result<v1::Job> {
+    let mut bar = progress::Bar::new(quiet);
+    let req = client.request(v1::WatchJobRequest { id: id.into() });
+    let mut stream = client.inner.watch_job(req).await.map_err(|s| client.fail(s))?.into_inner();
+    let mut started = false;
+    while let Some(event) = stream.message().await.map_err(|s| client.fail(s))? {
+        match event.event {
+            Some(job_event::Event::Progress(p)) => {
+                if !started {
+                    bar.start(Some(p.total_frames).filter(|&n| n > 0));
+                    started = true;
+                }
+                bar.set(p.frames_done);
+            }
+            Some(job_event::Event::Finished(job)) => {
+                bar.finish();
+                return Ok(job);
+            }
+            Some(job_event::Event::Segment(_)) | None => {}
+        }
+    }
+    bar.finish();
+    bail!("the controller closed the watch of job {id} before it ended")
+}
+
+/// The same report `vmafx score` prints, from a finished job.
+fn report(spec: &ScoreJobSpec, job: &v1::Job) -> anyhow::Result<Report> {
+    let scores: Scores = job.scores.clone().context("the controller sent no scores")?.into();
+    let format = vmafx_media::probe(Path::new(&spec.reference), &Default::default())
+        .ok()
+        .and_then(|p| p.format().ok());
+    let headline = spec
+        .features
+        .iter()
+        .filter_map(|f| catalog::feature(f))
+        .flat_map(|f| f.outputs.iter().map(|o| o.to_string()))
+        .filter(|m| scores.metrics.contains(m))
+        .collect();
+    let info = ReportInfo {
+        reference: spec.reference.clone(),
+        distorted: spec.distorted.clone(),
+        model: spec.model_path.clone().unwrap_or_else(|| spec.model.clone()),
+        score_metric: "vmaf".into(),
+        headline,
+        width: format.map_or(0, |f| f.width),
+        height: format.map_or(0, |f| f.height),
+        pix_fmt: format.map(|f| f.pix_fmt.ffmpeg_name()).unwrap_or_default(),
+        subsample: spec.subsample.max(1),
+        libvmaf_version: vmafx_engine::libvmaf::version(),
+        elapsed_s: (job.finished_ms - job.submitted_ms).max(0) as f64 / 1000.0,
+        ..Default::default()
+    };
+    Ok(Report { info, scores })
+}
+
+pub fn jobs(cluster: ClusterArgs, command: JobsCommand) -> anyhow::Result<()> {
+    runtime()?.block_on(async {
+        let mut client = Client::connect(&cluster).await?;
+        match command {
+            JobsCommand::List { state, json } => {
+                let state = state.map_or(v1::JobState::Unspecified, v1::JobState::from);
+                let mut token = String::new();
+                let mut all = Vec::new();
+                loop {
+                    let req = v1::ListJobsRequest {
+                        state: state as i32,
+                        page_size: 500,
+                        page_token: token.clone(),
+                    };
+                    let page = client
+                        .inner
+                        .list_jobs(client.request(req))
+                        .await
+                        .map_err(|s| client.fail(s))?
+                        .into_inner();
+                    all.extend(page.jobs);
+                    if page.next_page_token.is_empty() {
+                        break;
+                    }
+                    token = page.next_page_token;
+                }
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&all.iter().map(job_json).collect::<Vec<_>>())?
+                    );
+                } else {
+                    println!("{:<32} {:<10} {:>9} {:>8}  distorted", "job", "state", "segments", "priority");
+                    for j in &all {
+                        let segments = format!("{}/{}", j.segments_done, j.segments_total);
+                        let dist = j.score.as_ref().map(|s| s.distorted.as_str()).unwrap_or("");
+                        println!(
+                            "{:<32} {:<10} {:>9} {:>8}  {dist}",
+                            j.id,
+                            state_name(j.state()),
+                            segments,
+                            j.priority
+                        );
+                    }
+                }
+            }
+            JobsCommand::Get { id, json } => {
+                let req = v1::GetJobRequest { id, include_scores: false };
+                let job =
+                    client.inner.get_job(client.request(req)).await.map_err(|s| client.fail(s))?.into_inner();
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&job_json(&job))?);
+                } else {
+                    println!(
+                        "{}: {} ({}/{} segments, {} frames)",
+                        job.id,
+                        state_name(job.state()),
+                        job.segments_done,
+                        job.segments_total,
+                        job.total_frames
+                    );
+                    if !job.error.is_empty() {
+                        println!("  error: {}", job.error);
+                    }
+                }
+            }
+            JobsCommand::Cancel { id } => {
+                let req = v1::CancelJobRequest { id };
+                let job = client
+                    .inner
+                    .cancel_job(client.request(req))
+                    .await
+                    .map_err(|s| client.fail(s))?
+                    .into_inner();
+                println!("{}: {}", job.id, state_name(job.state()));
+            }
+            JobsCommand::Watch { id } => {
+                let job = watch(&mut client, &id, false).await?;
+                println!(
+                    "{}: {}{}",
+                    job.id,
+                    state_name(job.state()),
+                    if job.error.is_empty() { String::new() } else { format!(": {}", job.error) }
+                );
+            }
+        }
+        Ok(())
+    })
+}
+
+fn state_name(s: v1::JobState) -> &'static str {
+    vmafx_proto::job_state(s).map_or("unknown", |s: JobState| s.as_str())
+}
+
+fn job_json(j: &v1::Job) -> serde_json::Value {
+    serde_json::json!({
+        "id": j.id,
+        "state": state_name(j.state()),
+        "priority": j.priority,
+        "total_frames": j.total_frames,
+        "segments_total": j.segments_total,
+        "segments_done": j.segments_done,
+        "error": j.error,
+        "submitted_ms": j.submitted_ms,
+        "started_ms": j.started_ms,
+        "finished_ms": j.finished_ms,
+        "reference": j.score.as_ref().map(|s| s.reference.clone()),
+        "distorted": j.score.as_ref().map(|s| s.distorted.clone()),
+    })
+}
+
+/// Nodes resolve paths on their own machine: send absolute ones.
+fn absolute(p: &Path) -> String {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()).display().to_string()
+}
