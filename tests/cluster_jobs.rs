@@ -318,6 +318,12 @@ fn vmafx_submit_wait_prints_the_same_report_as_vmafx_score() {
     let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(listed[0]["state"], "succeeded");
     assert_eq!(listed[0]["segments_total"], 5);
+    let out = cluster(&["nodes", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let nodes: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = nodes.as_array().unwrap().iter().map(|n| n["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["a", "b"]);
+    assert!(nodes.as_array().unwrap().iter().all(|n| n["live"] == true && n["slots"] == 1));
     let out = cluster(&["jobs", "cancel", "no-such-job"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no job `no-such-job`"));

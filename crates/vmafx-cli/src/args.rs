@@ -50,6 +50,13 @@ pub enum Command {
     },
     /// Submit a scoring job to a controller (see docs/cluster.md).
     Submit(Box<SubmitArgs>),
+    /// List the nodes registered with a controller.
+    Nodes {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        #[arg(long)]
+        json: bool,
+    },
     /// List, show, cancel or follow jobs on a controller.
     Jobs {
         #[command(flatten)]

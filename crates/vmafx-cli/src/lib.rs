@@ -64,6 +64,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Score(args) => score(*args),
         Command::Submit(args) => remote::submit(*args),
         Command::Jobs { cluster, command } => remote::jobs(cluster, command),
+        Command::Nodes { cluster, json } => remote::nodes(cluster, json),
         Command::Models { json } => {
             if json {
                 let list: Vec<_> = catalog::BUILTIN_MODELS

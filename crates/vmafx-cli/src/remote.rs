@@ -253,6 +253,35 @@ pub fn jobs(cluster: ClusterArgs, command: JobsCommand) -> anyhow::Result<()> {
     })
 }
 
+pub fn nodes(cluster: ClusterArgs, json: bool) -> anyhow::Result<()> {
+    runtime()?.block_on(async {
+        let mut client = Client::connect(&cluster).await?;
+        let req = client.request(v1::ListNodesRequest {});
+        let nodes = client.inner.list_nodes(req).await.map_err(|s| client.fail(s))?.into_inner().nodes;
+        if json {
+            let list: Vec<_> = nodes
+                .iter()
+                .map(|n| {
+                    serde_json::json!({
+                        "id": n.id, "name": n.name, "cores": n.cores, "slots": n.slots,
+                        "gpu_vendor": n.gpu_vendor, "gpu_model": n.gpu_model, "live": n.live,
+                        "draining": n.draining, "registered_ms": n.registered_ms, "last_seen_ms": n.last_seen_ms,
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&list)?);
+        } else {
+            println!("{:<16} {:<6} {:>5} {:>5}  {:<12} id", "name", "state", "cores", "slots", "gpu");
+            for n in &nodes {
+                let state = if n.draining { "drain" } else if n.live { "live" } else { "gone" };
+                let gpu = if n.gpu_vendor.is_empty() { "-".to_string() } else { format!("{} {}", n.gpu_vendor, n.gpu_model) };
+                println!("{:<16} {:<6} {:>5} {:>5}  {:<12} {}", n.name, state, n.cores, n.slots, gpu, n.id);
+            }
+        }
+        Ok(())
+    })
+}
+
 fn state_name(s: v1::JobState) -> &'static str {
     vmafx_proto::job_state(s).map_or("unknown", |s: JobState| s.as_str())
 }

@@ -135,6 +135,35 @@ impl<S: Store> JobService for JobApi<S> {
         Ok(Response::new(job_to_wire(&self.0.cancel(&req.into_inner().id).await?)))
     }
 
+    async fn list_nodes(
+        &self,
+        _req: Request<v1::ListNodesRequest>,
+    ) -> Result<Response<v1::ListNodesResponse>, Status> {
+        let nodes = self.0.store().nodes().await.map_err(ControllerError::from)?;
+        let live_after = crate::now_ms() - 3 * self.0.config().heartbeat_interval_ms;
+        let nodes = nodes
+            .into_iter()
+            .map(|n| {
+                let caps = &n.capabilities;
+                let num = |k: &str| caps.get(k).and_then(|v| v.as_u64()).unwrap_or(0) as u32;
+                let text = |k: &str| caps.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+                v1::NodeInfo {
+                    cores: num("cores"),
+                    slots: num("slots"),
+                    gpu_vendor: text("gpu_vendor"),
+                    gpu_model: text("gpu_model"),
+                    live: n.last_seen_ms >= live_after,
+                    id: n.id,
+                    name: n.name,
+                    registered_ms: n.registered_ms,
+                    last_seen_ms: n.last_seen_ms,
+                    draining: n.draining,
+                }
+            })
+            .collect();
+        Ok(Response::new(v1::ListNodesResponse { nodes }))
+    }
+
     type WatchJobStream = EventStream;
 
     async fn watch_job(&self, req: Request<v1::WatchJobRequest>) -> Result<Response<EventStream>, Status> {
