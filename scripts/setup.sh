@@ -47,4 +47,10 @@ if [[ $mode == test ]]; then
     python3 -m pip install -q imageio-ffmpeg==0.8.1 2>/dev/null ||
       python3 -m pip install -q --break-system-packages imageio-ffmpeg==0.8.1
   fi
+  # The reference Prometheus text parser, to check /metrics.
+  if ! python3 -c "import prometheus_client.parser" 2>/dev/null; then
+    echo "setup: installing prometheus-client (checks the /metrics format in tests)" >&2
+    python3 -m pip install -q prometheus-client 2>/dev/null ||
+      python3 -m pip install -q --break-system-packages prometheus-client
+  fi
 fi

@@ -17,6 +17,7 @@ use vmafx_proto::v1::{self, JobState};
 struct Controller {
     child: Child,
     addr: String,
+    http: String,
 }
 
 impl Drop for Controller {
@@ -28,22 +29,61 @@ impl Drop for Controller {
 
 fn start(data_dir: &Path) -> Controller {
     let mut child = Command::new(common::bin("vmafx-controller"))
-        .args(["--listen", "127.0.0.1:0", "--data-dir"])
+        .args(["--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .expect("start vmafx-controller");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut http = String::new();
     let addr = loop {
         let line = lines.next().expect("controller exited before listening").unwrap();
+        if let Some(a) = line.strip_prefix("vmafx-controller: HTTP listening on ") {
+            http = a.to_string();
+        }
         if let Some(a) = line.strip_prefix("vmafx-controller: gRPC listening on ") {
             break a.to_string();
         }
     };
     // Keep draining stdout so the controller never blocks on it.
     std::thread::spawn(move || lines.for_each(drop));
-    Controller { child, addr }
+    Controller { child, addr, http }
+}
+
+/// A plain HTTP/1.1 GET; returns the status code and body.
+fn http_get(addr: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let status = raw.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = raw.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+/// Parses Prometheus text with the reference parser (PyPI prometheus-client); returns
+/// `name{labels} value` lines.
+fn parse_prometheus(text: &str) -> Vec<String> {
+    let script = "import sys\nfrom prometheus_client.parser import text_string_to_metric_families as p\n\
+                  for f in p(sys.stdin.read()):\n    for s in f.samples:\n        \
+                  print(s.name + str(sorted(s.labels.items())), s.value)";
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "not valid Prometheus text: {}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().lines().map(String::from).collect()
 }
 
 fn token(dir: &Path, name: &str) -> String {
@@ -89,6 +129,10 @@ async fn api_authenticates_validates_and_keeps_jobs_across_restarts() {
         assert_eq!(mode & 0o777, 0o600, "tokens are private");
     }
     let mut jobs = JobServiceClient::new(connect(&ctl.addr).await);
+
+    // Health checks need no token.
+    assert_eq!(http_get(&ctl.http, "/healthz"), (200, "ok\n".to_string()));
+    assert_eq!(http_get(&ctl.http, "/readyz").0, 200);
 
     // Missing, wrong and node tokens are refused on the job API.
     let list = v1::ListJobsRequest::default();
@@ -138,6 +182,17 @@ async fn api_authenticates_validates_and_keeps_jobs_across_restarts() {
     assert_eq!((job.total_frames, job.segments_total, job.state()), (24, 4, JobState::Queued));
     let listed = jobs.list_jobs(authed(list.clone(), &admin)).await.unwrap().into_inner();
     assert_eq!(listed.jobs.len(), 1);
+
+    // /metrics parses as Prometheus text and counts the queue.
+    let (status, text) = http_get(&ctl.http, "/metrics");
+    assert_eq!(status, 200);
+    let samples = parse_prometheus(&text);
+    for expected in
+        ["vmafx_jobs[('state', 'queued')] 1", "vmafx_queue_depth[] 4", "vmafx_nodes[('state', 'live')] 0"]
+    {
+        assert!(samples.iter().any(|s| s == expected), "{expected} not in {samples:?}");
+    }
+    assert!(samples.iter().any(|s| s.starts_with("vmafx_oldest_pending_age_seconds[] ")), "{samples:?}");
 
     // A node registers and takes the first segment under a lease.
     let mut nodes = NodeServiceClient::new(connect(&ctl.addr).await);

@@ -29,6 +29,7 @@ fn controller(data: &Path, extra: &[&str]) -> (Proc, String) {
     let listen: &[&str] = if extra.contains(&"--listen") { &[] } else { &["--listen", "127.0.0.1:0"] };
     let mut child = Command::new(common::bin("vmafx-controller"))
         .args(listen)
+        .args(["--http-listen", "127.0.0.1:0"])
         .arg("--data-dir")
         .arg(data)
         .args(extra)

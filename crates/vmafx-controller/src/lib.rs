@@ -6,6 +6,7 @@ pub mod auth;
 mod dispatch;
 mod error;
 pub mod grpc_adapter;
+pub mod http_adapter;
 mod submit;
 
 pub use dispatch::NodeRegistration;

@@ -26,6 +26,9 @@ struct Config {
     /// gRPC address (port 0 picks a free port; the chosen address is printed).
     #[arg(long, env = "VMAFX_LISTEN", default_value = "127.0.0.1:50051")]
     listen: SocketAddr,
+    /// HTTP address for /healthz, /readyz and /metrics (port 0 picks a free port).
+    #[arg(long, env = "VMAFX_HTTP_LISTEN", default_value = "127.0.0.1:8080")]
+    http_listen: SocketAddr,
     /// How long a work item's lease lives without a heartbeat, in milliseconds.
     #[arg(long, env = "VMAFX_LEASE_TTL_MS", default_value_t = 15_000)]
     lease_ttl_ms: i64,
@@ -73,6 +76,17 @@ async fn main() -> anyhow::Result<()> {
             if let Err(e) = sweeper.sweep().await {
                 eprintln!("vmafx-controller: lease sweep failed: {e}");
             }
+        }
+    });
+
+    let http = tokio::net::TcpListener::bind(cfg.http_listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (--http-listen)", cfg.http_listen))?;
+    println!("vmafx-controller: HTTP listening on {}", http.local_addr()?);
+    let router = vmafx_controller::http_adapter::router(controller.clone());
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(http, router).with_graceful_shutdown(shutdown()).await {
+            eprintln!("vmafx-controller: HTTP server failed: {e}");
         }
     });
 

@@ -13,7 +13,7 @@ mod sqlite;
 
 pub use error::StoreError;
 pub use records::{
-    Candidate, Completion, Expired, ItemRecord, JobRecord, Lease, NewJob, NodeRecord, RetryPolicy,
+    Candidate, Completion, Expired, ItemRecord, JobRecord, Lease, NewJob, NodeRecord, QueueStats, RetryPolicy,
 };
 pub use sqlite::SqliteStore;
 
@@ -108,4 +108,6 @@ pub trait Store: Send + Sync + 'static {
         now: Millis,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn token_kind(&self, hash: &str) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+    /// Figures for `/metrics`.
+    fn stats(&self) -> impl Future<Output = Result<QueueStats, StoreError>> + Send;
 }

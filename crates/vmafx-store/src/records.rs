@@ -138,3 +138,14 @@ mod tests {
         assert_eq!(p.backoff(0), 100);
     }
 }
+
+/// Queue figures for monitoring.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueueStats {
+    /// Jobs per state (states with no job are absent).
+    pub jobs: Vec<(JobState, u64)>,
+    /// Work items waiting for a node.
+    pub pending_items: u64,
+    /// Submission time of the oldest job that still has a pending item.
+    pub oldest_pending_ms: Option<Millis>,
+}

@@ -539,6 +539,26 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn stats(&self) -> Result<QueueStats, StoreError> {
+        let rows = sqlx::query("SELECT state, COUNT(*) FROM jobs GROUP BY state ORDER BY state")
+            .fetch_all(&self.pool)
+            .await?;
+        let jobs = rows
+            .iter()
+            .map(|r| Ok((parse(&r.try_get::<String, _>(0)?)?, r.try_get::<i64, _>(1)? as u64)))
+            .collect::<Result<_, StoreError>>()?;
+        let row = sqlx::query(
+            "SELECT COUNT(*), MIN(j.submitted_ms) FROM work_items w JOIN jobs j ON j.id = w.job_id WHERE w.state = 'pending'",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(QueueStats {
+            jobs,
+            pending_items: row.try_get::<i64, _>(0)? as u64,
+            oldest_pending_ms: row.try_get(1)?,
+        })
+    }
+
     async fn token_kind(&self, hash: &str) -> Result<Option<String>, StoreError> {
         Ok(sqlx::query_scalar("SELECT kind FROM tokens WHERE hash = ?")
             .bind(hash)
@@ -751,6 +771,12 @@ mod tests {
         n.last_seen_ms = 6;
         s.upsert_node(&n).await.unwrap();
         assert_eq!(s.nodes().await.unwrap(), vec![n]);
+        s.submit(job("j", None, 0, 24), 7).await.unwrap();
+        let stats = s.stats().await.unwrap();
+        assert_eq!(
+            stats,
+            QueueStats { jobs: vec![(JobState::Queued, 1)], pending_items: 2, oldest_pending_ms: Some(7) }
+        );
         s.put_token("abc", "admin", 1).await.unwrap();
         assert_eq!(s.token_kind("abc").await.unwrap().as_deref(), Some("admin"));
         assert_eq!(s.token_kind("zzz").await.unwrap(), None);
