@@ -139,13 +139,7 @@ fn report(spec: &ScoreJobSpec, job: &v1::Job) -> anyhow::Result<Report> {
     let format = vmafx_media::probe(Path::new(&spec.reference), &Default::default())
         .ok()
         .and_then(|p| p.format().ok());
-    let headline = spec
-        .features
-        .iter()
-        .filter_map(|f| catalog::feature(f))
-        .flat_map(|f| f.outputs.iter().map(|o| o.to_string()))
-        .filter(|m| scores.metrics.contains(m))
-        .collect();
+    let headline = catalog::headline_metrics(&spec.features, &scores.metrics);
     let info = ReportInfo {
         reference: spec.reference.clone(),
         distorted: spec.distorted.clone(),

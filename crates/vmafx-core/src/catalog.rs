@@ -184,6 +184,20 @@ pub fn feature(name: &str) -> Option<&'static Feature> {
     FEATURES.iter().find(|f| f.name == canonical)
 }
 
+/// The metrics a text summary shows under the score: a bootstrapped model's interval, then
+/// the requested features' values, each only if it was collected.
+pub fn headline_metrics(features: &[String], collected: &[String]) -> Vec<String> {
+    let bootstrap = ["vmaf_bagging", "vmaf_ci_p95_lo", "vmaf_ci_p95_hi"].into_iter();
+    let requested = features.iter().filter_map(|f| feature(f)).flat_map(|f| f.outputs.iter().copied());
+    let mut out: Vec<String> = Vec::new();
+    for m in bootstrap.chain(requested) {
+        if collected.iter().any(|c| c == m) && !out.iter().any(|o| o == m) {
+            out.push(m.to_string());
+        }
+    }
+    out
+}
+
 pub fn feature_names() -> Vec<String> {
     FEATURES.iter().map(|f| f.name.to_string()).collect()
 }
@@ -202,6 +216,18 @@ mod tests {
         assert_eq!(feature("SSIM").unwrap().name, "float_ssim");
         assert_eq!(feature("ms_ssim").unwrap().name, "float_ms_ssim");
         assert!(feature("sharpness").is_none());
+    }
+
+    #[test]
+    fn headline_lists_collected_interval_then_requested_features() {
+        let collected: Vec<String> =
+            ["vmaf", "psnr_y", "psnr_cb", "vmaf_bagging", "vmaf_ci_p95_lo", "vmaf_ci_p95_hi"]
+                .map(String::from)
+                .into();
+        let features = vec!["psnr".to_string(), "PSNR".to_string(), "cambi".to_string()];
+        let h = headline_metrics(&features, &collected);
+        assert_eq!(h, ["vmaf_bagging", "vmaf_ci_p95_lo", "vmaf_ci_p95_hi", "psnr_y", "psnr_cb"]);
+        assert!(headline_metrics(&[], &["vmaf".to_string()]).is_empty());
     }
 
     #[test]

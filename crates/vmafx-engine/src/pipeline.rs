@@ -229,7 +229,7 @@ fn decode_loop(
 pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<ScoreOutcome, EngineError> {
     let started = Instant::now();
     // Names first: a typo should not wait for ffprobe.
-    let features = resolve_features(&req.features)?;
+    resolve_features(&req.features)?;
     if let ModelChoice::Builtin(name) = &req.model {
         if !catalog::model_names().contains(name) {
             return Err(EngineError::UnknownModel { name: name.clone(), valid: catalog::model_names() });
@@ -333,13 +333,7 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
     }
 
     let scores = scorer.finish()?;
-    // A bootstrapped model's interval first, then the extra features' values.
-    let bootstrap = ["vmaf_bagging", "vmaf_ci_p95_lo", "vmaf_ci_p95_hi"].into_iter();
-    let headline = bootstrap
-        .chain(features.iter().filter_map(|f| catalog::feature(f)).flat_map(|f| f.outputs.iter().copied()))
-        .filter(|m| scores.metrics.iter().any(|s| s == m))
-        .map(String::from)
-        .collect();
+    let headline = catalog::headline_metrics(&req.features, &scores.metrics);
     let info = ReportInfo {
         reference: req.reference.display().to_string(),
         distorted: req.distorted.display().to_string(),
