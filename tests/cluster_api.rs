@@ -3,53 +3,15 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::{Command, Stdio};
 
-use tonic::transport::Channel;
 use tonic::{Code, Request};
 use vmafx_proto::v1::job_service_client::JobServiceClient;
 use vmafx_proto::v1::node_service_client::NodeServiceClient;
 use vmafx_proto::v1::{self, JobState};
 
-struct Controller {
-    child: Child,
-    addr: String,
-    http: String,
-}
-
-impl Drop for Controller {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(data_dir: &Path) -> Controller {
-    let mut child = Command::new(common::bin("vmafx-controller"))
-        .args(["--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start vmafx-controller");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut http = String::new();
-    let addr = loop {
-        let line = lines.next().expect("controller exited before listening").unwrap();
-        if let Some(a) = line.strip_prefix("vmafx-controller: HTTP listening on ") {
-            http = a.to_string();
-        }
-        if let Some(a) = line.strip_prefix("vmafx-controller: gRPC listening on ") {
-            break a.to_string();
-        }
-    };
-    // Keep draining stdout so the controller never blocks on it.
-    std::thread::spawn(move || lines.for_each(drop));
-    Controller { child, addr, http }
-}
+use common::cluster::{authed, connect, start_controller, token};
 
 /// A plain HTTP/1.1 GET; returns the status code and body.
 fn http_get(addr: &str, path: &str) -> (u16, String) {
@@ -86,25 +48,6 @@ fn parse_prometheus(text: &str) -> Vec<String> {
     String::from_utf8(out.stdout).unwrap().lines().map(String::from).collect()
 }
 
-fn token(dir: &Path, name: &str) -> String {
-    std::fs::read_to_string(dir.join(name)).unwrap().trim().to_string()
-}
-
-fn authed<T>(msg: T, token: &str) -> Request<T> {
-    let mut r = Request::new(msg);
-    r.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
-    r
-}
-
-async fn connect(addr: &str) -> Channel {
-    Channel::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect_timeout(Duration::from_secs(5))
-        .connect()
-        .await
-        .unwrap()
-}
-
 fn spec(reference: &Path, distorted: &Path) -> v1::ScoreSpec {
     v1::ScoreSpec {
         reference: reference.display().to_string(),
@@ -121,7 +64,7 @@ async fn api_authenticates_validates_and_keeps_jobs_across_restarts() {
     let r = common::lavfi(clips.path(), "ref.y4m", "testsrc2=size=160x90:rate=24", 24, "yuv420p");
     let d = common::encode(&r, clips.path(), "dist.mp4", &["-c:v", "libx264", "-crf", "35"]);
 
-    let ctl = start(data.path());
+    let ctl = start_controller(data.path(), &[]);
     let (admin, node) = (token(data.path(), "admin.token"), token(data.path(), "node.token"));
     {
         use std::os::unix::fs::PermissionsExt;
@@ -204,7 +147,7 @@ async fn api_authenticates_validates_and_keeps_jobs_across_restarts() {
 
     // Restart the controller on the same data directory: nothing is lost.
     drop(ctl);
-    let ctl = start(data.path());
+    let ctl = start_controller(data.path(), &[]);
     assert_eq!(token(data.path(), "admin.token"), admin, "tokens survive restarts");
     let mut jobs = JobServiceClient::new(connect(&ctl.addr).await);
     let get = v1::GetJobRequest { id: job.id.clone(), include_scores: false };

@@ -3,9 +3,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -14,60 +13,36 @@ use tonic::Request;
 use vmafx_proto::v1::job_service_client::JobServiceClient;
 use vmafx_proto::v1::{self, JobState};
 
-struct Proc(Child);
+use common::cluster::{self, connect, start_controller, start_node, token, Proc};
 
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts the controller (on a free loopback port unless `extra` has `--listen`); returns
-/// it and its gRPC address.
 fn controller(data: &Path, extra: &[&str]) -> (Proc, String) {
-    let listen: &[&str] = if extra.contains(&"--listen") { &[] } else { &["--listen", "127.0.0.1:0"] };
-    let mut child = Command::new(common::bin("vmafx-controller"))
-        .args(listen)
-        .args(["--http-listen", "127.0.0.1:0"])
-        .arg("--data-dir")
-        .arg(data)
-        .args(extra)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines.next().expect("controller exited").unwrap();
-        if let Some(a) = line.strip_prefix("vmafx-controller: gRPC listening on ") {
-            break a.to_string();
-        }
-    };
-    std::thread::spawn(move || lines.for_each(drop));
-    (Proc(child), addr)
+    let c = start_controller(data, extra);
+    (c.proc, c.addr)
 }
 
 fn node(addr: &str, data: &Path, name: &str) -> Proc {
-    let token = std::fs::read_to_string(data.join("node.token")).unwrap();
-    Proc(
-        Command::new(common::bin("vmafx-node"))
-            .args(["--controller", &format!("http://{addr}"), "--name", name, "--threads", "1"])
-            .env("VMAFX_TOKEN", token.trim())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    )
+    start_node(addr, data, name)
 }
 
 fn authed<T>(msg: T, data: &Path) -> Request<T> {
-    let token = std::fs::read_to_string(data.join("admin.token")).unwrap();
-    let mut r = Request::new(msg);
-    r.metadata_mut().insert("authorization", format!("Bearer {}", token.trim()).parse().unwrap());
-    r
+    cluster::authed(msg, &token(data, "admin.token"))
 }
 
 async fn client(addr: &str) -> JobServiceClient<Channel> {
-    JobServiceClient::new(Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap())
+    JobServiceClient::new(connect(addr).await)
+}
+
+/// Submits a whole-video job and waits until a node has taken it.
+async fn submit_running(jobs: &mut JobServiceClient<Channel>, data: &Path, r: &Path, d: &Path) -> v1::Job {
+    let spec = v1::ScoreSpec {
+        reference: r.display().to_string(),
+        distorted: d.display().to_string(),
+        ..Default::default()
+    };
+    let submit = v1::SubmitJobRequest { score: Some(spec), ..Default::default() };
+    let job = jobs.submit_job(authed(submit, data)).await.unwrap().into_inner().job.unwrap();
+    wait_for(jobs, data, &job.id, JobState::Running).await;
+    job
 }
 
 async fn wait_for(jobs: &mut JobServiceClient<Channel>, data: &Path, id: &str, state: JobState) -> v1::Job {
@@ -142,14 +117,7 @@ async fn a_node_killed_mid_segment_does_not_lose_the_job() {
     let (_ctl, addr) = controller(data.path(), &["--lease-ttl-ms", "1500"]);
     let mut doomed = node(&addr, data.path(), "doomed");
     let mut jobs = client(&addr).await;
-    let spec = v1::ScoreSpec {
-        reference: r.display().to_string(),
-        distorted: d.display().to_string(),
-        ..Default::default()
-    };
-    let submit = v1::SubmitJobRequest { score: Some(spec), ..Default::default() };
-    let job = jobs.submit_job(authed(submit, data.path())).await.unwrap().into_inner().job.unwrap();
-    wait_for(&mut jobs, data.path(), &job.id, JobState::Running).await;
+    let job = submit_running(&mut jobs, data.path(), &r, &d).await;
     tokio::time::sleep(Duration::from_millis(500)).await; // well inside the segment
     doomed.0.kill().unwrap(); // SIGKILL: no goodbye, the lease just stops being renewed
     doomed.0.wait().unwrap();
@@ -184,14 +152,7 @@ async fn cancel_mid_segment_stops_the_nodes_ffmpeg_within_2_s() {
     let (_ctl, addr) = controller(data.path(), &["--lease-ttl-ms", "1500"]);
     let n = node(&addr, data.path(), "n");
     let mut jobs = client(&addr).await;
-    let spec = v1::ScoreSpec {
-        reference: r.display().to_string(),
-        distorted: d.display().to_string(),
-        ..Default::default()
-    };
-    let submit = v1::SubmitJobRequest { score: Some(spec), ..Default::default() };
-    let job = jobs.submit_job(authed(submit, data.path())).await.unwrap().into_inner().job.unwrap();
-    wait_for(&mut jobs, data.path(), &job.id, JobState::Running).await;
+    let job = submit_running(&mut jobs, data.path(), &r, &d).await;
     let deadline = Instant::now() + Duration::from_secs(10);
     while ffmpeg_children(n.0.id()).is_empty() {
         assert!(Instant::now() < deadline, "the node never started ffmpeg");
@@ -285,13 +246,13 @@ fn vmafx_submit_wait_prints_the_same_report_as_vmafx_score() {
     let (_ctl, addr) = controller(data.path(), &[]);
     let _a = node(&addr, data.path(), "a");
     let _b = node(&addr, data.path(), "b");
-    let token = std::fs::read_to_string(data.path().join("admin.token")).unwrap();
+    let admin = token(data.path(), "admin.token");
     let cluster = |args: &[&str]| {
         common::run_with_timeout(
             Command::new(common::bin("vmafx"))
                 .args(args)
                 .env("VMAFX_CONTROLLER", format!("http://{addr}"))
-                .env("VMAFX_TOKEN", token.trim()),
+                .env("VMAFX_TOKEN", &admin),
             Duration::from_secs(300),
         )
     };
