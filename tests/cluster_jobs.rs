@@ -303,3 +303,28 @@ fn vmafx_submit_wait_prints_the_same_report_as_vmafx_score() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test]
+async fn sigterm_drains_a_node_it_finishes_its_item_then_exits() {
+    let data = tempfile::tempdir().unwrap();
+    let corpus = common::corpus();
+    let (r, d) = (corpus.join("mandel_720.y4m"), corpus.join("mandel_720_x264_crf35.mp4"));
+    let (_ctl, addr) = controller(data.path(), &[]);
+    let mut n = node(&addr, data.path(), "n");
+    let mut jobs = client(&addr).await;
+    let job = submit_running(&mut jobs, data.path(), &r, &d).await;
+    let term = Command::new("kill").args(["-TERM", &n.0.id().to_string()]).status().unwrap();
+    assert!(term.success());
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(s) = n.0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "the node did not exit after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "drained node exits cleanly: {status:?}");
+    let get = v1::GetJobRequest { id: job.id.clone(), include_scores: false };
+    let after = jobs.get_job(authed(get, data.path())).await.unwrap().into_inner();
+    assert_eq!(after.state(), JobState::Succeeded, "the running item was finished and reported, not dropped");
+}
