@@ -4,49 +4,13 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use tonic::{Code, Request};
 use vmafx_proto::v1::job_service_client::JobServiceClient;
 use vmafx_proto::v1::node_service_client::NodeServiceClient;
 use vmafx_proto::v1::{self, JobState};
 
-use common::cluster::{authed, connect, start_controller, token};
-
-/// A plain HTTP/1.1 GET; returns the status code and body.
-fn http_get(addr: &str, path: &str) -> (u16, String) {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).unwrap();
-    let status = raw.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = raw.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
-    (status, body)
-}
-
-/// Parses Prometheus text with the reference parser (PyPI prometheus-client); returns
-/// `name{labels} value` lines.
-fn parse_prometheus(text: &str) -> Vec<String> {
-    let script = "import sys\nfrom prometheus_client.parser import text_string_to_metric_families as p\n\
-                  for f in p(sys.stdin.read()):\n    for s in f.samples:\n        \
-                  print(s.name + str(sorted(s.labels.items())), s.value)";
-    let mut child = Command::new("python3")
-        .args(["-c", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), text.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "not valid Prometheus text: {}\n{text}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().lines().map(String::from).collect()
-}
+use common::cluster::{authed, connect, http_get, parse_prometheus, start_controller, token};
 
 fn spec(reference: &Path, distorted: &Path) -> v1::ScoreSpec {
     v1::ScoreSpec {

@@ -50,13 +50,17 @@ pub enum Command {
     },
     /// Submit a scoring job to a controller (see docs/cluster.md).
     Submit(Box<SubmitArgs>),
-    /// List the nodes registered with a controller.
+    /// List the nodes registered with a controller, or drain one.
     Nodes {
         #[command(flatten)]
         cluster: ClusterArgs,
         #[arg(long)]
         json: bool,
+        #[command(subcommand)]
+        command: Option<NodesCommand>,
     },
+    /// Run a controller and a local node in one process: the single-machine service.
+    Up(Box<UpArgs>),
     /// List, show, cancel or follow jobs on a controller.
     Jobs {
         #[command(flatten)]
@@ -72,9 +76,51 @@ pub struct ClusterArgs {
     /// Controller gRPC address.
     #[arg(long, env = "VMAFX_CONTROLLER", default_value = "http://127.0.0.1:50051", global = true)]
     pub controller: String,
-    /// Admin token (admin.token in the controller's --data-dir).
+    /// Admin token [default: read from $VMAFX_DATA_DIR/admin.token or ./vmafx-data/admin.token,
+    /// where `vmafx up` and `vmafx-controller` write it].
     #[arg(long, env = "VMAFX_TOKEN", hide_env_values = true, global = true, default_value = "")]
     pub token: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NodesCommand {
+    /// Ask a node to drain: it takes no new work, finishes its running items, then exits.
+    Drain {
+        /// Node id (see `vmafx nodes`).
+        id: String,
+    },
+}
+
+/// `vmafx up`: the embedded service.
+#[derive(Debug, Args)]
+#[command(after_help = "Then, from another shell on this machine:\n  \
+    vmafx submit --wait ref.y4m dist.mp4      # the token is read from --data-dir\n  \
+    vmafx jobs list\n\n\
+    Other machines can join with `vmafx-node --controller http://THIS-HOST:50051 --token $(cat vmafx-data/node.token)`\n\
+    once --listen is on a reachable address.")]
+pub struct UpArgs {
+    /// Where the job queue (SQLite) and the API tokens live; kept across restarts.
+    #[arg(long, env = "VMAFX_DATA_DIR", default_value = "vmafx-data")]
+    pub data_dir: PathBuf,
+    /// gRPC address (port 0 picks a free port; the chosen address is printed).
+    #[arg(long, env = "VMAFX_LISTEN", default_value = "127.0.0.1:50051")]
+    pub listen: std::net::SocketAddr,
+    /// HTTP address: JSON API under /v1, /healthz, /readyz, /metrics.
+    #[arg(long, env = "VMAFX_HTTP_LISTEN", default_value = "127.0.0.1:8080")]
+    pub http_listen: std::net::SocketAddr,
+    /// Work items the local node runs at once (0: controller only, nodes join from elsewhere).
+    #[arg(long, env = "VMAFX_SLOTS", default_value_t = 1)]
+    pub slots: u32,
+    /// libvmaf threads per slot [default: all cores / slots].
+    #[arg(long, env = "VMAFX_THREADS")]
+    pub threads: Option<u32>,
+    /// Attempts per work item before its job fails.
+    #[arg(long, env = "VMAFX_MAX_ATTEMPTS", default_value_t = 3)]
+    pub max_attempts: u32,
+    #[arg(long, env = "VMAFX_FFMPEG", default_value = "ffmpeg")]
+    pub ffmpeg: PathBuf,
+    #[arg(long, env = "VMAFX_FFPROBE", default_value = "ffprobe")]
+    pub ffprobe: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

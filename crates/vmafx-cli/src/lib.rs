@@ -6,6 +6,7 @@
 mod args;
 mod progress;
 mod remote;
+mod up;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -16,7 +17,7 @@ use vmafx_core::ReportFormat;
 use vmafx_engine::{catalog, score_files, EngineError, ModelChoice, Progress, ScoreRequest};
 use vmafx_media::{DecodeOptions, Tools};
 
-pub use args::{Cli, ClusterArgs, Command, JobsCommand, ScoreArgs, SubmitArgs};
+pub use args::{Cli, ClusterArgs, Command, JobsCommand, NodesCommand, ScoreArgs, SubmitArgs, UpArgs};
 
 /// Exit code for bad input or usage.
 pub const EXIT_BAD_INPUT: i32 = 2;
@@ -64,7 +65,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Score(args) => score(*args),
         Command::Submit(args) => remote::submit(*args),
         Command::Jobs { cluster, command } => remote::jobs(cluster, command),
-        Command::Nodes { cluster, json } => remote::nodes(cluster, json),
+        Command::Nodes { cluster, json, command } => remote::nodes(cluster, json, command),
+        Command::Up(args) => up::up(*args),
         Command::Models { json } => {
             if json {
                 let list: Vec<_> = catalog::BUILTIN_MODELS

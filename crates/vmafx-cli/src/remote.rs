@@ -10,7 +10,7 @@ use vmafx_core::{catalog, JobState, Report, ReportInfo, ScoreJobSpec, Scores};
 use vmafx_proto::v1::job_service_client::JobServiceClient;
 use vmafx_proto::v1::{self, job_event};
 
-use crate::args::{ClusterArgs, JobsCommand, SubmitArgs};
+use crate::args::{ClusterArgs, JobsCommand, NodesCommand, SubmitArgs};
 use crate::{progress, write_report, UsageError};
 
 struct Client {
@@ -21,13 +21,15 @@ struct Client {
 
 impl Client {
     async fn connect(c: &ClusterArgs) -> anyhow::Result<Self> {
-        if c.token.trim().is_empty() {
-            return Err(UsageError(
-                "no token: pass --token or set VMAFX_TOKEN (admin.token in the controller's --data-dir)"
-                    .into(),
-            )
-            .into());
-        }
+        let token = match c.token.trim() {
+            "" => local_token().ok_or_else(|| {
+                UsageError(
+                    "no token: pass --token or set VMAFX_TOKEN (admin.token in the controller's --data-dir)"
+                        .into(),
+                )
+            })?,
+            t => t.to_string(),
+        };
         let channel = Channel::from_shared(c.controller.clone())
             .map_err(|_| {
                 UsageError(format!("--controller `{}` is not a URL like http://host:50051", c.controller))
@@ -36,11 +38,7 @@ impl Client {
             .connect()
             .await
             .with_context(|| format!("cannot reach the controller at {}", c.controller))?;
-        Ok(Self {
-            inner: JobServiceClient::new(channel),
-            token: c.token.trim().into(),
-            address: c.controller.clone(),
-        })
+        Ok(Self { inner: JobServiceClient::new(channel), token, address: c.controller.clone() })
     }
 
     fn request<T>(&self, msg: T) -> Request<T> {
@@ -66,6 +64,14 @@ impl Client {
             _ => anyhow::anyhow!("controller error: {}", s.message()),
         }
     }
+}
+
+/// The admin token of a controller on this machine: `$VMAFX_DATA_DIR/admin.token`, or
+/// `vmafx-data/admin.token` in the working directory (the default of `vmafx up`).
+fn local_token() -> Option<String> {
+    let dir = std::env::var_os("VMAFX_DATA_DIR").unwrap_or_else(|| "vmafx-data".into());
+    let token = std::fs::read_to_string(Path::new(&dir).join("admin.token")).ok()?;
+    Some(token.trim().to_string()).filter(|t| !t.is_empty())
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -247,9 +253,15 @@ pub fn jobs(cluster: ClusterArgs, command: JobsCommand) -> anyhow::Result<()> {
     })
 }
 
-pub fn nodes(cluster: ClusterArgs, json: bool) -> anyhow::Result<()> {
+pub fn nodes(cluster: ClusterArgs, json: bool, command: Option<NodesCommand>) -> anyhow::Result<()> {
     runtime()?.block_on(async {
         let mut client = Client::connect(&cluster).await?;
+        if let Some(NodesCommand::Drain { id }) = command {
+            let req = client.request(v1::DrainNodeRequest { id });
+            let n = client.inner.drain_node(req).await.map_err(|s| client.fail(s))?.into_inner();
+            println!("{} ({}): draining; it finishes its running items, then exits", n.id, n.name);
+            return Ok(());
+        }
         let req = client.request(v1::ListNodesRequest {});
         let nodes = client.inner.list_nodes(req).await.map_err(|s| client.fail(s))?.into_inner().nodes;
         if json {

@@ -62,7 +62,11 @@ impl Tokens {
 
     /// The role a request's bearer token grants, if any.
     pub fn role<T>(&self, req: &Request<T>) -> Option<Role> {
-        let value = req.metadata().get("authorization")?.to_str().ok()?;
+        self.role_of(req.metadata().get("authorization")?.to_str().ok()?)
+    }
+
+    /// The role an `authorization` header value (`Bearer <token>`) grants, if any.
+    pub fn role_of(&self, value: &str) -> Option<Role> {
         let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "))?;
         let h = hash(token);
         if h == self.admin {

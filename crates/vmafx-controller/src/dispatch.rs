@@ -20,6 +20,14 @@ pub struct NodeRegistration {
     pub capabilities: serde_json::Value,
 }
 
+/// A node as the APIs show it.
+#[derive(Debug, Clone)]
+pub struct NodeView {
+    pub record: NodeRecord,
+    /// Heard from within three heartbeat intervals.
+    pub live: bool,
+}
+
 /// Candidates looked at per pull; a lost race on one moves to the next.
 const CANDIDATES_PER_PULL: u32 = 16;
 
@@ -41,24 +49,91 @@ impl<S: Store> Controller<S> {
 
     /// Extends the node's leases; returns the items it must stop (cancelled or reassigned).
     pub async fn heartbeat(&self, node: &str, leases: &[(i64, i64)]) -> Result<Vec<i64>, ControllerError> {
+        Ok(self.heartbeat_drain(node, leases).await?.0)
+    }
+
+    /// Like [`Controller::heartbeat`], also telling whether the node was asked to drain.
+    pub async fn heartbeat_drain(
+        &self,
+        node: &str,
+        leases: &[(i64, i64)],
+    ) -> Result<(Vec<i64>, bool), ControllerError> {
         let now = now_ms();
-        if !self.store.touch_node(node, now).await? {
-            return Err(ControllerError::UnknownNode(node.into()));
+        let draining = self
+            .store
+            .touch_node(node, now)
+            .await?
+            .ok_or_else(|| ControllerError::UnknownNode(node.into()))?;
+        Ok((self.store.extend(node, leases, now, self.config.lease_ttl_ms).await?, draining))
+    }
+
+    /// Records how many frames of a running item are done; like a heartbeat for that one
+    /// lease. Returns whether the node must stop the item.
+    pub async fn report_progress(
+        &self,
+        node: &str,
+        item: i64,
+        fence: i64,
+        frames_done: u64,
+    ) -> Result<bool, ControllerError> {
+        let stop = !self.heartbeat(node, &[(item, fence)]).await?.is_empty();
+        let mut progress = self.progress.lock().unwrap_or_else(|p| p.into_inner());
+        if stop {
+            progress.remove(&item);
+        } else {
+            progress.insert(item, frames_done);
         }
-        Ok(self.store.extend(node, leases, now, self.config.lease_ttl_ms).await?)
+        Ok(stop)
+    }
+
+    /// Frames reported done of a running item.
+    pub fn item_progress(&self, item: i64) -> u64 {
+        self.progress.lock().unwrap_or_else(|p| p.into_inner()).get(&item).copied().unwrap_or(0)
+    }
+
+    fn forget_progress(&self, item: i64) {
+        self.progress.lock().unwrap_or_else(|p| p.into_inner()).remove(&item);
+    }
+
+    /// Asks a node to drain: it gets no new work, and its next heartbeat tells it to finish
+    /// what it runs and exit.
+    pub async fn drain(&self, node: &str) -> Result<(), ControllerError> {
+        if !self.store.set_draining(node, true).await? {
+            return Err(ControllerError::NodeNotFound(node.into()));
+        }
+        Ok(())
+    }
+
+    /// The registered nodes, by name.
+    pub async fn nodes(&self) -> Result<Vec<NodeView>, ControllerError> {
+        let live_after = now_ms() - 3 * self.config.heartbeat_interval_ms;
+        Ok(self
+            .store
+            .nodes()
+            .await?
+            .into_iter()
+            .map(|record| NodeView { live: record.last_seen_ms >= live_after, record })
+            .collect())
     }
 
     /// Leases the best pending item to `node`: highest priority, then oldest job, then
     /// segment order (the store's candidate order). `None` when nothing is pending.
     pub async fn pull(&self, node: &str) -> Result<Option<Lease>, ControllerError> {
         let now = now_ms();
-        if !self.store.touch_node(node, now).await? {
-            return Err(ControllerError::UnknownNode(node.into()));
+        let draining = self
+            .store
+            .touch_node(node, now)
+            .await?
+            .ok_or_else(|| ControllerError::UnknownNode(node.into()))?;
+        if draining {
+            return Ok(None);
         }
         for candidate in self.store.candidates(now, CANDIDATES_PER_PULL).await? {
             // Another pull may have taken it since the candidates were read: try the next.
             if let Some(lease) = self.store.lease(candidate.item, node, now, self.config.lease_ttl_ms).await?
             {
+                let ready = lease.job.submitted_ms.max(lease.item.not_before_ms);
+                self.metrics.dispatch_latency.observe((now - ready).max(0) as f64 / 1000.0);
                 return Ok(Some(lease));
             }
         }
@@ -95,7 +170,16 @@ impl<S: Store> Controller<S> {
         scores: &Scores,
     ) -> Result<bool, ControllerError> {
         let bytes = v1::Scores::from(scores).encode_to_vec();
-        Ok(matches!(self.store.complete(item, fence, &bytes, now_ms()).await?, Completion::Applied { .. }))
+        self.forget_progress(item);
+        match self.store.complete(item, fence, &bytes, now_ms()).await? {
+            Completion::Applied { job_id, job } => {
+                if job.is_terminal() {
+                    self.job_ended(&job_id).await;
+                }
+                Ok(true)
+            }
+            Completion::Stale => Ok(false),
+        }
     }
 
     /// Records a failed attempt; `permanent` failures (bad input) fail the job at once.
@@ -106,9 +190,12 @@ impl<S: Store> Controller<S> {
         message: &str,
         permanent: bool,
     ) -> Result<bool, ControllerError> {
+        self.forget_progress(item);
         let done = self.store.fail(item, fence, message, permanent, now_ms(), self.config.retry).await?;
-        if let Completion::Applied { job } = done {
-            if job != JobState::Failed {
+        if let Completion::Applied { job_id, job } = done {
+            if job == JobState::Failed {
+                self.job_ended(&job_id).await;
+            } else {
                 self.work.notify_waiters();
             }
             return Ok(true);
@@ -122,6 +209,12 @@ impl<S: Store> Controller<S> {
         let expired = self.store.expire(now_ms(), self.config.retry).await?;
         if !expired.is_empty() {
             self.work.notify_waiters();
+        }
+        for e in &expired {
+            self.forget_progress(e.item);
+            if e.job_failed {
+                self.job_ended(&e.job_id).await;
+            }
         }
         Ok(expired)
     }

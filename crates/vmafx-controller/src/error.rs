@@ -9,6 +9,8 @@ pub enum ControllerError {
     InvalidArgument { field: String, message: String },
     #[error("no job `{0}`")]
     JobNotFound(String),
+    #[error("no node `{0}`")]
+    NodeNotFound(String),
     #[error("unknown node `{0}`: register first")]
     UnknownNode(String),
     #[error("job `{job}` has no complete result: {reason}")]

@@ -13,7 +13,7 @@ use vmafx_proto::v1::node_service_server::NodeService;
 use vmafx_proto::v1::{self, job_event, report_result_request};
 use vmafx_store::{JobRecord, Lease, Store};
 
-use crate::{Controller, ControllerError, JobRequest, NodeRegistration};
+use crate::{Controller, ControllerError, JobRequest, NodeRegistration, NodeView};
 
 /// Longest long poll a node may ask for.
 const MAX_PULL_WAIT: Duration = Duration::from_secs(30);
@@ -24,7 +24,9 @@ impl From<ControllerError> for Status {
     fn from(e: ControllerError) -> Self {
         match &e {
             ControllerError::InvalidArgument { .. } => Status::invalid_argument(e.to_string()),
-            ControllerError::JobNotFound(_) => Status::not_found(e.to_string()),
+            ControllerError::JobNotFound(_) | ControllerError::NodeNotFound(_) => {
+                Status::not_found(e.to_string())
+            }
             ControllerError::UnknownNode(_) => Status::failed_precondition(e.to_string()),
             ControllerError::NoResult { .. } => Status::failed_precondition(e.to_string()),
             ControllerError::Store(_) | ControllerError::Internal(_) => Status::internal(e.to_string()),
@@ -62,6 +64,24 @@ fn work_item(lease: &Lease) -> v1::WorkItem {
         start: lease.item.segment.start,
         frames: lease.item.segment.frames,
         lease_expires_ms: lease.expires_ms,
+    }
+}
+
+fn node_to_wire(n: NodeView) -> v1::NodeInfo {
+    let caps = &n.record.capabilities;
+    let num = |k: &str| caps.get(k).and_then(|v| v.as_u64()).unwrap_or(0) as u32;
+    let text = |k: &str| caps.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+    v1::NodeInfo {
+        cores: num("cores"),
+        slots: num("slots"),
+        gpu_vendor: text("gpu_vendor"),
+        gpu_model: text("gpu_model"),
+        live: n.live,
+        id: n.record.id,
+        name: n.record.name,
+        registered_ms: n.record.registered_ms,
+        last_seen_ms: n.record.last_seen_ms,
+        draining: n.record.draining,
     }
 }
 
@@ -139,29 +159,15 @@ impl<S: Store> JobService for JobApi<S> {
         &self,
         _req: Request<v1::ListNodesRequest>,
     ) -> Result<Response<v1::ListNodesResponse>, Status> {
-        let nodes = self.0.store().nodes().await.map_err(ControllerError::from)?;
-        let live_after = crate::now_ms() - 3 * self.0.config().heartbeat_interval_ms;
-        let nodes = nodes
-            .into_iter()
-            .map(|n| {
-                let caps = &n.capabilities;
-                let num = |k: &str| caps.get(k).and_then(|v| v.as_u64()).unwrap_or(0) as u32;
-                let text = |k: &str| caps.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
-                v1::NodeInfo {
-                    cores: num("cores"),
-                    slots: num("slots"),
-                    gpu_vendor: text("gpu_vendor"),
-                    gpu_model: text("gpu_model"),
-                    live: n.last_seen_ms >= live_after,
-                    id: n.id,
-                    name: n.name,
-                    registered_ms: n.registered_ms,
-                    last_seen_ms: n.last_seen_ms,
-                    draining: n.draining,
-                }
-            })
-            .collect();
+        let nodes = self.0.nodes().await?.into_iter().map(node_to_wire).collect();
         Ok(Response::new(v1::ListNodesResponse { nodes }))
+    }
+
+    async fn drain_node(&self, req: Request<v1::DrainNodeRequest>) -> Result<Response<v1::NodeInfo>, Status> {
+        let id = req.into_inner().id;
+        self.0.drain(&id).await?;
+        let node = self.0.nodes().await?.into_iter().find(|n| n.record.id == id);
+        Ok(Response::new(node_to_wire(node.ok_or(ControllerError::NodeNotFound(id))?)))
     }
 
     type WatchJobStream = EventStream;
@@ -183,6 +189,9 @@ impl<S: Store> JobService for JobApi<S> {
                 };
                 if let Ok(items) = controller.store().items(&id).await {
                     let mut frames_done = 0;
+                    for item in items.iter().filter(|i| i.result.is_none()) {
+                        frames_done += controller.item_progress(item.id).min(item.segment.frames);
+                    }
                     for item in items.iter().filter(|i| i.result.is_some()) {
                         frames_done += item.segment.frames;
                         let seen = reported.get_mut(item.index as usize);
@@ -260,8 +269,8 @@ impl<S: Store> NodeService for NodeApi<S> {
     ) -> Result<Response<v1::HeartbeatResponse>, Status> {
         let r = req.into_inner();
         let leases: Vec<(i64, i64)> = r.leases.iter().map(|l| (l.item_id, l.fence)).collect();
-        let stop_items = self.0.heartbeat(&r.node_id, &leases).await?;
-        Ok(Response::new(v1::HeartbeatResponse { stop_items, drain: false }))
+        let (stop_items, drain) = self.0.heartbeat_drain(&r.node_id, &leases).await?;
+        Ok(Response::new(v1::HeartbeatResponse { stop_items, drain }))
     }
 
     async fn pull_work(
@@ -279,9 +288,8 @@ impl<S: Store> NodeService for NodeApi<S> {
         req: Request<v1::ReportProgressRequest>,
     ) -> Result<Response<v1::ReportProgressResponse>, Status> {
         let r = req.into_inner();
-        // Progress doubles as a heartbeat for that one lease.
-        let stop = self.0.heartbeat(&r.node_id, &[(r.item_id, r.fence)]).await?;
-        Ok(Response::new(v1::ReportProgressResponse { stop: !stop.is_empty() }))
+        let stop = self.0.report_progress(&r.node_id, r.item_id, r.fence, r.frames_done).await?;
+        Ok(Response::new(v1::ReportProgressResponse { stop }))
     }
 
     async fn report_result(

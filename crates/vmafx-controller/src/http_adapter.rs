@@ -1,24 +1,301 @@
-//! The HTTP face of the controller: health checks and Prometheus metrics, without a token
-//! (probes and scrapers carry none).
+//! The HTTP face of the controller: the JSON job API under `/v1` (bearer token, like gRPC),
+//! and health checks and Prometheus metrics without a token (probes and scrapers carry none).
+//! Translation only: the logic is the controller's.
+//!
+//! | Method and path                | Does                                                   |
+//! |--------------------------------|--------------------------------------------------------|
+//! | `POST /v1/jobs`                | submit `{"score": {...}, "priority", "idempotency_key"}` |
+//! | `GET /v1/jobs?state=&page_size=&page_token=` | list, oldest first, paged         |
+//! | `GET /v1/jobs/{id}?scores=true`| one job; with its per-frame and pooled scores once done |
+//! | `DELETE /v1/jobs/{id}`         | cancel                                                 |
+//! | `GET /v1/nodes`                | registered nodes                                       |
+//! | `POST /v1/nodes/{id}/drain`    | no new work for the node; it finishes and exits        |
+//! | `GET /v1/models`               | built-in models                                        |
+//!
+//! Errors are `{"error": {"code", "message", "field"?}}` with 400 (bad request, naming the
+//! field), 401 (missing or wrong token), 403, 404 or 409.
 
 use std::fmt::Write as _;
 
-use axum::extract::State;
-use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::Router;
-use vmafx_core::JobState;
-use vmafx_store::Store;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use vmafx_core::{catalog, JobState, Report, ReportInfo, ScoreJobSpec};
+use vmafx_store::{JobRecord, Store};
 
-use crate::{now_ms, Controller};
+use crate::auth::{Role, Tokens};
+use crate::{now_ms, Controller, ControllerError, JobRequest, NodeView};
 
-pub fn router<S: Store>(controller: Controller<S>) -> Router {
+pub fn router<S: Store>(controller: Controller<S>, tokens: Tokens) -> Router {
+    let api = Router::new()
+        .route("/v1/jobs", post(submit::<S>).get(list::<S>))
+        .route("/v1/jobs/{id}", get(job::<S>).delete(cancel::<S>))
+        .route("/v1/nodes", get(nodes::<S>))
+        .route("/v1/nodes/{id}/drain", post(drain::<S>))
+        .route("/v1/models", get(models))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API path".into()) })
+        .layer(middleware::from_fn_with_state(tokens, require_admin));
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz::<S>))
         .route("/metrics", get(metrics::<S>))
+        .merge(api)
         .with_state(controller)
+}
+
+/// An error as the API answers it.
+#[derive(Debug)]
+struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    field: Option<String>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: String) -> Self {
+        Self { status, code, message, field: None }
+    }
+
+    fn bad_request(field: &str, message: impl Into<String>) -> Self {
+        let message = format!("{field}: {}", message.into());
+        Self { field: Some(field.into()), ..Self::new(StatusCode::BAD_REQUEST, "invalid_argument", message) }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut error = json!({"code": self.code, "message": self.message});
+        if let Some(f) = self.field {
+            error["field"] = json!(f);
+        }
+        (self.status, Json(json!({ "error": error }))).into_response()
+    }
+}
+
+impl From<ControllerError> for ApiError {
+    fn from(e: ControllerError) -> Self {
+        let message = e.to_string();
+        match e {
+            ControllerError::InvalidArgument { field, .. } => {
+                Self { field: Some(field), ..Self::new(StatusCode::BAD_REQUEST, "invalid_argument", message) }
+            }
+            ControllerError::JobNotFound(_) | ControllerError::NodeNotFound(_) => {
+                Self::new(StatusCode::NOT_FOUND, "not_found", message)
+            }
+            ControllerError::UnknownNode(_) | ControllerError::NoResult { .. } => {
+                Self::new(StatusCode::CONFLICT, "failed_precondition", message)
+            }
+            ControllerError::Store(_) | ControllerError::Internal(_) => {
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+            }
+        }
+    }
+}
+
+type ApiResult = Result<Response, ApiError>;
+
+/// The `/v1` API takes the admin token.
+async fn require_admin(
+    State(tokens): State<Tokens>,
+    headers: HeaderMap,
+    req: Request,
+    next: Next,
+) -> Response {
+    let role =
+        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| tokens.role_of(v));
+    match role {
+        Some(Role::Admin) => next.run(req).await,
+        Some(Role::Node) => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "permission_denied",
+            "the node token may not call the job API".into(),
+        )
+        .into_response(),
+        None => {
+            let mut r = ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "missing or wrong token: send `Authorization: Bearer <token>` (admin.token in the controller's --data-dir)"
+                    .into(),
+            )
+            .into_response();
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+            r
+        }
+    }
+}
+
+/// The body of `POST /v1/jobs`, shaped like gRPC's `SubmitJobRequest`. Every field is optional
+/// here so that a missing one gets the controller's message naming it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubmitBody {
+    #[serde(default)]
+    score: Option<ScoreBody>,
+    #[serde(default)]
+    priority: i32,
+    #[serde(default)]
+    idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScoreBody {
+    #[serde(default)]
+    reference: String,
+    #[serde(default)]
+    distorted: String,
+    #[serde(default)]
+    model: String,
+    #[serde(default)]
+    model_path: Option<String>,
+    #[serde(default)]
+    features: Vec<String>,
+    #[serde(default)]
+    subsample: u32,
+    #[serde(default)]
+    segment_frames: Option<u64>,
+}
+
+async fn submit<S: Store>(State(c): State<Controller<S>>, headers: HeaderMap, body: Bytes) -> ApiResult {
+    let body: SubmitBody = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_argument", format!("body: not a job: {e}"))
+    })?;
+    let score = body.score.ok_or_else(|| ApiError::bad_request("score", "is required"))?;
+    // The key may come in the body or, as HTTP clients often send it, in a header.
+    let header_key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(String::from);
+    let request = JobRequest {
+        spec: ScoreJobSpec {
+            reference: score.reference,
+            distorted: score.distorted,
+            model: score.model,
+            model_path: score.model_path,
+            features: score.features,
+            subsample: score.subsample,
+            segment_frames: score.segment_frames,
+        },
+        priority: body.priority,
+        idempotency_key: body.idempotency_key.or(header_key),
+    };
+    let (job, created) = c.submit(request).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(job_json(&job))).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    state: Option<String>,
+    page_size: Option<u32>,
+    page_token: Option<String>,
+}
+
+async fn list<S: Store>(State(c): State<Controller<S>>, Query(q): Query<ListQuery>) -> ApiResult {
+    let state = match q.state.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(s.parse::<JobState>().map_err(|e| ApiError::bad_request("state", e))?),
+    };
+    let after = match q.page_token.as_deref() {
+        None | Some("") => None,
+        Some(t) => Some(
+            t.parse::<i64>()
+                .map_err(|_| ApiError::bad_request("page_token", "not a token from a previous page"))?,
+        ),
+    };
+    let size = q.page_size.filter(|&n| n > 0).unwrap_or(50).min(1000);
+    let jobs = c.store().list_jobs(state, after, size).await.map_err(ControllerError::from)?;
+    let next = if jobs.len() == size as usize { jobs.last().map(|j| j.seq.to_string()) } else { None };
+    let list: Vec<Value> = jobs.iter().map(job_json).collect();
+    Ok(Json(json!({ "jobs": list, "next_page_token": next.unwrap_or_default() })).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct JobQuery {
+    #[serde(default)]
+    scores: bool,
+}
+
+async fn job<S: Store>(
+    State(c): State<Controller<S>>,
+    Path(id): Path<String>,
+    Query(q): Query<JobQuery>,
+) -> ApiResult {
+    let job = c.job(&id).await?;
+    let mut out = job_json(&job);
+    if q.scores && job.state == JobState::Succeeded {
+        // The per-frame and pooled parts of libvmaf's JSON report (as `vmafx score --format json`).
+        let report = Report {
+            info: ReportInfo {
+                reference: job.spec.reference.clone(),
+                distorted: job.spec.distorted.clone(),
+                ..ReportInfo::default()
+            },
+            scores: c.job_scores(&id).await?,
+        }
+        .to_json();
+        out["frames"] = report["frames"].clone();
+        out["pooled_metrics"] = report["pooled_metrics"].clone();
+    }
+    Ok(Json(out).into_response())
+}
+
+async fn cancel<S: Store>(State(c): State<Controller<S>>, Path(id): Path<String>) -> ApiResult {
+    Ok(Json(job_json(&c.cancel(&id).await?)).into_response())
+}
+
+async fn nodes<S: Store>(State(c): State<Controller<S>>) -> ApiResult {
+    let nodes: Vec<Value> = c.nodes().await?.iter().map(node_json).collect();
+    Ok(Json(json!({ "nodes": nodes })).into_response())
+}
+
+async fn drain<S: Store>(State(c): State<Controller<S>>, Path(id): Path<String>) -> ApiResult {
+    c.drain(&id).await?;
+    let nodes = c.nodes().await?;
+    let node = nodes.iter().find(|n| n.record.id == id).ok_or(ControllerError::NodeNotFound(id))?;
+    Ok(Json(node_json(node)).into_response())
+}
+
+async fn models() -> Json<Value> {
+    let list: Vec<Value> = catalog::BUILTIN_MODELS
+        .iter()
+        .map(|m| json!({"name": m.name, "description": m.description, "default": m.name == catalog::DEFAULT_MODEL}))
+        .collect();
+    Json(json!({ "models": list }))
+}
+
+fn job_json(j: &JobRecord) -> Value {
+    json!({
+        "id": j.id,
+        "state": j.state.as_str(),
+        "priority": j.priority,
+        "score": j.spec,
+        "total_frames": j.total_frames,
+        "segments_total": j.items_total,
+        "segments_done": j.items_done,
+        "error": j.error,
+        "submitted_ms": j.submitted_ms,
+        "started_ms": j.started_ms,
+        "finished_ms": j.finished_ms,
+    })
+}
+
+fn node_json(n: &NodeView) -> Value {
+    let r = &n.record;
+    json!({
+        "id": r.id,
+        "name": r.name,
+        "live": n.live,
+        "draining": r.draining,
+        "capabilities": r.capabilities,
+        "registered_ms": r.registered_ms,
+        "last_seen_ms": r.last_seen_ms,
+    })
 }
 
 /// Ready when the store answers.
@@ -31,9 +308,12 @@ async fn readyz<S: Store>(State(c): State<Controller<S>>) -> impl IntoResponse {
 
 /// Prometheus text exposition (version 0.0.4).
 async fn metrics<S: Store>(State(c): State<Controller<S>>) -> impl IntoResponse {
-    let (stats, nodes) = match (c.store().stats().await, c.store().nodes().await) {
+    let (stats, nodes) = match (c.store().stats().await, c.nodes().await) {
         (Ok(s), Ok(n)) => (s, n),
-        (Err(e), _) | (_, Err(e)) => {
+        (Err(e), _) => {
+            return (StatusCode::SERVICE_UNAVAILABLE, [(header::CONTENT_TYPE, "text/plain")], e.to_string())
+        }
+        (_, Err(e)) => {
             return (StatusCode::SERVICE_UNAVAILABLE, [(header::CONTENT_TYPE, "text/plain")], e.to_string())
         }
     };
@@ -56,10 +336,10 @@ async fn metrics<S: Store>(State(c): State<Controller<S>>) -> impl IntoResponse 
     );
     let age = stats.oldest_pending_ms.map_or(0.0, |t| (now - t).max(0) as f64 / 1000.0);
     let _ = writeln!(out, "vmafx_oldest_pending_age_seconds {age}");
-    let live_after = now - 3 * c.config().heartbeat_interval_ms;
-    let live = nodes.iter().filter(|n| n.last_seen_ms >= live_after).count();
+    let live = nodes.iter().filter(|n| n.live).count();
     let _ = writeln!(out, "# HELP vmafx_nodes Registered nodes, live or gone.\n# TYPE vmafx_nodes gauge");
     let _ = writeln!(out, "vmafx_nodes{{state=\"live\"}} {live}");
     let _ = writeln!(out, "vmafx_nodes{{state=\"gone\"}} {}", nodes.len() - live);
+    c.metrics().write(&mut out);
     (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }

@@ -7,15 +7,19 @@ mod dispatch;
 mod error;
 pub mod grpc_adapter;
 pub mod http_adapter;
+pub mod metrics;
+pub mod server;
 mod submit;
 
-pub use dispatch::NodeRegistration;
+pub use dispatch::{NodeRegistration, NodeView};
 pub use error::ControllerError;
 pub use submit::JobRequest;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use metrics::Metrics;
 use tokio::sync::Notify;
 use vmafx_media::Tools;
 use vmafx_store::{Millis, RetryPolicy, Store};
@@ -52,17 +56,33 @@ pub struct Controller<S> {
     config: ControllerConfig,
     /// Woken when work may have become available (submission, requeue), for long polls.
     work: Arc<Notify>,
+    metrics: Arc<Metrics>,
+    /// Frames done of running items, as nodes report them (kept in memory only: it is
+    /// advisory, and a restarted controller hears it again within a second).
+    progress: Arc<Mutex<HashMap<i64, u64>>>,
 }
 
 impl<S> Clone for Controller<S> {
     fn clone(&self) -> Self {
-        Self { store: Arc::clone(&self.store), config: self.config.clone(), work: Arc::clone(&self.work) }
+        Self {
+            store: Arc::clone(&self.store),
+            config: self.config.clone(),
+            work: Arc::clone(&self.work),
+            metrics: Arc::clone(&self.metrics),
+            progress: Arc::clone(&self.progress),
+        }
     }
 }
 
 impl<S: Store> Controller<S> {
     pub fn new(store: S, config: ControllerConfig) -> Self {
-        Self { store: Arc::new(store), config, work: Arc::new(Notify::new()) }
+        Self {
+            store: Arc::new(store),
+            config,
+            work: Arc::new(Notify::new()),
+            metrics: Arc::default(),
+            progress: Arc::default(),
+        }
     }
 
     pub fn store(&self) -> &S {
@@ -71,6 +91,19 @@ impl<S: Store> Controller<S> {
 
     pub fn config(&self) -> &ControllerConfig {
         &self.config
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Times a job that has just ended (its duration goes to `/metrics`).
+    async fn job_ended(&self, id: &str) {
+        if let Ok(Some(job)) = self.store.job(id).await {
+            if let Some(end) = job.finished_ms.filter(|_| job.state.is_terminal()) {
+                self.metrics.job_finished(job.state, (end - job.submitted_ms).max(0) as f64 / 1000.0);
+            }
+        }
     }
 }
 

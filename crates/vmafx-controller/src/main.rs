@@ -1,19 +1,14 @@
-//! `vmafx-controller`: wires the configuration, the store, the tokens and the gRPC server.
+//! `vmafx-controller`: parses the configuration and serves until SIGINT or SIGTERM.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::Duration;
 
-use anyhow::Context as _;
 use clap::Parser;
-use vmafx_controller::auth::{Role, Tokens};
-use vmafx_controller::grpc_adapter::{JobApi, NodeApi};
-use vmafx_controller::{Controller, ControllerConfig};
-use vmafx_proto::v1::job_service_server::JobServiceServer;
-use vmafx_proto::v1::node_service_server::NodeServiceServer;
-use vmafx_store::{RetryPolicy, SqliteStore};
+use vmafx_controller::server::{self, ServeOptions};
+use vmafx_controller::ControllerConfig;
+use vmafx_store::RetryPolicy;
 
-/// The vmafx controller: durable job queue, node registry and scheduler behind a gRPC API.
+/// The vmafx controller: durable job queue, node registry and scheduler behind gRPC and HTTP APIs.
 #[derive(Debug, Parser)]
 #[command(
     version,
@@ -26,7 +21,7 @@ struct Config {
     /// gRPC address (port 0 picks a free port; the chosen address is printed).
     #[arg(long, env = "VMAFX_LISTEN", default_value = "127.0.0.1:50051")]
     listen: SocketAddr,
-    /// HTTP address for /healthz, /readyz and /metrics (port 0 picks a free port).
+    /// HTTP address: the JSON API under /v1, /healthz, /readyz and /metrics (port 0 picks a free port).
     #[arg(long, env = "VMAFX_HTTP_LISTEN", default_value = "127.0.0.1:8080")]
     http_listen: SocketAddr,
     /// How long a work item's lease lives without a heartbeat, in milliseconds.
@@ -43,70 +38,30 @@ struct Config {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cfg = Config::parse();
-    std::fs::create_dir_all(&cfg.data_dir)
-        .with_context(|| format!("cannot create --data-dir `{}`", cfg.data_dir.display()))?;
-    let db = cfg.data_dir.join("state.db");
-    let store =
-        SqliteStore::open(&db).await.with_context(|| format!("cannot open the store `{}`", db.display()))?;
-    let (tokens, created) = Tokens::load_or_create(&cfg.data_dir)
-        .with_context(|| format!("cannot read or write tokens in `{}`", cfg.data_dir.display()))?;
-    if created {
-        println!(
-            "vmafx-controller: wrote the admin token to {} and the node join token to {}",
-            tokens.admin_path.display(),
-            tokens.node_path.display()
-        );
-    }
-    let controller = Controller::new(
-        store,
-        ControllerConfig {
+    let running = server::start(ServeOptions {
+        data_dir: cfg.data_dir.clone(),
+        listen: cfg.listen,
+        http_listen: cfg.http_listen,
+        config: ControllerConfig {
             lease_ttl_ms: cfg.lease_ttl_ms,
             heartbeat_interval_ms: (cfg.lease_ttl_ms / 3).max(100),
             retry: RetryPolicy { max_attempts: cfg.max_attempts.max(1), ..RetryPolicy::default() },
             probe_inputs: !cfg.no_probe_inputs,
             ..ControllerConfig::default()
         },
-    );
-
-    // Expired leases go back in the queue within a second.
-    let sweeper = controller.clone();
-    tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            if let Err(e) = sweeper.sweep().await {
-                eprintln!("vmafx-controller: lease sweep failed: {e}");
-            }
-        }
-    });
-
-    let http = tokio::net::TcpListener::bind(cfg.http_listen)
-        .await
-        .with_context(|| format!("cannot listen on {} (--http-listen)", cfg.http_listen))?;
-    println!("vmafx-controller: HTTP listening on {}", http.local_addr()?);
-    let router = vmafx_controller::http_adapter::router(controller.clone());
-    tokio::spawn(async move {
-        if let Err(e) = axum::serve(http, router).with_graceful_shutdown(shutdown()).await {
-            eprintln!("vmafx-controller: HTTP server failed: {e}");
-        }
-    });
-
-    let listener = tokio::net::TcpListener::bind(cfg.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", cfg.listen))?;
-    println!("vmafx-controller: gRPC listening on {}", listener.local_addr()?);
-    tonic::transport::Server::builder()
-        .add_service(JobServiceServer::with_interceptor(
-            JobApi(controller.clone()),
-            tokens.interceptor(&[Role::Admin]),
-        ))
-        .add_service(NodeServiceServer::with_interceptor(
-            NodeApi(controller),
-            tokens.interceptor(&[Role::Node, Role::Admin]),
-        ))
-        .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(listener), shutdown())
-        .await
-        .context("gRPC server failed")?;
-    Ok(())
+    })
+    .await?;
+    if running.tokens_created {
+        println!(
+            "vmafx-controller: wrote the admin token to {} and the node join token to {}",
+            running.tokens.admin_path.display(),
+            running.tokens.node_path.display()
+        );
+    }
+    println!("vmafx-controller: HTTP listening on {}", running.http_addr);
+    println!("vmafx-controller: gRPC listening on {}", running.grpc_addr);
+    shutdown().await;
+    running.stop().await
 }
 
 /// Resolves on SIGINT or SIGTERM.

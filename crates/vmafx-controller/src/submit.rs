@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use vmafx_core::{catalog, plan_segments, ScoreJobSpec, Scores};
+use vmafx_core::{catalog, plan_segments, JobState, ScoreJobSpec, Scores};
 use vmafx_media::{probe, Tools};
 use vmafx_proto::v1;
 use vmafx_store::{JobRecord, NewJob, Store};
@@ -55,8 +55,15 @@ impl<S: Store> Controller<S> {
         self.store.job(id).await?.ok_or_else(|| ControllerError::JobNotFound(id.into()))
     }
 
+    /// Cancels a job that has not ended (an ended job is returned as it is).
     pub async fn cancel(&self, id: &str) -> Result<JobRecord, ControllerError> {
-        self.store.cancel(id, now_ms()).await?.ok_or_else(|| ControllerError::JobNotFound(id.into()))
+        let before = self.job(id).await?;
+        let job =
+            self.store.cancel(id, now_ms()).await?.ok_or_else(|| ControllerError::JobNotFound(id.into()))?;
+        if !before.state.is_terminal() && job.state == JobState::Cancelled {
+            self.job_ended(id).await;
+        }
+        Ok(job)
     }
 
     /// The job's per-frame scores, assembled from its segments in order.

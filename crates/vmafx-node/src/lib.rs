@@ -4,18 +4,18 @@
 //!
 //! Each slot runs one item at a time. A stop order (the job was cancelled, or the lease went
 //! to another node) sets the item's cancel flag: the engine stops its decoders, which kills
-//! their ffmpeg, within a frame or two. SIGTERM drains: no more pulls, running items finish
-//! and report, then the process exits.
+//! their ffmpeg, within a frame or two. SIGTERM, or a drain request in a heartbeat's answer,
+//! drains: no more pulls, running items finish and report, then the process exits.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tonic::transport::Channel;
 use tonic::{Request, Status};
 use vmafx_core::{ScoreJobSpec, SegmentSpec};
-use vmafx_engine::{score_files, EngineError, ScoreRequest};
+use vmafx_engine::{score_files, EngineError, Progress, ScoreRequest};
 use vmafx_media::DecodeOptions;
 use vmafx_proto::v1::node_service_client::NodeServiceClient;
 use vmafx_proto::v1::{self, report_result_request::Outcome};
@@ -107,6 +107,7 @@ pub async fn run(cfg: NodeConfig, drain: Arc<AtomicBool>) -> anyhow::Result<()> 
         client.clone(),
         node_id.clone(),
         held.clone(),
+        drain.clone(),
         Duration::from_millis(registered.heartbeat_interval_ms.max(100) as u64),
     ));
     let slots: Vec<_> = (0..cfg.slots.max(1))
@@ -122,8 +123,9 @@ pub async fn run(cfg: NodeConfig, drain: Arc<AtomicBool>) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// Keeps the held leases alive and cancels the items the controller says to stop.
-async fn heartbeats(client: Client, node_id: String, held: Held, every: Duration) {
+/// Keeps the held leases alive, cancels the items the controller says to stop, and starts
+/// draining when the controller asks.
+async fn heartbeats(client: Client, node_id: String, held: Held, drain: Arc<AtomicBool>, every: Duration) {
     loop {
         tokio::time::sleep(every).await;
         let leases: Vec<v1::HeldLease> = {
@@ -134,8 +136,12 @@ async fn heartbeats(client: Client, node_id: String, held: Held, every: Duration
         let req = c.request(v1::HeartbeatRequest { node_id: node_id.clone(), leases });
         match c.inner.heartbeat(req).await {
             Ok(resp) => {
+                let resp = resp.into_inner();
+                if resp.drain && !drain.swap(true, Ordering::Relaxed) {
+                    eprintln!("vmafx-node: the controller asked this node to drain: finishing running items, pulling no more");
+                }
                 let h = held.lock().unwrap_or_else(|p| p.into_inner());
-                for item in resp.into_inner().stop_items {
+                for item in resp.stop_items {
                     if let Some((_, cancel)) = h.get(&item) {
                         eprintln!("vmafx-node: item {item} was cancelled or reassigned; stopping it");
                         cancel.store(true, Ordering::Relaxed);
@@ -168,7 +174,16 @@ async fn slot(
         let Some(item) = item else { continue };
         let cancel = Arc::new(AtomicBool::new(false));
         held.lock().unwrap_or_else(|p| p.into_inner()).insert(item.item_id, (item.fence, cancel.clone()));
-        let outcome = score(&cfg, &item, cancel).await;
+        let frames_done = Arc::new(AtomicU64::new(0));
+        let reporter = tokio::spawn(report_progress(
+            client.clone(),
+            node_id.clone(),
+            (item.item_id, item.fence),
+            frames_done.clone(),
+            cancel.clone(),
+        ));
+        let outcome = score(&cfg, &item, cancel, frames_done).await;
+        reporter.abort();
         held.lock().unwrap_or_else(|p| p.into_inner()).remove(&item.item_id);
         let outcome = match outcome {
             Ok(scores) => Outcome::Scores(scores),
@@ -199,17 +214,59 @@ async fn slot(
     Ok(())
 }
 
-/// Scores one work item on the blocking pool.
+/// Tells the controller how far an item is, twice a second while it changes (for `vmafx jobs
+/// watch` and `submit --wait` progress bars); stops the item when the answer says so.
+async fn report_progress(
+    client: Client,
+    node_id: String,
+    (item_id, fence): (i64, i64),
+    frames_done: Arc<AtomicU64>,
+    cancel: Arc<AtomicBool>,
+) {
+    let mut reported = 0;
+    loop {
+        tokio::time::sleep(PROGRESS_INTERVAL).await;
+        let done = frames_done.load(Ordering::Relaxed);
+        if done == reported {
+            continue;
+        }
+        let mut c = client.clone();
+        let req = c.request(v1::ReportProgressRequest {
+            node_id: node_id.clone(),
+            item_id,
+            fence,
+            frames_done: done,
+        });
+        // Progress is advisory: a lost report is made good by the next one.
+        if let Ok(resp) = c.inner.report_progress(req).await {
+            reported = done;
+            if resp.into_inner().stop {
+                cancel.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// How often a running item's progress goes to the controller.
+const PROGRESS_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Scores one work item on the blocking pool, counting frames into `frames_done`.
 async fn score(
     cfg: &NodeConfig,
     item: &v1::WorkItem,
     cancel: Arc<AtomicBool>,
+    frames_done: Arc<AtomicU64>,
 ) -> Result<v1::Scores, EngineError> {
     let spec: ScoreJobSpec = item.score.clone().unwrap_or_default().into();
     let segment = SegmentSpec { start: item.start, frames: item.frames };
     let mut req = ScoreRequest::for_job(&spec, segment, cfg.threads, cfg.decode.clone());
     req.cancel = Some(cancel);
-    tokio::task::spawn_blocking(move || score_files(&req, &mut |_| {}))
+    let mut on_progress = move |p: Progress| {
+        if let Progress::Frames { done } = p {
+            frames_done.store(done, Ordering::Relaxed);
+        }
+    };
+    tokio::task::spawn_blocking(move || score_files(&req, &mut on_progress))
         .await
         .map_err(|e| EngineError::Internal(format!("scoring task failed: {e}")))?
         .map(|outcome| v1::Scores::from(&outcome.report.scores))

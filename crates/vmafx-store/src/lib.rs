@@ -99,7 +99,16 @@ pub trait Store: Send + Sync + 'static {
         policy: RetryPolicy,
     ) -> impl Future<Output = Result<Vec<Expired>, StoreError>> + Send;
     fn upsert_node(&self, node: &NodeRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
-    fn touch_node(&self, id: &str, now: Millis) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Marks the node seen at `now`; its draining flag, or `None` for an unknown node.
+    fn touch_node(
+        &self,
+        id: &str,
+        now: Millis,
+    ) -> impl Future<Output = Result<Option<bool>, StoreError>> + Send;
+    /// Sets or clears the node's draining flag (no new work while set); `false` for an
+    /// unknown node.
+    fn set_draining(&self, id: &str, draining: bool)
+        -> impl Future<Output = Result<bool, StoreError>> + Send;
     fn nodes(&self) -> impl Future<Output = Result<Vec<NodeRecord>, StoreError>> + Send;
     fn put_token(
         &self,

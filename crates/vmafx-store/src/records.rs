@@ -74,8 +74,8 @@ pub struct Lease {
 /// What happened to a result or failure report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Completion {
-    /// Recorded; `job` is the job's state afterwards.
-    Applied { job: JobState },
+    /// Recorded; `job` is the state of job `job_id` afterwards.
+    Applied { job_id: String, job: JobState },
     /// The fencing token is not the item's current one (the lease expired and was given to
     /// someone else, or the job was cancelled): nothing was recorded.
     Stale,

@@ -387,7 +387,7 @@ impl Store for SqliteStore {
             .await?;
         let job = Self::settle(&mut tx, &job_id, now).await?;
         tx.commit().await?;
-        Ok(Completion::Applied { job })
+        Ok(Completion::Applied { job_id, job })
     }
 
     async fn fail(
@@ -437,7 +437,7 @@ impl Store for SqliteStore {
             .fetch_one(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(Completion::Applied { job: parse(&state)? })
+        Ok(Completion::Applied { job: parse(&state)?, job_id: record.job_id })
     }
 
     async fn expire(&self, now: Millis, policy: RetryPolicy) -> Result<Vec<Expired>, StoreError> {
@@ -499,9 +499,18 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn touch_node(&self, id: &str, now: Millis) -> Result<bool, StoreError> {
-        let n = sqlx::query("UPDATE nodes SET last_seen_ms = ? WHERE id = ?")
+    async fn touch_node(&self, id: &str, now: Millis) -> Result<Option<bool>, StoreError> {
+        let row = sqlx::query("UPDATE nodes SET last_seen_ms = ? WHERE id = ? RETURNING draining")
             .bind(now)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get("draining")).transpose()?)
+    }
+
+    async fn set_draining(&self, id: &str, draining: bool) -> Result<bool, StoreError> {
+        let n = sqlx::query("UPDATE nodes SET draining = ? WHERE id = ?")
+            .bind(draining)
             .bind(id)
             .execute(&self.pool)
             .await?
@@ -634,7 +643,7 @@ mod tests {
         assert_eq!(s.complete(l0.item.id, l0.fence + 99, b"{}", 20).await.unwrap(), Completion::Stale);
         assert_eq!(
             s.complete(l0.item.id, l0.fence, b"{\"a\":1}", 20).await.unwrap(),
-            Completion::Applied { job: JobState::Running }
+            Completion::Applied { job_id: "j".into(), job: JobState::Running }
         );
         assert_eq!(
             s.complete(l0.item.id, l0.fence, b"{}", 21).await.unwrap(),
@@ -643,7 +652,7 @@ mod tests {
         );
         assert_eq!(
             s.complete(l1.item.id, l1.fence, b"{}", 30).await.unwrap(),
-            Completion::Applied { job: JobState::Succeeded }
+            Completion::Applied { job_id: "j".into(), job: JobState::Succeeded }
         );
         let done = s.job("j").await.unwrap().unwrap();
         assert_eq!((done.state, done.items_done, done.finished_ms), (JobState::Succeeded, 2, Some(30)));
@@ -670,7 +679,7 @@ mod tests {
         assert_eq!(s.extend("dead", &[(item, dead.fence)], 260, 100).await.unwrap(), vec![item]);
         assert_eq!(
             s.complete(item, alive.fence, b"{}", 270).await.unwrap(),
-            Completion::Applied { job: JobState::Succeeded }
+            Completion::Applied { job_id: "j".into(), job: JobState::Succeeded }
         );
     }
 
@@ -697,11 +706,11 @@ mod tests {
         let item = s.candidates(0, 1).await.unwrap()[0].item;
         let l = s.lease(item, "n", 0, 1000).await.unwrap().unwrap();
         let r = s.fail(item, l.fence, "ffmpeg crashed", false, 5, POLICY).await.unwrap();
-        assert_eq!(r, Completion::Applied { job: JobState::Running });
+        assert_eq!(r, Completion::Applied { job_id: "j".into(), job: JobState::Running });
         assert_eq!(s.items("j").await.unwrap()[0].state, ItemState::Pending);
         let l = s.lease(item, "n", 200, 1000).await.unwrap().unwrap();
         let r = s.fail(item, l.fence, "distorted `/d.mp4`: no such file", true, 210, POLICY).await.unwrap();
-        assert_eq!(r, Completion::Applied { job: JobState::Failed });
+        assert_eq!(r, Completion::Applied { job_id: "j".into(), job: JobState::Failed });
         let err = s.job("j").await.unwrap().unwrap().error.unwrap();
         assert!(err.contains("no such file") && err.contains("segment 0"), "{err}");
     }
@@ -765,11 +774,14 @@ mod tests {
             draining: false,
         };
         s.upsert_node(&n).await.unwrap();
-        assert!(s.touch_node("n1", 5).await.unwrap());
-        assert!(!s.touch_node("n2", 5).await.unwrap());
-        n.draining = true;
+        assert_eq!(s.touch_node("n1", 5).await.unwrap(), Some(false));
+        assert_eq!(s.touch_node("n2", 5).await.unwrap(), None);
         n.last_seen_ms = 6;
         s.upsert_node(&n).await.unwrap();
+        assert!(s.set_draining("n1", true).await.unwrap());
+        assert!(!s.set_draining("n2", true).await.unwrap());
+        assert_eq!(s.touch_node("n1", 6).await.unwrap(), Some(true));
+        n.draining = true;
         assert_eq!(s.nodes().await.unwrap(), vec![n]);
         s.submit(job("j", None, 0, 24), 7).await.unwrap();
         let stats = s.stats().await.unwrap();

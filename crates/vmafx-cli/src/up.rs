@@ -1,0 +1,78 @@
+//! `vmafx up`: a controller and a local node in one process, the single-machine service.
+//! The same controller and node code as the separate binaries, over real gRPC on loopback, so
+//! that what works here works on a cluster.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use vmafx_controller::server::{self, ServeOptions};
+use vmafx_controller::ControllerConfig;
+use vmafx_media::{DecodeOptions, Tools};
+use vmafx_node::NodeConfig;
+use vmafx_store::RetryPolicy;
+
+use crate::args::UpArgs;
+
+pub fn up(args: UpArgs) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(serve(args))
+}
+
+async fn serve(a: UpArgs) -> anyhow::Result<()> {
+    let tools = Tools { ffmpeg: a.ffmpeg.clone(), ffprobe: a.ffprobe.clone() };
+    let running = server::start(ServeOptions {
+        data_dir: a.data_dir.clone(),
+        listen: a.listen,
+        http_listen: a.http_listen,
+        config: ControllerConfig {
+            retry: RetryPolicy { max_attempts: a.max_attempts.max(1), ..RetryPolicy::default() },
+            tools: tools.clone(),
+            ..ControllerConfig::default()
+        },
+    })
+    .await?;
+    let grpc = format!("http://{}", running.grpc_addr);
+    println!("vmafx up: controller on {grpc} (gRPC) and http://{} (HTTP)", running.http_addr);
+    println!("vmafx up: tokens in {}", a.data_dir.display());
+    println!("vmafx up: submit with `vmafx submit --controller {grpc} --wait REF DIST`");
+
+    let drain = Arc::new(AtomicBool::new(false));
+    let node = if a.slots > 0 {
+        let token = std::fs::read_to_string(&running.tokens.node_path).with_context(|| {
+            format!("cannot read the node token `{}`", running.tokens.node_path.display())
+        })?;
+        let cores = std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1);
+        let cfg = NodeConfig {
+            controller: grpc.clone(),
+            token: token.trim().to_string(),
+            name: "local".into(),
+            slots: a.slots,
+            threads: a.threads.unwrap_or((cores / a.slots).max(1)),
+            decode: DecodeOptions { tools, threads: 1, ..DecodeOptions::default() },
+        };
+        Some(tokio::spawn(vmafx_node::run(cfg, drain.clone())))
+    } else {
+        None
+    };
+
+    wait_for_signal().await;
+    if let Some(node) = node {
+        eprintln!("vmafx up: stopping: the local node finishes its running items first (again to quit now)");
+        drain.store(true, Ordering::Relaxed);
+        tokio::select! {
+            finished = node => finished.context("the local node panicked")??,
+            _ = wait_for_signal() => eprintln!("vmafx up: quitting; unfinished items go back to the queue"),
+        }
+    }
+    running.stop().await
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn wait_for_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+    }
+}

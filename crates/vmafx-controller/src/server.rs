@@ -1,0 +1,137 @@
+//! Running a controller: opens the store and the tokens in the data directory, binds the
+//! gRPC and HTTP listeners, starts the lease sweeper, and stops it all on request. Shared by
+//! the `vmafx-controller` binary and `vmafx up`, which embeds a controller beside a node.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use vmafx_proto::v1::job_service_server::JobServiceServer;
+use vmafx_proto::v1::node_service_server::NodeServiceServer;
+use vmafx_store::SqliteStore;
+
+use crate::auth::{Role, Tokens};
+use crate::grpc_adapter::{JobApi, NodeApi};
+use crate::{Controller, ControllerConfig};
+
+/// How long a stop waits for calls in flight.
+pub const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// Where a controller keeps its state and listens.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// State (`state.db`) and tokens (`admin.token`, `node.token`).
+    pub data_dir: PathBuf,
+    /// gRPC address; port 0 picks a free one.
+    pub listen: SocketAddr,
+    /// HTTP address (JSON API, health checks, metrics); port 0 picks a free one.
+    pub http_listen: SocketAddr,
+    pub config: ControllerConfig,
+}
+
+/// A started controller. Dropping it does not stop it: call [`Running::stop`].
+pub struct Running {
+    pub grpc_addr: SocketAddr,
+    pub http_addr: SocketAddr,
+    pub tokens: Tokens,
+    /// The tokens were written by this start (first start on this data directory).
+    pub tokens_created: bool,
+    stop: watch::Sender<bool>,
+    grpc: JoinHandle<Result<(), tonic::transport::Error>>,
+    http: JoinHandle<std::io::Result<()>>,
+    sweeper: JoinHandle<()>,
+}
+
+/// Opens the state and starts serving.
+pub async fn start(opts: ServeOptions) -> anyhow::Result<Running> {
+    std::fs::create_dir_all(&opts.data_dir)
+        .with_context(|| format!("cannot create the data directory `{}`", opts.data_dir.display()))?;
+    let db = opts.data_dir.join("state.db");
+    let store =
+        SqliteStore::open(&db).await.with_context(|| format!("cannot open the store `{}`", db.display()))?;
+    let (tokens, tokens_created) = Tokens::load_or_create(&opts.data_dir)
+        .with_context(|| format!("cannot read or write tokens in `{}`", opts.data_dir.display()))?;
+    let controller = Controller::new(store, opts.config);
+    let (stop, stopped) = watch::channel(false);
+    let until_stopped = move || {
+        let mut rx = stopped.clone();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+    };
+
+    // Expired leases go back in the queue within a second.
+    let sweeper = {
+        let (c, stopped) = (controller.clone(), until_stopped());
+        tokio::spawn(async move {
+            tokio::pin!(stopped);
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => return,
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+                if let Err(e) = c.sweep().await {
+                    eprintln!("vmafx-controller: lease sweep failed: {e}");
+                }
+            }
+        })
+    };
+
+    let http_listener = tokio::net::TcpListener::bind(opts.http_listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (HTTP)", opts.http_listen))?;
+    let http_addr = http_listener.local_addr()?;
+    let router = crate::http_adapter::router(controller.clone(), tokens.clone());
+    let http_stopped = until_stopped();
+    let http =
+        tokio::spawn(
+            async move { axum::serve(http_listener, router).with_graceful_shutdown(http_stopped).await },
+        );
+
+    let grpc_listener = tokio::net::TcpListener::bind(opts.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (gRPC)", opts.listen))?;
+    let grpc_addr = grpc_listener.local_addr()?;
+    let grpc = tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(JobServiceServer::with_interceptor(
+                JobApi(controller.clone()),
+                tokens.interceptor(&[Role::Admin]),
+            ))
+            .add_service(NodeServiceServer::with_interceptor(
+                NodeApi(controller),
+                tokens.interceptor(&[Role::Node, Role::Admin]),
+            ))
+            .serve_with_incoming_shutdown(
+                tokio_stream::wrappers::TcpListenerStream::new(grpc_listener),
+                until_stopped(),
+            ),
+    );
+    Ok(Running { grpc_addr, http_addr, tokens, tokens_created, stop, grpc, http, sweeper })
+}
+
+impl Running {
+    /// Stops accepting calls, gives the ones in flight [`STOP_GRACE`] to finish (a client
+    /// watching a long job would otherwise hold the stop), and returns when both servers are
+    /// down.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        let _ = self.stop.send(true);
+        self.sweeper.abort();
+        let servers = async {
+            (&mut self.grpc).await.context("the gRPC server panicked")?.context("gRPC server failed")?;
+            (&mut self.http).await.context("the HTTP server panicked")?.context("HTTP server failed")?;
+            anyhow::Ok(())
+        };
+        match tokio::time::timeout(STOP_GRACE, servers).await {
+            Ok(done) => done,
+            Err(_) => {
+                self.grpc.abort();
+                self.http.abort();
+                Ok(())
+            }
+        }
+    }
+}
