@@ -2,7 +2,7 @@
 #   make run                      score a sample pair (made on the fly)
 #   make run REF=a.y4m DIST=b.mp4 score your own pair
 #   make test                     every test (unit + end-to-end against an independent libvmaf)
-#   make bench                    speed and memory benchmarks vs ffmpeg -lavfi libvmaf
+#   make bench                    speed and memory vs ffmpeg -lavfi libvmaf; cluster path and dispatch
 #   make lint                     cargo fmt --check + clippy -D warnings
 
 SHELL := /bin/bash
@@ -34,6 +34,7 @@ test: setup-test corpus
 	$(CARGO) test --workspace
 
 bench: setup-test build corpus
+	$(CARGO) build --release -p vmafx-controller --example dispatch_bench
 	@scripts/bench.sh
 
 lint:

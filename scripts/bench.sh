@@ -39,7 +39,23 @@ m_v600=$(rss "$vmafx" score -q --threads 2 "$long_ref" "$long_dist")
 m_f60=$(rss "$ff9" -nostdin -hide_banner -loglevel error -i "$short_dist" -i "$short_ref" -lavfi libvmaf=n_threads=2 -f null -)
 m_f600=$(rss "$ff9" -nostdin -hide_banner -loglevel error -i "$long_dist" -i "$long_ref" -lavfi libvmaf=n_threads=2 -f null -)
 
-python3 - "$out/speed.json" "$m_v60" "$m_v600" "$m_f60" "$m_f600" > "$out/results.md" <<'PY'
+echo "== platform path: vmafx up + vmafx submit --wait vs vmafx score, same pair, 2 threads" >&2
+updata=$out/up-data
+rm -rf "$updata"
+"$vmafx" up --data-dir "$updata" --listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --threads 2 >"$out/up.log" 2>&1 &
+up_pid=$!
+trap 'kill $up_pid 2>/dev/null || true' EXIT
+for _ in $(seq 100); do grep -q "controller on" "$out/up.log" && break; sleep 0.1; done
+grpc=$(grep -o 'controller on http://[0-9.:]*' "$out/up.log" | cut -d' ' -f3)
+hyperfine --warmup 1 --runs "$runs" --export-json "$out/platform.json" \
+  -n "vmafx score" "$vmafx score -q --threads 2 $ref $dist" \
+  -n "vmafx submit --wait (to vmafx up)" "VMAFX_DATA_DIR=$updata $vmafx submit -q --wait --controller $grpc $ref $dist" >&2
+kill "$up_pid"; wait "$up_pid" 2>/dev/null || true
+
+echo "== dispatch: one controller, 200 simulated nodes, 10,000 work items" >&2
+"$root/target/release/examples/dispatch_bench" --nodes 200 --jobs 100 --segments 100 --json >"$out/dispatch.json"
+
+python3 - "$out/speed.json" "$m_v60" "$m_v600" "$m_f60" "$m_f600" "$out/platform.json" "$out/dispatch.json" > "$out/results.md" <<'PY'
 import json, sys, platform, subprocess, os
 speed = json.load(open(sys.argv[1]))["results"]
 v60, v600, f60, f600 = (int(x) / 1024 for x in sys.argv[2:6])
@@ -60,5 +76,19 @@ print("| peak RSS (MiB) | 60 frames | 600 frames | 600/60 |")
 print("|---|---:|---:|---:|")
 print(f"| vmafx score | {v60:.0f} | {v600:.0f} | {v600 / v60:.2f} |")
 print(f"| ffmpeg -lavfi libvmaf | {f60:.0f} | {f600:.0f} | {f600 / f60:.2f} |")
+print()
+platform_runs = json.load(open(sys.argv[6]))["results"]
+print(f"| platform path ({len(platform_runs[0]['times'])} runs) | median wall (s) | mean ± stddev (s) |")
+print("|---|---:|---:|")
+for r in platform_runs:
+    print(f"| {r['command']} | {r['median']:.3f} | {r['mean']:.3f} ± {r['stddev']:.3f} |")
+print()
+print(f"- vmafx up + submit --wait / vmafx score: **{platform_runs[1]['median'] / platform_runs[0]['median']:.2f}x** (target <= 1.10)")
+print()
+d = json.load(open(sys.argv[7]))
+p = d["pull_ms"]
+print(f"Dispatch: {d['items']} work items ({d['jobs']} jobs), {d['nodes']} simulated nodes over gRPC on loopback: "
+      f"**{d['items_per_s']:.0f} items/s** dispatched and reported ({d['wall_s']:.1f} s); "
+      f"PullWork latency p50 {p['p50']:.1f} ms, p90 {p['p90']:.1f} ms, **p99 {p['p99']:.1f} ms**, max {p['max']:.1f} ms.")
 PY
 cat "$out/results.md"

@@ -28,9 +28,6 @@ pub struct NodeView {
     pub live: bool,
 }
 
-/// Candidates looked at per pull; a lost race on one moves to the next.
-const CANDIDATES_PER_PULL: u32 = 16;
-
 impl<S: Store> Controller<S> {
     pub async fn register(&self, reg: NodeRegistration) -> Result<NodeRecord, ControllerError> {
         let now = now_ms();
@@ -128,16 +125,12 @@ impl<S: Store> Controller<S> {
         if draining {
             return Ok(None);
         }
-        for candidate in self.store.candidates(now, CANDIDATES_PER_PULL).await? {
-            // Another pull may have taken it since the candidates were read: try the next.
-            if let Some(lease) = self.store.lease(candidate.item, node, now, self.config.lease_ttl_ms).await?
-            {
-                let ready = lease.job.submitted_ms.max(lease.item.not_before_ms);
-                self.metrics.dispatch_latency.observe((now - ready).max(0) as f64 / 1000.0);
-                return Ok(Some(lease));
-            }
+        let lease = self.store.lease_next(node, now, self.config.lease_ttl_ms).await?;
+        if let Some(lease) = &lease {
+            let ready = lease.job.submitted_ms.max(lease.item.not_before_ms);
+            self.metrics.dispatch_latency.observe((now - ready).max(0) as f64 / 1000.0);
         }
-        Ok(None)
+        Ok(lease)
     }
 
     /// Like [`Controller::pull`], waiting up to `wait` for work to appear (a long poll).

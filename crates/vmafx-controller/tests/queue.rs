@@ -1,7 +1,6 @@
 //! The controller's logic over a real (in-memory SQLite) store and real inputs: validation,
 //! planning, leases, fencing, expiry, and split scoring that assembles into the whole run.
 
-use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
@@ -12,21 +11,7 @@ use vmafx_media::DecodeOptions;
 use vmafx_store::{RetryPolicy, SqliteStore, Store};
 
 fn write_y4m(path: &Path, frames: usize, noise: u32) {
-    let (w, h) = (64, 48);
-    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    writeln!(f, "YUV4MPEG2 W{w} H{h} F24:1 C420jpeg").unwrap();
-    let mut state = 7u32;
-    for t in 0..frames {
-        f.write_all(b"FRAME\n").unwrap();
-        for y in 0..h {
-            for x in 0..w {
-                state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
-                let jitter = if noise > 0 { (state >> 16) % noise } else { 0 };
-                f.write_all(&[(((x * 3 + y + t * 5) % 180) as u32 + 30 + jitter).min(255) as u8]).unwrap();
-            }
-        }
-        f.write_all(&vec![128u8; 2 * (w / 2) * (h / 2)]).unwrap();
-    }
+    vmafx_media::y4m::write_pattern(path, 64, 48, frames, noise).unwrap();
 }
 
 struct Fixture {

@@ -1,7 +1,6 @@
 //! A job split into planned segments, each scored on its own, assembles into exactly the
 //! whole run's scores: the engine half of the cluster's split-and-assemble path.
 
-use std::io::Write;
 use std::path::Path;
 
 use vmafx_core::{plan_segments, ScoreJobSpec, Scores};
@@ -13,21 +12,7 @@ const H: usize = 64;
 
 /// Writes a moving gradient; `noise` perturbs it deterministically.
 fn write_y4m(path: &Path, frames: usize, noise: u32) {
-    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    writeln!(f, "YUV4MPEG2 W{W} H{H} F24:1 Ip A1:1 C420jpeg").unwrap();
-    let mut state = 12345u32;
-    for t in 0..frames {
-        f.write_all(b"FRAME\n").unwrap();
-        for y in 0..H {
-            for x in 0..W {
-                state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
-                let jitter = if noise > 0 { (state >> 16) % noise } else { 0 };
-                let v = ((x * 2 + y + t * 3) % 200) as u32 + 20 + jitter;
-                f.write_all(&[v.min(255) as u8]).unwrap();
-            }
-        }
-        f.write_all(&vec![128u8; 2 * (W / 2) * (H / 2)]).unwrap();
-    }
+    vmafx_media::y4m::write_pattern(path, W, H, frames, noise).unwrap();
 }
 
 #[test]

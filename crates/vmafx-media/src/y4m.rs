@@ -174,6 +174,36 @@ impl FrameReader for Y4mReader {
     }
 }
 
+/// Writes an 8-bit 4:2:0 Y4M of `frames` frames of a moving luma gradient, for tests and
+/// benchmarks that need a clip without ffmpeg. `noise` > 0 adds deterministic jitter of up to
+/// that many levels (a distorted version of the same clip); chroma is flat grey.
+pub fn write_pattern(
+    path: &Path,
+    width: usize,
+    height: usize,
+    frames: usize,
+    noise: u32,
+) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = std::io::BufWriter::new(File::create(path)?);
+    writeln!(f, "YUV4MPEG2 W{width} H{height} F24:1 Ip A1:1 C420jpeg")?;
+    let mut state = 12345u32;
+    let mut luma = vec![0u8; width * height];
+    let chroma = vec![128u8; 2 * width.div_ceil(2) * height.div_ceil(2)];
+    for t in 0..frames {
+        for (i, px) in luma.iter_mut().enumerate() {
+            let (x, y) = (i % width, i / width);
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let jitter = if noise > 0 { (state >> 16) % noise } else { 0 };
+            *px = (((x * 2 + y + t * 3) % 200) as u32 + 20 + jitter).min(255) as u8;
+        }
+        f.write_all(b"FRAME\n")?;
+        f.write_all(&luma)?;
+        f.write_all(&chroma)?;
+    }
+    f.flush()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -63,6 +63,15 @@ pub trait Store: Send + Sync + 'static {
         now: Millis,
         ttl_ms: Millis,
     ) -> impl Future<Output = Result<Option<Lease>, StoreError>> + Send;
+    /// Leases the best item that could be leased now (highest priority, then oldest job, then
+    /// segment order) to `node`, choosing and leasing in one transaction so that concurrent
+    /// pulls never race for the same item. `None` when nothing is pending.
+    fn lease_next(
+        &self,
+        node: &str,
+        now: Millis,
+        ttl_ms: Millis,
+    ) -> impl Future<Output = Result<Option<Lease>, StoreError>> + Send;
     /// Extends `node`'s leases that still match their fencing tokens; returns the items of
     /// those that no longer do (cancelled or taken away), which the node should stop.
     fn extend(

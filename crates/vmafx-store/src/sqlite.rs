@@ -2,6 +2,14 @@
 //!
 //! One connection serialises every transaction: SQLite has a single writer anyway, and the
 //! controller's queries are small. WAL journaling keeps readers cheap and a crash safe.
+//!
+//! Durability is split by what a client was promised. Accepting and cancelling a job commit
+//! with `synchronous = FULL` (fsync before the answer), so an acknowledged job survives even
+//! a power cut; in WAL mode that fsync also makes every earlier commit durable. Dispatch
+//! (leases, results, heartbeats) commits with `NORMAL`: safe across a controller crash or
+//! kill, and after a power cut it can only forget recent leases and results, which are then
+//! redone (the same scores). So that a forgotten lease's fencing token is never handed out
+//! again, each open moves the fence counter past anything that may have been lost.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -10,7 +18,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 // Queries are formatted only from the column-list constants below; values are always bound.
-use sqlx::{AssertSqlSafe, Row, SqlitePool};
+use sqlx::{AssertSqlSafe, Row, SqliteConnection, SqlitePool};
 use vmafx_core::{ItemState, JobState, SegmentSpec};
 
 use crate::records::*;
@@ -26,6 +34,13 @@ const JOB_COLUMNS: &str = "j.seq, j.id, j.idempotency_key, j.spec, j.state, j.pr
      (SELECT COUNT(*) FROM work_items w WHERE w.job_id = j.id) AS items_total, \
      (SELECT COUNT(*) FROM work_items w WHERE w.job_id = j.id AND w.state = 'done') AS items_done";
 
+/// More leases than can be granted between two fsyncs: the fence counter jumps this far on
+/// every open, past any token a lost commit may have handed out.
+const FENCE_GAP_ON_OPEN: i64 = 1 << 32;
+
+/// How stale a node's `last_seen_ms` may be before a touch writes it.
+const TOUCH_RESOLUTION_MS: Millis = 250;
+
 const ITEM_COLUMNS: &str =
     "id, job_id, idx, start_frame, frames, state, attempts, not_before_ms, lease_node, \
      lease_expires_ms, fence, result, last_error";
@@ -37,9 +52,44 @@ impl SqliteStore {
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
+            .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true);
-        Self::connect(options).await
+        let store = Self::connect(options).await?;
+        let mut conn = store.pool.acquire().await?;
+        sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await?;
+        sqlx::query("UPDATE counters SET value = value + ? WHERE name = 'fence'")
+            .bind(FENCE_GAP_ON_OPEN)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
+        drop(conn);
+        Ok(store)
+    }
+
+    /// Runs `work` in a transaction committed with `synchronous = FULL` (see the module
+    /// documentation); the connection goes back to `NORMAL` afterwards, even on error.
+    async fn durably<T>(
+        &self,
+        work: impl AsyncFnOnce(&mut SqliteConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await?;
+        let result = async {
+            sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+            match work(&mut conn).await {
+                Ok(v) => {
+                    sqlx::query("COMMIT").execute(&mut *conn).await?;
+                    Ok(v)
+                }
+                Err(e) => {
+                    let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                    Err(e)
+                }
+            }
+        }
+        .await;
+        sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
+        result
     }
 
     /// A private in-memory database (tests, benchmarks).
@@ -57,6 +107,61 @@ impl SqliteStore {
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(Self { pool })
+    }
+
+    /// Leases `item`, or the best pending item when `None`, in one transaction.
+    async fn lease_where(
+        &self,
+        item: Option<i64>,
+        node: &str,
+        now: Millis,
+        ttl_ms: Millis,
+    ) -> Result<Option<Lease>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let expires = now + ttl_ms;
+        // The fence is the counter's next value; the counter moves only if the lease is granted.
+        // Walks the dispatch index from its first pending entry. Items of ended jobs are never
+        // pending (ending a job cancels them); the job check guards the invariant anyway.
+        let which = match item {
+            Some(_) => "w.id = ?",
+            None => "w.id = (SELECT p.id FROM work_items p INDEXED BY work_items_dispatch WHERE p.state = 'pending' AND p.not_before_ms <= ? \
+                     AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = p.job_id AND j.state IN ('queued', 'running')) \
+                     ORDER BY p.priority DESC, p.job_seq, p.idx LIMIT 1)",
+        };
+        let sql = format!(
+            "UPDATE work_items AS w SET state = 'leased', lease_node = ?, lease_expires_ms = ?, \
+             fence = (SELECT value + 1 FROM counters WHERE name = 'fence'), attempts = attempts + 1 \
+             WHERE {which} AND w.state = 'pending' AND w.not_before_ms <= ? \
+             AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = w.job_id AND j.state IN ('queued', 'running')) \
+             RETURNING id"
+        );
+        let query = sqlx::query_scalar(AssertSqlSafe(sql)).bind(node).bind(expires);
+        let query = match item {
+            Some(id) => query.bind(id),
+            None => query.bind(now),
+        };
+        let leased: Option<i64> = query.bind(now).fetch_optional(&mut *tx).await?;
+        let Some(item) = leased else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        let fence: i64 =
+            sqlx::query_scalar("UPDATE counters SET value = value + 1 WHERE name = 'fence' RETURNING value")
+                .fetch_one(&mut *tx)
+                .await?;
+        let record = Self::item(&mut tx, item)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("leased item vanished".into()))?;
+        debug_assert_eq!(record.fence, fence);
+        sqlx::query("UPDATE jobs SET state = 'running', started_ms = COALESCE(started_ms, ?) WHERE id = ? AND state = 'queued'")
+            .bind(now)
+            .bind(&record.job_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let job =
+            self.job(&record.job_id).await?.ok_or_else(|| StoreError::Corrupt("job vanished".into()))?;
+        Ok(Some(Lease { item: record, job, fence, expires_ms: expires }))
     }
 
     async fn job_by_id(&self, id: &str) -> Result<Option<JobRecord>, StoreError> {
@@ -170,48 +275,54 @@ fn item_from_row(r: &SqliteRow) -> Result<ItemRecord, StoreError> {
 
 impl Store for SqliteStore {
     async fn submit(&self, job: NewJob, now: Millis) -> Result<(JobRecord, bool), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        if let Some(key) = &job.idempotency_key {
-            let existing: Option<String> =
-                sqlx::query_scalar("SELECT id FROM jobs WHERE idempotency_key = ?")
-                    .bind(key)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if let Some(id) = existing {
-                tx.commit().await?;
-                let record =
-                    self.job(&id).await?.ok_or_else(|| StoreError::Corrupt(format!("job {id} vanished")))?;
-                return Ok((record, false));
-            }
-        }
         let spec = serde_json::to_string(&job.spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        sqlx::query(
-            "INSERT INTO jobs (id, idempotency_key, spec, state, priority, total_frames, submitted_ms) \
-             VALUES (?, ?, ?, 'queued', ?, ?, ?)",
-        )
-        .bind(&job.id)
-        .bind(&job.idempotency_key)
-        .bind(spec)
-        .bind(job.priority)
-        .bind(job.total_frames as i64)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        for (idx, seg) in job.segments.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO work_items (job_id, idx, start_frame, frames, state) VALUES (?, ?, ?, ?, 'pending')",
-            )
-            .bind(&job.id)
-            .bind(idx as i64)
-            .bind(seg.start as i64)
-            .bind(seg.frames as i64)
-            .execute(&mut *tx)
+        let existing = self
+            .durably(async |conn| {
+                if let Some(key) = &job.idempotency_key {
+                    let existing: Option<String> =
+                        sqlx::query_scalar("SELECT id FROM jobs WHERE idempotency_key = ?")
+                            .bind(key)
+                            .fetch_optional(&mut *conn)
+                            .await?;
+                    if existing.is_some() {
+                        return Ok(existing);
+                    }
+                }
+                let seq: i64 = sqlx::query_scalar(
+                    "INSERT INTO jobs (id, idempotency_key, spec, state, priority, total_frames, submitted_ms) \
+                     VALUES (?, ?, ?, 'queued', ?, ?, ?) RETURNING seq",
+                )
+                .bind(&job.id)
+                .bind(&job.idempotency_key)
+                .bind(&spec)
+                .bind(job.priority)
+                .bind(job.total_frames as i64)
+                .bind(now)
+                .fetch_one(&mut *conn)
+                .await?;
+                for (idx, seg) in job.segments.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO work_items (job_id, idx, start_frame, frames, state, priority, job_seq) \
+                         VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+                    )
+                    .bind(&job.id)
+                    .bind(idx as i64)
+                    .bind(seg.start as i64)
+                    .bind(seg.frames as i64)
+                    .bind(job.priority)
+                    .bind(seq)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Ok(None)
+            })
             .await?;
-        }
-        tx.commit().await?;
-        let record =
-            self.job(&job.id).await?.ok_or_else(|| StoreError::Corrupt("job not recorded".into()))?;
-        Ok((record, true))
+        let (id, created) = match existing {
+            Some(id) => (id, false),
+            None => (job.id, true),
+        };
+        let record = self.job(&id).await?.ok_or_else(|| StoreError::Corrupt(format!("job {id} vanished")))?;
+        Ok((record, created))
     }
 
     async fn job(&self, id: &str) -> Result<Option<JobRecord>, StoreError> {
@@ -245,30 +356,33 @@ impl Store for SqliteStore {
     }
 
     async fn cancel(&self, id: &str, now: Millis) -> Result<Option<JobRecord>, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE jobs SET state = 'cancelled', finished_ms = ? WHERE id = ? AND state IN ('queued', 'running')")
-            .bind(now)
+        self.durably(async |conn| {
+            sqlx::query("UPDATE jobs SET state = 'cancelled', finished_ms = ? WHERE id = ? AND state IN ('queued', 'running')")
+                .bind(now)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            // The fence stays: a node still working on a cancelled item learns it from its next
+            // heartbeat, and its late result is refused because the item is no longer leased.
+            sqlx::query(
+                "UPDATE work_items SET state = 'cancelled', lease_node = NULL, lease_expires_ms = NULL \
+                 WHERE job_id = ? AND state IN ('pending', 'leased')",
+            )
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
-        // The fence stays: a node still working on a cancelled item learns it from its next
-        // heartbeat, and its late result is refused because the item is no longer leased.
-        sqlx::query(
-            "UPDATE work_items SET state = 'cancelled', lease_node = NULL, lease_expires_ms = NULL \
-             WHERE job_id = ? AND state IN ('pending', 'leased')",
-        )
-        .bind(id)
-        .execute(&mut *tx)
+            Ok(())
+        })
         .await?;
-        tx.commit().await?;
         self.job(id).await
     }
 
     async fn candidates(&self, now: Millis, limit: u32) -> Result<Vec<Candidate>, StoreError> {
         let rows = sqlx::query(
-            "SELECT w.id, w.job_id, j.seq, j.priority, w.idx FROM work_items w JOIN jobs j ON j.id = w.job_id \
-             WHERE w.state = 'pending' AND w.not_before_ms <= ? AND j.state IN ('queued', 'running') \
-             ORDER BY j.priority DESC, j.seq, w.idx LIMIT ?",
+            "SELECT w.id, w.job_id, w.job_seq, w.priority, w.idx FROM work_items w INDEXED BY work_items_dispatch \
+             WHERE w.state = 'pending' AND w.not_before_ms <= ? \
+             AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = w.job_id AND j.state IN ('queued', 'running')) \
+             ORDER BY w.priority DESC, w.job_seq, w.idx LIMIT ?",
         )
         .bind(now)
         .bind(limit as i64)
@@ -294,41 +408,11 @@ impl Store for SqliteStore {
         now: Millis,
         ttl_ms: Millis,
     ) -> Result<Option<Lease>, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let fence: i64 =
-            sqlx::query_scalar("UPDATE counters SET value = value + 1 WHERE name = 'fence' RETURNING value")
-                .fetch_one(&mut *tx)
-                .await?;
-        let expires = now + ttl_ms;
-        let updated = sqlx::query(
-            "UPDATE work_items SET state = 'leased', lease_node = ?, lease_expires_ms = ?, fence = ?, \
-             attempts = attempts + 1 WHERE id = ? AND state = 'pending' AND not_before_ms <= ? \
-             AND job_id IN (SELECT id FROM jobs WHERE state IN ('queued', 'running'))",
-        )
-        .bind(node)
-        .bind(expires)
-        .bind(fence)
-        .bind(item)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if updated == 0 {
-            tx.rollback().await?;
-            return Ok(None);
-        }
-        let record = Self::item(&mut tx, item)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt("leased item vanished".into()))?;
-        sqlx::query("UPDATE jobs SET state = 'running', started_ms = COALESCE(started_ms, ?) WHERE id = ? AND state = 'queued'")
-            .bind(now)
-            .bind(&record.job_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        let job =
-            self.job(&record.job_id).await?.ok_or_else(|| StoreError::Corrupt("job vanished".into()))?;
-        Ok(Some(Lease { item: record, job, fence, expires_ms: expires }))
+        self.lease_where(Some(item), node, now, ttl_ms).await
+    }
+
+    async fn lease_next(&self, node: &str, now: Millis, ttl_ms: Millis) -> Result<Option<Lease>, StoreError> {
+        self.lease_where(None, node, now, ttl_ms).await
     }
 
     async fn extend(
@@ -500,12 +584,25 @@ impl Store for SqliteStore {
     }
 
     async fn touch_node(&self, id: &str, now: Millis) -> Result<Option<bool>, StoreError> {
-        let row = sqlx::query("UPDATE nodes SET last_seen_ms = ? WHERE id = ? RETURNING draining")
-            .bind(now)
+        // Every pull and heartbeat touches: write only when the last write is stale, so that a
+        // busy node costs reads, not commits.
+        let Some(row) = sqlx::query("SELECT draining, last_seen_ms FROM nodes WHERE id = ?")
             .bind(id)
             .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|r| r.try_get("draining")).transpose()?)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let last_seen: Millis = row.try_get("last_seen_ms")?;
+        if now - last_seen >= TOUCH_RESOLUTION_MS {
+            sqlx::query("UPDATE nodes SET last_seen_ms = ? WHERE id = ? AND last_seen_ms < ?")
+                .bind(now)
+                .bind(id)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(Some(row.try_get("draining")?))
     }
 
     async fn set_draining(&self, id: &str, draining: bool) -> Result<bool, StoreError> {
@@ -628,6 +725,16 @@ mod tests {
             s.candidates(10, 10).await.unwrap().into_iter().map(|c| (c.job_id, c.index)).collect();
         let expect = [("high", 0), ("high", 1), ("low", 0), ("low2", 0)];
         assert_eq!(order, expect.map(|(j, i)| (j.to_string(), i)));
+        // lease_next hands them out in that order, each once, with increasing fences.
+        let mut fences = Vec::new();
+        for (j, i) in expect {
+            let l = s.lease_next("n", 10, 1000).await.unwrap().unwrap();
+            assert_eq!((l.job.id.as_str(), l.item.index), (j, i));
+            assert_eq!(l.item.fence, l.fence);
+            fences.push(l.fence);
+        }
+        assert!(fences.windows(2).all(|w| w[0] < w[1]), "{fences:?}");
+        assert!(s.lease_next("n", 10, 1000).await.unwrap().is_none(), "nothing left");
     }
 
     #[tokio::test]
