@@ -43,6 +43,8 @@ pub struct Probe {
     pub pix_fmt: String,
     /// Number of frames when the container states it (Y4M: from the file size).
     pub frame_count: Option<u64>,
+    /// Frames per second when the stream states it.
+    pub fps: Option<f64>,
 }
 
 impl Probe {
@@ -114,6 +116,7 @@ pub fn probe_native(path: &Path) -> Result<Option<Probe>, MediaError> {
             height: header.format.height,
             pix_fmt: header.format.pix_fmt.ffmpeg_name(),
             frame_count: Y4mReader::frame_count(path, &header),
+            fps: header.rate.filter(|&(_, d)| d > 0).map(|(n, d)| n as f64 / d as f64),
         }));
     }
     Ok(None)
@@ -133,6 +136,15 @@ struct FfprobeStream {
     height: Option<u32>,
     pix_fmt: Option<String>,
     nb_frames: Option<String>,
+    avg_frame_rate: Option<String>,
+    r_frame_rate: Option<String>,
+}
+
+/// `24000/1001` → 23.976...; `None` for `0/0` and the like.
+fn parse_rate(r: &str) -> Option<f64> {
+    let (n, d) = r.split_once('/')?;
+    let (n, d): (f64, f64) = (n.parse().ok()?, d.parse().ok()?);
+    Some(n / d).filter(|f| f.is_finite() && *f > 0.0)
 }
 
 #[derive(Deserialize)]
@@ -143,7 +155,9 @@ struct FfprobeFormat {
 pub(crate) fn ffprobe(path: &Path, tools: &Tools) -> Result<Probe, MediaError> {
     let out = Command::new(&tools.ffprobe)
         .args(["-v", "error", "-select_streams", "v:0", "-show_entries"])
-        .arg("stream=codec_name,width,height,pix_fmt,nb_frames:format=format_name")
+        .arg(
+            "stream=codec_name,width,height,pix_fmt,nb_frames,avg_frame_rate,r_frame_rate:format=format_name",
+        )
         .args(["-of", "json"])
         .arg(path)
         .output()
@@ -169,6 +183,11 @@ pub(crate) fn ffprobe(path: &Path, tools: &Tools) -> Result<Probe, MediaError> {
         height,
         pix_fmt: stream.pix_fmt.unwrap_or_else(|| "unknown".into()),
         frame_count: stream.nb_frames.and_then(|n| n.parse().ok()).filter(|n| *n > 0),
+        fps: stream
+            .avg_frame_rate
+            .as_deref()
+            .and_then(parse_rate)
+            .or(stream.r_frame_rate.as_deref().and_then(parse_rate)),
     })
 }
 
@@ -193,6 +212,7 @@ mod tests {
             height: 2,
             pix_fmt: "p010le".into(),
             frame_count: None,
+            fps: None,
         };
         assert_eq!(p.format().unwrap().pix_fmt, PixelFormat::new(Chroma::C420, 10));
         let rgb = Probe { pix_fmt: "rgb24".into(), ..p };

@@ -1,0 +1,483 @@
+//! vmafx-tune: encoder tuning from measured quality.
+//!
+//! - [`crf_search`]: the highest CRF whose score reaches a target, in few encodes, by
+//!   interpolating on the measured score–CRF curve ([`search`]), optionally on a few short
+//!   samples of the source instead of all of it.
+//! - [`ladder`]: a per-title bitrate ladder: encodes at several resolutions and quality
+//!   points, scored against the source at its own resolution, the upper convex hull of
+//!   (bitrate, score), and rungs chosen along it ([`hull`]); `--auto` spends encodes only
+//!   where the hull changes.
+//! - [`bdrate`]: Bjøntegaard deltas between two curves.
+//!
+//! Every encode-and-score goes through a [`Runner`]: the local one encodes with ffmpeg and
+//! scores with the in-process engine, caching both.
+
+pub mod bdrate;
+pub mod encoders;
+pub mod hull;
+pub mod output;
+pub mod search;
+pub mod trial;
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+pub use encoders::{encoder, Encoder, ENCODERS};
+pub use trial::{LocalRunner, Measured, Pool, Sample, Scoring, SourceInfo, Trial};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TuneError {
+    /// The caller's mistake (bad argument).
+    #[error("{0}")]
+    Usage(String),
+    #[error("source `{path}`: {problem}")]
+    Source { path: PathBuf, problem: String },
+    #[error("encoding with {encoder} at CRF {crf} failed: {problem}")]
+    Encode { encoder: String, crf: u32, problem: String },
+    #[error("scoring failed: {0}")]
+    Scoring(String),
+    #[error("cache `{0}`: {1}")]
+    Cache(PathBuf, String),
+    /// The target cannot be met; the message says what can.
+    #[error("{0}")]
+    Unreachable(String),
+    #[error("controller: {0}")]
+    Remote(String),
+}
+
+impl TuneError {
+    /// Errors the caller can fix (exit code 2).
+    pub fn is_bad_input(&self) -> bool {
+        matches!(self, TuneError::Usage(_) | TuneError::Source { .. } | TuneError::Unreachable(_))
+    }
+}
+
+/// Runs trials: locally, or as jobs on a cluster.
+pub trait Runner: Sync {
+    fn source(&self, path: &std::path::Path) -> Result<SourceInfo, TuneError>;
+    fn run(&self, trial: &Trial, source: &SourceInfo, scoring: &Scoring) -> Result<Measured, TuneError>;
+}
+
+impl Runner for LocalRunner {
+    fn source(&self, path: &std::path::Path) -> Result<SourceInfo, TuneError> {
+        LocalRunner::source(self, path)
+    }
+    fn run(&self, trial: &Trial, source: &SourceInfo, scoring: &Scoring) -> Result<Measured, TuneError> {
+        LocalRunner::run(self, trial, source, scoring)
+    }
+}
+
+/// Runs `trials` on `runner`, up to `jobs` at once; results in the same order.
+pub fn run_all(
+    runner: &dyn Runner,
+    trials: &[Trial],
+    source: &SourceInfo,
+    scoring: &Scoring,
+    jobs: usize,
+    on_done: &(dyn Fn(&Trial, &Measured) + Sync),
+) -> Result<Vec<Measured>, TuneError> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<Result<Measured, TuneError>>>> =
+        trials.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..jobs.clamp(1, trials.len().max(1)) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(trial) = trials.get(i) else { return };
+                let r = runner.run(trial, source, scoring);
+                if let Ok(m) = &r {
+                    on_done(trial, m);
+                }
+                *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
+            });
+        }
+    });
+    results
+        .into_iter()
+        .map(|r| r.into_inner().unwrap_or_else(|p| p.into_inner()).expect("every trial ran"))
+        .collect()
+}
+
+/// What to encode with.
+#[derive(Debug, Clone)]
+pub struct EncodeSettings {
+    pub encoder: &'static Encoder,
+    pub preset: Option<String>,
+    pub extra: Vec<(String, String)>,
+}
+
+impl EncodeSettings {
+    fn trial(
+        &self,
+        source: &std::path::Path,
+        crf: u32,
+        size: Option<(u32, u32)>,
+        sample: Option<Sample>,
+    ) -> Trial {
+        Trial {
+            source: source.to_path_buf(),
+            encoder: self.encoder,
+            crf,
+            preset: self.preset.clone(),
+            extra: self.extra.clone(),
+            size,
+            sample,
+        }
+    }
+}
+
+/// `n` samples of `frames` frames each, evenly spread over `total` frames; `None` when they
+/// would cover the whole source anyway.
+pub fn plan_samples(total: u64, n: u64, frames: u64) -> Option<Vec<Sample>> {
+    if n == 0 || frames == 0 || n.saturating_mul(frames) >= total {
+        return None;
+    }
+    // Centres at (k + 0.5) / n of the way through.
+    Some(
+        (0..n)
+            .map(|k| {
+                let centre = (2 * k + 1) * total / (2 * n);
+                Sample { start: centre.saturating_sub(frames / 2).min(total - frames), frames }
+            })
+            .collect(),
+    )
+}
+
+/// A CRF search's request.
+#[derive(Debug, Clone)]
+pub struct CrfSearch {
+    pub source: PathBuf,
+    pub settings: EncodeSettings,
+    pub target: f64,
+    pub scoring: Scoring,
+    /// Evenly spread samples (count, frames each); `None`: the whole source.
+    pub samples: Option<(u64, u64)>,
+    pub max_probes: usize,
+    pub min_crf: Option<u32>,
+    pub max_crf: Option<u32>,
+    pub jobs: usize,
+}
+
+/// One probe as reported.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbeReport {
+    pub crf: u32,
+    pub score: f64,
+    pub bitrate_kbps: f64,
+    pub encode_seconds: f64,
+}
+
+/// A CRF search's answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct CrfAnswer {
+    pub encoder: String,
+    pub crf: u32,
+    /// The score measured at `crf` (on the samples when sampling).
+    pub score: f64,
+    pub target: f64,
+    pub metric: String,
+    pub pool: Pool,
+    pub bitrate_kbps: f64,
+    /// Predicted size of the whole source at `crf`.
+    pub predicted_bytes: u64,
+    /// Encode time of what was encoded at `crf` (the samples when sampling).
+    pub encode_seconds: f64,
+    pub sampled: bool,
+    /// `false` when `--max-probes` stopped the search before it was sure.
+    pub exact: bool,
+    pub probes: Vec<ProbeReport>,
+}
+
+/// Finds the highest CRF meeting the target.
+pub fn crf_search(
+    runner: &dyn Runner,
+    req: &CrfSearch,
+    on_probe: &(dyn Fn(&ProbeReport) + Sync),
+) -> Result<CrfAnswer, TuneError> {
+    let e = req.settings.encoder;
+    let source = runner.source(&req.source)?;
+    let (min, max) = (req.min_crf.unwrap_or(e.crf_min), req.max_crf.unwrap_or(e.crf_max));
+    if min > max || min < e.crf_min || max > e.crf_max {
+        return Err(TuneError::Usage(format!(
+            "--min-crf/--max-crf {min}..{max} is outside {}'s range {}..{}",
+            e.name, e.crf_min, e.crf_max
+        )));
+    }
+    let samples = req.samples.and_then(|(n, frames)| plan_samples(source.frames, n, frames));
+    let mut measured: Vec<(u32, ProbeReport)> = Vec::new();
+    let range = search::Range { min, max, start: e.start_crf.clamp(min, max) };
+    let (outcome, _) = search::search(range, req.target, req.max_probes.max(1), |crf| {
+        let trials: Vec<Trial> = match &samples {
+            Some(s) => s.iter().map(|&s| req.settings.trial(&req.source, crf, None, Some(s))).collect(),
+            None => vec![req.settings.trial(&req.source, crf, None, None)],
+        };
+        let results = run_all(runner, &trials, &source, &req.scoring, req.jobs, &|_, _| {})?;
+        let values: Vec<f64> = results.iter().flat_map(|m| m.per_frame.iter().copied()).collect();
+        let score =
+            req.scoring.pool.apply(&values).ok_or_else(|| TuneError::Scoring("no frames scored".into()))?;
+        let (bytes, frames): (u64, u64) =
+            results.iter().fold((0, 0), |(b, f), m| (b + m.bytes, f + m.frames));
+        let report = ProbeReport {
+            crf,
+            score,
+            bitrate_kbps: bytes as f64 * 8.0 / (frames as f64 / source.fps) / 1000.0,
+            encode_seconds: results.iter().map(|m| m.encode_seconds).sum(),
+        };
+        on_probe(&report);
+        measured.push((crf, report));
+        Ok::<_, TuneError>(score)
+    })?;
+    let probes: Vec<ProbeReport> = measured.iter().map(|(_, p)| p.clone()).collect();
+    let at = |crf: u32| measured.iter().find(|(c, _)| *c == crf).map(|(_, p)| p.clone()).expect("probed");
+    let metric = format!("{} {}", pool_name(req.scoring.pool), req.scoring.metric);
+    let (crf, exact) = match outcome {
+        search::Outcome::Found { crf } => (crf, true),
+        search::Outcome::Stopped { crf } => (crf, false),
+        search::Outcome::Unreachable { best } => {
+            return Err(TuneError::Unreachable(format!(
+                "target {metric} {} is unreachable with {}: best achievable {:.2} at CRF {} (the lowest allowed); \
+                 lower --target-vmaf, or allow a lower --min-crf",
+                req.target, e.name, best.score, best.crf
+            )))
+        }
+        search::Outcome::StoppedBelow { best } => {
+            return Err(TuneError::Unreachable(format!(
+                "target {metric} {} not reached in {} probes: best {:.2} at CRF {}; raise --max-probes",
+                req.target,
+                probes.len(),
+                best.score,
+                best.crf
+            )))
+        }
+    };
+    let p = at(crf);
+    let duration = source.frames as f64 / source.fps;
+    Ok(CrfAnswer {
+        encoder: e.name.into(),
+        crf,
+        score: p.score,
+        target: req.target,
+        metric: req.scoring.metric.clone(),
+        pool: req.scoring.pool,
+        bitrate_kbps: p.bitrate_kbps,
+        predicted_bytes: (p.bitrate_kbps * 1000.0 / 8.0 * duration).round() as u64,
+        encode_seconds: p.encode_seconds,
+        sampled: samples.is_some(),
+        exact,
+        probes,
+    })
+}
+
+fn pool_name(p: Pool) -> &'static str {
+    match p {
+        Pool::Mean => "mean",
+        Pool::HarmonicMean => "harmonic-mean",
+        Pool::P5 => "5th-percentile",
+        Pool::Min => "min",
+    }
+}
+
+/// A ladder's request.
+#[derive(Debug, Clone)]
+pub struct LadderRequest {
+    pub source: PathBuf,
+    pub settings: EncodeSettings,
+    pub resolutions: Vec<(u32, u32)>,
+    /// The quality points: every one (`auto` false), or the lattice `auto` chooses from.
+    pub crfs: Vec<u32>,
+    pub auto: bool,
+    pub rules: hull::RungRules,
+    pub scoring: Scoring,
+    pub jobs: usize,
+}
+
+/// A ladder: every measured point, the hull, and the chosen rungs.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ladder {
+    pub source: String,
+    pub encoder: String,
+    pub metric: String,
+    pub pool: Pool,
+    pub source_width: u32,
+    pub source_height: u32,
+    pub points: Vec<hull::Point>,
+    pub hull: Vec<hull::Point>,
+    pub rungs: Vec<hull::Point>,
+    pub encodes: usize,
+}
+
+/// Builds a ladder.
+pub fn ladder(
+    runner: &dyn Runner,
+    req: &LadderRequest,
+    on_point: &(dyn Fn(&hull::Point) + Sync),
+) -> Result<Ladder, TuneError> {
+    let source = runner.source(&req.source)?;
+    for &(w, h) in &req.resolutions {
+        if w > source.width || h > source.height {
+            return Err(TuneError::Usage(format!(
+                "resolution {w}x{h} is larger than the source ({}x{}): a ladder only scales down",
+                source.width, source.height
+            )));
+        }
+        if w % 2 != 0 || h % 2 != 0 || w == 0 || h == 0 {
+            return Err(TuneError::Usage(format!(
+                "resolution {w}x{h}: width and height must be even and non-zero"
+            )));
+        }
+    }
+    let e = req.settings.encoder;
+    if let Some(c) = req.crfs.iter().find(|c| !(e.crf_min..=e.crf_max).contains(*c)) {
+        return Err(TuneError::Usage(format!(
+            "CRF {c} is outside {}'s range {}..{}",
+            e.name, e.crf_min, e.crf_max
+        )));
+    }
+    let mut crfs = req.crfs.clone();
+    crfs.sort_unstable();
+    crfs.dedup();
+    let mut points: Vec<hull::Point> = Vec::new();
+    let measure = |wanted: &[(u32, u32, u32)], points: &mut Vec<hull::Point>| -> Result<(), TuneError> {
+        let trials: Vec<Trial> = wanted
+            .iter()
+            .map(|&(w, h, crf)| {
+                let size = ((w, h) != (source.width, source.height)).then_some((w, h));
+                req.settings.trial(&req.source, crf, size, None)
+            })
+            .collect();
+        let results = run_all(runner, &trials, &source, &req.scoring, req.jobs, &|t, m| {
+            let (w, h) = t.size.unwrap_or((source.width, source.height));
+            on_point(&hull::Point {
+                width: w,
+                height: h,
+                crf: t.crf,
+                bitrate_kbps: m.bitrate_kbps,
+                score: m.score,
+            });
+        })?;
+        for (&(width, height, crf), m) in wanted.iter().zip(results) {
+            points.push(hull::Point { width, height, crf, bitrate_kbps: m.bitrate_kbps, score: m.score });
+        }
+        Ok(())
+    };
+    if req.auto {
+        auto_points(&req.resolutions, &crfs, &mut points, measure)?;
+    } else {
+        let all: Vec<(u32, u32, u32)> =
+            req.resolutions.iter().flat_map(|&(w, h)| crfs.iter().map(move |&c| (w, h, c))).collect();
+        measure(&all, &mut points)?;
+    }
+    // A stable order for output: by resolution (largest first), then CRF.
+    points.sort_by(|a, b| (b.width * b.height).cmp(&(a.width * a.height)).then(a.crf.cmp(&b.crf)));
+    let hull_idx = hull::upper_hull(&points);
+    let rungs_idx = hull::choose_rungs(&points, &hull_idx, req.rules);
+    Ok(Ladder {
+        source: req.source.display().to_string(),
+        encoder: e.name.into(),
+        metric: req.scoring.metric.clone(),
+        pool: req.scoring.pool,
+        source_width: source.width,
+        source_height: source.height,
+        encodes: points.len(),
+        hull: hull_idx.iter().map(|&i| points[i].clone()).collect(),
+        rungs: rungs_idx.iter().map(|&i| points[i].clone()).collect(),
+        points,
+    })
+}
+
+/// Adaptive quality points: every resolution at the two ends and the middle of the CRF
+/// lattice, then rounds of refinement where the hull is: between two measured CRFs of one
+/// resolution with unmeasured lattice CRFs between them, when either is on the hull or the
+/// chord between them is above the hull (the resolution could join it there). Stops when a
+/// round adds nothing.
+fn auto_points(
+    resolutions: &[(u32, u32)],
+    lattice: &[u32],
+    points: &mut Vec<hull::Point>,
+    measure: impl Fn(&[(u32, u32, u32)], &mut Vec<hull::Point>) -> Result<(), TuneError>,
+) -> Result<(), TuneError> {
+    let n = lattice.len();
+    let mut first: Vec<usize> = vec![0, n / 2, n.saturating_sub(1)];
+    first.dedup();
+    let initial: Vec<(u32, u32, u32)> =
+        resolutions.iter().flat_map(|&(w, h)| first.iter().map(move |&i| (w, h, lattice[i]))).collect();
+    measure(&initial, points)?;
+    loop {
+        let hull_idx = hull::upper_hull(points);
+        let on_hull = |p: &hull::Point| hull_idx.iter().any(|&i| points[i] == *p);
+        let mut wanted: Vec<(u32, u32, u32)> = Vec::new();
+        for &(w, h) in resolutions {
+            let mut mine: Vec<&hull::Point> =
+                points.iter().filter(|p| (p.width, p.height) == (w, h)).collect();
+            mine.sort_by_key(|p| p.crf);
+            for pair in mine.windows(2) {
+                let (a, b) = (pair[0], pair[1]);
+                let (ia, ib) =
+                    (lattice.iter().position(|&c| c == a.crf), lattice.iter().position(|&c| c == b.crf));
+                let (Some(ia), Some(ib)) = (ia, ib) else { continue };
+                if ib <= ia + 1 {
+                    continue;
+                }
+                // The chord's midpoint against the hull there: above it, this resolution may
+                // join the hull between a and b.
+                let mid_rate = (a.bitrate_kbps + b.bitrate_kbps) / 2.0;
+                let chord = (a.score + b.score) / 2.0;
+                let near = hull::hull_score_at(points, &hull_idx, mid_rate).is_none_or(|s| chord >= s - 0.5);
+                if on_hull(a) || on_hull(b) || near {
+                    wanted.push((w, h, lattice[(ia + ib) / 2]));
+                }
+            }
+        }
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        measure(&wanted, points)?;
+    }
+}
+
+/// Parses `WxH`.
+pub fn parse_resolution(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s.trim().split_once(['x', 'X']).ok_or_else(|| format!("`{s}` is not WIDTHxHEIGHT"))?;
+    let num = |v: &str| v.parse::<u32>().map_err(|_| format!("`{s}` is not WIDTHxHEIGHT"));
+    Ok((num(w)?, num(h)?))
+}
+
+/// Parses a CRF list `18,23,28` or a lattice `START:END:STEP`.
+pub fn parse_crfs(s: &str) -> Result<Vec<u32>, String> {
+    let num = |v: &str| v.trim().parse::<u32>().map_err(|_| format!("`{v}` in `{s}` is not a CRF"));
+    if let Some((start, rest)) = s.split_once(':') {
+        let (end, step) = rest.split_once(':').unwrap_or((rest, "1"));
+        let (start, end, step) = (num(start)?, num(end)?, num(step)?);
+        if step == 0 || start > end {
+            return Err(format!("`{s}`: expected START:END:STEP with START <= END and STEP > 0"));
+        }
+        return Ok((start..=end).step_by(step as usize).collect());
+    }
+    s.split(',').map(num).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_spread_evenly_and_stay_inside() {
+        let s = plan_samples(1000, 4, 50).unwrap();
+        assert_eq!(s.iter().map(|s| s.start).collect::<Vec<_>>(), [100, 350, 600, 850]);
+        assert!(s.iter().all(|s| s.start + s.frames <= 1000));
+        assert_eq!(plan_samples(100, 4, 25), None, "covering everything: score it all");
+        let edge = plan_samples(10, 3, 3).unwrap();
+        assert!(edge.iter().all(|s| s.start + s.frames <= 10), "{edge:?}");
+    }
+
+    #[test]
+    fn parses_resolutions_and_crf_lists() {
+        assert_eq!(parse_resolution("1920x1080"), Ok((1920, 1080)));
+        assert!(parse_resolution("1920").is_err());
+        assert_eq!(parse_crfs("18,23,28"), Ok(vec![18, 23, 28]));
+        assert_eq!(parse_crfs("16:24:4"), Ok(vec![16, 20, 24]));
+        assert!(parse_crfs("30:20:2").is_err());
+        assert!(parse_crfs("a,b").is_err());
+    }
+}

@@ -1,0 +1,394 @@
+//! `vmafx-tune`: the command line over the tuning library.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use vmafx_media::Tools;
+use vmafx_tune::hull::RungRules;
+use vmafx_tune::{
+    bdrate, encoder, output, parse_crfs, parse_resolution, CrfSearch, EncodeSettings, LadderRequest,
+    LocalRunner, Pool, Scoring, TuneError,
+};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "vmafx-tune",
+    version,
+    about = "Tune encoders with measured quality: the CRF that hits a target score, per-title bitrate ladders, BD-rate",
+    after_help = "Examples:\n  \
+        vmafx-tune crf-search --source title.y4m --encoder libx264 --target-vmaf 95\n  \
+        vmafx-tune crf-search --source film.mkv --encoder libsvtav1 --target-vmaf 93 --samples 6 --sample-seconds 4\n  \
+        vmafx-tune ladder --source title.y4m --encoder libx264 --resolutions 1920x1080,1280x720,640x360 --auto -o ladder/\n  \
+        vmafx-tune bd-rate x264/ladder.json svtav1/ladder.json\n\n\
+        Encodes are cached (see --cache-dir): running again re-encodes nothing."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Find the highest CRF (smallest file) whose score reaches a target.
+    CrfSearch(Box<CrfArgs>),
+    /// Build a per-title bitrate ladder from the rate–quality convex hull.
+    Ladder(Box<LadderArgs>),
+    /// Bjøntegaard delta rate and score between two ladders or curves (JSON).
+    BdRate(BdArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+/// What every encoding command shares.
+#[derive(Debug, Args)]
+struct Common {
+    /// The source video (the reference every encode is scored against).
+    #[arg(long, short = 's', value_name = "FILE")]
+    source: PathBuf,
+    /// ffmpeg encoder: libx264, libx265, libsvtav1, libaom-av1, libvpx-vp9.
+    #[arg(long, short = 'e', default_value = "libx264")]
+    encoder: String,
+    /// Speed preset (x264/x265/SVT-AV1 `-preset`, libaom/libvpx `-cpu-used`).
+    #[arg(long)]
+    preset: Option<String>,
+    /// Extra encoder option as KEY=VALUE, passed to ffmpeg as `-KEY VALUE` (repeatable),
+    /// e.g. --enc tune=film --enc x264-params=aq-mode=3.
+    #[arg(long = "enc", value_name = "KEY=VALUE")]
+    enc: Vec<String>,
+    /// VMAF model used for scoring.
+    #[arg(long, default_value = "vmaf_v0.6.1")]
+    model: String,
+    /// Metric to optimise: vmaf, or a feature output such as psnr_y, float_ssim, float_ms_ssim.
+    #[arg(long, default_value = "vmaf")]
+    metric: String,
+    /// How per-frame scores become one number.
+    #[arg(long, value_enum, default_value = "mean")]
+    pool: Pool,
+    /// Encode-and-score runs at once.
+    #[arg(long, short = 'j', default_value_t = 1)]
+    jobs: usize,
+    /// Where encodes and their scores are cached [default: $XDG_CACHE_HOME/vmafx-tune].
+    #[arg(long, env = "VMAFX_TUNE_CACHE")]
+    cache_dir: Option<PathBuf>,
+    /// text (default) or json on stdout.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// No progress lines on stderr.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+#[derive(Debug, Args)]
+struct CrfArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The score to reach (for --metric; VMAF by default).
+    #[arg(long, visible_alias = "target")]
+    target_vmaf: f64,
+    /// Search on N evenly spread samples instead of the whole source...
+    #[arg(long, default_value_t = 0)]
+    samples: u64,
+    /// ...of this many seconds each.
+    #[arg(long, default_value_t = 3.0)]
+    sample_seconds: f64,
+    /// Give up after this many probes (each an encode and a score).
+    #[arg(long, default_value_t = 12)]
+    max_probes: usize,
+    #[arg(long)]
+    min_crf: Option<u32>,
+    #[arg(long)]
+    max_crf: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+struct LadderArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Resolutions to encode at, WxH, comma-separated; none may exceed the source.
+    #[arg(long, value_delimiter = ',', default_value = "1920x1080,1280x720,960x540,640x360")]
+    resolutions: Vec<String>,
+    /// Quality points: a list `18,23,28` or a lattice `START:END:STEP` [default: the encoder's].
+    #[arg(long)]
+    crfs: Option<String>,
+    /// Choose quality points adaptively from the --crfs lattice, where the hull changes.
+    #[arg(long)]
+    auto: bool,
+    /// Rungs wanted.
+    #[arg(long, default_value_t = 6)]
+    rungs: usize,
+    /// Each rung's bitrate at least this many times the one below.
+    #[arg(long, default_value_t = 1.5)]
+    min_gap_ratio: f64,
+    /// No rung scores above this.
+    #[arg(long)]
+    max_vmaf: Option<f64>,
+    /// Write ladder.json, master.m3u8 and ladder.svg here.
+    #[arg(long, short = 'o', value_name = "DIR")]
+    output_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct BdArgs {
+    /// The anchor: a ladder JSON (its hull is used) or `[{"bitrate_kbps", "score"}, ...]`.
+    anchor: PathBuf,
+    /// The curve compared with the anchor.
+    test: PathBuf,
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            let bad = e.downcast_ref::<TuneError>().is_some_and(TuneError::is_bad_input);
+            ExitCode::from(if bad { 2 } else { 1 })
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::CrfSearch(a) => crf_search(*a),
+        Command::Ladder(a) => ladder(*a),
+        Command::BdRate(a) => bd_rate(a),
+    }
+}
+
+fn usage(msg: impl Into<String>) -> anyhow::Error {
+    TuneError::Usage(msg.into()).into()
+}
+
+impl Common {
+    fn settings(&self) -> anyhow::Result<EncodeSettings> {
+        let encoder = encoder(&self.encoder).map_err(usage)?;
+        let extra = self
+            .enc
+            .iter()
+            .map(|kv| {
+                let (k, v) =
+                    kv.split_once('=').ok_or_else(|| usage(format!("--enc `{kv}`: expected KEY=VALUE")))?;
+                Ok((k.trim().to_string(), v.trim().to_string()))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(EncodeSettings { encoder, preset: self.preset.clone(), extra })
+    }
+
+    fn scoring(&self) -> anyhow::Result<Scoring> {
+        if !vmafx_core::catalog::model_names().contains(&self.model) {
+            return Err(usage(format!(
+                "unknown model `{}`; built-in models: {}",
+                self.model,
+                vmafx_core::catalog::model_names().join(", ")
+            )));
+        }
+        let known = self.metric == "vmaf"
+            || vmafx_core::catalog::FEATURES.iter().any(|f| f.outputs.contains(&self.metric.as_str()));
+        if !known {
+            return Err(usage(format!(
+                "unknown metric `{}`: use vmaf or a feature output (`vmafx features`)",
+                self.metric
+            )));
+        }
+        Ok(Scoring { model: self.model.clone(), metric: self.metric.clone(), pool: self.pool })
+    }
+
+    fn runner(&self) -> anyhow::Result<LocalRunner> {
+        if !self.source.is_file() {
+            return Err(
+                TuneError::Source { path: self.source.clone(), problem: "no such file".into() }.into()
+            );
+        }
+        let cache = match &self.cache_dir {
+            Some(d) => d.clone(),
+            None => std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))
+                .context("no cache directory: pass --cache-dir")?
+                .join("vmafx-tune"),
+        };
+        let cores = std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1);
+        let jobs = self.jobs.max(1) as u32;
+        Ok(LocalRunner::new(cache, Tools::default(), (cores / jobs).max(1)))
+    }
+}
+
+fn crf_search(a: CrfArgs) -> anyhow::Result<()> {
+    let c = &a.common;
+    let runner = c.runner()?;
+    let samples = if a.samples > 0 {
+        let fps = runner.source(&c.source)?.fps;
+        Some((a.samples, ((a.sample_seconds * fps).round() as u64).max(1)))
+    } else {
+        None
+    };
+    let req = CrfSearch {
+        source: c.source.clone(),
+        settings: c.settings()?,
+        target: a.target_vmaf,
+        scoring: c.scoring()?,
+        samples,
+        max_probes: a.max_probes,
+        min_crf: a.min_crf,
+        max_crf: a.max_crf,
+        jobs: c.jobs,
+    };
+    let quiet = c.quiet;
+    let metric = c.metric.clone();
+    let answer = vmafx_tune::crf_search(&runner, &req, &|p| {
+        if !quiet {
+            eprintln!(
+                "  CRF {:>2}: {metric} {:.3}, {:.0} kbit/s, encoded in {:.1} s",
+                p.crf, p.score, p.bitrate_kbps, p.encode_seconds
+            );
+        }
+    })?;
+    match c.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&answer)?),
+        Format::Text => {
+            println!(
+                "CRF {} ({}): {} {:.2} (target {}), {:.0} kbit/s, predicted size {:.1} MB{}",
+                answer.crf,
+                answer.encoder,
+                answer.metric,
+                answer.score,
+                answer.target,
+                answer.bitrate_kbps,
+                answer.predicted_bytes as f64 / 1e6,
+                if answer.sampled { " (from samples)" } else { "" }
+            );
+            println!(
+                "  encode time at that CRF {:.1} s; {} probes",
+                answer.encode_seconds,
+                answer.probes.len()
+            );
+            if !answer.exact {
+                println!("  note: --max-probes stopped the search; a higher CRF may also reach the target");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn ladder(a: LadderArgs) -> anyhow::Result<()> {
+    let c = &a.common;
+    let runner = c.runner()?;
+    let settings = c.settings()?;
+    let resolutions = a
+        .resolutions
+        .iter()
+        .map(|r| parse_resolution(r).map_err(usage))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let crfs = match &a.crfs {
+        Some(s) => parse_crfs(s).map_err(|e| usage(format!("--crfs: {e}")))?,
+        None if a.auto => {
+            // The lattice auto chooses from: every other CRF across the default grid's span.
+            let g = settings.encoder.ladder_crfs;
+            (g[0]..=g[g.len() - 1]).step_by(2).collect()
+        }
+        None => settings.encoder.ladder_crfs.to_vec(),
+    };
+    let req = LadderRequest {
+        source: c.source.clone(),
+        settings,
+        resolutions,
+        crfs,
+        auto: a.auto,
+        rules: RungRules { rungs: a.rungs, min_gap_ratio: a.min_gap_ratio, max_score: a.max_vmaf },
+        scoring: c.scoring()?,
+        jobs: c.jobs,
+    };
+    let quiet = c.quiet;
+    let ladder = vmafx_tune::ladder(&runner, &req, &|p| {
+        if !quiet {
+            eprintln!(
+                "  {}x{} CRF {:>2}: {:.3}, {:.0} kbit/s",
+                p.width, p.height, p.crf, p.score, p.bitrate_kbps
+            );
+        }
+    })?;
+    if let Some(dir) = &a.output_dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+        let write = |name: &str, text: String| {
+            let path = dir.join(name);
+            std::fs::write(&path, text).with_context(|| format!("cannot write `{}`", path.display()))
+        };
+        write("ladder.json", serde_json::to_string_pretty(&ladder)?)?;
+        write("master.m3u8", output::hls_master(&ladder))?;
+        write("ladder.svg", output::svg_plot(&ladder))?;
+    }
+    match c.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&ladder)?),
+        Format::Text => {
+            println!(
+                "{} rungs from {} encodes ({} on the hull):",
+                ladder.rungs.len(),
+                ladder.encodes,
+                ladder.hull.len()
+            );
+            for r in ladder.rungs.iter().rev() {
+                println!(
+                    "  {:>4}x{:<4} CRF {:>2}  {:>8.0} kbit/s  {} {:.2}",
+                    r.width, r.height, r.crf, r.bitrate_kbps, ladder.metric, r.score
+                );
+            }
+            if let Some(dir) = &a.output_dir {
+                println!("wrote ladder.json, master.m3u8 and ladder.svg to {}", dir.display());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads a curve: a ladder's hull, or a list of `{bitrate_kbps, score}`.
+fn read_curve(path: &Path) -> anyhow::Result<Vec<(f64, f64)>> {
+    let bad = |m: String| TuneError::Source { path: path.to_path_buf(), problem: m };
+    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(format!("not JSON: {e}")))?;
+    let list = v.get("hull").or(v.get("points")).unwrap_or(&v);
+    let list = list
+        .as_array()
+        .ok_or_else(|| bad("expected a ladder JSON or a list of {bitrate_kbps, score}".into()))?;
+    list.iter()
+        .map(|p| {
+            let num = |k: &str| p.get(k).and_then(|x| x.as_f64());
+            match (num("bitrate_kbps").or(num("bitrate")), num("score").or(num("vmaf"))) {
+                (Some(r), Some(s)) => Ok((r, s)),
+                _ => Err(bad(format!("point {p} has no bitrate_kbps and score")).into()),
+            }
+        })
+        .collect()
+}
+
+fn bd_rate(a: BdArgs) -> anyhow::Result<()> {
+    let (anchor, test) = (read_curve(&a.anchor)?, read_curve(&a.test)?);
+    let r = bdrate::bd(&anchor, &test).map_err(|e| usage(e.to_string()))?;
+    match a.format {
+        Format::Json => {
+            println!("{}", serde_json::json!({"bd_rate_percent": r.rate_percent, "bd_score": r.score_delta}))
+        }
+        Format::Text => {
+            println!(
+                "BD-rate  {:+.2} %  ({} the bitrate for the same quality)",
+                r.rate_percent,
+                if r.rate_percent <= 0.0 { "saves" } else { "costs" }
+            );
+            println!("BD-score {:+.3}    (at the same bitrate)", r.score_delta);
+        }
+    }
+    Ok(())
+}

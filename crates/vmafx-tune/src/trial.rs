@@ -1,0 +1,313 @@
+//! A trial: encode (part of) the source with one encoder setting, measure the size and the
+//! encode time, and score the encode against the source at the source's resolution. Encodes
+//! and their scores are cached by (source digest, encoder arguments), so a repeated run
+//! re-encodes nothing.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use vmafx_core::pooling::{percentile_sorted, pool};
+use vmafx_engine::{score_files, ModelChoice, ScoreRequest};
+use vmafx_media::{DecodeOptions, Tools};
+
+use crate::encoders::Encoder;
+use crate::TuneError;
+
+/// Frames `start..start + frames` of the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Sample {
+    pub start: u64,
+    pub frames: u64,
+}
+
+/// How a score is made from an encode.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scoring {
+    /// Built-in model name.
+    pub model: String,
+    /// The metric searched on: `vmaf`, or a feature output such as `psnr_y` or `float_ssim`.
+    pub metric: String,
+    pub pool: Pool,
+}
+
+/// How per-frame values become one number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Pool {
+    Mean,
+    HarmonicMean,
+    /// 5th percentile: the quality of the worst moments.
+    P5,
+    Min,
+}
+
+impl Pool {
+    pub fn apply(self, values: &[f64]) -> Option<f64> {
+        let p = pool(values)?;
+        Some(match self {
+            Pool::Mean => p.mean,
+            Pool::HarmonicMean => p.harmonic_mean,
+            Pool::P5 => {
+                let mut sorted = values.to_vec();
+                sorted.sort_by(f64::total_cmp);
+                percentile_sorted(&sorted, 5.0)
+            }
+            Pool::Min => p.min,
+        })
+    }
+}
+
+/// One encode to make and score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trial {
+    pub source: PathBuf,
+    pub encoder: &'static Encoder,
+    pub crf: u32,
+    pub preset: Option<String>,
+    /// `--enc key=value` pairs, passed as `-key value`.
+    pub extra: Vec<(String, String)>,
+    /// Encode at this size (scaled with bicubic); `None`: the source's size.
+    pub size: Option<(u32, u32)>,
+    /// Encode only these frames; `None`: the whole source.
+    pub sample: Option<Sample>,
+}
+
+impl Trial {
+    /// ffmpeg's arguments after the input: filters, encoder and its settings.
+    pub fn encode_args(&self) -> Vec<String> {
+        let mut args: Vec<String> = ["-map", "0:v:0", "-an", "-sn", "-dn"].map(String::from).to_vec();
+        let mut filters = Vec::new();
+        if let Some(s) = self.sample {
+            filters.push(format!(
+                "trim=start_frame={}:end_frame={},setpts=PTS-STARTPTS",
+                s.start,
+                s.start + s.frames
+            ));
+        }
+        if let Some((w, h)) = self.size {
+            filters.push(format!("scale={w}:{h}:flags=bicubic"));
+        }
+        if !filters.is_empty() {
+            args.extend(["-vf".into(), filters.join(",")]);
+        }
+        args.extend(["-c:v".into(), self.encoder.name.into(), "-crf".into(), self.crf.to_string()]);
+        if let Some(p) = self.preset.as_deref().or(self.encoder.default_preset) {
+            args.extend([self.encoder.preset_flag.into(), p.into()]);
+        }
+        args.extend(self.encoder.fixed_args.iter().map(|a| a.to_string()));
+        for (k, v) in &self.extra {
+            args.extend([format!("-{}", k.trim_start_matches('-')), v.clone()]);
+        }
+        args
+    }
+}
+
+/// What a trial measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Measured {
+    pub bytes: u64,
+    pub frames: u64,
+    /// Bits per second of video, from the bytes and the frames' duration at the source rate.
+    pub bitrate_kbps: f64,
+    pub encode_seconds: f64,
+    /// The pooled score.
+    pub score: f64,
+    /// The searched metric per frame.
+    pub per_frame: Vec<f64>,
+    /// Where the encode is (in the cache).
+    pub path: PathBuf,
+}
+
+/// What is known of the source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceInfo {
+    pub width: u32,
+    pub height: u32,
+    pub frames: u64,
+    pub fps: f64,
+    pub digest: String,
+}
+
+/// The cached record of one encode.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct CacheEntry {
+    bytes: u64,
+    frames: u64,
+    encode_seconds: f64,
+    /// Per-frame values by scoring key (model and metric).
+    scores: BTreeMap<String, Vec<f64>>,
+}
+
+/// Runs trials on this machine, caching encodes in `dir`.
+pub struct LocalRunner {
+    pub cache_dir: PathBuf,
+    pub tools: Tools,
+    /// libvmaf threads per scoring run.
+    pub threads: u32,
+    digests: Mutex<HashMap<PathBuf, String>>,
+}
+
+impl LocalRunner {
+    pub fn new(cache_dir: PathBuf, tools: Tools, threads: u32) -> Self {
+        Self { cache_dir, tools, threads, digests: Mutex::default() }
+    }
+
+    /// Probes the source and hashes its content (once per run).
+    pub fn source(&self, path: &Path) -> Result<SourceInfo, TuneError> {
+        let bad = |problem: String| TuneError::Source { path: path.to_path_buf(), problem };
+        let probed = vmafx_media::probe(path, &self.tools).map_err(|e| bad(e.to_string()))?;
+        let format = probed.format().map_err(|e| bad(e.to_string()))?;
+        let frames = probed.frame_count.ok_or_else(|| bad("its frame count is unknown".into()))?;
+        let fps = probed.fps.ok_or_else(|| bad("its frame rate is unknown".into()))?;
+        Ok(SourceInfo { width: format.width, height: format.height, frames, fps, digest: self.digest(path)? })
+    }
+
+    fn digest(&self, path: &Path) -> Result<String, TuneError> {
+        if let Some(d) = self.digests.lock().unwrap_or_else(|p| p.into_inner()).get(path) {
+            return Ok(d.clone());
+        }
+        let io = |e: std::io::Error| TuneError::Source { path: path.to_path_buf(), problem: e.to_string() };
+        let mut file = std::fs::File::open(path).map_err(io)?;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = file.read(&mut buf).map_err(io)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+        }
+        let digest: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        self.digests.lock().unwrap_or_else(|p| p.into_inner()).insert(path.to_path_buf(), digest.clone());
+        Ok(digest)
+    }
+
+    /// Encodes (unless cached) and scores (unless cached) one trial.
+    pub fn run(&self, trial: &Trial, source: &SourceInfo, scoring: &Scoring) -> Result<Measured, TuneError> {
+        let args = trial.encode_args();
+        let key = {
+            let mut h = Sha256::new();
+            h.update(source.digest.as_bytes());
+            for a in &args {
+                h.update([0]);
+                h.update(a.as_bytes());
+            }
+            h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect::<String>()
+        };
+        std::fs::create_dir_all(&self.cache_dir)
+            .map_err(|e| TuneError::Cache(self.cache_dir.clone(), e.to_string()))?;
+        let video = self.cache_dir.join(format!("{key}.mkv"));
+        let meta = self.cache_dir.join(format!("{key}.json"));
+        let mut entry: CacheEntry = match (std::fs::read(&meta), video.is_file()) {
+            (Ok(bytes), true) => serde_json::from_slice(&bytes).unwrap_or_default(),
+            _ => CacheEntry::default(),
+        };
+        if entry.bytes == 0 {
+            let frames = trial.sample.map_or(source.frames, |s| s.frames);
+            entry = self.encode(trial, &args, &video, frames)?;
+        }
+        let scoring_key = format!("{}/{}", scoring.model, scoring.metric);
+        let per_frame = match entry.scores.get(&scoring_key) {
+            Some(v) => v.clone(),
+            None => {
+                let v = self.score(trial, &video, scoring)?;
+                entry.scores.insert(scoring_key, v.clone());
+                v
+            }
+        };
+        let tmp = meta.with_extension("json.tmp");
+        let written = serde_json::to_vec_pretty(&entry).map_err(|e| e.to_string()).and_then(|b| {
+            std::fs::write(&tmp, b).and_then(|_| std::fs::rename(&tmp, &meta)).map_err(|e| e.to_string())
+        });
+        written.map_err(|e| TuneError::Cache(meta.clone(), e))?;
+        let score = scoring
+            .pool
+            .apply(&per_frame)
+            .ok_or_else(|| TuneError::Scoring(format!("{}: no frames scored", video.display())))?;
+        Ok(Measured {
+            bytes: entry.bytes,
+            frames: entry.frames,
+            bitrate_kbps: entry.bytes as f64 * 8.0 / (entry.frames as f64 / source.fps) / 1000.0,
+            encode_seconds: entry.encode_seconds,
+            score,
+            per_frame,
+            path: video,
+        })
+    }
+
+    fn encode(
+        &self,
+        trial: &Trial,
+        args: &[String],
+        out: &Path,
+        frames: u64,
+    ) -> Result<CacheEntry, TuneError> {
+        let partial = out.with_extension("partial.mkv");
+        let started = Instant::now();
+        let output = Command::new(&self.tools.ffmpeg)
+            .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i"])
+            .arg(&trial.source)
+            .args(args)
+            .arg(&partial)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .map_err(|e| TuneError::Encode {
+                encoder: trial.encoder.name.into(),
+                crf: trial.crf,
+                problem: format!("cannot run {}: {e}", self.tools.ffmpeg.display()),
+            })?;
+        let encode_seconds = started.elapsed().as_secs_f64();
+        if !output.status.success() {
+            let _ = std::fs::remove_file(&partial);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let last = stderr
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .last()
+                .unwrap_or("no message")
+                .trim()
+                .to_string();
+            return Err(TuneError::Encode {
+                encoder: trial.encoder.name.into(),
+                crf: trial.crf,
+                problem: last,
+            });
+        }
+        std::fs::rename(&partial, out).map_err(|e| TuneError::Cache(out.to_path_buf(), e.to_string()))?;
+        let bytes =
+            std::fs::metadata(out).map_err(|e| TuneError::Cache(out.to_path_buf(), e.to_string()))?.len();
+        Ok(CacheEntry { bytes, frames, encode_seconds, scores: BTreeMap::new() })
+    }
+
+    fn score(&self, trial: &Trial, encoded: &Path, scoring: &Scoring) -> Result<Vec<f64>, TuneError> {
+        let features = vmafx_core::catalog::FEATURES
+            .iter()
+            .filter(|f| f.outputs.contains(&scoring.metric.as_str()))
+            .map(|f| f.name.to_string())
+            .take(1)
+            .collect();
+        let req = ScoreRequest {
+            model: ModelChoice::Builtin(scoring.model.clone()),
+            features,
+            threads: self.threads,
+            skip_reference: trial.sample.map_or(0, |s| s.start),
+            max_frames: trial.sample.map(|s| s.frames),
+            decode: DecodeOptions { tools: self.tools.clone(), threads: 1, ..DecodeOptions::default() },
+            ..ScoreRequest::new(&trial.source, encoded)
+        };
+        let outcome = score_files(&req, &mut |_| {}).map_err(|e| TuneError::Scoring(e.to_string()))?;
+        outcome
+            .report
+            .scores
+            .column(&scoring.metric)
+            .ok_or_else(|| TuneError::Scoring(format!("libvmaf gave no `{}` values", scoring.metric)))
+    }
+}
