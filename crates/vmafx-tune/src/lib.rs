@@ -386,11 +386,17 @@ pub fn ladder(
     })
 }
 
+/// The gain over the current hull that an unmeasured interval must promise to be measured.
+pub const AUTO_TOLERANCE: f64 = 0.5;
+
 /// Adaptive quality points: every resolution at the two ends and the middle of the CRF
-/// lattice, then rounds of refinement where the hull is: between two measured CRFs of one
-/// resolution with unmeasured lattice CRFs between them, when either is on the hull or the
-/// chord between them is above the hull (the resolution could join it there). Stops when a
-/// round adds nothing.
+/// lattice, then rounds of refinement. Between two neighbouring measured points of one
+/// resolution, the curve is predicted from the parabolas through them and their neighbours
+/// on either side (averaged, and kept between the two scores); an interval is split at its
+/// middle lattice CRF when the prediction rises more than [`AUTO_TOLERANCE`] above the
+/// current hull, i.e. when an encode there is expected to move the hull. Intervals far
+/// below the hull, or already one lattice step wide, are left alone. Stops when no interval
+/// qualifies.
 fn auto_points(
     resolutions: &[(u32, u32)],
     lattice: &[u32],
@@ -405,27 +411,31 @@ fn auto_points(
     measure(&initial, points)?;
     loop {
         let hull_idx = hull::upper_hull(points);
-        let on_hull = |p: &hull::Point| hull_idx.iter().any(|&i| points[i] == *p);
         let mut wanted: Vec<(u32, u32, u32)> = Vec::new();
         for &(w, h) in resolutions {
             let mut mine: Vec<&hull::Point> =
                 points.iter().filter(|p| (p.width, p.height) == (w, h)).collect();
-            mine.sort_by_key(|p| p.crf);
-            for pair in mine.windows(2) {
-                let (a, b) = (pair[0], pair[1]);
-                let (ia, ib) =
-                    (lattice.iter().position(|&c| c == a.crf), lattice.iter().position(|&c| c == b.crf));
-                let (Some(ia), Some(ib)) = (ia, ib) else { continue };
-                if ib <= ia + 1 {
+            mine.sort_by(|a, b| a.bitrate_kbps.total_cmp(&b.bitrate_kbps));
+            for k in 0..mine.len().saturating_sub(1) {
+                let (a, b) = (mine[k], mine[k + 1]);
+                let (Some(ia), Some(ib)) =
+                    (lattice.iter().position(|&c| c == a.crf), lattice.iter().position(|&c| c == b.crf))
+                else {
                     continue;
+                };
+                let (lo, hi) = (ia.min(ib), ia.max(ib));
+                if hi <= lo + 1 {
+                    continue; // nothing left to measure between them
                 }
-                // The chord's midpoint against the hull there: above it, this resolution may
-                // join the hull between a and b.
-                let mid_rate = (a.bitrate_kbps + b.bitrate_kbps) / 2.0;
-                let chord = (a.score + b.score) / 2.0;
-                let near = hull::hull_score_at(points, &hull_idx, mid_rate).is_none_or(|s| chord >= s - 0.5);
-                if on_hull(a) || on_hull(b) || near {
-                    wanted.push((w, h, lattice[(ia + ib) / 2]));
+                let predict = |x: f64| {
+                    predict_between(k.checked_sub(1).map(|i| mine[i]), a, b, mine.get(k + 2).copied(), x)
+                };
+                let gain = (1..32)
+                    .map(|j| a.bitrate_kbps + (b.bitrate_kbps - a.bitrate_kbps) * j as f64 / 32.0)
+                    .map(|x| predict(x) - hull::hull_score_at(points, &hull_idx, x).unwrap_or(f64::MIN))
+                    .fold(f64::MIN, f64::max);
+                if gain > AUTO_TOLERANCE {
+                    wanted.push((w, h, lattice[(lo + hi) / 2]));
                 }
             }
         }
@@ -434,6 +444,36 @@ fn auto_points(
         }
         measure(&wanted, points)?;
     }
+}
+
+/// A resolution's predicted score at bitrate `x` between its measured points `a` and `b`:
+/// the mean of the parabolas through (`before`, a, b) and (a, b, `after`), clamped to the
+/// two scores; the higher score when neither neighbour exists (nothing is known yet).
+fn predict_between(
+    before: Option<&hull::Point>,
+    a: &hull::Point,
+    b: &hull::Point,
+    after: Option<&hull::Point>,
+    x: f64,
+) -> f64 {
+    let parabola = |p: [&hull::Point; 3]| {
+        (0..3)
+            .map(|i| {
+                let basis: f64 = (0..3)
+                    .filter(|&j| j != i)
+                    .map(|j| (x - p[j].bitrate_kbps) / (p[i].bitrate_kbps - p[j].bitrate_kbps))
+                    .product();
+                p[i].score * basis
+            })
+            .sum::<f64>()
+    };
+    let fits: Vec<f64> =
+        [before.map(|p| [p, a, b]), after.map(|q| [a, b, q])].into_iter().flatten().map(parabola).collect();
+    let (lo, hi) = (a.score.min(b.score), a.score.max(b.score));
+    if fits.is_empty() {
+        return hi;
+    }
+    (fits.iter().sum::<f64>() / fits.len() as f64).clamp(lo, hi)
 }
 
 /// Parses `WxH`.

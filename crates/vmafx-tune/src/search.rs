@@ -159,7 +159,7 @@ mod tests {
 
     #[test]
     fn noisy_non_monotone_curves_still_end() {
-        let bumpy = |c: u32| curve(c) + if c % 3 == 0 { 0.8 } else { 0.0 };
+        let bumpy = |c: u32| curve(c) + if c.is_multiple_of(3) { 0.8 } else { 0.0 };
         let (o, probes) = search(X264, 90.0, 40, |c| Ok::<_, ()>(bumpy(c))).unwrap();
         assert!(matches!(o, Outcome::Found { .. }), "{o:?} {probes:?}");
         assert!(probes.len() < 15);

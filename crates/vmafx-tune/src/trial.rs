@@ -270,8 +270,7 @@ impl LocalRunner {
             let stderr = String::from_utf8_lossy(&output.stderr);
             let last = stderr
                 .lines()
-                .filter(|l| !l.trim().is_empty())
-                .last()
+                .rfind(|l| !l.trim().is_empty())
                 .unwrap_or("no message")
                 .trim()
                 .to_string();

@@ -1,0 +1,270 @@
+//! `vmafx-tune` end to end on synthetic clips with libx264: the CRF search against an
+//! exhaustive sweep made here with ffmpeg and `vmafx score`, ladders with their hull, rungs
+//! and outputs, `--auto` against a dense grid, the encode cache, and bad input.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use serde_json::Value;
+
+fn tune(args: &[&str], cache: &Path) -> Output {
+    let out = common::run_with_timeout(
+        Command::new(common::bin("vmafx-tune")).args(args).arg("--cache-dir").arg(cache),
+        Duration::from_secs(900),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "vmafx-tune panicked: {stderr}");
+    out
+}
+
+fn json_of(out: &Output) -> Value {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+/// Mean VMAF of the source encoded with libx264 at `crf`, measured without vmafx-tune.
+fn sweep_point(source: &Path, dir: &Path, crf: u32) -> f64 {
+    let enc = common::encode(
+        source,
+        dir,
+        &format!("sweep_{crf}.mkv"),
+        &["-an", "-c:v", "libx264", "-crf", &crf.to_string()],
+    );
+    let report = common::vmafx_json(source, &enc, &[]);
+    report["pooled_metrics"]["vmaf"]["mean"].as_f64().unwrap()
+}
+
+#[test]
+fn crf_search_lands_on_the_sweeps_answer_with_a_third_of_the_encodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let source = common::lavfi(dir.path(), "src.y4m", "testsrc2=size=256x144:rate=24", 24, "yuv420p");
+    let target = 92.0;
+
+    // The exhaustive sweep over libx264's whole range.
+    let sweep: Vec<(u32, f64)> = (0..=51).map(|crf| (crf, sweep_point(&source, dir.path(), crf))).collect();
+    let best =
+        sweep.iter().filter(|(_, s)| *s >= target).map(|(c, _)| *c).max().expect("the target is reachable");
+
+    let s = source.to_str().unwrap();
+    let out = tune(
+        &[
+            "crf-search",
+            "-q",
+            "--source",
+            s,
+            "--encoder",
+            "libx264",
+            "--target-vmaf",
+            "92",
+            "--format",
+            "json",
+        ],
+        &cache,
+    );
+    let answer = json_of(&out);
+    let crf = answer["crf"].as_u64().unwrap() as u32;
+    let probes = answer["probes"].as_array().unwrap().len();
+    assert!(crf.abs_diff(best) <= 1, "search says CRF {crf}, the sweep {best}: {answer}");
+    assert!(probes * 3 <= sweep.len(), "{probes} probes against a sweep of {}", sweep.len());
+    assert!(answer["score"].as_f64().unwrap() >= target);
+    assert!(
+        answer["bitrate_kbps"].as_f64().unwrap() > 0.0 && answer["predicted_bytes"].as_u64().unwrap() > 0
+    );
+    // Its score at the answer is the sweep's (the same encode, scored the same way).
+    let swept = sweep[crf as usize].1;
+    assert!((answer["score"].as_f64().unwrap() - swept).abs() < 1e-9, "{} vs {swept}", answer["score"]);
+
+    // A repeated run re-encodes nothing: the cache is left as it was.
+    let listing = |p: &Path| {
+        let mut v: Vec<_> = std::fs::read_dir(p)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| e.path().extension().is_some_and(|x| x == "mkv"))
+            .map(|e| (e.file_name(), e.metadata().unwrap().modified().unwrap()))
+            .collect();
+        v.sort();
+        v
+    };
+    let before = listing(&cache);
+    assert_eq!(before.len(), probes);
+    let again = json_of(&tune(
+        &["crf-search", "-q", "--source", s, "--target-vmaf", "92", "--format", "json"],
+        &cache,
+    ));
+    assert_eq!(again["crf"], answer["crf"]);
+    assert_eq!(listing(&cache), before, "nothing re-encoded");
+
+    // Text output names the CRF; samples work on a clip long enough to sample.
+    let text = tune(&["crf-search", "-q", "--source", s, "--target-vmaf", "92"], &cache);
+    assert!(String::from_utf8_lossy(&text.stdout).starts_with(&format!("CRF {crf} (libx264)")));
+    let sampled = json_of(&tune(
+        &[
+            "crf-search",
+            "-q",
+            "--source",
+            s,
+            "--target-vmaf",
+            "92",
+            "--samples",
+            "2",
+            "--sample-seconds",
+            "0.25",
+            "--format",
+            "json",
+        ],
+        &cache,
+    ));
+    assert_eq!(sampled["sampled"], true);
+    assert!(sampled["score"].as_f64().unwrap() >= target);
+
+    // An unreachable target explains itself and exits 2.
+    let out = tune(&["crf-search", "-q", "--source", s, "--target-vmaf", "99.5", "--min-crf", "30"], &cache);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unreachable") && err.contains("best achievable") && err.contains("CRF 30"),
+        "{err}"
+    );
+}
+
+/// The hull's score at `rate`, linear between its points.
+fn hull_at(hull: &[(f64, f64)], rate: f64) -> Option<f64> {
+    hull.windows(2)
+        .find(|w| rate >= w[0].0 && rate <= w[1].0)
+        .map(|w| w[0].1 + (rate - w[0].0) / (w[1].0 - w[0].0) * (w[1].1 - w[0].1))
+}
+
+fn pairs(v: &Value) -> Vec<(f64, f64)> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["bitrate_kbps"].as_f64().unwrap(), p["score"].as_f64().unwrap()))
+        .collect()
+}
+
+#[test]
+fn ladders_follow_the_hull_and_auto_needs_half_the_encodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let source = common::lavfi(dir.path(), "src.y4m", "testsrc2=size=512x288:rate=24", 24, "yuv420p");
+    let s = source.to_str().unwrap();
+    let res = "512x288,384x216,256x144";
+    let out_dir = dir.path().join("dense");
+    let dense = json_of(&tune(
+        &[
+            "ladder",
+            "-q",
+            "--source",
+            s,
+            "--resolutions",
+            res,
+            "--crfs",
+            "16:46:2",
+            "--rungs",
+            "4",
+            "--min-gap-ratio",
+            "1.6",
+            "--max-vmaf",
+            "97",
+            "--format",
+            "json",
+            "-o",
+            out_dir.to_str().unwrap(),
+        ],
+        &cache,
+    ));
+    let points = pairs(&dense["points"]);
+    let hull = pairs(&dense["hull"]);
+    let rungs = pairs(&dense["rungs"]);
+    assert_eq!(points.len(), 48);
+    // The hull: rising in both bitrate and score, concave, with no point above it.
+    assert!(hull.windows(2).all(|w| w[1].0 > w[0].0 && w[1].1 > w[0].1), "{hull:?}");
+    let slopes: Vec<f64> = hull.windows(2).map(|w| (w[1].1 - w[0].1) / (w[1].0 - w[0].0)).collect();
+    assert!(slopes.windows(2).all(|s| s[1] < s[0]), "not concave: {slopes:?}");
+    for &(r, sc) in &points {
+        if let Some(h) = hull_at(&hull, r) {
+            assert!(sc <= h + 1e-9, "point ({r}, {sc}) above the hull");
+        }
+    }
+    // Rungs: on the hull, monotone, at least 1.6x apart, none above 97, at most 4.
+    assert!(!rungs.is_empty() && rungs.len() <= 4, "{rungs:?}");
+    assert!(rungs.iter().all(|r| hull.contains(r)), "rungs off the hull");
+    assert!(rungs.windows(2).all(|w| w[1].0 >= 1.6 * w[0].0 && w[1].1 > w[0].1), "{rungs:?}");
+    assert!(rungs.iter().all(|r| r.1 <= 97.0));
+    let resolutions: Vec<u64> =
+        dense["hull"].as_array().unwrap().iter().map(|p| p["width"].as_u64().unwrap()).collect();
+    assert!(
+        resolutions.contains(&256) && resolutions.contains(&512),
+        "the hull mixes resolutions: {resolutions:?}"
+    );
+    // The files beside it.
+    let playlist = std::fs::read_to_string(out_dir.join("master.m3u8")).unwrap();
+    assert_eq!(playlist.matches("#EXT-X-STREAM-INF").count(), rungs.len());
+    let svg = std::fs::read_to_string(out_dir.join("ladder.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.matches("<title>").count() == 48);
+    let file: Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("ladder.json")).unwrap()).unwrap();
+    assert_eq!(file, dense);
+
+    // --auto on the same lattice: at most half the encodes, a hull within 0.5 VMAF.
+    let auto = json_of(&tune(
+        &[
+            "ladder",
+            "-q",
+            "--source",
+            s,
+            "--resolutions",
+            res,
+            "--crfs",
+            "16:46:2",
+            "--auto",
+            "--format",
+            "json",
+        ],
+        &dir.path().join("auto-cache"),
+    ));
+    let auto_points = auto["encodes"].as_u64().unwrap();
+    assert!(auto_points * 2 <= 48, "--auto made {auto_points} encodes");
+    let auto_hull = pairs(&auto["hull"]);
+    for &(r, sc) in &hull {
+        let got = hull_at(&auto_hull, r)
+            .unwrap_or_else(|| panic!("bitrate {r} outside the auto hull {auto_hull:?}"));
+        assert!(got >= sc - 0.5, "at {r} kbit/s the auto hull is {got}, the dense one {sc}");
+    }
+}
+
+#[test]
+fn bad_input_is_refused_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let source = common::lavfi(dir.path(), "src.y4m", "testsrc2=size=320x180:rate=24", 6, "yuv420p");
+    let s = source.to_str().unwrap();
+    let not_video = dir.path().join("notes.mp4");
+    std::fs::write(&not_video, "not a video").unwrap();
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["crf-search", "--source", s, "--encoder", "h264_nvenc", "--target-vmaf", "90"],
+            "unknown encoder `h264_nvenc`",
+        ),
+        (
+            &["ladder", "--source", s, "--resolutions", "640x360,320x180"],
+            "640x360 is larger than the source (320x180)",
+        ),
+        (&["crf-search", "--source", not_video.to_str().unwrap(), "--target-vmaf", "90"], "notes.mp4"),
+        (&["crf-search", "--source", "/nonexistent/src.y4m", "--target-vmaf", "90"], "no such file"),
+        (
+            &["ladder", "--source", s, "--resolutions", "320x180", "--crfs", "10,99"],
+            "CRF 99 is outside libx264's range",
+        ),
+    ];
+    for (args, says) in cases {
+        let out = tune(args, &cache);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: `{says}` not in {err}");
+    }
+}
