@@ -4,15 +4,14 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use vmafx_proto::v1::job_service_client::JobServiceClient;
 use vmafx_proto::v1::{self, job_event};
 
-use common::cluster::{authed, connect, token, Proc};
+use common::cluster::{authed, connect, start_up, token};
 
 #[tokio::test]
 async fn vmafx_up_scores_jobs_like_vmafx_score_with_live_progress() {
@@ -21,30 +20,7 @@ async fn vmafx_up_scores_jobs_like_vmafx_score_with_live_progress() {
     let r = common::lavfi(clips.path(), "ref.y4m", "testsrc2=size=1280x720:rate=24", 72, "yuv420p");
     let d = common::encode(&r, clips.path(), "dist.mp4", &["-c:v", "libx264", "-crf", "35"]);
 
-    let mut child = Command::new(common::bin("vmafx"))
-        .args([
-            "up",
-            "--listen",
-            "127.0.0.1:0",
-            "--http-listen",
-            "127.0.0.1:0",
-            "--threads",
-            "1",
-            "--data-dir",
-        ])
-        .arg(data.path())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut up = Proc(child);
-    let grpc = loop {
-        let line = lines.next().expect("vmafx up exited before listening").unwrap();
-        if let Some(rest) = line.strip_prefix("vmafx up: controller on ") {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
-    std::thread::spawn(move || lines.for_each(drop));
+    let (mut up, grpc) = start_up(data.path());
     let admin = token(data.path(), "admin.token");
 
     // Through the API: one segment over the whole clip; progress arrives while it is scored.

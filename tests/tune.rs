@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use common::cluster::{start_up, token};
+
 fn tune(args: &[&str], cache: &Path) -> Output {
     let out = common::run_with_timeout(
         Command::new(common::bin("vmafx-tune")).args(args).arg("--cache-dir").arg(cache),
@@ -267,4 +269,75 @@ fn bad_input_is_refused_with_exit_2() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(says), "{args:?}: `{says}` not in {err}");
     }
+}
+
+#[test]
+fn a_ladder_over_vmafx_up_equals_the_local_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = common::lavfi(dir.path(), "src.y4m", "testsrc2=size=384x216:rate=24", 12, "yuv420p");
+    let s = source.to_str().unwrap();
+    let args = [
+        "ladder",
+        "-q",
+        "--source",
+        s,
+        "--resolutions",
+        "384x216,256x144",
+        "--crfs",
+        "20,28,36",
+        "--format",
+        "json",
+    ];
+    let local = json_of(&tune(&args, &dir.path().join("local-cache")));
+
+    let data = dir.path().join("up");
+    let (_up, grpc) = start_up(&data);
+    let mut remote_args = args.to_vec();
+    remote_args.extend(["--controller", &grpc, "--jobs", "3"]);
+    let out = common::run_with_timeout(
+        Command::new(common::bin("vmafx-tune"))
+            .args(&remote_args)
+            .arg("--cache-dir")
+            .arg(dir.path().join("remote-cache"))
+            .env("VMAFX_TOKEN", token(&data, "admin.token")),
+        Duration::from_secs(600),
+    );
+    let remote = json_of(&out);
+    for field in ["points", "hull", "rungs", "encodes"] {
+        assert_eq!(remote[field], local[field], "{field}");
+    }
+    // Every encode ran on the cluster, as one job each.
+    let jobs = common::run_with_timeout(
+        Command::new(common::bin("vmafx"))
+            .args(["jobs", "list", "--json", "--controller", &grpc])
+            .env("VMAFX_TOKEN", token(&data, "admin.token")),
+        Duration::from_secs(60),
+    );
+    let jobs: Value = serde_json::from_slice(&jobs.stdout).unwrap();
+    let jobs = jobs.as_array().unwrap();
+    assert_eq!(jobs.len(), 6);
+    assert!(jobs.iter().all(|j| j["state"] == "succeeded"), "{jobs:?}");
+    // A bad encoder argument fails the job with ffmpeg's reason, reported by vmafx-tune.
+    let out = common::run_with_timeout(
+        Command::new(common::bin("vmafx-tune"))
+            .args([
+                "crf-search",
+                "-q",
+                "--source",
+                s,
+                "--target-vmaf",
+                "90",
+                "--enc",
+                "no-such-option=1",
+                "--controller",
+                &grpc,
+            ])
+            .arg("--cache-dir")
+            .arg(dir.path().join("remote-cache"))
+            .env("VMAFX_TOKEN", token(&data, "admin.token")),
+        Duration::from_secs(120),
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("encoding failed") && err.contains("Option not found"), "{err}");
 }

@@ -134,3 +134,33 @@ pub fn parse_prometheus(text: &str) -> Vec<String> {
     );
     String::from_utf8(out.stdout).unwrap().lines().map(String::from).collect()
 }
+
+/// Starts `vmafx up` on free loopback ports with one libvmaf thread; returns it and its
+/// gRPC URL (`http://127.0.0.1:PORT`).
+pub fn start_up(data: &Path) -> (Proc, String) {
+    let mut child = Command::new(super::bin("vmafx"))
+        .args([
+            "up",
+            "--listen",
+            "127.0.0.1:0",
+            "--http-listen",
+            "127.0.0.1:0",
+            "--threads",
+            "1",
+            "--data-dir",
+        ])
+        .arg(data)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start vmafx up");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let up = Proc(child);
+    let grpc = loop {
+        let line = lines.next().expect("vmafx up exited before listening").unwrap();
+        if let Some(rest) = line.strip_prefix("vmafx up: controller on ") {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    (up, grpc)
+}

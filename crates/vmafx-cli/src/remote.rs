@@ -88,6 +88,7 @@ pub fn submit(args: SubmitArgs) -> anyhow::Result<()> {
         features: args.feature.clone(),
         subsample: args.subsample,
         segment_frames: args.segment_frames,
+        encode: None,
     };
     runtime()?.block_on(async {
         let mut client = Client::connect(&args.cluster).await?;

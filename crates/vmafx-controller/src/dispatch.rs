@@ -162,7 +162,18 @@ impl<S: Store> Controller<S> {
         fence: i64,
         scores: &Scores,
     ) -> Result<bool, ControllerError> {
-        let bytes = v1::Scores::from(scores).encode_to_vec();
+        self.report_result(item, fence, &v1::Scores::from(scores)).await
+    }
+
+    /// Like [`Controller::report_scores`], with the result as it came over the wire (an
+    /// encode job's result also carries what the encode produced).
+    pub async fn report_result(
+        &self,
+        item: i64,
+        fence: i64,
+        result: &v1::Scores,
+    ) -> Result<bool, ControllerError> {
+        let bytes = result.encode_to_vec();
         self.forget_progress(item);
         match self.store.complete(item, fence, &bytes, now_ms()).await? {
             Completion::Applied { job_id, job } => {

@@ -52,6 +52,7 @@ fn job_to_wire(j: &JobRecord) -> v1::Job {
         started_ms: j.started_ms.unwrap_or(0),
         finished_ms: j.finished_ms.unwrap_or(0),
         scores: None,
+        encode: None,
     }
 }
 
@@ -94,6 +95,7 @@ impl<S: Store> JobApi<S> {
         let mut job = job_to_wire(&record);
         if include_scores && record.state == JobState::Succeeded {
             job.scores = Some(v1::Scores::from(&self.0.job_scores(id).await?));
+            job.encode = self.0.job_encode(id).await?;
         }
         Ok(job)
     }
@@ -299,7 +301,7 @@ impl<S: Store> NodeService for NodeApi<S> {
         let r = req.into_inner();
         let accepted = match r.outcome {
             Some(report_result_request::Outcome::Scores(s)) => {
-                self.0.report_scores(r.item_id, r.fence, &s.into()).await?
+                self.0.report_result(r.item_id, r.fence, &s).await?
             }
             Some(report_result_request::Outcome::Failure(f)) => {
                 self.0.report_failure(r.item_id, r.fence, &f.message, f.permanent).await?

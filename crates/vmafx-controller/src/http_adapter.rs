@@ -180,6 +180,7 @@ async fn submit<S: Store>(State(c): State<Controller<S>>, headers: HeaderMap, bo
             features: score.features,
             subsample: score.subsample,
             segment_frames: score.segment_frames,
+            encode: None,
         },
         priority: body.priority,
         idempotency_key: body.idempotency_key.or(header_key),

@@ -33,7 +33,7 @@ impl<S: Store> Controller<S> {
         } else {
             0
         };
-        // Unknown length (a stream without a frame count): one segment over the whole video.
+        // Unknown length (a stream without a frame count), or an encode: one work item.
         let segment_frames = if total_frames == 0 { None } else { spec.segment_frames };
         let segments = plan_segments(total_frames.max(1), segment_frames);
         let job = NewJob {
@@ -66,6 +66,16 @@ impl<S: Store> Controller<S> {
         Ok(job)
     }
 
+    /// What an encode job's node reported of its encode (bytes, time); `None` for a scoring
+    /// job or one not finished.
+    pub async fn job_encode(&self, id: &str) -> Result<Option<v1::EncodeResult>, ControllerError> {
+        let items = self.store.items(id).await?;
+        let Some(bytes) = items.first().and_then(|i| i.result.as_ref()) else { return Ok(None) };
+        let wire = <v1::Scores as prost::Message>::decode(bytes.as_slice())
+            .map_err(|e| ControllerError::Internal(format!("job {id}: unreadable result: {e}")))?;
+        Ok(wire.encode)
+    }
+
     /// The job's per-frame scores, assembled from its segments in order.
     pub async fn job_scores(&self, id: &str) -> Result<Scores, ControllerError> {
         let items = self.store.items(id).await?;
@@ -88,19 +98,46 @@ impl<S: Store> Controller<S> {
 /// Frames both inputs have (the smaller count), 0 when neither states it.
 fn frame_count(spec: &ScoreJobSpec, tools: &Tools) -> Result<u64, ControllerError> {
     let mut counts = Vec::new();
-    for (field, path) in [("score.reference", &spec.reference), ("score.distorted", &spec.distorted)] {
+    let inputs = [("score.reference", &spec.reference), ("score.distorted", &spec.distorted)];
+    // An encode job's distorted is made on the node: only the reference exists yet.
+    let inputs = if spec.encode.is_some() { &inputs[..1] } else { &inputs[..] };
+    for &(field, path) in inputs {
         let p = probe(Path::new(path), tools).map_err(|e| ControllerError::invalid(field, e.to_string()))?;
         counts.extend(p.frame_count);
     }
-    Ok(counts.into_iter().min().unwrap_or(0))
+    let total = counts.into_iter().min().unwrap_or(0);
+    match &spec.encode {
+        Some(e) if e.frames > 0 => {
+            if total > 0 && e.start + e.frames > total {
+                return Err(ControllerError::invalid(
+                    "score.encode.frames",
+                    format!(
+                        "frames {}..{} run past the reference's {total} frames",
+                        e.start,
+                        e.start + e.frames
+                    ),
+                ));
+            }
+            Ok(e.frames)
+        }
+        _ => Ok(total),
+    }
 }
 
 /// Checks every field a client sets; normalises defaults (model, subsample).
 fn validate(spec: &mut ScoreJobSpec) -> Result<(), ControllerError> {
     for (field, value) in [("score.reference", &spec.reference), ("score.distorted", &spec.distorted)] {
-        if value.trim().is_empty() {
+        if value.trim().is_empty() && !(field == "score.distorted" && spec.encode.is_some()) {
             return Err(ControllerError::invalid(field, "is required"));
         }
+    }
+    if let Some(e) = &mut spec.encode {
+        if e.args.is_empty() {
+            return Err(ControllerError::invalid("score.encode.args", "is required (ffmpeg output options)"));
+        }
+        // One encode is one work item.
+        spec.segment_frames = None;
+        spec.distorted.clear();
     }
     match &spec.model_path {
         Some(p) if p.is_empty() => spec.model_path = None,

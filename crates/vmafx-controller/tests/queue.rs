@@ -32,6 +32,7 @@ fn fixture(frames: usize, segment_frames: Option<u64>) -> Fixture {
         features: vec!["psnr".into()],
         subsample: 1,
         segment_frames,
+        encode: None,
     };
     Fixture { _dir: dir, spec }
 }

@@ -20,6 +20,21 @@ pub struct ScoreJobSpec {
     pub subsample: u32,
     /// Frames per segment; `None` scores the whole video as one work item.
     pub segment_frames: Option<u64>,
+    /// Encode the reference on the node first, and score that encode (the distorted is
+    /// then unused). Such a job is one work item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encode: Option<EncodeSpec>,
+}
+
+/// An encode a node makes before scoring: `ffmpeg -i REFERENCE <args> OUT`, scored against
+/// frames `start .. start + frames` of the reference (`frames` 0: all of it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EncodeSpec {
+    pub args: Vec<String>,
+    #[serde(default)]
+    pub start: u64,
+    #[serde(default)]
+    pub frames: u64,
 }
 
 fn one() -> u32 {

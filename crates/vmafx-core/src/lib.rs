@@ -10,7 +10,7 @@ pub mod pooling;
 pub mod report;
 pub mod scores;
 
-pub use job::{plan_segments, ItemState, JobState, ScoreJobSpec, SegmentSpec};
+pub use job::{plan_segments, EncodeSpec, ItemState, JobState, ScoreJobSpec, SegmentSpec};
 pub use pooling::{pool, Pooled};
 pub use report::{Report, ReportFormat, ReportInfo};
 pub use scores::{AssembleError, FrameScore, Scores};

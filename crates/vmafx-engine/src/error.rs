@@ -25,6 +25,9 @@ impl fmt::Display for Role {
 pub enum EngineError {
     #[error("{role} {source}")]
     Input { role: Role, source: MediaError },
+    /// Making the distorted from the reference (an encode job) failed.
+    #[error("encode: {0}")]
+    Encode(MediaError),
     #[error("unknown model `{name}`; built-in models: {}", .valid.join(", "))]
     UnknownModel { name: String, valid: Vec<String> },
     #[error("cannot load model file `{}`: {reason}", .path.display())]
@@ -54,7 +57,7 @@ impl EngineError {
     /// True when the user's input or options are at fault (exit code 2).
     pub fn is_bad_input(&self) -> bool {
         match self {
-            EngineError::Input { source, .. } => source.is_bad_input(),
+            EngineError::Input { source, .. } | EngineError::Encode(source) => source.is_bad_input(),
             EngineError::Libvmaf { .. } | EngineError::Internal(_) | EngineError::Cancelled => false,
             _ => true,
         }

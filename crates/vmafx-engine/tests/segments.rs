@@ -29,6 +29,7 @@ fn planned_segments_assemble_into_the_whole_run() {
         features: vec!["psnr".into(), "float_ssim".into()],
         subsample: 1,
         segment_frames: Some(5),
+        encode: None,
     };
     let whole = {
         let mut req = ScoreRequest::new(&r, &d);

@@ -28,6 +28,10 @@ pub enum MediaError {
     Tool { program: String, source: std::io::Error },
     #[error("`{}`: read error at frame {frame}: {source}", .input.display())]
     Io { input: PathBuf, frame: u64, source: std::io::Error },
+    #[error("`{}`: encoding failed: {message}", .input.display())]
+    EncodeFailed { input: PathBuf, message: String },
+    #[error("stopped on request")]
+    Cancelled,
 }
 
 fn last_good(frames_read: u64) -> String {
@@ -40,6 +44,6 @@ fn last_good(frames_read: u64) -> String {
 impl MediaError {
     /// True when the input is at fault (exit code 2), false for failures of the machine or tools.
     pub fn is_bad_input(&self) -> bool {
-        !matches!(self, MediaError::Tool { .. } | MediaError::Io { .. })
+        !matches!(self, MediaError::Tool { .. } | MediaError::Io { .. } | MediaError::Cancelled)
     }
 }

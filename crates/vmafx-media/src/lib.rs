@@ -7,6 +7,7 @@
 //! length and nothing is written to disk.
 
 pub mod decode;
+pub mod encode;
 pub mod error;
 pub mod format;
 pub mod probe;
@@ -14,6 +15,7 @@ pub mod reader;
 pub mod y4m;
 
 pub use decode::{DecodeOptions, FfmpegReader};
+pub use encode::{encode, Encoded};
 pub use error::MediaError;
 pub use format::{Chroma, PixelFormat, VideoFormat};
 pub use probe::{probe, probe_native, Container, Probe, Tools};

@@ -12,11 +12,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use std::path::Path;
 use tonic::transport::Channel;
 use tonic::{Request, Status};
-use vmafx_core::{ScoreJobSpec, SegmentSpec};
+
+use vmafx_core::{EncodeSpec, ScoreJobSpec, SegmentSpec};
 use vmafx_engine::{score_files, EngineError, Progress, ScoreRequest};
-use vmafx_media::DecodeOptions;
+use vmafx_media::{DecodeOptions, MediaError};
 use vmafx_proto::v1::node_service_client::NodeServiceClient;
 use vmafx_proto::v1::{self, report_result_request::Outcome};
 
@@ -258,6 +260,9 @@ async fn score(
     frames_done: Arc<AtomicU64>,
 ) -> Result<v1::Scores, EngineError> {
     let spec: ScoreJobSpec = item.score.clone().unwrap_or_default().into();
+    if let Some(encode) = spec.encode.clone() {
+        return encode_and_score(cfg, item, spec, encode, cancel, frames_done).await;
+    }
     let segment = SegmentSpec { start: item.start, frames: item.frames };
     let mut req = ScoreRequest::for_job(&spec, segment, cfg.threads, cfg.decode.clone());
     req.cancel = Some(cancel);
@@ -270,4 +275,47 @@ async fn score(
         .await
         .map_err(|e| EngineError::Internal(format!("scoring task failed: {e}")))?
         .map(|outcome| v1::Scores::from(&outcome.report.scores))
+}
+
+/// An encode job: encodes the reference as the spec says into a temporary file, scores that
+/// encode against the reference, and reports the scores with the encode's size and time.
+async fn encode_and_score(
+    cfg: &NodeConfig,
+    item: &v1::WorkItem,
+    spec: ScoreJobSpec,
+    encode: EncodeSpec,
+    cancel: Arc<AtomicBool>,
+    frames_done: Arc<AtomicU64>,
+) -> Result<v1::Scores, EngineError> {
+    let out = std::env::temp_dir().join(format!("vmafx-node-{}-{}.mkv", std::process::id(), item.item_id));
+    let (tools, threads, decode) = (cfg.decode.tools.clone(), cfg.threads, cfg.decode.clone());
+    tokio::task::spawn_blocking(move || {
+        let result = (|| {
+            let encoded =
+                vmafx_media::encode(&tools, Path::new(&spec.reference), &encode.args, &out, Some(&cancel))
+                    .map_err(|e| match e {
+                        MediaError::Cancelled => EngineError::Cancelled,
+                        e => EngineError::Encode(e),
+                    })?;
+            let mut req = ScoreRequest::for_job(&spec, SegmentSpec { start: 0, frames: 0 }, threads, decode);
+            req.distorted = out.clone();
+            req.segment = None;
+            req.skip_reference = encode.start;
+            req.max_frames = Some(encode.frames).filter(|&n| n > 0);
+            req.cancel = Some(cancel);
+            let mut on_progress = |p: Progress| {
+                if let Progress::Frames { done } = p {
+                    frames_done.store(done, Ordering::Relaxed);
+                }
+            };
+            let outcome = score_files(&req, &mut on_progress)?;
+            let mut scores = v1::Scores::from(&outcome.report.scores);
+            scores.encode = Some(v1::EncodeResult { bytes: encoded.bytes, encode_seconds: encoded.seconds });
+            Ok(scores)
+        })();
+        let _ = std::fs::remove_file(&out);
+        result
+    })
+    .await
+    .map_err(|e| EngineError::Internal(format!("encoding task failed: {e}")))?
 }

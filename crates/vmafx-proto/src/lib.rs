@@ -9,7 +9,7 @@ pub mod v1 {
     tonic::include_proto!("vmafx.v1");
 }
 
-use vmafx_core::{FrameScore, JobState as CoreJobState, ScoreJobSpec, Scores};
+use vmafx_core::{EncodeSpec, FrameScore, JobState as CoreJobState, ScoreJobSpec, Scores};
 
 impl From<v1::ScoreSpec> for ScoreJobSpec {
     fn from(s: v1::ScoreSpec) -> Self {
@@ -21,6 +21,7 @@ impl From<v1::ScoreSpec> for ScoreJobSpec {
             features: s.features,
             subsample: s.subsample,
             segment_frames: Some(s.segment_frames).filter(|&n| n > 0),
+            encode: s.encode.map(|e| EncodeSpec { args: e.args, start: e.start, frames: e.frames }),
         }
     }
 }
@@ -35,6 +36,11 @@ impl From<&ScoreJobSpec> for v1::ScoreSpec {
             features: s.features.clone(),
             subsample: s.subsample,
             segment_frames: s.segment_frames.unwrap_or(0),
+            encode: s.encode.as_ref().map(|e| v1::EncodeSpec {
+                args: e.args.clone(),
+                start: e.start,
+                frames: e.frames,
+            }),
         }
     }
 }
@@ -48,6 +54,7 @@ impl From<&Scores> for v1::Scores {
                 .iter()
                 .map(|f| v1::FrameScores { frame_num: f.frame_num, values: f.values.clone() })
                 .collect(),
+            encode: None,
         }
     }
 }

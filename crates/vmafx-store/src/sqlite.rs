@@ -687,6 +687,7 @@ mod tests {
             features: vec![],
             subsample: 1,
             segment_frames: Some(12),
+            encode: None,
         }
     }
 

@@ -16,6 +16,7 @@ pub mod bdrate;
 pub mod encoders;
 pub mod hull;
 pub mod output;
+pub mod remote;
 pub mod search;
 pub mod trial;
 

@@ -82,6 +82,13 @@ struct Common {
     /// No progress lines on stderr.
     #[arg(long, short = 'q')]
     quiet: bool,
+    /// Run every encode-and-score as a job on this controller (e.g. http://127.0.0.1:50051,
+    /// a `vmafx up`); the nodes must see --source at the same path.
+    #[arg(long, env = "VMAFX_CONTROLLER")]
+    controller: Option<String>,
+    /// Admin token for --controller [default: $VMAFX_DATA_DIR/admin.token or ./vmafx-data/admin.token].
+    #[arg(long, env = "VMAFX_TOKEN", hide_env_values = true)]
+    token: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -223,7 +230,22 @@ impl Common {
         };
         let cores = std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1);
         let jobs = self.jobs.max(1) as u32;
-        Ok(LocalRunner::new(cache, Tools::default(), (cores / jobs).max(1)))
+        let runner = LocalRunner::new(cache, Tools::default(), (cores / jobs).max(1));
+        let Some(controller) = &self.controller else { return Ok(runner) };
+        let token = match self.token.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            Some(t) => t.to_string(),
+            None => {
+                let dir = std::env::var_os("VMAFX_DATA_DIR").unwrap_or_else(|| "vmafx-data".into());
+                std::fs::read_to_string(Path::new(&dir).join("admin.token"))
+                    .map(|t| t.trim().to_string())
+                    .map_err(|_| {
+                        usage(
+                            "--controller needs --token (or VMAFX_TOKEN, or VMAFX_DATA_DIR with admin.token)",
+                        )
+                    })?
+            }
+        };
+        Ok(runner.with_remote(vmafx_tune::remote::Remote::connect(controller, &token)?))
     }
 }
 

@@ -6,9 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Mutex;
-use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -120,8 +118,8 @@ pub struct Measured {
     pub score: f64,
     /// The searched metric per frame.
     pub per_frame: Vec<f64>,
-    /// Where the encode is (in the cache).
-    pub path: PathBuf,
+    /// Where the encode is (in the cache); `None` when a cluster node made it.
+    pub path: Option<PathBuf>,
 }
 
 /// What is known of the source.
@@ -144,18 +142,27 @@ struct CacheEntry {
     scores: BTreeMap<String, Vec<f64>>,
 }
 
-/// Runs trials on this machine, caching encodes in `dir`.
+/// Runs trials on this machine or on a cluster, caching results (and local encodes) in
+/// `cache_dir`.
 pub struct LocalRunner {
     pub cache_dir: PathBuf,
     pub tools: Tools,
     /// libvmaf threads per scoring run.
     pub threads: u32,
     digests: Mutex<HashMap<PathBuf, String>>,
+    /// Run encodes and scores as jobs on this cluster instead.
+    remote: Option<crate::remote::Remote>,
 }
 
 impl LocalRunner {
     pub fn new(cache_dir: PathBuf, tools: Tools, threads: u32) -> Self {
-        Self { cache_dir, tools, threads, digests: Mutex::default() }
+        Self { cache_dir, tools, threads, digests: Mutex::default(), remote: None }
+    }
+
+    /// The same runner, sending every encode-and-score to the cluster as a job.
+    pub fn with_remote(mut self, remote: crate::remote::Remote) -> Self {
+        self.remote = Some(remote);
+        self
     }
 
     /// Probes the source and hashes its content (once per run).
@@ -188,7 +195,9 @@ impl LocalRunner {
         Ok(digest)
     }
 
-    /// Encodes (unless cached) and scores (unless cached) one trial.
+    /// Encodes and scores one trial, unless the cache has it. Locally the encode is kept in
+    /// the cache (for the user, and for scoring with other metrics later); on a cluster the
+    /// node encodes, scores and reports, and only the numbers are cached.
     pub fn run(&self, trial: &Trial, source: &SourceInfo, scoring: &Scoring) -> Result<Measured, TuneError> {
         let args = trial.encode_args();
         let key = {
@@ -204,18 +213,37 @@ impl LocalRunner {
             .map_err(|e| TuneError::Cache(self.cache_dir.clone(), e.to_string()))?;
         let video = self.cache_dir.join(format!("{key}.mkv"));
         let meta = self.cache_dir.join(format!("{key}.json"));
-        let mut entry: CacheEntry = match (std::fs::read(&meta), video.is_file()) {
-            (Ok(bytes), true) => serde_json::from_slice(&bytes).unwrap_or_default(),
-            _ => CacheEntry::default(),
+        let mut entry: CacheEntry = match std::fs::read(&meta) {
+            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_default(),
+            Err(_) => CacheEntry::default(),
         };
-        if entry.bytes == 0 {
-            let frames = trial.sample.map_or(source.frames, |s| s.frames);
-            entry = self.encode(trial, &args, &video, frames)?;
-        }
         let scoring_key = format!("{}/{}", scoring.model, scoring.metric);
-        let per_frame = match entry.scores.get(&scoring_key) {
-            Some(v) => v.clone(),
-            None => {
+        let frames = trial.sample.map_or(source.frames, |s| s.frames);
+        let per_frame = match (entry.scores.get(&scoring_key), &self.remote) {
+            (Some(v), _) if entry.bytes > 0 => v.clone(),
+            (_, Some(remote)) => {
+                let (encoded, per_frame) = remote.run(trial, &args, scoring)?;
+                entry.bytes = encoded.bytes;
+                entry.encode_seconds = encoded.seconds;
+                entry.frames = frames;
+                entry.scores.insert(scoring_key, per_frame.clone());
+                per_frame
+            }
+            (_, None) => {
+                if entry.bytes == 0 || !video.is_file() {
+                    let encoded = vmafx_media::encode(&self.tools, &trial.source, &args, &video, None)
+                        .map_err(|e| TuneError::Encode {
+                            encoder: trial.encoder.name.into(),
+                            crf: trial.crf,
+                            problem: e.to_string(),
+                        })?;
+                    entry = CacheEntry {
+                        bytes: encoded.bytes,
+                        frames,
+                        encode_seconds: encoded.seconds,
+                        scores: BTreeMap::new(),
+                    };
+                }
                 let v = self.score(trial, &video, scoring)?;
                 entry.scores.insert(scoring_key, v.clone());
                 v
@@ -237,62 +265,12 @@ impl LocalRunner {
             encode_seconds: entry.encode_seconds,
             score,
             per_frame,
-            path: video,
+            path: video.is_file().then_some(video),
         })
     }
 
-    fn encode(
-        &self,
-        trial: &Trial,
-        args: &[String],
-        out: &Path,
-        frames: u64,
-    ) -> Result<CacheEntry, TuneError> {
-        let partial = out.with_extension("partial.mkv");
-        let started = Instant::now();
-        let output = Command::new(&self.tools.ffmpeg)
-            .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i"])
-            .arg(&trial.source)
-            .args(args)
-            .arg(&partial)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .output()
-            .map_err(|e| TuneError::Encode {
-                encoder: trial.encoder.name.into(),
-                crf: trial.crf,
-                problem: format!("cannot run {}: {e}", self.tools.ffmpeg.display()),
-            })?;
-        let encode_seconds = started.elapsed().as_secs_f64();
-        if !output.status.success() {
-            let _ = std::fs::remove_file(&partial);
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            let last = stderr
-                .lines()
-                .rfind(|l| !l.trim().is_empty())
-                .unwrap_or("no message")
-                .trim()
-                .to_string();
-            return Err(TuneError::Encode {
-                encoder: trial.encoder.name.into(),
-                crf: trial.crf,
-                problem: last,
-            });
-        }
-        std::fs::rename(&partial, out).map_err(|e| TuneError::Cache(out.to_path_buf(), e.to_string()))?;
-        let bytes =
-            std::fs::metadata(out).map_err(|e| TuneError::Cache(out.to_path_buf(), e.to_string()))?.len();
-        Ok(CacheEntry { bytes, frames, encode_seconds, scores: BTreeMap::new() })
-    }
-
     fn score(&self, trial: &Trial, encoded: &Path, scoring: &Scoring) -> Result<Vec<f64>, TuneError> {
-        let features = vmafx_core::catalog::FEATURES
-            .iter()
-            .filter(|f| f.outputs.contains(&scoring.metric.as_str()))
-            .map(|f| f.name.to_string())
-            .take(1)
-            .collect();
+        let features = features_for(&scoring.metric);
         let req = ScoreRequest {
             model: ModelChoice::Builtin(scoring.model.clone()),
             features,
@@ -309,4 +287,14 @@ impl LocalRunner {
             .column(&scoring.metric)
             .ok_or_else(|| TuneError::Scoring(format!("libvmaf gave no `{}` values", scoring.metric)))
     }
+}
+
+/// The extra feature that computes `metric` (none for `vmaf`, which the model gives).
+pub fn features_for(metric: &str) -> Vec<String> {
+    vmafx_core::catalog::FEATURES
+        .iter()
+        .filter(|f| f.outputs.contains(&metric))
+        .map(|f| f.name.to_string())
+        .take(1)
+        .collect()
 }
