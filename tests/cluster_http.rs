@@ -155,6 +155,10 @@ fn http_api_runs_the_job_lifecycle() {
         (n["name"].as_str(), n["live"].as_bool(), n["draining"].as_bool()),
         (Some("worker-1"), Some(true), Some(false))
     );
+    // It registered what it has: the scheduler matches jobs' requirements against this.
+    let encoders = n["capabilities"]["encoders"].as_array().unwrap();
+    assert!(encoders.iter().any(|e| e == "libx264"), "{n}");
+    assert!(n["capabilities"]["cores"].as_u64().unwrap() >= 1);
     assert_error(call(h, &admin, "POST", "/v1/nodes/nope/drain", None), 404, None, "no node `nope`");
 
     // Drain: the node hears it in its next heartbeat and exits cleanly.

@@ -178,6 +178,12 @@ pub struct SubmitArgs {
     /// Submitting twice with the same key gives one job.
     #[arg(long)]
     pub idempotency_key: Option<String>,
+    /// Run only on nodes with a GPU of this vendor (nvidia, amd, intel).
+    #[arg(long)]
+    pub gpu_vendor: Option<String>,
+    /// Run only on nodes with this label, KEY=VALUE (repeatable).
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
     /// Wait for the job and print the same report as `vmafx score`.
     #[arg(long)]
     pub wait: bool,

@@ -89,6 +89,19 @@ pub fn submit(args: SubmitArgs) -> anyhow::Result<()> {
         subsample: args.subsample,
         segment_frames: args.segment_frames,
         encode: None,
+        requirements: vmafx_core::Requirements {
+            gpu_vendor: args.gpu_vendor.clone(),
+            encoder: None,
+            labels: args
+                .labels
+                .iter()
+                .map(|l| {
+                    l.split_once('=')
+                        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                        .ok_or_else(|| UsageError(format!("--label `{l}`: expected KEY=VALUE")))
+                })
+                .collect::<Result<_, _>>()?,
+        },
     };
     runtime()?.block_on(async {
         let mut client = Client::connect(&args.cluster).await?;

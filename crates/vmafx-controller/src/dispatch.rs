@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use prost::Message;
-use vmafx_core::{JobState, Scores};
+use vmafx_core::{Capabilities, JobState, Requirements, Scores};
 use vmafx_proto::v1;
 use vmafx_store::{Completion, Expired, Lease, NodeRecord, Store};
 
@@ -17,7 +17,7 @@ pub struct NodeRegistration {
     /// Rejoin under this id (kept across node restarts); a new one is made when absent.
     pub id: Option<String>,
     pub name: String,
-    pub capabilities: serde_json::Value,
+    pub capabilities: Capabilities,
 }
 
 /// A node as the APIs show it.
@@ -35,12 +35,14 @@ impl<S: Store> Controller<S> {
         let node = NodeRecord {
             id,
             name: reg.name,
-            capabilities: reg.capabilities,
+            capabilities: serde_json::to_value(&reg.capabilities)
+                .map_err(|e| ControllerError::Internal(format!("capabilities: {e}")))?,
             registered_ms: now,
             last_seen_ms: now,
             draining: false,
         };
         self.store.upsert_node(&node).await?;
+        self.capabilities.lock().unwrap_or_else(|p| p.into_inner()).insert(node.id.clone(), reg.capabilities);
         Ok(node)
     }
 
@@ -125,12 +127,38 @@ impl<S: Store> Controller<S> {
         if draining {
             return Ok(None);
         }
-        let lease = self.store.lease_next(node, now, self.config.lease_ttl_ms).await?;
+        let eligible = self.eligible(node).await?;
+        let lease = self.store.lease_next(node, now, self.config.lease_ttl_ms, &eligible).await?;
         if let Some(lease) = &lease {
             let ready = lease.job.submitted_ms.max(lease.item.not_before_ms);
             self.metrics.dispatch_latency.observe((now - ready).max(0) as f64 / 1000.0);
         }
         Ok(lease)
+    }
+
+    /// The requirement keys of pending work that `node` can run (the scheduler's matching of
+    /// job requirements against node capabilities).
+    async fn eligible(&self, node: &str) -> Result<Vec<String>, ControllerError> {
+        let cached = self.capabilities.lock().unwrap_or_else(|p| p.into_inner()).get(node).cloned();
+        let caps = match cached {
+            Some(c) => c,
+            None => {
+                // Registered before this controller started: read what it said then.
+                let record = self.store.nodes().await?.into_iter().find(|n| n.id == node);
+                let caps: Capabilities =
+                    record.and_then(|n| serde_json::from_value(n.capabilities).ok()).unwrap_or_default();
+                self.capabilities
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(node.to_string(), caps.clone());
+                caps
+            }
+        };
+        let keys = self.store.pending_requirements().await?;
+        Ok(keys
+            .into_iter()
+            .filter(|k| Requirements::from_key(k).is_some_and(|r| r.satisfied_by(&caps)))
+            .collect())
     }
 
     /// Like [`Controller::pull`], waiting up to `wait` for work to appear (a long poll).

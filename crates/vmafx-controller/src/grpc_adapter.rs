@@ -244,16 +244,7 @@ impl<S: Store> NodeService for NodeApi<S> {
         if r.name.is_empty() {
             return Err(Status::invalid_argument("name: is required"));
         }
-        let caps = r.capabilities.unwrap_or_default();
-        let capabilities = serde_json::json!({
-            "cores": caps.cores,
-            "slots": caps.slots,
-            "gpu_vendor": caps.gpu_vendor,
-            "gpu_model": caps.gpu_model,
-            "onnx_providers": caps.onnx_providers,
-            "encoders": caps.encoders,
-            "labels": caps.labels,
-        });
+        let capabilities = r.capabilities.unwrap_or_default().into();
         let reg =
             NodeRegistration { id: Some(r.node_id).filter(|i| !i.is_empty()), name: r.name, capabilities };
         let node = self.0.register(reg).await?;

@@ -162,6 +162,10 @@ struct ScoreBody {
     subsample: u32,
     #[serde(default)]
     segment_frames: Option<u64>,
+    #[serde(default)]
+    requirements: vmafx_core::Requirements,
+    #[serde(default)]
+    encode: Option<vmafx_core::EncodeSpec>,
 }
 
 async fn submit<S: Store>(State(c): State<Controller<S>>, headers: HeaderMap, body: Bytes) -> ApiResult {
@@ -180,7 +184,8 @@ async fn submit<S: Store>(State(c): State<Controller<S>>, headers: HeaderMap, bo
             features: score.features,
             subsample: score.subsample,
             segment_frames: score.segment_frames,
-            encode: None,
+            encode: score.encode,
+            requirements: score.requirements,
         },
         priority: body.priority,
         idempotency_key: body.idempotency_key.or(header_key),

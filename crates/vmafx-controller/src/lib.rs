@@ -60,6 +60,8 @@ pub struct Controller<S> {
     /// Frames done of running items, as nodes report them (kept in memory only: it is
     /// advisory, and a restarted controller hears it again within a second).
     progress: Arc<Mutex<HashMap<i64, u64>>>,
+    /// What each node offers, for matching job requirements (from the store after a restart).
+    capabilities: Arc<Mutex<HashMap<String, vmafx_core::Capabilities>>>,
 }
 
 impl<S> Clone for Controller<S> {
@@ -70,6 +72,7 @@ impl<S> Clone for Controller<S> {
             work: Arc::clone(&self.work),
             metrics: Arc::clone(&self.metrics),
             progress: Arc::clone(&self.progress),
+            capabilities: Arc::clone(&self.capabilities),
         }
     }
 }
@@ -82,6 +85,7 @@ impl<S: Store> Controller<S> {
             work: Arc::new(Notify::new()),
             metrics: Arc::default(),
             progress: Arc::default(),
+            capabilities: Arc::default(),
         }
     }
 

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use vmafx_core::{catalog, plan_segments, JobState, ScoreJobSpec, Scores};
+use vmafx_core::{catalog, plan_segments, sched, JobState, ScoreJobSpec, Scores};
 use vmafx_media::{probe, Tools};
 use vmafx_proto::v1;
 use vmafx_store::{JobRecord, NewJob, Store};
@@ -36,6 +36,7 @@ impl<S: Store> Controller<S> {
         // Unknown length (a stream without a frame count), or an encode: one work item.
         let segment_frames = if total_frames == 0 { None } else { spec.segment_frames };
         let segments = plan_segments(total_frames.max(1), segment_frames);
+        let requirement = spec.requirements.key();
         let job = NewJob {
             id: fresh_id("job"),
             idempotency_key: req.idempotency_key.filter(|k| !k.is_empty()),
@@ -43,6 +44,7 @@ impl<S: Store> Controller<S> {
             priority: req.priority,
             total_frames,
             segments,
+            requirement,
         };
         let (record, created) = self.store.submit(job, now_ms()).await?;
         if created {
@@ -166,6 +168,23 @@ fn validate(spec: &mut ScoreJobSpec) -> Result<(), ControllerError> {
             ));
         }
     }
+    if let Some(e) = &spec.encode {
+        // An encode runs only where the encoder is.
+        if let Some(encoder) = sched::encoder_in_args(&e.args) {
+            match &spec.requirements.encoder {
+                Some(asked) if *asked != encoder => {
+                    return Err(ControllerError::invalid(
+                        "score.requirements.encoder",
+                        format!("`{asked}` differs from the encode's -c:v `{encoder}`"),
+                    ));
+                }
+                _ => spec.requirements.encoder = Some(encoder),
+            }
+        }
+    }
+    spec.requirements
+        .validate()
+        .map_err(|(field, message)| ControllerError::invalid(&format!("score.{field}"), message))?;
     spec.subsample = spec.subsample.max(1);
     if spec.segment_frames == Some(0) {
         spec.segment_frames = None;

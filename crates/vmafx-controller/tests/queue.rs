@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use vmafx_controller::{Controller, ControllerConfig, ControllerError, JobRequest, NodeRegistration};
-use vmafx_core::{JobState, ScoreJobSpec};
+use vmafx_core::{Capabilities, EncodeSpec, JobState, Requirements, ScoreJobSpec};
 use vmafx_engine::{score_files, ScoreRequest};
 use vmafx_media::DecodeOptions;
 use vmafx_store::{RetryPolicy, SqliteStore, Store};
@@ -33,6 +33,7 @@ fn fixture(frames: usize, segment_frames: Option<u64>) -> Fixture {
         subsample: 1,
         segment_frames,
         encode: None,
+        requirements: Default::default(),
     };
     Fixture { _dir: dir, spec }
 }
@@ -46,7 +47,12 @@ fn request(spec: &ScoreJobSpec) -> JobRequest {
 }
 
 async fn node(c: &Controller<SqliteStore>, name: &str) -> String {
-    let reg = NodeRegistration { id: None, name: name.into(), capabilities: serde_json::json!({"slots": 1}) };
+    node_with(c, name, Capabilities { slots: 1, encoders: vec!["libx264".into()], ..Default::default() })
+        .await
+}
+
+async fn node_with(c: &Controller<SqliteStore>, name: &str, capabilities: Capabilities) -> String {
+    let reg = NodeRegistration { id: None, name: name.into(), capabilities };
     c.register(reg).await.unwrap().id
 }
 
@@ -181,4 +187,52 @@ async fn a_long_poll_wakes_on_submission() {
     assert!(lease.is_some());
     assert!(started.elapsed() < Duration::from_secs(5), "woke on the submission, not the deadline");
     assert!(matches!(c.pull("ghost").await, Err(ControllerError::UnknownNode(_))));
+}
+
+#[tokio::test]
+async fn work_goes_only_to_nodes_that_meet_its_requirements() {
+    let f = fixture(4, None);
+    let c = controller(ControllerConfig::default()).await;
+    let cpu = node(&c, "cpu").await;
+    let gpu = node_with(
+        &c,
+        "gpu",
+        Capabilities {
+            gpu_vendor: "nvidia".into(),
+            gpu_model: "H100".into(),
+            encoders: vec!["libx264".into(), "libsvtav1".into()],
+            labels: [("zone".to_string(), "eu".to_string())].into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    // A GPU job first, then an unconstrained one: the CPU node skips the first.
+    let mut on_gpu = f.spec.clone();
+    on_gpu.requirements = Requirements { gpu_vendor: Some("nvidia".into()), ..Default::default() };
+    let (gpu_job, _) = c.submit(request(&on_gpu)).await.unwrap();
+    let (any_job, _) = c.submit(request(&f.spec)).await.unwrap();
+    assert_eq!(c.pull(&cpu).await.unwrap().unwrap().job.id, any_job.id);
+    assert!(c.pull(&cpu).await.unwrap().is_none(), "only GPU work is left");
+    assert_eq!(c.pull(&gpu).await.unwrap().unwrap().job.id, gpu_job.id);
+
+    // An encode job needs its encoder, taken from the ffmpeg arguments.
+    let mut encode = f.spec.clone();
+    encode.encode = Some(EncodeSpec {
+        args: ["-c:v", "libsvtav1", "-crf", "40"].map(String::from).to_vec(),
+        start: 0,
+        frames: 0,
+    });
+    let (job, _) = c.submit(request(&encode)).await.unwrap();
+    assert_eq!(job.spec.requirements.encoder.as_deref(), Some("libsvtav1"));
+    assert!(c.pull(&cpu).await.unwrap().is_none(), "no libsvtav1 on the CPU node");
+    assert_eq!(c.pull(&gpu).await.unwrap().unwrap().job.id, job.id);
+
+    // Labels must match; unknown vendors are refused with the field named.
+    let mut in_us = f.spec.clone();
+    in_us.requirements.labels = [("zone".to_string(), "us".to_string())].into();
+    c.submit(request(&in_us)).await.unwrap();
+    assert!(c.pull(&gpu).await.unwrap().is_none() && c.pull(&cpu).await.unwrap().is_none());
+    let mut bad = f.spec.clone();
+    bad.requirements.gpu_vendor = Some("3dfx".into());
+    assert_eq!(field_of(c.submit(request(&bad)).await.unwrap_err()).0, "score.requirements.gpu_vendor");
 }

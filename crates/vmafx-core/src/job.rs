@@ -6,6 +6,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::sched::Requirements;
+
 /// A scoring job as submitted: the same knobs as `vmafx score`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScoreJobSpec {
@@ -24,6 +26,9 @@ pub struct ScoreJobSpec {
     /// then unused). Such a job is one work item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encode: Option<EncodeSpec>,
+    /// What a node needs to run it (GPU vendor, encoder, labels); empty: any node.
+    #[serde(default, skip_serializing_if = "Requirements::is_empty")]
+    pub requirements: Requirements,
 }
 
 /// An encode a node makes before scoring: `ffmpeg -i REFERENCE <args> OUT`, scored against

@@ -8,9 +8,11 @@ pub mod catalog;
 pub mod job;
 pub mod pooling;
 pub mod report;
+pub mod sched;
 pub mod scores;
 
 pub use job::{plan_segments, EncodeSpec, ItemState, JobState, ScoreJobSpec, SegmentSpec};
 pub use pooling::{pool, Pooled};
 pub use report::{Report, ReportFormat, ReportInfo};
+pub use sched::{Capabilities, Requirements};
 pub use scores::{AssembleError, FrameScore, Scores};

@@ -16,7 +16,7 @@ use std::path::Path;
 use tonic::transport::Channel;
 use tonic::{Request, Status};
 
-use vmafx_core::{EncodeSpec, ScoreJobSpec, SegmentSpec};
+use vmafx_core::{Capabilities, EncodeSpec, ScoreJobSpec, SegmentSpec};
 use vmafx_engine::{score_files, EngineError, Progress, ScoreRequest};
 use vmafx_media::{DecodeOptions, MediaError};
 use vmafx_proto::v1::node_service_client::NodeServiceClient;
@@ -32,6 +32,71 @@ pub struct NodeConfig {
     /// libvmaf threads per slot.
     pub threads: u32,
     pub decode: DecodeOptions,
+    /// What this node offers the scheduler (see [`detect_capabilities`]).
+    pub capabilities: Capabilities,
+}
+
+/// What this machine offers: cores, the ffmpeg encoders it has, and its GPU (from
+/// `nvidia-smi`, else the PCI vendor of /sys/class/drm cards). `gpu` overrides the detected
+/// (vendor, model); `labels` are the operator's.
+pub fn detect_capabilities(
+    tools: &vmafx_media::Tools,
+    slots: u32,
+    gpu: Option<(String, String)>,
+    labels: std::collections::BTreeMap<String, String>,
+) -> Capabilities {
+    let (gpu_vendor, gpu_model) = gpu.or_else(detect_gpu).unwrap_or_default();
+    Capabilities {
+        cores: std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1),
+        slots,
+        gpu_vendor,
+        gpu_model,
+        onnx_providers: vec![],
+        encoders: ffmpeg_encoders(tools),
+        labels,
+    }
+}
+
+/// Video encoders in `ffmpeg -encoders` (lines like ` V....D libx264  ...`).
+fn ffmpeg_encoders(tools: &vmafx_media::Tools) -> Vec<String> {
+    let Ok(out) = std::process::Command::new(&tools.ffmpeg).args(["-hide_banner", "-encoders"]).output()
+    else {
+        return vec![];
+    };
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut parts = l.split_whitespace();
+            let flags = parts.next()?;
+            let name = parts.next()?;
+            (flags.len() == 6 && flags.starts_with('V') && name != "=").then(|| name.to_string())
+        })
+        .collect()
+}
+
+fn detect_gpu() -> Option<(String, String)> {
+    if let Ok(out) =
+        std::process::Command::new("nvidia-smi").args(["--query-gpu=name", "--format=csv,noheader"]).output()
+    {
+        let text = String::from_utf8_lossy(&out.stdout);
+        if let Some(model) =
+            text.lines().map(str::trim).find(|l| !l.is_empty()).filter(|_| out.status.success())
+        {
+            return Some(("nvidia".into(), model.to_string()));
+        }
+    }
+    let cards = std::fs::read_dir("/sys/class/drm").ok()?;
+    for card in cards.flatten() {
+        let vendor = std::fs::read_to_string(card.path().join("device/vendor")).unwrap_or_default();
+        let name = match vendor.trim() {
+            "0x10de" => "nvidia",
+            "0x1002" => "amd",
+            "0x8086" => "intel",
+            _ => continue,
+        };
+        return Some((name.into(), String::new()));
+    }
+    None
 }
 
 /// Items this node holds: id → (fencing token, cancel flag).
@@ -84,13 +149,17 @@ where
 pub async fn run(cfg: NodeConfig, drain: Arc<AtomicBool>) -> anyhow::Result<()> {
     let channel = Channel::from_shared(cfg.controller.clone())?.connect_lazy();
     let client = Client { inner: NodeServiceClient::new(channel), token: cfg.token.clone() };
+    let caps = &cfg.capabilities;
     let reg = v1::RegisterNodeRequest {
         name: cfg.name.clone(),
         capabilities: Some(v1::Capabilities {
-            cores: std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1),
+            cores: caps.cores,
             slots: cfg.slots,
-            onnx_providers: vec![],
-            ..Default::default()
+            gpu_vendor: caps.gpu_vendor.clone(),
+            gpu_model: caps.gpu_model.clone(),
+            onnx_providers: caps.onnx_providers.clone(),
+            encoders: caps.encoders.clone(),
+            labels: caps.labels.clone().into_iter().collect(),
         }),
         node_id: String::new(),
     };

@@ -31,6 +31,15 @@ struct Args {
     ffmpeg: PathBuf,
     #[arg(long, env = "VMAFX_FFPROBE", default_value = "ffprobe")]
     ffprobe: PathBuf,
+    /// GPU vendor to advertise (nvidia, amd, intel) [default: detected].
+    #[arg(long, env = "VMAFX_GPU_VENDOR")]
+    gpu_vendor: Option<String>,
+    /// GPU model to advertise, with --gpu-vendor.
+    #[arg(long, env = "VMAFX_GPU_MODEL", default_value = "")]
+    gpu_model: String,
+    /// A label jobs can require, KEY=VALUE (repeatable), e.g. --label zone=eu.
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    labels: Vec<String>,
 }
 
 #[tokio::main]
@@ -43,17 +52,22 @@ async fn main() -> anyhow::Result<()> {
             .map(|h| h.trim().to_string())
             .unwrap_or_else(|_| "node".into())
     });
+    let mut labels = std::collections::BTreeMap::new();
+    for l in &a.labels {
+        let (k, v) = l.split_once('=').ok_or_else(|| anyhow::anyhow!("--label `{l}`: expected KEY=VALUE"))?;
+        labels.insert(k.trim().to_string(), v.trim().to_string());
+    }
+    let tools = Tools { ffmpeg: a.ffmpeg, ffprobe: a.ffprobe };
+    let gpu = a.gpu_vendor.map(|v| (v.to_ascii_lowercase(), a.gpu_model.clone()));
+    let capabilities = vmafx_node::detect_capabilities(&tools, slots, gpu, labels);
     let cfg = NodeConfig {
         controller: a.controller,
         token: a.token.trim().to_string(),
         name,
         slots,
         threads: a.threads.unwrap_or((cores / slots).max(1)),
-        decode: DecodeOptions {
-            tools: Tools { ffmpeg: a.ffmpeg, ffprobe: a.ffprobe },
-            threads: 1,
-            ..DecodeOptions::default()
-        },
+        decode: DecodeOptions { tools, threads: 1, ..DecodeOptions::default() },
+        capabilities,
     };
     let drain = Arc::new(AtomicBool::new(false));
     let flag = drain.clone();

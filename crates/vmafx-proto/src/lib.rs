@@ -9,7 +9,9 @@ pub mod v1 {
     tonic::include_proto!("vmafx.v1");
 }
 
-use vmafx_core::{EncodeSpec, FrameScore, JobState as CoreJobState, ScoreJobSpec, Scores};
+use vmafx_core::{
+    Capabilities, EncodeSpec, FrameScore, JobState as CoreJobState, Requirements, ScoreJobSpec, Scores,
+};
 
 impl From<v1::ScoreSpec> for ScoreJobSpec {
     fn from(s: v1::ScoreSpec) -> Self {
@@ -22,6 +24,7 @@ impl From<v1::ScoreSpec> for ScoreJobSpec {
             subsample: s.subsample,
             segment_frames: Some(s.segment_frames).filter(|&n| n > 0),
             encode: s.encode.map(|e| EncodeSpec { args: e.args, start: e.start, frames: e.frames }),
+            requirements: s.requirements.map(Requirements::from).unwrap_or_default(),
         }
     }
 }
@@ -36,11 +39,47 @@ impl From<&ScoreJobSpec> for v1::ScoreSpec {
             features: s.features.clone(),
             subsample: s.subsample,
             segment_frames: s.segment_frames.unwrap_or(0),
+            requirements: Some((&s.requirements).into())
+                .filter(|r: &v1::Requirements| *r != v1::Requirements::default()),
             encode: s.encode.as_ref().map(|e| v1::EncodeSpec {
                 args: e.args.clone(),
                 start: e.start,
                 frames: e.frames,
             }),
+        }
+    }
+}
+
+impl From<v1::Requirements> for Requirements {
+    fn from(r: v1::Requirements) -> Self {
+        Requirements {
+            gpu_vendor: Some(r.gpu_vendor).filter(|v| !v.is_empty()),
+            encoder: Some(r.encoder).filter(|e| !e.is_empty()),
+            labels: r.labels.into_iter().collect(),
+        }
+    }
+}
+
+impl From<&Requirements> for v1::Requirements {
+    fn from(r: &Requirements) -> Self {
+        v1::Requirements {
+            gpu_vendor: r.gpu_vendor.clone().unwrap_or_default(),
+            encoder: r.encoder.clone().unwrap_or_default(),
+            labels: r.labels.clone().into_iter().collect(),
+        }
+    }
+}
+
+impl From<v1::Capabilities> for Capabilities {
+    fn from(c: v1::Capabilities) -> Self {
+        Capabilities {
+            cores: c.cores,
+            slots: c.slots,
+            gpu_vendor: c.gpu_vendor.to_ascii_lowercase(),
+            gpu_model: c.gpu_model,
+            onnx_providers: c.onnx_providers,
+            encoders: c.encoders,
+            labels: c.labels.into_iter().collect(),
         }
     }
 }

@@ -66,12 +66,17 @@ pub trait Store: Send + Sync + 'static {
     /// Leases the best item that could be leased now (highest priority, then oldest job, then
     /// segment order) to `node`, choosing and leasing in one transaction so that concurrent
     /// pulls never race for the same item. `None` when nothing is pending.
+    /// Only items whose requirement key is in `eligible` are considered (the keys the node
+    /// satisfies, from [`Store::pending_requirements`]).
     fn lease_next(
         &self,
         node: &str,
         now: Millis,
         ttl_ms: Millis,
+        eligible: &[String],
     ) -> impl Future<Output = Result<Option<Lease>, StoreError>> + Send;
+    /// The distinct requirement keys of the pending items.
+    fn pending_requirements(&self) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
     /// Extends `node`'s leases that still match their fencing tokens; returns the items of
     /// those that no longer do (cancelled or taken away), which the node should stop.
     fn extend(

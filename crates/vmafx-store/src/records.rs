@@ -14,6 +14,8 @@ pub struct NewJob {
     pub priority: i32,
     pub total_frames: u64,
     pub segments: Vec<SegmentSpec>,
+    /// [`vmafx_core::Requirements::key`] of what a node needs to run the items.
+    pub requirement: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -41,6 +41,15 @@ const FENCE_GAP_ON_OPEN: i64 = 1 << 32;
 /// How stale a node's `last_seen_ms` may be before a touch writes it.
 const TOUCH_RESOLUTION_MS: Millis = 250;
 
+/// Which item a lease is for.
+#[derive(Clone, Copy)]
+enum Pick<'a> {
+    /// This one.
+    Item(i64),
+    /// The first pending one in dispatch order whose requirement key is one of these.
+    Next(&'a [String]),
+}
+
 const ITEM_COLUMNS: &str =
     "id, job_id, idx, start_frame, frames, state, attempts, not_before_ms, lease_node, \
      lease_expires_ms, fence, result, last_error";
@@ -109,24 +118,28 @@ impl SqliteStore {
         Ok(Self { pool })
     }
 
-    /// Leases `item`, or the best pending item when `None`, in one transaction.
+    /// Leases the item `pick` names, in one transaction.
     async fn lease_where(
         &self,
-        item: Option<i64>,
+        pick: Pick<'_>,
         node: &str,
         now: Millis,
         ttl_ms: Millis,
     ) -> Result<Option<Lease>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let expires = now + ttl_ms;
-        // The fence is the counter's next value; the counter moves only if the lease is granted.
-        // Walks the dispatch index from its first pending entry. Items of ended jobs are never
-        // pending (ending a job cancels them); the job check guards the invariant anyway.
-        let which = match item {
-            Some(_) => "w.id = ?",
-            None => "w.id = (SELECT p.id FROM work_items p INDEXED BY work_items_dispatch WHERE p.state = 'pending' AND p.not_before_ms <= ? \
-                     AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = p.job_id AND j.state IN ('queued', 'running')) \
-                     ORDER BY p.priority DESC, p.job_seq, p.idx LIMIT 1)",
+        // Walks the dispatch index from its first pending entry, skipping items the node
+        // cannot run. Items of ended jobs are never pending (ending a job cancels them); the
+        // job check guards the invariant anyway.
+        let which = match pick {
+            Pick::Item(_) => "w.id = ?".to_string(),
+            Pick::Next(eligible) => format!(
+                "w.id = (SELECT p.id FROM work_items p INDEXED BY work_items_dispatch WHERE p.state = 'pending' \
+                 AND p.not_before_ms <= ? AND p.requirement IN ({}) \
+                 AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = p.job_id AND j.state IN ('queued', 'running')) \
+                 ORDER BY p.priority DESC, p.job_seq, p.idx LIMIT 1)",
+                vec!["?"; eligible.len()].join(", ")
+            ),
         };
         let sql = format!(
             "UPDATE work_items AS w SET state = 'leased', lease_node = ?, lease_expires_ms = ?, \
@@ -135,11 +148,16 @@ impl SqliteStore {
              AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = w.job_id AND j.state IN ('queued', 'running')) \
              RETURNING id"
         );
-        let query = sqlx::query_scalar(AssertSqlSafe(sql)).bind(node).bind(expires);
-        let query = match item {
-            Some(id) => query.bind(id),
-            None => query.bind(now),
-        };
+        let mut query = sqlx::query_scalar(AssertSqlSafe(sql)).bind(node).bind(expires);
+        match pick {
+            Pick::Item(id) => query = query.bind(id),
+            Pick::Next(eligible) => {
+                query = query.bind(now);
+                for key in eligible {
+                    query = query.bind(key);
+                }
+            }
+        }
         let leased: Option<i64> = query.bind(now).fetch_optional(&mut *tx).await?;
         let Some(item) = leased else {
             tx.rollback().await?;
@@ -302,8 +320,8 @@ impl Store for SqliteStore {
                 .await?;
                 for (idx, seg) in job.segments.iter().enumerate() {
                     sqlx::query(
-                        "INSERT INTO work_items (job_id, idx, start_frame, frames, state, priority, job_seq) \
-                         VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+                        "INSERT INTO work_items (job_id, idx, start_frame, frames, state, priority, job_seq, requirement) \
+                         VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
                     )
                     .bind(&job.id)
                     .bind(idx as i64)
@@ -311,6 +329,7 @@ impl Store for SqliteStore {
                     .bind(seg.frames as i64)
                     .bind(job.priority)
                     .bind(seq)
+                    .bind(&job.requirement)
                     .execute(&mut *conn)
                     .await?;
                 }
@@ -408,11 +427,26 @@ impl Store for SqliteStore {
         now: Millis,
         ttl_ms: Millis,
     ) -> Result<Option<Lease>, StoreError> {
-        self.lease_where(Some(item), node, now, ttl_ms).await
+        self.lease_where(Pick::Item(item), node, now, ttl_ms).await
     }
 
-    async fn lease_next(&self, node: &str, now: Millis, ttl_ms: Millis) -> Result<Option<Lease>, StoreError> {
-        self.lease_where(None, node, now, ttl_ms).await
+    async fn lease_next(
+        &self,
+        node: &str,
+        now: Millis,
+        ttl_ms: Millis,
+        eligible: &[String],
+    ) -> Result<Option<Lease>, StoreError> {
+        if eligible.is_empty() {
+            return Ok(None);
+        }
+        self.lease_where(Pick::Next(eligible), node, now, ttl_ms).await
+    }
+
+    async fn pending_requirements(&self) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT DISTINCT requirement FROM work_items WHERE state = 'pending'")
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     async fn extend(
@@ -688,6 +722,7 @@ mod tests {
             subsample: 1,
             segment_frames: Some(12),
             encode: None,
+            requirements: Default::default(),
         }
     }
 
@@ -699,6 +734,7 @@ mod tests {
             priority,
             total_frames: frames,
             segments: plan_segments(frames, Some(12)),
+            requirement: String::new(),
         }
     }
 
@@ -729,13 +765,35 @@ mod tests {
         // lease_next hands them out in that order, each once, with increasing fences.
         let mut fences = Vec::new();
         for (j, i) in expect {
-            let l = s.lease_next("n", 10, 1000).await.unwrap().unwrap();
+            let l = s.lease_next("n", 10, 1000, &[String::new()]).await.unwrap().unwrap();
             assert_eq!((l.job.id.as_str(), l.item.index), (j, i));
             assert_eq!(l.item.fence, l.fence);
             fences.push(l.fence);
         }
         assert!(fences.windows(2).all(|w| w[0] < w[1]), "{fences:?}");
-        assert!(s.lease_next("n", 10, 1000).await.unwrap().is_none(), "nothing left");
+        assert!(s.lease_next("n", 10, 1000, &[String::new()]).await.unwrap().is_none(), "nothing left");
+    }
+
+    #[tokio::test]
+    async fn lease_next_takes_only_items_the_node_can_run() {
+        let s = SqliteStore::in_memory().await.unwrap();
+        let gpu = r#"{"gpu_vendor":"nvidia"}"#.to_string();
+        s.submit(NewJob { requirement: gpu.clone(), ..job("gpu", None, 0, 24) }, 1).await.unwrap();
+        s.submit(job("any", None, 0, 12), 2).await.unwrap();
+        let mut keys = s.pending_requirements().await.unwrap();
+        keys.sort();
+        assert_eq!(keys, [String::new(), gpu.clone()]);
+        // A CPU node skips the older GPU job; a GPU node takes it first (FIFO).
+        let cpu = s.lease_next("cpu", 10, 1000, &[String::new()]).await.unwrap().unwrap();
+        assert_eq!(cpu.job.id, "any");
+        let g = s.lease_next("g", 10, 1000, &[String::new(), gpu.clone()]).await.unwrap().unwrap();
+        assert_eq!(g.job.id, "gpu");
+        assert!(s.lease_next("none", 10, 1000, &[]).await.unwrap().is_none());
+        assert!(
+            s.lease_next("cpu", 10, 1000, &[String::new()]).await.unwrap().is_none(),
+            "only GPU work left"
+        );
+        assert_eq!(s.pending_requirements().await.unwrap(), [gpu]);
     }
 
     #[tokio::test]

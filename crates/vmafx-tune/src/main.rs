@@ -283,14 +283,14 @@ fn crf_search(a: CrfArgs) -> anyhow::Result<()> {
         Format::Json => println!("{}", serde_json::to_string_pretty(&answer)?),
         Format::Text => {
             println!(
-                "CRF {} ({}): {} {:.2} (target {}), {:.0} kbit/s, predicted size {:.1} MB{}",
+                "CRF {} ({}): {} {:.2} (target {}), {:.0} kbit/s, predicted size {}{}",
                 answer.crf,
                 answer.encoder,
                 answer.metric,
                 answer.score,
                 answer.target,
                 answer.bitrate_kbps,
-                answer.predicted_bytes as f64 / 1e6,
+                human_bytes(answer.predicted_bytes),
                 if answer.sampled { " (from samples)" } else { "" }
             );
             println!(
@@ -304,6 +304,15 @@ fn crf_search(a: CrfArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `123 kB`, `4.5 MB`, `1.20 GB`.
+fn human_bytes(n: u64) -> String {
+    match n {
+        0..1_000_000 => format!("{:.0} kB", n as f64 / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1} MB", n as f64 / 1e6),
+        _ => format!("{:.2} GB", n as f64 / 1e9),
+    }
 }
 
 fn ladder(a: LadderArgs) -> anyhow::Result<()> {

@@ -84,8 +84,10 @@ pub fn svg_plot(ladder: &Ladder) -> String {
         }
         decade *= 10.0;
     }
-    let step = ((s1 - s0) / 8.0).ceil().max(1.0);
-    let mut s = s0;
+    // A round tick step giving about 8 ticks, starting on a multiple of it.
+    let step =
+        [1.0, 2.0, 5.0, 10.0, 20.0, 25.0, 50.0].into_iter().find(|st| (s1 - s0) / st <= 8.0).unwrap_or(100.0);
+    let mut s = (s0 / step).ceil() * step;
     while s <= s1 {
         let _ = writeln!(
             out,
@@ -164,13 +166,13 @@ pub fn svg_plot(ladder: &Ladder) -> String {
         ly + 4.0
     );
     for r in &ladder.rungs {
+        let (cx, cy) = (x(r.bitrate_kbps), y(r.score));
+        // Labels go right of the point, or left of it near the right edge.
+        let (tx, anchor) = if cx > W - RIGHT - 110.0 { (cx - 10.0, "end") } else { (cx + 9.0, "start") };
         let _ = writeln!(
             out,
-            r##"<circle cx="{0:.1}" cy="{1:.1}" r="7" fill="none" stroke="#000" stroke-width="2"/><text x="{2:.1}" y="{3:.1}">{4}p CRF {5}</text>"##,
-            x(r.bitrate_kbps),
-            y(r.score),
-            x(r.bitrate_kbps) + 9.0,
-            y(r.score) + 14.0,
+            r##"<circle cx="{cx:.1}" cy="{cy:.1}" r="7" fill="none" stroke="#000" stroke-width="2"/><text x="{tx:.1}" y="{:.1}" text-anchor="{anchor}">{}p CRF {}</text>"##,
+            cy + 16.0,
             r.height,
             r.crf
         );

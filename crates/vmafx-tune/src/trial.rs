@@ -39,6 +39,7 @@ pub struct Scoring {
 #[serde(rename_all = "snake_case")]
 pub enum Pool {
     Mean,
+    #[value(name = "harmonic_mean", alias = "harmonic-mean")]
     HarmonicMean,
     /// 5th percentile: the quality of the worst moments.
     P5,

@@ -1,0 +1,148 @@
+//! Scheduling as pure logic: what a job needs of a node, what a node offers, and whether
+//! they match. The store hands out work in priority, then submission, then segment order
+//! among the items a node can run; this module decides which those are.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// GPU vendors a job may ask for.
+pub const GPU_VENDORS: &[&str] = &["nvidia", "amd", "intel"];
+
+/// What a node offers, as it registered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Capabilities {
+    pub cores: u32,
+    pub slots: u32,
+    /// `nvidia`, `amd`, `intel`, or empty for none.
+    pub gpu_vendor: String,
+    pub gpu_model: String,
+    pub onnx_providers: Vec<String>,
+    /// ffmpeg encoders it has (`libx264`, `libsvtav1`, `h264_nvenc`, ...).
+    pub encoders: Vec<String>,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// What a job needs of a node. Empty: any node.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Requirements {
+    /// A GPU of this vendor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpu_vendor: Option<String>,
+    /// This ffmpeg encoder (set from an encode job's `-c:v`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoder: Option<String>,
+    /// Every one of these labels, with these values.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+}
+
+impl Requirements {
+    pub fn is_empty(&self) -> bool {
+        *self == Requirements::default()
+    }
+
+    /// Whether a node with `caps` can run the job.
+    pub fn satisfied_by(&self, caps: &Capabilities) -> bool {
+        self.gpu_vendor.as_ref().is_none_or(|v| caps.gpu_vendor.eq_ignore_ascii_case(v))
+            && self.encoder.as_ref().is_none_or(|e| caps.encoders.iter().any(|c| c == e))
+            && self.labels.iter().all(|(k, v)| caps.labels.get(k) == Some(v))
+    }
+
+    /// A canonical text form (empty for no requirement), which the store keeps on each work
+    /// item so that a pull can select what a node can run.
+    pub fn key(&self) -> String {
+        if self.is_empty() {
+            String::new()
+        } else {
+            serde_json::to_string(self).unwrap_or_default()
+        }
+    }
+
+    /// The inverse of [`Requirements::key`]; unreadable text reads as "no node can run it"
+    /// rather than "any node".
+    pub fn from_key(key: &str) -> Option<Self> {
+        if key.is_empty() {
+            return Some(Self::default());
+        }
+        serde_json::from_str(key).ok()
+    }
+
+    /// Checks the fields a client sets; the error names the field.
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        if let Some(v) = &self.gpu_vendor {
+            if !GPU_VENDORS.contains(&v.as_str()) {
+                return Err((
+                    "requirements.gpu_vendor".into(),
+                    format!("unknown GPU vendor `{v}`; one of {}", GPU_VENDORS.join(", ")),
+                ));
+            }
+        }
+        if let Some(k) = self.labels.keys().find(|k| k.trim().is_empty()) {
+            return Err(("requirements.labels".into(), format!("label `{k}`: empty name")));
+        }
+        Ok(())
+    }
+}
+
+/// The ffmpeg video encoder in output options (`-c:v NAME`, `-codec:v`, `-vcodec`).
+pub fn encoder_in_args(args: &[String]) -> Option<String> {
+    args.windows(2)
+        .rev()
+        .find(|w| matches!(w[0].as_str(), "-c:v" | "-codec:v" | "-vcodec"))
+        .map(|w| w[1].clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requirements_match_capabilities() {
+        let cpu = Capabilities { encoders: vec!["libx264".into()], ..Default::default() };
+        let gpu = Capabilities {
+            gpu_vendor: "nvidia".into(),
+            gpu_model: "H100".into(),
+            encoders: vec!["libx264".into(), "h264_nvenc".into()],
+            labels: [("zone".to_string(), "eu".to_string())].into(),
+            ..Default::default()
+        };
+        let any = Requirements::default();
+        assert!(any.satisfied_by(&cpu) && any.satisfied_by(&gpu));
+        let nvidia = Requirements { gpu_vendor: Some("nvidia".into()), ..Default::default() };
+        assert!(!nvidia.satisfied_by(&cpu) && nvidia.satisfied_by(&gpu));
+        let nvenc = Requirements { encoder: Some("h264_nvenc".into()), ..Default::default() };
+        assert!(!nvenc.satisfied_by(&cpu) && nvenc.satisfied_by(&gpu));
+        let eu =
+            Requirements { labels: [("zone".to_string(), "eu".to_string())].into(), ..Default::default() };
+        assert!(!eu.satisfied_by(&cpu) && eu.satisfied_by(&gpu));
+        let us =
+            Requirements { labels: [("zone".to_string(), "us".to_string())].into(), ..Default::default() };
+        assert!(!us.satisfied_by(&gpu));
+    }
+
+    #[test]
+    fn keys_round_trip_and_validation_names_fields() {
+        let r = Requirements {
+            gpu_vendor: Some("amd".into()),
+            encoder: Some("libsvtav1".into()),
+            ..Default::default()
+        };
+        assert_eq!(Requirements::from_key(&r.key()), Some(r.clone()));
+        assert_eq!(Requirements::default().key(), "");
+        assert_eq!(Requirements::from_key(""), Some(Requirements::default()));
+        assert_eq!(Requirements::from_key("{not json"), None);
+        let bad = Requirements { gpu_vendor: Some("3dfx".into()), ..Default::default() };
+        assert_eq!(bad.validate().unwrap_err().0, "requirements.gpu_vendor");
+        assert!(r.validate().is_ok());
+    }
+
+    #[test]
+    fn finds_the_video_encoder_in_ffmpeg_args() {
+        let args: Vec<String> = ["-map", "0:v:0", "-c:v", "libx265", "-crf", "28"].map(String::from).to_vec();
+        assert_eq!(encoder_in_args(&args).as_deref(), Some("libx265"));
+        assert_eq!(encoder_in_args(&["-crf".to_string(), "1".to_string()]), None);
+    }
+}
