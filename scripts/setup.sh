@@ -53,4 +53,10 @@ if [[ $mode == test ]]; then
     python3 -m pip install -q prometheus-client 2>/dev/null ||
       python3 -m pip install -q --break-system-packages prometheus-client
   fi
+  # The official MCP Python SDK: a real MCP client to drive vmafx-mcp in tests.
+  if ! python3 -c "import mcp, importlib.metadata as m, sys; sys.exit(0 if m.version('mcp') == '2.3.0' else 1)" 2>/dev/null; then
+    echo "setup: installing mcp==2.3.0 (the MCP Python SDK, a client for the vmafx-mcp tests)" >&2
+    python3 -m pip install -q mcp==2.3.0 2>/dev/null ||
+      python3 -m pip install -q --break-system-packages mcp==2.3.0
+  fi
 fi

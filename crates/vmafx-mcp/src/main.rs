@@ -1,0 +1,158 @@
+//! `vmafx-mcp`: serves the vmafx tools over MCP, on stdio (default) or streamable HTTP.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use axum::extract::Request;
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use clap::Parser;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use rmcp::ServiceExt;
+use vmafx_mcp::{Cluster, Settings, Vmafx};
+
+/// vmafx's scoring, cluster jobs and encoder tuning as MCP tools for AI agents.
+#[derive(Debug, Parser)]
+#[command(
+    version,
+    after_help = "Tools: vmaf_score, worst_frames, submit_job, get_job, list_jobs, cancel_job, list_nodes,\n\
+                  list_models, describe_model, crf_search, ladder. See docs/mcp.md for a client configuration."
+)]
+struct Args {
+    /// Serve streamable HTTP on this address (e.g. 127.0.0.1:8765, path /mcp) instead of stdio.
+    #[arg(long, value_name = "ADDR")]
+    http: Option<SocketAddr>,
+    /// Bearer token HTTP clients must send (required with --http).
+    #[arg(long, env = "VMAFX_MCP_TOKEN", hide_env_values = true)]
+    http_token: Option<String>,
+    /// A directory whose files the tools may read (repeatable) [default: the working directory].
+    #[arg(long = "allow-root", value_name = "DIR")]
+    allow_roots: Vec<PathBuf>,
+    /// Run scoring as jobs on this vmafx controller (gRPC URL) and enable the job tools.
+    #[arg(long, env = "VMAFX_CONTROLLER")]
+    controller: Option<String>,
+    /// The controller's admin token [default: $VMAFX_DATA_DIR/admin.token or ./vmafx-data/admin.token].
+    #[arg(long, env = "VMAFX_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Where crf_search and ladder cache encodes [default: $XDG_CACHE_HOME/vmafx-tune].
+    #[arg(long, env = "VMAFX_TUNE_CACHE")]
+    cache_dir: Option<PathBuf>,
+    /// libvmaf threads for local scoring [default: all cores].
+    #[arg(long, env = "VMAFX_THREADS")]
+    threads: Option<u32>,
+}
+
+fn main() -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(a: Args) -> anyhow::Result<()> {
+    let roots = if a.allow_roots.is_empty() { vec![std::env::current_dir()?] } else { a.allow_roots.clone() };
+    let roots = roots
+        .iter()
+        .map(|r| {
+            r.canonicalize().with_context(|| format!("--allow-root `{}`: no such directory", r.display()))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let cache_dir = match a.cache_dir {
+        Some(d) => d,
+        None => std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+            .context("no cache directory: pass --cache-dir")?
+            .join("vmafx-tune"),
+    };
+    let threads = a
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1));
+    let cluster = match &a.controller {
+        Some(url) => {
+            let token = match a.token.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+                Some(t) => t.to_string(),
+                None => {
+                    let dir = std::env::var_os("VMAFX_DATA_DIR").unwrap_or_else(|| "vmafx-data".into());
+                    std::fs::read_to_string(PathBuf::from(dir).join("admin.token"))
+                        .map(|t| t.trim().to_string())
+                        .context(
+                            "--controller needs --token (or VMAFX_TOKEN, or VMAFX_DATA_DIR with admin.token)",
+                        )?
+                }
+            };
+            Some(Cluster::new(url, &token)?)
+        }
+        None => None,
+    };
+    let server = Vmafx::new(Settings { roots, cache_dir, threads }, cluster);
+
+    let Some(addr) = a.http else {
+        // stdio: stdout carries the protocol, so nothing else may be printed there.
+        let service =
+            server.serve(rmcp::transport::stdio()).await.context("MCP handshake on stdio failed")?;
+        service.waiting().await?;
+        return Ok(());
+    };
+    let token = a
+        .http_token
+        .filter(|t| !t.trim().is_empty())
+        .context("--http needs a bearer token: pass --http-token or set VMAFX_MCP_TOKEN")?;
+    let mut config = StreamableHttpServerConfig::default();
+    config.allowed_hosts.push(addr.ip().to_string());
+    config.allowed_hosts.push(addr.to_string());
+    let service: StreamableHttpService<Vmafx, LocalSessionManager> =
+        StreamableHttpService::new(move || Ok(server.clone()), Default::default(), config);
+    let router = axum::Router::new().nest_service("/mcp", service).layer(middleware::from_fn(
+        move |req: Request, next: Next| {
+            let expected = format!("Bearer {}", token.trim());
+            async move {
+                let given = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+                if given == Some(expected.as_str()) {
+                    next.run(req).await
+                } else {
+                    unauthorized()
+                }
+            }
+        },
+    ));
+    let listener =
+        tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    eprintln!("vmafx-mcp: streamable HTTP on http://{}/mcp", listener.local_addr()?);
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+fn unauthorized() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::WWW_AUTHENTICATE, "Bearer")],
+        "missing or wrong token: send `Authorization: Bearer <token>` (vmafx-mcp --http-token / VMAFX_MCP_TOKEN)\n",
+    )
+        .into_response()
+}

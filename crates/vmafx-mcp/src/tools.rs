@@ -1,0 +1,729 @@
+//! The tools. Each takes a JSON object described by its schema and answers with structured
+//! JSON, or with a tool error whose text says what is wrong.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{
+    CallToolResult, ContentBlock, Implementation, ProgressNotificationParam, ServerCapabilities, ServerConfig,
+};
+use rmcp::service::RequestContext;
+use rmcp::{tool, tool_handler, tool_router, ErrorData as McpError, RoleServer, ServerHandler};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use vmafx_core::{catalog, JobState, Report, ReportInfo, ScoreJobSpec};
+use vmafx_engine::{score_files, ModelChoice, Progress, ScoreRequest};
+use vmafx_proto::v1::{self, job_event};
+use vmafx_tune::hull::RungRules;
+
+use crate::{Cluster, Settings};
+
+/// The vmafx tool set.
+#[derive(Clone)]
+pub struct Vmafx {
+    settings: Arc<Settings>,
+    cluster: Option<Cluster>,
+    tool_router: ToolRouter<Self>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ScoreArgs {
+    /// Path of the reference (original) video.
+    pub reference: String,
+    /// Path of the distorted (encoded) video.
+    pub distorted: String,
+    /// VMAF model (see list_models); default vmaf_v0.6.1.
+    pub model: Option<String>,
+    /// Extra metrics: psnr, float_ssim, float_ms_ssim, cambi, ciede, psnr_hvs, ...
+    #[serde(default)]
+    pub features: Vec<String>,
+    /// Score every n-th frame only.
+    pub subsample: Option<u32>,
+    /// Include every frame's scores (large); by default only pooled scores come back.
+    #[serde(default)]
+    pub per_frame: bool,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct WorstFramesArgs {
+    /// Path of the reference video.
+    pub reference: String,
+    /// Path of the distorted video.
+    pub distorted: String,
+    /// How many frames to return (default 5).
+    pub n: Option<usize>,
+    /// VMAF model; default vmaf_v0.6.1.
+    pub model: Option<String>,
+    /// Extra metrics to report for those frames (e.g. psnr, float_ssim).
+    #[serde(default)]
+    pub features: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct SubmitArgs {
+    /// Reference video, as the cluster's nodes see it (absolute path).
+    pub reference: String,
+    /// Distorted video, as the nodes see it (absolute path).
+    pub distorted: String,
+    pub model: Option<String>,
+    #[serde(default)]
+    pub features: Vec<String>,
+    /// Split into segments of this many frames scored in parallel on different nodes.
+    pub segment_frames: Option<u64>,
+    /// Higher runs first.
+    pub priority: Option<i32>,
+    /// Submitting twice with the same key gives one job.
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct JobArgs {
+    /// Job id (from submit_job or list_jobs).
+    pub id: String,
+    /// With a succeeded job: also its pooled scores (get_job only).
+    #[serde(default)]
+    pub scores: bool,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ListJobsArgs {
+    /// Only jobs in this state: queued, running, succeeded, failed, cancelled.
+    pub state: Option<String>,
+    /// At most this many, oldest first (default 100).
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ModelArgs {
+    /// Model name, e.g. vmaf_v0.6.1.
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct CrfSearchArgs {
+    /// Source video to encode.
+    pub source: String,
+    /// Score to reach (VMAF unless `metric` says otherwise), e.g. 95.
+    pub target: f64,
+    /// libx264 (default), libx265, libsvtav1, libaom-av1, libvpx-vp9.
+    pub encoder: Option<String>,
+    /// Encoder speed preset.
+    pub preset: Option<String>,
+    /// vmaf (default), psnr_y, float_ssim, ...
+    pub metric: Option<String>,
+    /// mean (default), harmonic_mean, p5 or min.
+    pub pool: Option<String>,
+    /// Search on this many evenly spread samples instead of the whole source.
+    pub samples: Option<u64>,
+    /// Seconds per sample (default 3).
+    pub sample_seconds: Option<f64>,
+    /// Most encodes to spend (default 12).
+    pub max_probes: Option<usize>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct LadderArgs {
+    /// Source video.
+    pub source: String,
+    /// libx264 (default), libx265, libsvtav1, libaom-av1, libvpx-vp9.
+    pub encoder: Option<String>,
+    /// Resolutions like ["1920x1080", "1280x720"]; none larger than the source.
+    pub resolutions: Vec<String>,
+    /// Quality points: "18,23,28" or a lattice "16:46:2"; default the encoder's grid.
+    pub crfs: Option<String>,
+    /// Choose quality points adaptively where the hull changes (fewer encodes).
+    #[serde(default)]
+    pub auto: bool,
+    /// Rungs wanted (default 6).
+    pub rungs: Option<usize>,
+    /// Each rung at least this many times the bitrate of the one below (default 1.5).
+    pub min_gap_ratio: Option<f64>,
+    /// No rung above this score.
+    pub max_vmaf: Option<f64>,
+}
+
+fn fail(message: impl Into<String>) -> Result<CallToolResult, McpError> {
+    Ok(CallToolResult::error(vec![ContentBlock::text(message.into())]))
+}
+
+fn ok(value: Value) -> Result<CallToolResult, McpError> {
+    Ok(CallToolResult::structured(value))
+}
+
+/// Turns `Result<Value, String>` into a tool answer.
+fn answer(r: Result<Value, String>) -> Result<CallToolResult, McpError> {
+    match r {
+        Ok(v) => ok(v),
+        Err(m) => fail(m),
+    }
+}
+
+/// Sends progress notifications for one request, at most every 100 ms (and always the last).
+/// Repeated values are not sent again.
+struct Progressor {
+    ctx: RequestContext<RoleServer>,
+    last: Option<(Instant, f64)>,
+}
+
+impl Progressor {
+    fn new(ctx: &RequestContext<RoleServer>) -> Self {
+        Self { ctx: ctx.clone(), last: None }
+    }
+
+    async fn send(&mut self, done: f64, total: Option<f64>, message: &str, force: bool) {
+        let Some(token) = self.ctx.meta.get_progress_token() else { return };
+        if let Some((at, sent)) = self.last {
+            if !force && (sent == done || at.elapsed() < Duration::from_millis(100)) {
+                return;
+            }
+        }
+        self.last = Some((Instant::now(), done));
+        let mut p = ProgressNotificationParam::new(token, done).with_message(message);
+        if let Some(t) = total {
+            p = p.with_total(t);
+        }
+        let _ = self.ctx.peer.notify_progress(p).await;
+    }
+}
+
+#[tool_router]
+impl Vmafx {
+    pub fn new(settings: Settings, cluster: Option<Cluster>) -> Self {
+        Self { settings: Arc::new(settings), cluster, tool_router: Self::tool_router() }
+    }
+
+    #[tool(
+        description = "Score a distorted video against its reference with VMAF (libvmaf's exact numbers) and optional extra metrics. Returns pooled scores (min, max, mean, harmonic_mean, p1, p5, p50 per metric); per-frame scores only when per_frame is true. Runs on the cluster when the server has a controller."
+    )]
+    async fn vmaf_score(
+        &self,
+        Parameters(a): Parameters<ScoreArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, McpError> {
+        let report = match self
+            .score(&a.reference, &a.distorted, a.model.as_deref(), &a.features, a.subsample, &ctx)
+            .await
+        {
+            Ok(r) => r,
+            Err(m) => return fail(m),
+        };
+        let full = report.0.to_json();
+        let mut out = json!({
+            "reference": a.reference,
+            "distorted": a.distorted,
+            "model": report.0.info.model,
+            "frames": report.0.scores.frames.len(),
+            "vmaf": report.0.pooled_metric("vmaf").map(|p| p.mean),
+            "pooled_metrics": full["pooled_metrics"],
+            "ran_on": report.1,
+        });
+        if a.per_frame {
+            out["per_frame"] = full["frames"].clone();
+        }
+        ok(out)
+    }
+
+    #[tool(
+        description = "The N lowest-VMAF frames of a distorted video against its reference, each with its time and all its metrics, to point a person at the worst moments."
+    )]
+    async fn worst_frames(
+        &self,
+        Parameters(a): Parameters<WorstFramesArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, McpError> {
+        let (report, ran_on) =
+            match self.score(&a.reference, &a.distorted, a.model.as_deref(), &a.features, None, &ctx).await {
+                Ok(r) => r,
+                Err(m) => return fail(m),
+            };
+        let fps = vmafx_media::probe(std::path::Path::new(&a.reference), &Default::default())
+            .ok()
+            .and_then(|p| p.fps);
+        let Some(vmaf) = report.scores.index_of("vmaf") else { return fail("no vmaf scores came back") };
+        let mut frames: Vec<&vmafx_core::FrameScore> = report.scores.frames.iter().collect();
+        frames.sort_by(|x, y| x.values[vmaf].total_cmp(&y.values[vmaf]));
+        let worst: Vec<Value> = frames
+            .iter()
+            .take(a.n.unwrap_or(5).max(1))
+            .map(|f| {
+                let metrics: serde_json::Map<String, Value> = report
+                    .scores
+                    .metrics
+                    .iter()
+                    .zip(&f.values)
+                    .filter(|(_, v)| v.is_finite())
+                    .map(|(m, v)| (m.clone(), json!(v)))
+                    .collect();
+                json!({
+                    "frame": f.frame_num,
+                    "time_s": fps.map(|r| f.frame_num as f64 / r),
+                    "vmaf": f.values[vmaf],
+                    "metrics": metrics,
+                })
+            })
+            .collect();
+        ok(json!({ "frames_scored": report.scores.frames.len(), "worst": worst, "ran_on": ran_on }))
+    }
+
+    #[tool(
+        description = "Submit a scoring job to the cluster's controller and return it at once (poll with get_job). Paths must be readable by the nodes."
+    )]
+    async fn submit_job(&self, Parameters(a): Parameters<SubmitArgs>) -> Result<CallToolResult, McpError> {
+        let Some(c) = &self.cluster else { return fail(NO_CONTROLLER) };
+        let (r, d) = match (
+            self.settings.check_path("reference", &a.reference),
+            self.settings.check_path("distorted", &a.distorted),
+        ) {
+            (Ok(r), Ok(d)) => (r, d),
+            (Err(m), _) | (_, Err(m)) => return fail(m),
+        };
+        let spec = v1::ScoreSpec {
+            reference: r.display().to_string(),
+            distorted: d.display().to_string(),
+            model: a.model.unwrap_or_default(),
+            features: a.features,
+            segment_frames: a.segment_frames.unwrap_or(0),
+            ..Default::default()
+        };
+        let req = v1::SubmitJobRequest {
+            score: Some(spec),
+            priority: a.priority.unwrap_or(0),
+            idempotency_key: a.idempotency_key.unwrap_or_default(),
+        };
+        answer(match c.client().submit_job(c.request(req)).await {
+            Ok(r) => {
+                let r = r.into_inner();
+                let mut job = r.job.as_ref().map(job_json).unwrap_or(Value::Null);
+                job["created"] = json!(r.created);
+                Ok(job)
+            }
+            Err(s) => Err(c.explain(s)),
+        })
+    }
+
+    #[tool(
+        description = "A cluster job's state and progress; with scores=true and a succeeded job, its pooled scores too."
+    )]
+    async fn get_job(&self, Parameters(a): Parameters<JobArgs>) -> Result<CallToolResult, McpError> {
+        let Some(c) = &self.cluster else { return fail(NO_CONTROLLER) };
+        let req = v1::GetJobRequest { id: a.id, include_scores: a.scores };
+        answer(match c.client().get_job(c.request(req)).await {
+            Ok(job) => {
+                let job = job.into_inner();
+                let mut out = job_json(&job);
+                if let Some(scores) = job.scores.clone() {
+                    let report = Report { info: ReportInfo::default(), scores: scores.into() };
+                    out["pooled_metrics"] = report.to_json()["pooled_metrics"].clone();
+                }
+                Ok(out)
+            }
+            Err(s) => Err(c.explain(s)),
+        })
+    }
+
+    #[tool(description = "Cluster jobs, oldest first, optionally only those in one state.")]
+    async fn list_jobs(&self, Parameters(a): Parameters<ListJobsArgs>) -> Result<CallToolResult, McpError> {
+        let Some(c) = &self.cluster else { return fail(NO_CONTROLLER) };
+        let state = match a.state.as_deref().map(str::parse::<JobState>) {
+            None => v1::JobState::Unspecified,
+            Some(Ok(s)) => v1::JobState::from(s),
+            Some(Err(e)) => return fail(format!("state: {e}")),
+        };
+        let req = v1::ListJobsRequest {
+            state: state as i32,
+            page_size: a.limit.unwrap_or(100).clamp(1, 1000),
+            page_token: String::new(),
+        };
+        answer(match c.client().list_jobs(c.request(req)).await {
+            Ok(r) => Ok(json!({ "jobs": r.into_inner().jobs.iter().map(job_json).collect::<Vec<_>>() })),
+            Err(s) => Err(c.explain(s)),
+        })
+    }
+
+    #[tool(description = "Cancel a cluster job: its nodes stop within seconds and nothing more is recorded.")]
+    async fn cancel_job(&self, Parameters(a): Parameters<JobArgs>) -> Result<CallToolResult, McpError> {
+        let Some(c) = &self.cluster else { return fail(NO_CONTROLLER) };
+        answer(match c.client().cancel_job(c.request(v1::CancelJobRequest { id: a.id })).await {
+            Ok(job) => Ok(job_json(&job.into_inner())),
+            Err(s) => Err(c.explain(s)),
+        })
+    }
+
+    #[tool(description = "The cluster's nodes: name, live or gone, draining, cores, slots, GPU.")]
+    async fn list_nodes(&self) -> Result<CallToolResult, McpError> {
+        let Some(c) = &self.cluster else { return fail(NO_CONTROLLER) };
+        answer(match c.client().list_nodes(c.request(v1::ListNodesRequest {})).await {
+            Ok(r) => Ok(json!({
+                "nodes": r.into_inner().nodes.iter().map(|n| json!({
+                    "id": n.id, "name": n.name, "live": n.live, "draining": n.draining, "cores": n.cores,
+                    "slots": n.slots, "gpu_vendor": n.gpu_vendor, "gpu_model": n.gpu_model,
+                })).collect::<Vec<_>>()
+            })),
+            Err(s) => Err(c.explain(s)),
+        })
+    }
+
+    #[tool(description = "The VMAF models built in, with what each is for.")]
+    async fn list_models(&self) -> Result<CallToolResult, McpError> {
+        ok(json!({ "models": catalog::BUILTIN_MODELS.iter().map(model_json).collect::<Vec<_>>() }))
+    }
+
+    #[tool(description = "What one VMAF model is for, and how to use it.")]
+    async fn describe_model(&self, Parameters(a): Parameters<ModelArgs>) -> Result<CallToolResult, McpError> {
+        match catalog::BUILTIN_MODELS.iter().find(|m| m.name == a.name) {
+            Some(m) => ok(model_json(m)),
+            None => fail(format!(
+                "unknown model `{}`; built-in models: {}",
+                a.name,
+                catalog::model_names().join(", ")
+            )),
+        }
+    }
+
+    #[tool(
+        description = "Find the highest CRF (smallest file) whose score reaches a target for a source and encoder, in few encodes. Returns the CRF, its score, bitrate, predicted size and every probe."
+    )]
+    async fn crf_search(
+        &self,
+        Parameters(a): Parameters<CrfSearchArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, McpError> {
+        let source = match self.settings.check_path("source", &a.source) {
+            Ok(p) => p,
+            Err(m) => return fail(m),
+        };
+        let settings = self.settings.clone();
+        let cluster = self.cluster.clone();
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let work = tokio::task::spawn_blocking(move || -> Result<Value, String> {
+            let runner = tune_runner(&settings, cluster.as_ref())?;
+            let encoder = vmafx_tune::encoder(a.encoder.as_deref().unwrap_or("libx264"))?;
+            let samples = match a.samples.filter(|&n| n > 0) {
+                Some(n) => {
+                    let fps = runner.source(&source).map_err(|e| e.to_string())?.fps;
+                    Some((n, ((a.sample_seconds.unwrap_or(3.0) * fps).round() as u64).max(1)))
+                }
+                None => None,
+            };
+            let req = vmafx_tune::CrfSearch {
+                source,
+                settings: vmafx_tune::EncodeSettings { encoder, preset: a.preset, extra: vec![] },
+                target: a.target,
+                scoring: scoring(a.metric.as_deref(), a.pool.as_deref())?,
+                samples,
+                max_probes: a.max_probes.unwrap_or(12),
+                min_crf: None,
+                max_crf: None,
+                jobs: 1,
+            };
+            let answer = vmafx_tune::crf_search(&runner, &req, &|p| {
+                let _ = tx.send(format!("CRF {}: {:.2} at {:.0} kbit/s", p.crf, p.score, p.bitrate_kbps));
+            })
+            .map_err(|e| e.to_string())?;
+            serde_json::to_value(answer).map_err(|e| e.to_string())
+        });
+        answer(self.with_progress(work, rx, &ctx).await)
+    }
+
+    #[tool(
+        description = "Build a per-title bitrate ladder: encode at several resolutions and quality points, score against the source, take the rate-quality convex hull and pick rungs on it. Returns every point, the hull and the rungs."
+    )]
+    async fn ladder(
+        &self,
+        Parameters(a): Parameters<LadderArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, McpError> {
+        let source = match self.settings.check_path("source", &a.source) {
+            Ok(p) => p,
+            Err(m) => return fail(m),
+        };
+        let settings = self.settings.clone();
+        let cluster = self.cluster.clone();
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let work = tokio::task::spawn_blocking(move || -> Result<Value, String> {
+            let runner = tune_runner(&settings, cluster.as_ref())?;
+            let encoder = vmafx_tune::encoder(a.encoder.as_deref().unwrap_or("libx264"))?;
+            let resolutions = a
+                .resolutions
+                .iter()
+                .map(|r| vmafx_tune::parse_resolution(r))
+                .collect::<Result<Vec<_>, _>>()?;
+            let crfs = match &a.crfs {
+                Some(s) => vmafx_tune::parse_crfs(s)?,
+                None if a.auto => {
+                    let g = encoder.ladder_crfs;
+                    (g[0]..=g[g.len() - 1]).step_by(2).collect()
+                }
+                None => encoder.ladder_crfs.to_vec(),
+            };
+            let req = vmafx_tune::LadderRequest {
+                source,
+                settings: vmafx_tune::EncodeSettings { encoder, preset: None, extra: vec![] },
+                resolutions,
+                crfs,
+                auto: a.auto,
+                rules: RungRules {
+                    rungs: a.rungs.unwrap_or(6),
+                    min_gap_ratio: a.min_gap_ratio.unwrap_or(1.5),
+                    max_score: a.max_vmaf,
+                },
+                scoring: scoring(None, None)?,
+                jobs: 1,
+            };
+            let ladder = vmafx_tune::ladder(&runner, &req, &|p| {
+                let _ = tx.send(format!("{}x{} CRF {}: {:.2}", p.width, p.height, p.crf, p.score));
+            })
+            .map_err(|e| e.to_string())?;
+            serde_json::to_value(ladder).map_err(|e| e.to_string())
+        });
+        answer(self.with_progress(work, rx, &ctx).await)
+    }
+}
+
+const NO_CONTROLLER: &str =
+    "no controller configured: start vmafx-mcp with --controller URL (and --token) to use cluster jobs";
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for Vmafx {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("vmafx-mcp", env!("CARGO_PKG_VERSION")))
+            .with_instructions(
+                "Video quality with libvmaf's exact numbers. vmaf_score and worst_frames score a distorted \
+                 video against its reference; crf_search and ladder tune encoders; submit_job, get_job, \
+                 list_jobs, cancel_job and list_nodes drive a vmafx cluster. Paths must lie under the \
+                 server's allowed roots.",
+            )
+    }
+}
+
+impl Vmafx {
+    /// Scores locally (or on the cluster), with progress notifications; a cancelled request
+    /// stops the scoring (or cancels the job). Returns the report and where it ran.
+    async fn score(
+        &self,
+        reference: &str,
+        distorted: &str,
+        model: Option<&str>,
+        features: &[String],
+        subsample: Option<u32>,
+        ctx: &RequestContext<RoleServer>,
+    ) -> Result<(Report, String), String> {
+        let r = self.settings.check_path("reference", reference)?;
+        let d = self.settings.check_path("distorted", distorted)?;
+        let model = model.filter(|m| !m.is_empty()).unwrap_or(catalog::DEFAULT_MODEL).to_string();
+        if !catalog::model_names().contains(&model) {
+            return Err(format!(
+                "unknown model `{model}`; built-in models: {}",
+                catalog::model_names().join(", ")
+            ));
+        }
+        if let Some(f) = features.iter().find(|f| catalog::feature(f).is_none()) {
+            return Err(format!(
+                "unknown feature `{f}`; valid features: {}",
+                catalog::feature_names().join(", ")
+            ));
+        }
+        match &self.cluster {
+            Some(c) => self.score_on_cluster(c, r, d, model, features, subsample, ctx).await,
+            None => {
+                self.score_here(r, d, model, features, subsample, ctx).await.map(|rep| (rep, "local".into()))
+            }
+        }
+    }
+
+    async fn score_here(
+        &self,
+        r: PathBuf,
+        d: PathBuf,
+        model: String,
+        features: &[String],
+        subsample: Option<u32>,
+        ctx: &RequestContext<RoleServer>,
+    ) -> Result<Report, String> {
+        let cancel = Arc::new(AtomicBool::new(false));
+        let req = ScoreRequest {
+            model: ModelChoice::Builtin(model),
+            features: features.to_vec(),
+            threads: self.settings.threads,
+            subsample: subsample.unwrap_or(1).max(1),
+            cancel: Some(cancel.clone()),
+            ..ScoreRequest::new(r, d)
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(u64, Option<u64>)>();
+        let work = tokio::task::spawn_blocking(move || {
+            let mut total = None;
+            score_files(&req, &mut |p| match p {
+                Progress::Start { total: t } => total = t,
+                Progress::Frames { done } => {
+                    let _ = tx.send((done, total));
+                }
+                _ => {}
+            })
+        });
+        let mut progress = Progressor::new(ctx);
+        let stop = ctx.ct.clone();
+        let watch_cancel = tokio::spawn(async move {
+            stop.cancelled().await;
+            cancel.store(true, Ordering::Relaxed);
+        });
+        let mut last = (0, None);
+        while let Some((done, total)) = rx.recv().await {
+            last = (done, total);
+            progress.send(done as f64, total.map(|t| t as f64), "frames scored", false).await;
+        }
+        progress.send(last.0 as f64, last.1.map(|t| t as f64), "frames scored", true).await;
+        watch_cancel.abort();
+        let outcome = work.await.map_err(|e| format!("scoring failed: {e}"))?.map_err(|e| e.to_string())?;
+        Ok(outcome.report)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn score_on_cluster(
+        &self,
+        c: &Cluster,
+        r: PathBuf,
+        d: PathBuf,
+        model: String,
+        features: &[String],
+        subsample: Option<u32>,
+        ctx: &RequestContext<RoleServer>,
+    ) -> Result<(Report, String), String> {
+        let spec = ScoreJobSpec {
+            reference: r.display().to_string(),
+            distorted: d.display().to_string(),
+            model,
+            model_path: None,
+            features: features.to_vec(),
+            subsample: subsample.unwrap_or(1).max(1),
+            segment_frames: None,
+            encode: None,
+            requirements: Default::default(),
+        };
+        let mut client = c.client();
+        let submit = v1::SubmitJobRequest { score: Some((&spec).into()), ..Default::default() };
+        let job = client.submit_job(c.request(submit)).await.map_err(|s| c.explain(s))?.into_inner().job;
+        let id = job.map(|j| j.id).ok_or("the controller sent no job")?;
+        let mut events = client
+            .watch_job(c.request(v1::WatchJobRequest { id: id.clone() }))
+            .await
+            .map_err(|s| c.explain(s))?
+            .into_inner();
+        let mut progress = Progressor::new(ctx);
+        let finished = loop {
+            let event = tokio::select! {
+                _ = ctx.ct.cancelled() => {
+                    // The agent gave up: so does the cluster.
+                    let _ = c.client().cancel_job(c.request(v1::CancelJobRequest { id: id.clone() })).await;
+                    return Err(format!("cancelled; job {id} was cancelled on the controller"));
+                }
+                e = events.message() => e.map_err(|s| c.explain(s))?,
+            };
+            match event.and_then(|e| e.event) {
+                Some(job_event::Event::Progress(p)) => {
+                    progress
+                        .send(
+                            p.frames_done as f64,
+                            Some(p.total_frames as f64).filter(|&t| t > 0.0),
+                            "frames scored",
+                            false,
+                        )
+                        .await;
+                }
+                Some(job_event::Event::Finished(j)) => break j,
+                Some(job_event::Event::Segment(_)) => {}
+                None => return Err(format!("the controller closed the watch of job {id}")),
+            }
+        };
+        if finished.state() != v1::JobState::Succeeded {
+            return Err(format!(
+                "job {id} {}: {}",
+                vmafx_proto::job_state(finished.state()).map_or("ended", |s| s.as_str()),
+                finished.error
+            ));
+        }
+        let scores = finished.scores.ok_or_else(|| format!("job {id} has no scores"))?.into();
+        let info = ReportInfo {
+            reference: spec.reference,
+            distorted: spec.distorted,
+            model: spec.model,
+            score_metric: "vmaf".into(),
+            subsample: spec.subsample,
+            ..ReportInfo::default()
+        };
+        Ok((Report { info, scores }, format!("cluster job {id}")))
+    }
+
+    /// Waits for blocking tuning work, forwarding its progress lines as notifications.
+    async fn with_progress(
+        &self,
+        work: tokio::task::JoinHandle<Result<Value, String>>,
+        mut rx: tokio::sync::mpsc::UnboundedReceiver<String>,
+        ctx: &RequestContext<RoleServer>,
+    ) -> Result<Value, String> {
+        let mut progress = Progressor::new(ctx);
+        let mut n = 0.0;
+        while let Some(line) = rx.recv().await {
+            n += 1.0;
+            progress.send(n, None, &line, true).await;
+        }
+        work.await.map_err(|e| format!("tuning failed: {e}"))?
+    }
+}
+
+fn tune_runner(settings: &Settings, cluster: Option<&Cluster>) -> Result<vmafx_tune::LocalRunner, String> {
+    let runner =
+        vmafx_tune::LocalRunner::new(settings.cache_dir.clone(), Default::default(), settings.threads);
+    Ok(match cluster {
+        Some(c) => runner.with_remote(
+            vmafx_tune::remote::Remote::connect(&c.address, c.token()).map_err(|e| e.to_string())?,
+        ),
+        None => runner,
+    })
+}
+
+fn scoring(metric: Option<&str>, pool: Option<&str>) -> Result<vmafx_tune::Scoring, String> {
+    let metric = metric.unwrap_or("vmaf").to_string();
+    let known = metric == "vmaf" || catalog::FEATURES.iter().any(|f| f.outputs.contains(&metric.as_str()));
+    if !known {
+        return Err(format!("unknown metric `{metric}`: use vmaf or a feature output such as psnr_y"));
+    }
+    let pool = match pool.unwrap_or("mean") {
+        "mean" => vmafx_tune::Pool::Mean,
+        "harmonic_mean" => vmafx_tune::Pool::HarmonicMean,
+        "p5" => vmafx_tune::Pool::P5,
+        "min" => vmafx_tune::Pool::Min,
+        other => return Err(format!("unknown pool `{other}`: mean, harmonic_mean, p5 or min")),
+    };
+    Ok(vmafx_tune::Scoring { model: catalog::DEFAULT_MODEL.into(), metric, pool })
+}
+
+fn model_json(m: &catalog::BuiltinModel) -> Value {
+    json!({
+        "name": m.name,
+        "description": m.description,
+        "default": m.name == catalog::DEFAULT_MODEL,
+        "use": format!("vmaf_score with model=\"{}\" (CLI: vmafx score --model {})", m.name, m.name),
+    })
+}
+
+fn job_json(j: &v1::Job) -> Value {
+    json!({
+        "id": j.id,
+        "state": vmafx_proto::job_state(j.state()).map_or("unknown", |s| s.as_str()),
+        "priority": j.priority,
+        "total_frames": j.total_frames,
+        "segments_total": j.segments_total,
+        "segments_done": j.segments_done,
+        "error": j.error,
+        "reference": j.score.as_ref().map(|s| s.reference.clone()),
+        "distorted": j.score.as_ref().map(|s| s.distorted.clone()),
+        "submitted_ms": j.submitted_ms,
+        "finished_ms": j.finished_ms,
+    })
+}
