@@ -35,6 +35,7 @@ test: setup-test corpus
 
 bench: setup-test build corpus
 	$(CARGO) build --release -p vmafx-controller --example dispatch_bench
+	$(CARGO) build --release -p vmafx-mcp --bin vmafx-mcp
 	@scripts/bench.sh
 
 lint:

@@ -55,7 +55,14 @@ kill "$up_pid"; wait "$up_pid" 2>/dev/null || true
 echo "== dispatch: one controller, 200 simulated nodes, 10,000 work items" >&2
 "$root/target/release/examples/dispatch_bench" --nodes 200 --jobs 100 --segments 100 --json >"$out/dispatch.json"
 
-python3 - "$out/speed.json" "$m_v60" "$m_v600" "$m_f60" "$m_f600" "$out/platform.json" "$out/dispatch.json" > "$out/results.md" <<'PY'
+echo "== MCP: vmaf_score over stdio vs vmafx score, small pair (576x324, 48 frames)" >&2
+small_ref=$corpus/testsrc_324.y4m
+small_dist=$corpus/testsrc_324_x264_crf35.mp4
+hyperfine --warmup 1 --runs "$runs" --export-json "$out/mcp_cli.json" \
+  -n "vmafx score" "$vmafx score -q --threads 2 $small_ref $small_dist" >&2
+python3 "$root/scripts/mcp_bench.py" "$root/target/release/vmafx-mcp" "$small_ref" "$small_dist" "$runs" >"$out/mcp.json"
+
+python3 - "$out/speed.json" "$m_v60" "$m_v600" "$m_f60" "$m_f600" "$out/platform.json" "$out/dispatch.json" "$out/mcp_cli.json" "$out/mcp.json" > "$out/results.md" <<'PY'
 import json, sys, platform, subprocess, os
 speed = json.load(open(sys.argv[1]))["results"]
 v60, v600, f60, f600 = (int(x) / 1024 for x in sys.argv[2:6])
@@ -90,5 +97,15 @@ p = d["pull_ms"]
 print(f"Dispatch: {d['items']} work items ({d['jobs']} jobs), {d['nodes']} simulated nodes over gRPC on loopback: "
       f"**{d['items_per_s']:.0f} items/s** dispatched and reported ({d['wall_s']:.1f} s); "
       f"PullWork latency p50 {p['p50']:.1f} ms, p90 {p['p90']:.1f} ms, **p99 {p['p99']:.1f} ms**, max {p['max']:.1f} ms.")
+print()
+cli = json.load(open(sys.argv[8]))["results"][0]
+m = json.load(open(sys.argv[9]))
+print(f"| MCP, small pair ({len(m['times'])} runs) | median wall (s) |")
+print("|---|---:|")
+print(f"| vmafx score (process per run) | {cli['median']:.3f} |")
+print(f"| vmaf_score call over stdio (server running) | {m['median_s']:.3f} |")
+print(f"| vmafx-mcp start + initialize (once per session) | {m['session_start_s']:.3f} |")
+print()
+print(f"- vmaf_score round trip / vmafx score: **{m['median_s'] / cli['median']:.2f}x**")
 PY
 cat "$out/results.md"
