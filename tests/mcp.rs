@@ -47,6 +47,7 @@ fn stdio_tools_score_like_vmafx_score_and_report_errors_as_tool_errors() {
     let r = common::lavfi(dir.path(), "ref.y4m", "testsrc2=size=640x360:rate=24", 96, "yuv420p");
     let d = common::encode(&r, dir.path(), "dist.mp4", &["-c:v", "libx264", "-crf", "35"]);
     let (rs, ds) = (r.to_str().unwrap(), d.to_str().unwrap());
+    let tiny = common::lavfi(dir.path(), "tiny.y4m", "testsrc2=size=160x90:rate=24", 12, "yuv420p");
     let outside = common::lavfi(
         &common::root().join("target"),
         "mcp-outside.y4m",
@@ -62,6 +63,9 @@ fn stdio_tools_score_like_vmafx_score_and_report_errors_as_tool_errors() {
         {"tool": "worst_frames", "arguments": {"reference": rs, "distorted": ds, "n": 3}},
         {"tool": "describe_model", "arguments": {"name": "vmaf_4k_v0.6.1"}},
         {"tool": "submit_job", "arguments": {"reference": rs, "distorted": ds}},
+        {"tool": "crf_search", "arguments": {"source": tiny, "target": 90}},
+        {"tool": "ladder", "arguments": {"source": tiny, "resolutions": ["160x90", "96x54"], "crfs": "22,30,38"}},
+        {"tool": "crf_search", "arguments": {"source": tiny, "target": 90, "encoder": "h264_nvenc"}},
     ]);
     let server = common::bin("vmafx-mcp");
     let out = drive(
@@ -75,6 +79,8 @@ fn stdio_tools_score_like_vmafx_score_and_report_errors_as_tool_errors() {
             dir.path().to_str().unwrap(),
             "--threads",
             "2",
+            "--cache-dir",
+            dir.path().join("cache").to_str().unwrap(),
         ],
     );
 
@@ -133,6 +139,20 @@ fn stdio_tools_score_like_vmafx_score_and_report_errors_as_tool_errors() {
     let described = call(&out, 5, "describe_model");
     assert!(described["result"]["description"].as_str().unwrap().contains("4K"));
     assert_tool_error(call(&out, 6, "submit_job"), "no controller configured");
+
+    // The tuning tools answer with vmafx-tune's JSON, with a progress line per encode.
+    let searched = call(&out, 7, "crf_search");
+    assert_eq!(searched["is_error"], false, "{searched}");
+    assert!(searched["result"]["score"].as_f64().unwrap() >= 90.0);
+    assert_eq!(
+        searched["progress"].as_array().unwrap().len(),
+        searched["result"]["probes"].as_array().unwrap().len()
+    );
+    let ladder = call(&out, 8, "ladder");
+    assert_eq!(ladder["is_error"], false, "{ladder}");
+    assert_eq!(ladder["result"]["encodes"], 6);
+    assert!(!ladder["result"]["rungs"].as_array().unwrap().is_empty());
+    assert_tool_error(call(&out, 9, "crf_search"), "unknown encoder `h264_nvenc`");
 }
 
 #[test]

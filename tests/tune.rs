@@ -292,19 +292,23 @@ fn a_ladder_over_vmafx_up_equals_the_local_one() {
 
     let data = dir.path().join("up");
     let (_up, grpc) = start_up(&data);
+    // vmafx-tune against the cluster, finding the admin token in the data directory.
+    let remote = |args: &[&str]| {
+        common::run_with_timeout(
+            Command::new(common::bin("vmafx-tune"))
+                .args(args)
+                .args(["--controller", &grpc, "--cache-dir"])
+                .arg(dir.path().join("remote-cache"))
+                .env("VMAFX_DATA_DIR", &data)
+                .env_remove("VMAFX_TOKEN"),
+            Duration::from_secs(600),
+        )
+    };
     let mut remote_args = args.to_vec();
-    remote_args.extend(["--controller", &grpc, "--jobs", "3"]);
-    let out = common::run_with_timeout(
-        Command::new(common::bin("vmafx-tune"))
-            .args(&remote_args)
-            .arg("--cache-dir")
-            .arg(dir.path().join("remote-cache"))
-            .env("VMAFX_TOKEN", token(&data, "admin.token")),
-        Duration::from_secs(600),
-    );
-    let remote = json_of(&out);
+    remote_args.extend(["--jobs", "3"]);
+    let remote_ladder = json_of(&remote(&remote_args));
     for field in ["points", "hull", "rungs", "encodes"] {
-        assert_eq!(remote[field], local[field], "{field}");
+        assert_eq!(remote_ladder[field], local[field], "{field}");
     }
     // Every encode ran on the cluster, as one job each.
     let jobs = common::run_with_timeout(
@@ -318,25 +322,8 @@ fn a_ladder_over_vmafx_up_equals_the_local_one() {
     assert_eq!(jobs.len(), 6);
     assert!(jobs.iter().all(|j| j["state"] == "succeeded"), "{jobs:?}");
     // A bad encoder argument fails the job with ffmpeg's reason, reported by vmafx-tune.
-    let out = common::run_with_timeout(
-        Command::new(common::bin("vmafx-tune"))
-            .args([
-                "crf-search",
-                "-q",
-                "--source",
-                s,
-                "--target-vmaf",
-                "90",
-                "--enc",
-                "no-such-option=1",
-                "--controller",
-                &grpc,
-            ])
-            .arg("--cache-dir")
-            .arg(dir.path().join("remote-cache"))
-            .env("VMAFX_TOKEN", token(&data, "admin.token")),
-        Duration::from_secs(120),
-    );
+    let out =
+        remote(&["crf-search", "-q", "--source", s, "--target-vmaf", "90", "--enc", "no-such-option=1"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("encoding failed") && err.contains("Option not found"), "{err}");

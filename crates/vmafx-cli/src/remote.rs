@@ -7,6 +7,7 @@ use anyhow::{bail, Context as _};
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 use vmafx_core::{catalog, JobState, Report, ReportInfo, ScoreJobSpec, Scores};
+use vmafx_proto::job_json;
 use vmafx_proto::v1::job_service_client::JobServiceClient;
 use vmafx_proto::v1::{self, job_event};
 
@@ -22,7 +23,7 @@ struct Client {
 impl Client {
     async fn connect(c: &ClusterArgs) -> anyhow::Result<Self> {
         let token = match c.token.trim() {
-            "" => local_token().ok_or_else(|| {
+            "" => vmafx_proto::local_admin_token().ok_or_else(|| {
                 UsageError(
                     "no token: pass --token or set VMAFX_TOKEN (admin.token in the controller's --data-dir)"
                         .into(),
@@ -64,14 +65,6 @@ impl Client {
             _ => anyhow::anyhow!("controller error: {}", s.message()),
         }
     }
-}
-
-/// The admin token of a controller on this machine: `$VMAFX_DATA_DIR/admin.token`, or
-/// `vmafx-data/admin.token` in the working directory (the default of `vmafx up`).
-fn local_token() -> Option<String> {
-    let dir = std::env::var_os("VMAFX_DATA_DIR").unwrap_or_else(|| "vmafx-data".into());
-    let token = std::fs::read_to_string(Path::new(&dir).join("admin.token")).ok()?;
-    Some(token.trim().to_string()).filter(|t| !t.is_empty())
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -304,23 +297,6 @@ pub fn nodes(cluster: ClusterArgs, json: bool, command: Option<NodesCommand>) ->
 
 fn state_name(s: v1::JobState) -> &'static str {
     vmafx_proto::job_state(s).map_or("unknown", |s: JobState| s.as_str())
-}
-
-fn job_json(j: &v1::Job) -> serde_json::Value {
-    serde_json::json!({
-        "id": j.id,
-        "state": state_name(j.state()),
-        "priority": j.priority,
-        "total_frames": j.total_frames,
-        "segments_total": j.segments_total,
-        "segments_done": j.segments_done,
-        "error": j.error,
-        "submitted_ms": j.submitted_ms,
-        "started_ms": j.started_ms,
-        "finished_ms": j.finished_ms,
-        "reference": j.score.as_ref().map(|s| s.reference.clone()),
-        "distorted": j.score.as_ref().map(|s| s.distorted.clone()),
-    })
 }
 
 /// Nodes resolve paths on their own machine: send absolute ones.

@@ -57,23 +57,14 @@ async fn serve(a: UpArgs) -> anyhow::Result<()> {
         None
     };
 
-    wait_for_signal().await;
+    server::shutdown_signal().await;
     if let Some(node) = node {
         eprintln!("vmafx up: stopping: the local node finishes its running items first (again to quit now)");
         drain.store(true, Ordering::Relaxed);
         tokio::select! {
             finished = node => finished.context("the local node panicked")??,
-            _ = wait_for_signal() => eprintln!("vmafx up: quitting; unfinished items go back to the queue"),
+            _ = server::shutdown_signal() => eprintln!("vmafx up: quitting; unfinished items go back to the queue"),
         }
     }
     running.stop().await
-}
-
-/// Resolves on SIGINT or SIGTERM.
-async fn wait_for_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
-    }
 }

@@ -60,15 +60,6 @@ async fn main() -> anyhow::Result<()> {
     }
     println!("vmafx-controller: HTTP listening on {}", running.http_addr);
     println!("vmafx-controller: gRPC listening on {}", running.grpc_addr);
-    shutdown().await;
+    server::shutdown_signal().await;
     running.stop().await
-}
-
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
-    }
 }

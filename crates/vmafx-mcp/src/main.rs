@@ -91,17 +91,14 @@ async fn run(a: Args) -> anyhow::Result<()> {
         .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1));
     let cluster = match &a.controller {
         Some(url) => {
-            let token = match a.token.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-                Some(t) => t.to_string(),
-                None => {
-                    let dir = std::env::var_os("VMAFX_DATA_DIR").unwrap_or_else(|| "vmafx-data".into());
-                    std::fs::read_to_string(PathBuf::from(dir).join("admin.token"))
-                        .map(|t| t.trim().to_string())
-                        .context(
-                            "--controller needs --token (or VMAFX_TOKEN, or VMAFX_DATA_DIR with admin.token)",
-                        )?
-                }
-            };
+            let token = a
+                .token
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(String::from)
+                .or_else(vmafx_proto::local_admin_token)
+                .context("--controller needs --token (or VMAFX_TOKEN, or VMAFX_DATA_DIR with admin.token)")?;
             Some(Cluster::new(url, &token)?)
         }
         None => None,

@@ -18,6 +18,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use vmafx_core::{catalog, JobState, Report, ReportInfo, ScoreJobSpec};
 use vmafx_engine::{score_files, ModelChoice, Progress, ScoreRequest};
+use vmafx_proto::job_json;
 use vmafx_proto::v1::{self, job_event};
 use vmafx_tune::hull::RungRules;
 
@@ -393,15 +394,8 @@ impl Vmafx {
         Parameters(a): Parameters<CrfSearchArgs>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, McpError> {
-        let source = match self.settings.check_path("source", &a.source) {
-            Ok(p) => p,
-            Err(m) => return fail(m),
-        };
-        let settings = self.settings.clone();
-        let cluster = self.cluster.clone();
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-        let work = tokio::task::spawn_blocking(move || -> Result<Value, String> {
-            let runner = tune_runner(&settings, cluster.as_ref())?;
+        let source = a.source.clone();
+        self.tune(&source, &ctx, move |runner, source, report| {
             let encoder = vmafx_tune::encoder(a.encoder.as_deref().unwrap_or("libx264"))?;
             let samples = match a.samples.filter(|&n| n > 0) {
                 Some(n) => {
@@ -421,13 +415,13 @@ impl Vmafx {
                 max_crf: None,
                 jobs: 1,
             };
-            let answer = vmafx_tune::crf_search(&runner, &req, &|p| {
-                let _ = tx.send(format!("CRF {}: {:.2} at {:.0} kbit/s", p.crf, p.score, p.bitrate_kbps));
+            let answer = vmafx_tune::crf_search(runner, &req, &|p| {
+                report(format!("CRF {}: {:.2} at {:.0} kbit/s", p.crf, p.score, p.bitrate_kbps))
             })
             .map_err(|e| e.to_string())?;
             serde_json::to_value(answer).map_err(|e| e.to_string())
-        });
-        answer(self.with_progress(work, rx, &ctx).await)
+        })
+        .await
     }
 
     #[tool(
@@ -438,15 +432,8 @@ impl Vmafx {
         Parameters(a): Parameters<LadderArgs>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, McpError> {
-        let source = match self.settings.check_path("source", &a.source) {
-            Ok(p) => p,
-            Err(m) => return fail(m),
-        };
-        let settings = self.settings.clone();
-        let cluster = self.cluster.clone();
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-        let work = tokio::task::spawn_blocking(move || -> Result<Value, String> {
-            let runner = tune_runner(&settings, cluster.as_ref())?;
+        let source = a.source.clone();
+        self.tune(&source, &ctx, move |runner, source, report| {
             let encoder = vmafx_tune::encoder(a.encoder.as_deref().unwrap_or("libx264"))?;
             let resolutions = a
                 .resolutions
@@ -475,13 +462,13 @@ impl Vmafx {
                 scoring: scoring(None, None)?,
                 jobs: 1,
             };
-            let ladder = vmafx_tune::ladder(&runner, &req, &|p| {
-                let _ = tx.send(format!("{}x{} CRF {}: {:.2}", p.width, p.height, p.crf, p.score));
+            let ladder = vmafx_tune::ladder(runner, &req, &|p| {
+                report(format!("{}x{} CRF {}: {:.2}", p.width, p.height, p.crf, p.score))
             })
             .map_err(|e| e.to_string())?;
             serde_json::to_value(ladder).map_err(|e| e.to_string())
-        });
-        answer(self.with_progress(work, rx, &ctx).await)
+        })
+        .await
     }
 }
 
@@ -659,20 +646,36 @@ impl Vmafx {
         Ok((Report { info, scores }, format!("cluster job {id}")))
     }
 
-    /// Waits for blocking tuning work, forwarding its progress lines as notifications.
-    async fn with_progress(
+    /// Runs tuning `work` on the blocking pool for `source` (checked against the roots first),
+    /// with a runner for this server (local, or on the cluster); each line it reports becomes
+    /// a progress notification.
+    async fn tune(
         &self,
-        work: tokio::task::JoinHandle<Result<Value, String>>,
-        mut rx: tokio::sync::mpsc::UnboundedReceiver<String>,
+        source: &str,
         ctx: &RequestContext<RoleServer>,
-    ) -> Result<Value, String> {
+        work: impl FnOnce(&vmafx_tune::LocalRunner, PathBuf, &(dyn Fn(String) + Sync)) -> Result<Value, String>
+            + Send
+            + 'static,
+    ) -> Result<CallToolResult, McpError> {
+        let source = match self.settings.check_path("source", source) {
+            Ok(p) => p,
+            Err(m) => return fail(m),
+        };
+        let (settings, cluster) = (self.settings.clone(), self.cluster.clone());
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let handle = tokio::task::spawn_blocking(move || {
+            let runner = tune_runner(&settings, cluster.as_ref())?;
+            work(&runner, source, &|line| {
+                let _ = tx.send(line);
+            })
+        });
         let mut progress = Progressor::new(ctx);
         let mut n = 0.0;
         while let Some(line) = rx.recv().await {
             n += 1.0;
             progress.send(n, None, &line, true).await;
         }
-        work.await.map_err(|e| format!("tuning failed: {e}"))?
+        answer(handle.await.map_err(|e| format!("tuning failed: {e}")).and_then(|r| r))
     }
 }
 
@@ -709,21 +712,5 @@ fn model_json(m: &catalog::BuiltinModel) -> Value {
         "description": m.description,
         "default": m.name == catalog::DEFAULT_MODEL,
         "use": format!("vmaf_score with model=\"{}\" (CLI: vmafx score --model {})", m.name, m.name),
-    })
-}
-
-fn job_json(j: &v1::Job) -> Value {
-    json!({
-        "id": j.id,
-        "state": vmafx_proto::job_state(j.state()).map_or("unknown", |s| s.as_str()),
-        "priority": j.priority,
-        "total_frames": j.total_frames,
-        "segments_total": j.segments_total,
-        "segments_done": j.segments_done,
-        "error": j.error,
-        "reference": j.score.as_ref().map(|s| s.reference.clone()),
-        "distorted": j.score.as_ref().map(|s| s.distorted.clone()),
-        "submitted_ms": j.submitted_ms,
-        "finished_ms": j.finished_ms,
     })
 }

@@ -124,6 +124,33 @@ impl From<CoreJobState> for v1::JobState {
 }
 
 /// The core state of a wire state; `None` for `UNSPECIFIED` (meaning "any" in filters).
+/// A job's summary as JSON, as the CLI (`--json`) and the MCP tools show it.
+pub fn job_json(j: &v1::Job) -> serde_json::Value {
+    serde_json::json!({
+        "id": j.id,
+        "state": job_state(j.state()).map_or("unknown", |s| s.as_str()),
+        "priority": j.priority,
+        "total_frames": j.total_frames,
+        "segments_total": j.segments_total,
+        "segments_done": j.segments_done,
+        "error": j.error,
+        "submitted_ms": j.submitted_ms,
+        "started_ms": j.started_ms,
+        "finished_ms": j.finished_ms,
+        "reference": j.score.as_ref().map(|s| s.reference.clone()),
+        "distorted": j.score.as_ref().map(|s| s.distorted.clone()),
+    })
+}
+
+/// The admin token of a controller on this machine, for clients given none:
+/// `$VMAFX_DATA_DIR/admin.token`, else `vmafx-data/admin.token` in the working directory
+/// (where `vmafx up` and `vmafx-controller` write it by default).
+pub fn local_admin_token() -> Option<String> {
+    let dir = std::env::var_os("VMAFX_DATA_DIR").unwrap_or_else(|| "vmafx-data".into());
+    let token = std::fs::read_to_string(std::path::Path::new(&dir).join("admin.token")).ok()?;
+    Some(token.trim().to_string()).filter(|t| !t.is_empty())
+}
+
 pub fn job_state(s: v1::JobState) -> Option<CoreJobState> {
     match s {
         v1::JobState::Unspecified => None,
