@@ -154,7 +154,15 @@ impl<S: Store> Controller<S> {
                 caps
             }
         };
-        let keys = self.store.pending_requirements().await?;
+        let loaded = self.requirement_keys.lock().unwrap_or_else(|p| p.into_inner()).loaded;
+        if !loaded {
+            // First pull since start: the keys of the work already in the store.
+            let from_store = self.store.pending_requirements().await?;
+            let mut known = self.requirement_keys.lock().unwrap_or_else(|p| p.into_inner());
+            known.keys.extend(from_store);
+            known.loaded = true;
+        }
+        let keys = self.requirement_keys.lock().unwrap_or_else(|p| p.into_inner()).keys.clone();
         Ok(keys
             .into_iter()
             .filter(|k| Requirements::from_key(k).is_some_and(|r| r.satisfied_by(&caps)))
@@ -208,6 +216,7 @@ impl<S: Store> Controller<S> {
                 if job.is_terminal() {
                     self.job_ended(&job_id).await;
                 }
+                self.changes.notify_waiters();
                 Ok(true)
             }
             Completion::Stale => Ok(false),
@@ -225,6 +234,7 @@ impl<S: Store> Controller<S> {
         self.forget_progress(item);
         let done = self.store.fail(item, fence, message, permanent, now_ms(), self.config.retry).await?;
         if let Completion::Applied { job_id, job } = done {
+            self.changes.notify_waiters();
             if job == JobState::Failed {
                 self.job_ended(&job_id).await;
             } else {

@@ -17,8 +17,9 @@ use crate::{Controller, ControllerError, JobRequest, NodeRegistration, NodeView}
 
 /// Longest long poll a node may ask for.
 const MAX_PULL_WAIT: Duration = Duration::from_secs(30);
-/// How often a watch looks at the job.
-const WATCH_INTERVAL: Duration = Duration::from_millis(200);
+/// How often a watch looks at the job when nothing wakes it (progress comes twice a second;
+/// results, failures and cancellations wake it at once).
+const WATCH_INTERVAL: Duration = Duration::from_millis(500);
 
 impl From<ControllerError> for Status {
     fn from(e: ControllerError) -> Self {
@@ -182,6 +183,10 @@ impl<S: Store> JobService for JobApi<S> {
         tokio::spawn(async move {
             let mut reported = vec![false; first.items_total as usize];
             loop {
+                // Ask to be woken before looking, so that a change in between is not missed.
+                let changed = controller.changed();
+                tokio::pin!(changed);
+                changed.as_mut().enable();
                 let job = match controller.job(&id).await {
                     Ok(j) => j,
                     Err(e) => {
@@ -224,7 +229,10 @@ impl<S: Store> JobService for JobApi<S> {
                         .await;
                     return;
                 }
-                tokio::time::sleep(WATCH_INTERVAL).await;
+                tokio::select! {
+                    _ = changed => {}
+                    _ = tokio::time::sleep(WATCH_INTERVAL) => {}
+                }
             }
         });
         Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))

@@ -62,6 +62,11 @@ pub struct Controller<S> {
     progress: Arc<Mutex<HashMap<i64, u64>>>,
     /// What each node offers, for matching job requirements (from the store after a restart).
     capabilities: Arc<Mutex<HashMap<String, vmafx_core::Capabilities>>>,
+    /// Requirement keys of the jobs submitted, so that a pull need not ask the store (keys
+    /// of finished jobs stay: matching against them is harmless).
+    requirement_keys: Arc<Mutex<RequirementKeys>>,
+    /// Woken when an item finishes or fails, or a job is cancelled: for watches.
+    changes: Arc<Notify>,
 }
 
 impl<S> Clone for Controller<S> {
@@ -73,6 +78,8 @@ impl<S> Clone for Controller<S> {
             metrics: Arc::clone(&self.metrics),
             progress: Arc::clone(&self.progress),
             capabilities: Arc::clone(&self.capabilities),
+            requirement_keys: Arc::clone(&self.requirement_keys),
+            changes: Arc::clone(&self.changes),
         }
     }
 }
@@ -86,6 +93,8 @@ impl<S: Store> Controller<S> {
             metrics: Arc::default(),
             progress: Arc::default(),
             capabilities: Arc::default(),
+            requirement_keys: Arc::default(),
+            changes: Arc::default(),
         }
     }
 
@@ -101,6 +110,11 @@ impl<S: Store> Controller<S> {
         &self.metrics
     }
 
+    /// Resolves at the next finished or failed item or cancelled job.
+    pub fn changed(&self) -> tokio::sync::futures::Notified<'_> {
+        self.changes.notified()
+    }
+
     /// Times a job that has just ended (its duration goes to `/metrics`).
     async fn job_ended(&self, id: &str) {
         if let Ok(Some(job)) = self.store.job(id).await {
@@ -109,6 +123,14 @@ impl<S: Store> Controller<S> {
             }
         }
     }
+}
+
+/// The requirement keys pulls match against: those remembered at submission, plus, once
+/// loaded, those of the work pending in the store when the controller started.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct RequirementKeys {
+    pub(crate) loaded: bool,
+    pub(crate) keys: std::collections::BTreeSet<String>,
 }
 
 /// The wall clock in Unix milliseconds.

@@ -48,6 +48,12 @@ impl<S: Store> Controller<S> {
         };
         let (record, created) = self.store.submit(job, now_ms()).await?;
         if created {
+            // Known to pulls before they are woken for it.
+            self.requirement_keys
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .keys
+                .insert(record.spec.requirements.key());
             self.work.notify_waiters();
         }
         Ok((record, created))
@@ -64,6 +70,7 @@ impl<S: Store> Controller<S> {
             self.store.cancel(id, now_ms()).await?.ok_or_else(|| ControllerError::JobNotFound(id.into()))?;
         if !before.state.is_terminal() && job.state == JobState::Cancelled {
             self.job_ended(id).await;
+            self.changes.notify_waiters();
         }
         Ok(job)
     }
