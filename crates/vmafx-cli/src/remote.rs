@@ -22,15 +22,12 @@ struct Client {
 
 impl Client {
     async fn connect(c: &ClusterArgs) -> anyhow::Result<Self> {
-        let token = match c.token.trim() {
-            "" => vmafx_proto::local_admin_token().ok_or_else(|| {
-                UsageError(
-                    "no token: pass --token or set VMAFX_TOKEN (admin.token in the controller's --data-dir)"
-                        .into(),
-                )
-            })?,
-            t => t.to_string(),
-        };
+        let token = vmafx_proto::admin_token(Some(&c.token)).ok_or_else(|| {
+            UsageError(
+                "no token: pass --token or set VMAFX_TOKEN (admin.token in the controller's --data-dir)"
+                    .into(),
+            )
+        })?;
         let channel = Channel::from_shared(c.controller.clone())
             .map_err(|_| {
                 UsageError(format!("--controller `{}` is not a URL like http://host:50051", c.controller))

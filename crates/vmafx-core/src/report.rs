@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::pooling::{pool, Pooled};
-use crate::scores::Scores;
+use crate::scores::{FrameScore, Scores};
 
 /// Output formats of a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,23 +106,25 @@ impl Report {
         }
     }
 
+    /// One frame's values by metric name, as the JSON report writes them (metrics libvmaf
+    /// gave no value for that frame are left out).
+    pub fn frame_metrics(&self, f: &FrameScore) -> Map<String, Value> {
+        self.scores
+            .metrics
+            .iter()
+            .zip(&f.values)
+            .filter(|(_, v)| v.is_finite())
+            .map(|(m, v)| (m.clone(), json!(v)))
+            .collect()
+    }
+
     /// libvmaf's JSON schema plus `p1`/`p5`/`p50` and a `vmafx` run description.
     pub fn to_json(&self) -> Value {
         let frames: Vec<Value> = self
             .scores
             .frames
             .iter()
-            .map(|f| {
-                let metrics: Map<String, Value> = self
-                    .scores
-                    .metrics
-                    .iter()
-                    .zip(&f.values)
-                    .filter(|(_, v)| v.is_finite())
-                    .map(|(m, v)| (m.clone(), json!(v)))
-                    .collect();
-                json!({ "frameNum": f.frame_num, "metrics": metrics })
-            })
+            .map(|f| json!({ "frameNum": f.frame_num, "metrics": self.frame_metrics(f) }))
             .collect();
         let pooled: Map<String, Value> =
             self.pooled().into_iter().map(|(m, p)| (m.to_string(), finite_json(&p))).collect();
@@ -274,7 +276,6 @@ fn xml_escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scores::FrameScore;
 
     fn report() -> Report {
         Report {

@@ -91,13 +91,7 @@ async fn run(a: Args) -> anyhow::Result<()> {
         .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1));
     let cluster = match &a.controller {
         Some(url) => {
-            let token = a
-                .token
-                .as_deref()
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(String::from)
-                .or_else(vmafx_proto::local_admin_token)
+            let token = vmafx_proto::admin_token(a.token.as_deref())
                 .context("--controller needs --token (or VMAFX_TOKEN, or VMAFX_DATA_DIR with admin.token)")?;
             Some(Cluster::new(url, &token)?)
         }

@@ -252,14 +252,7 @@ impl Vmafx {
             .iter()
             .take(a.n.unwrap_or(5).max(1))
             .map(|f| {
-                let metrics: serde_json::Map<String, Value> = report
-                    .scores
-                    .metrics
-                    .iter()
-                    .zip(&f.values)
-                    .filter(|(_, v)| v.is_finite())
-                    .map(|(m, v)| (m.clone(), json!(v)))
-                    .collect();
+                let metrics = report.frame_metrics(f);
                 json!({
                     "frame": f.frame_num,
                     "time_s": fps.map(|r| f.frame_num as f64 / r),

@@ -151,6 +151,15 @@ pub fn local_admin_token() -> Option<String> {
     Some(token.trim().to_string()).filter(|t| !t.is_empty())
 }
 
+/// The admin token to use: `given` (a `--token` flag or `VMAFX_TOKEN`) when set, else
+/// [`local_admin_token`].
+pub fn admin_token(given: Option<&str>) -> Option<String> {
+    match given.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => Some(t.to_string()),
+        None => local_admin_token(),
+    }
+}
+
 pub fn job_state(s: v1::JobState) -> Option<CoreJobState> {
     match s {
         v1::JobState::Unspecified => None,

@@ -232,16 +232,9 @@ impl Common {
         let jobs = self.jobs.max(1) as u32;
         let runner = LocalRunner::new(cache, Tools::default(), (cores / jobs).max(1));
         let Some(controller) = &self.controller else { return Ok(runner) };
-        let token = self
-            .token
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(String::from)
-            .or_else(vmafx_proto::local_admin_token)
-            .ok_or_else(|| {
-                usage("--controller needs --token (or VMAFX_TOKEN, or VMAFX_DATA_DIR with admin.token)")
-            })?;
+        let token = vmafx_proto::admin_token(self.token.as_deref()).ok_or_else(|| {
+            usage("--controller needs --token (or VMAFX_TOKEN, or VMAFX_DATA_DIR with admin.token)")
+        })?;
         Ok(runner.with_remote(vmafx_tune::remote::Remote::connect(controller, &token)?))
     }
 }
