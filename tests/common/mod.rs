@@ -51,7 +51,7 @@ pub fn reference_ffmpeg() -> PathBuf {
     .clone()
 }
 
-/// The shared corpus (`make_corpus.sh`), built once into target/corpus.
+/// The test corpus (`scripts/corpus.sh`), built once into target/corpus.
 pub fn corpus() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
