@@ -16,7 +16,7 @@ FF=${FFMPEG:-ffmpeg}
 gen() { # name lavfi-source frames
   local name=$1 src=$2 n=$3
   [[ -f $name.y4m ]] && return
-  $FF -nostdin -hide_banner -loglevel error -f lavfi -i "$src" -frames:v "$n" -pix_fmt yuv420p -y "$name.y4m.part"
+  $FF -nostdin -hide_banner -loglevel error -f lavfi -i "$src" -frames:v "$n" -pix_fmt yuv420p -f yuv4mpegpipe -y "$name.y4m.part"
   mv "$name.y4m.part" "$name.y4m"
 }
 gen testsrc_324  "testsrc2=size=576x324:rate=24" 48
