@@ -1,9 +1,9 @@
 //! Command-line arguments. Every flag can also be set through a `VMAFX_*` environment variable.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
-use vmafx_core::ReportFormat;
+use vmafx_core::{InputOptions, RawVideo, ReportFormat};
 use vmafx_engine::catalog::DEFAULT_MODEL;
 use vmafx_engine::Segment;
 
@@ -172,6 +172,8 @@ pub struct SubmitArgs {
     /// Split into segments of N frames, scored in parallel by different nodes.
     #[arg(long, value_name = "N")]
     pub segment_frames: Option<u64>,
+    #[command(flatten)]
+    pub inputs: InputArgs,
     /// Higher runs first.
     #[arg(long, default_value_t = 0)]
     pub priority: i32,
@@ -220,12 +222,86 @@ fn pick_inputs(
     }
 }
 
+/// How inputs are read and matched: the same flags for `score` and `submit`.
+#[derive(Debug, Clone, Args)]
+pub struct InputArgs {
+    /// swscale filter used to scale the distorted video (bicubic, bilinear, lanczos, spline...).
+    #[arg(long, env = "VMAFX_SCALE_FILTER", default_value = "bicubic")]
+    pub scale_filter: String,
+    /// When the frame rates differ (or one is variable), bring the distorted to the
+    /// reference's rate with ffmpeg's fps filter (frames repeated or dropped by time).
+    #[arg(long, env = "VMAFX_FPS_MATCH")]
+    pub fps_match: bool,
+    /// Width of raw .yuv inputs (they have no header).
+    #[arg(long, env = "VMAFX_WIDTH", value_name = "PIXELS", help_heading = "Raw YUV inputs (.yuv)")]
+    pub width: Option<u32>,
+    /// Height of raw .yuv inputs.
+    #[arg(long, env = "VMAFX_HEIGHT", value_name = "PIXELS", help_heading = "Raw YUV inputs (.yuv)")]
+    pub height: Option<u32>,
+    /// Pixel format of raw .yuv inputs: yuv420p, yuv422p, yuv444p, yuv420p10le...
+    #[arg(long, env = "VMAFX_PIX_FMT", value_name = "NAME", help_heading = "Raw YUV inputs (.yuv)")]
+    pub pix_fmt: Option<String>,
+    /// Frame rate of raw .yuv inputs (25, 24000/1001); compared with the other input's.
+    #[arg(long, env = "VMAFX_FPS", value_name = "RATE", help_heading = "Raw YUV inputs (.yuv)")]
+    pub fps: Option<String>,
+    /// The reference is raw YUV of this layout (when the two raw inputs differ).
+    #[arg(long, env = "VMAFX_REFERENCE_RAW", value_name = "WxH:PIX_FMT[:FPS]", value_parser = parse_raw, help_heading = "Raw YUV inputs (.yuv)")]
+    pub reference_raw: Option<RawVideo>,
+    /// The distorted is raw YUV of this layout.
+    #[arg(long, env = "VMAFX_DISTORTED_RAW", value_name = "WxH:PIX_FMT[:FPS]", value_parser = parse_raw, help_heading = "Raw YUV inputs (.yuv)")]
+    pub distorted_raw: Option<RawVideo>,
+}
+
+impl InputArgs {
+    /// The job's input options: a `.yuv` input takes --width/--height/--pix-fmt/--fps unless
+    /// its own --reference-raw/--distorted-raw says otherwise.
+    pub fn options(&self, reference: &Path, distorted: &Path) -> Result<InputOptions, String> {
+        let common = match (self.width, self.height, &self.pix_fmt) {
+            (Some(width), Some(height), Some(pix_fmt)) => Some(RawVideo {
+                width,
+                height,
+                pix_fmt: pix_fmt.clone(),
+                fps: self.fps.clone().unwrap_or_default(),
+            }),
+            (None, None, None) => None,
+            _ => return Err("raw YUV needs all of --width, --height and --pix-fmt".into()),
+        };
+        let is_raw = |p: &Path| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("yuv"));
+        let side = |own: &Option<RawVideo>, path: &Path| own.clone().or(common.clone().filter(|_| is_raw(path)));
+        Ok(InputOptions {
+            scale_filter: self.scale_filter.clone(),
+            fps_match: self.fps_match,
+            reference_raw: side(&self.reference_raw, reference),
+            distorted_raw: side(&self.distorted_raw, distorted),
+        })
+    }
+}
+
+/// `1920x1080:yuv420p[:25]`.
+fn parse_raw(s: &str) -> Result<RawVideo, String> {
+    let mut parts = s.splitn(3, ':');
+    let size = parts.next().unwrap_or_default();
+    let pix_fmt = parts.next().ok_or_else(|| format!("`{s}`: expected WxH:PIX_FMT[:FPS]"))?;
+    let (w, h) = size.split_once('x').ok_or_else(|| format!("`{size}`: expected WIDTHxHEIGHT"))?;
+    let num = |v: &str| v.parse::<u32>().map_err(|_| format!("`{v}` in `{s}` is not a number"));
+    Ok(RawVideo {
+        width: num(w)?,
+        height: num(h)?,
+        pix_fmt: pix_fmt.to_string(),
+        fps: parts.next().unwrap_or_default().to_string(),
+    })
+}
+
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
     vmafx score ref.y4m dist.mp4\n  \
     vmafx score -r ref.y4m -d dist_540p.mp4                # distorted scaled to the reference size (bicubic)\n  \
     vmafx score -r ref.y4m -d dist.mp4 --feature psnr --feature float_ssim --format json\n  \
-    vmafx score -r ref.mkv -d dist.mkv --skip-distorted 2 --frames 240\n\n\
+    vmafx score -r ref.mkv -d dist.mkv --skip-distorted 2 --frames 240\n  \
+    vmafx score ref.y4m dist_50fps.mp4 --fps-match         # pair frames by time at the reference's rate\n  \
+    vmafx score ref.yuv dist.yuv --width 1920 --height 1080 --pix-fmt yuv420p --fps 25\n\n\
+    Inputs are matched by one rule (docs/scoring.md, \"How inputs are matched\"); every\n\
+    conversion is named in a note.\n\n\
     Exit codes: 0 ok, 2 bad input or usage, 1 internal failure.")]
 pub struct ScoreArgs {
     /// Reference (original) video: Y4M, or anything ffmpeg decodes.
@@ -272,9 +348,8 @@ pub struct ScoreArgs {
     /// When the frame counts differ, score the common prefix and warn instead of failing.
     #[arg(long, env = "VMAFX_ALLOW_LENGTH_MISMATCH")]
     pub allow_length_mismatch: bool,
-    /// swscale filter used to scale the distorted video (bicubic, bilinear, lanczos, spline...).
-    #[arg(long, env = "VMAFX_SCALE_FILTER", default_value = "bicubic")]
-    pub scale_filter: String,
+    #[command(flatten)]
+    pub inputs: InputArgs,
     /// Report format: text (summary), json (libvmaf schema + percentiles), csv (per frame), xml.
     #[arg(short = 'F', long, env = "VMAFX_FORMAT", default_value = "text")]
     pub format: ReportFormat,
@@ -326,6 +401,21 @@ mod tests {
         assert_eq!(parse(&["a", "b", "--segment", "24:12"]).segment, Some(Segment { start: 24, frames: 12 }));
         assert!(parse_segment("24").is_err());
         assert!(parse_segment("x:1").unwrap_err().contains("`x`"));
+    }
+
+    #[test]
+    fn raw_layouts_apply_to_yuv_inputs() {
+        let a = parse(&["ref.y4m", "dist.yuv", "--width", "64", "--height", "32", "--pix-fmt", "yuv420p"]);
+        let o = a.inputs.options(Path::new("ref.y4m"), Path::new("dist.yuv")).unwrap();
+        assert_eq!(o.reference_raw, None);
+        assert_eq!(o.distorted_raw.unwrap().width, 64);
+        let a = parse(&["r.yuv", "d.yuv", "--reference-raw", "64x32:yuv420p10le:25", "--distorted-raw", "32x16:yuv420p"]);
+        let o = a.inputs.options(Path::new("r.yuv"), Path::new("d.yuv")).unwrap();
+        assert_eq!(o.reference_raw.unwrap().fps, "25");
+        assert_eq!(o.distorted_raw.unwrap().height, 16);
+        let a = parse(&["r.yuv", "d.yuv", "--width", "64"]);
+        assert!(a.inputs.options(Path::new("r.yuv"), Path::new("d.yuv")).unwrap_err().contains("--height"));
+        assert!(parse_raw("64:yuv420p").unwrap_err().contains("WIDTHxHEIGHT"));
     }
 
     #[test]

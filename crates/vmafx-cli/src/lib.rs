@@ -13,7 +13,7 @@ use std::io::Write;
 
 use anyhow::Context as _;
 use clap::Parser;
-use vmafx_core::ReportFormat;
+use vmafx_core::{NoteLevel, ReportFormat};
 use vmafx_engine::{catalog, score_files, EngineError, ModelChoice, Progress, ScoreRequest};
 use vmafx_media::{DecodeOptions, Tools};
 
@@ -120,15 +120,19 @@ fn score(args: ScoreArgs) -> anyhow::Result<()> {
         segment: args.segment,
         decode: DecodeOptions {
             tools: Tools { ffmpeg: args.ffmpeg.clone(), ffprobe: args.ffprobe.clone() },
-            scale_filter: args.scale_filter.clone(),
             threads: args.decode_threads.unwrap_or_else(|| default_decode_threads(cores, threads)),
         },
-        ..ScoreRequest::new(reference, distorted)
-    };
+        ..ScoreRequest::new(&reference, &distorted)
+    }
+    .with_inputs(&args.inputs.options(&reference, &distorted).map_err(UsageError)?)?;
     let mut bar = progress::Bar::new(args.quiet);
+    // A text report on stdout lists the notes itself; elsewhere they go to stderr as they come.
+    let report_has_notes = args.format == ReportFormat::Text && args.output.is_none();
     let outcome = score_files(&req, &mut |event| match event {
-        Progress::Note(m) => bar.println(&format!("note: {m}"), args.quiet),
-        Progress::Warning(m) => bar.println(&format!("warning: {m}"), false),
+        Progress::Note(n) => {
+            let quiet = report_has_notes || (args.quiet && n.level == NoteLevel::Note);
+            bar.println(&n.to_string(), quiet)
+        }
         Progress::Start { total } => bar.start(total),
         Progress::Frames { done } => bar.set(done),
     });

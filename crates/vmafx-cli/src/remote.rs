@@ -92,6 +92,7 @@ pub fn submit(args: SubmitArgs) -> anyhow::Result<()> {
                 })
                 .collect::<Result<_, _>>()?,
         },
+        inputs: args.inputs.options(&reference, &distorted).map_err(UsageError)?,
     };
     runtime()?.block_on(async {
         let mut client = Client::connect(&args.cluster).await?;
@@ -146,7 +147,8 @@ async fn watch(client: &mut Client, id: &str, quiet: bool) -> anyhow::Result<v1:
 /// The same report `vmafx score` prints, from a finished job.
 fn report(spec: &ScoreJobSpec, job: &v1::Job) -> anyhow::Result<Report> {
     let scores: Scores = job.scores.clone().context("the controller sent no scores")?.into();
-    let format = vmafx_media::probe(Path::new(&spec.reference), &Default::default())
+    let raw = spec.inputs.reference_raw.as_ref().and_then(|r| vmafx_media::RawFormat::from_spec(r).ok());
+    let format = vmafx_media::probe(Path::new(&spec.reference), raw.as_ref(), &Default::default())
         .ok()
         .and_then(|p| p.format().ok());
     let headline = catalog::headline_metrics(&spec.features, &scores.metrics);
@@ -162,6 +164,7 @@ fn report(spec: &ScoreJobSpec, job: &v1::Job) -> anyhow::Result<Report> {
         subsample: spec.subsample.max(1),
         libvmaf_version: vmafx_engine::libvmaf::version(),
         elapsed_s: (job.finished_ms - job.submitted_ms).max(0) as f64 / 1000.0,
+        notes: scores.notes.clone(),
         ..Default::default()
     };
     Ok(Report { info, scores })

@@ -115,7 +115,7 @@ async fn main() -> anyhow::Result<()> {
                 let frames = (item.start..item.start + item.frames)
                     .map(|f| v1::FrameScores { frame_num: f, values: vec![90.0] })
                     .collect();
-                let scores = v1::Scores { metrics: vec!["vmaf".into()], frames, encode: None };
+                let scores = v1::Scores { metrics: vec!["vmaf".into()], frames, ..Default::default() };
                 let report = v1::ReportResultRequest {
                     node_id: node_id.clone(),
                     item_id: item.item_id,

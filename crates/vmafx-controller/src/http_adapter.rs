@@ -166,6 +166,8 @@ struct ScoreBody {
     requirements: vmafx_core::Requirements,
     #[serde(default)]
     encode: Option<vmafx_core::EncodeSpec>,
+    #[serde(default)]
+    inputs: vmafx_core::InputOptions,
 }
 
 async fn submit<S: Store>(State(c): State<Controller<S>>, headers: HeaderMap, body: Bytes) -> ApiResult {
@@ -186,6 +188,7 @@ async fn submit<S: Store>(State(c): State<Controller<S>>, headers: HeaderMap, bo
             segment_frames: score.segment_frames,
             encode: score.encode,
             requirements: score.requirements,
+            inputs: score.inputs,
         },
         priority: body.priority,
         idempotency_key: body.idempotency_key.or(header_key),

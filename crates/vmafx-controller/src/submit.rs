@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use vmafx_core::{catalog, plan_segments, sched, JobState, ScoreJobSpec, Scores};
-use vmafx_media::{probe, Tools};
+use vmafx_media::{plan, probe, MatchOptions, RawFormat, Tools};
 use vmafx_proto::v1;
 use vmafx_store::{JobRecord, NewJob, Store};
 
@@ -104,15 +104,32 @@ impl<S: Store> Controller<S> {
     }
 }
 
-/// Frames both inputs have (the smaller count), 0 when neither states it.
+/// Frames both inputs have once matched (the smaller count), 0 when neither is known before
+/// decoding. The input-matching rules run here too, so a pair a node would refuse (frame
+/// rates that differ without `fps_match`) is refused at submission.
 fn frame_count(spec: &ScoreJobSpec, tools: &Tools) -> Result<u64, ControllerError> {
-    let mut counts = Vec::new();
-    let inputs = [("score.reference", &spec.reference), ("score.distorted", &spec.distorted)];
+    let inputs = &spec.inputs;
+    fn invalid(field: &'static str) -> impl Fn(String) -> ControllerError {
+        move |e| ControllerError::invalid(field, e)
+    }
+    let raw = |field: &'static str, r: &Option<vmafx_core::RawVideo>| {
+        r.as_ref().map(RawFormat::from_spec).transpose().map_err(invalid(field))
+    };
+    let ref_raw = raw("score.inputs.reference_raw", &inputs.reference_raw)?;
+    let dist_raw = raw("score.inputs.distorted_raw", &inputs.distorted_raw)?;
+    let matching = MatchOptions::from_spec(inputs).map_err(invalid("score.inputs.scale_filter"))?;
+    let probed = |field: &str, path: &str, raw: Option<&RawFormat>| {
+        probe(Path::new(path), raw, tools).map_err(|e| ControllerError::invalid(field, e.to_string()))
+    };
+    let reference = probed("score.reference", &spec.reference, ref_raw.as_ref())?;
+    let mut counts: Vec<u64> = reference.frame_count.into_iter().collect();
     // An encode job's distorted is made on the node: only the reference exists yet.
-    let inputs = if spec.encode.is_some() { &inputs[..1] } else { &inputs[..] };
-    for &(field, path) in inputs {
-        let p = probe(Path::new(path), tools).map_err(|e| ControllerError::invalid(field, e.to_string()))?;
-        counts.extend(p.frame_count);
+    if spec.encode.is_none() {
+        let distorted = probed("score.distorted", &spec.distorted, dist_raw.as_ref())?;
+        reference.format().map_err(|e| ControllerError::invalid("score.reference", e.to_string()))?;
+        let plan = plan(&reference, &distorted, &matching)
+            .map_err(|e| ControllerError::invalid("score.distorted", e.to_string()))?;
+        counts.extend(plan.distorted_frames);
     }
     let total = counts.into_iter().min().unwrap_or(0);
     match &spec.encode {

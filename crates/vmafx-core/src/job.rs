@@ -29,6 +29,44 @@ pub struct ScoreJobSpec {
     /// What a node needs to run it (GPU vendor, encoder, labels); empty: any node.
     #[serde(default, skip_serializing_if = "Requirements::is_empty")]
     pub requirements: Requirements,
+    /// How the inputs are read and matched (raw YUV formats, scaler, frame-rate matching).
+    #[serde(default, skip_serializing_if = "InputOptions::is_default")]
+    pub inputs: InputOptions,
+}
+
+/// How a job's inputs are read and brought together: the knobs of `vmafx score` that change
+/// pixels (docs/scoring.md, "How inputs are matched").
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputOptions {
+    /// swscale algorithm for a size change; empty: bicubic.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub scale_filter: String,
+    /// Bring a distorted at another frame rate to the reference's (ffmpeg's `fps` filter).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fps_match: bool,
+    /// What a raw YUV reference holds (it has no header).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_raw: Option<RawVideo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distorted_raw: Option<RawVideo>,
+}
+
+impl InputOptions {
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// A raw YUV file's layout, as a user states it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RawVideo {
+    pub width: u32,
+    pub height: u32,
+    /// ffmpeg's name of a planar YUV format (`yuv420p`, `yuv422p10le`).
+    pub pix_fmt: String,
+    /// Frame rate (`25`, `24000/1001`); empty when unknown.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub fps: String,
 }
 
 /// An encode a node makes before scoring: `ffmpeg -i REFERENCE <args> OUT`, scored against

@@ -6,12 +6,14 @@
 
 pub mod catalog;
 pub mod job;
+pub mod note;
 pub mod pooling;
 pub mod report;
 pub mod sched;
 pub mod scores;
 
-pub use job::{plan_segments, EncodeSpec, ItemState, JobState, ScoreJobSpec, SegmentSpec};
+pub use job::{plan_segments, EncodeSpec, InputOptions, ItemState, JobState, RawVideo, ScoreJobSpec, SegmentSpec};
+pub use note::{Note, NoteLevel};
 pub use pooling::{pool, Pooled};
 pub use report::{Report, ReportFormat, ReportInfo};
 pub use sched::{Capabilities, Requirements};

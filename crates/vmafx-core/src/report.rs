@@ -60,6 +60,9 @@ pub struct ReportInfo {
     pub skip_distorted: u64,
     pub libvmaf_version: String,
     pub elapsed_s: f64,
+    /// What was done to the inputs to compare them (each conversion), and warnings.
+    #[serde(default)]
+    pub notes: Vec<crate::Note>,
 }
 
 /// Scores plus what produced them: everything a report format needs.
@@ -229,6 +232,9 @@ impl Report {
             i.elapsed_s,
             self.fps()
         );
+        for note in &i.notes {
+            let _ = writeln!(out, "  {note}");
+        }
         if !i.headline.is_empty() {
             let _ =
                 writeln!(out, "  {:<16} {:>10} {:>10} {:>10} {:>10}", "metric", "mean", "min", "p5", "max");
@@ -299,6 +305,7 @@ mod tests {
                     FrameScore { frame_num: 0, values: vec![30.0, 80.0] },
                     FrameScore { frame_num: 1, values: vec![f64::NAN, 90.0] },
                 ],
+                notes: Vec::new(),
             },
         }
     }

@@ -21,6 +21,9 @@ pub struct Scores {
     pub metrics: Vec<String>,
     /// Scored frames in frame order.
     pub frames: Vec<FrameScore>,
+    /// What the run did to its inputs and what to beware of (the same for every segment).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<crate::Note>,
 }
 
 impl Scores {
@@ -63,6 +66,11 @@ impl Scores {
             } else if seg.metrics != out.metrics {
                 return Err(AssembleError::Metrics { index, expected: out.metrics, found: seg.metrics });
             }
+            for note in seg.notes {
+                if !out.notes.contains(&note) {
+                    out.notes.push(note);
+                }
+            }
             for f in seg.frames {
                 if f.frame_num < next {
                     return Err(AssembleError::Overlap { index, expected: next, found: f.frame_num });
@@ -86,6 +94,7 @@ mod tests {
                 .iter()
                 .map(|&n| FrameScore { frame_num: n, values: vec![n as f64; metrics.len()] })
                 .collect(),
+            notes: Vec::new(),
         }
     }
 
@@ -94,6 +103,10 @@ mod tests {
         let all = Scores::assemble([seg(&["vmaf"], &[0, 1]), seg(&["vmaf"], &[2, 3]), seg(&["vmaf"], &[4])])
             .unwrap();
         assert_eq!(all, seg(&["vmaf"], &[0, 1, 2, 3, 4]));
+        // Every segment says the same of the inputs: the job says it once.
+        let noted = |nums: &[u64]| Scores { notes: vec![crate::Note::note("scaled")], ..seg(&["vmaf"], nums) };
+        let all = Scores::assemble([noted(&[0]), noted(&[1])]).unwrap();
+        assert_eq!(all.notes, [crate::Note::note("scaled")]);
         let err = Scores::assemble([seg(&["vmaf"], &[0]), seg(&["psnr_y"], &[1])]).unwrap_err();
         assert!(matches!(err, AssembleError::Metrics { index: 1, .. }));
         let err = Scores::assemble([seg(&["vmaf"], &[0, 1]), seg(&["vmaf"], &[1])]).unwrap_err();
@@ -108,6 +121,7 @@ mod tests {
                 FrameScore { frame_num: 0, values: vec![1.0, f64::NAN] },
                 FrameScore { frame_num: 1, values: vec![2.0, 90.0] },
             ],
+            notes: Vec::new(),
         };
         assert_eq!(s.column("vmaf").unwrap(), vec![90.0]);
         assert_eq!(s.column("a").unwrap(), vec![1.0, 2.0]);

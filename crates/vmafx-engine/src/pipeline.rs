@@ -12,8 +12,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 use std::time::Instant;
 
-use vmafx_core::{Report, ReportInfo, ScoreJobSpec, SegmentSpec};
-use vmafx_media::{open_input, open_reader, probe, DecodeOptions, FrameReader, Probe, VideoFormat};
+use vmafx_core::{InputOptions, Note, Report, ReportInfo, ScoreJobSpec, SegmentSpec};
+use vmafx_media::{open_reader, plan, probe, DecodeOptions, FrameReader, MatchOptions, RawFormat};
 
 use crate::error::{EngineError, Role};
 use crate::libvmaf::{self, Picture, PicturePool};
@@ -44,6 +44,11 @@ pub struct ScoreRequest {
     pub allow_length_mismatch: bool,
     /// Score only this part of the (skipped) sequence, with the numbers a whole run gives.
     pub segment: Option<Segment>,
+    /// How the distorted is brought to the reference (scaler, frame-rate matching).
+    pub matching: MatchOptions,
+    /// What a raw YUV reference or distorted holds (they have no header).
+    pub reference_raw: Option<RawFormat>,
+    pub distorted_raw: Option<RawFormat>,
     pub decode: DecodeOptions,
     /// Set to stop scoring: decoders (and their ffmpeg) stop within a frame or two and the
     /// call returns [`EngineError::Cancelled`].
@@ -85,6 +90,9 @@ impl ScoreRequest {
             skip_distorted: 0,
             allow_length_mismatch: false,
             segment: None,
+            matching: MatchOptions::default(),
+            reference_raw: None,
+            distorted_raw: None,
             decode: DecodeOptions::default(),
             cancel: None,
         }
@@ -92,8 +100,27 @@ impl ScoreRequest {
 }
 
 impl ScoreRequest {
+    /// Takes a job's input options (raw layouts, scaler, frame-rate matching), checked.
+    pub fn with_inputs(mut self, inputs: &InputOptions) -> Result<Self, EngineError> {
+        self.matching = MatchOptions::from_spec(inputs).map_err(EngineError::InvalidOption)?;
+        let raw = |role: Role, spec: &Option<vmafx_core::RawVideo>| {
+            spec.as_ref()
+                .map(RawFormat::from_spec)
+                .transpose()
+                .map_err(|e| EngineError::InvalidOption(format!("{role}: {e}")))
+        };
+        self.reference_raw = raw(Role::Reference, &inputs.reference_raw)?;
+        self.distorted_raw = raw(Role::Distorted, &inputs.distorted_raw)?;
+        Ok(self)
+    }
+
     /// The request a node runs for one segment of a cluster job.
-    pub fn for_job(spec: &ScoreJobSpec, segment: SegmentSpec, threads: u32, decode: DecodeOptions) -> Self {
+    pub fn for_job(
+        spec: &ScoreJobSpec,
+        segment: SegmentSpec,
+        threads: u32,
+        decode: DecodeOptions,
+    ) -> Result<Self, EngineError> {
         Self {
             model: match &spec.model_path {
                 Some(p) => ModelChoice::Path(p.into()),
@@ -107,16 +134,15 @@ impl ScoreRequest {
             decode,
             ..Self::new(&spec.reference, &spec.distorted)
         }
+        .with_inputs(&spec.inputs)
     }
 }
 
 /// Events a caller can show while a pair is scored.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Progress {
-    /// Something the user should know that changes nothing (e.g. scaling).
-    Note(String),
-    /// Something that may make the scores not what the user expects.
-    Warning(String),
+    /// What was done to the inputs (a conversion), or a warning; also in the report.
+    Note(Note),
     /// Scoring starts; `total` frames if known.
     Start { total: Option<u64> },
     /// `done` frame pairs have been handed to libvmaf.
@@ -127,7 +153,6 @@ pub enum Progress {
 #[derive(Debug, Clone)]
 pub struct ScoreOutcome {
     pub report: Report,
-    pub warnings: Vec<String>,
 }
 
 enum Msg {
@@ -253,18 +278,25 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
         Some(s) => (s.start - s.before(), Some(s.before() + s.frames + 1)),
     };
 
+    req.matching.validate().map_err(EngineError::InvalidOption)?;
     let tools = &req.decode.tools;
-    let ref_probe = probe(&req.reference, tools).map_err(EngineError::input(Role::Reference))?;
-    let format = ref_probe.format().map_err(EngineError::input(Role::Reference))?;
-    // The distorted's decoder starts while it is probed (the reference is usually Y4M).
-    let (dist_probe, dist_reader) =
-        open_input(&req.distorted, format, &req.decode).map_err(EngineError::input(Role::Distorted))?;
-    let dist_format = dist_probe.format().map_err(EngineError::input(Role::Distorted))?;
-    let mut warnings = Vec::new();
-    let scaled_from = describe_conversion(&dist_probe, dist_format, format, &req.decode.scale_filter, on);
+    let ref_probe =
+        probe(&req.reference, req.reference_raw.as_ref(), tools).map_err(EngineError::input(Role::Reference))?;
+    let dist_probe =
+        probe(&req.distorted, req.distorted_raw.as_ref(), tools).map_err(EngineError::input(Role::Distorted))?;
+    // The input-matching rules: what libvmaf gets, and how each input is brought to it.
+    // A reference libvmaf cannot take fails as the reference; anything else about the pair
+    // is the distorted's to fix.
+    ref_probe.format().map_err(EngineError::input(Role::Reference))?;
+    let plan = plan(&ref_probe, &dist_probe, &req.matching).map_err(EngineError::input(Role::Distorted))?;
+    let format = plan.format;
+    let mut notes = plan.notes.clone();
+    for note in &notes {
+        on(Progress::Note(note.clone()));
+    }
 
     let ref_count = ref_probe.frame_count.map(|n| n.saturating_sub(req.skip_reference));
-    let dist_count = dist_probe.frame_count.map(|n| n.saturating_sub(req.skip_distorted));
+    let dist_count = plan.distorted_frames.map(|n| n.saturating_sub(req.skip_distorted));
     match req.segment {
         Some(seg) => {
             for (role, count) in [(Role::Reference, ref_count), (Role::Distorted, dist_count)] {
@@ -293,7 +325,9 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
         report: req.segment.map(|s| s.start..s.end()),
     })?;
     let ref_reader =
-        open_reader(&ref_probe, format, &req.decode).map_err(EngineError::input(Role::Reference))?;
+        open_reader(&ref_probe, &plan.reference, &req.decode).map_err(EngineError::input(Role::Reference))?;
+    let dist_reader =
+        open_reader(&dist_probe, &plan.distorted, &req.decode).map_err(EngineError::input(Role::Distorted))?;
     // Each decoder holds what it has queued plus the frame it is filling; the pump holds a pair.
     let pool = scorer.picture_pool(2 * (DECODE_AHEAD as u32 + 1) + 2)?;
     let reference =
@@ -324,12 +358,12 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
         if !req.allow_length_mismatch {
             return Err(EngineError::LengthMismatch { reference: ref_frames, distorted: dist_frames });
         }
-        let w = format!(
+        let w = Note::warning(format!(
             "frame counts differ: reference has {ref_frames} frames, distorted has {dist_frames}; scored the first {}",
             ref_frames.min(dist_frames)
-        );
-        on(Progress::Warning(w.clone()));
-        warnings.push(w);
+        ));
+        on(Progress::Note(w.clone()));
+        notes.push(w);
     }
 
     let scores = scorer.finish()?;
@@ -343,14 +377,15 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
         width: format.width,
         height: format.height,
         pix_fmt: format.pix_fmt.ffmpeg_name(),
-        distorted_scaled_from: scaled_from,
+        distorted_scaled_from: plan.distorted_scaled_from,
+        notes,
         subsample: req.subsample,
         skip_reference: req.skip_reference,
         skip_distorted: req.skip_distorted,
         libvmaf_version: libvmaf::version(),
         elapsed_s: started.elapsed().as_secs_f64(),
     };
-    Ok(ScoreOutcome { report: Report { info, scores }, warnings })
+    Ok(ScoreOutcome { report: Report { info, scores } })
 }
 
 fn segment_past_end(seg: Segment, role: Role, frames: u64) -> EngineError {
@@ -395,29 +430,4 @@ fn drain(decoder: &Decoder, cancel: &AtomicBool) -> Result<u64, EngineError> {
             Msg::Error(e) => return Err(e),
         }
     }
-}
-
-/// Tells the user when the distorted video is scaled or converted; returns its original size
-/// when it is scaled.
-fn describe_conversion(
-    dist: &Probe,
-    dist_format: VideoFormat,
-    target: VideoFormat,
-    filter: &str,
-    on: &mut dyn FnMut(Progress),
-) -> Option<(u32, u32)> {
-    if dist_format.pix_fmt != target.pix_fmt {
-        on(Progress::Note(format!(
-            "distorted pixel format {} is converted to the reference's {}",
-            dist.pix_fmt, target.pix_fmt
-        )));
-    }
-    if (dist.width, dist.height) != (target.width, target.height) {
-        on(Progress::Note(format!(
-            "distorted {}x{} is scaled to the reference's {}x{} ({filter})",
-            dist.width, dist.height, target.width, target.height
-        )));
-        return Some((dist.width, dist.height));
-    }
-    None
 }

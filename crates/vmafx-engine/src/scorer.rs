@@ -150,7 +150,7 @@ impl Scorer {
                 values: keys.iter().map(|k| self.ctx.feature_score(k, i).unwrap_or(f64::NAN)).collect(),
             })
             .collect();
-        Ok(Scores { metrics, frames })
+        Ok(Scores { metrics, frames, notes: Vec::new() })
     }
 
     /// Access to the libvmaf context (for comparisons against libvmaf's own pooling).

@@ -31,6 +31,7 @@ fn planned_segments_assemble_into_the_whole_run() {
         segment_frames: Some(5),
         encode: None,
         requirements: Default::default(),
+        inputs: Default::default(),
     };
     let whole = {
         let mut req = ScoreRequest::new(&r, &d);
@@ -41,7 +42,7 @@ fn planned_segments_assemble_into_the_whole_run() {
     let segments = plan_segments(23, spec.segment_frames);
     assert_eq!(segments.len(), 5);
     let parts = segments.iter().map(|&seg| {
-        let req = ScoreRequest::for_job(&spec, seg, 2, DecodeOptions::default());
+        let req = ScoreRequest::for_job(&spec, seg, 2, DecodeOptions::default()).unwrap();
         score_files(&req, &mut |_| {}).unwrap().report.scores
     });
     let assembled = Scores::assemble(parts).unwrap();

@@ -16,7 +16,7 @@ use rmcp::{tool, tool_handler, tool_router, ErrorData as McpError, RoleServer, S
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use vmafx_core::{catalog, JobState, Report, ReportInfo, ScoreJobSpec};
+use vmafx_core::{catalog, InputOptions, JobState, RawVideo, Report, ReportInfo, ScoreJobSpec};
 use vmafx_engine::{score_files, ModelChoice, Progress, ScoreRequest};
 use vmafx_proto::job_json;
 use vmafx_proto::v1::{self, job_event};
@@ -48,6 +48,46 @@ pub struct ScoreArgs {
     /// Include every frame's scores (large); by default only pooled scores come back.
     #[serde(default)]
     pub per_frame: bool,
+    /// When the frame rates differ (or one is variable), bring the distorted to the
+    /// reference's rate with ffmpeg's fps filter instead of refusing the pair.
+    #[serde(default)]
+    pub fps_match: bool,
+    /// Scaler for a size change (bicubic, bilinear, lanczos, spline...); default bicubic.
+    pub scale_filter: Option<String>,
+    /// Layout of a raw .yuv reference (it has no header).
+    pub reference_raw: Option<RawArgs>,
+    /// Layout of a raw .yuv distorted.
+    pub distorted_raw: Option<RawArgs>,
+}
+
+/// A raw YUV file's layout.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+pub struct RawArgs {
+    pub width: u32,
+    pub height: u32,
+    /// Planar YUV format: yuv420p, yuv422p, yuv444p, yuv420p10le...
+    pub pix_fmt: String,
+    /// Frame rate (25, 24000/1001), if known.
+    pub fps: Option<String>,
+}
+
+impl ScoreArgs {
+    fn inputs(&self) -> InputOptions {
+        let raw = |r: &Option<RawArgs>| {
+            r.clone().map(|r| RawVideo {
+                width: r.width,
+                height: r.height,
+                pix_fmt: r.pix_fmt,
+                fps: r.fps.unwrap_or_default(),
+            })
+        };
+        InputOptions {
+            scale_filter: self.scale_filter.clone().unwrap_or_default(),
+            fps_match: self.fps_match,
+            reference_raw: raw(&self.reference_raw),
+            distorted_raw: raw(&self.distorted_raw),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -207,7 +247,7 @@ impl Vmafx {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, McpError> {
         let report = match self
-            .score(&a.reference, &a.distorted, a.model.as_deref(), &a.features, a.subsample, &ctx)
+            .score(&a.reference, &a.distorted, a.model.as_deref(), &a.features, a.subsample, &a.inputs(), &ctx)
             .await
         {
             Ok(r) => r,
@@ -221,6 +261,7 @@ impl Vmafx {
             "frames": report.0.scores.frames.len(),
             "vmaf": report.0.pooled_metric("vmaf").map(|p| p.mean),
             "pooled_metrics": full["pooled_metrics"],
+            "notes": full["vmafx"]["notes"],
             "ran_on": report.1,
         });
         if a.per_frame {
@@ -238,13 +279,13 @@ impl Vmafx {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, McpError> {
         let (report, ran_on) =
-            match self.score(&a.reference, &a.distorted, a.model.as_deref(), &a.features, None, &ctx).await {
+            match self.score(&a.reference, &a.distorted, a.model.as_deref(), &a.features, None, &Default::default(), &ctx).await {
                 Ok(r) => r,
                 Err(m) => return fail(m),
             };
-        let fps = vmafx_media::probe(std::path::Path::new(&a.reference), &Default::default())
+        let fps = vmafx_media::probe(std::path::Path::new(&a.reference), None, &Default::default())
             .ok()
-            .and_then(|p| p.fps);
+            .and_then(|p| p.fps());
         let Some(vmaf) = report.scores.index_of("vmaf") else { return fail("no vmaf scores came back") };
         let mut frames: Vec<&vmafx_core::FrameScore> = report.scores.frames.iter().collect();
         frames.sort_by(|x, y| x.values[vmaf].total_cmp(&y.values[vmaf]));
@@ -485,6 +526,7 @@ impl ServerHandler for Vmafx {
 impl Vmafx {
     /// Scores locally (or on the cluster), with progress notifications; a cancelled request
     /// stops the scoring (or cancels the job). Returns the report and where it ran.
+    #[allow(clippy::too_many_arguments)]
     async fn score(
         &self,
         reference: &str,
@@ -492,6 +534,7 @@ impl Vmafx {
         model: Option<&str>,
         features: &[String],
         subsample: Option<u32>,
+        inputs: &InputOptions,
         ctx: &RequestContext<RoleServer>,
     ) -> Result<(Report, String), String> {
         let r = self.settings.check_path("reference", reference)?;
@@ -510,13 +553,15 @@ impl Vmafx {
             ));
         }
         match &self.cluster {
-            Some(c) => self.score_on_cluster(c, r, d, model, features, subsample, ctx).await,
-            None => {
-                self.score_here(r, d, model, features, subsample, ctx).await.map(|rep| (rep, "local".into()))
-            }
+            Some(c) => self.score_on_cluster(c, r, d, model, features, subsample, inputs, ctx).await,
+            None => self
+                .score_here(r, d, model, features, subsample, inputs, ctx)
+                .await
+                .map(|rep| (rep, "local".into())),
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn score_here(
         &self,
         r: PathBuf,
@@ -524,6 +569,7 @@ impl Vmafx {
         model: String,
         features: &[String],
         subsample: Option<u32>,
+        inputs: &InputOptions,
         ctx: &RequestContext<RoleServer>,
     ) -> Result<Report, String> {
         let cancel = Arc::new(AtomicBool::new(false));
@@ -534,7 +580,9 @@ impl Vmafx {
             subsample: subsample.unwrap_or(1).max(1),
             cancel: Some(cancel.clone()),
             ..ScoreRequest::new(r, d)
-        };
+        }
+        .with_inputs(inputs)
+        .map_err(|e| e.to_string())?;
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(u64, Option<u64>)>();
         let work = tokio::task::spawn_blocking(move || {
             let mut total = None;
@@ -572,6 +620,7 @@ impl Vmafx {
         model: String,
         features: &[String],
         subsample: Option<u32>,
+        inputs: &InputOptions,
         ctx: &RequestContext<RoleServer>,
     ) -> Result<(Report, String), String> {
         let spec = ScoreJobSpec {
@@ -584,6 +633,7 @@ impl Vmafx {
             segment_frames: None,
             encode: None,
             requirements: Default::default(),
+            inputs: inputs.clone(),
         };
         let mut client = c.client();
         let submit = v1::SubmitJobRequest { score: Some((&spec).into()), ..Default::default() };
@@ -627,13 +677,14 @@ impl Vmafx {
                 finished.error
             ));
         }
-        let scores = finished.scores.ok_or_else(|| format!("job {id} has no scores"))?.into();
+        let scores: vmafx_core::Scores = finished.scores.ok_or_else(|| format!("job {id} has no scores"))?.into();
         let info = ReportInfo {
             reference: spec.reference,
             distorted: spec.distorted,
             model: spec.model,
             score_metric: "vmaf".into(),
             subsample: spec.subsample,
+            notes: scores.notes.clone(),
             ..ReportInfo::default()
         };
         Ok((Report { info, scores }, format!("cluster job {id}")))

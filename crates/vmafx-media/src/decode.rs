@@ -14,24 +14,18 @@ use std::thread::JoinHandle;
 
 use crate::error::MediaError;
 use crate::format::VideoFormat;
+use crate::matching::Conversion;
+use crate::raw::RawFormat;
 use crate::probe::{tool_message, Tools};
 use crate::reader::{read_planes, Filled, FrameReader, PlaneMut};
 
-/// How ffmpeg decodes and scales.
-#[derive(Debug, Clone)]
+/// How ffmpeg runs as a decoder (what it converts to is a [`Conversion`]).
+#[derive(Debug, Clone, Default)]
 pub struct DecodeOptions {
     pub tools: Tools,
-    /// swscale algorithm used when the frame size changes (`bicubic`, `lanczos`...).
-    pub scale_filter: String,
     /// Decoder threads per ffmpeg process (0 = ffmpeg's choice). On a machine whose cores are
     /// busy scoring, one decoder thread each costs less than ffmpeg's many.
     pub threads: u32,
-}
-
-impl Default for DecodeOptions {
-    fn default() -> Self {
-        Self { tools: Tools::default(), scale_filter: "bicubic".into(), threads: 0 }
-    }
 }
 
 /// Decoded frames from an ffmpeg subprocess.
@@ -46,24 +40,28 @@ pub struct FfmpegReader {
     done: bool,
 }
 
-/// The ffmpeg arguments that decode `input` into raw frames of `out` on stdout.
+/// The ffmpeg arguments that decode `input` into raw frames on stdout, converted by `conv`.
 ///
-/// The scale filter is always in the graph: ffmpeg makes it a pass-through when the input
-/// already has `out`'s size and format, so the decoder can start before the input is probed.
-pub fn decode_args(input: &Path, out: VideoFormat, opts: &DecodeOptions) -> Vec<String> {
+/// Display rotation is never applied by ffmpeg (`-noautorotate`): [`Conversion`] says when
+/// to turn. A raw input is described by `raw` before its `-i`.
+pub fn decode_args(input: &Path, raw: Option<&RawFormat>, conv: &Conversion, opts: &DecodeOptions) -> Vec<String> {
     let mut args: Vec<String> =
         ["-nostdin", "-hide_banner", "-loglevel", "error", "-xerror"].map(String::from).into();
     if opts.threads > 0 {
         args.extend(["-threads".into(), opts.threads.to_string()]);
     }
+    args.push("-noautorotate".into());
+    if let Some(raw) = raw {
+        args.extend(raw.ffmpeg_input_args());
+    }
     args.push("-i".into());
     args.push(input.display().to_string());
     args.extend(["-map", "0:v:0", "-an", "-sn", "-dn", "-fps_mode", "passthrough"].map(String::from));
     args.push("-vf".into());
-    args.push(format!("scale={}:{}:flags={}", out.width, out.height, opts.scale_filter));
+    args.push(conv.filter_graph());
     args.extend([
         "-pix_fmt".into(),
-        out.pix_fmt.ffmpeg_name(),
+        conv.out.pix_fmt.ffmpeg_name(),
         "-f".into(),
         "rawvideo".into(),
         "pipe:1".into(),
@@ -72,10 +70,15 @@ pub fn decode_args(input: &Path, out: VideoFormat, opts: &DecodeOptions) -> Vec<
 }
 
 impl FfmpegReader {
-    /// Starts ffmpeg on `input`, producing frames in `out` (scaled if the size differs).
-    pub fn spawn(input: &Path, out: VideoFormat, opts: &DecodeOptions) -> Result<Self, MediaError> {
+    /// Starts ffmpeg on `input`, producing frames converted by `conv`.
+    pub fn spawn(
+        input: &Path,
+        raw: Option<&RawFormat>,
+        conv: &Conversion,
+        opts: &DecodeOptions,
+    ) -> Result<Self, MediaError> {
         let mut child = Command::new(&opts.tools.ffmpeg)
-            .args(decode_args(input, out, opts))
+            .args(decode_args(input, raw, conv, opts))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -103,7 +106,7 @@ impl FfmpegReader {
             .ok();
         Ok(Self {
             path: input.into(),
-            format: out,
+            format: conv.out,
             child,
             stdout: BufReader::with_capacity(1 << 20, stdout),
             stderr,
@@ -187,24 +190,34 @@ impl Drop for FfmpegReader {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::PixelFormat;
+    use crate::format::{PixelFormat, Range};
+    use crate::orientation::Orientation;
 
     #[test]
-    fn decodes_to_the_target_size_and_format() {
+    fn decodes_through_the_conversion_without_autorotation() {
         let out = VideoFormat { width: 640, height: 360, pix_fmt: PixelFormat::YUV420P };
-        let plain = decode_args(Path::new("a.mp4"), out, &DecodeOptions::default());
+        let conv = Conversion {
+            orientation: Orientation::IDENTITY,
+            fps: None,
+            in_range: Range::Full,
+            out_range: Range::Full,
+            out,
+            scale_filter: "lanczos".into(),
+        };
+        let plain = decode_args(Path::new("a.mp4"), None, &conv, &DecodeOptions::default());
         assert!(!plain.iter().any(|a| a == "-threads"));
-        assert!(plain.iter().any(|a| a == "scale=640:360:flags=bicubic"));
-        let opts = DecodeOptions { scale_filter: "lanczos".into(), threads: 1, ..Default::default() };
-        let scaled = decode_args(Path::new("a.mp4"), out, &opts);
-        assert!(scaled.windows(2).any(|w| w == ["-threads", "1"]));
-        assert!(scaled.iter().any(|a| a == "scale=640:360:flags=lanczos"));
-        assert!(scaled.ends_with(&[
+        assert!(plain.windows(2).any(|w| w == ["-noautorotate", "-i"]));
+        assert!(plain.iter().any(|a| a == "scale=640:360:flags=lanczos:in_range=full:out_range=full"));
+        assert!(plain.ends_with(&[
             "-pix_fmt".into(),
             "yuv420p".into(),
             "-f".into(),
             "rawvideo".into(),
             "pipe:1".into()
         ]));
+        let opts = DecodeOptions { threads: 1, ..Default::default() };
+        let raw = RawFormat { width: 640, height: 360, pix_fmt: PixelFormat::YUV420P, rate: None };
+        let args = decode_args(Path::new("a.yuv"), Some(&raw), &conv, &opts).join(" ");
+        assert!(args.contains("-threads 1 -noautorotate -f rawvideo -pix_fmt yuv420p -video_size 640x360 -i a.yuv"), "{args}");
     }
 }

@@ -14,6 +14,10 @@ pub enum MediaError {
     NotAVideo { input: PathBuf, reason: String },
     #[error("`{}`: invalid Y4M: {reason}", .input.display())]
     BadY4m { input: PathBuf, reason: String },
+    #[error("`{}`: invalid raw YUV: {reason}", .input.display())]
+    BadRaw { input: PathBuf, reason: String },
+    #[error("`{}`: {message}", .input.display())]
+    Mismatch { input: PathBuf, message: String },
     #[error(
         "`{}`: unsupported pixel format `{pix_fmt}`; vmafx scores planar YUV 4:2:0, 4:2:2 or 4:4:4 \
          at 8 to 16 bits (convert it with e.g. `ffmpeg -i IN -pix_fmt yuv420p OUT.y4m`)",

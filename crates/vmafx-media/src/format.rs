@@ -89,6 +89,91 @@ impl fmt::Display for PixelFormat {
     }
 }
 
+/// Which code values a video uses: limited ("TV", Y 16..235 at 8 bits) or full ("PC",
+/// 0..255). The same pixels mean different colours in each, so the two inputs must agree
+/// before libvmaf compares them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Range {
+    #[default]
+    Limited,
+    Full,
+}
+
+impl Range {
+    /// The name ffmpeg's scale filter takes (`in_range=`, `out_range=`).
+    pub fn ffmpeg_name(&self) -> &'static str {
+        match self {
+            Range::Limited => "limited",
+            Range::Full => "full",
+        }
+    }
+
+    /// From ffprobe's `color_range` (`tv`, `pc`) or a pixel format that implies it (`yuvj*`).
+    pub fn from_tags(color_range: Option<&str>, pix_fmt: &str) -> Option<Range> {
+        match color_range {
+            Some("pc" | "jpeg" | "full") => Some(Range::Full),
+            Some("tv" | "mpeg" | "limited") => Some(Range::Limited),
+            _ if pix_fmt.starts_with("yuvj") => Some(Range::Full),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Range {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Range::Limited => "limited range",
+            Range::Full => "full range",
+        })
+    }
+}
+
+/// A frame rate as an exact fraction (`24000/1001`), reduced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Rate {
+    pub num: u32,
+    pub den: u32,
+}
+
+impl Rate {
+    /// `None` for a zero or undefined rate.
+    pub fn new(num: u64, den: u64) -> Option<Rate> {
+        if num == 0 || den == 0 {
+            return None;
+        }
+        let g = gcd(num, den);
+        Some(Rate { num: u32::try_from(num / g).ok()?, den: u32::try_from(den / g).ok()? })
+    }
+
+    /// Parses `24000/1001`, `25:1` or `25`.
+    pub fn parse(text: &str) -> Option<Rate> {
+        let (n, d) = text.split_once(['/', ':']).unwrap_or((text, "1"));
+        Rate::new(n.trim().parse().ok()?, d.trim().parse().ok()?)
+    }
+
+    pub fn as_f64(&self) -> f64 {
+        self.num as f64 / self.den as f64
+    }
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+impl fmt::Display for Rate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.den == 1 {
+            write!(f, "{}", self.num)
+        } else {
+            write!(f, "{}/{}", self.num, self.den)
+        }
+    }
+}
+
 /// Size and pixel format of decoded frames.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VideoFormat {
@@ -122,6 +207,17 @@ mod tests {
         for bad in ["nv12", "rgb24", "gray", "yuv420p10be", "yuva420p", "yuv411p", "p010le"] {
             assert_eq!(PixelFormat::from_ffmpeg(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn ranges_and_rates_from_tags() {
+        assert_eq!(Range::from_tags(Some("pc"), "yuv420p"), Some(Range::Full));
+        assert_eq!(Range::from_tags(None, "yuvj420p"), Some(Range::Full));
+        assert_eq!(Range::from_tags(Some("tv"), "yuvj420p"), Some(Range::Limited));
+        assert_eq!(Range::from_tags(Some("unknown"), "yuv420p"), None);
+        assert_eq!(Rate::parse("48000/2002"), Some(Rate { num: 24000, den: 1001 }));
+        assert_eq!(Rate::parse("25:1").unwrap().to_string(), "25");
+        assert_eq!(Rate::parse("0/0"), None);
     }
 
     #[test]

@@ -8,7 +8,9 @@ use std::process::Command;
 use serde::Deserialize;
 
 use crate::error::MediaError;
-use crate::format::{Chroma, PixelFormat, VideoFormat};
+use crate::format::{Chroma, PixelFormat, Range, Rate, VideoFormat};
+use crate::orientation::Orientation;
+use crate::raw::RawFormat;
 use crate::y4m::{self, Y4mReader};
 
 /// The external programs vmafx runs.
@@ -28,8 +30,19 @@ impl Default for Tools {
 pub enum Container {
     /// YUV4MPEG2, read natively.
     Y4m,
+    /// Raw planar YUV in the stated format, read natively.
+    Raw(RawFormat),
     /// Anything ffmpeg reads: container format name and video codec.
     Other { format: String, codec: String },
+}
+
+/// Colour description tags (ffprobe's names: `bt709`, `smpte2084`, `bt2020`...); `None`
+/// when the input does not say.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ColorTags {
+    pub matrix: Option<String>,
+    pub transfer: Option<String>,
+    pub primaries: Option<String>,
 }
 
 /// An input's first video stream, as far as can be told without decoding it.
@@ -37,17 +50,52 @@ pub enum Container {
 pub struct Probe {
     pub path: PathBuf,
     pub container: Container,
+    /// Coded size (before any display rotation).
     pub width: u32,
     pub height: u32,
     /// ffmpeg's name of the stream's pixel format.
     pub pix_fmt: String,
-    /// Number of frames when the container states it (Y4M: from the file size).
+    /// Frames as shown (edit lists applied), when known without decoding: Y4M and raw from
+    /// the file size, other containers from their index.
     pub frame_count: Option<u64>,
-    /// Frames per second when the stream states it.
-    pub fps: Option<f64>,
+    /// Frame rate when the stream states one.
+    pub rate: Option<Rate>,
+    /// The container's timestamps are not evenly spaced (average rate differs from the base).
+    pub variable_rate: bool,
+    /// Colour range when the input states it (tag, `yuvj*` format, Y4M `XCOLORRANGE`).
+    pub range: Option<Range>,
+    /// Display orientation from the stream's display matrix (identity when none).
+    pub orientation: Orientation,
+    /// A display rotation that is not a multiple of 90°, in degrees (never applied).
+    pub free_rotation: Option<f64>,
+    pub color: ColorTags,
+    /// `progressive`, `tt`, `bb`, `tb`, `bt` (ffprobe's names), when stated.
+    pub field_order: Option<String>,
+    /// Sample aspect ratio, when stated.
+    pub sar: Option<(u32, u32)>,
 }
 
 impl Probe {
+    /// A probe with only the basics known; the rest is filled by the caller.
+    fn new(path: &Path, container: Container, width: u32, height: u32, pix_fmt: String) -> Self {
+        Self {
+            path: path.into(),
+            container,
+            width,
+            height,
+            pix_fmt,
+            frame_count: None,
+            rate: None,
+            variable_rate: false,
+            range: None,
+            orientation: Orientation::IDENTITY,
+            free_rotation: None,
+            color: ColorTags::default(),
+            field_order: None,
+            sar: None,
+        }
+    }
+
     /// The planar format frames are decoded to: the stream's own when libvmaf takes it, the
     /// planar equivalent of a semi-planar one (`nv12` → `yuv420p`), else an error.
     pub fn format(&self) -> Result<VideoFormat, MediaError> {
@@ -58,6 +106,16 @@ impl Probe {
                 pix_fmt: self.pix_fmt.clone(),
             })?;
         Ok(VideoFormat { width: self.width, height: self.height, pix_fmt })
+    }
+
+    /// Frames per second, when known.
+    pub fn fps(&self) -> Option<f64> {
+        self.rate.map(|r| r.as_f64())
+    }
+
+    /// Read without ffmpeg (Y4M, raw).
+    pub fn is_native(&self) -> bool {
+        matches!(self.container, Container::Y4m | Container::Raw(_))
     }
 }
 
@@ -83,17 +141,17 @@ pub(crate) fn open_error(path: &Path, e: std::io::Error) -> MediaError {
 }
 
 /// Looks at `path`: checks it is a readable, non-empty file, then reads its Y4M header or asks
-/// ffprobe about its first video stream.
-pub fn probe(path: &Path, tools: &Tools) -> Result<Probe, MediaError> {
-    match probe_native(path)? {
+/// ffprobe about its first video stream. `raw` says what a raw YUV file holds.
+pub fn probe(path: &Path, raw: Option<&RawFormat>, tools: &Tools) -> Result<Probe, MediaError> {
+    match probe_native(path, raw)? {
         Some(p) => Ok(p),
         None => ffprobe(path, tools),
     }
 }
 
-/// Checks that `path` is a readable, non-empty file and describes it if it is Y4M; `None`
-/// means it needs ffprobe.
-pub fn probe_native(path: &Path) -> Result<Option<Probe>, MediaError> {
+/// Checks that `path` is a readable, non-empty file and describes it if it is Y4M or raw;
+/// `None` means it needs ffprobe.
+pub fn probe_native(path: &Path, raw: Option<&RawFormat>) -> Result<Option<Probe>, MediaError> {
     let meta = std::fs::metadata(path).map_err(|e| open_error(path, e))?;
     if meta.is_dir() {
         return Err(MediaError::Unreadable {
@@ -101,23 +159,51 @@ pub fn probe_native(path: &Path) -> Result<Option<Probe>, MediaError> {
             source: std::io::Error::other("is a directory"),
         });
     }
+    if !meta.is_file() {
+        return Err(MediaError::Unreadable {
+            input: path.into(),
+            source: std::io::Error::other("not a regular file (a FIFO, socket or device)"),
+        });
+    }
+    if meta.len() == 0 {
+        return Err(MediaError::Empty { input: path.into() });
+    }
+    if let Some(raw) = raw {
+        let mut p =
+            Probe::new(path, Container::Raw(*raw), raw.width, raw.height, raw.pix_fmt.ffmpeg_name());
+        p.frame_count = Some(raw.frame_count(path, meta.len())?);
+        p.rate = raw.rate;
+        return Ok(Some(p));
+    }
     let mut magic = [0u8; 10];
     let n =
         std::fs::File::open(path).and_then(|mut f| f.read(&mut magic)).map_err(|e| open_error(path, e))?;
-    if n == 0 {
-        return Err(MediaError::Empty { input: path.into() });
-    }
     if magic[..n] == y4m::MAGIC[..n.min(y4m::MAGIC.len())] && n == y4m::MAGIC.len() {
-        let header = y4m::read_header(path)?;
-        return Ok(Some(Probe {
-            path: path.into(),
-            container: Container::Y4m,
-            width: header.format.width,
-            height: header.format.height,
-            pix_fmt: header.format.pix_fmt.ffmpeg_name(),
-            frame_count: Y4mReader::frame_count(path, &header),
-            fps: header.rate.filter(|&(_, d)| d > 0).map(|(n, d)| n as f64 / d as f64),
-        }));
+        let h = y4m::read_header(path)?;
+        let f = h.format;
+        let mut p = Probe::new(path, Container::Y4m, f.width, f.height, f.pix_fmt.ffmpeg_name());
+        p.frame_count = Y4mReader::frame_count(path, &h);
+        p.rate = h.rate.and_then(|(n, d)| Rate::new(n.into(), d.into()));
+        p.range = h.range;
+        p.field_order = h.interlace.map(|i| {
+            match i {
+                'p' => "progressive",
+                't' => "tt",
+                'b' => "bb",
+                _ => "mixed",
+            }
+            .to_string()
+        });
+        p.sar = h.sar;
+        return Ok(Some(p));
+    }
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("yuv")) {
+        return Err(MediaError::BadRaw {
+            input: path.into(),
+            reason: "a raw .yuv file has no header: give --width, --height and --pix-fmt \
+                     (and --fps), per input with --reference-… / --distorted-… when they differ"
+                .into(),
+        });
     }
     Ok(None)
 }
@@ -138,13 +224,22 @@ struct FfprobeStream {
     nb_frames: Option<String>,
     avg_frame_rate: Option<String>,
     r_frame_rate: Option<String>,
+    duration: Option<String>,
+    color_range: Option<String>,
+    color_space: Option<String>,
+    color_transfer: Option<String>,
+    color_primaries: Option<String>,
+    field_order: Option<String>,
+    sample_aspect_ratio: Option<String>,
+    #[serde(default)]
+    side_data_list: Vec<FfprobeSideData>,
 }
 
-/// `24000/1001` → 23.976...; `None` for `0/0` and the like.
-fn parse_rate(r: &str) -> Option<f64> {
-    let (n, d) = r.split_once('/')?;
-    let (n, d): (f64, f64) = (n.parse().ok()?, d.parse().ok()?);
-    Some(n / d).filter(|f| f.is_finite() && *f > 0.0)
+#[derive(Deserialize)]
+struct FfprobeSideData {
+    side_data_type: Option<String>,
+    displaymatrix: Option<String>,
+    rotation: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -152,11 +247,18 @@ struct FfprobeFormat {
     format_name: Option<String>,
 }
 
+/// A tag's value, or `None` for ffprobe's `unknown` / `unspecified`.
+fn tag(v: Option<String>) -> Option<String> {
+    v.filter(|t| !matches!(t.as_str(), "" | "unknown" | "unspecified" | "reserved"))
+}
+
 pub(crate) fn ffprobe(path: &Path, tools: &Tools) -> Result<Probe, MediaError> {
     let out = Command::new(&tools.ffprobe)
         .args(["-v", "error", "-select_streams", "v:0", "-show_entries"])
         .arg(
-            "stream=codec_name,width,height,pix_fmt,nb_frames,avg_frame_rate,r_frame_rate:format=format_name",
+            "stream=codec_name,width,height,pix_fmt,nb_frames,avg_frame_rate,r_frame_rate,duration,\
+             color_range,color_space,color_transfer,color_primaries,field_order,sample_aspect_ratio:\
+             stream_side_data:format=format_name",
         )
         .args(["-of", "json"])
         .arg(path)
@@ -173,22 +275,67 @@ pub(crate) fn ffprobe(path: &Path, tools: &Tools) -> Result<Probe, MediaError> {
     let (Some(width), Some(height)) = (stream.width, stream.height) else {
         return Err(not_video("the video stream has no frame size".into()));
     };
-    Ok(Probe {
-        path: path.into(),
-        container: Container::Other {
-            format: parsed.format.and_then(|f| f.format_name).unwrap_or_default(),
-            codec: stream.codec_name.unwrap_or_default(),
-        },
+    let format = parsed.format.and_then(|f| f.format_name).unwrap_or_default();
+    let pix_fmt = stream.pix_fmt.unwrap_or_else(|| "unknown".into());
+    let mut p = Probe::new(
+        path,
+        Container::Other { format: format.clone(), codec: stream.codec_name.unwrap_or_default() },
         width,
         height,
-        pix_fmt: stream.pix_fmt.unwrap_or_else(|| "unknown".into()),
-        frame_count: stream.nb_frames.and_then(|n| n.parse().ok()).filter(|n| *n > 0),
-        fps: stream
-            .avg_frame_rate
-            .as_deref()
-            .and_then(parse_rate)
-            .or(stream.r_frame_rate.as_deref().and_then(parse_rate)),
-    })
+        pix_fmt,
+    );
+    let avg = stream.avg_frame_rate.as_deref().and_then(Rate::parse);
+    let base = stream.r_frame_rate.as_deref().and_then(Rate::parse);
+    p.rate = avg.or(base);
+    p.variable_rate = matches!((avg, base), (Some(a), Some(b)) if a != b);
+    p.range = Range::from_tags(stream.color_range.as_deref(), &p.pix_fmt);
+    p.color = ColorTags {
+        matrix: tag(stream.color_space),
+        transfer: tag(stream.color_transfer),
+        primaries: tag(stream.color_primaries),
+    };
+    p.field_order = tag(stream.field_order);
+    p.sar = stream
+        .sample_aspect_ratio
+        .as_deref()
+        .and_then(|s| s.split_once(':'))
+        .and_then(|(n, d)| Some((n.parse().ok()?, d.parse().ok()?)))
+        .filter(|&(n, d): &(u32, u32)| n > 0 && d > 0);
+    for side in &stream.side_data_list {
+        if side.side_data_type.as_deref() != Some("Display Matrix") {
+            continue;
+        }
+        match side.displaymatrix.as_deref().and_then(Orientation::from_display_matrix) {
+            Some(o) => p.orientation = o,
+            None => p.free_rotation = side.rotation.or(Some(f64::NAN)),
+        }
+    }
+    let stated = stream.nb_frames.and_then(|n| n.parse::<u64>().ok()).filter(|n| *n > 0);
+    let duration = stream.duration.and_then(|d| d.parse::<f64>().ok());
+    p.frame_count = match (stated, duration, p.rate) {
+        // An MP4/MOV edit list (a cut made with stream copy, say) hides frames the sample
+        // table still lists: when the listed frames do not fill the shown duration, count
+        // the packets the demuxer does not mark as discarded (no decoding).
+        (Some(n), Some(d), Some(r)) if format.contains("mp4") && (n as f64 - d * r.as_f64()).abs() >= 1.0 => {
+            Some(shown_packets(path, tools)?)
+        }
+        (n, ..) => n,
+    };
+    Ok(p)
+}
+
+/// Packets of the first video stream that a decoder shows (not flagged `D`, discard).
+fn shown_packets(path: &Path, tools: &Tools) -> Result<u64, MediaError> {
+    let out = Command::new(&tools.ffprobe)
+        .args(["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=flags", "-of", "csv=p=0"])
+        .arg(path)
+        .output()
+        .map_err(|source| MediaError::Tool { program: tools.ffprobe.display().to_string(), source })?;
+    if !out.status.success() {
+        return Err(MediaError::NotAVideo { input: path.into(), reason: tool_message(&out.stderr, path) });
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).lines().filter(|l| !l.is_empty() && !l.contains('D')).count()
+        as u64)
 }
 
 /// The last meaningful line an ffmpeg tool printed, without the input path it starts with.
@@ -200,20 +347,24 @@ pub(crate) fn tool_message(stderr: &[u8], path: &Path) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A probe of an ordinary video with nothing stated beyond its size and format.
+    pub(crate) fn blank(path: &str, width: u32, height: u32, pix_fmt: &str) -> Probe {
+        let container = Container::Other { format: "mov,mp4,m4a,3gp,3g2,mj2".into(), codec: "h264".into() };
+        Probe::new(Path::new(path), container, width, height, pix_fmt.into())
+    }
 
     #[test]
     fn semi_planar_formats_map_to_planar() {
-        let p = Probe {
-            path: "x".into(),
-            container: Container::Other { format: "mp4".into(), codec: "h264".into() },
-            width: 4,
-            height: 2,
-            pix_fmt: "p010le".into(),
-            frame_count: None,
-            fps: None,
-        };
+        let p = Probe::new(
+            Path::new("x"),
+            Container::Other { format: "mp4".into(), codec: "h264".into() },
+            4,
+            2,
+            "p010le".into(),
+        );
         assert_eq!(p.format().unwrap().pix_fmt, PixelFormat::new(Chroma::C420, 10));
         let rgb = Probe { pix_fmt: "rgb24".into(), ..p };
         let err = rgb.format().unwrap_err().to_string();
@@ -224,12 +375,12 @@ mod tests {
     fn missing_and_empty_files_are_named() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("nope.mp4");
-        let err = probe(&missing, &Tools::default()).unwrap_err();
+        let err = probe(&missing, None, &Tools::default()).unwrap_err();
         assert!(matches!(err, MediaError::NotFound { .. }));
         assert!(err.to_string().contains("nope.mp4"));
         let empty = dir.path().join("empty.y4m");
         std::fs::write(&empty, b"").unwrap();
-        assert!(matches!(probe(&empty, &Tools::default()), Err(MediaError::Empty { .. })));
+        assert!(matches!(probe(&empty, None, &Tools::default()), Err(MediaError::Empty { .. })));
     }
 
     #[test]

@@ -1,12 +1,13 @@
-//! The frame-reader interface and the choice between the native Y4M path and ffmpeg.
+//! The frame-reader interface and the choice between the native Y4M/raw paths and ffmpeg.
 
 use std::io::{self, Read};
-use std::path::Path;
 
 use crate::decode::{DecodeOptions, FfmpegReader};
 use crate::error::MediaError;
 use crate::format::VideoFormat;
-use crate::probe::{ffprobe, probe_native, Container, Probe};
+use crate::matching::Conversion;
+use crate::probe::{Container, Probe};
+use crate::raw::RawReader;
 use crate::y4m::Y4mReader;
 
 /// One destination plane: `rows` rows of `row_bytes` useful bytes, `stride` bytes apart.
@@ -60,38 +61,27 @@ pub trait FrameReader: Send {
     }
 }
 
-/// Opens `probe`'s input for reading frames in format `out`.
+/// Opens `probe`'s input for frames converted by `conv`.
 ///
-/// A Y4M file already in `out` is read natively; anything else goes through ffmpeg, which
-/// converts the pixel format and scales to `out`'s size with `opts.scale_filter`.
+/// A Y4M or raw file whose frames pass unchanged is read natively; anything else goes
+/// through ffmpeg.
 pub fn open_reader(
     probe: &Probe,
-    out: VideoFormat,
+    conv: &Conversion,
     opts: &DecodeOptions,
 ) -> Result<Box<dyn FrameReader>, MediaError> {
-    if probe.container == Container::Y4m && probe.format().ok() == Some(out) {
-        return Ok(Box::new(Y4mReader::open(&probe.path)?));
+    let raw = match &probe.container {
+        Container::Raw(raw) => Some(raw),
+        _ => None,
+    };
+    if conv.is_passthrough(probe) {
+        match raw {
+            Some(raw) => return Ok(Box::new(RawReader::open(&probe.path, raw)?)),
+            None if probe.container == Container::Y4m => return Ok(Box::new(Y4mReader::open(&probe.path)?)),
+            None => {}
+        }
     }
-    Ok(Box::new(FfmpegReader::spawn(&probe.path, out, opts)?))
-}
-
-/// Opens `path` for frames in format `out` and describes it, without knowing it beforehand.
-///
-/// For a non-Y4M input ffmpeg starts before ffprobe runs, so that the decoder's start-up
-/// overlaps probing instead of following it. If the probe fails the decoder is dropped,
-/// which kills it.
-pub fn open_input(
-    path: &Path,
-    out: VideoFormat,
-    opts: &DecodeOptions,
-) -> Result<(Probe, Box<dyn FrameReader>), MediaError> {
-    if let Some(probe) = probe_native(path)? {
-        let reader = open_reader(&probe, out, opts)?;
-        return Ok((probe, reader));
-    }
-    let reader = FfmpegReader::spawn(path, out, opts)?;
-    let probe = ffprobe(path, &opts.tools)?;
-    Ok((probe, Box::new(reader)))
+    Ok(Box::new(FfmpegReader::spawn(&probe.path, raw, conv, opts)?))
 }
 
 /// What [`read_planes`] found.

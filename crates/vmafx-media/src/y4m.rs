@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use crate::error::MediaError;
-use crate::format::{Chroma, PixelFormat, VideoFormat};
+use crate::format::{Chroma, PixelFormat, Range, VideoFormat};
 use crate::reader::{read_planes, Filled, FrameReader, PlaneMut};
 
 /// Magic bytes at the start of every Y4M stream.
@@ -17,6 +17,12 @@ pub struct Y4mHeader {
     pub format: VideoFormat,
     /// Frame rate as a fraction, if the header has one.
     pub rate: Option<(u32, u32)>,
+    /// `XCOLORRANGE=FULL|LIMITED`, as ffmpeg writes it.
+    pub range: Option<Range>,
+    /// Interlacing (`I` tag): `p` progressive, `t`/`b` top/bottom field first, `m` mixed.
+    pub interlace: Option<char>,
+    /// Sample aspect ratio (`A` tag), when stated and not `0:0`.
+    pub sar: Option<(u32, u32)>,
     /// Bytes of the header line, newline included.
     pub len: usize,
 }
@@ -28,21 +34,39 @@ impl Y4mHeader {
         let body =
             text.trim_end_matches('\n').strip_prefix("YUV4MPEG2").ok_or("missing YUV4MPEG2 signature")?;
         let (mut width, mut height, mut rate, mut colorspace) = (None, None, None, "420jpeg");
+        let (mut range, mut interlace, mut sar) = (None, None, None);
+        let fraction = |val: &str| -> Option<(u32, u32)> {
+            val.split_once(':').and_then(|(n, d)| Some((n.parse().ok()?, d.parse().ok()?)))
+        };
         for tok in body.split_ascii_whitespace() {
             let (tag, val) = tok.split_at(1);
             match tag {
                 "W" => width = val.parse::<u32>().ok(),
                 "H" => height = val.parse::<u32>().ok(),
-                "F" => rate = val.split_once(':').and_then(|(n, d)| Some((n.parse().ok()?, d.parse().ok()?))),
+                "F" => rate = fraction(val),
                 "C" => colorspace = val,
-                _ => {} // I (interlacing), A (aspect), X (extensions) do not change the layout
+                "I" => interlace = val.chars().next(),
+                "A" => sar = fraction(val).filter(|&(n, d)| n > 0 && d > 0),
+                "X" => match val {
+                    "COLORRANGE=FULL" => range = Some(Range::Full),
+                    "COLORRANGE=LIMITED" => range = Some(Range::Limited),
+                    _ => {}
+                },
+                _ => {}
             }
         }
         let width = width.filter(|w| *w > 0).ok_or("missing or invalid width (W)")?;
         let height = height.filter(|h| *h > 0).ok_or("missing or invalid height (H)")?;
         let pix_fmt =
             parse_colorspace(colorspace).ok_or_else(|| format!("unsupported colorspace `C{colorspace}`"))?;
-        Ok(Self { format: VideoFormat { width, height, pix_fmt }, rate, len: line.len() })
+        Ok(Self {
+            format: VideoFormat { width, height, pix_fmt },
+            rate,
+            range,
+            interlace,
+            sar,
+            len: line.len(),
+        })
     }
 }
 
@@ -215,6 +239,9 @@ mod tests {
         assert_eq!(h.format.width, 576);
         assert_eq!(h.format.pix_fmt, PixelFormat::YUV420P);
         assert_eq!(h.rate, Some((24, 1)));
+        assert_eq!((h.range, h.interlace, h.sar), (None, Some('p'), Some((1, 1))));
+        let h = Y4mHeader::parse(b"YUV4MPEG2 W8 H2 F25:1 It A0:0 C420jpeg XCOLORRANGE=FULL\n").unwrap();
+        assert_eq!((h.range, h.interlace, h.sar), (Some(Range::Full), Some('t'), None));
         let h = Y4mHeader::parse(b"YUV4MPEG2 W8 H2 C444p10\n").unwrap();
         assert_eq!(h.format.pix_fmt, PixelFormat::new(Chroma::C444, 10));
         let h = Y4mHeader::parse(b"YUV4MPEG2 W8 H2\n").unwrap();

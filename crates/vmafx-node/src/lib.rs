@@ -333,7 +333,7 @@ async fn score(
         return encode_and_score(cfg, item, spec, encode, cancel, frames_done).await;
     }
     let segment = SegmentSpec { start: item.start, frames: item.frames };
-    let mut req = ScoreRequest::for_job(&spec, segment, cfg.threads, cfg.decode.clone());
+    let mut req = ScoreRequest::for_job(&spec, segment, cfg.threads, cfg.decode.clone())?;
     req.cancel = Some(cancel);
     let mut on_progress = move |p: Progress| {
         if let Progress::Frames { done } = p {
@@ -343,7 +343,14 @@ async fn score(
     tokio::task::spawn_blocking(move || score_files(&req, &mut on_progress))
         .await
         .map_err(|e| EngineError::Internal(format!("scoring task failed: {e}")))?
-        .map(|outcome| v1::Scores::from(&outcome.report.scores))
+        .map(|outcome| wire_result(outcome.report))
+}
+
+/// A run's scores with its notes, as the controller takes them.
+fn wire_result(report: vmafx_core::Report) -> v1::Scores {
+    let mut scores = report.scores;
+    scores.notes = report.info.notes;
+    v1::Scores::from(&scores)
 }
 
 /// An encode job: encodes the reference as the spec says into a temporary file, scores that
@@ -366,7 +373,7 @@ async fn encode_and_score(
                         MediaError::Cancelled => EngineError::Cancelled,
                         e => EngineError::Encode(e),
                     })?;
-            let mut req = ScoreRequest::for_job(&spec, SegmentSpec { start: 0, frames: 0 }, threads, decode);
+            let mut req = ScoreRequest::for_job(&spec, SegmentSpec { start: 0, frames: 0 }, threads, decode)?;
             req.distorted = out.clone();
             req.segment = None;
             req.skip_reference = encode.start;
@@ -378,7 +385,7 @@ async fn encode_and_score(
                 }
             };
             let outcome = score_files(&req, &mut on_progress)?;
-            let mut scores = v1::Scores::from(&outcome.report.scores);
+            let mut scores = wire_result(outcome.report);
             scores.encode = Some(v1::EncodeResult { bytes: encoded.bytes, encode_seconds: encoded.seconds });
             Ok(scores)
         })();

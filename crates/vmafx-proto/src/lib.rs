@@ -10,7 +10,8 @@ pub mod v1 {
 }
 
 use vmafx_core::{
-    Capabilities, EncodeSpec, FrameScore, JobState as CoreJobState, Requirements, ScoreJobSpec, Scores,
+    Capabilities, EncodeSpec, FrameScore, InputOptions, JobState as CoreJobState, Note, NoteLevel, RawVideo,
+    Requirements, ScoreJobSpec, Scores,
 };
 
 impl From<v1::ScoreSpec> for ScoreJobSpec {
@@ -25,7 +26,42 @@ impl From<v1::ScoreSpec> for ScoreJobSpec {
             segment_frames: Some(s.segment_frames).filter(|&n| n > 0),
             encode: s.encode.map(|e| EncodeSpec { args: e.args, start: e.start, frames: e.frames }),
             requirements: s.requirements.map(Requirements::from).unwrap_or_default(),
+            inputs: InputOptions {
+                scale_filter: s.scale_filter,
+                fps_match: s.fps_match,
+                reference_raw: s.reference_raw.map(RawVideo::from),
+                distorted_raw: s.distorted_raw.map(RawVideo::from),
+            },
         }
+    }
+}
+
+impl From<v1::RawVideo> for RawVideo {
+    fn from(r: v1::RawVideo) -> Self {
+        RawVideo { width: r.width, height: r.height, pix_fmt: r.pix_fmt, fps: r.fps }
+    }
+}
+
+impl From<&RawVideo> for v1::RawVideo {
+    fn from(r: &RawVideo) -> Self {
+        v1::RawVideo { width: r.width, height: r.height, pix_fmt: r.pix_fmt.clone(), fps: r.fps.clone() }
+    }
+}
+
+impl From<&Note> for v1::Note {
+    fn from(n: &Note) -> Self {
+        let level = match n.level {
+            NoteLevel::Note => "note",
+            NoteLevel::Warning => "warning",
+        };
+        v1::Note { level: level.into(), message: n.message.clone() }
+    }
+}
+
+impl From<v1::Note> for Note {
+    fn from(n: v1::Note) -> Self {
+        let level = if n.level == "warning" { NoteLevel::Warning } else { NoteLevel::Note };
+        Note { level, message: n.message }
     }
 }
 
@@ -46,6 +82,10 @@ impl From<&ScoreJobSpec> for v1::ScoreSpec {
                 start: e.start,
                 frames: e.frames,
             }),
+            scale_filter: s.inputs.scale_filter.clone(),
+            fps_match: s.inputs.fps_match,
+            reference_raw: s.inputs.reference_raw.as_ref().map(Into::into),
+            distorted_raw: s.inputs.distorted_raw.as_ref().map(Into::into),
         }
     }
 }
@@ -94,6 +134,7 @@ impl From<&Scores> for v1::Scores {
                 .map(|f| v1::FrameScores { frame_num: f.frame_num, values: f.values.clone() })
                 .collect(),
             encode: None,
+            notes: s.notes.iter().map(Into::into).collect(),
         }
     }
 }
@@ -107,6 +148,7 @@ impl From<v1::Scores> for Scores {
                 .into_iter()
                 .map(|f| FrameScore { frame_num: f.frame_num, values: f.values })
                 .collect(),
+            notes: s.notes.into_iter().map(Note::from).collect(),
         }
     }
 }
@@ -184,10 +226,12 @@ mod tests {
                 FrameScore { frame_num: 7, values: vec![0.1 + 0.2, f64::NAN] },
                 FrameScore { frame_num: 8, values: vec![1e-300, 97.123_456_789_012_34] },
             ],
+            notes: vec![Note::note("distorted is scaled"), Note::warning("reference is HDR")],
         };
         let bytes = v1::Scores::from(&scores).encode_to_vec();
         let back: Scores = v1::Scores::decode(bytes.as_slice()).unwrap().into();
         assert_eq!(back.metrics, scores.metrics);
+        assert_eq!(back.notes, scores.notes);
         for (a, b) in back.frames.iter().zip(&scores.frames) {
             assert_eq!(a.frame_num, b.frame_num);
             let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();

@@ -723,6 +723,7 @@ mod tests {
             segment_frames: Some(12),
             encode: None,
             requirements: Default::default(),
+            inputs: Default::default(),
         }
     }
 

@@ -169,10 +169,10 @@ impl LocalRunner {
     /// Probes the source and hashes its content (once per run).
     pub fn source(&self, path: &Path) -> Result<SourceInfo, TuneError> {
         let bad = |problem: String| TuneError::Source { path: path.to_path_buf(), problem };
-        let probed = vmafx_media::probe(path, &self.tools).map_err(|e| bad(e.to_string()))?;
+        let probed = vmafx_media::probe(path, None, &self.tools).map_err(|e| bad(e.to_string()))?;
         let format = probed.format().map_err(|e| bad(e.to_string()))?;
         let frames = probed.frame_count.ok_or_else(|| bad("its frame count is unknown".into()))?;
-        let fps = probed.fps.ok_or_else(|| bad("its frame rate is unknown".into()))?;
+        let fps = probed.fps().ok_or_else(|| bad("its frame rate is unknown".into()))?;
         Ok(SourceInfo { width: format.width, height: format.height, frames, fps, digest: self.digest(path)? })
     }
 
