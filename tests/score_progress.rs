@@ -37,14 +37,19 @@ fn progress_bar_on_a_terminal_only() {
 }
 
 #[test]
-fn scaling_note_goes_to_stderr_unless_quiet() {
+fn scaling_note_is_in_the_report_and_on_stderr_beside_machine_output() {
     let dir = tempfile::tempdir().unwrap();
     let r = lavfi(dir.path(), "ref.y4m", "testsrc2=size=320x240:rate=24", 12, "yuv420p");
     let d = encode(&r, dir.path(), "small.mp4", &["-vf", "scale=160:120", "-c:v", "libx264"]);
+    let note = "note: distorted 160x120 is scaled to the reference's 320x240 (bicubic)";
+    // The text report lists its notes; they are not repeated on stderr.
     let out = vmafx(&["score", r.to_str().unwrap(), d.to_str().unwrap()]);
     assert!(out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("note: distorted 160x120 is scaled to the reference's 320x240 (bicubic)"), "{err}");
-    let out = vmafx(&["score", "-q", r.to_str().unwrap(), d.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains(note), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Beside JSON on stdout, notes go to stderr (and into vmafx.notes), unless -q.
+    let out = vmafx(&["score", "-F", "json", r.to_str().unwrap(), d.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains(note), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = vmafx(&["score", "-q", "-F", "json", r.to_str().unwrap(), d.to_str().unwrap()]);
     assert!(out.stderr.is_empty());
 }
