@@ -44,7 +44,11 @@ fn each_kind_of_input_scores_like_libvmaf_on_the_documented_pixels() {
         let theirs = independent(&case, work.path());
         let worst = assert_same_scores(&ours, &theirs, case.name);
         let mean = ours["pooled_metrics"]["vmaf"]["mean"].as_f64().unwrap();
-        eprintln!("{}: {} frames, VMAF {mean:.2}, max |diff| {worst:.2e}", case.name, ours["frames"].as_array().unwrap().len());
+        eprintln!(
+            "{}: {} frames, VMAF {mean:.2}, max |diff| {worst:.2e}",
+            case.name,
+            ours["frames"].as_array().unwrap().len()
+        );
         // Aligned, upright, same-range pairs of a CRF 30 encode: a wrong conversion or a
         // sideways frame would score far lower.
         assert!(mean > 80.0, "{}: VMAF {mean}", case.name);
@@ -60,7 +64,11 @@ fn each_kind_of_input_scores_like_libvmaf_on_the_documented_pixels() {
                 args.extend([case.reference.display().to_string(), case.distorted.display().to_string()]);
                 let out = vmafx(&args.iter().map(String::as_str).collect::<Vec<_>>());
                 let text = String::from_utf8_lossy(&out.stdout);
-                assert!(out.status.success() && text.contains(n), "{}: `{n}` not in text report:\n{text}", case.name);
+                assert!(
+                    out.status.success() && text.contains(n),
+                    "{}: `{n}` not in text report:\n{text}",
+                    case.name
+                );
             }
         }
         if case.name.contains("edit list") {
@@ -78,7 +86,10 @@ fn frame_rates_that_differ_are_refused_naming_both_and_the_flag() {
     let out = vmafx(&["score", r.to_str().unwrap(), d.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("frame rates differ: reference 25 fps, distorted 50 fps; pass --fps-match"), "{err}");
+    assert!(
+        err.contains("frame rates differ: reference 25 fps, distorted 50 fps; pass --fps-match"),
+        "{err}"
+    );
     assert!(err.contains("fifty.mp4"), "the message names the input: {err}");
     // A raw file without its layout is refused with what to give.
     let raw = dir.path().join("clip.yuv");
@@ -86,7 +97,17 @@ fn frame_rates_that_differ_are_refused_naming_both_and_the_flag() {
     let out = vmafx(&["score", r.to_str().unwrap(), raw.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("give --width, --height and --pix-fmt"));
-    let out = vmafx(&["score", r.to_str().unwrap(), raw.to_str().unwrap(), "--width", "100", "--height", "100", "--pix-fmt", "yuv420p"]);
+    let out = vmafx(&[
+        "score",
+        r.to_str().unwrap(),
+        raw.to_str().unwrap(),
+        "--width",
+        "100",
+        "--height",
+        "100",
+        "--pix-fmt",
+        "yuv420p",
+    ]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a whole number of 100x100 yuv420p frames"));
 }
 
@@ -98,7 +119,18 @@ fn metadata_worth_a_warning_is_in_text_and_json() {
         &r,
         dir.path(),
         "ref709.mp4",
-        &["-c:v", "libx264", "-qp", "0", "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709"],
+        &[
+            "-c:v",
+            "libx264",
+            "-qp",
+            "0",
+            "-color_primaries",
+            "bt709",
+            "-color_trc",
+            "bt709",
+            "-colorspace",
+            "bt709",
+        ],
     );
     let hdr = encode(
         &r,
@@ -150,10 +182,14 @@ fn the_same_cases_give_the_same_frames_through_a_cluster_and_mcp() {
     for case in &cases {
         let want = local(case);
         // A two-node job in segments of 16 frames, by `vmafx submit --wait`.
-        let mut args: Vec<String> = ["submit", "-q", "--wait", "--format", "json", "--segment-frames", "16"]
-            .map(String::from)
-            .into();
-        args.extend(["--controller".into(), format!("http://{}", controller.addr), "--token".into(), admin.clone()]);
+        let mut args: Vec<String> =
+            ["submit", "-q", "--wait", "--format", "json", "--segment-frames", "16"].map(String::from).into();
+        args.extend([
+            "--controller".into(),
+            format!("http://{}", controller.addr),
+            "--token".into(),
+            admin.clone(),
+        ]);
         args.extend(case.flags());
         args.extend(feature_flags());
         args.extend([case.reference.display().to_string(), case.distorted.display().to_string()]);
@@ -188,11 +224,14 @@ fn mcp_stdio(dir: &Path, calls: &Value) -> Value {
     std::fs::write(&file, calls.to_string()).unwrap();
     let server = bin("vmafx-mcp");
     let out = run_with_timeout(
-        Command::new("python3")
-            .arg(root().join("tests/mcp_client.py"))
-            .arg("stdio")
-            .arg(&file)
-            .args(["--", server.to_str().unwrap(), "--allow-root", dir.to_str().unwrap(), "--threads", "2"]),
+        Command::new("python3").arg(root().join("tests/mcp_client.py")).arg("stdio").arg(&file).args([
+            "--",
+            server.to_str().unwrap(),
+            "--allow-root",
+            dir.to_str().unwrap(),
+            "--threads",
+            "2",
+        ]),
         Duration::from_secs(300),
     );
     assert!(out.status.success(), "MCP client failed: {}", String::from_utf8_lossy(&out.stderr));

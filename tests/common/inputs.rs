@@ -71,7 +71,9 @@ impl Case {
         if self.fps_match {
             f.push("--fps-match".to_string());
         }
-        for (flag, raw) in [("--reference-raw", &self.reference_raw), ("--distorted-raw", &self.distorted_raw)] {
+        for (flag, raw) in
+            [("--reference-raw", &self.reference_raw), ("--distorted-raw", &self.distorted_raw)]
+        {
             if let Some(r) = raw {
                 f.extend([flag.to_string(), format!("{W}x{H}:{}:24", r.pix_fmt)]);
             }
@@ -92,7 +94,9 @@ impl Case {
 pub fn cases(dir: &Path) -> Vec<Case> {
     let ff9 = |args: &[&str]| {
         let out = run_with_timeout(
-            Command::new(reference_ffmpeg()).args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y"]).args(args),
+            Command::new(reference_ffmpeg())
+                .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y"])
+                .args(args),
             std::time::Duration::from_secs(120),
         );
         assert!(out.status.success(), "ffmpeg 9 {args:?}: {}", String::from_utf8_lossy(&out.stderr));
@@ -115,15 +119,22 @@ pub fn cases(dir: &Path) -> Vec<Case> {
     );
     // Phone-style display rotation, added by stream copy (ffmpeg 9 has -display_rotation).
     ff9(&["-display_rotation", "90", "-i", &s(&dist), "-c", "copy", &s(&p("rot.mp4"))]);
-    let lossless = encode(&reference, dir, "ref_lossless.mp4", &["-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv420p"]);
+    let lossless =
+        encode(&reference, dir, "ref_lossless.mp4", &["-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv420p"]);
     ff9(&["-display_rotation", "90", "-i", &s(&lossless), "-c", "copy", &s(&p("ref_rot.mp4"))]);
     // Stored portrait (turned a quarter counter-clockwise), shown landscape.
-    let portrait = encode(&reference, dir, "portrait.mp4", &with(&["-vf", "transpose=cclock", "-pix_fmt", "yuv420p"]));
+    let portrait =
+        encode(&reference, dir, "portrait.mp4", &with(&["-vf", "transpose=cclock", "-pix_fmt", "yuv420p"]));
     ff9(&["-display_rotation", "-90", "-i", &s(&portrait), "-c", "copy", &s(&p("portrait_rot.mp4"))]);
     // An MP4 cut with stream copy: its edit list hides the first 10 of 48 coded frames.
     ffmpeg(&["-ss", "0.4", "-i", &s(&dist), "-c", "copy", &s(&p("cut.mp4"))]);
     ffmpeg(&["-i", &s(&reference), "-vf", "trim=start_frame=10,setpts=PTS-STARTPTS", &s(&p("ref_cut.y4m"))]);
-    let prores = encode(&dist, dir, "prores.mov", &["-c:v", "prores_ks", "-profile:v", "2", "-pix_fmt", "yuv422p10le"]);
+    let prores = encode(
+        &dist,
+        dir,
+        "prores.mov",
+        &["-c:v", "prores_ks", "-profile:v", "2", "-pix_fmt", "yuv422p10le"],
+    );
     ffmpeg(&["-i", &s(&reference), "-f", "rawvideo", &s(&p("ref.yuv"))]);
     ffmpeg(&["-i", &s(&dist), "-f", "rawvideo", "-pix_fmt", "yuv420p", &s(&p("dist.yuv"))]);
     let double = encode(&reference, dir, "double_rate.mp4", &with(&["-vf", "fps=48", "-pix_fmt", "yuv420p"]));
@@ -131,7 +142,14 @@ pub fn cases(dir: &Path) -> Vec<Case> {
         &reference,
         dir,
         "vfr.mp4",
-        &with(&["-vf", "select='not(eq(n\\,5)+eq(n\\,6)+eq(n\\,20))'", "-fps_mode", "vfr", "-pix_fmt", "yuv420p"]),
+        &with(&[
+            "-vf",
+            "select='not(eq(n\\,5)+eq(n\\,6)+eq(n\\,20))'",
+            "-fps_mode",
+            "vfr",
+            "-pix_fmt",
+            "yuv420p",
+        ]),
     );
 
     let case = |name, reference: &Path, distorted: &Path, dist_chain, note| Case {
@@ -241,8 +259,19 @@ fn pixels(input: &Path, chain: &Chain, pix_fmt: &str, out: &Path) {
     args.extend(chain.input.iter().cloned());
     args.extend(["-i".into(), input.display().to_string()]);
     args.extend(
-        ["-map", "0:v:0", "-fps_mode", "passthrough", "-vf", &chain.vf, "-pix_fmt", pix_fmt, "-f", "rawvideo"]
-            .map(String::from),
+        [
+            "-map",
+            "0:v:0",
+            "-fps_mode",
+            "passthrough",
+            "-vf",
+            &chain.vf,
+            "-pix_fmt",
+            pix_fmt,
+            "-f",
+            "rawvideo",
+        ]
+        .map(String::from),
     );
     args.push(out.display().to_string());
     ffmpeg(&args.iter().map(String::as_str).collect::<Vec<_>>());
@@ -255,8 +284,10 @@ pub fn independent(case: &Case, dir: &Path) -> Value {
     pixels(&case.reference, &case.reference_chain, case.pix_fmt, &r);
     pixels(&case.distorted, &case.distorted_chain, case.pix_fmt, &d);
     let features: Vec<String> = ALL_FEATURES.iter().map(|f| format!("name={f}")).collect();
-    let opts = format!("log_fmt=json:log_path={}:n_threads=2:feature={}", log.display(), features.join("\\|"));
-    let raw = ["-f", "rawvideo", "-pix_fmt", case.pix_fmt, "-video_size", "320x240", "-framerate", "24", "-i"];
+    let opts =
+        format!("log_fmt=json:log_path={}:n_threads=2:feature={}", log.display(), features.join("\\|"));
+    let raw =
+        ["-f", "rawvideo", "-pix_fmt", case.pix_fmt, "-video_size", "320x240", "-framerate", "24", "-i"];
     let out = run_with_timeout(
         Command::new(reference_ffmpeg())
             .args(["-nostdin", "-hide_banner", "-loglevel", "error"])

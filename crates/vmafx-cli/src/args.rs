@@ -267,7 +267,8 @@ impl InputArgs {
             _ => return Err("raw YUV needs all of --width, --height and --pix-fmt".into()),
         };
         let is_raw = |p: &Path| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("yuv"));
-        let side = |own: &Option<RawVideo>, path: &Path| own.clone().or(common.clone().filter(|_| is_raw(path)));
+        let side =
+            |own: &Option<RawVideo>, path: &Path| own.clone().or(common.clone().filter(|_| is_raw(path)));
         Ok(InputOptions {
             scale_filter: self.scale_filter.clone(),
             fps_match: self.fps_match,
@@ -409,7 +410,14 @@ mod tests {
         let o = a.inputs.options(Path::new("ref.y4m"), Path::new("dist.yuv")).unwrap();
         assert_eq!(o.reference_raw, None);
         assert_eq!(o.distorted_raw.unwrap().width, 64);
-        let a = parse(&["r.yuv", "d.yuv", "--reference-raw", "64x32:yuv420p10le:25", "--distorted-raw", "32x16:yuv420p"]);
+        let a = parse(&[
+            "r.yuv",
+            "d.yuv",
+            "--reference-raw",
+            "64x32:yuv420p10le:25",
+            "--distorted-raw",
+            "32x16:yuv420p",
+        ]);
         let o = a.inputs.options(Path::new("r.yuv"), Path::new("d.yuv")).unwrap();
         assert_eq!(o.reference_raw.unwrap().fps, "25");
         assert_eq!(o.distorted_raw.unwrap().height, 16);

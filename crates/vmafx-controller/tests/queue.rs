@@ -104,7 +104,8 @@ async fn work_off(c: &Controller<SqliteStore>, nodes: &[String]) -> usize {
     let mut done = 0;
     for n in nodes.iter().cycle() {
         let Some(lease) = c.pull(n).await.unwrap() else { break };
-        let req = ScoreRequest::for_job(&lease.job.spec, lease.item.segment, 1, DecodeOptions::default()).unwrap();
+        let req =
+            ScoreRequest::for_job(&lease.job.spec, lease.item.segment, 1, DecodeOptions::default()).unwrap();
         let scores = score_files(&req, &mut |_| {}).unwrap().report.scores;
         assert!(c.report_scores(lease.item.id, lease.fence, &scores).await.unwrap());
         done += 1;
@@ -150,7 +151,8 @@ async fn a_dead_nodes_lease_expires_and_its_late_result_is_refused() {
     assert_eq!(expired.len(), 1);
     let lease = c.pull_wait(&alive, Duration::from_secs(2)).await.unwrap().expect("requeued after backoff");
     assert_eq!(lease.item.id, lost.item.id);
-    let req = ScoreRequest::for_job(&lease.job.spec, lease.item.segment, 1, DecodeOptions::default()).unwrap();
+    let req =
+        ScoreRequest::for_job(&lease.job.spec, lease.item.segment, 1, DecodeOptions::default()).unwrap();
     let scores = score_files(&req, &mut |_| {}).unwrap().report.scores;
     assert!(!c.report_scores(lost.item.id, lost.fence, &scores).await.unwrap(), "stale fence refused");
     assert_eq!(c.heartbeat(&dead, &[(lost.item.id, lost.fence)]).await.unwrap(), vec![lost.item.id]);

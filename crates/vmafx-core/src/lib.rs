@@ -12,7 +12,9 @@ pub mod report;
 pub mod sched;
 pub mod scores;
 
-pub use job::{plan_segments, EncodeSpec, InputOptions, ItemState, JobState, RawVideo, ScoreJobSpec, SegmentSpec};
+pub use job::{
+    plan_segments, EncodeSpec, InputOptions, ItemState, JobState, RawVideo, ScoreJobSpec, SegmentSpec,
+};
 pub use note::{Note, NoteLevel};
 pub use pooling::{pool, Pooled};
 pub use report::{Report, ReportFormat, ReportInfo};

@@ -280,10 +280,10 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
 
     req.matching.validate().map_err(EngineError::InvalidOption)?;
     let tools = &req.decode.tools;
-    let ref_probe =
-        probe(&req.reference, req.reference_raw.as_ref(), tools).map_err(EngineError::input(Role::Reference))?;
-    let dist_probe =
-        probe(&req.distorted, req.distorted_raw.as_ref(), tools).map_err(EngineError::input(Role::Distorted))?;
+    let ref_probe = probe(&req.reference, req.reference_raw.as_ref(), tools)
+        .map_err(EngineError::input(Role::Reference))?;
+    let dist_probe = probe(&req.distorted, req.distorted_raw.as_ref(), tools)
+        .map_err(EngineError::input(Role::Distorted))?;
     // The input-matching rules: what libvmaf gets, and how each input is brought to it.
     // A reference libvmaf cannot take fails as the reference; anything else about the pair
     // is the distorted's to fix.
@@ -326,8 +326,8 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
     })?;
     let ref_reader =
         open_reader(&ref_probe, &plan.reference, &req.decode).map_err(EngineError::input(Role::Reference))?;
-    let dist_reader =
-        open_reader(&dist_probe, &plan.distorted, &req.decode).map_err(EngineError::input(Role::Distorted))?;
+    let dist_reader = open_reader(&dist_probe, &plan.distorted, &req.decode)
+        .map_err(EngineError::input(Role::Distorted))?;
     // Each decoder holds what it has queued plus the frame it is filling; the pump holds a pair.
     let pool = scorer.picture_pool(2 * (DECODE_AHEAD as u32 + 1) + 2)?;
     let reference =

@@ -247,7 +247,15 @@ impl Vmafx {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, McpError> {
         let report = match self
-            .score(&a.reference, &a.distorted, a.model.as_deref(), &a.features, a.subsample, &a.inputs(), &ctx)
+            .score(
+                &a.reference,
+                &a.distorted,
+                a.model.as_deref(),
+                &a.features,
+                a.subsample,
+                &a.inputs(),
+                &ctx,
+            )
             .await
         {
             Ok(r) => r,
@@ -278,11 +286,21 @@ impl Vmafx {
         Parameters(a): Parameters<WorstFramesArgs>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, McpError> {
-        let (report, ran_on) =
-            match self.score(&a.reference, &a.distorted, a.model.as_deref(), &a.features, None, &Default::default(), &ctx).await {
-                Ok(r) => r,
-                Err(m) => return fail(m),
-            };
+        let (report, ran_on) = match self
+            .score(
+                &a.reference,
+                &a.distorted,
+                a.model.as_deref(),
+                &a.features,
+                None,
+                &Default::default(),
+                &ctx,
+            )
+            .await
+        {
+            Ok(r) => r,
+            Err(m) => return fail(m),
+        };
         let fps = vmafx_media::probe(std::path::Path::new(&a.reference), None, &Default::default())
             .ok()
             .and_then(|p| p.fps());
@@ -677,7 +695,8 @@ impl Vmafx {
                 finished.error
             ));
         }
-        let scores: vmafx_core::Scores = finished.scores.ok_or_else(|| format!("job {id} has no scores"))?.into();
+        let scores: vmafx_core::Scores =
+            finished.scores.ok_or_else(|| format!("job {id} has no scores"))?.into();
         let info = ReportInfo {
             reference: spec.reference,
             distorted: spec.distorted,

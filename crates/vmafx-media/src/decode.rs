@@ -15,8 +15,8 @@ use std::thread::JoinHandle;
 use crate::error::MediaError;
 use crate::format::VideoFormat;
 use crate::matching::Conversion;
-use crate::raw::RawFormat;
 use crate::probe::{tool_message, Tools};
+use crate::raw::RawFormat;
 use crate::reader::{read_planes, Filled, FrameReader, PlaneMut};
 
 /// How ffmpeg runs as a decoder (what it converts to is a [`Conversion`]).
@@ -44,7 +44,12 @@ pub struct FfmpegReader {
 ///
 /// Display rotation is never applied by ffmpeg (`-noautorotate`): [`Conversion`] says when
 /// to turn. A raw input is described by `raw` before its `-i`.
-pub fn decode_args(input: &Path, raw: Option<&RawFormat>, conv: &Conversion, opts: &DecodeOptions) -> Vec<String> {
+pub fn decode_args(
+    input: &Path,
+    raw: Option<&RawFormat>,
+    conv: &Conversion,
+    opts: &DecodeOptions,
+) -> Vec<String> {
     let mut args: Vec<String> =
         ["-nostdin", "-hide_banner", "-loglevel", "error", "-xerror"].map(String::from).into();
     if opts.threads > 0 {
@@ -218,6 +223,11 @@ mod tests {
         let opts = DecodeOptions { threads: 1, ..Default::default() };
         let raw = RawFormat { width: 640, height: 360, pix_fmt: PixelFormat::YUV420P, rate: None };
         let args = decode_args(Path::new("a.yuv"), Some(&raw), &conv, &opts).join(" ");
-        assert!(args.contains("-threads 1 -noautorotate -f rawvideo -pix_fmt yuv420p -video_size 640x360 -i a.yuv"), "{args}");
+        assert!(
+            args.contains(
+                "-threads 1 -noautorotate -f rawvideo -pix_fmt yuv420p -video_size 640x360 -i a.yuv"
+            ),
+            "{args}"
+        );
     }
 }

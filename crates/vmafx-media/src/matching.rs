@@ -65,7 +65,11 @@ impl MatchOptions {
     /// The options a job states (an empty scaler is bicubic).
     pub fn from_spec(spec: &vmafx_core::InputOptions) -> Result<Self, String> {
         let opts = Self {
-            scale_filter: if spec.scale_filter.is_empty() { "bicubic".into() } else { spec.scale_filter.clone() },
+            scale_filter: if spec.scale_filter.is_empty() {
+                "bicubic".into()
+            } else {
+                spec.scale_filter.clone()
+            },
             fps_match: spec.fps_match,
         };
         opts.validate()?;
@@ -100,7 +104,8 @@ impl Conversion {
     /// The ffmpeg filter graph (`-vf`) that performs it; its last step is always the scale
     /// filter with explicit ranges, which copies pixels unchanged when nothing differs.
     pub fn filter_graph(&self) -> String {
-        let mut steps: Vec<String> = self.orientation.ffmpeg_filters().iter().map(|f| f.to_string()).collect();
+        let mut steps: Vec<String> =
+            self.orientation.ffmpeg_filters().iter().map(|f| f.to_string()).collect();
         if let Some(rate) = self.fps {
             steps.push(format!("fps=fps={rate}"));
         }
@@ -160,7 +165,12 @@ pub fn plan(reference: &Probe, distorted: &Probe, opts: &MatchOptions) -> Result
         )));
     }
     if dist_format.pix_fmt != format.pix_fmt {
-        notes.push(Note::note(pixel_format_note(&distorted.pix_fmt, dist_format, format, &opts.scale_filter)));
+        notes.push(Note::note(pixel_format_note(
+            &distorted.pix_fmt,
+            dist_format,
+            format,
+            &opts.scale_filter,
+        )));
     }
     if dist_range != range {
         notes.push(Note::note(format!(
@@ -214,7 +224,10 @@ fn orientation(reference: &Probe, distorted: &Probe, notes: &mut Vec<Note>) -> O
     let turn = r.inverse().after(&d);
     let same_size = (distorted.width, distorted.height) == (reference.width, reference.height);
     let describe = |o: Orientation| if o.is_identity() { "none".to_string() } else { o.to_string() };
-    if !same_size && turn.swaps_axes() && turn.apply_size(distorted.width, distorted.height) == (reference.width, reference.height) {
+    if !same_size
+        && turn.swaps_axes()
+        && turn.apply_size(distorted.width, distorted.height) == (reference.width, reference.height)
+    {
         notes.push(Note::note(format!(
             "distorted is turned into the reference's orientation ({}; display metadata: reference {}, distorted {})",
             turn.ffmpeg_filters().join(","),
@@ -365,7 +378,10 @@ mod tests {
         let p = plan(&r, &d, &MatchOptions::default()).unwrap();
         assert!(p.notes.is_empty(), "{}", messages(&p));
         assert!(p.distorted.is_passthrough(&d));
-        assert_eq!(p.distorted.filter_graph(), "scale=640:360:flags=bicubic:in_range=limited:out_range=limited");
+        assert_eq!(
+            p.distorted.filter_graph(),
+            "scale=640:360:flags=bicubic:in_range=limited:out_range=limited"
+        );
     }
 
     #[test]
@@ -400,10 +416,12 @@ mod tests {
     fn rotation_metadata_alone_is_left_alone() {
         let r = video(640, 360, "yuv420p");
         let mut d = video(640, 360, "yuv420p");
-        d.orientation = Orientation::from_display_matrix("0: 0 -65536 0\n1: 65536 0 0\n2: 0 0 1073741824").unwrap();
+        d.orientation =
+            Orientation::from_display_matrix("0: 0 -65536 0\n1: 65536 0 0\n2: 0 0 1073741824").unwrap();
         let p = plan(&r, &d, &MatchOptions::default()).unwrap();
         assert!(p.distorted.orientation.is_identity());
-        assert!(messages(&p).contains("display metadata differs (reference: none, distorted: a 90° counter-clockwise turn)"));
+        assert!(messages(&p)
+            .contains("display metadata differs (reference: none, distorted: a 90° counter-clockwise turn)"));
         let mut both = r.clone();
         both.orientation = d.orientation;
         let p = plan(&both, &d, &MatchOptions::default()).unwrap();
@@ -416,7 +434,8 @@ mod tests {
         // master is the 640x360 picture as shown.
         let r = video(640, 360, "yuv420p");
         let mut d = video(360, 640, "yuv420p");
-        d.orientation = Orientation::from_display_matrix("0: 0 65536 0\n1: -65536 0 0\n2: 0 0 1073741824").unwrap();
+        d.orientation =
+            Orientation::from_display_matrix("0: 0 65536 0\n1: -65536 0 0\n2: 0 0 1073741824").unwrap();
         let p = plan(&r, &d, &MatchOptions::default()).unwrap();
         assert_eq!(p.distorted.orientation.ffmpeg_filters(), ["transpose=clock"]);
         assert_eq!(p.distorted_scaled_from, None);
@@ -437,7 +456,10 @@ mod tests {
         let r = video(640, 360, "yuv420p");
         let d = video(640, 360, "yuv422p10le");
         let m = messages(&plan(&r, &d, &MatchOptions::default()).unwrap());
-        assert!(m.contains("10 → 8 bits with swscale's ordered dither; chroma resampled with bicubic"), "{m}");
+        assert!(
+            m.contains("10 → 8 bits with swscale's ordered dither; chroma resampled with bicubic"),
+            "{m}"
+        );
     }
 
     #[test]
@@ -447,7 +469,10 @@ mod tests {
         d.rate = Rate::new(50, 1);
         d.frame_count = Some(100);
         let err = plan(&r, &d, &MatchOptions::default()).unwrap_err().to_string();
-        assert!(err.contains("frame rates differ: reference 24 fps, distorted 50 fps; pass --fps-match"), "{err}");
+        assert!(
+            err.contains("frame rates differ: reference 24 fps, distorted 50 fps; pass --fps-match"),
+            "{err}"
+        );
         let p = plan(&r, &d, &MatchOptions { fps_match: true, ..Default::default() }).unwrap();
         assert_eq!(p.distorted.fps, Rate::new(24, 1));
         assert_eq!(p.distorted_frames, None, "counted while decoding");

@@ -123,7 +123,8 @@ impl Orientation {
 impl fmt::Display for Orientation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (turns, flipped) = self.turns_and_flip();
-        let turn = ["", "a 90° clockwise turn", "a 180° turn", "a 90° counter-clockwise turn"][turns as usize];
+        let turn =
+            ["", "a 90° clockwise turn", "a 180° turn", "a 90° counter-clockwise turn"][turns as usize];
         match (turns, flipped) {
             (0, false) => f.write_str("no rotation"),
             (0, true) => f.write_str("a horizontal flip"),
@@ -138,9 +139,7 @@ mod tests {
     use super::*;
 
     fn matrix(a: i64, b: i64, c: i64, d: i64) -> String {
-        format!(
-            "\n00000000: {a:>12} {b:>12} 0\n00000001: {c:>12} {d:>12} 0\n00000002: 0 0 1073741824\n"
-        )
+        format!("\n00000000: {a:>12} {b:>12} 0\n00000001: {c:>12} {d:>12} 0\n00000002: 0 0 1073741824\n")
     }
 
     const ONE: i64 = 65536;

@@ -169,8 +169,7 @@ pub fn probe_native(path: &Path, raw: Option<&RawFormat>) -> Result<Option<Probe
         return Err(MediaError::Empty { input: path.into() });
     }
     if let Some(raw) = raw {
-        let mut p =
-            Probe::new(path, Container::Raw(*raw), raw.width, raw.height, raw.pix_fmt.ffmpeg_name());
+        let mut p = Probe::new(path, Container::Raw(*raw), raw.width, raw.height, raw.pix_fmt.ffmpeg_name());
         p.frame_count = Some(raw.frame_count(path, meta.len())?);
         p.rate = raw.rate;
         return Ok(Some(p));

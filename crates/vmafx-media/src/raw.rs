@@ -38,7 +38,9 @@ impl RawFormat {
         }
         let rate = match spec.fps.as_str() {
             "" => None,
-            text => Some(Rate::parse(text).ok_or_else(|| format!("`{text}` is not a frame rate (25, 24000/1001)"))?),
+            text => Some(
+                Rate::parse(text).ok_or_else(|| format!("`{text}` is not a frame rate (25, 24000/1001)"))?,
+            ),
         };
         Ok(RawFormat { width: spec.width, height: spec.height, pix_fmt, rate })
     }
@@ -158,8 +160,11 @@ mod tests {
         assert_eq!(r.skip_frames(1).unwrap(), 1);
         let (mut y, mut u, mut v) = (vec![0; 8], vec![0; 2], vec![0; 2]);
         let mut read = |r: &mut RawReader| {
-            let mut planes =
-                [PlaneMut::packed(&mut y, 4, 2), PlaneMut::packed(&mut u, 2, 1), PlaneMut::packed(&mut v, 2, 1)];
+            let mut planes = [
+                PlaneMut::packed(&mut y, 4, 2),
+                PlaneMut::packed(&mut u, 2, 1),
+                PlaneMut::packed(&mut v, 2, 1),
+            ];
             r.read_frame(&mut planes).unwrap().then_some(planes[0].data[0])
         };
         assert_eq!(read(&mut r), Some(1));
