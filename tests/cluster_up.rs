@@ -17,13 +17,14 @@ use common::cluster::{authed, connect, start_up, token};
 async fn vmafx_up_scores_jobs_like_vmafx_score_with_live_progress() {
     let data = tempfile::tempdir().unwrap();
     let clips = tempfile::tempdir().unwrap();
-    let r = common::lavfi(clips.path(), "ref.y4m", "testsrc2=size=1280x720:rate=24", 72, "yuv420p");
+    let r = common::lavfi(clips.path(), "ref.y4m", "testsrc2=size=1280x720:rate=24", 168, "yuv420p");
     let d = common::encode(&r, clips.path(), "dist.mp4", &["-c:v", "libx264", "-crf", "35"]);
 
     let (mut up, grpc) = start_up(data.path());
     let admin = token(data.path(), "admin.token");
 
-    // Through the API: one segment over the whole clip; progress arrives while it is scored.
+    // Through the API: one segment over the whole clip (about 1.5 s of scoring, so that several of
+    // the node's half-second progress reports fall inside it); progress arrives while it is scored.
     let mut jobs = JobServiceClient::new(connect(grpc.trim_start_matches("http://")).await);
     let spec = v1::ScoreSpec {
         reference: r.display().to_string(),
@@ -32,7 +33,7 @@ async fn vmafx_up_scores_jobs_like_vmafx_score_with_live_progress() {
     };
     let submit = v1::SubmitJobRequest { score: Some(spec), ..Default::default() };
     let job = jobs.submit_job(authed(submit, &admin)).await.unwrap().into_inner().job.unwrap();
-    assert_eq!((job.total_frames, job.segments_total), (72, 1));
+    assert_eq!((job.total_frames, job.segments_total), (168, 1));
     let mut events = jobs
         .watch_job(authed(v1::WatchJobRequest { id: job.id.clone() }, &admin))
         .await
@@ -49,7 +50,7 @@ async fn vmafx_up_scores_jobs_like_vmafx_score_with_live_progress() {
         }
     };
     assert_eq!(finished.state(), v1::JobState::Succeeded, "{}", finished.error);
-    assert!(!partial.is_empty(), "no progress between 0 and 72 frames while scoring");
+    assert!(!partial.is_empty(), "no progress between 0 and 168 frames while scoring");
     assert!(partial.windows(2).all(|w| w[0] <= w[1]), "progress went backwards: {partial:?}");
 
     // Through the CLI, which reads the admin token from the data directory.
@@ -67,7 +68,7 @@ async fn vmafx_up_scores_jobs_like_vmafx_score_with_live_progress() {
     assert_eq!(remote["frames"], local["frames"], "per-frame scores");
     assert_eq!(remote["pooled_metrics"], local["pooled_metrics"], "pooled scores");
     let first: Vec<f64> = finished.scores.unwrap().frames.iter().map(|f| f.values[0]).collect();
-    assert_eq!(first.len(), 72);
+    assert_eq!(first.len(), 168);
 
     // SIGTERM: the node drains (nothing runs), the controller stops, exit 0.
     let pid = up.0.id().to_string();

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use common::cluster::{start_controller, start_node, token};
+use common::cluster::{http, start_controller, start_node, token};
 use common::inputs::{cases, independent, Case};
 use common::*;
 
@@ -179,6 +179,7 @@ fn the_same_cases_give_the_same_frames_through_a_cluster_and_mcp() {
     let _nodes = [start_node(&controller.addr, &data, "n1"), start_node(&controller.addr, &data, "n2")];
     let admin = token(&data, "admin.token");
     let mut calls = Vec::new();
+    let mut wants = Vec::new();
     for case in &cases {
         let want = local(case);
         // A two-node job in segments of 16 frames, by `vmafx submit --wait`.
@@ -207,12 +208,26 @@ fn the_same_cases_give_the_same_frames_through_a_cluster_and_mcp() {
             "reference_raw": Case::raw_json(&case.reference_raw),
             "distorted_raw": Case::raw_json(&case.distorted_raw),
         }}));
+        wants.push(want);
+    }
+    // The HTTP API gives the same frames and notes (jobs list oldest first: in case order).
+    let (status, body) = http(&controller.http, "GET", "/v1/jobs?page_size=100", Some(&admin), None);
+    assert_eq!(status, 200, "{body}");
+    let listed: Value = serde_json::from_str(&body).unwrap();
+    let listed = listed["jobs"].as_array().unwrap();
+    assert_eq!(listed.len(), cases.len());
+    for ((job, want), case) in listed.iter().zip(&wants).zip(&cases) {
+        let path = format!("/v1/jobs/{}?scores=true", job["id"].as_str().unwrap());
+        let (status, body) = http(&controller.http, "GET", &path, Some(&admin), None);
+        assert_eq!(status, 200, "{body}");
+        let got: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(got["frames"], want["frames"], "{}: HTTP frames", case.name);
+        assert_eq!(got["notes"], want["vmafx"]["notes"], "{}: HTTP notes", case.name);
     }
     let out = mcp_stdio(dir.path(), &Value::Array(calls));
-    for (i, case) in cases.iter().enumerate() {
+    for ((i, case), want) in cases.iter().enumerate().zip(&wants) {
         let call = &out["calls"][i];
         assert_eq!(call["is_error"], false, "{}: {call}", case.name);
-        let want = local(case);
         assert_eq!(call["result"]["per_frame"], want["frames"], "{}: MCP frames", case.name);
         assert_eq!(call["result"]["notes"], want["vmafx"]["notes"], "{}: MCP notes", case.name);
     }

@@ -238,18 +238,22 @@ async fn job<S: Store>(
     let job = c.job(&id).await?;
     let mut out = job_json(&job);
     if q.scores && job.state == JobState::Succeeded {
-        // The per-frame and pooled parts of libvmaf's JSON report (as `vmafx score --format json`).
+        // The per-frame and pooled parts of libvmaf's JSON report (as `vmafx score --format json`),
+        // and what the nodes did to the inputs.
+        let scores = c.job_scores(&id).await?;
         let report = Report {
             info: ReportInfo {
                 reference: job.spec.reference.clone(),
                 distorted: job.spec.distorted.clone(),
+                notes: scores.notes.clone(),
                 ..ReportInfo::default()
             },
-            scores: c.job_scores(&id).await?,
+            scores,
         }
         .to_json();
         out["frames"] = report["frames"].clone();
         out["pooled_metrics"] = report["pooled_metrics"].clone();
+        out["notes"] = report["vmafx"]["notes"].clone();
     }
     Ok(Json(out).into_response())
 }
