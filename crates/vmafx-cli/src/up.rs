@@ -50,7 +50,7 @@ async fn serve(a: UpArgs) -> anyhow::Result<()> {
             slots: a.slots,
             threads: a.threads.unwrap_or((cores / a.slots).max(1)),
             capabilities: vmafx_node::detect_capabilities(&tools, a.slots, None, Default::default()),
-            decode: DecodeOptions { tools, threads: 1, ..DecodeOptions::default() },
+            decode: DecodeOptions { tools, threads: 1 },
         };
         Some(tokio::spawn(vmafx_node::run(cfg, drain.clone())))
     } else {

@@ -22,7 +22,7 @@ pub struct Note {
 }
 
 impl Note {
-    pub fn note(message: impl Into<String>) -> Self {
+    pub fn info(message: impl Into<String>) -> Self {
         Self { level: NoteLevel::Note, message: message.into() }
     }
 

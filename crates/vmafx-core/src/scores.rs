@@ -105,9 +105,9 @@ mod tests {
         assert_eq!(all, seg(&["vmaf"], &[0, 1, 2, 3, 4]));
         // Every segment says the same of the inputs: the job says it once.
         let noted =
-            |nums: &[u64]| Scores { notes: vec![crate::Note::note("scaled")], ..seg(&["vmaf"], nums) };
+            |nums: &[u64]| Scores { notes: vec![crate::Note::info("scaled")], ..seg(&["vmaf"], nums) };
         let all = Scores::assemble([noted(&[0]), noted(&[1])]).unwrap();
-        assert_eq!(all.notes, [crate::Note::note("scaled")]);
+        assert_eq!(all.notes, [crate::Note::info("scaled")]);
         let err = Scores::assemble([seg(&["vmaf"], &[0]), seg(&["psnr_y"], &[1])]).unwrap_err();
         assert!(matches!(err, AssembleError::Metrics { index: 1, .. }));
         let err = Scores::assemble([seg(&["vmaf"], &[0, 1]), seg(&["vmaf"], &[1])]).unwrap_err();

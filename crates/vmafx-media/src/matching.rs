@@ -159,13 +159,13 @@ pub fn plan(reference: &Probe, distorted: &Probe, opts: &MatchOptions) -> Result
     let (tw, th) = turn.apply_size(distorted.width, distorted.height);
     let scaled = (tw, th) != (format.width, format.height);
     if scaled {
-        notes.push(Note::note(format!(
+        notes.push(Note::info(format!(
             "distorted {}x{} is scaled to the reference's {}x{} ({})",
             tw, th, format.width, format.height, opts.scale_filter
         )));
     }
     if dist_format.pix_fmt != format.pix_fmt {
-        notes.push(Note::note(pixel_format_note(
+        notes.push(Note::info(pixel_format_note(
             &distorted.pix_fmt,
             dist_format,
             format,
@@ -173,7 +173,7 @@ pub fn plan(reference: &Probe, distorted: &Probe, opts: &MatchOptions) -> Result
         )));
     }
     if dist_range != range {
-        notes.push(Note::note(format!(
+        notes.push(Note::info(format!(
             "distorted {dist_range} is converted to the reference's {range} (scale in_range={} out_range={})",
             dist_range.ffmpeg_name(),
             range.ffmpeg_name()
@@ -228,7 +228,7 @@ fn orientation(reference: &Probe, distorted: &Probe, notes: &mut Vec<Note>) -> O
         && turn.swaps_axes()
         && turn.apply_size(distorted.width, distorted.height) == (reference.width, reference.height)
     {
-        notes.push(Note::note(format!(
+        notes.push(Note::info(format!(
             "distorted is turned into the reference's orientation ({}; display metadata: reference {}, distorted {})",
             turn.ffmpeg_filters().join(","),
             describe(r),
@@ -241,7 +241,7 @@ fn orientation(reference: &Probe, distorted: &Probe, notes: &mut Vec<Note>) -> O
     } else {
         format!("display metadata differs (reference: {}, distorted: {})", describe(r), describe(d))
     };
-    notes.push(Note::note(format!("{what}; the coded pixels are scored as they are, not turned")));
+    notes.push(Note::info(format!("{what}; the coded pixels are scored as they are, not turned")));
     Orientation::IDENTITY
 }
 
@@ -277,12 +277,12 @@ fn frame_rates(
         };
         return Err(MediaError::Mismatch { input: distorted.path.clone(), message });
     }
-    notes.push(Note::note(format!(
+    notes.push(Note::info(format!(
         "distorted at {dr} fps{} is brought to the reference's {rr} fps (ffmpeg fps filter: frames repeated or dropped by presentation time)",
         vfr(distorted)
     )));
     let ref_fps = reference.variable_rate.then(|| {
-        notes.push(Note::note(format!(
+        notes.push(Note::info(format!(
             "reference has a variable frame rate: it is resampled to {rr} fps as well (ffmpeg fps filter)"
         )));
         rr

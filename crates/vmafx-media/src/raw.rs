@@ -68,7 +68,7 @@ impl RawFormat {
     /// Frames in a file of `bytes` bytes; an error when it does not hold whole frames.
     pub fn frame_count(&self, path: &Path, bytes: u64) -> Result<u64, MediaError> {
         let frame = self.video_format().frame_bytes() as u64;
-        if bytes % frame != 0 {
+        if !bytes.is_multiple_of(frame) {
             return Err(MediaError::BadRaw {
                 input: path.into(),
                 reason: format!(

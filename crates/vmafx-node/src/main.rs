@@ -66,7 +66,7 @@ async fn main() -> anyhow::Result<()> {
         name,
         slots,
         threads: a.threads.unwrap_or((cores / slots).max(1)),
-        decode: DecodeOptions { tools, threads: 1, ..DecodeOptions::default() },
+        decode: DecodeOptions { tools, threads: 1 },
         capabilities,
     };
     let drain = Arc::new(AtomicBool::new(false));

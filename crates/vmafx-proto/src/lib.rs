@@ -226,7 +226,7 @@ mod tests {
                 FrameScore { frame_num: 7, values: vec![0.1 + 0.2, f64::NAN] },
                 FrameScore { frame_num: 8, values: vec![1e-300, 97.123_456_789_012_34] },
             ],
-            notes: vec![Note::note("distorted is scaled"), Note::warning("reference is HDR")],
+            notes: vec![Note::info("distorted is scaled"), Note::warning("reference is HDR")],
         };
         let bytes = v1::Scores::from(&scores).encode_to_vec();
         let back: Scores = v1::Scores::decode(bytes.as_slice()).unwrap().into();

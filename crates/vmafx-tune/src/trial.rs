@@ -278,7 +278,7 @@ impl LocalRunner {
             threads: self.threads,
             skip_reference: trial.sample.map_or(0, |s| s.start),
             max_frames: trial.sample.map(|s| s.frames),
-            decode: DecodeOptions { tools: self.tools.clone(), threads: 1, ..DecodeOptions::default() },
+            decode: DecodeOptions { tools: self.tools.clone(), threads: 1 },
             ..ScoreRequest::new(&trial.source, encoded)
         };
         let outcome = score_files(&req, &mut |_| {}).map_err(|e| TuneError::Scoring(e.to_string()))?;
