@@ -82,10 +82,15 @@ async fn api_authenticates_validates_and_keeps_jobs_across_restarts() {
     let submit =
         v1::SubmitJobRequest { score: Some(spec(&r, &d)), priority: 1, idempotency_key: "abc".into() };
     let first = jobs.submit_job(authed(submit.clone(), &admin)).await.unwrap().into_inner();
-    let second = jobs.submit_job(authed(submit, &admin)).await.unwrap().into_inner();
+    let second = jobs.submit_job(authed(submit.clone(), &admin)).await.unwrap().into_inner();
     let job = first.job.unwrap();
     assert!(first.created && !second.created);
     assert_eq!(second.job.unwrap().id, job.id);
+    // The same key with another priority is another job: refused, naming the key.
+    let err =
+        jobs.submit_job(authed(v1::SubmitJobRequest { priority: 5, ..submit }, &admin)).await.unwrap_err();
+    assert_eq!(err.code(), tonic::Code::AlreadyExists, "{err:?}");
+    assert!(err.message().contains("idempotency key `abc`"), "{}", err.message());
     assert_eq!((job.total_frames, job.segments_total, job.state()), (24, 4, JobState::Queued));
     let listed = jobs.list_jobs(authed(list.clone(), &admin)).await.unwrap().into_inner();
     assert_eq!(listed.jobs.len(), 1);
@@ -141,4 +146,25 @@ async fn api_authenticates_validates_and_keeps_jobs_across_restarts() {
     let missing =
         jobs.get_job(authed(v1::GetJobRequest { id: "nope".into(), include_scores: false }, &admin)).await;
     assert_eq!(missing.unwrap_err().code(), Code::NotFound);
+}
+
+#[test]
+fn a_second_controller_on_the_same_data_directory_exits_2_naming_the_holder() {
+    let data = tempfile::tempdir().unwrap();
+    let first = start_controller(data.path(), &[]);
+    for (bin, args) in [
+        ("vmafx-controller", vec!["--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--data-dir"]),
+        ("vmafx", vec!["up", "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--data-dir"]),
+    ] {
+        let out = common::run_with_timeout(
+            std::process::Command::new(common::bin(bin)).args(&args).arg(data.path()),
+            std::time::Duration::from_secs(30),
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bin}: {err}");
+        let holder = format!("in use by another controller (pid {}", first.proc.0.id());
+        assert!(err.contains(&holder), "{bin}: `{holder}` not in {err}");
+    }
+    // The first one is still serving.
+    assert_eq!(http_get(&first.http, "/healthz").0, 200);
 }

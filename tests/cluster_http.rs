@@ -112,8 +112,16 @@ fn http_api_runs_the_job_lifecycle() {
         (job["state"].as_str(), job["total_frames"].as_u64(), job["segments_total"].as_u64()),
         (Some("queued"), Some(24), Some(3))
     );
-    let (status, again) = call(h, &admin, "POST", "/v1/jobs", Some(keyed));
+    let (status, again) = call(h, &admin, "POST", "/v1/jobs", Some(keyed.clone()));
     assert_eq!((status, &again["id"]), (200, &job["id"]));
+    // The same key for a different job is refused, naming the key; the first job stands.
+    keyed["score"]["subsample"] = json!(2);
+    assert_error(
+        call(h, &admin, "POST", "/v1/jobs", Some(keyed)),
+        409,
+        Some("idempotency_key"),
+        "`title-42`",
+    );
     let id = job["id"].as_str().unwrap().to_string();
 
     // A second job, cancelled before any node exists.

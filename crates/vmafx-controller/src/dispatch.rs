@@ -209,6 +209,10 @@ impl<S: Store> Controller<S> {
         fence: i64,
         result: &v1::Scores,
     ) -> Result<bool, ControllerError> {
+        if let Some(problem) = self.result_problem(item, fence, result).await? {
+            self.report_failure(item, fence, &format!("refused result: {problem}"), false).await?;
+            return Err(ControllerError::invalid("scores", problem));
+        }
         let bytes = result.encode_to_vec();
         self.forget_progress(item);
         match self.store.complete(item, fence, &bytes, now_ms()).await? {
@@ -221,6 +225,23 @@ impl<S: Store> Controller<S> {
             }
             Completion::Stale => Ok(false),
         }
+    }
+
+    /// What is wrong with a reported result, if anything ([`crate::result_check`]). Only the
+    /// current lease's result is judged: a stale one is refused as stale by the store.
+    async fn result_problem(
+        &self,
+        item: i64,
+        fence: i64,
+        result: &v1::Scores,
+    ) -> Result<Option<String>, ControllerError> {
+        let Some(item) = self.store.item(item).await? else { return Ok(None) };
+        if item.fence != fence || item.state != vmafx_core::ItemState::Leased {
+            return Ok(None);
+        }
+        let Some(job) = self.store.job(&item.job_id).await? else { return Ok(None) };
+        let scores = Scores::from(result.clone());
+        Ok(crate::result_check::result_problem(&job.spec, job.total_frames, item.segment, &scores))
     }
 
     /// Records a failed attempt; `permanent` failures (bad input) fail the job at once.

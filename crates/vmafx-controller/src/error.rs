@@ -13,6 +13,12 @@ pub enum ControllerError {
     NodeNotFound(String),
     #[error("unknown node `{0}`: register first")]
     UnknownNode(String),
+    /// An idempotency key reused for a different job: the first job stands.
+    #[error(
+        "idempotency key `{key}` was already used for job `{job}` with a different spec or priority; \
+         use a new key for a new job"
+    )]
+    IdempotencyConflict { key: String, job: String },
     #[error("job `{job}` has no complete result: {reason}")]
     NoResult { job: String, reason: String },
     #[error(transparent)]

@@ -29,6 +29,7 @@ impl From<ControllerError> for Status {
                 Status::not_found(e.to_string())
             }
             ControllerError::UnknownNode(_) => Status::failed_precondition(e.to_string()),
+            ControllerError::IdempotencyConflict { .. } => Status::already_exists(e.to_string()),
             ControllerError::NoResult { .. } => Status::failed_precondition(e.to_string()),
             ControllerError::Store(_) | ControllerError::Internal(_) => Status::internal(e.to_string()),
         }

@@ -89,6 +89,10 @@ impl From<ControllerError> for ApiError {
             ControllerError::JobNotFound(_) | ControllerError::NodeNotFound(_) => {
                 Self::new(StatusCode::NOT_FOUND, "not_found", message)
             }
+            ControllerError::IdempotencyConflict { .. } => Self {
+                field: Some("idempotency_key".into()),
+                ..Self::new(StatusCode::CONFLICT, "already_exists", message)
+            },
             ControllerError::UnknownNode(_) | ControllerError::NoResult { .. } => {
                 Self::new(StatusCode::CONFLICT, "failed_precondition", message)
             }

@@ -8,6 +8,7 @@ mod error;
 pub mod grpc_adapter;
 pub mod http_adapter;
 pub mod metrics;
+pub mod result_check;
 pub mod server;
 mod submit;
 

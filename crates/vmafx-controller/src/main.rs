@@ -36,8 +36,19 @@ struct Config {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cfg = Config::parse();
+async fn main() -> std::process::ExitCode {
+    match run(Config::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("vmafx-controller: error: {e:#}");
+            // A mistake in how it was started (a data directory another controller holds) is 2.
+            let usage = e.downcast_ref::<server::DataDirInUse>().is_some();
+            std::process::ExitCode::from(if usage { 2 } else { 1 })
+        }
+    }
+}
+
+async fn run(cfg: Config) -> anyhow::Result<()> {
     let running = server::start(ServeOptions {
         data_dir: cfg.data_dir.clone(),
         listen: cfg.listen,

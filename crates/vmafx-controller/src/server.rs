@@ -2,8 +2,10 @@
 //! gRPC and HTTP listeners, starts the lease sweeper, and stops it all on request. Shared by
 //! the `vmafx-controller` binary and `vmafx up`, which embeds a controller beside a node.
 
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Write};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -32,8 +34,55 @@ pub struct ServeOptions {
     pub config: ControllerConfig,
 }
 
+/// Another controller already runs on this data directory: two writers on one SQLite file
+/// and one token set would corrupt each other's view of the queue.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "data directory `{}` is in use by another controller ({holder}); stop that one, or give this one its own --data-dir",
+    .dir.display()
+)]
+pub struct DataDirInUse {
+    pub dir: PathBuf,
+    /// What the holder wrote into the lock file (its pid and start time).
+    pub holder: String,
+}
+
+/// Takes the data directory's lock (`controller.lock`, an advisory file lock the kernel drops
+/// when the process dies, so a killed controller never leaves it stale) and writes who holds it.
+fn lock_data_dir(dir: &Path) -> anyhow::Result<File> {
+    let path = dir.join("controller.lock");
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .with_context(|| format!("cannot open the lock file `{}`", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {
+            let since =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            file.set_len(0)?;
+            write!(file, "pid {} since unix time {since}", std::process::id())?;
+            Ok(file)
+        }
+        Err(TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder =
+                if holder.trim().is_empty() { "holder unknown".into() } else { holder.trim().into() };
+            Err(DataDirInUse { dir: dir.into(), holder }.into())
+        }
+        Err(TryLockError::Error(e)) => {
+            Err(anyhow::Error::new(e).context(format!("cannot lock `{}`", path.display())))
+        }
+    }
+}
+
 /// A started controller. Dropping it does not stop it: call [`Running::stop`].
 pub struct Running {
+    /// Held for the controller's life: one controller per data directory.
+    _lock: File,
     pub grpc_addr: SocketAddr,
     pub http_addr: SocketAddr,
     pub tokens: Tokens,
@@ -49,6 +98,7 @@ pub struct Running {
 pub async fn start(opts: ServeOptions) -> anyhow::Result<Running> {
     std::fs::create_dir_all(&opts.data_dir)
         .with_context(|| format!("cannot create the data directory `{}`", opts.data_dir.display()))?;
+    let lock = lock_data_dir(&opts.data_dir)?;
     let db = opts.data_dir.join("state.db");
     let store =
         SqliteStore::open(&db).await.with_context(|| format!("cannot open the store `{}`", db.display()))?;
@@ -110,7 +160,7 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<Running> {
                 until_stopped(),
             ),
     );
-    Ok(Running { grpc_addr, http_addr, tokens, tokens_created, stop, grpc, http, sweeper })
+    Ok(Running { _lock: lock, grpc_addr, http_addr, tokens, tokens_created, stop, grpc, http, sweeper })
 }
 
 impl Running {

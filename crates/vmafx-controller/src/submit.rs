@@ -47,6 +47,12 @@ impl<S: Store> Controller<S> {
             requirement,
         };
         let (record, created) = self.store.submit(job, now_ms()).await?;
+        if !created && (record.spec != *spec || record.priority != req.priority) {
+            return Err(ControllerError::IdempotencyConflict {
+                key: record.idempotency_key.clone().unwrap_or_default(),
+                job: record.id,
+            });
+        }
         if created {
             // Known to pulls before they are woken for it.
             self.requirement_keys

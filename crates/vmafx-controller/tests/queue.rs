@@ -94,9 +94,18 @@ async fn jobs_are_planned_from_the_inputs_frame_counts_and_deduplicated() {
     let (job, created) = c.submit(req.clone()).await.unwrap();
     assert!(created);
     assert_eq!((job.total_frames, job.items_total, job.spec.model.as_str()), (23, 5, "vmaf_v0.6.1"));
-    let (again, created) = c.submit(req).await.unwrap();
+    let (again, created) = c.submit(req.clone()).await.unwrap();
     assert!(!created);
     assert_eq!(again.id, job.id);
+    // The same key for another spec is a conflict that names the key and the first job.
+    let mut other = req;
+    other.spec.subsample = 2;
+    let err = c.submit(other).await.unwrap_err();
+    assert!(
+        matches!(&err, ControllerError::IdempotencyConflict { key, job: first } if key == "k" && *first == job.id),
+        "{err}"
+    );
+    assert_eq!(c.store().list_jobs(None, None, 10).await.unwrap().len(), 1, "nothing new recorded");
 }
 
 /// Runs every leased item the way a node does, spreading them over `nodes`.
@@ -238,4 +247,35 @@ async fn work_goes_only_to_nodes_that_meet_its_requirements() {
     let mut bad = f.spec.clone();
     bad.requirements.gpu_vendor = Some("3dfx".into());
     assert_eq!(field_of(c.submit(request(&bad)).await.unwrap_err()).0, "score.requirements.gpu_vendor");
+}
+
+#[tokio::test]
+async fn a_result_that_does_not_cover_its_segment_fails_the_attempt_with_the_reason() {
+    let f = fixture(8, Some(4));
+    let config = ControllerConfig {
+        retry: RetryPolicy { max_attempts: 2, base_backoff_ms: 1, max_backoff_ms: 1 },
+        ..Default::default()
+    };
+    let c = controller(config).await;
+    let (job, _) = c.submit(request(&f.spec)).await.unwrap();
+    let n = node(&c, "n").await;
+    let lease = c.pull(&n).await.unwrap().unwrap();
+    let req =
+        ScoreRequest::for_job(&lease.job.spec, lease.item.segment, 1, DecodeOptions::default()).unwrap();
+    let mut scores = score_files(&req, &mut |_| {}).unwrap().report.scores;
+    let good = scores.clone();
+    scores.frames.pop();
+    let (field, message) = field_of(c.report_scores(lease.item.id, lease.fence, &scores).await.unwrap_err());
+    assert_eq!((field.as_str(), message.as_str()), ("scores", "segment 0..4 result stops before frame 3"));
+    // The attempt failed (not the job): the item is retried and a whole result is taken.
+    let items = c.store().items(&job.id).await.unwrap();
+    assert_eq!(items[0].attempts, 1);
+    assert!(
+        items[0].last_error.as_deref().unwrap().contains("refused result: segment 0..4"),
+        "{:?}",
+        items[0]
+    );
+    let again = c.pull_wait(&n, Duration::from_secs(2)).await.unwrap().expect("retried");
+    assert_eq!(again.item.id, lease.item.id);
+    assert!(c.report_scores(again.item.id, again.fence, &good).await.unwrap());
 }

@@ -374,6 +374,12 @@ impl Store for SqliteStore {
         rows.iter().map(item_from_row).collect()
     }
 
+    async fn item(&self, id: i64) -> Result<Option<ItemRecord>, StoreError> {
+        let sql = format!("SELECT {ITEM_COLUMNS} FROM work_items WHERE id = ?");
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(item_from_row).transpose()
+    }
+
     async fn cancel(&self, id: &str, now: Millis) -> Result<Option<JobRecord>, StoreError> {
         self.durably(async |conn| {
             sqlx::query("UPDATE jobs SET state = 'cancelled', finished_ms = ? WHERE id = ? AND state IN ('queued', 'running')")

@@ -1,0 +1,140 @@
+//! What a segment's result must be before it is recorded: exactly the segment's frames (every
+//! `subsample`-th, numbered as in the whole video) with the job's metrics. A node that reports
+//! anything else (a bug, a stream that decoded short, a result for another segment) fails its
+//! attempt with the reason, and the item is retried, instead of leaving a hole or an overlap
+//! in the job's scores.
+
+use vmafx_core::{catalog, ScoreJobSpec, Scores, SegmentSpec};
+
+/// The problem with `scores` as the result of `segment` of a job, if any. `total_frames` 0
+/// means the job's length was unknown at submission (one item covering whatever decodes).
+pub fn result_problem(
+    spec: &ScoreJobSpec,
+    total_frames: u64,
+    segment: SegmentSpec,
+    scores: &Scores,
+) -> Option<String> {
+    let mut wanted: Vec<&str> = vec!["vmaf"];
+    for f in &spec.features {
+        wanted.extend(catalog::feature(f).map_or(&[][..], |f| f.outputs));
+    }
+    if let Some(missing) = wanted.iter().find(|m| !scores.metrics.iter().any(|have| have == *m)) {
+        return Some(format!("the result lacks the metric `{missing}` the job asks for"));
+    }
+    let step = u64::from(spec.subsample.max(1));
+    let numbers = scores.frames.iter().map(|f| f.frame_num);
+    if total_frames == 0 {
+        // Unknown length: frames from 0, in order, none missing.
+        if scores.frames.is_empty() {
+            return Some("the result has no frames".into());
+        }
+        return numbers
+            .zip((0..).step_by(step as usize))
+            .find(|(got, want)| got != want)
+            .map(|(got, want)| format!("frame {want} is missing from the result (found frame {got})"));
+    }
+    let mut expected = (segment.start..segment.start + segment.frames).filter(|n| n % step == 0);
+    let mut got = numbers;
+    loop {
+        match (expected.next(), got.next()) {
+            (None, None) => return None,
+            (Some(want), Some(have)) if want == have => {}
+            (Some(want), Some(have)) => {
+                return Some(format!(
+                    "segment {}..{} result has frame {have} where frame {want} belongs",
+                    segment.start,
+                    segment.start + segment.frames
+                ))
+            }
+            (Some(want), None) => {
+                return Some(format!(
+                    "segment {}..{} result stops before frame {want}",
+                    segment.start,
+                    segment.start + segment.frames
+                ))
+            }
+            (None, Some(have)) => {
+                return Some(format!(
+                    "segment {}..{} result has frame {have}, outside the segment",
+                    segment.start,
+                    segment.start + segment.frames
+                ))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vmafx_core::FrameScore;
+
+    fn spec(features: &[&str], subsample: u32) -> ScoreJobSpec {
+        ScoreJobSpec {
+            reference: "r".into(),
+            distorted: "d".into(),
+            model: "vmaf_v0.6.1".into(),
+            model_path: None,
+            features: features.iter().map(|f| f.to_string()).collect(),
+            subsample,
+            segment_frames: Some(4),
+            encode: None,
+            requirements: Default::default(),
+            inputs: Default::default(),
+        }
+    }
+
+    fn scores(metrics: &[&str], frames: impl IntoIterator<Item = u64>) -> Scores {
+        Scores {
+            metrics: metrics.iter().map(|m| m.to_string()).collect(),
+            frames: frames
+                .into_iter()
+                .map(|n| FrameScore { frame_num: n, values: vec![1.0; metrics.len()] })
+                .collect(),
+            notes: Vec::new(),
+        }
+    }
+
+    const SEG: SegmentSpec = SegmentSpec { start: 4, frames: 4 };
+
+    #[test]
+    fn a_result_covers_exactly_its_segment() {
+        let s = spec(&[], 1);
+        assert_eq!(result_problem(&s, 12, SEG, &scores(&["vmaf"], 4..8)), None);
+        let p = result_problem(&s, 12, SEG, &scores(&["vmaf"], 4..7)).unwrap();
+        assert_eq!(p, "segment 4..8 result stops before frame 7");
+        let p = result_problem(&s, 12, SEG, &scores(&["vmaf"], 4..9)).unwrap();
+        assert!(p.contains("frame 8, outside the segment"), "{p}");
+        let p = result_problem(&s, 12, SEG, &scores(&["vmaf"], [4, 5, 7, 8])).unwrap();
+        assert!(p.contains("frame 7 where frame 6 belongs"), "{p}");
+    }
+
+    #[test]
+    fn subsampled_jobs_report_every_nth_frame_by_its_whole_video_number() {
+        let s = spec(&[], 3);
+        assert_eq!(result_problem(&s, 12, SEG, &scores(&["vmaf"], [6])), None);
+        assert!(result_problem(&s, 12, SEG, &scores(&["vmaf"], [4, 5, 6, 7])).is_some());
+    }
+
+    #[test]
+    fn a_result_carries_the_job_s_metrics() {
+        let s = spec(&["psnr"], 1);
+        let p = result_problem(&s, 12, SEG, &scores(&["vmaf", "psnr_y"], 4..8)).unwrap();
+        assert_eq!(p, "the result lacks the metric `psnr_cb` the job asks for");
+        assert_eq!(
+            result_problem(&s, 12, SEG, &scores(&["psnr_y", "psnr_cb", "psnr_cr", "vmaf"], 4..8)),
+            None
+        );
+    }
+
+    #[test]
+    fn unknown_length_needs_frames_from_zero_without_holes() {
+        let s = spec(&[], 1);
+        let whole = SegmentSpec { start: 0, frames: 1 };
+        assert_eq!(result_problem(&s, 0, whole, &scores(&["vmaf"], 0..30)), None);
+        assert!(result_problem(&s, 0, whole, &scores(&["vmaf"], [0, 2]))
+            .unwrap()
+            .contains("frame 1 is missing"));
+        assert!(result_problem(&s, 0, whole, &scores(&["vmaf"], [])).is_some());
+    }
+}
