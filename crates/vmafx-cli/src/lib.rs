@@ -38,6 +38,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> i32 {
         Err(e) => {
             let bad_input = e.downcast_ref::<EngineError>().is_some_and(EngineError::is_bad_input)
                 || e.downcast_ref::<UsageError>().is_some()
+                || e.downcast_ref::<vmafx_client::ClientError>().is_some_and(|c| c.is_caller_mistake())
                 || e.downcast_ref::<vmafx_controller::server::DataDirInUse>().is_some();
             eprintln!("error: {e:#}");
             if bad_input {

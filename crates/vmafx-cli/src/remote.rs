@@ -1,67 +1,25 @@
 //! The cluster commands: `submit` and `jobs`, as a gRPC client of the controller.
 
 use std::path::Path;
-use std::time::Duration;
 
 use anyhow::{bail, Context as _};
-use tonic::transport::Channel;
-use tonic::{Code, Request, Status};
+use vmafx_client::JobClient;
 use vmafx_core::{catalog, JobState, Report, ReportInfo, ScoreJobSpec, Scores};
 use vmafx_proto::job_json;
-use vmafx_proto::v1::job_service_client::JobServiceClient;
-use vmafx_proto::v1::{self, job_event};
+use vmafx_proto::v1;
 
 use crate::args::{ClusterArgs, JobsCommand, NodesCommand, SubmitArgs};
 use crate::{progress, write_report, UsageError};
 
-struct Client {
-    inner: JobServiceClient<Channel>,
-    token: String,
-    address: String,
-}
-
-impl Client {
-    async fn connect(c: &ClusterArgs) -> anyhow::Result<Self> {
-        let token = vmafx_proto::admin_token(Some(&c.token)).ok_or_else(|| {
-            UsageError(
-                "no token: pass --token or set VMAFX_TOKEN (admin.token in the controller's --data-dir)"
-                    .into(),
-            )
-        })?;
-        let channel = Channel::from_shared(c.controller.clone())
-            .map_err(|_| {
-                UsageError(format!("--controller `{}` is not a URL like http://host:50051", c.controller))
-            })?
-            .connect_timeout(Duration::from_secs(5))
-            .connect()
-            .await
-            .with_context(|| format!("cannot reach the controller at {}", c.controller))?;
-        Ok(Self { inner: JobServiceClient::new(channel), token, address: c.controller.clone() })
-    }
-
-    fn request<T>(&self, msg: T) -> Request<T> {
-        let mut r = Request::new(msg);
-        if let Ok(v) = format!("Bearer {}", self.token).parse() {
-            r.metadata_mut().insert("authorization", v);
-        }
-        r
-    }
-
-    /// Turns a status into an error whose kind sets the exit code: the caller's mistakes
-    /// (bad request, token, unknown job) are usage errors.
-    fn fail(&self, s: Status) -> anyhow::Error {
-        match s.code() {
-            Code::InvalidArgument
-            | Code::NotFound
-            | Code::Unauthenticated
-            | Code::PermissionDenied
-            | Code::FailedPrecondition => UsageError(s.message().to_string()).into(),
-            Code::Unavailable => {
-                anyhow::anyhow!("cannot reach the controller at {}: {}", self.address, s.message())
-            }
-            _ => anyhow::anyhow!("controller error: {}", s.message()),
-        }
-    }
+/// Connects to the controller the flags name, with the admin token (flag, else the data
+/// directory's `admin.token`).
+async fn connect(c: &ClusterArgs) -> anyhow::Result<JobClient> {
+    let token = vmafx_proto::admin_token(Some(&c.token)).ok_or_else(|| {
+        UsageError(
+            "no token: pass --token or set VMAFX_TOKEN (admin.token in the controller's --data-dir)".into(),
+        )
+    })?;
+    Ok(JobClient::connect(&c.controller, &token).await?)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -95,21 +53,15 @@ pub fn submit(args: SubmitArgs) -> anyhow::Result<()> {
         inputs: args.inputs.options(&reference, &distorted).map_err(UsageError)?,
     };
     runtime()?.block_on(async {
-        let mut client = Client::connect(&args.cluster).await?;
-        let req = v1::SubmitJobRequest {
-            score: Some((&spec).into()),
-            priority: args.priority,
-            idempotency_key: args.idempotency_key.clone().unwrap_or_default(),
-        };
-        let resp =
-            client.inner.submit_job(client.request(req)).await.map_err(|s| client.fail(s))?.into_inner();
-        let job = resp.job.context("the controller sent no job")?;
+        let client = connect(&args.cluster).await?;
+        let submitted = client.submit(&spec, args.priority, args.idempotency_key.as_deref()).await?;
+        let job = submitted.job;
         if !args.wait {
-            let seen = if resp.created { "" } else { " (already submitted with this idempotency key)" };
+            let seen = if submitted.created { "" } else { " (already submitted with this idempotency key)" };
             println!("{}{seen}", job.id);
             return Ok(());
         }
-        let finished = watch(&mut client, &job.id, args.quiet).await?;
+        let finished = watch(&client, &job.id, args.quiet).await?;
         if finished.state() != v1::JobState::Succeeded {
             bail!("job {} ended {}: {}", finished.id, state_name(finished.state()), finished.error);
         }
@@ -118,30 +70,21 @@ pub fn submit(args: SubmitArgs) -> anyhow::Result<()> {
     })
 }
 
-/// Follows a job with WatchJob, drawing progress, until it ends; returns the finished job.
-async fn watch(client: &mut Client, id: &str, quiet: bool) -> anyhow::Result<v1::Job> {
+/// Follows a job, drawing progress, until it ends; returns the finished job.
+async fn watch(client: &JobClient, id: &str, quiet: bool) -> anyhow::Result<v1::Job> {
     let mut bar = progress::Bar::new(quiet);
-    let req = client.request(v1::WatchJobRequest { id: id.into() });
-    let mut stream = client.inner.watch_job(req).await.map_err(|s| client.fail(s))?.into_inner();
     let mut started = false;
-    while let Some(event) = stream.message().await.map_err(|s| client.fail(s))? {
-        match event.event {
-            Some(job_event::Event::Progress(p)) => {
-                if !started {
-                    bar.start(Some(p.total_frames).filter(|&n| n > 0));
-                    started = true;
-                }
-                bar.set(p.frames_done);
+    let finished = client
+        .wait(id, |done, total| {
+            if !started {
+                bar.start(Some(total).filter(|&n| n > 0));
+                started = true;
             }
-            Some(job_event::Event::Finished(job)) => {
-                bar.finish();
-                return Ok(job);
-            }
-            Some(job_event::Event::Segment(_)) | None => {}
-        }
-    }
+            bar.set(done);
+        })
+        .await;
     bar.finish();
-    bail!("the controller closed the watch of job {id} before it ended")
+    Ok(finished?)
 }
 
 /// The same report `vmafx score` prints, from a finished job.
@@ -172,30 +115,10 @@ fn report(spec: &ScoreJobSpec, job: &v1::Job) -> anyhow::Result<Report> {
 
 pub fn jobs(cluster: ClusterArgs, command: JobsCommand) -> anyhow::Result<()> {
     runtime()?.block_on(async {
-        let mut client = Client::connect(&cluster).await?;
+        let client = connect(&cluster).await?;
         match command {
             JobsCommand::List { state, json } => {
-                let state = state.map_or(v1::JobState::Unspecified, v1::JobState::from);
-                let mut token = String::new();
-                let mut all = Vec::new();
-                loop {
-                    let req = v1::ListJobsRequest {
-                        state: state as i32,
-                        page_size: 500,
-                        page_token: token.clone(),
-                    };
-                    let page = client
-                        .inner
-                        .list_jobs(client.request(req))
-                        .await
-                        .map_err(|s| client.fail(s))?
-                        .into_inner();
-                    all.extend(page.jobs);
-                    if page.next_page_token.is_empty() {
-                        break;
-                    }
-                    token = page.next_page_token;
-                }
+                let all = client.list(state).await?;
                 if json {
                     println!(
                         "{}",
@@ -217,9 +140,7 @@ pub fn jobs(cluster: ClusterArgs, command: JobsCommand) -> anyhow::Result<()> {
                 }
             }
             JobsCommand::Get { id, json } => {
-                let req = v1::GetJobRequest { id, include_scores: false };
-                let job =
-                    client.inner.get_job(client.request(req)).await.map_err(|s| client.fail(s))?.into_inner();
+                let job = client.get(&id, false).await?;
                 if json {
                     println!("{}", serde_json::to_string_pretty(&job_json(&job))?);
                 } else {
@@ -237,17 +158,11 @@ pub fn jobs(cluster: ClusterArgs, command: JobsCommand) -> anyhow::Result<()> {
                 }
             }
             JobsCommand::Cancel { id } => {
-                let req = v1::CancelJobRequest { id };
-                let job = client
-                    .inner
-                    .cancel_job(client.request(req))
-                    .await
-                    .map_err(|s| client.fail(s))?
-                    .into_inner();
+                let job = client.cancel(&id).await?;
                 println!("{}: {}", job.id, state_name(job.state()));
             }
             JobsCommand::Watch { id } => {
-                let job = watch(&mut client, &id, false).await?;
+                let job = watch(&client, &id, false).await?;
                 println!(
                     "{}: {}{}",
                     job.id,
@@ -262,15 +177,13 @@ pub fn jobs(cluster: ClusterArgs, command: JobsCommand) -> anyhow::Result<()> {
 
 pub fn nodes(cluster: ClusterArgs, json: bool, command: Option<NodesCommand>) -> anyhow::Result<()> {
     runtime()?.block_on(async {
-        let mut client = Client::connect(&cluster).await?;
+        let client = connect(&cluster).await?;
         if let Some(NodesCommand::Drain { id }) = command {
-            let req = client.request(v1::DrainNodeRequest { id });
-            let n = client.inner.drain_node(req).await.map_err(|s| client.fail(s))?.into_inner();
+            let n = client.drain(&id).await?;
             println!("{} ({}): draining; it finishes its running items, then exits", n.id, n.name);
             return Ok(());
         }
-        let req = client.request(v1::ListNodesRequest {});
-        let nodes = client.inner.list_nodes(req).await.map_err(|s| client.fail(s))?.into_inner().nodes;
+        let nodes = client.nodes().await?;
         if json {
             let list: Vec<_> = nodes
                 .iter()

@@ -1,61 +1,38 @@
-//! The controller, as the tools use it: an authenticated gRPC job client.
+//! The controller, as the tools use it: the shared job client, and its errors worded for an
+//! agent.
 
-use std::time::Duration;
-
-use tonic::transport::Channel;
-use tonic::Request;
-use vmafx_proto::v1::job_service_client::JobServiceClient;
+use vmafx_client::{ClientError, JobClient};
 
 /// A controller to send jobs to.
 #[derive(Clone)]
 pub struct Cluster {
-    pub address: String,
-    client: JobServiceClient<Channel>,
+    pub client: JobClient,
     token: String,
 }
 
 impl Cluster {
     /// A lazily connected client: the controller may start after the server.
     pub fn new(address: &str, token: &str) -> anyhow::Result<Self> {
-        let channel = Channel::from_shared(address.to_string())
-            .map_err(|_| {
-                anyhow::anyhow!("--controller `{address}` is not a URL like http://127.0.0.1:50051")
-            })?
-            .connect_timeout(Duration::from_secs(5))
-            .connect_lazy();
-        Ok(Self {
-            address: address.into(),
-            client: JobServiceClient::new(channel),
-            token: token.trim().into(),
-        })
+        let client =
+            JobClient::connect_lazy(address, token).map_err(|e| anyhow::anyhow!("--controller: {e}"))?;
+        Ok(Self { client, token: token.trim().into() })
     }
 
-    pub fn client(&self) -> JobServiceClient<Channel> {
-        self.client.clone()
+    pub fn address(&self) -> &str {
+        self.client.address()
     }
 
     pub fn token(&self) -> &str {
         &self.token
     }
 
-    pub fn request<T>(&self, msg: T) -> Request<T> {
-        let mut r = Request::new(msg);
-        if let Ok(v) = format!("Bearer {}", self.token).parse() {
-            r.metadata_mut().insert("authorization", v);
-        }
-        r
-    }
-
     /// A controller error as an agent should read it.
-    pub fn explain(&self, s: tonic::Status) -> String {
-        match s.code() {
-            tonic::Code::Unavailable => {
-                format!("cannot reach the controller at {}: {}", self.address, s.message())
+    pub fn explain(&self, e: ClientError) -> String {
+        match e {
+            ClientError::Refused { code: tonic::Code::Unauthenticated, message } => {
+                format!("the controller at {} refused the token: {message}", self.address())
             }
-            tonic::Code::Unauthenticated => {
-                format!("the controller at {} refused the token: {}", self.address, s.message())
-            }
-            _ => s.message().to_string(),
+            e => e.to_string(),
         }
     }
 }

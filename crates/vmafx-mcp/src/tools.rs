@@ -16,10 +16,11 @@ use rmcp::{tool, tool_handler, tool_router, ErrorData as McpError, RoleServer, S
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use vmafx_client::JobEvent;
 use vmafx_core::{catalog, InputOptions, JobState, RawVideo, Report, ReportInfo, ScoreJobSpec};
 use vmafx_engine::{score_files, ModelChoice, Progress, ScoreRequest};
 use vmafx_proto::job_json;
-use vmafx_proto::v1::{self, job_event};
+use vmafx_proto::v1;
 use vmafx_tune::hull::RungRules;
 
 use crate::{Cluster, Settings};
@@ -335,27 +336,22 @@ impl Vmafx {
             (Ok(r), Ok(d)) => (r, d),
             (Err(m), _) | (_, Err(m)) => return fail(m),
         };
-        let spec = v1::ScoreSpec {
+        let spec = ScoreJobSpec::from(v1::ScoreSpec {
             reference: r.display().to_string(),
             distorted: d.display().to_string(),
             model: a.model.unwrap_or_default(),
             features: a.features,
             segment_frames: a.segment_frames.unwrap_or(0),
             ..Default::default()
-        };
-        let req = v1::SubmitJobRequest {
-            score: Some(spec),
-            priority: a.priority.unwrap_or(0),
-            idempotency_key: a.idempotency_key.unwrap_or_default(),
-        };
-        answer(match c.client().submit_job(c.request(req)).await {
-            Ok(r) => {
-                let r = r.into_inner();
-                let mut job = r.job.as_ref().map(job_json).unwrap_or(Value::Null);
-                job["created"] = json!(r.created);
+        });
+        let submitted = c.client.submit(&spec, a.priority.unwrap_or(0), a.idempotency_key.as_deref()).await;
+        answer(match submitted {
+            Ok(s) => {
+                let mut job = job_json(&s.job);
+                job["created"] = json!(s.created);
                 Ok(job)
             }
-            Err(s) => Err(c.explain(s)),
+            Err(e) => Err(c.explain(e)),
         })
     }
 
@@ -364,10 +360,8 @@ impl Vmafx {
     )]
     async fn get_job(&self, Parameters(a): Parameters<JobArgs>) -> Result<CallToolResult, McpError> {
         let Some(c) = &self.cluster else { return fail(NO_CONTROLLER) };
-        let req = v1::GetJobRequest { id: a.id, include_scores: a.scores };
-        answer(match c.client().get_job(c.request(req)).await {
+        answer(match c.client.get(&a.id, a.scores).await {
             Ok(job) => {
-                let job = job.into_inner();
                 let mut out = job_json(&job);
                 if let Some(scores) = job.scores.clone() {
                     let report = Report { info: ReportInfo::default(), scores: scores.into() };
@@ -375,7 +369,7 @@ impl Vmafx {
                 }
                 Ok(out)
             }
-            Err(s) => Err(c.explain(s)),
+            Err(e) => Err(c.explain(e)),
         })
     }
 
@@ -383,41 +377,36 @@ impl Vmafx {
     async fn list_jobs(&self, Parameters(a): Parameters<ListJobsArgs>) -> Result<CallToolResult, McpError> {
         let Some(c) = &self.cluster else { return fail(NO_CONTROLLER) };
         let state = match a.state.as_deref().map(str::parse::<JobState>) {
-            None => v1::JobState::Unspecified,
-            Some(Ok(s)) => v1::JobState::from(s),
+            None => None,
+            Some(Ok(s)) => Some(s),
             Some(Err(e)) => return fail(format!("state: {e}")),
         };
-        let req = v1::ListJobsRequest {
-            state: state as i32,
-            page_size: a.limit.unwrap_or(100).clamp(1, 1000),
-            page_token: String::new(),
-        };
-        answer(match c.client().list_jobs(c.request(req)).await {
-            Ok(r) => Ok(json!({ "jobs": r.into_inner().jobs.iter().map(job_json).collect::<Vec<_>>() })),
-            Err(s) => Err(c.explain(s)),
+        answer(match c.client.list_page(state, a.limit.unwrap_or(100).clamp(1, 1000), "").await {
+            Ok((jobs, _)) => Ok(json!({ "jobs": jobs.iter().map(job_json).collect::<Vec<_>>() })),
+            Err(e) => Err(c.explain(e)),
         })
     }
 
     #[tool(description = "Cancel a cluster job: its nodes stop within seconds and nothing more is recorded.")]
     async fn cancel_job(&self, Parameters(a): Parameters<JobArgs>) -> Result<CallToolResult, McpError> {
         let Some(c) = &self.cluster else { return fail(NO_CONTROLLER) };
-        answer(match c.client().cancel_job(c.request(v1::CancelJobRequest { id: a.id })).await {
-            Ok(job) => Ok(job_json(&job.into_inner())),
-            Err(s) => Err(c.explain(s)),
+        answer(match c.client.cancel(&a.id).await {
+            Ok(job) => Ok(job_json(&job)),
+            Err(e) => Err(c.explain(e)),
         })
     }
 
     #[tool(description = "The cluster's nodes: name, live or gone, draining, cores, slots, GPU.")]
     async fn list_nodes(&self) -> Result<CallToolResult, McpError> {
         let Some(c) = &self.cluster else { return fail(NO_CONTROLLER) };
-        answer(match c.client().list_nodes(c.request(v1::ListNodesRequest {})).await {
-            Ok(r) => Ok(json!({
-                "nodes": r.into_inner().nodes.iter().map(|n| json!({
+        answer(match c.client.nodes().await {
+            Ok(nodes) => Ok(json!({
+                "nodes": nodes.iter().map(|n| json!({
                     "id": n.id, "name": n.name, "live": n.live, "draining": n.draining, "cores": n.cores,
                     "slots": n.slots, "gpu_vendor": n.gpu_vendor, "gpu_model": n.gpu_model,
                 })).collect::<Vec<_>>()
             })),
-            Err(s) => Err(c.explain(s)),
+            Err(e) => Err(c.explain(e)),
         })
     }
 
@@ -653,38 +642,31 @@ impl Vmafx {
             requirements: Default::default(),
             inputs: inputs.clone(),
         };
-        let mut client = c.client();
-        let submit = v1::SubmitJobRequest { score: Some((&spec).into()), ..Default::default() };
-        let job = client.submit_job(c.request(submit)).await.map_err(|s| c.explain(s))?.into_inner().job;
-        let id = job.map(|j| j.id).ok_or("the controller sent no job")?;
-        let mut events = client
-            .watch_job(c.request(v1::WatchJobRequest { id: id.clone() }))
-            .await
-            .map_err(|s| c.explain(s))?
-            .into_inner();
+        let id = c.client.submit(&spec, 0, None).await.map_err(|e| c.explain(e))?.job.id;
+        let mut watch = c.client.watch(&id).await.map_err(|e| c.explain(e))?;
         let mut progress = Progressor::new(ctx);
         let finished = loop {
             let event = tokio::select! {
                 _ = ctx.ct.cancelled() => {
                     // The agent gave up: so does the cluster.
-                    let _ = c.client().cancel_job(c.request(v1::CancelJobRequest { id: id.clone() })).await;
+                    let _ = c.client.cancel(&id).await;
                     return Err(format!("cancelled; job {id} was cancelled on the controller"));
                 }
-                e = events.message() => e.map_err(|s| c.explain(s))?,
+                e = watch.next() => e.map_err(|e| c.explain(e))?,
             };
-            match event.and_then(|e| e.event) {
-                Some(job_event::Event::Progress(p)) => {
+            match event {
+                Some(JobEvent::Progress { frames_done, total_frames }) => {
                     progress
                         .send(
-                            p.frames_done as f64,
-                            Some(p.total_frames as f64).filter(|&t| t > 0.0),
+                            frames_done as f64,
+                            Some(total_frames as f64).filter(|&t| t > 0.0),
                             "frames scored",
                             false,
                         )
                         .await;
                 }
-                Some(job_event::Event::Finished(j)) => break j,
-                Some(job_event::Event::Segment(_)) => {}
+                Some(JobEvent::Finished(j)) => break j,
+                Some(JobEvent::Segment { .. }) => {}
                 None => return Err(format!("the controller closed the watch of job {id}")),
             }
         };
@@ -747,7 +729,7 @@ fn tune_runner(settings: &Settings, cluster: Option<&Cluster>) -> Result<vmafx_t
         vmafx_tune::LocalRunner::new(settings.cache_dir.clone(), Default::default(), settings.threads);
     Ok(match cluster {
         Some(c) => runner.with_remote(
-            vmafx_tune::remote::Remote::connect(&c.address, c.token()).map_err(|e| e.to_string())?,
+            vmafx_tune::remote::Remote::connect(c.address(), c.token()).map_err(|e| e.to_string())?,
         ),
         None => runner,
     })

@@ -13,13 +13,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use std::path::Path;
-use tonic::transport::Channel;
-use tonic::{Request, Status};
+use tonic::Status;
 
+use vmafx_client::NodeClient;
 use vmafx_core::{Capabilities, EncodeSpec, ScoreJobSpec, SegmentSpec};
 use vmafx_engine::{score_files, EngineError, Progress, ScoreRequest};
 use vmafx_media::{DecodeOptions, MediaError};
-use vmafx_proto::v1::node_service_client::NodeServiceClient;
 use vmafx_proto::v1::{self, report_result_request::Outcome};
 
 /// How a node runs.
@@ -102,22 +101,6 @@ fn detect_gpu() -> Option<(String, String)> {
 /// Items this node holds: id → (fencing token, cancel flag).
 type Held = Arc<Mutex<HashMap<i64, (i64, Arc<AtomicBool>)>>>;
 
-#[derive(Clone)]
-struct Client {
-    inner: NodeServiceClient<Channel>,
-    token: String,
-}
-
-impl Client {
-    fn request<T>(&self, msg: T) -> Request<T> {
-        let mut r = Request::new(msg);
-        if let Ok(v) = format!("Bearer {}", self.token).parse() {
-            r.metadata_mut().insert("authorization", v);
-        }
-        r
-    }
-}
-
 /// Retries `call` on transient failures (the controller restarting, a network cut) with
 /// exponential backoff; gives up at once on errors retrying cannot fix.
 async fn with_retry<T, F, Fut>(what: &str, mut call: F) -> Result<T, Status>
@@ -147,8 +130,7 @@ where
 
 /// Runs the node until `drain` is set and its running items are done.
 pub async fn run(cfg: NodeConfig, drain: Arc<AtomicBool>) -> anyhow::Result<()> {
-    let channel = Channel::from_shared(cfg.controller.clone())?.connect_lazy();
-    let client = Client { inner: NodeServiceClient::new(channel), token: cfg.token.clone() };
+    let client = NodeClient::connect_lazy(&cfg.controller, &cfg.token)?;
     let caps = &cfg.capabilities;
     let reg = v1::RegisterNodeRequest {
         name: cfg.name.clone(),
@@ -163,13 +145,7 @@ pub async fn run(cfg: NodeConfig, drain: Arc<AtomicBool>) -> anyhow::Result<()> 
         }),
         node_id: String::new(),
     };
-    let registered = with_retry("register", || {
-        let mut c = client.clone();
-        let r = c.request(reg.clone());
-        async move { c.inner.register_node(r).await }
-    })
-    .await?
-    .into_inner();
+    let registered = with_retry("register", || client.register(reg.clone())).await?;
     let node_id = registered.node_id;
     println!("vmafx-node: registered as {node_id} with {} slot(s)", cfg.slots);
 
@@ -196,18 +172,21 @@ pub async fn run(cfg: NodeConfig, drain: Arc<AtomicBool>) -> anyhow::Result<()> 
 
 /// Keeps the held leases alive, cancels the items the controller says to stop, and starts
 /// draining when the controller asks.
-async fn heartbeats(client: Client, node_id: String, held: Held, drain: Arc<AtomicBool>, every: Duration) {
+async fn heartbeats(
+    client: NodeClient,
+    node_id: String,
+    held: Held,
+    drain: Arc<AtomicBool>,
+    every: Duration,
+) {
     loop {
         tokio::time::sleep(every).await;
         let leases: Vec<v1::HeldLease> = {
             let h = held.lock().unwrap_or_else(|p| p.into_inner());
             h.iter().map(|(&item_id, (fence, _))| v1::HeldLease { item_id, fence: *fence }).collect()
         };
-        let mut c = client.clone();
-        let req = c.request(v1::HeartbeatRequest { node_id: node_id.clone(), leases });
-        match c.inner.heartbeat(req).await {
+        match client.heartbeat(v1::HeartbeatRequest { node_id: node_id.clone(), leases }).await {
             Ok(resp) => {
-                let resp = resp.into_inner();
                 if resp.drain && !drain.swap(true, Ordering::Relaxed) {
                     eprintln!("vmafx-node: the controller asked this node to drain: finishing running items, pulling no more");
                 }
@@ -226,7 +205,7 @@ async fn heartbeats(client: Client, node_id: String, held: Held, drain: Arc<Atom
 
 /// One slot: pull, score, report, until drained.
 async fn slot(
-    client: Client,
+    client: NodeClient,
     node_id: String,
     cfg: NodeConfig,
     held: Held,
@@ -234,14 +213,7 @@ async fn slot(
 ) -> anyhow::Result<()> {
     while !drain.load(Ordering::Relaxed) {
         let pull = v1::PullWorkRequest { node_id: node_id.clone(), wait_ms: 2_000 };
-        let item = with_retry("pull", || {
-            let mut c = client.clone();
-            let r = c.request(pull.clone());
-            async move { c.inner.pull_work(r).await }
-        })
-        .await?
-        .into_inner()
-        .item;
+        let item = with_retry("pull", || client.pull(pull.clone())).await?.item;
         let Some(item) = item else { continue };
         let cancel = Arc::new(AtomicBool::new(false));
         held.lock().unwrap_or_else(|p| p.into_inner()).insert(item.item_id, (item.fence, cancel.clone()));
@@ -267,19 +239,21 @@ async fn slot(
             fence: item.fence,
             outcome: Some(outcome),
         };
-        let accepted = with_retry("report", || {
-            let mut c = client.clone();
-            let r = c.request(report.clone());
-            async move { c.inner.report_result(r).await }
-        })
-        .await?
-        .into_inner()
-        .accepted;
-        if !accepted {
-            eprintln!(
+        match with_retry("report", || client.report(report.clone())).await {
+            Ok(r) if r.accepted => {}
+            Ok(_) => eprintln!(
                 "vmafx-node: the controller refused the result of item {} (its lease moved on)",
                 item.item_id
-            );
+            ),
+            // A result the controller judged wrong fails this attempt only: keep working.
+            Err(s) if s.code() == tonic::Code::InvalidArgument => {
+                eprintln!(
+                    "vmafx-node: the controller refused the result of item {}: {}",
+                    item.item_id,
+                    s.message()
+                )
+            }
+            Err(s) => return Err(s.into()),
         }
     }
     Ok(())
@@ -288,7 +262,7 @@ async fn slot(
 /// Tells the controller how far an item is, twice a second while it changes (for `vmafx jobs
 /// watch` and `submit --wait` progress bars); stops the item when the answer says so.
 async fn report_progress(
-    client: Client,
+    client: NodeClient,
     node_id: String,
     (item_id, fence): (i64, i64),
     frames_done: Arc<AtomicU64>,
@@ -301,17 +275,11 @@ async fn report_progress(
         if done == reported {
             continue;
         }
-        let mut c = client.clone();
-        let req = c.request(v1::ReportProgressRequest {
-            node_id: node_id.clone(),
-            item_id,
-            fence,
-            frames_done: done,
-        });
+        let req = v1::ReportProgressRequest { node_id: node_id.clone(), item_id, fence, frames_done: done };
         // Progress is advisory: a lost report is made good by the next one.
-        if let Ok(resp) = c.inner.report_progress(req).await {
+        if let Ok(resp) = client.progress(req).await {
             reported = done;
-            if resp.into_inner().stop {
+            if resp.stop {
                 cancel.store(true, Ordering::Relaxed);
             }
         }

@@ -1,0 +1,409 @@
+//! The one client of the controller's APIs. Everything that talks to a controller — the CLI,
+//! vmafx-tune, vmafx-mcp, vmafx-node, and the Kubernetes operator to come — goes through
+//! here, so that connecting, authenticating, classifying errors and following a job exist
+//! once.
+//!
+//! [`JobClient`] is the job API (admin token): submit, get, list, cancel, watch, wait, nodes,
+//! drain. [`NodeClient`] is the node API (node token) a worker uses. Both are cheap to clone
+//! and share one HTTP/2 connection.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tonic::metadata::MetadataValue;
+use tonic::transport::Channel;
+use tonic::{Code, Request, Status};
+use vmafx_core::{JobState, ScoreJobSpec};
+use vmafx_proto::v1::job_service_client::JobServiceClient;
+use vmafx_proto::v1::node_service_client::NodeServiceClient;
+use vmafx_proto::v1::{self, job_event};
+
+/// How long a first connection may take before the controller counts as unreachable.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Why a call to the controller failed, in the terms a caller acts on.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ClientError {
+    /// The address is not a URL (`http://host:50051`).
+    #[error("`{0}` is not a controller address like http://host:50051")]
+    BadAddress(String),
+    /// Nothing answers there (or the connection broke): worth retrying later.
+    #[error("cannot reach the controller at {address}: {message}")]
+    Unreachable { address: String, message: String },
+    /// The caller's mistake: a bad request, a wrong token, an unknown job or node, a reused
+    /// idempotency key. The message is the controller's and names what is wrong.
+    #[error("{message}")]
+    Refused { code: Code, message: String },
+    /// The controller failed to answer a valid request.
+    #[error("controller {address}: {message}")]
+    Failed { address: String, message: String },
+}
+
+impl ClientError {
+    /// A mistake of whoever made the call (exit code 2 in the command-line tools).
+    pub fn is_caller_mistake(&self) -> bool {
+        matches!(self, ClientError::BadAddress(_) | ClientError::Refused { .. })
+    }
+
+    /// Trying again later may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, ClientError::Unreachable { .. } | ClientError::Failed { .. })
+    }
+
+    fn from_status(address: &str, s: Status) -> Self {
+        let message = s.message().to_string();
+        match s.code() {
+            Code::InvalidArgument
+            | Code::NotFound
+            | Code::Unauthenticated
+            | Code::PermissionDenied
+            | Code::FailedPrecondition
+            | Code::AlreadyExists => ClientError::Refused { code: s.code(), message },
+            Code::Unavailable => ClientError::Unreachable { address: address.into(), message },
+            _ => ClientError::Failed { address: address.into(), message },
+        }
+    }
+}
+
+/// Where a controller is and the token to show it.
+#[derive(Clone)]
+struct Connection {
+    channel: Channel,
+    address: Arc<str>,
+    authorization: Option<MetadataValue<tonic::metadata::Ascii>>,
+}
+
+impl Connection {
+    fn endpoint(address: &str) -> Result<tonic::transport::Endpoint, ClientError> {
+        Channel::from_shared(address.to_string())
+            .map_err(|_| ClientError::BadAddress(address.into()))
+            .map(|e| e.connect_timeout(CONNECT_TIMEOUT))
+    }
+
+    fn new(channel: Channel, address: &str, token: &str) -> Self {
+        Self {
+            channel,
+            address: address.into(),
+            authorization: format!("Bearer {}", token.trim()).parse().ok(),
+        }
+    }
+
+    async fn connect(address: &str, token: &str) -> Result<Self, ClientError> {
+        let channel = Self::endpoint(address)?
+            .connect()
+            .await
+            .map_err(|e| ClientError::Unreachable { address: address.into(), message: root_cause(&e) })?;
+        Ok(Self::new(channel, address, token))
+    }
+
+    fn lazy(address: &str, token: &str) -> Result<Self, ClientError> {
+        Ok(Self::new(Self::endpoint(address)?.connect_lazy(), address, token))
+    }
+
+    fn request<T>(&self, msg: T) -> Request<T> {
+        let mut r = Request::new(msg);
+        if let Some(v) = &self.authorization {
+            r.metadata_mut().insert("authorization", v.clone());
+        }
+        r
+    }
+
+    fn fail(&self, s: Status) -> ClientError {
+        ClientError::from_status(&self.address, s)
+    }
+}
+
+/// The innermost message of an error chain (tonic nests "tcp connect error" several deep).
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut last = e;
+    while let Some(next) = last.source() {
+        last = next;
+    }
+    last.to_string()
+}
+
+/// A job the controller accepted, and whether this call created it (`false`: its
+/// idempotency key was used before, for the same job).
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    pub job: v1::Job,
+    pub created: bool,
+}
+
+/// What a watch reports while a job runs.
+#[derive(Debug, Clone)]
+pub enum JobEvent {
+    /// Frames scored so far (of `total_frames`; 0 when the length is unknown).
+    Progress { frames_done: u64, total_frames: u64 },
+    /// One more segment finished.
+    Segment { index: u32 },
+    /// The job ended (succeeded, failed or cancelled), as it ended.
+    Finished(Box<v1::Job>),
+}
+
+/// A stream of [`JobEvent`]s for one job.
+pub struct Watch {
+    stream: tonic::Streaming<v1::JobEvent>,
+    conn: Connection,
+}
+
+impl Watch {
+    /// The next event; `None` when the controller closed the stream before the job ended.
+    pub async fn next(&mut self) -> Result<Option<JobEvent>, ClientError> {
+        loop {
+            let Some(event) = self.stream.message().await.map_err(|s| self.conn.fail(s))? else {
+                return Ok(None);
+            };
+            return Ok(Some(match event.event {
+                Some(job_event::Event::Progress(p)) => {
+                    JobEvent::Progress { frames_done: p.frames_done, total_frames: p.total_frames }
+                }
+                Some(job_event::Event::Segment(s)) => JobEvent::Segment { index: s.index },
+                Some(job_event::Event::Finished(j)) => JobEvent::Finished(Box::new(j)),
+                None => continue,
+            }));
+        }
+    }
+}
+
+/// The job API.
+#[derive(Clone)]
+pub struct JobClient {
+    conn: Connection,
+    inner: JobServiceClient<Channel>,
+}
+
+impl JobClient {
+    /// Connects now: an unreachable controller is an error here rather than at the first call.
+    pub async fn connect(address: &str, token: &str) -> Result<Self, ClientError> {
+        Ok(Self::with(Connection::connect(address, token).await?))
+    }
+
+    /// Connects at the first call (the controller may start after this client).
+    pub fn connect_lazy(address: &str, token: &str) -> Result<Self, ClientError> {
+        Ok(Self::with(Connection::lazy(address, token)?))
+    }
+
+    fn with(conn: Connection) -> Self {
+        Self { inner: JobServiceClient::new(conn.channel.clone()), conn }
+    }
+
+    pub fn address(&self) -> &str {
+        &self.conn.address
+    }
+
+    /// Submits a job; the same `idempotency_key` with the same spec gives the first job.
+    pub async fn submit(
+        &self,
+        spec: &ScoreJobSpec,
+        priority: i32,
+        idempotency_key: Option<&str>,
+    ) -> Result<Submitted, ClientError> {
+        let req = v1::SubmitJobRequest {
+            score: Some(spec.into()),
+            priority,
+            idempotency_key: idempotency_key.unwrap_or_default().to_string(),
+        };
+        let resp =
+            self.inner.clone().submit_job(self.conn.request(req)).await.map_err(|s| self.conn.fail(s))?;
+        let resp = resp.into_inner();
+        let job = resp.job.ok_or_else(|| ClientError::Failed {
+            address: self.address().into(),
+            message: "the controller answered a submission without a job".into(),
+        })?;
+        Ok(Submitted { job, created: resp.created })
+    }
+
+    /// One job; with `scores`, its per-frame scores once it has succeeded.
+    pub async fn get(&self, id: &str, scores: bool) -> Result<v1::Job, ClientError> {
+        let req = v1::GetJobRequest { id: id.into(), include_scores: scores };
+        Ok(self
+            .inner
+            .clone()
+            .get_job(self.conn.request(req))
+            .await
+            .map_err(|s| self.conn.fail(s))?
+            .into_inner())
+    }
+
+    /// Every job (in `state`, if given), all pages, oldest first.
+    pub async fn list(&self, state: Option<JobState>) -> Result<Vec<v1::Job>, ClientError> {
+        let mut all = Vec::new();
+        let mut token = String::new();
+        loop {
+            let (jobs, next) = self.list_page(state, 500, &token).await?;
+            all.extend(jobs);
+            if next.is_empty() {
+                return Ok(all);
+            }
+            token = next;
+        }
+    }
+
+    /// One page of jobs (oldest first) and the token of the next page (empty: the last).
+    pub async fn list_page(
+        &self,
+        state: Option<JobState>,
+        page_size: u32,
+        page_token: &str,
+    ) -> Result<(Vec<v1::Job>, String), ClientError> {
+        let state = state.map_or(v1::JobState::Unspecified, v1::JobState::from);
+        let req = v1::ListJobsRequest { state: state as i32, page_size, page_token: page_token.into() };
+        let page =
+            self.inner.clone().list_jobs(self.conn.request(req)).await.map_err(|s| self.conn.fail(s))?;
+        let page = page.into_inner();
+        Ok((page.jobs, page.next_page_token))
+    }
+
+    /// Cancels a job that has not ended (an ended one comes back as it is).
+    pub async fn cancel(&self, id: &str) -> Result<v1::Job, ClientError> {
+        let req = v1::CancelJobRequest { id: id.into() };
+        Ok(self
+            .inner
+            .clone()
+            .cancel_job(self.conn.request(req))
+            .await
+            .map_err(|s| self.conn.fail(s))?
+            .into_inner())
+    }
+
+    /// Follows a job: progress, segments, then its end.
+    pub async fn watch(&self, id: &str) -> Result<Watch, ClientError> {
+        let req = v1::WatchJobRequest { id: id.into() };
+        let stream = self
+            .inner
+            .clone()
+            .watch_job(self.conn.request(req))
+            .await
+            .map_err(|s| self.conn.fail(s))?
+            .into_inner();
+        Ok(Watch { stream, conn: self.conn.clone() })
+    }
+
+    /// Watches a job until it ends, calling `on_progress(frames_done, total_frames)`; returns
+    /// it as it ended, with its scores when it succeeded.
+    pub async fn wait(
+        &self,
+        id: &str,
+        mut on_progress: impl FnMut(u64, u64),
+    ) -> Result<v1::Job, ClientError> {
+        let mut watch = self.watch(id).await?;
+        loop {
+            match watch.next().await? {
+                Some(JobEvent::Progress { frames_done, total_frames }) => {
+                    on_progress(frames_done, total_frames)
+                }
+                Some(JobEvent::Segment { .. }) => {}
+                // The controller sends the finished job with its scores when it succeeded.
+                Some(JobEvent::Finished(job)) => return Ok(*job),
+                None => {
+                    return Err(ClientError::Unreachable {
+                        address: self.address().into(),
+                        message: format!("the watch of job {id} ended before the job did"),
+                    })
+                }
+            }
+        }
+    }
+
+    /// The registered nodes.
+    pub async fn nodes(&self) -> Result<Vec<v1::NodeInfo>, ClientError> {
+        let req = v1::ListNodesRequest {};
+        Ok(self
+            .inner
+            .clone()
+            .list_nodes(self.conn.request(req))
+            .await
+            .map_err(|s| self.conn.fail(s))?
+            .into_inner()
+            .nodes)
+    }
+
+    /// Asks a node to drain: it takes no new work, finishes what it runs, then exits.
+    pub async fn drain(&self, node_id: &str) -> Result<v1::NodeInfo, ClientError> {
+        let req = v1::DrainNodeRequest { id: node_id.into() };
+        Ok(self
+            .inner
+            .clone()
+            .drain_node(self.conn.request(req))
+            .await
+            .map_err(|s| self.conn.fail(s))?
+            .into_inner())
+    }
+}
+
+/// The node API, as a worker uses it. Calls return the controller's status unchanged: the
+/// worker decides what to retry.
+#[derive(Clone)]
+pub struct NodeClient {
+    conn: Connection,
+    inner: NodeServiceClient<Channel>,
+}
+
+impl NodeClient {
+    /// Connects at the first call (nodes may start before their controller).
+    pub fn connect_lazy(address: &str, token: &str) -> Result<Self, ClientError> {
+        let conn = Connection::lazy(address, token)?;
+        Ok(Self { inner: NodeServiceClient::new(conn.channel.clone()), conn })
+    }
+
+    pub fn address(&self) -> &str {
+        &self.conn.address
+    }
+
+    pub async fn register(&self, req: v1::RegisterNodeRequest) -> Result<v1::RegisterNodeResponse, Status> {
+        Ok(self.inner.clone().register_node(self.conn.request(req)).await?.into_inner())
+    }
+
+    pub async fn pull(&self, req: v1::PullWorkRequest) -> Result<v1::PullWorkResponse, Status> {
+        Ok(self.inner.clone().pull_work(self.conn.request(req)).await?.into_inner())
+    }
+
+    pub async fn heartbeat(&self, req: v1::HeartbeatRequest) -> Result<v1::HeartbeatResponse, Status> {
+        Ok(self.inner.clone().heartbeat(self.conn.request(req)).await?.into_inner())
+    }
+
+    pub async fn progress(
+        &self,
+        req: v1::ReportProgressRequest,
+    ) -> Result<v1::ReportProgressResponse, Status> {
+        Ok(self.inner.clone().report_progress(self.conn.request(req)).await?.into_inner())
+    }
+
+    pub async fn report(&self, req: v1::ReportResultRequest) -> Result<v1::ReportResultResponse, Status> {
+        Ok(self.inner.clone().report_result(self.conn.request(req)).await?.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_become_errors_a_caller_can_act_on() {
+        let e =
+            ClientError::from_status("http://x:1", Status::invalid_argument("score.model: unknown model"));
+        assert!(e.is_caller_mistake() && !e.is_transient());
+        assert_eq!(e.to_string(), "score.model: unknown model");
+        let e =
+            ClientError::from_status("http://x:1", Status::already_exists("idempotency key `k` was used"));
+        assert!(e.is_caller_mistake());
+        let e = ClientError::from_status("http://x:1", Status::unavailable("connection refused"));
+        assert!(e.is_transient());
+        assert_eq!(e.to_string(), "cannot reach the controller at http://x:1: connection refused");
+        assert!(matches!(JobClient::connect_lazy("not a url", "t"), Err(ClientError::BadAddress(_))));
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_controller_says_where_and_why_once() {
+        // A port nothing listens on: bind one, then free it.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let err = JobClient::connect(&format!("http://127.0.0.1:{port}"), "t").await.err().unwrap();
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!("cannot reach the controller at http://127.0.0.1:{port}: ")),
+            "{text}"
+        );
+        assert_eq!(text.matches("tcp connect error").count(), 0, "one cause, not the whole chain: {text}");
+    }
+}
