@@ -208,6 +208,34 @@ async fn a_controller_restart_mid_job_loses_nothing() {
 }
 
 #[tokio::test]
+async fn nodes_wait_out_a_controller_that_is_down_for_many_lease_periods() {
+    let data = tempfile::tempdir().unwrap();
+    let corpus = common::corpus();
+    let (r, d) = (corpus.join("mandel_720.y4m"), corpus.join("mandel_720_x264_crf35.mp4"));
+    let (ctl, addr) = controller(data.path(), &["--lease-ttl-ms", "3000"]);
+    let mut n = node(&addr, data.path(), "n");
+    let mut jobs = client(&addr).await;
+    let spec = v1::ScoreSpec {
+        reference: r.display().to_string(),
+        distorted: d.display().to_string(),
+        segment_frames: 8,
+        ..Default::default()
+    };
+    let submit = v1::SubmitJobRequest { score: Some(spec), ..Default::default() };
+    let job = jobs.submit_job(authed(submit, data.path())).await.unwrap().into_inner().job.unwrap();
+    wait_for(&mut jobs, data.path(), &job.id, JobState::Running).await;
+    drop(ctl); // SIGKILL
+               // Down for 20 s: over six lease periods, and past the 16 s after which nodes used to quit.
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    assert!(n.0.try_wait().unwrap().is_none(), "the node gave up on the controller");
+    let (_ctl, addr2) = controller(data.path(), &["--lease-ttl-ms", "3000", "--listen", &addr]);
+    assert_eq!(addr2, addr);
+    let mut jobs = client(&addr).await;
+    let done = wait_for(&mut jobs, data.path(), &job.id, JobState::Succeeded).await;
+    assert_same_as_local(done.scores.as_ref().unwrap(), &common::vmafx_json(&r, &d, &[]));
+}
+
+#[tokio::test]
 async fn an_input_the_node_cannot_read_fails_the_job_with_the_reason() {
     let data = tempfile::tempdir().unwrap();
     let corpus = common::corpus();

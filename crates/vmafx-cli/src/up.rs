@@ -51,6 +51,8 @@ async fn serve(a: UpArgs) -> anyhow::Result<()> {
             threads: a.threads.unwrap_or((cores / a.slots).max(1)),
             capabilities: vmafx_node::detect_capabilities(&tools, a.slots, None, Default::default()),
             decode: DecodeOptions { tools, threads: 1 },
+            // In-process: the controller is never away.
+            give_up_after: None,
         };
         Some(tokio::spawn(vmafx_node::run(cfg, drain.clone())))
     } else {

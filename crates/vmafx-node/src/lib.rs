@@ -13,9 +13,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use std::path::Path;
-use tonic::Status;
 
 use vmafx_client::NodeClient;
+
+mod backoff;
+pub use backoff::{with_retry, Backoff};
 use vmafx_core::{Capabilities, EncodeSpec, ScoreJobSpec, SegmentSpec};
 use vmafx_engine::{score_files, EngineError, Progress, ScoreRequest};
 use vmafx_media::{DecodeOptions, MediaError};
@@ -33,6 +35,8 @@ pub struct NodeConfig {
     pub decode: DecodeOptions,
     /// What this node offers the scheduler (see [`detect_capabilities`]).
     pub capabilities: Capabilities,
+    /// Stop retrying the controller after it has been unreachable this long (`None`: never).
+    pub give_up_after: Option<Duration>,
 }
 
 /// What this machine offers: cores, the ffmpeg encoders it has, and its GPU (from
@@ -101,33 +105,6 @@ fn detect_gpu() -> Option<(String, String)> {
 /// Items this node holds: id → (fencing token, cancel flag).
 type Held = Arc<Mutex<HashMap<i64, (i64, Arc<AtomicBool>)>>>;
 
-/// Retries `call` on transient failures (the controller restarting, a network cut) with
-/// exponential backoff; gives up at once on errors retrying cannot fix.
-async fn with_retry<T, F, Fut>(what: &str, mut call: F) -> Result<T, Status>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, Status>>,
-{
-    let mut delay = Duration::from_millis(200);
-    for attempt in 1.. {
-        match call().await {
-            Ok(v) => return Ok(v),
-            Err(s)
-                if matches!(
-                    s.code(),
-                    tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Internal
-                ) && attempt < 8 =>
-            {
-                eprintln!("vmafx-node: {what} failed ({}), retrying in {delay:?}", s.message());
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(5));
-            }
-            Err(s) => return Err(s),
-        }
-    }
-    unreachable!("the loop returns")
-}
-
 /// Runs the node until `drain` is set and its running items are done.
 pub async fn run(cfg: NodeConfig, drain: Arc<AtomicBool>) -> anyhow::Result<()> {
     let client = NodeClient::connect_lazy(&cfg.controller, &cfg.token)?;
@@ -145,7 +122,7 @@ pub async fn run(cfg: NodeConfig, drain: Arc<AtomicBool>) -> anyhow::Result<()> 
         }),
         node_id: String::new(),
     };
-    let registered = with_retry("register", || client.register(reg.clone())).await?;
+    let registered = with_retry("register", cfg.give_up_after, || client.register(reg.clone())).await?;
     let node_id = registered.node_id;
     println!("vmafx-node: registered as {node_id} with {} slot(s)", cfg.slots);
 
@@ -213,7 +190,7 @@ async fn slot(
 ) -> anyhow::Result<()> {
     while !drain.load(Ordering::Relaxed) {
         let pull = v1::PullWorkRequest { node_id: node_id.clone(), wait_ms: 2_000 };
-        let item = with_retry("pull", || client.pull(pull.clone())).await?.item;
+        let item = with_retry("pull", cfg.give_up_after, || client.pull(pull.clone())).await?.item;
         let Some(item) = item else { continue };
         let cancel = Arc::new(AtomicBool::new(false));
         held.lock().unwrap_or_else(|p| p.into_inner()).insert(item.item_id, (item.fence, cancel.clone()));
@@ -239,7 +216,7 @@ async fn slot(
             fence: item.fence,
             outcome: Some(outcome),
         };
-        match with_retry("report", || client.report(report.clone())).await {
+        match with_retry("report", cfg.give_up_after, || client.report(report.clone())).await {
             Ok(r) if r.accepted => {}
             Ok(_) => eprintln!(
                 "vmafx-node: the controller refused the result of item {} (its lease moved on)",

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Parser;
 use vmafx_media::{DecodeOptions, Tools};
@@ -40,6 +41,24 @@ struct Args {
     /// A label jobs can require, KEY=VALUE (repeatable), e.g. --label zone=eu.
     #[arg(long = "label", value_name = "KEY=VALUE")]
     labels: Vec<String>,
+    /// Exit when the controller has been unreachable this long (30s, 10m, 2h) [default: keep
+    /// retrying, with backoff up to 10 s between attempts].
+    #[arg(long, env = "VMAFX_GIVE_UP_AFTER", value_name = "DURATION", value_parser = parse_duration)]
+    give_up_after: Option<Duration>,
+}
+
+/// `90`, `90s`, `15m`, `2h`.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let (number, unit) =
+        s.trim().split_at(s.trim().find(|c: char| !c.is_ascii_digit()).unwrap_or(s.trim().len()));
+    let n: u64 = number.parse().map_err(|_| format!("`{s}` is not a duration like 30s, 10m or 2h"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(format!("`{s}`: unknown unit `{unit}`; use s, m or h")),
+    };
+    Ok(Duration::from_secs(secs))
 }
 
 #[tokio::main]
@@ -68,6 +87,7 @@ async fn main() -> anyhow::Result<()> {
         threads: a.threads.unwrap_or((cores / slots).max(1)),
         decode: DecodeOptions { tools, threads: 1 },
         capabilities,
+        give_up_after: a.give_up_after,
     };
     let drain = Arc::new(AtomicBool::new(false));
     let flag = drain.clone();
