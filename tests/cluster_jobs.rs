@@ -145,6 +145,92 @@ fn ffmpeg_children(parent: u32) -> Vec<u32> {
 }
 
 #[tokio::test]
+async fn ffmpeg_killed_on_a_node_mid_segment_is_retried_and_the_job_succeeds() {
+    let data = tempfile::tempdir().unwrap();
+    let corpus = common::corpus();
+    let (r, d) = (corpus.join("mandel_1080.y4m"), corpus.join("mandel_1080_x264_crf23.mp4"));
+    let (_ctl, addr) = controller(data.path(), &[]);
+    let n = node(&addr, data.path(), "n");
+    let mut jobs = client(&addr).await;
+    let job = submit_running(&mut jobs, data.path(), &r, &d).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let victims = loop {
+        let found = ffmpeg_children(n.0.id());
+        if !found.is_empty() {
+            break found;
+        }
+        assert!(Instant::now() < deadline, "the node never started ffmpeg");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    // As the out-of-memory killer would: the node's trouble, not the input's.
+    for pid in victims {
+        Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap();
+    }
+    let done = wait_for(&mut jobs, data.path(), &job.id, JobState::Succeeded).await;
+    assert_same_as_local(done.scores.as_ref().unwrap(), &common::vmafx_json(&r, &d, &[]));
+}
+
+#[tokio::test]
+async fn a_decode_that_makes_no_progress_fails_its_attempts_with_the_reason() {
+    let data = tempfile::tempdir().unwrap();
+    let corpus = common::corpus();
+    let (r, d) = (corpus.join("testsrc_324.y4m"), corpus.join("testsrc_324_x264_crf35.mp4"));
+    // An ffmpeg that lists its encoders but never produces a frame (a decode hung on a dead
+    // mount looks like this to the node).
+    let stuck = data.path().join("stuck-ffmpeg");
+    std::fs::write(
+        &stuck,
+        "#!/bin/sh\ncase \"$*\" in *-encoders*) exec ffmpeg \"$@\";; esac\nexec sleep 600\n",
+    )
+    .unwrap();
+    Command::new("chmod").args(["755", stuck.to_str().unwrap()]).status().unwrap();
+    let (_ctl, addr) = controller(data.path(), &["--max-attempts", "2"]);
+    let n = common::cluster::Proc(
+        Command::new(common::bin("vmafx-node"))
+            .args(["--controller", &format!("http://{addr}"), "--name", "stuck", "--threads", "1"])
+            .args(["--ffmpeg", stuck.to_str().unwrap(), "--stall-timeout", "2s"])
+            .env("VMAFX_TOKEN", common::cluster::token(data.path(), "node.token"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut jobs = client(&addr).await;
+    let spec = v1::ScoreSpec {
+        reference: r.display().to_string(),
+        distorted: d.display().to_string(),
+        ..Default::default()
+    };
+    let submit = v1::SubmitJobRequest { score: Some(spec), ..Default::default() };
+    let job = jobs.submit_job(authed(submit, data.path())).await.unwrap().into_inner().job.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let failed = loop {
+        let get = v1::GetJobRequest { id: job.id.clone(), include_scores: false };
+        let j = jobs.get_job(authed(get, data.path())).await.unwrap().into_inner();
+        if j.state() == JobState::Failed {
+            break j;
+        }
+        assert!(Instant::now() < deadline, "the stalled job never failed: {j:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    // Retried once (node trouble is not bad input), then failed with the reason.
+    assert!(failed.error.contains("after 2 attempt(s)"), "{}", failed.error);
+    assert!(failed.error.contains("no progress for 2 s (--stall-timeout)"), "{}", failed.error);
+    // The stuck decoder was stopped, not left behind.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let leftovers: Vec<u32> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_string_lossy().parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .is_ok_and(|s| s.split_whitespace().nth(3) == Some(&n.0.id().to_string()))
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "children of the node still running: {leftovers:?}");
+}
+
+#[tokio::test]
 async fn cancel_mid_segment_stops_the_nodes_ffmpeg_within_2_s() {
     let data = tempfile::tempdir().unwrap();
     let corpus = common::corpus();

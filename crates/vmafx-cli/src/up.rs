@@ -53,6 +53,7 @@ async fn serve(a: UpArgs) -> anyhow::Result<()> {
             decode: DecodeOptions { tools, threads: 1 },
             // In-process: the controller is never away.
             give_up_after: None,
+            stall_timeout: vmafx_node::DEFAULT_STALL_TIMEOUT,
         };
         Some(tokio::spawn(vmafx_node::run(cfg, drain.clone())))
     } else {

@@ -164,6 +164,7 @@ enum Msg {
 struct Decoder {
     rx: Receiver<Msg>,
     handle: JoinHandle<()>,
+    stopper: Option<vmafx_media::Stopper>,
 }
 
 impl Decoder {
@@ -175,11 +176,12 @@ impl Decoder {
         limit: Option<u64>,
     ) -> Result<Self, EngineError> {
         let (tx, rx) = sync_channel(DECODE_AHEAD);
+        let stopper = reader.stopper();
         let handle = std::thread::Builder::new()
             .name(format!("decode-{role}"))
             .spawn(move || decode_loop(role, reader.as_mut(), &pool, skip, limit, &tx))
             .map_err(|e| EngineError::Internal(format!("cannot start decoder thread: {e}")))?;
-        Ok(Self { rx, handle })
+        Ok(Self { rx, handle, stopper })
     }
 
     /// The next message, checking `cancel` while waiting for it.
@@ -196,9 +198,15 @@ impl Decoder {
         }
     }
 
-    /// Stops the decoder (dropping the channel ends its loop, dropping the reader kills ffmpeg).
+    /// Stops the decoder: dropping the channel ends its loop at its next frame, and killing
+    /// its ffmpeg ends a read that would otherwise wait for a frame that never comes.
     fn stop(self) {
         drop(self.rx);
+        if !self.handle.is_finished() {
+            if let Some(stop) = &self.stopper {
+                stop();
+            }
+        }
         let _ = self.handle.join();
     }
 }

@@ -17,7 +17,7 @@ use crate::format::VideoFormat;
 use crate::matching::Conversion;
 use crate::probe::{tool_message, Tools};
 use crate::raw::RawFormat;
-use crate::reader::{read_planes, Filled, FrameReader, PlaneMut};
+use crate::reader::{read_planes, Filled, FrameReader, PlaneMut, Stopper};
 
 /// How ffmpeg runs as a decoder (what it converts to is a [`Conversion`]).
 #[derive(Debug, Clone, Default)]
@@ -32,7 +32,9 @@ pub struct DecodeOptions {
 pub struct FfmpegReader {
     path: PathBuf,
     format: VideoFormat,
-    child: Child,
+    /// Shared with [`FrameReader::stopper`], which may kill it from another thread while this
+    /// reader is blocked reading a pipe that ffmpeg never writes to.
+    child: Arc<Mutex<Child>>,
     stdout: BufReader<ChildStdout>,
     stderr: Option<JoinHandle<()>>,
     messages: Arc<Mutex<VecDeque<String>>>,
@@ -112,7 +114,7 @@ impl FfmpegReader {
         Ok(Self {
             path: input.into(),
             format: conv.out,
-            child,
+            child: Arc::new(Mutex::new(child)),
             stdout: BufReader::with_capacity(1 << 20, stdout),
             stderr,
             messages,
@@ -123,22 +125,30 @@ impl FfmpegReader {
 
     /// Process id of the ffmpeg child (for tests and cancellation).
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.child.lock().unwrap_or_else(|p| p.into_inner()).id()
     }
 
     /// Waits for ffmpeg after its output ended and turns any failure into an error.
     fn finish(&mut self, partial: bool) -> Result<bool, MediaError> {
         self.done = true;
-        let status = self.child.wait().map_err(|source| MediaError::Io {
-            input: self.path.clone(),
-            frame: self.frames,
-            source,
-        })?;
+        let status = self
+            .child
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .wait()
+            .map_err(|source| MediaError::Io { input: self.path.clone(), frame: self.frames, source })?;
         if let Some(h) = self.stderr.take() {
             let _ = h.join();
         }
         let messages: Vec<String> =
             self.messages.lock().unwrap_or_else(|p| p.into_inner()).drain(..).collect();
+        if let Some(signal) = crate::tool::killed_by(&status) {
+            return Err(MediaError::ToolKilled {
+                input: self.path.clone(),
+                frame: self.frames,
+                signal: crate::tool::signal_name(signal),
+            });
+        }
         if !status.success() || !messages.is_empty() {
             let message = if messages.is_empty() {
                 format!("ffmpeg exited with {status}")
@@ -181,13 +191,21 @@ impl FrameReader for FfmpegReader {
     fn frames_read(&self) -> u64 {
         self.frames
     }
+
+    fn stopper(&self) -> Option<Stopper> {
+        let child = Arc::clone(&self.child);
+        Some(Box::new(move || {
+            let _ = child.lock().unwrap_or_else(|p| p.into_inner()).kill();
+        }))
+    }
 }
 
 impl Drop for FfmpegReader {
     fn drop(&mut self) {
         if !self.done {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
+            let mut child = self.child.lock().unwrap_or_else(|p| p.into_inner());
+            let _ = child.kill();
+            let _ = child.wait();
         }
     }
 }

@@ -67,6 +67,14 @@ pub fn encode(
     };
     let seconds = started.elapsed().as_secs_f64();
     let stderr = reader.join().unwrap_or_default();
+    if let Some(signal) = crate::tool::killed_by(&status) {
+        let _ = std::fs::remove_file(&partial);
+        return Err(MediaError::ToolKilled {
+            input: source.into(),
+            frame: 0,
+            signal: crate::tool::signal_name(signal),
+        });
+    }
     if !status.success() {
         let _ = std::fs::remove_file(&partial);
         return Err(MediaError::EncodeFailed {

@@ -30,12 +30,25 @@ pub enum MediaError {
     Corrupt { input: PathBuf, frame: u64, message: String },
     #[error("cannot run `{program}` (is ffmpeg installed? set --ffmpeg / VMAFX_FFMPEG): {source}")]
     Tool { program: String, source: std::io::Error },
+    #[error("`{program}` did not finish within {seconds} s and was stopped")]
+    ToolTimeout { program: String, seconds: u64 },
+    /// A tool died of a signal: the machine's trouble (out of memory, an operator), not the
+    /// input's; another attempt, maybe elsewhere, may succeed.
+    #[error("`{}`: ffmpeg was killed by {signal} after {frame} frames", .input.display())]
+    ToolKilled { input: PathBuf, frame: u64, signal: String },
     #[error("`{}`: read error at frame {frame}: {source}", .input.display())]
     Io { input: PathBuf, frame: u64, source: std::io::Error },
     #[error("`{}`: encoding failed: {message}", .input.display())]
     EncodeFailed { input: PathBuf, message: String },
     #[error("stopped on request")]
     Cancelled,
+}
+
+/// ffmpeg messages that blame the machine rather than the input.
+fn machine_trouble(message: &str) -> bool {
+    ["No space left on device", "Cannot allocate memory", "Input/output error", "Disk quota exceeded"]
+        .iter()
+        .any(|m| message.contains(m))
 }
 
 fn last_good(frames_read: u64) -> String {
@@ -48,6 +61,17 @@ fn last_good(frames_read: u64) -> String {
 impl MediaError {
     /// True when the input is at fault (exit code 2), false for failures of the machine or tools.
     pub fn is_bad_input(&self) -> bool {
-        !matches!(self, MediaError::Tool { .. } | MediaError::Io { .. } | MediaError::Cancelled)
+        match self {
+            MediaError::Tool { .. }
+            | MediaError::ToolTimeout { .. }
+            | MediaError::ToolKilled { .. }
+            | MediaError::Io { .. }
+            | MediaError::Cancelled => false,
+            // A full disk or a failing device is the machine's trouble.
+            MediaError::EncodeFailed { message, .. } | MediaError::Corrupt { message, .. } => {
+                !machine_trouble(message)
+            }
+            _ => true,
+        }
     }
 }

@@ -16,6 +16,7 @@ pub mod orientation;
 pub mod probe;
 pub mod raw;
 pub mod reader;
+pub mod tool;
 pub mod y4m;
 
 pub use decode::{DecodeOptions, FfmpegReader};
@@ -26,5 +27,5 @@ pub use matching::{plan, Conversion, MatchOptions, MatchPlan};
 pub use orientation::Orientation;
 pub use probe::{probe, probe_native, ColorTags, Container, Probe, Tools};
 pub use raw::{RawFormat, RawReader};
-pub use reader::{open_reader, FrameReader, PlaneMut};
+pub use reader::{open_reader, FrameReader, PlaneMut, Stopper};
 pub use y4m::Y4mReader;

@@ -11,6 +11,7 @@ use crate::error::MediaError;
 use crate::format::{Chroma, PixelFormat, Range, Rate, VideoFormat};
 use crate::orientation::Orientation;
 use crate::raw::RawFormat;
+use crate::tool::{output_within, PROBE_TIMEOUT};
 use crate::y4m::{self, Y4mReader};
 
 /// The external programs vmafx runs.
@@ -252,17 +253,18 @@ fn tag(v: Option<String>) -> Option<String> {
 }
 
 pub(crate) fn ffprobe(path: &Path, tools: &Tools) -> Result<Probe, MediaError> {
-    let out = Command::new(&tools.ffprobe)
-        .args(["-v", "error", "-select_streams", "v:0", "-show_entries"])
-        .arg(
-            "stream=codec_name,width,height,pix_fmt,nb_frames,avg_frame_rate,r_frame_rate,duration,\
-             color_range,color_space,color_transfer,color_primaries,field_order,sample_aspect_ratio:\
-             stream_side_data:format=format_name",
-        )
-        .args(["-of", "json"])
-        .arg(path)
-        .output()
-        .map_err(|source| MediaError::Tool { program: tools.ffprobe.display().to_string(), source })?;
+    let out = output_within(
+        Command::new(&tools.ffprobe)
+            .args(["-v", "error", "-select_streams", "v:0", "-show_entries"])
+            .arg(
+                "stream=codec_name,width,height,pix_fmt,nb_frames,avg_frame_rate,r_frame_rate,duration,\
+                 color_range,color_space,color_transfer,color_primaries,field_order,sample_aspect_ratio:\
+                 stream_side_data:format=format_name",
+            )
+            .args(["-of", "json"])
+            .arg(path),
+        PROBE_TIMEOUT,
+    )?;
     let not_video = |reason: String| MediaError::NotAVideo { input: path.into(), reason };
     if !out.status.success() {
         return Err(not_video(tool_message(&out.stderr, path)));
@@ -325,11 +327,21 @@ pub(crate) fn ffprobe(path: &Path, tools: &Tools) -> Result<Probe, MediaError> {
 
 /// Packets of the first video stream that a decoder shows (not flagged `D`, discard).
 fn shown_packets(path: &Path, tools: &Tools) -> Result<u64, MediaError> {
-    let out = Command::new(&tools.ffprobe)
-        .args(["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=flags", "-of", "csv=p=0"])
-        .arg(path)
-        .output()
-        .map_err(|source| MediaError::Tool { program: tools.ffprobe.display().to_string(), source })?;
+    let out = output_within(
+        Command::new(&tools.ffprobe)
+            .args([
+                "-v",
+                "error",
+                "-select_streams",
+                "v:0",
+                "-show_entries",
+                "packet=flags",
+                "-of",
+                "csv=p=0",
+            ])
+            .arg(path),
+        PROBE_TIMEOUT,
+    )?;
     if !out.status.success() {
         return Err(MediaError::NotAVideo { input: path.into(), reason: tool_message(&out.stderr, path) });
     }

@@ -29,6 +29,10 @@ impl<'a> PlaneMut<'a> {
     }
 }
 
+/// Stops a reader from another thread (kills its decoder process), so that a thread blocked
+/// in [`FrameReader::read_frame`] on a decoder that never writes returns.
+pub type Stopper = Box<dyn Fn() + Send + Sync>;
+
 /// A source of decoded frames in one fixed [`VideoFormat`].
 pub trait FrameReader: Send {
     /// Format of every frame this reader yields.
@@ -39,6 +43,12 @@ pub trait FrameReader: Send {
 
     /// Frames read (or skipped) so far.
     fn frames_read(&self) -> u64;
+
+    /// A way to stop this reader from another thread, when reading can block indefinitely
+    /// (a decoder process); `None` for files read directly.
+    fn stopper(&self) -> Option<Stopper> {
+        None
+    }
 
     /// Discards up to `n` frames; returns how many were skipped before the stream ended.
     fn skip_frames(&mut self, n: u64) -> Result<u64, MediaError> {

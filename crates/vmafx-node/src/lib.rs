@@ -20,6 +20,7 @@ mod backoff;
 pub use backoff::{with_retry, Backoff};
 use vmafx_core::{Capabilities, EncodeSpec, ScoreJobSpec, SegmentSpec};
 use vmafx_engine::{score_files, EngineError, Progress, ScoreRequest};
+use vmafx_media::tool::output_within;
 use vmafx_media::{DecodeOptions, MediaError};
 use vmafx_proto::v1::{self, report_result_request::Outcome};
 
@@ -37,6 +38,8 @@ pub struct NodeConfig {
     pub capabilities: Capabilities,
     /// Stop retrying the controller after it has been unreachable this long (`None`: never).
     pub give_up_after: Option<Duration>,
+    /// Fail an item's attempt when its frame count has not moved for this long.
+    pub stall_timeout: Duration,
 }
 
 /// What this machine offers: cores, the ffmpeg encoders it has, and its GPU (from
@@ -60,10 +63,15 @@ pub fn detect_capabilities(
     }
 }
 
+/// How long `ffmpeg -encoders` and `nvidia-smi` may take (a wedged GPU driver can hang the
+/// latter): past it the node starts without what they would have told.
+const TOOL_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Video encoders in `ffmpeg -encoders` (lines like ` V....D libx264  ...`).
 fn ffmpeg_encoders(tools: &vmafx_media::Tools) -> Vec<String> {
-    let Ok(out) = std::process::Command::new(&tools.ffmpeg).args(["-hide_banner", "-encoders"]).output()
-    else {
+    let mut cmd = std::process::Command::new(&tools.ffmpeg);
+    cmd.args(["-hide_banner", "-encoders"]);
+    let Ok(out) = output_within(&mut cmd, TOOL_TIMEOUT) else {
         return vec![];
     };
     String::from_utf8_lossy(&out.stdout)
@@ -78,9 +86,9 @@ fn ffmpeg_encoders(tools: &vmafx_media::Tools) -> Vec<String> {
 }
 
 fn detect_gpu() -> Option<(String, String)> {
-    if let Ok(out) =
-        std::process::Command::new("nvidia-smi").args(["--query-gpu=name", "--format=csv,noheader"]).output()
-    {
+    let mut smi = std::process::Command::new("nvidia-smi");
+    smi.args(["--query-gpu=name", "--format=csv,noheader"]);
+    if let Ok(out) = output_within(&mut smi, TOOL_TIMEOUT) {
         let text = String::from_utf8_lossy(&out.stdout);
         if let Some(model) =
             text.lines().map(str::trim).find(|l| !l.is_empty()).filter(|_| out.status.success())
@@ -202,11 +210,33 @@ async fn slot(
             frames_done.clone(),
             cancel.clone(),
         ));
+        let stalled = Arc::new(AtomicBool::new(false));
+        // An encode job counts no frames while it encodes: only scoring items are watched.
+        let encodes = item.score.as_ref().is_some_and(|s| s.encode.is_some());
+        let watchdog = (!encodes).then(|| {
+            tokio::spawn(watch_for_stall(
+                frames_done.clone(),
+                cancel.clone(),
+                stalled.clone(),
+                cfg.stall_timeout,
+            ))
+        });
         let outcome = score(&cfg, &item, cancel, frames_done).await;
         reporter.abort();
+        if let Some(w) = watchdog {
+            w.abort();
+        }
         held.lock().unwrap_or_else(|p| p.into_inner()).remove(&item.item_id);
         let outcome = match outcome {
             Ok(scores) => Outcome::Scores(scores),
+            // Stopped by the watchdog: this attempt failed, another may not stall.
+            Err(EngineError::Cancelled) if stalled.load(Ordering::Relaxed) => Outcome::Failure(v1::Failure {
+                message: format!(
+                    "no progress for {} s (--stall-timeout): the decode or scoring stopped advancing",
+                    cfg.stall_timeout.as_secs()
+                ),
+                permanent: false,
+            }),
             Err(EngineError::Cancelled) => continue,
             Err(e) => Outcome::Failure(v1::Failure { message: e.to_string(), permanent: e.is_bad_input() }),
         };
@@ -236,6 +266,30 @@ async fn slot(
     Ok(())
 }
 
+/// Stops an item whose frame count has not moved for `limit` (a decode stuck on a dead mount,
+/// a wedged decoder), marking it `stalled` so that the attempt is reported as failed.
+async fn watch_for_stall(
+    frames_done: Arc<AtomicU64>,
+    cancel: Arc<AtomicBool>,
+    stalled: Arc<AtomicBool>,
+    limit: Duration,
+) {
+    let tick = (limit / 4).clamp(Duration::from_millis(100), Duration::from_secs(5));
+    let (mut seen, mut since) = (frames_done.load(Ordering::Relaxed), tokio::time::Instant::now());
+    loop {
+        tokio::time::sleep(tick).await;
+        let now = frames_done.load(Ordering::Relaxed);
+        if now != seen {
+            (seen, since) = (now, tokio::time::Instant::now());
+        } else if since.elapsed() >= limit {
+            eprintln!("vmafx-node: no progress for {} s; stopping the item", limit.as_secs());
+            stalled.store(true, Ordering::Relaxed);
+            cancel.store(true, Ordering::Relaxed);
+            return;
+        }
+    }
+}
+
 /// Tells the controller how far an item is, twice a second while it changes (for `vmafx jobs
 /// watch` and `submit --wait` progress bars); stops the item when the answer says so.
 async fn report_progress(
@@ -262,6 +316,9 @@ async fn report_progress(
         }
     }
 }
+
+/// How long an item may go without a new frame before its attempt fails.
+pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// How often a running item's progress goes to the controller.
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(500);

@@ -45,6 +45,10 @@ struct Args {
     /// retrying, with backoff up to 10 s between attempts].
     #[arg(long, env = "VMAFX_GIVE_UP_AFTER", value_name = "DURATION", value_parser = parse_duration)]
     give_up_after: Option<Duration>,
+    /// Fail an item's attempt (it is retried, maybe elsewhere) when no frame has been scored
+    /// for this long: a decode stuck on a dead mount or a wedged decoder.
+    #[arg(long, env = "VMAFX_STALL_TIMEOUT", value_name = "DURATION", value_parser = parse_duration, default_value = "120s")]
+    stall_timeout: Duration,
 }
 
 /// `90`, `90s`, `15m`, `2h`.
@@ -88,6 +92,7 @@ async fn main() -> anyhow::Result<()> {
         decode: DecodeOptions { tools, threads: 1 },
         capabilities,
         give_up_after: a.give_up_after,
+        stall_timeout: a.stall_timeout,
     };
     let drain = Arc::new(AtomicBool::new(false));
     let flag = drain.clone();

@@ -1,0 +1,84 @@
+//! Running a helper program (ffprobe, `ffmpeg -encoders`, `nvidia-smi`) with a deadline: a
+//! tool that hangs on a stalled network mount or a wedged driver must cost a bounded wait and
+//! a clear error, not a worker stuck for ever.
+
+use std::io::Read;
+use std::process::{Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::error::MediaError;
+
+/// How long ffprobe may take on one input (it reads headers, or packets of an edit-listed
+/// MP4, never decodes).
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Runs `cmd` to completion, capturing its output; kills it and fails with
+/// [`MediaError::ToolTimeout`] past `limit`.
+pub fn output_within(cmd: &mut Command, limit: Duration) -> Result<Output, MediaError> {
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    let tool_err = |source| MediaError::Tool { program: program.clone(), source };
+    let mut child =
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(tool_err)?;
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = pipe.read_to_end(&mut buf);
+            buf
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().expect("piped")));
+    let err = drain(Box::new(child.stderr.take().expect("piped")));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(tool_err)? {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(MediaError::ToolTimeout { program, seconds: limit.as_secs() });
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    Ok(Output { status, stdout: out.join().unwrap_or_default(), stderr: err.join().unwrap_or_default() })
+}
+
+/// The signal that killed a process, if one did (SIGKILL from the OOM killer or an operator).
+pub fn killed_by(status: &ExitStatus) -> Option<i32> {
+    std::os::unix::process::ExitStatusExt::signal(status)
+}
+
+/// A short name for common signals, for messages.
+pub fn signal_name(signal: i32) -> String {
+    match signal {
+        9 => "SIGKILL (the out-of-memory killer or an operator)".into(),
+        15 => "SIGTERM".into(),
+        6 => "SIGABRT".into(),
+        11 => "SIGSEGV".into(),
+        n => format!("signal {n}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hung_tool_is_killed_at_its_deadline() {
+        let at = Instant::now();
+        let err = output_within(Command::new("sleep").arg("30"), Duration::from_millis(200)).unwrap_err();
+        assert!(at.elapsed() < Duration::from_secs(5));
+        assert!(matches!(err, MediaError::ToolTimeout { .. }), "{err}");
+        assert!(!err.is_bad_input(), "a hung tool is the machine's trouble, not the input's");
+        assert!(err.to_string().contains("`sleep` did not finish within 0 s"), "{err}");
+        let ok = output_within(Command::new("echo").arg("hi"), Duration::from_secs(5)).unwrap();
+        assert_eq!(ok.stdout, b"hi\n");
+    }
+
+    #[test]
+    fn a_killed_process_is_recognised() {
+        let status = Command::new("sh").args(["-c", "kill -9 $$"]).status().unwrap();
+        assert_eq!(killed_by(&status), Some(9));
+        assert!(signal_name(9).contains("out-of-memory"));
+    }
+}
