@@ -251,7 +251,7 @@ async fn work_goes_only_to_nodes_that_meet_its_requirements() {
 
 #[tokio::test]
 async fn a_result_that_does_not_cover_its_segment_fails_the_attempt_with_the_reason() {
-    let f = fixture(8, Some(4));
+    let f = fixture(4, None);
     let config = ControllerConfig {
         retry: RetryPolicy { max_attempts: 2, base_backoff_ms: 1, max_backoff_ms: 1 },
         ..Default::default()
