@@ -138,6 +138,12 @@ pub fn parse_prometheus(text: &str) -> Vec<String> {
 /// Starts `vmafx up` on free loopback ports with one libvmaf thread; returns it and its
 /// gRPC URL (`http://127.0.0.1:PORT`).
 pub fn start_up(data: &Path) -> (Proc, String) {
+    let (up, grpc, _) = start_up_with_http(data);
+    (up, grpc)
+}
+
+/// `vmafx up` on free loopback ports; returns it, its gRPC URL and its HTTP address.
+pub fn start_up_with_http(data: &Path) -> (Proc, String, String) {
     let mut child = Command::new(super::bin("vmafx"))
         .args([
             "up",
@@ -155,12 +161,14 @@ pub fn start_up(data: &Path) -> (Proc, String) {
         .expect("start vmafx up");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let up = Proc(child);
-    let grpc = loop {
+    let (grpc, http) = loop {
         let line = lines.next().expect("vmafx up exited before listening").unwrap();
+        // vmafx up: controller on http://A (gRPC) and http://B (HTTP)
         if let Some(rest) = line.strip_prefix("vmafx up: controller on ") {
-            break rest.split_whitespace().next().unwrap().to_string();
+            let words: Vec<&str> = rest.split_whitespace().collect();
+            break (words[0].to_string(), words[3].trim_start_matches("http://").to_string());
         }
     };
     std::thread::spawn(move || lines.for_each(drop));
-    (up, grpc)
+    (up, grpc, http)
 }

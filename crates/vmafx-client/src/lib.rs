@@ -185,7 +185,9 @@ impl JobClient {
     }
 
     fn with(conn: Connection) -> Self {
-        Self { inner: JobServiceClient::new(conn.channel.clone()), conn }
+        let inner =
+            JobServiceClient::new(conn.channel.clone()).max_decoding_message_size(vmafx_proto::MAX_JOB_BYTES);
+        Self { inner, conn }
     }
 
     pub fn address(&self) -> &str {
@@ -344,7 +346,9 @@ impl NodeClient {
     /// Connects at the first call (nodes may start before their controller).
     pub fn connect_lazy(address: &str, token: &str) -> Result<Self, ClientError> {
         let conn = Connection::lazy(address, token)?;
-        Ok(Self { inner: NodeServiceClient::new(conn.channel.clone()), conn })
+        let inner = NodeServiceClient::new(conn.channel.clone())
+            .max_encoding_message_size(vmafx_proto::MAX_REPORT_BYTES);
+        Ok(Self { inner, conn })
     }
 
     pub fn address(&self) -> &str {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
-use vmafx_core::{JobState, ScoreJobSpec, SegmentSpec};
+use vmafx_core::{ItemState, JobState, ScoreJobSpec, SegmentSpec};
 use vmafx_proto::job_state;
 use vmafx_proto::v1::job_service_server::JobService;
 use vmafx_proto::v1::node_service_server::NodeService;
@@ -195,12 +195,14 @@ impl<S: Store> JobService for JobApi<S> {
                         return;
                     }
                 };
-                if let Ok(items) = controller.store().items(&id).await {
+                // States only: a watcher never rereads the segments' scores.
+                if let Ok(items) = controller.store().items_without_results(&id).await {
+                    let done = |i: &&vmafx_store::ItemRecord| i.state == ItemState::Done;
                     let mut frames_done = 0;
-                    for item in items.iter().filter(|i| i.result.is_none()) {
+                    for item in items.iter().filter(|i| !done(i)) {
                         frames_done += controller.item_progress(item.id).min(item.segment.frames);
                     }
-                    for item in items.iter().filter(|i| i.result.is_some()) {
+                    for item in items.iter().filter(done) {
                         frames_done += item.segment.frames;
                         let seen = reported.get_mut(item.index as usize);
                         if let Some(seen @ false) = seen {

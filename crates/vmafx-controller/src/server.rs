@@ -11,8 +11,10 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tonic::service::interceptor::InterceptedService;
 use vmafx_proto::v1::job_service_server::JobServiceServer;
 use vmafx_proto::v1::node_service_server::NodeServiceServer;
+use vmafx_proto::{MAX_JOB_BYTES, MAX_REPORT_BYTES};
 use vmafx_store::SqliteStore;
 
 use crate::auth::{Role, Tokens};
@@ -147,12 +149,12 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<Running> {
     let grpc_addr = grpc_listener.local_addr()?;
     let grpc = tokio::spawn(
         tonic::transport::Server::builder()
-            .add_service(JobServiceServer::with_interceptor(
-                JobApi(controller.clone()),
+            .add_service(InterceptedService::new(
+                JobServiceServer::new(JobApi(controller.clone())).max_encoding_message_size(MAX_JOB_BYTES),
                 tokens.interceptor(&[Role::Admin]),
             ))
-            .add_service(NodeServiceServer::with_interceptor(
-                NodeApi(controller),
+            .add_service(InterceptedService::new(
+                NodeServiceServer::new(NodeApi(controller)).max_decoding_message_size(MAX_REPORT_BYTES),
                 tokens.interceptor(&[Role::Node, Role::Admin]),
             ))
             .serve_with_incoming_shutdown(

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use vmafx_core::{catalog, plan_segments, sched, JobState, ScoreJobSpec, Scores};
+use vmafx_core::{catalog, plan_segments, sched, JobState, ScoreJobSpec, Scores, SegmentSpec};
 use vmafx_media::{plan, probe, MatchOptions, RawFormat, Tools};
 use vmafx_proto::v1;
 use vmafx_store::{JobRecord, NewJob, Store};
@@ -34,8 +34,11 @@ impl<S: Store> Controller<S> {
             0
         };
         // Unknown length (a stream without a frame count), or an encode: one work item.
-        let segment_frames = if total_frames == 0 { None } else { spec.segment_frames };
-        let segments = plan_segments(total_frames.max(1), segment_frames);
+        let segments = if total_frames == 0 || spec.encode.is_some() {
+            vec![SegmentSpec { start: 0, frames: total_frames.max(1) }]
+        } else {
+            plan_segments(total_frames, spec.segment_frames)
+        };
         let requirement = spec.requirements.key();
         let job = NewJob {
             id: fresh_id("job"),

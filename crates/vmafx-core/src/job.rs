@@ -91,16 +91,23 @@ pub struct SegmentSpec {
     pub frames: u64,
 }
 
-/// Splits `total` frames into segments of `segment_frames` (the last one shorter), or one
-/// segment when `segment_frames` is `None` or zero.
+/// The most frames one work item scores: a result of this many frames with every extra
+/// feature stays near 15 MiB on the wire, and a long film is spread over the cluster even
+/// when the client asked for no split. Not smaller: a segment that starts late in a
+/// compressed input decodes its way there, so many short segments cost more than they save.
+pub const MAX_SEGMENT_FRAMES: u64 = 50_000;
+
+/// Splits `total` frames into segments of `segment_frames` (the last one shorter), never more
+/// than [`MAX_SEGMENT_FRAMES`]; `None` or zero asks for no split below that.
 pub fn plan_segments(total: u64, segment_frames: Option<u64>) -> Vec<SegmentSpec> {
-    match segment_frames.filter(|&n| n > 0 && n < total) {
-        None => vec![SegmentSpec { start: 0, frames: total }],
-        Some(n) => (0..total)
-            .step_by(n as usize)
-            .map(|start| SegmentSpec { start, frames: n.min(total - start) })
-            .collect(),
+    let size = segment_frames.filter(|&n| n > 0).unwrap_or(total).clamp(1, MAX_SEGMENT_FRAMES);
+    if total <= size {
+        return vec![SegmentSpec { start: 0, frames: total }];
     }
+    (0..total)
+        .step_by(size as usize)
+        .map(|start| SegmentSpec { start, frames: size.min(total - start) })
+        .collect()
 }
 
 macro_rules! string_enum {
@@ -182,6 +189,11 @@ mod tests {
         assert_eq!(s[4], SegmentSpec { start: 48, frames: 2 });
         assert_eq!(s.iter().map(|s| s.frames).sum::<u64>(), 50);
         assert!(s.windows(2).all(|w| w[0].start + w[0].frames == w[1].start));
+        // A three-hour film asked to be one item still becomes items of at most 50,000 frames.
+        let film = plan_segments(250_000, None);
+        assert_eq!(film.len(), 5);
+        assert!(film.iter().all(|s| s.frames == MAX_SEGMENT_FRAMES));
+        assert_eq!(plan_segments(250_001, Some(100_000)).len(), 6);
     }
 
     #[test]

@@ -121,16 +121,20 @@ impl Report {
             .collect()
     }
 
+    /// The `pooled_metrics` object of the JSON report (without building the frames).
+    pub fn pooled_json(&self) -> Value {
+        Value::Object(self.pooled().into_iter().map(|(m, p)| (m.to_string(), finite_json(&p))).collect())
+    }
+
+    /// One frame as the JSON report writes it (`frameNum`, `metrics`).
+    pub fn frame_json(&self, f: &FrameScore) -> Value {
+        json!({ "frameNum": f.frame_num, "metrics": self.frame_metrics(f) })
+    }
+
     /// libvmaf's JSON schema plus `p1`/`p5`/`p50` and a `vmafx` run description.
     pub fn to_json(&self) -> Value {
-        let frames: Vec<Value> = self
-            .scores
-            .frames
-            .iter()
-            .map(|f| json!({ "frameNum": f.frame_num, "metrics": self.frame_metrics(f) }))
-            .collect();
-        let pooled: Map<String, Value> =
-            self.pooled().into_iter().map(|(m, p)| (m.to_string(), finite_json(&p))).collect();
+        let frames: Vec<Value> = self.scores.frames.iter().map(|f| self.frame_json(f)).collect();
+        let pooled = self.pooled_json();
         json!({
             "version": self.info.libvmaf_version,
             "fps": round3(self.fps()),

@@ -130,6 +130,11 @@ pub struct JobArgs {
     /// With a succeeded job: also its pooled scores (get_job only).
     #[serde(default)]
     pub scores: bool,
+    /// With scores: also per-frame scores, this many frames from `frames_offset` (a long
+    /// film has hundreds of thousands: page through them). Default none.
+    pub frames_limit: Option<usize>,
+    /// First frame position of the page (default 0).
+    pub frames_offset: Option<usize>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -365,7 +370,12 @@ impl Vmafx {
                 let mut out = job_json(&job);
                 if let Some(scores) = job.scores.clone() {
                     let report = Report { info: ReportInfo::default(), scores: scores.into() };
-                    out["pooled_metrics"] = report.to_json()["pooled_metrics"].clone();
+                    out["pooled_metrics"] = report.pooled_json();
+                    out["frames_total"] = json!(report.scores.frames.len());
+                    if let Some(limit) = a.frames_limit {
+                        let page = report.scores.frames.iter().skip(a.frames_offset.unwrap_or(0)).take(limit);
+                        out["frames"] = page.map(|f| report.frame_json(f)).collect();
+                    }
                 }
                 Ok(out)
             }

@@ -9,6 +9,16 @@ pub mod v1 {
     tonic::include_proto!("vmafx.v1");
 }
 
+/// Largest message a node may send: one work item's result (at most
+/// [`vmafx_core::MAX_SEGMENT_FRAMES`] frames for a split job; a whole encode or a stream of
+/// unknown length otherwise). gRPC's default of 4 MiB would refuse a long one.
+pub const MAX_REPORT_BYTES: usize = 256 << 20;
+
+/// Largest message a client may receive: a job with every frame's scores (`GetJob` with
+/// scores, `WatchJob`'s last event). About 100 bytes a frame with the default model: room for
+/// ten million frames, over four days of video at 24 fps.
+pub const MAX_JOB_BYTES: usize = 1 << 30;
+
 use vmafx_core::{
     Capabilities, EncodeSpec, FrameScore, InputOptions, JobState as CoreJobState, Note, NoteLevel, RawVideo,
     Requirements, ScoreJobSpec, Scores,

@@ -43,6 +43,12 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> impl Future<Output = Result<Vec<JobRecord>, StoreError>> + Send;
     fn items(&self, job_id: &str) -> impl Future<Output = Result<Vec<ItemRecord>, StoreError>> + Send;
+    /// A job's items without their results (`result` is `None`): what watching a job needs,
+    /// without rereading every segment's scores.
+    fn items_without_results(
+        &self,
+        job_id: &str,
+    ) -> impl Future<Output = Result<Vec<ItemRecord>, StoreError>> + Send;
     /// One work item by id.
     fn item(&self, id: i64) -> impl Future<Output = Result<Option<ItemRecord>, StoreError>> + Send;
     /// Cancels a job that has not finished; its pending and leased items are cancelled too.

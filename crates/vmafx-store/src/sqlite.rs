@@ -374,6 +374,13 @@ impl Store for SqliteStore {
         rows.iter().map(item_from_row).collect()
     }
 
+    async fn items_without_results(&self, job_id: &str) -> Result<Vec<ItemRecord>, StoreError> {
+        let columns = ITEM_COLUMNS.replace("result,", "NULL AS result,");
+        let sql = format!("SELECT {columns} FROM work_items WHERE job_id = ? ORDER BY idx");
+        let rows = sqlx::query(AssertSqlSafe(sql)).bind(job_id).fetch_all(&self.pool).await?;
+        rows.iter().map(item_from_row).collect()
+    }
+
     async fn item(&self, id: i64) -> Result<Option<ItemRecord>, StoreError> {
         let sql = format!("SELECT {ITEM_COLUMNS} FROM work_items WHERE id = ?");
         let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
