@@ -117,6 +117,9 @@ pub struct UpArgs {
     /// Attempts per work item before its job fails.
     #[arg(long, env = "VMAFX_MAX_ATTEMPTS", default_value_t = 3)]
     pub max_attempts: u32,
+    /// Delete jobs this long after they end (30d, 12h, 90m) [default: keep everything].
+    #[arg(long, env = "VMAFX_RETAIN", value_name = "DURATION", value_parser = vmafx_core::parse_duration)]
+    pub retain: Option<std::time::Duration>,
     #[arg(long, env = "VMAFX_FFMPEG", default_value = "ffmpeg")]
     pub ffmpeg: PathBuf,
     #[arg(long, env = "VMAFX_FFPROBE", default_value = "ffprobe")]

@@ -28,6 +28,7 @@ async fn serve(a: UpArgs) -> anyhow::Result<()> {
         config: ControllerConfig {
             retry: RetryPolicy { max_attempts: a.max_attempts.max(1), ..RetryPolicy::default() },
             tools: tools.clone(),
+            retain: a.retain,
             ..ControllerConfig::default()
         },
     })

@@ -266,6 +266,13 @@ impl<S: Store> Controller<S> {
         Ok(false)
     }
 
+    /// Applies `--retain`: deletes jobs that ended, and nodes last seen, longer ago than it.
+    pub async fn prune(&self) -> Result<vmafx_store::Pruned, ControllerError> {
+        let Some(retain) = self.config.retain else { return Ok(Default::default()) };
+        let before = now_ms() - retain.as_millis() as i64;
+        Ok(self.store.prune(before, before).await?)
+    }
+
     /// Puts items whose lease expired back in the queue (or fails their job when attempts
     /// are spent). Run it every second or so.
     pub async fn sweep(&self) -> Result<Vec<Expired>, ControllerError> {

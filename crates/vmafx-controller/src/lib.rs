@@ -37,6 +37,9 @@ pub struct ControllerConfig {
     /// off, the first node to fail on an unreadable input fails the job with the reason.
     pub probe_inputs: bool,
     pub tools: Tools,
+    /// Delete jobs this long after they ended, and nodes this long after they were last seen
+    /// (`None`: keep them).
+    pub retain: Option<std::time::Duration>,
 }
 
 impl Default for ControllerConfig {
@@ -47,6 +50,7 @@ impl Default for ControllerConfig {
             retry: RetryPolicy::default(),
             probe_inputs: true,
             tools: Tools::default(),
+            retain: None,
         }
     }
 }

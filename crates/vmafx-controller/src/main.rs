@@ -33,6 +33,10 @@ struct Config {
     /// Do not probe inputs at submission (when the controller cannot see the nodes' files).
     #[arg(long, env = "VMAFX_NO_PROBE_INPUTS")]
     no_probe_inputs: bool,
+    /// Delete jobs this long after they end, and nodes this long after they were last seen
+    /// (30d, 12h, 90m) [default: keep everything].
+    #[arg(long, env = "VMAFX_RETAIN", value_name = "DURATION", value_parser = vmafx_core::parse_duration)]
+    retain: Option<std::time::Duration>,
 }
 
 #[tokio::main]
@@ -58,6 +62,7 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
             heartbeat_interval_ms: (cfg.lease_ttl_ms / 3).max(100),
             retry: RetryPolicy { max_attempts: cfg.max_attempts.max(1), ..RetryPolicy::default() },
             probe_inputs: !cfg.no_probe_inputs,
+            retain: cfg.retain,
             ..ControllerConfig::default()
         },
     })

@@ -120,6 +120,7 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<Running> {
         let (c, stopped) = (controller.clone(), until_stopped());
         tokio::spawn(async move {
             tokio::pin!(stopped);
+            let mut last_prune = std::time::Instant::now();
             loop {
                 tokio::select! {
                     _ = &mut stopped => return,
@@ -127,6 +128,23 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<Running> {
                 }
                 if let Err(e) = c.sweep().await {
                     eprintln!("vmafx-controller: lease sweep failed: {e}");
+                }
+                // Retention runs a few times per retention period, at most once a minute.
+                if let Some(retain) = c.config().retain {
+                    let every = (retain / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
+                    if last_prune.elapsed() >= every {
+                        last_prune = std::time::Instant::now();
+                        match c.prune().await {
+                            Ok(p) if p.jobs + p.nodes > 0 => {
+                                eprintln!(
+                                    "vmafx-controller: retention removed {} job(s) and {} node(s)",
+                                    p.jobs, p.nodes
+                                )
+                            }
+                            Ok(_) => {}
+                            Err(e) => eprintln!("vmafx-controller: retention failed: {e}"),
+                        }
+                    }
                 }
             }
         })

@@ -279,3 +279,36 @@ async fn a_result_that_does_not_cover_its_segment_fails_the_attempt_with_the_rea
     assert_eq!(again.item.id, lease.item.id);
     assert!(c.report_scores(again.item.id, again.fence, &good).await.unwrap());
 }
+
+#[tokio::test]
+async fn retention_prunes_ended_jobs_and_gone_nodes_and_keeps_live_work() {
+    let f = fixture(4, None);
+    let config = ControllerConfig { retain: Some(Duration::from_millis(50)), ..Default::default() };
+    let c = controller(config).await;
+    // Rounds of a steady load: each ends its jobs; after pruning, nothing is left over.
+    for round in 0..3 {
+        let mut ids = Vec::new();
+        for _ in 0..20 {
+            ids.push(c.submit(request(&f.spec)).await.unwrap().0.id);
+        }
+        for id in &ids {
+            c.cancel(id).await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(80)).await;
+        let pruned = c.prune().await.unwrap();
+        assert_eq!(pruned.jobs, 20, "round {round}");
+        assert!(c.store().list_jobs(None, None, 100).await.unwrap().is_empty(), "round {round}");
+        assert!(matches!(c.job(&ids[0]).await, Err(ControllerError::JobNotFound(_))));
+    }
+    // A running job and the node holding its lease stay, however old.
+    let (running, _) = c.submit(request(&f.spec)).await.unwrap();
+    let busy = node(&c, "busy").await;
+    let gone = node(&c, "gone").await;
+    assert!(c.pull(&busy).await.unwrap().is_some());
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    let pruned = c.prune().await.unwrap();
+    assert_eq!((pruned.jobs, pruned.nodes), (0, 1));
+    let nodes: Vec<String> = c.store().nodes().await.unwrap().into_iter().map(|n| n.id).collect();
+    assert_eq!(nodes, [busy], "the idle node {gone} went, the busy one stayed");
+    assert_eq!(c.job(&running.id).await.unwrap().state, JobState::Running);
+}

@@ -5,6 +5,7 @@
 //! cluster's jobs and work items ([`job`]). No I/O beyond writing into a `String`, no async.
 
 pub mod catalog;
+pub mod duration;
 pub mod job;
 pub mod note;
 pub mod pooling;
@@ -12,6 +13,7 @@ pub mod report;
 pub mod sched;
 pub mod scores;
 
+pub use duration::parse_duration;
 pub use job::{
     plan_segments, EncodeSpec, InputOptions, ItemState, JobState, RawVideo, ScoreJobSpec, SegmentSpec,
 };

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
+use vmafx_core::parse_duration;
 use vmafx_media::{DecodeOptions, Tools};
 use vmafx_node::{run, NodeConfig};
 
@@ -49,20 +50,6 @@ struct Args {
     /// for this long: a decode stuck on a dead mount or a wedged decoder.
     #[arg(long, env = "VMAFX_STALL_TIMEOUT", value_name = "DURATION", value_parser = parse_duration, default_value = "120s")]
     stall_timeout: Duration,
-}
-
-/// `90`, `90s`, `15m`, `2h`.
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    let (number, unit) =
-        s.trim().split_at(s.trim().find(|c: char| !c.is_ascii_digit()).unwrap_or(s.trim().len()));
-    let n: u64 = number.parse().map_err(|_| format!("`{s}` is not a duration like 30s, 10m or 2h"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        _ => return Err(format!("`{s}`: unknown unit `{unit}`; use s, m or h")),
-    };
-    Ok(Duration::from_secs(secs))
 }
 
 #[tokio::main]

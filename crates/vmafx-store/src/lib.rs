@@ -13,7 +13,8 @@ mod sqlite;
 
 pub use error::StoreError;
 pub use records::{
-    Candidate, Completion, Expired, ItemRecord, JobRecord, Lease, NewJob, NodeRecord, QueueStats, RetryPolicy,
+    Candidate, Completion, Expired, ItemRecord, JobRecord, Lease, NewJob, NodeRecord, Pruned, QueueStats,
+    RetryPolicy,
 };
 pub use sqlite::SqliteStore;
 
@@ -120,6 +121,13 @@ pub trait Store: Send + Sync + 'static {
         now: Millis,
         policy: RetryPolicy,
     ) -> impl Future<Output = Result<Vec<Expired>, StoreError>> + Send;
+    /// Deletes jobs (with their items) that ended before `ended_before`, and nodes last seen
+    /// before `seen_before` that hold no lease. Returns how many of each went.
+    fn prune(
+        &self,
+        ended_before: Millis,
+        seen_before: Millis,
+    ) -> impl Future<Output = Result<Pruned, StoreError>> + Send;
     fn upsert_node(&self, node: &NodeRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Marks the node seen at `now`; its draining flag, or `None` for an unknown node.
     fn touch_node(

@@ -83,6 +83,13 @@ pub enum Completion {
     Stale,
 }
 
+/// What a retention pass deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    pub jobs: u64,
+    pub nodes: u64,
+}
+
 /// An item whose lease expired.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Expired {

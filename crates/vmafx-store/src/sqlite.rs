@@ -571,6 +571,32 @@ impl Store for SqliteStore {
         Ok(Completion::Applied { job: parse(&state)?, job_id: record.job_id })
     }
 
+    async fn prune(&self, ended_before: Millis, seen_before: Millis) -> Result<Pruned, StoreError> {
+        self.durably(async |conn| {
+            let ended = "SELECT id FROM jobs WHERE finished_ms IS NOT NULL AND finished_ms < ? \
+                         AND state IN ('succeeded', 'failed', 'cancelled')";
+            sqlx::query(AssertSqlSafe(format!("DELETE FROM work_items WHERE job_id IN ({ended})")))
+                .bind(ended_before)
+                .execute(&mut *conn)
+                .await?;
+            let jobs = sqlx::query(AssertSqlSafe(format!("DELETE FROM jobs WHERE id IN ({ended})")))
+                .bind(ended_before)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+            let nodes = sqlx::query(
+                "DELETE FROM nodes WHERE last_seen_ms < ? \
+                 AND id NOT IN (SELECT lease_node FROM work_items WHERE state = 'leased' AND lease_node IS NOT NULL)",
+            )
+            .bind(seen_before)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+            Ok(Pruned { jobs, nodes })
+        })
+        .await
+    }
+
     async fn expire(&self, now: Millis, policy: RetryPolicy) -> Result<Vec<Expired>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let sql =
