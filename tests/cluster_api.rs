@@ -168,3 +168,72 @@ fn a_second_controller_on_the_same_data_directory_exits_2_naming_the_holder() {
     // The first one is still serving.
     assert_eq!(http_get(&first.http, "/healthz").0, 200);
 }
+
+#[tokio::test]
+async fn past_the_queue_size_or_rate_submissions_are_refused_with_a_hint_and_clients_back_off() {
+    let data = tempfile::tempdir().unwrap();
+    let corpus = common::corpus();
+    let (r, d) = (corpus.join("testsrc_324.y4m"), corpus.join("testsrc_324_x264_crf35.mp4"));
+    let ctl = start_controller(data.path(), &["--max-pending-items", "2"]);
+    let admin = token(data.path(), "admin.token");
+    let mut jobs = JobServiceClient::new(connect(&ctl.addr).await);
+    let whole = v1::ScoreSpec { segment_frames: 0, ..spec(&r, &d) };
+    let submit = v1::SubmitJobRequest { score: Some(whole), ..Default::default() };
+    let first = jobs.submit_job(authed(submit.clone(), &admin)).await.unwrap().into_inner().job.unwrap();
+    jobs.submit_job(authed(submit.clone(), &admin)).await.unwrap();
+    // Two items wait and no node runs them: the third is refused, with when to try again.
+    let err = jobs.submit_job(authed(submit.clone(), &admin)).await.unwrap_err();
+    assert_eq!(err.code(), Code::ResourceExhausted, "{err:?}");
+    assert!(err.message().contains("the queue is full: 2 work items wait"), "{}", err.message());
+    assert_eq!(err.metadata().get("retry-after-ms").unwrap(), "2000");
+    let body = serde_json::json!({"score": {"reference": r, "distorted": d}}).to_string();
+    let raw = raw_http(&ctl.http, &format!(
+        "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {admin}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    ));
+    assert!(raw.starts_with("HTTP/1.1 429"), "{raw}");
+    assert!(raw.to_ascii_lowercase().contains("retry-after: 2\r\n"), "{raw}");
+    assert!(raw.contains("\"code\":\"resource_exhausted\""), "{raw}");
+
+    // The CLI backs off and gets in once there is room.
+    let mut cli = std::process::Command::new(common::bin("vmafx"))
+        .args(["submit", "--controller", &format!("http://{}", ctl.addr), "--token", &admin])
+        .args([&r, &d])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert!(cli.try_wait().unwrap().is_none(), "the CLI gave up instead of backing off");
+    jobs.cancel_job(authed(v1::CancelJobRequest { id: first.id }, &admin)).await.unwrap();
+    let out = cli.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("job-"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // A submission rate: a burst past one second's worth waits for a token.
+    let data = tempfile::tempdir().unwrap();
+    let ctl = start_controller(data.path(), &["--max-submit-rate", "2"]);
+    let admin = token(data.path(), "admin.token");
+    let mut jobs = JobServiceClient::new(connect(&ctl.addr).await);
+    jobs.submit_job(authed(submit.clone(), &admin)).await.unwrap();
+    jobs.submit_job(authed(submit.clone(), &admin)).await.unwrap();
+    let err = jobs.submit_job(authed(submit, &admin)).await.unwrap_err();
+    assert_eq!(err.code(), Code::ResourceExhausted);
+    assert!(err.message().contains("over the submission rate of 2/s"), "{}", err.message());
+    let wait: u64 = err.metadata().get("retry-after-ms").unwrap().to_str().unwrap().parse().unwrap();
+    assert!((1..=500).contains(&wait), "{wait}");
+}
+
+/// Sends a raw HTTP/1.1 request and returns the whole answer, head included.
+fn raw_http(addr: &str, request: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}

@@ -18,6 +18,9 @@ use vmafx_proto::v1::job_service_client::JobServiceClient;
 use vmafx_proto::v1::node_service_client::NodeServiceClient;
 use vmafx_proto::v1::{self, job_event};
 
+/// How long a submission keeps backing off a controller that says it is overloaded.
+pub const SUBMIT_PATIENCE: Duration = Duration::from_secs(600);
+
 /// How long a first connection may take before the controller counts as unreachable.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -34,6 +37,9 @@ pub enum ClientError {
     /// idempotency key. The message is the controller's and names what is wrong.
     #[error("{message}")]
     Refused { code: Code, message: String },
+    /// The controller is over its queue size or submission rate; try again after `retry_after`.
+    #[error("{message}")]
+    Overloaded { message: String, retry_after: Duration },
     /// The controller failed to answer a valid request.
     #[error("controller {address}: {message}")]
     Failed { address: String, message: String },
@@ -47,7 +53,10 @@ impl ClientError {
 
     /// Trying again later may succeed.
     pub fn is_transient(&self) -> bool {
-        matches!(self, ClientError::Unreachable { .. } | ClientError::Failed { .. })
+        matches!(
+            self,
+            ClientError::Unreachable { .. } | ClientError::Failed { .. } | ClientError::Overloaded { .. }
+        )
     }
 
     fn from_status(address: &str, s: Status) -> Self {
@@ -60,6 +69,11 @@ impl ClientError {
             | Code::FailedPrecondition
             | Code::AlreadyExists => ClientError::Refused { code: s.code(), message },
             Code::Unavailable => ClientError::Unreachable { address: address.into(), message },
+            Code::ResourceExhausted => {
+                let hint =
+                    s.metadata().get(vmafx_proto::RETRY_AFTER_MS).and_then(|v| v.to_str().ok()?.parse().ok());
+                ClientError::Overloaded { message, retry_after: Duration::from_millis(hint.unwrap_or(1000)) }
+            }
             _ => ClientError::Failed { address: address.into(), message },
         }
     }
@@ -206,8 +220,21 @@ impl JobClient {
             priority,
             idempotency_key: idempotency_key.unwrap_or_default().to_string(),
         };
-        let resp =
-            self.inner.clone().submit_job(self.conn.request(req)).await.map_err(|s| self.conn.fail(s))?;
+        // Backpressure: wait as the controller says (between 0.1 and 30 s) and try again, for
+        // up to SUBMIT_PATIENCE. A refused submission recorded nothing, so this is safe.
+        let started = std::time::Instant::now();
+        let resp = loop {
+            let sent = self.inner.clone().submit_job(self.conn.request(req.clone())).await;
+            match sent.map_err(|s| self.conn.fail(s)) {
+                Err(ClientError::Overloaded { retry_after, .. }) if started.elapsed() < SUBMIT_PATIENCE => {
+                    tokio::time::sleep(
+                        retry_after.clamp(Duration::from_millis(100), Duration::from_secs(30)),
+                    )
+                    .await;
+                }
+                other => break other?,
+            }
+        };
         let resp = resp.into_inner();
         let job = resp.job.ok_or_else(|| ClientError::Failed {
             address: self.address().into(),
@@ -392,6 +419,13 @@ mod tests {
         let e =
             ClientError::from_status("http://x:1", Status::already_exists("idempotency key `k` was used"));
         assert!(e.is_caller_mistake());
+        let mut busy = Status::resource_exhausted("the queue is full");
+        busy.metadata_mut().insert(vmafx_proto::RETRY_AFTER_MS, "2500".parse().unwrap());
+        let e = ClientError::from_status("http://x:1", busy);
+        assert!(
+            matches!(e, ClientError::Overloaded { retry_after, .. } if retry_after == Duration::from_millis(2500))
+        );
+        assert!(e.is_transient() && !e.is_caller_mistake());
         let e = ClientError::from_status("http://x:1", Status::unavailable("connection refused"));
         assert!(e.is_transient());
         assert_eq!(e.to_string(), "cannot reach the controller at http://x:1: connection refused");

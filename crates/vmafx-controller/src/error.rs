@@ -19,6 +19,9 @@ pub enum ControllerError {
          use a new key for a new job"
     )]
     IdempotencyConflict { key: String, job: String },
+    /// Past the configured queue size or submission rate: try again after `retry_after_ms`.
+    #[error("{message}; retry in {} s", .retry_after_ms.div_ceil(1000))]
+    Overloaded { message: String, retry_after_ms: u64 },
     #[error("job `{job}` has no complete result: {reason}")]
     NoResult { job: String, reason: String },
     #[error(transparent)]

@@ -30,6 +30,13 @@ impl From<ControllerError> for Status {
             }
             ControllerError::UnknownNode(_) => Status::failed_precondition(e.to_string()),
             ControllerError::IdempotencyConflict { .. } => Status::already_exists(e.to_string()),
+            ControllerError::Overloaded { retry_after_ms, .. } => {
+                let mut s = Status::resource_exhausted(e.to_string());
+                if let Ok(v) = retry_after_ms.to_string().parse() {
+                    s.metadata_mut().insert(vmafx_proto::RETRY_AFTER_MS, v);
+                }
+                s
+            }
             ControllerError::NoResult { .. } => Status::failed_precondition(e.to_string()),
             ControllerError::Store(_) | ControllerError::Internal(_) => Status::internal(e.to_string()),
         }

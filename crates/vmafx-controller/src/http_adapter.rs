@@ -56,11 +56,13 @@ struct ApiError {
     code: &'static str,
     message: String,
     field: Option<String>,
+    /// Seconds for a `Retry-After` header (429).
+    retry_after_s: Option<u64>,
 }
 
 impl ApiError {
     fn new(status: StatusCode, code: &'static str, message: String) -> Self {
-        Self { status, code, message, field: None }
+        Self { status, code, message, field: None, retry_after_s: None }
     }
 
     fn bad_request(field: &str, message: impl Into<String>) -> Self {
@@ -75,7 +77,11 @@ impl IntoResponse for ApiError {
         if let Some(f) = self.field {
             error["field"] = json!(f);
         }
-        (self.status, Json(json!({ "error": error }))).into_response()
+        let mut response = (self.status, Json(json!({ "error": error }))).into_response();
+        if let Some(s) = self.retry_after_s.and_then(|s| s.to_string().parse().ok()) {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, s);
+        }
+        response
     }
 }
 
@@ -89,6 +95,10 @@ impl From<ControllerError> for ApiError {
             ControllerError::JobNotFound(_) | ControllerError::NodeNotFound(_) => {
                 Self::new(StatusCode::NOT_FOUND, "not_found", message)
             }
+            ControllerError::Overloaded { retry_after_ms, .. } => Self {
+                retry_after_s: Some(retry_after_ms.div_ceil(1000)),
+                ..Self::new(StatusCode::TOO_MANY_REQUESTS, "resource_exhausted", message)
+            },
             ControllerError::IdempotencyConflict { .. } => Self {
                 field: Some("idempotency_key".into()),
                 ..Self::new(StatusCode::CONFLICT, "already_exists", message)

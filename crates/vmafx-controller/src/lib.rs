@@ -2,6 +2,7 @@
 //! results back and assembling them. It sees only domain types and the [`Store`]; the gRPC
 //! and HTTP adapters that will sit in front of it translate and nothing more.
 
+pub mod admission;
 pub mod auth;
 mod dispatch;
 mod error;
@@ -40,6 +41,10 @@ pub struct ControllerConfig {
     /// Delete jobs this long after they ended, and nodes this long after they were last seen
     /// (`None`: keep them).
     pub retain: Option<std::time::Duration>,
+    /// Refuse submissions (429 / RESOURCE_EXHAUSTED) while this many work items wait for a node.
+    pub max_pending_items: Option<u64>,
+    /// Refuse submissions beyond this many per second (a token bucket holding one second's worth).
+    pub max_submit_rate: Option<f64>,
 }
 
 impl Default for ControllerConfig {
@@ -51,6 +56,8 @@ impl Default for ControllerConfig {
             probe_inputs: true,
             tools: Tools::default(),
             retain: None,
+            max_pending_items: None,
+            max_submit_rate: None,
         }
     }
 }
@@ -72,6 +79,8 @@ pub struct Controller<S> {
     requirement_keys: Arc<Mutex<RequirementKeys>>,
     /// Woken when an item finishes or fails, or a job is cancelled: for watches.
     changes: Arc<Notify>,
+    /// Submissions per second, when limited.
+    submit_rate: Option<Arc<Mutex<admission::RateLimit>>>,
 }
 
 impl<S> Clone for Controller<S> {
@@ -85,6 +94,7 @@ impl<S> Clone for Controller<S> {
             capabilities: Arc::clone(&self.capabilities),
             requirement_keys: Arc::clone(&self.requirement_keys),
             changes: Arc::clone(&self.changes),
+            submit_rate: self.submit_rate.clone(),
         }
     }
 }
@@ -93,13 +103,14 @@ impl<S: Store> Controller<S> {
     pub fn new(store: S, config: ControllerConfig) -> Self {
         Self {
             store: Arc::new(store),
-            config,
             work: Arc::new(Notify::new()),
             metrics: Arc::default(),
             progress: Arc::default(),
             capabilities: Arc::default(),
             requirement_keys: Arc::default(),
             changes: Arc::default(),
+            submit_rate: config.max_submit_rate.map(|r| Arc::new(Mutex::new(admission::RateLimit::new(r)))),
+            config,
         }
     }
 

@@ -37,6 +37,13 @@ struct Config {
     /// (30d, 12h, 90m) [default: keep everything].
     #[arg(long, env = "VMAFX_RETAIN", value_name = "DURATION", value_parser = vmafx_core::parse_duration)]
     retain: Option<std::time::Duration>,
+    /// Refuse submissions (HTTP 429, gRPC RESOURCE_EXHAUSTED, with a retry hint) while this
+    /// many work items wait for a node [default: no limit].
+    #[arg(long, env = "VMAFX_MAX_PENDING_ITEMS", value_name = "N")]
+    max_pending_items: Option<u64>,
+    /// Refuse submissions beyond this many per second, likewise [default: no limit].
+    #[arg(long, env = "VMAFX_MAX_SUBMIT_RATE", value_name = "PER_SECOND")]
+    max_submit_rate: Option<f64>,
 }
 
 #[tokio::main]
@@ -63,6 +70,8 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
             retry: RetryPolicy { max_attempts: cfg.max_attempts.max(1), ..RetryPolicy::default() },
             probe_inputs: !cfg.no_probe_inputs,
             retain: cfg.retain,
+            max_pending_items: cfg.max_pending_items,
+            max_submit_rate: cfg.max_submit_rate,
             ..ControllerConfig::default()
         },
     })

@@ -22,6 +22,7 @@ impl<S: Store> Controller<S> {
     /// Validates and records a job; returns it and whether it was created (`false`: the
     /// idempotency key was used before and the first job is returned).
     pub async fn submit(&self, mut req: JobRequest) -> Result<(JobRecord, bool), ControllerError> {
+        self.admit().await?;
         let spec = &mut req.spec;
         validate(spec)?;
         let total_frames = if self.config.probe_inputs {
@@ -66,6 +67,35 @@ impl<S: Store> Controller<S> {
             self.work.notify_waiters();
         }
         Ok((record, created))
+    }
+
+    /// Backpressure: refuses a submission past the submission rate or while the queue is full,
+    /// saying when to try again. Nothing is recorded for a refused submission.
+    async fn admit(&self) -> Result<(), ControllerError> {
+        if let Some(rate) = &self.submit_rate {
+            let taken = rate.lock().unwrap_or_else(|p| p.into_inner()).take(std::time::Instant::now());
+            if let Err(wait) = taken {
+                return Err(ControllerError::Overloaded {
+                    message: format!(
+                        "over the submission rate of {}/s (--max-submit-rate)",
+                        self.config.max_submit_rate.unwrap_or_default()
+                    ),
+                    retry_after_ms: wait.as_millis().max(1) as u64,
+                });
+            }
+        }
+        if let Some(max) = self.config.max_pending_items {
+            let pending = self.store.pending_items().await?;
+            if pending >= max {
+                return Err(ControllerError::Overloaded {
+                    message: format!(
+                        "the queue is full: {pending} work items wait for a node (--max-pending-items {max})"
+                    ),
+                    retry_after_ms: crate::admission::QUEUE_FULL_RETRY.as_millis() as u64,
+                });
+            }
+        }
+        Ok(())
     }
 
     pub async fn job(&self, id: &str) -> Result<JobRecord, ControllerError> {

@@ -19,6 +19,9 @@ pub const MAX_REPORT_BYTES: usize = 256 << 20;
 /// ten million frames, over four days of video at 24 fps.
 pub const MAX_JOB_BYTES: usize = 1 << 30;
 
+/// Metadata key of a `RESOURCE_EXHAUSTED` answer: milliseconds to wait before trying again.
+pub const RETRY_AFTER_MS: &str = "retry-after-ms";
+
 use vmafx_core::{
     Capabilities, EncodeSpec, FrameScore, InputOptions, JobState as CoreJobState, Note, NoteLevel, RawVideo,
     Requirements, ScoreJobSpec, Scores,

@@ -149,4 +149,6 @@ pub trait Store: Send + Sync + 'static {
     fn token_kind(&self, hash: &str) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
     /// Figures for `/metrics`.
     fn stats(&self) -> impl Future<Output = Result<QueueStats, StoreError>> + Send;
+    /// Work items waiting for a node (cheaper than [`Store::stats`]: one index range).
+    fn pending_items(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }

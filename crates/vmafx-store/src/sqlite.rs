@@ -738,6 +738,13 @@ impl Store for SqliteStore {
         })
     }
 
+    async fn pending_items(&self) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM work_items WHERE state = 'pending'")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n as u64)
+    }
+
     async fn token_kind(&self, hash: &str) -> Result<Option<String>, StoreError> {
         Ok(sqlx::query_scalar("SELECT kind FROM tokens WHERE hash = ?")
             .bind(hash)
