@@ -110,6 +110,55 @@ async fn four_segments_over_two_nodes_equal_local_scoring() {
 }
 
 #[tokio::test]
+async fn a_node_paused_past_its_lease_is_overtaken_and_its_late_result_refused() {
+    let data = tempfile::tempdir().unwrap();
+    let corpus = common::corpus();
+    let (r, d) = (corpus.join("mandel_1080.y4m"), corpus.join("mandel_1080_x264_crf45.mp4"));
+    let (_ctl, addr) = controller(data.path(), &["--lease-ttl-ms", "1500"]);
+    let log = data.path().join("paused.log");
+    let paused = common::cluster::Proc(
+        Command::new(common::bin("vmafx-node"))
+            .args(["--controller", &format!("http://{addr}"), "--name", "paused", "--threads", "1"])
+            .env("VMAFX_TOKEN", token(data.path(), "node.token"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let mut jobs = client(&addr).await;
+    let job = submit_running(&mut jobs, data.path(), &r, &d).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while ffmpeg_children(paused.0.id()).is_empty() {
+        assert!(Instant::now() < deadline, "the node never started ffmpeg");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // A stop-the-world pause (GC, VM migration, SIGSTOP) mid-segment, past its lease.
+    let signal = |sig: &str| Command::new("kill").args([sig, &paused.0.id().to_string()]).status().unwrap();
+    signal("-STOP");
+    let _healthy = node(&addr, data.path(), "healthy");
+    let done = wait_for(&mut jobs, data.path(), &job.id, JobState::Succeeded).await;
+    let local = common::vmafx_json(&r, &d, &[]);
+    assert_same_as_local(done.scores.as_ref().unwrap(), &local);
+    // Resumed, the paused node learns its lease went elsewhere: its work is stopped or its
+    // report refused, and the job's scores do not change.
+    signal("-CONT");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let said = loop {
+        let text = std::fs::read_to_string(&log).unwrap();
+        if text.contains("refused the result of item") || text.contains("cancelled or reassigned; stopping it") {
+            break text;
+        }
+        assert!(Instant::now() < deadline, "the resumed node said nothing of its lost lease:\n{text}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let get = v1::GetJobRequest { id: job.id.clone(), include_scores: true };
+    let after = jobs.get_job(authed(get, data.path())).await.unwrap().into_inner();
+    assert_eq!(after.state(), JobState::Succeeded, "{said}");
+    assert_same_as_local(after.scores.as_ref().unwrap(), &local);
+}
+
+#[tokio::test]
 async fn a_node_killed_mid_segment_does_not_lose_the_job() {
     let data = tempfile::tempdir().unwrap();
     let corpus = common::corpus();
