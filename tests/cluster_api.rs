@@ -237,3 +237,83 @@ fn raw_http(addr: &str, request: &str) -> String {
     s.read_to_string(&mut out).unwrap();
     out
 }
+
+#[tokio::test]
+async fn a_controller_killed_during_a_burst_of_submissions_keeps_every_acknowledged_job_once() {
+    let data = tempfile::tempdir().unwrap();
+    let corpus = common::corpus();
+    // Y4M on both sides: submissions are probed natively, so the burst is fast.
+    let r = corpus.join("testsrc_324.y4m");
+    let ctl = start_controller(data.path(), &[]);
+    let addr = ctl.addr.clone();
+    let admin = token(data.path(), "admin.token");
+    const CLIENTS: i32 = 20;
+    const EACH: i32 = 50;
+    let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<i32>::new()));
+    let mut tasks = Vec::new();
+    for c in 0..CLIENTS {
+        let (addr, admin, r, acked) = (addr.clone(), admin.clone(), r.clone(), acked.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut jobs = JobServiceClient::new(connect(&addr).await);
+            let mut unacked = Vec::new();
+            for i in 0..EACH {
+                // The priority tags each submission: job n has priority n.
+                let n = c * EACH + i;
+                let submit = v1::SubmitJobRequest {
+                    score: Some(spec(&r, &r)),
+                    priority: n,
+                    idempotency_key: format!("burst-{n}"),
+                };
+                match jobs.submit_job(authed(submit, &admin)).await {
+                    Ok(_) => acked.lock().unwrap().push(n),
+                    Err(_) => unacked.push(n),
+                }
+            }
+            unacked
+        }));
+    }
+    // Kill -9 mid-burst.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while acked.lock().unwrap().len() < 200 {
+        assert!(std::time::Instant::now() < deadline, "the burst never got going");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    drop(ctl);
+    let mut unacked = Vec::new();
+    for t in tasks {
+        unacked.extend(t.await.unwrap());
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(!unacked.is_empty(), "the kill came after the burst: nothing was tested");
+    let ctl = start_controller(data.path(), &["--listen", &addr]);
+    let mut jobs = JobServiceClient::new(connect(&ctl.addr).await);
+    let count = |list: &[v1::Job]| {
+        let mut by_tag = std::collections::BTreeMap::<i32, usize>::new();
+        for j in list {
+            *by_tag.entry(j.priority).or_default() += 1;
+        }
+        by_tag
+    };
+    let all = |jobs: &mut JobServiceClient<tonic::transport::Channel>| {
+        let mut jobs = jobs.clone();
+        let admin = admin.clone();
+        async move {
+            let req = v1::ListJobsRequest { page_size: 1000, ..Default::default() };
+            jobs.list_jobs(authed(req, &admin)).await.unwrap().into_inner().jobs
+        }
+    };
+    let after = count(&all(&mut jobs).await);
+    for n in &acked {
+        assert_eq!(after.get(n), Some(&1), "acknowledged job {n} is not there exactly once");
+    }
+    assert!(after.values().all(|&k| k == 1), "a submission was recorded twice");
+    // The clients try their unacknowledged submissions again with the same keys: the burst
+    // ends with every job exactly once, even those recorded but not acknowledged before the kill.
+    for n in unacked {
+        let submit = v1::SubmitJobRequest { score: Some(spec(&r, &r)), priority: n, idempotency_key: format!("burst-{n}") };
+        jobs.submit_job(authed(submit, &admin)).await.unwrap();
+    }
+    let end = count(&all(&mut jobs).await);
+    assert_eq!(end.len(), (CLIENTS * EACH) as usize);
+    assert!(end.values().all(|&k| k == 1));
+}
