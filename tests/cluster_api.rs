@@ -310,10 +310,87 @@ async fn a_controller_killed_during_a_burst_of_submissions_keeps_every_acknowled
     // The clients try their unacknowledged submissions again with the same keys: the burst
     // ends with every job exactly once, even those recorded but not acknowledged before the kill.
     for n in unacked {
-        let submit = v1::SubmitJobRequest { score: Some(spec(&r, &r)), priority: n, idempotency_key: format!("burst-{n}") };
+        let submit = v1::SubmitJobRequest {
+            score: Some(spec(&r, &r)),
+            priority: n,
+            idempotency_key: format!("burst-{n}"),
+        };
         jobs.submit_job(authed(submit, &admin)).await.unwrap();
     }
     let end = count(&all(&mut jobs).await);
     assert_eq!(end.len(), (CLIENTS * EACH) as usize);
     assert!(end.values().all(|&k| k == 1));
+}
+
+#[tokio::test]
+async fn a_full_data_directory_answers_unavailable_and_recovers_when_space_returns() {
+    const NAME: &str = "a_full_data_directory_answers_unavailable_and_recovers_when_space_returns";
+    let dir = tempfile::tempdir().unwrap();
+    let small = dir.path().join("small");
+    std::fs::create_dir(&small).unwrap();
+    // A size-limited tmpfs as the data directory's file system (needs root).
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"])
+        .arg(&small)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        assert!(
+            common::skip_allowed(NAME),
+            "cannot mount a tmpfs (needs root); VMAFX_ALLOW_SKIP={NAME} skips this"
+        );
+        eprintln!("skipped: cannot mount a tmpfs");
+        return;
+    }
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(small.clone());
+    let corpus = common::corpus();
+    let r = corpus.join("testsrc_324.y4m");
+    let data = small.join("data");
+    let ctl = start_controller(&data, &[]);
+    let admin = token(&data, "admin.token");
+    let mut jobs = JobServiceClient::new(connect(&ctl.addr).await);
+    let submit =
+        |n: i32| v1::SubmitJobRequest { score: Some(spec(&r, &r)), priority: n, ..Default::default() };
+    let mut acked = Vec::new();
+    for n in 0..3 {
+        acked.push(jobs.submit_job(authed(submit(n), &admin)).await.unwrap().into_inner().job.unwrap().id);
+    }
+    // Fill the file system.
+    let filler = small.join("filler");
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let block = vec![0u8; 64 << 10];
+        while f.write_all(&block).is_ok() {}
+        let _ = f.sync_all();
+    }
+    let err = jobs.submit_job(authed(submit(10), &admin)).await.unwrap_err();
+    assert_eq!(err.code(), Code::Unavailable, "{err:?}");
+    assert!(err.message().contains("cannot write its state"), "{}", err.message());
+    let (status, body) = common::cluster::http(
+        &ctl.http,
+        "POST",
+        "/v1/jobs",
+        Some(&admin),
+        Some(&serde_json::json!({"score": {"reference": r, "distorted": r}}).to_string()),
+    );
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("\"code\":\"unavailable\""), "{body}");
+    // Space returns: so does the service, and nothing acknowledged was lost.
+    std::fs::remove_file(&filler).unwrap();
+    let again = jobs.submit_job(authed(submit(11), &admin)).await.unwrap().into_inner().job.unwrap();
+    let list =
+        jobs.list_jobs(authed(v1::ListJobsRequest::default(), &admin)).await.unwrap().into_inner().jobs;
+    let ids: Vec<&str> = list.iter().map(|j| j.id.as_str()).collect();
+    for id in acked.iter().chain([&again.id]) {
+        assert!(ids.contains(&id.as_str()), "{id} lost: {ids:?}");
+    }
+    assert_eq!(list.len(), 4, "the refused submissions recorded nothing");
+    drop(ctl);
 }

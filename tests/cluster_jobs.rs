@@ -145,7 +145,9 @@ async fn a_node_paused_past_its_lease_is_overtaken_and_its_late_result_refused()
     let deadline = Instant::now() + Duration::from_secs(30);
     let said = loop {
         let text = std::fs::read_to_string(&log).unwrap();
-        if text.contains("refused the result of item") || text.contains("cancelled or reassigned; stopping it") {
+        if text.contains("refused the result of item")
+            || text.contains("cancelled or reassigned; stopping it")
+        {
             break text;
         }
         assert!(Instant::now() < deadline, "the resumed node said nothing of its lost lease:\n{text}");

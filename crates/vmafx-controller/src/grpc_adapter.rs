@@ -38,6 +38,9 @@ impl From<ControllerError> for Status {
                 s
             }
             ControllerError::NoResult { .. } => Status::failed_precondition(e.to_string()),
+            ControllerError::Store(s) if s.is_unavailable() => Status::unavailable(format!(
+                "the controller cannot write its state ({s}); nothing was recorded: try again once it has space"
+            )),
             ControllerError::Store(_) | ControllerError::Internal(_) => Status::internal(e.to_string()),
         }
     }

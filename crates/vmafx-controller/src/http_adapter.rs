@@ -106,6 +106,11 @@ impl From<ControllerError> for ApiError {
             ControllerError::UnknownNode(_) | ControllerError::NoResult { .. } => {
                 Self::new(StatusCode::CONFLICT, "failed_precondition", message)
             }
+            ControllerError::Store(s) if s.is_unavailable() => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                format!("the controller cannot write its state ({s}); nothing was recorded: try again once it has space"),
+            ),
             ControllerError::Store(_) | ControllerError::Internal(_) => {
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
             }

@@ -86,10 +86,15 @@ impl SqliteStore {
         let result = async {
             sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
             match work(&mut conn).await {
-                Ok(v) => {
-                    sqlx::query("COMMIT").execute(&mut *conn).await?;
-                    Ok(v)
-                }
+                Ok(v) => match sqlx::query("COMMIT").execute(&mut *conn).await {
+                    Ok(_) => Ok(v),
+                    // A commit that fails (a full disk) leaves the transaction open: end it,
+                    // so that the connection goes back to the pool clean.
+                    Err(e) => {
+                        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                        Err(e.into())
+                    }
+                },
                 Err(e) => {
                     let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
                     Err(e)
