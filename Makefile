@@ -34,7 +34,7 @@ test: setup-test corpus
 	$(CARGO) test --workspace
 
 bench: setup-test build corpus
-	$(CARGO) build --release -p vmafx-controller --example dispatch_bench
+	$(CARGO) build --release -p vmafx-controller --example dispatch_bench --bin vmafx-controller
 	$(CARGO) build --release -p vmafx-mcp --bin vmafx-mcp
 	@scripts/bench.sh
 

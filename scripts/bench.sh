@@ -55,14 +55,27 @@ kill "$up_pid"; wait "$up_pid" 2>/dev/null || true
 echo "== dispatch: one controller, 200 simulated nodes, 10,000 work items" >&2
 "$root/target/release/examples/dispatch_bench" --nodes 200 --jobs 100 --segments 100 --json >"$out/dispatch.json"
 
-echo "== MCP: vmaf_score over stdio vs vmafx score, small pair (576x324, 48 frames)" >&2
 small_ref=$corpus/testsrc_324.y4m
+echo "== submissions: 10,000 over HTTP from 50 concurrent clients (Y4M pair), 1,000 with an MP4 distorted" >&2
+submit_load() { # inputs... -> JSON
+  local data; data=$(mktemp -d)
+  "$root/target/release/vmafx-controller" --data-dir "$data" --listen 127.0.0.1:0 --http-listen 127.0.0.1:0 >"$data/log" 2>&1 &
+  local pid=$!
+  for _ in $(seq 100); do grep -q "HTTP listening" "$data/log" && break; sleep 0.1; done
+  local http; http=$(grep -o 'HTTP listening on [0-9.:]*' "$data/log" | awk '{print $4}')
+  python3 "$root/scripts/submit_bench.py" "$http" "$(cat "$data/admin.token")" "$@"
+  kill "$pid"; wait "$pid" 2>/dev/null || true; rm -rf "$data"
+}
+submit_load "$small_ref" "$small_ref" 10000 50 >"$out/submit.json"
+submit_load "$small_ref" "$corpus/testsrc_324_x264_crf35.mp4" 1000 50 >"$out/submit_mp4.json"
+
+echo "== MCP: vmaf_score over stdio vs vmafx score, small pair (576x324, 48 frames)" >&2
 small_dist=$corpus/testsrc_324_x264_crf35.mp4
 hyperfine --warmup 1 --runs "$runs" --export-json "$out/mcp_cli.json" \
   -n "vmafx score" "$vmafx score -q --threads 2 $small_ref $small_dist" >&2
 python3 "$root/scripts/mcp_bench.py" "$root/target/release/vmafx-mcp" "$small_ref" "$small_dist" "$runs" >"$out/mcp.json"
 
-python3 - "$out/speed.json" "$m_v60" "$m_v600" "$m_f60" "$m_f600" "$out/platform.json" "$out/dispatch.json" "$out/mcp_cli.json" "$out/mcp.json" > "$out/results.md" <<'PY'
+python3 - "$out/speed.json" "$m_v60" "$m_v600" "$m_f60" "$m_f600" "$out/platform.json" "$out/dispatch.json" "$out/mcp_cli.json" "$out/mcp.json" "$out/submit.json" "$out/submit_mp4.json" > "$out/results.md" <<'PY'
 import json, sys, platform, subprocess, os
 speed = json.load(open(sys.argv[1]))["results"]
 v60, v600, f60, f600 = (int(x) / 1024 for x in sys.argv[2:6])
@@ -107,5 +120,11 @@ print(f"| vmaf_score call over stdio (server running) | {m['median_s']:.3f} |")
 print(f"| vmafx-mcp start + initialize (once per session) | {m['session_start_s']:.3f} |")
 print()
 print(f"- vmaf_score round trip / vmafx score: **{m['median_s'] / cli['median']:.2f}x**")
+print()
+print("| HTTP submissions, 50 concurrent clients | submitted | on the controller | duplicates | per second | p50 (ms) | p99 (ms) | retries |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
+for label, path in (("Y4M pair (probed natively)", sys.argv[10]), ("MP4 distorted (ffprobe per submission)", sys.argv[11])):
+    b = json.load(open(path))
+    print(f"| {label} | {b['submissions']} | {b['jobs_on_controller']} | {b['duplicates']} | {b['per_s']:.0f} | {b['p50_ms']:.1f} | {b['p99_ms']:.1f} | {b['retries']} |")
 PY
 cat "$out/results.md"
