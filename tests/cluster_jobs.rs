@@ -161,6 +161,110 @@ async fn a_node_paused_past_its_lease_is_overtaken_and_its_late_result_refused()
 }
 
 #[tokio::test]
+async fn every_log_line_of_a_job_s_life_carries_its_ids_in_json() {
+    let data = tempfile::tempdir().unwrap();
+    let corpus = common::corpus();
+    let (r, d) = (corpus.join("testsrc_324.y4m"), corpus.join("testsrc_324_x264_crf35.mp4"));
+    let (ctl_log, node_log) = (data.path().join("controller.log"), data.path().join("node.log"));
+    // Started by hand (not the helper) to keep its stderr.
+    let mut c = Command::new(common::bin("vmafx-controller"))
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--http-listen",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+            "--data-dir",
+        ])
+        .arg(data.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&ctl_log).unwrap())
+        .spawn()
+        .unwrap();
+    let addr = {
+        use std::io::BufRead;
+        let mut lines = std::io::BufReader::new(c.stdout.take().unwrap()).lines();
+        let addr = loop {
+            let line = lines.next().unwrap().unwrap();
+            if let Some(a) = line.strip_prefix("vmafx-controller: gRPC listening on ") {
+                break a.to_string();
+            }
+        };
+        std::thread::spawn(move || lines.for_each(drop));
+        addr
+    };
+    let _ctl = common::cluster::Proc(c);
+    let _node = common::cluster::Proc(
+        Command::new(common::bin("vmafx-node"))
+            .args(["--controller", &format!("http://{addr}"), "--name", "logged", "--threads", "1"])
+            .args(["--log-format", "json"])
+            .env("VMAFX_TOKEN", token(data.path(), "node.token"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&node_log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let mut jobs = client(&addr).await;
+    let spec = v1::ScoreSpec {
+        reference: r.display().to_string(),
+        distorted: d.display().to_string(),
+        segment_frames: 12,
+        ..Default::default()
+    };
+    let submit = v1::SubmitJobRequest { score: Some(spec), ..Default::default() };
+    let job = jobs.submit_job(authed(submit, data.path())).await.unwrap().into_inner().job.unwrap();
+    wait_for(&mut jobs, data.path(), &job.id, JobState::Succeeded).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // A field of an event, or of the span it happened in.
+    fn field<'a>(line: &'a Value, name: &str) -> Option<&'a Value> {
+        line["fields"].get(name).or_else(|| line["span"].get(name))
+    }
+    let read = |path: &Path| -> Vec<Value> {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON log line ({e}): {l}")))
+            .collect()
+    };
+    for (who, lines) in [("controller", read(&ctl_log)), ("node", read(&node_log))] {
+        let about_items: Vec<&Value> = lines.iter().filter(|l| field(l, "item_id").is_some()).collect();
+        for l in &about_items {
+            for id in ["job_id", "node_id"] {
+                assert!(field(l, id).is_some(), "{who}: a line about an item without {id}: {l}");
+            }
+        }
+        let of_job = |message: &str| {
+            about_items
+                .iter()
+                .filter(|l| {
+                    l["fields"]["message"] == message && field(l, "job_id").unwrap() == job.id.as_str()
+                })
+                .count()
+        };
+        match who {
+            "controller" => {
+                assert_eq!(of_job("item leased"), 4, "{lines:#?}");
+                assert_eq!(of_job("segment result recorded"), 4);
+                for m in ["job submitted", "job ended"] {
+                    assert!(
+                        lines
+                            .iter()
+                            .any(|l| l["fields"]["message"] == m && l["fields"]["job_id"] == job.id.as_str()),
+                        "no `{m}` line for the job"
+                    );
+                }
+            }
+            _ => {
+                assert_eq!(of_job("item started"), 4, "{lines:#?}");
+                assert_eq!(of_job("item scored"), 4);
+            }
+        }
+    }
+}
+
+#[tokio::test]
 async fn a_node_killed_mid_segment_does_not_lose_the_job() {
     let data = tempfile::tempdir().unwrap();
     let corpus = common::corpus();

@@ -117,6 +117,9 @@ pub struct UpArgs {
     /// Attempts per work item before its job fails.
     #[arg(long, env = "VMAFX_MAX_ATTEMPTS", default_value_t = 3)]
     pub max_attempts: u32,
+    /// Log lines on stderr: text, or json (with job_id, item_id and node_id fields).
+    #[arg(long, env = "VMAFX_LOG_FORMAT", default_value = "text")]
+    pub log_format: vmafx_logging::LogFormat,
     /// Delete jobs this long after they end (30d, 12h, 90m) [default: keep everything].
     #[arg(long, env = "VMAFX_RETAIN", value_name = "DURATION", value_parser = vmafx_core::parse_duration)]
     pub retain: Option<std::time::Duration>,

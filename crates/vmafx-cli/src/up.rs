@@ -20,6 +20,7 @@ pub fn up(args: UpArgs) -> anyhow::Result<()> {
 }
 
 async fn serve(a: UpArgs) -> anyhow::Result<()> {
+    vmafx_logging::init(a.log_format);
     let tools = Tools { ffmpeg: a.ffmpeg.clone(), ffprobe: a.ffprobe.clone() };
     let running = server::start(ServeOptions {
         data_dir: a.data_dir.clone(),
@@ -63,11 +64,11 @@ async fn serve(a: UpArgs) -> anyhow::Result<()> {
 
     server::shutdown_signal().await;
     if let Some(node) = node {
-        eprintln!("vmafx up: stopping: the local node finishes its running items first (again to quit now)");
+        tracing::info!("stopping: the local node finishes its running items first (again to quit now)");
         drain.store(true, Ordering::Relaxed);
         tokio::select! {
             finished = node => finished.context("the local node panicked")??,
-            _ = server::shutdown_signal() => eprintln!("vmafx up: quitting; unfinished items go back to the queue"),
+            _ = server::shutdown_signal() => tracing::warn!("quitting; unfinished items go back to the queue"),
         }
     }
     running.stop().await

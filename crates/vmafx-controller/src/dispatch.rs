@@ -132,6 +132,11 @@ impl<S: Store> Controller<S> {
         if let Some(lease) = &lease {
             let ready = lease.job.submitted_ms.max(lease.item.not_before_ms);
             self.metrics.dispatch_latency.observe((now - ready).max(0) as f64 / 1000.0);
+            let seg = lease.item.segment;
+            tracing::info!(
+                job_id = %lease.job.id, item_id = lease.item.id, node_id = node, fence = lease.fence,
+                start = seg.start, frames = seg.frames, attempt = lease.item.attempts + 1, "item leased"
+            );
         }
         Ok(lease)
     }
@@ -209,21 +214,28 @@ impl<S: Store> Controller<S> {
         fence: i64,
         result: &v1::Scores,
     ) -> Result<bool, ControllerError> {
-        if let Some(problem) = self.result_problem(item, fence, result).await? {
+        let record = self.store.item(item).await?;
+        if let Some(problem) = self.result_problem(record.as_ref(), fence, result).await? {
             self.report_failure(item, fence, &format!("refused result: {problem}"), false).await?;
             return Err(ControllerError::invalid("scores", problem));
         }
         let bytes = result.encode_to_vec();
         self.forget_progress(item);
+        let node = record.as_ref().and_then(|r| r.lease_node.clone()).unwrap_or_default();
         match self.store.complete(item, fence, &bytes, now_ms()).await? {
             Completion::Applied { job_id, job } => {
+                tracing::info!(job_id = %job_id, item_id = item, node_id = %node, frames = result.frames.len(), "segment result recorded");
                 if job.is_terminal() {
                     self.job_ended(&job_id).await;
                 }
                 self.changes.notify_waiters();
                 Ok(true)
             }
-            Completion::Stale => Ok(false),
+            Completion::Stale => {
+                let job_id = record.map(|r| r.job_id).unwrap_or_default();
+                tracing::warn!(job_id = %job_id, item_id = item, node_id = %node, fence, "stale result refused: the lease moved on");
+                Ok(false)
+            }
         }
     }
 
@@ -231,11 +243,11 @@ impl<S: Store> Controller<S> {
     /// current lease's result is judged: a stale one is refused as stale by the store.
     async fn result_problem(
         &self,
-        item: i64,
+        item: Option<&vmafx_store::ItemRecord>,
         fence: i64,
         result: &v1::Scores,
     ) -> Result<Option<String>, ControllerError> {
-        let Some(item) = self.store.item(item).await? else { return Ok(None) };
+        let Some(item) = item else { return Ok(None) };
         if item.fence != fence || item.state != vmafx_core::ItemState::Leased {
             return Ok(None);
         }
@@ -253,8 +265,10 @@ impl<S: Store> Controller<S> {
         permanent: bool,
     ) -> Result<bool, ControllerError> {
         self.forget_progress(item);
+        let node = self.store.item(item).await?.and_then(|r| r.lease_node).unwrap_or_default();
         let done = self.store.fail(item, fence, message, permanent, now_ms(), self.config.retry).await?;
         if let Completion::Applied { job_id, job } = done {
+            tracing::warn!(job_id = %job_id, item_id = item, node_id = %node, permanent, reason = message, "attempt failed");
             self.changes.notify_waiters();
             if job == JobState::Failed {
                 self.job_ended(&job_id).await;
@@ -281,6 +295,8 @@ impl<S: Store> Controller<S> {
             self.work.notify_waiters();
         }
         for e in &expired {
+            let node = e.node.as_deref().unwrap_or_default();
+            tracing::warn!(job_id = %e.job_id, item_id = e.item, node_id = node, job_failed = e.job_failed, "lease expired");
             self.forget_progress(e.item);
             if e.job_failed {
                 self.job_ended(&e.job_id).await;

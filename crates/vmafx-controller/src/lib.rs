@@ -135,7 +135,14 @@ impl<S: Store> Controller<S> {
     async fn job_ended(&self, id: &str) {
         if let Ok(Some(job)) = self.store.job(id).await {
             if let Some(end) = job.finished_ms.filter(|_| job.state.is_terminal()) {
-                self.metrics.job_finished(job.state, (end - job.submitted_ms).max(0) as f64 / 1000.0);
+                let seconds = (end - job.submitted_ms).max(0) as f64 / 1000.0;
+                self.metrics.job_finished(job.state, seconds);
+                match &job.error {
+                    Some(error) => {
+                        tracing::warn!(job_id = %job.id, state = %job.state, seconds, %error, "job ended")
+                    }
+                    None => tracing::info!(job_id = %job.id, state = %job.state, seconds, "job ended"),
+                }
             }
         }
     }

@@ -44,6 +44,10 @@ struct Config {
     /// Refuse submissions beyond this many per second, likewise [default: no limit].
     #[arg(long, env = "VMAFX_MAX_SUBMIT_RATE", value_name = "PER_SECOND")]
     max_submit_rate: Option<f64>,
+    /// Log lines on stderr: text, or json (one object per line, with job_id, item_id and
+    /// node_id fields on every event of a job's life).
+    #[arg(long, env = "VMAFX_LOG_FORMAT", default_value = "text")]
+    log_format: vmafx_logging::LogFormat,
 }
 
 #[tokio::main]
@@ -60,6 +64,7 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(cfg: Config) -> anyhow::Result<()> {
+    vmafx_logging::init(cfg.log_format);
     let running = server::start(ServeOptions {
         data_dir: cfg.data_dir.clone(),
         listen: cfg.listen,

@@ -127,7 +127,7 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<Running> {
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
                 }
                 if let Err(e) = c.sweep().await {
-                    eprintln!("vmafx-controller: lease sweep failed: {e}");
+                    tracing::error!(error = %e, "lease sweep failed");
                 }
                 // Retention runs a few times per retention period, at most once a minute.
                 if let Some(retain) = c.config().retain {
@@ -142,7 +142,7 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<Running> {
                                 )
                             }
                             Ok(_) => {}
-                            Err(e) => eprintln!("vmafx-controller: retention failed: {e}"),
+                            Err(e) => tracing::error!(error = %e, "retention failed"),
                         }
                     }
                 }

@@ -51,6 +51,9 @@ impl<S: Store> Controller<S> {
             requirement,
         };
         let (record, created) = self.store.submit(job, now_ms()).await?;
+        if created {
+            tracing::info!(job_id = %record.id, frames = total_frames, items = record.items_total, priority = record.priority, "job submitted");
+        }
         if !created && (record.spec != *spec || record.priority != req.priority) {
             return Err(ControllerError::IdempotencyConflict {
                 key: record.idempotency_key.clone().unwrap_or_default(),

@@ -67,10 +67,7 @@ where
         match call().await {
             Ok(v) => {
                 if let Some(since) = failing_since {
-                    eprintln!(
-                        "vmafx-node: {what} succeeded again after {:.1} s",
-                        since.elapsed().as_secs_f64()
-                    );
+                    tracing::info!("{what} succeeded again after {:.1} s", since.elapsed().as_secs_f64());
                 }
                 return Ok(v);
             }
@@ -87,11 +84,7 @@ where
                     ));
                 }
                 let delay = backoff.next_delay();
-                eprintln!(
-                    "vmafx-node: {what} failed ({}), retrying in {:.1} s",
-                    s.message(),
-                    delay.as_secs_f64()
-                );
+                tracing::warn!("{what} failed ({}), retrying in {:.1} s", s.message(), delay.as_secs_f64());
                 tokio::time::sleep(delay).await;
             }
             Err(s) => return Err(s),

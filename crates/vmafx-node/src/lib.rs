@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use std::path::Path;
 
+use tracing::Instrument;
 use vmafx_client::NodeClient;
 
 mod backoff;
@@ -133,6 +134,7 @@ pub async fn run(cfg: NodeConfig, drain: Arc<AtomicBool>) -> anyhow::Result<()> 
     let registered = with_retry("register", cfg.give_up_after, || client.register(reg.clone())).await?;
     let node_id = registered.node_id;
     println!("vmafx-node: registered as {node_id} with {} slot(s)", cfg.slots);
+    tracing::info!(node_id = %node_id, name = %cfg.name, slots = cfg.slots, "registered");
 
     let held: Held = Arc::default();
     let heartbeat = tokio::spawn(heartbeats(
@@ -152,6 +154,7 @@ pub async fn run(cfg: NodeConfig, drain: Arc<AtomicBool>) -> anyhow::Result<()> 
     }
     heartbeat.abort();
     println!("vmafx-node: drained, exiting");
+    tracing::info!(node_id = %node_id, "drained, exiting");
     Ok(())
 }
 
@@ -173,17 +176,17 @@ async fn heartbeats(
         match client.heartbeat(v1::HeartbeatRequest { node_id: node_id.clone(), leases }).await {
             Ok(resp) => {
                 if resp.drain && !drain.swap(true, Ordering::Relaxed) {
-                    eprintln!("vmafx-node: the controller asked this node to drain: finishing running items, pulling no more");
+                    tracing::info!(node_id = %node_id, "the controller asked this node to drain: finishing running items, pulling no more");
                 }
                 let h = held.lock().unwrap_or_else(|p| p.into_inner());
                 for item in resp.stop_items {
                     if let Some((_, cancel)) = h.get(&item) {
-                        eprintln!("vmafx-node: item {item} was cancelled or reassigned; stopping it");
+                        tracing::warn!(node_id = %node_id, item_id = item, "item {item} was cancelled or reassigned; stopping it");
                         cancel.store(true, Ordering::Relaxed);
                     }
                 }
             }
-            Err(e) => eprintln!("vmafx-node: heartbeat failed: {}", e.message()),
+            Err(e) => tracing::warn!(node_id = %node_id, error = e.message(), "heartbeat failed"),
         }
     }
 }
@@ -200,6 +203,11 @@ async fn slot(
         let pull = v1::PullWorkRequest { node_id: node_id.clone(), wait_ms: 2_000 };
         let item = with_retry("pull", cfg.give_up_after, || client.pull(pull.clone())).await?.item;
         let Some(item) = item else { continue };
+        // Every line of this item's life on this node carries its job, item and node ids.
+        let ids =
+            tracing::info_span!("item", job_id = %item.job_id, item_id = item.item_id, node_id = %node_id);
+        tracing::info!(parent: &ids, start = item.start, frames = item.frames, fence = item.fence, "item started");
+        let started = std::time::Instant::now();
         let cancel = Arc::new(AtomicBool::new(false));
         held.lock().unwrap_or_else(|p| p.into_inner()).insert(item.item_id, (item.fence, cancel.clone()));
         let frames_done = Arc::new(AtomicU64::new(0));
@@ -214,12 +222,9 @@ async fn slot(
         // An encode job counts no frames while it encodes: only scoring items are watched.
         let encodes = item.score.as_ref().is_some_and(|s| s.encode.is_some());
         let watchdog = (!encodes).then(|| {
-            tokio::spawn(watch_for_stall(
-                frames_done.clone(),
-                cancel.clone(),
-                stalled.clone(),
-                cfg.stall_timeout,
-            ))
+            let watch =
+                watch_for_stall(frames_done.clone(), cancel.clone(), stalled.clone(), cfg.stall_timeout);
+            tokio::spawn(watch.instrument(ids.clone()))
         });
         let outcome = score(&cfg, &item, cancel, frames_done).await;
         reporter.abort();
@@ -237,25 +242,39 @@ async fn slot(
                 ),
                 permanent: false,
             }),
-            Err(EngineError::Cancelled) => continue,
+            Err(EngineError::Cancelled) => {
+                tracing::info!(parent: &ids, "item stopped: cancelled or reassigned");
+                continue;
+            }
             Err(e) => Outcome::Failure(v1::Failure { message: e.to_string(), permanent: e.is_bad_input() }),
         };
+        match &outcome {
+            Outcome::Scores(s) => tracing::info!(
+                parent: &ids, frames = s.frames.len(), seconds = started.elapsed().as_secs_f64(), "item scored"
+            ),
+            Outcome::Failure(f) => {
+                tracing::warn!(parent: &ids, permanent = f.permanent, reason = %f.message, "item failed")
+            }
+        }
         let report = v1::ReportResultRequest {
             node_id: node_id.clone(),
             item_id: item.item_id,
             fence: item.fence,
             outcome: Some(outcome),
         };
-        match with_retry("report", cfg.give_up_after, || client.report(report.clone())).await {
+        let reported = with_retry("report", cfg.give_up_after, || client.report(report.clone()));
+        match reported.instrument(ids.clone()).await {
             Ok(r) if r.accepted => {}
-            Ok(_) => eprintln!(
-                "vmafx-node: the controller refused the result of item {} (its lease moved on)",
+            Ok(_) => tracing::warn!(
+                parent: &ids,
+                "the controller refused the result of item {} (its lease moved on)",
                 item.item_id
             ),
             // A result the controller judged wrong fails this attempt only: keep working.
             Err(s) if s.code() == tonic::Code::InvalidArgument => {
-                eprintln!(
-                    "vmafx-node: the controller refused the result of item {}: {}",
+                tracing::warn!(
+                    parent: &ids,
+                    "the controller refused the result of item {}: {}",
                     item.item_id,
                     s.message()
                 )
@@ -282,7 +301,7 @@ async fn watch_for_stall(
         if now != seen {
             (seen, since) = (now, tokio::time::Instant::now());
         } else if since.elapsed() >= limit {
-            eprintln!("vmafx-node: no progress for {} s; stopping the item", limit.as_secs());
+            tracing::warn!("no progress for {} s; stopping the item", limit.as_secs());
             stalled.store(true, Ordering::Relaxed);
             cancel.store(true, Ordering::Relaxed);
             return;

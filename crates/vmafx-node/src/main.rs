@@ -50,11 +50,16 @@ struct Args {
     /// for this long: a decode stuck on a dead mount or a wedged decoder.
     #[arg(long, env = "VMAFX_STALL_TIMEOUT", value_name = "DURATION", value_parser = parse_duration, default_value = "120s")]
     stall_timeout: Duration,
+    /// Log lines on stderr: text, or json (one object per line, with job_id, item_id and
+    /// node_id fields on every event of an item's life).
+    #[arg(long, env = "VMAFX_LOG_FORMAT", default_value = "text")]
+    log_format: vmafx_logging::LogFormat,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let a = Args::parse();
+    vmafx_logging::init(a.log_format);
     let cores = std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1);
     let slots = a.slots.max(1);
     let name = a.name.unwrap_or_else(|| {
@@ -86,7 +91,7 @@ async fn main() -> anyhow::Result<()> {
     tokio::spawn(async move {
         if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             term.recv().await;
-            eprintln!("vmafx-node: SIGTERM: finishing running items, pulling no more");
+            tracing::info!("SIGTERM: finishing running items, pulling no more");
             flag.store(true, Ordering::Relaxed);
         }
     });
