@@ -116,15 +116,8 @@ async fn a_node_paused_past_its_lease_is_overtaken_and_its_late_result_refused()
     let (r, d) = (corpus.join("mandel_1080.y4m"), corpus.join("mandel_1080_x264_crf45.mp4"));
     let (_ctl, addr) = controller(data.path(), &["--lease-ttl-ms", "1500"]);
     let log = data.path().join("paused.log");
-    let paused = common::cluster::Proc(
-        Command::new(common::bin("vmafx-node"))
-            .args(["--controller", &format!("http://{addr}"), "--name", "paused", "--threads", "1"])
-            .env("VMAFX_TOKEN", token(data.path(), "node.token"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap(),
-    );
+    let paused =
+        cluster::spawn_node(&addr, data.path(), "paused", &[], std::fs::File::create(&log).unwrap().into());
     let mut jobs = client(&addr).await;
     let job = submit_running(&mut jobs, data.path(), &r, &d).await;
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -195,16 +188,8 @@ async fn every_log_line_of_a_job_s_life_carries_its_ids_in_json() {
         addr
     };
     let _ctl = common::cluster::Proc(c);
-    let _node = common::cluster::Proc(
-        Command::new(common::bin("vmafx-node"))
-            .args(["--controller", &format!("http://{addr}"), "--name", "logged", "--threads", "1"])
-            .args(["--log-format", "json"])
-            .env("VMAFX_TOKEN", token(data.path(), "node.token"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::fs::File::create(&node_log).unwrap())
-            .spawn()
-            .unwrap(),
-    );
+    let log_file = std::fs::File::create(&node_log).unwrap().into();
+    let _node = cluster::spawn_node(&addr, data.path(), "logged", &["--log-format", "json"], log_file);
     let mut jobs = client(&addr).await;
     let spec = v1::ScoreSpec {
         reference: r.display().to_string(),
@@ -340,16 +325,8 @@ async fn a_decode_that_makes_no_progress_fails_its_attempts_with_the_reason() {
     .unwrap();
     Command::new("chmod").args(["755", stuck.to_str().unwrap()]).status().unwrap();
     let (_ctl, addr) = controller(data.path(), &["--max-attempts", "2"]);
-    let n = common::cluster::Proc(
-        Command::new(common::bin("vmafx-node"))
-            .args(["--controller", &format!("http://{addr}"), "--name", "stuck", "--threads", "1"])
-            .args(["--ffmpeg", stuck.to_str().unwrap(), "--stall-timeout", "2s"])
-            .env("VMAFX_TOKEN", common::cluster::token(data.path(), "node.token"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let stuck_args = ["--ffmpeg", stuck.to_str().unwrap(), "--stall-timeout", "2s"];
+    let n = cluster::spawn_node(&addr, data.path(), "stuck", &stuck_args, std::process::Stdio::null());
     let mut jobs = client(&addr).await;
     let spec = v1::ScoreSpec {
         reference: r.display().to_string(),
@@ -421,35 +398,10 @@ async fn cancel_mid_segment_stops_the_nodes_ffmpeg_within_2_s() {
     );
 }
 
-#[tokio::test]
-async fn a_controller_restart_mid_job_loses_nothing() {
-    let data = tempfile::tempdir().unwrap();
-    let corpus = common::corpus();
-    let (r, d) = (corpus.join("mandel_720.y4m"), corpus.join("mandel_720_x264_crf35.mp4"));
-    let (ctl, addr) = controller(data.path(), &["--lease-ttl-ms", "3000"]);
-    let _n = node(&addr, data.path(), "n");
-    let mut jobs = client(&addr).await;
-    let spec = v1::ScoreSpec {
-        reference: r.display().to_string(),
-        distorted: d.display().to_string(),
-        segment_frames: 8,
-        ..Default::default()
-    };
-    let submit = v1::SubmitJobRequest { score: Some(spec), ..Default::default() };
-    let job = jobs.submit_job(authed(submit, data.path())).await.unwrap().into_inner().job.unwrap();
-    wait_for(&mut jobs, data.path(), &job.id, JobState::Running).await;
-    drop(ctl); // SIGKILL
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let (_ctl, addr2) = controller(data.path(), &["--lease-ttl-ms", "3000", "--listen", &addr]);
-    assert_eq!(addr2, addr);
-    let mut jobs = client(&addr).await;
-    let done = wait_for(&mut jobs, data.path(), &job.id, JobState::Succeeded).await;
-    assert_eq!(done.segments_done, 6);
-    assert_same_as_local(done.scores.as_ref().unwrap(), &common::vmafx_json(&r, &d, &[]));
-}
-
-#[tokio::test]
-async fn nodes_wait_out_a_controller_that_is_down_for_many_lease_periods() {
+/// Kills the controller mid-job, keeps it down for `down`, restarts it on the same data
+/// directory and port, and checks that the job finishes with `vmafx score`'s frames and that
+/// the node waited instead of giving up.
+async fn controller_away_mid_job(down: Duration) {
     let data = tempfile::tempdir().unwrap();
     let corpus = common::corpus();
     let (r, d) = (corpus.join("mandel_720.y4m"), corpus.join("mandel_720_x264_crf35.mp4"));
@@ -466,14 +418,25 @@ async fn nodes_wait_out_a_controller_that_is_down_for_many_lease_periods() {
     let job = jobs.submit_job(authed(submit, data.path())).await.unwrap().into_inner().job.unwrap();
     wait_for(&mut jobs, data.path(), &job.id, JobState::Running).await;
     drop(ctl); // SIGKILL
-               // Down for 20 s: over six lease periods, and past the 16 s after which nodes used to quit.
-    tokio::time::sleep(Duration::from_secs(20)).await;
+    tokio::time::sleep(down).await;
     assert!(n.0.try_wait().unwrap().is_none(), "the node gave up on the controller");
     let (_ctl, addr2) = controller(data.path(), &["--lease-ttl-ms", "3000", "--listen", &addr]);
     assert_eq!(addr2, addr);
     let mut jobs = client(&addr).await;
     let done = wait_for(&mut jobs, data.path(), &job.id, JobState::Succeeded).await;
+    assert_eq!(done.segments_done, 6);
     assert_same_as_local(done.scores.as_ref().unwrap(), &common::vmafx_json(&r, &d, &[]));
+}
+
+#[tokio::test]
+async fn a_controller_restart_mid_job_loses_nothing() {
+    controller_away_mid_job(Duration::from_millis(300)).await;
+}
+
+#[tokio::test]
+async fn nodes_wait_out_a_controller_that_is_down_for_many_lease_periods() {
+    // Over six lease periods, and past the 16 s after which nodes used to quit.
+    controller_away_mid_job(Duration::from_secs(20)).await;
 }
 
 #[tokio::test]

@@ -54,11 +54,18 @@ pub fn start_controller(data: &Path, extra: &[&str]) -> Controller {
 
 /// Starts a node with one libvmaf thread, joined with the controller's node token.
 pub fn start_node(addr: &str, data: &Path, name: &str) -> Proc {
+    spawn_node(addr, data, name, &[], Stdio::inherit())
+}
+
+/// Like [`start_node`], with more arguments and its stderr (its log) sent to `stderr`.
+pub fn spawn_node(addr: &str, data: &Path, name: &str, args: &[&str], stderr: Stdio) -> Proc {
     Proc(
         Command::new(super::bin("vmafx-node"))
             .args(["--controller", &format!("http://{addr}"), "--name", name, "--threads", "1"])
+            .args(args)
             .env("VMAFX_TOKEN", token(data, "node.token"))
             .stdout(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("start vmafx-node"),
     )
