@@ -19,13 +19,16 @@ pub struct Encoded {
 
 /// Encodes `source` with ffmpeg output options `args` into `out` (its extension picks the
 /// container). Muxing is bit-exact, so the same inputs give the same file. When `cancel` is
-/// set the ffmpeg process is killed within 50 ms and [`MediaError::Cancelled`] returned.
+/// set the ffmpeg process is killed within 50 ms and [`MediaError::Cancelled`] returned. With
+/// `stall_after`, an encode whose output has not grown for that long (a hung encoder, a dead
+/// mount) is killed and [`MediaError::ToolTimeout`] returned: the machine's trouble.
 pub fn encode(
     tools: &Tools,
     source: &Path,
     args: &[String],
     out: &Path,
     cancel: Option<&AtomicBool>,
+    stall_after: Option<Duration>,
 ) -> Result<Encoded, MediaError> {
     let ext = out.extension().and_then(|e| e.to_str()).unwrap_or("mkv");
     let partial = out.with_extension(format!("partial.{ext}"));
@@ -50,6 +53,8 @@ pub fn encode(
         }
         text
     });
+    // Output size and when it last changed, for `stall_after`.
+    let mut grown = (0u64, Instant::now());
     let status = loop {
         if let Some(status) = child
             .try_wait()
@@ -62,6 +67,24 @@ pub fn encode(
             let _ = child.wait();
             let _ = std::fs::remove_file(&partial);
             return Err(MediaError::Cancelled);
+        }
+        if let Some(limit) = stall_after {
+            let size = std::fs::metadata(&partial).map_or(0, |m| m.len());
+            if size != grown.0 {
+                grown = (size, Instant::now());
+            } else if grown.1.elapsed() >= limit {
+                let _ = child.kill();
+                let _ = child.wait();
+                let _ = std::fs::remove_file(&partial);
+                return Err(MediaError::ToolTimeout {
+                    program: format!(
+                        "{} (encoding; no output for {} s)",
+                        tools.ffmpeg.display(),
+                        limit.as_secs()
+                    ),
+                    seconds: limit.as_secs(),
+                });
+            }
         }
         std::thread::sleep(Duration::from_millis(50));
     };
@@ -99,18 +122,35 @@ mod tests {
         crate::y4m::write_pattern(&src, 64, 48, 6, 8).unwrap();
         let args: Vec<String> = ["-c:v", "libx264", "-crf", "30"].map(String::from).to_vec();
         let (a, b) = (dir.path().join("a.mkv"), dir.path().join("b.mkv"));
-        let ea = encode(&Tools::default(), &src, &args, &a, None).unwrap();
-        encode(&Tools::default(), &src, &args, &b, None).unwrap();
+        let ea = encode(&Tools::default(), &src, &args, &a, None, None).unwrap();
+        encode(&Tools::default(), &src, &args, &b, None, None).unwrap();
         assert!(ea.bytes > 0);
         assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap(), "bit-exact");
         let bad: Vec<String> = ["-c:v", "no_such_encoder"].map(String::from).to_vec();
-        let err = encode(&Tools::default(), &src, &bad, &dir.path().join("c.mkv"), None).unwrap_err();
+        let err = encode(&Tools::default(), &src, &bad, &dir.path().join("c.mkv"), None, None).unwrap_err();
         assert!(err.to_string().contains("src.y4m"), "{err}");
         assert!(!dir.path().join("c.partial.mkv").exists());
         let stop = AtomicBool::new(true);
         assert!(matches!(
-            encode(&Tools::default(), &src, &args, &dir.path().join("d.mkv"), Some(&stop)),
+            encode(&Tools::default(), &src, &args, &dir.path().join("d.mkv"), Some(&stop), None),
             Err(MediaError::Cancelled)
         ));
+    }
+
+    #[test]
+    fn an_encoder_that_writes_nothing_is_stopped_as_the_machine_s_trouble() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src.y4m");
+        crate::y4m::write_pattern(&src, 64, 48, 2, 0).unwrap();
+        let hung = dir.path().join("hung-ffmpeg");
+        std::fs::write(&hung, "#!/bin/sh\nexec sleep 600\n").unwrap();
+        std::process::Command::new("chmod").args(["755", hung.to_str().unwrap()]).status().unwrap();
+        let tools = Tools { ffmpeg: hung, ..Tools::default() };
+        let at = Instant::now();
+        let limit = Some(Duration::from_millis(300));
+        let err = encode(&tools, &src, &[], &dir.path().join("e.mkv"), None, limit).unwrap_err();
+        assert!(at.elapsed() < Duration::from_secs(5), "{:?}", at.elapsed());
+        assert!(matches!(err, MediaError::ToolTimeout { .. }) && !err.is_bad_input(), "{err}");
+        assert!(err.to_string().contains("no output for 0 s"), "{err}");
     }
 }

@@ -219,7 +219,8 @@ async fn slot(
             cancel.clone(),
         ));
         let stalled = Arc::new(AtomicBool::new(false));
-        // An encode job counts no frames while it encodes: only scoring items are watched.
+        // An encode job counts no frames while it encodes: its encoder is watched instead (its
+        // output must keep growing, see vmafx_media::encode).
         let encodes = item.score.as_ref().is_some_and(|s| s.encode.is_some());
         let watchdog = (!encodes).then(|| {
             let watch =
@@ -385,15 +386,22 @@ async fn encode_and_score(
     frames_done: Arc<AtomicU64>,
 ) -> Result<v1::Scores, EngineError> {
     let out = std::env::temp_dir().join(format!("vmafx-node-{}-{}.mkv", std::process::id(), item.item_id));
-    let (tools, threads, decode) = (cfg.decode.tools.clone(), cfg.threads, cfg.decode.clone());
+    let (tools, threads, decode, stall) =
+        (cfg.decode.tools.clone(), cfg.threads, cfg.decode.clone(), cfg.stall_timeout);
     tokio::task::spawn_blocking(move || {
         let result = (|| {
-            let encoded =
-                vmafx_media::encode(&tools, Path::new(&spec.reference), &encode.args, &out, Some(&cancel))
-                    .map_err(|e| match e {
-                        MediaError::Cancelled => EngineError::Cancelled,
-                        e => EngineError::Encode(e),
-                    })?;
+            let encoded = vmafx_media::encode(
+                &tools,
+                Path::new(&spec.reference),
+                &encode.args,
+                &out,
+                Some(&cancel),
+                Some(stall),
+            )
+            .map_err(|e| match e {
+                MediaError::Cancelled => EngineError::Cancelled,
+                e => EngineError::Encode(e),
+            })?;
             let mut req = ScoreRequest::for_job(&spec, SegmentSpec { start: 0, frames: 0 }, threads, decode)?;
             req.distorted = out.clone();
             req.segment = None;

@@ -232,7 +232,7 @@ impl LocalRunner {
             }
             (_, None) => {
                 if entry.bytes == 0 || !video.is_file() {
-                    let encoded = vmafx_media::encode(&self.tools, &trial.source, &args, &video, None)
+                    let encoded = vmafx_media::encode(&self.tools, &trial.source, &args, &video, None, None)
                         .map_err(|e| TuneError::Encode {
                             encoder: trial.encoder.name.into(),
                             crf: trial.crf,
