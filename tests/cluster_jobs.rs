@@ -45,6 +45,23 @@ async fn submit_running(jobs: &mut JobServiceClient<Channel>, data: &Path, r: &P
     job
 }
 
+/// Submits a job split into segments of `segment_frames`.
+async fn submit_segmented(
+    jobs: &mut JobServiceClient<Channel>,
+    data: &Path,
+    (r, d): (&Path, &Path),
+    segment_frames: u64,
+) -> v1::Job {
+    let spec = v1::ScoreSpec {
+        reference: r.display().to_string(),
+        distorted: d.display().to_string(),
+        segment_frames,
+        ..Default::default()
+    };
+    let submit = v1::SubmitJobRequest { score: Some(spec), ..Default::default() };
+    jobs.submit_job(authed(submit, data)).await.unwrap().into_inner().job.unwrap()
+}
+
 async fn wait_for(jobs: &mut JobServiceClient<Channel>, data: &Path, id: &str, state: JobState) -> v1::Job {
     let deadline = Instant::now() + Duration::from_secs(240);
     loop {
@@ -159,46 +176,13 @@ async fn every_log_line_of_a_job_s_life_carries_its_ids_in_json() {
     let corpus = common::corpus();
     let (r, d) = (corpus.join("testsrc_324.y4m"), corpus.join("testsrc_324_x264_crf35.mp4"));
     let (ctl_log, node_log) = (data.path().join("controller.log"), data.path().join("node.log"));
-    // Started by hand (not the helper) to keep its stderr.
-    let mut c = Command::new(common::bin("vmafx-controller"))
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--http-listen",
-            "127.0.0.1:0",
-            "--log-format",
-            "json",
-            "--data-dir",
-        ])
-        .arg(data.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::fs::File::create(&ctl_log).unwrap())
-        .spawn()
-        .unwrap();
-    let addr = {
-        use std::io::BufRead;
-        let mut lines = std::io::BufReader::new(c.stdout.take().unwrap()).lines();
-        let addr = loop {
-            let line = lines.next().unwrap().unwrap();
-            if let Some(a) = line.strip_prefix("vmafx-controller: gRPC listening on ") {
-                break a.to_string();
-            }
-        };
-        std::thread::spawn(move || lines.for_each(drop));
-        addr
-    };
-    let _ctl = common::cluster::Proc(c);
+    let ctl_stderr = std::fs::File::create(&ctl_log).unwrap().into();
+    let ctl = cluster::spawn_controller(data.path(), &["--log-format", "json"], ctl_stderr);
+    let addr = ctl.addr.clone();
     let log_file = std::fs::File::create(&node_log).unwrap().into();
     let _node = cluster::spawn_node(&addr, data.path(), "logged", &["--log-format", "json"], log_file);
     let mut jobs = client(&addr).await;
-    let spec = v1::ScoreSpec {
-        reference: r.display().to_string(),
-        distorted: d.display().to_string(),
-        segment_frames: 12,
-        ..Default::default()
-    };
-    let submit = v1::SubmitJobRequest { score: Some(spec), ..Default::default() };
-    let job = jobs.submit_job(authed(submit, data.path())).await.unwrap().into_inner().job.unwrap();
+    let job = submit_segmented(&mut jobs, data.path(), (&r, &d), 12).await;
     wait_for(&mut jobs, data.path(), &job.id, JobState::Succeeded).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
 
@@ -408,14 +392,7 @@ async fn controller_away_mid_job(down: Duration) {
     let (ctl, addr) = controller(data.path(), &["--lease-ttl-ms", "3000"]);
     let mut n = node(&addr, data.path(), "n");
     let mut jobs = client(&addr).await;
-    let spec = v1::ScoreSpec {
-        reference: r.display().to_string(),
-        distorted: d.display().to_string(),
-        segment_frames: 8,
-        ..Default::default()
-    };
-    let submit = v1::SubmitJobRequest { score: Some(spec), ..Default::default() };
-    let job = jobs.submit_job(authed(submit, data.path())).await.unwrap().into_inner().job.unwrap();
+    let job = submit_segmented(&mut jobs, data.path(), (&r, &d), 8).await;
     wait_for(&mut jobs, data.path(), &job.id, JobState::Running).await;
     drop(ctl); // SIGKILL
     tokio::time::sleep(down).await;

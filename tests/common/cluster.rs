@@ -27,6 +27,11 @@ pub struct Controller {
 
 /// Starts the controller on free loopback ports (gRPC on `--listen` from `extra` if given).
 pub fn start_controller(data: &Path, extra: &[&str]) -> Controller {
+    spawn_controller(data, extra, Stdio::inherit())
+}
+
+/// Like [`start_controller`], with its stderr (its log) sent to `stderr`.
+pub fn spawn_controller(data: &Path, extra: &[&str], stderr: Stdio) -> Controller {
     let listen: &[&str] = if extra.contains(&"--listen") { &[] } else { &["--listen", "127.0.0.1:0"] };
     let mut child = Command::new(super::bin("vmafx-controller"))
         .args(listen)
@@ -34,6 +39,7 @@ pub fn start_controller(data: &Path, extra: &[&str]) -> Controller {
         .arg(data)
         .args(extra)
         .stdout(Stdio::piped())
+        .stderr(stderr)
         .spawn()
         .expect("start vmafx-controller");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
