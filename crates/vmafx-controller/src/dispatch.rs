@@ -7,7 +7,7 @@ use std::time::Duration;
 use prost::Message;
 use vmafx_core::{Capabilities, JobState, Requirements, Scores};
 use vmafx_proto::v1;
-use vmafx_store::{Completion, Expired, Lease, NodeRecord, Store};
+use vmafx_store::{Completion, Expired, Lease, NodeRecord, ReportContext, Store};
 
 use crate::{fresh_id, now_ms, Controller, ControllerError};
 
@@ -214,14 +214,14 @@ impl<S: Store> Controller<S> {
         fence: i64,
         result: &v1::Scores,
     ) -> Result<bool, ControllerError> {
-        let record = self.store.item(item).await?;
-        if let Some(problem) = self.result_problem(record.as_ref(), fence, result).await? {
-            self.report_failure(item, fence, &format!("refused result: {problem}"), false).await?;
+        let context = self.store.report_context(item).await?;
+        let node = context.as_ref().and_then(|c| c.item.lease_node.clone()).unwrap_or_default();
+        if let Some(problem) = context.as_ref().and_then(|c| result_problem(c, fence, result)) {
+            self.fail_attempt(item, fence, &format!("refused result: {problem}"), false, &node).await?;
             return Err(ControllerError::invalid("scores", problem));
         }
         let bytes = result.encode_to_vec();
         self.forget_progress(item);
-        let node = record.as_ref().and_then(|r| r.lease_node.clone()).unwrap_or_default();
         match self.store.complete(item, fence, &bytes, now_ms()).await? {
             Completion::Applied { job_id, job } => {
                 tracing::info!(job_id = %job_id, item_id = item, node_id = %node, frames = result.frames.len(), "segment result recorded");
@@ -232,28 +232,11 @@ impl<S: Store> Controller<S> {
                 Ok(true)
             }
             Completion::Stale => {
-                let job_id = record.map(|r| r.job_id).unwrap_or_default();
+                let job_id = context.map(|c| c.item.job_id).unwrap_or_default();
                 tracing::warn!(job_id = %job_id, item_id = item, node_id = %node, fence, "stale result refused: the lease moved on");
                 Ok(false)
             }
         }
-    }
-
-    /// What is wrong with a reported result, if anything ([`crate::result_check`]). Only the
-    /// current lease's result is judged: a stale one is refused as stale by the store.
-    async fn result_problem(
-        &self,
-        item: Option<&vmafx_store::ItemRecord>,
-        fence: i64,
-        result: &v1::Scores,
-    ) -> Result<Option<String>, ControllerError> {
-        let Some(item) = item else { return Ok(None) };
-        if item.fence != fence || item.state != vmafx_core::ItemState::Leased {
-            return Ok(None);
-        }
-        let Some(job) = self.store.job(&item.job_id).await? else { return Ok(None) };
-        let scores = Scores::from(result.clone());
-        Ok(crate::result_check::result_problem(&job.spec, job.total_frames, item.segment, &scores))
     }
 
     /// Records a failed attempt; `permanent` failures (bad input) fail the job at once.
@@ -264,11 +247,23 @@ impl<S: Store> Controller<S> {
         message: &str,
         permanent: bool,
     ) -> Result<bool, ControllerError> {
+        let context = self.store.report_context(item).await?;
+        let node = context.and_then(|c| c.item.lease_node).unwrap_or_default();
+        self.fail_attempt(item, fence, message, permanent, &node).await
+    }
+
+    async fn fail_attempt(
+        &self,
+        item: i64,
+        fence: i64,
+        message: &str,
+        permanent: bool,
+        node: &str,
+    ) -> Result<bool, ControllerError> {
         self.forget_progress(item);
-        let node = self.store.item(item).await?.and_then(|r| r.lease_node).unwrap_or_default();
         let done = self.store.fail(item, fence, message, permanent, now_ms(), self.config.retry).await?;
         if let Completion::Applied { job_id, job } = done {
-            tracing::warn!(job_id = %job_id, item_id = item, node_id = %node, permanent, reason = message, "attempt failed");
+            tracing::warn!(job_id = %job_id, item_id = item, node_id = node, permanent, reason = message, "attempt failed");
             self.changes.notify_waiters();
             if job == JobState::Failed {
                 self.job_ended(&job_id).await;
@@ -304,4 +299,20 @@ impl<S: Store> Controller<S> {
         }
         Ok(expired)
     }
+}
+
+/// What is wrong with a reported result, if anything ([`crate::result_check`]). Only the
+/// current lease's result is judged: a stale one is refused as stale by the store.
+fn result_problem(context: &ReportContext, fence: i64, result: &v1::Scores) -> Option<String> {
+    let item = &context.item;
+    if item.fence != fence || item.state != vmafx_core::ItemState::Leased {
+        return None;
+    }
+    crate::result_check::result_problem(
+        &context.spec,
+        context.total_frames,
+        item.segment,
+        &result.metrics,
+        result.frames.iter().map(|f| f.frame_num),
+    )
 }

@@ -4,28 +4,30 @@
 //! attempt with the reason, and the item is retried, instead of leaving a hole or an overlap
 //! in the job's scores.
 
-use vmafx_core::{catalog, ScoreJobSpec, Scores, SegmentSpec};
+use vmafx_core::{catalog, ScoreJobSpec, SegmentSpec};
 
-/// The problem with `scores` as the result of `segment` of a job, if any. `total_frames` 0
-/// means the job's length was unknown at submission (one item covering whatever decodes).
+/// The problem with a result (its `metrics`, and its frames' numbers in order) as the result
+/// of `segment` of a job, if any. `total_frames` 0 means the job's length was unknown at
+/// submission (one item covering whatever decodes).
 pub fn result_problem(
     spec: &ScoreJobSpec,
     total_frames: u64,
     segment: SegmentSpec,
-    scores: &Scores,
+    metrics: &[String],
+    frames: impl Iterator<Item = u64>,
 ) -> Option<String> {
     let mut wanted: Vec<&str> = vec!["vmaf"];
     for f in &spec.features {
         wanted.extend(catalog::feature(f).map_or(&[][..], |f| f.outputs));
     }
-    if let Some(missing) = wanted.iter().find(|m| !scores.metrics.iter().any(|have| have == *m)) {
+    if let Some(missing) = wanted.iter().find(|m| !metrics.iter().any(|have| have == *m)) {
         return Some(format!("the result lacks the metric `{missing}` the job asks for"));
     }
     let step = u64::from(spec.subsample.max(1));
-    let numbers = scores.frames.iter().map(|f| f.frame_num);
+    let mut numbers = frames.peekable();
     if total_frames == 0 {
         // Unknown length: frames from 0, in order, none missing.
-        if scores.frames.is_empty() {
+        if numbers.peek().is_none() {
             return Some("the result has no frames".into());
         }
         return numbers
@@ -67,7 +69,12 @@ pub fn result_problem(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vmafx_core::FrameScore;
+    use vmafx_core::{FrameScore, Scores};
+
+    /// The check on a whole result, as the controller makes it from the wire message.
+    fn result_problem(spec: &ScoreJobSpec, total: u64, segment: SegmentSpec, s: &Scores) -> Option<String> {
+        super::result_problem(spec, total, segment, &s.metrics, s.frames.iter().map(|f| f.frame_num))
+    }
 
     fn spec(features: &[&str], subsample: u32) -> ScoreJobSpec {
         ScoreJobSpec {

@@ -14,7 +14,7 @@ mod sqlite;
 pub use error::StoreError;
 pub use records::{
     Candidate, Completion, Expired, ItemRecord, JobRecord, Lease, NewJob, NodeRecord, Pruned, QueueStats,
-    RetryPolicy,
+    ReportContext, RetryPolicy,
 };
 pub use sqlite::SqliteStore;
 
@@ -50,8 +50,12 @@ pub trait Store: Send + Sync + 'static {
         &self,
         job_id: &str,
     ) -> impl Future<Output = Result<Vec<ItemRecord>, StoreError>> + Send;
-    /// One work item by id.
-    fn item(&self, id: i64) -> impl Future<Output = Result<Option<ItemRecord>, StoreError>> + Send;
+    /// A work item (without its result) with what judging a report on it needs: its job's
+    /// spec and frame count. One read, on the report path.
+    fn report_context(
+        &self,
+        item: i64,
+    ) -> impl Future<Output = Result<Option<ReportContext>, StoreError>> + Send;
     /// Cancels a job that has not finished; its pending and leased items are cancelled too.
     fn cancel(
         &self,

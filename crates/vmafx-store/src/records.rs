@@ -83,6 +83,14 @@ pub enum Completion {
     Stale,
 }
 
+/// A work item (its `result` left out) with its job's spec and frame count.
+#[derive(Debug, Clone)]
+pub struct ReportContext {
+    pub item: ItemRecord,
+    pub spec: ScoreJobSpec,
+    pub total_frames: u64,
+}
+
 /// What a retention pass deleted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Pruned {

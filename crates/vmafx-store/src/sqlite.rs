@@ -386,10 +386,22 @@ impl Store for SqliteStore {
         rows.iter().map(item_from_row).collect()
     }
 
-    async fn item(&self, id: i64) -> Result<Option<ItemRecord>, StoreError> {
-        let sql = format!("SELECT {ITEM_COLUMNS} FROM work_items WHERE id = ?");
-        let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
-        row.as_ref().map(item_from_row).transpose()
+    async fn report_context(&self, item: i64) -> Result<Option<ReportContext>, StoreError> {
+        let columns = ITEM_COLUMNS.replace("result,", "NULL AS result,");
+        let sql = format!(
+            "SELECT {columns}, (SELECT spec FROM jobs WHERE jobs.id = work_items.job_id) AS job_spec, \
+             (SELECT total_frames FROM jobs WHERE jobs.id = work_items.job_id) AS job_frames \
+             FROM work_items WHERE id = ?"
+        );
+        let Some(row) = sqlx::query(AssertSqlSafe(sql)).bind(item).fetch_optional(&self.pool).await? else {
+            return Ok(None);
+        };
+        let spec: String = row.try_get("job_spec")?;
+        Ok(Some(ReportContext {
+            item: item_from_row(&row)?,
+            spec: serde_json::from_str(&spec).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            total_frames: row.try_get::<i64, _>("job_frames")? as u64,
+        }))
     }
 
     async fn cancel(&self, id: &str, now: Millis) -> Result<Option<JobRecord>, StoreError> {
