@@ -45,7 +45,7 @@ async fn submit_running(jobs: &mut JobServiceClient<Channel>, data: &Path, r: &P
     job
 }
 
-/// Submits a job split into segments of `segment_frames`.
+/// Submits a job split into segments of `segment_frames` (0: one segment).
 async fn submit_segmented(
     jobs: &mut JobServiceClient<Channel>,
     data: &Path,
@@ -62,6 +62,7 @@ async fn submit_segmented(
     jobs.submit_job(authed(submit, data)).await.unwrap().into_inner().job.unwrap()
 }
 
+/// Polls a job until it is in `state`; fails the test if it ends in another.
 async fn wait_for(jobs: &mut JobServiceClient<Channel>, data: &Path, id: &str, state: JobState) -> v1::Job {
     let deadline = Instant::now() + Duration::from_secs(240);
     loop {
@@ -312,23 +313,8 @@ async fn a_decode_that_makes_no_progress_fails_its_attempts_with_the_reason() {
     let stuck_args = ["--ffmpeg", stuck.to_str().unwrap(), "--stall-timeout", "2s"];
     let n = cluster::spawn_node(&addr, data.path(), "stuck", &stuck_args, std::process::Stdio::null());
     let mut jobs = client(&addr).await;
-    let spec = v1::ScoreSpec {
-        reference: r.display().to_string(),
-        distorted: d.display().to_string(),
-        ..Default::default()
-    };
-    let submit = v1::SubmitJobRequest { score: Some(spec), ..Default::default() };
-    let job = jobs.submit_job(authed(submit, data.path())).await.unwrap().into_inner().job.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let failed = loop {
-        let get = v1::GetJobRequest { id: job.id.clone(), include_scores: false };
-        let j = jobs.get_job(authed(get, data.path())).await.unwrap().into_inner();
-        if j.state() == JobState::Failed {
-            break j;
-        }
-        assert!(Instant::now() < deadline, "the stalled job never failed: {j:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let job = submit_segmented(&mut jobs, data.path(), (&r, &d), 0).await;
+    let failed = wait_for(&mut jobs, data.path(), &job.id, JobState::Failed).await;
     // Retried once (node trouble is not bad input), then failed with the reason.
     assert!(failed.error.contains("after 2 attempt(s)"), "{}", failed.error);
     assert!(failed.error.contains("no progress for 2 s (--stall-timeout)"), "{}", failed.error);
@@ -423,23 +409,9 @@ async fn an_input_the_node_cannot_read_fails_the_job_with_the_reason() {
     let (_ctl, addr) = controller(data.path(), &["--no-probe-inputs"]);
     let _n = node(&addr, data.path(), "n");
     let mut jobs = client(&addr).await;
-    let spec = v1::ScoreSpec {
-        reference: corpus.join("testsrc_324.y4m").display().to_string(),
-        distorted: "/nowhere/dist.mp4".into(),
-        ..Default::default()
-    };
-    let submit = v1::SubmitJobRequest { score: Some(spec), ..Default::default() };
-    let job = jobs.submit_job(authed(submit, data.path())).await.unwrap().into_inner().job.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let failed = loop {
-        let get = v1::GetJobRequest { id: job.id.clone(), include_scores: false };
-        let j = jobs.get_job(authed(get, data.path())).await.unwrap().into_inner();
-        if j.state() == JobState::Failed {
-            break j;
-        }
-        assert!(Instant::now() < deadline, "job still {:?}", j.state());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let (r, d) = (corpus.join("testsrc_324.y4m"), Path::new("/nowhere/dist.mp4").to_path_buf());
+    let job = submit_segmented(&mut jobs, data.path(), (&r, &d), 0).await;
+    let failed = wait_for(&mut jobs, data.path(), &job.id, JobState::Failed).await;
     assert!(
         failed.error.contains("/nowhere/dist.mp4") && failed.error.contains("no such file"),
         "{}",

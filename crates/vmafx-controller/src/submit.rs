@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use vmafx_core::{catalog, plan_segments, sched, JobState, ScoreJobSpec, Scores, SegmentSpec};
-use vmafx_media::{plan, probe, MatchOptions, RawFormat, Tools};
+use vmafx_media::{plan, probe, InputSettings, RawFormat, Tools};
 use vmafx_proto::v1;
 use vmafx_store::{JobRecord, NewJob, Store};
 
@@ -150,16 +150,9 @@ impl<S: Store> Controller<S> {
 /// decoding. The input-matching rules run here too, so a pair a node would refuse (frame
 /// rates that differ without `fps_match`) is refused at submission.
 fn frame_count(spec: &ScoreJobSpec, tools: &Tools) -> Result<u64, ControllerError> {
-    let inputs = &spec.inputs;
-    fn invalid(field: &'static str) -> impl Fn(String) -> ControllerError {
-        move |e| ControllerError::invalid(field, e)
-    }
-    let raw = |field: &'static str, r: &Option<vmafx_core::RawVideo>| {
-        r.as_ref().map(RawFormat::from_spec).transpose().map_err(invalid(field))
-    };
-    let ref_raw = raw("score.inputs.reference_raw", &inputs.reference_raw)?;
-    let dist_raw = raw("score.inputs.distorted_raw", &inputs.distorted_raw)?;
-    let matching = MatchOptions::from_spec(inputs).map_err(invalid("score.inputs.scale_filter"))?;
+    let InputSettings { matching, reference_raw: ref_raw, distorted_raw: dist_raw } =
+        InputSettings::from_spec(&spec.inputs)
+            .map_err(|(field, e)| ControllerError::invalid(&format!("score.inputs.{field}"), e))?;
     let probed = |field: &str, path: &str, raw: Option<&RawFormat>| {
         probe(Path::new(path), raw, tools).map_err(|e| ControllerError::invalid(field, e.to_string()))
     };

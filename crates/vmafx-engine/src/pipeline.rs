@@ -13,7 +13,9 @@ use std::time::Duration;
 use std::time::Instant;
 
 use vmafx_core::{InputOptions, Note, Report, ReportInfo, ScoreJobSpec, SegmentSpec};
-use vmafx_media::{open_reader, plan, probe, DecodeOptions, FrameReader, MatchOptions, RawFormat};
+use vmafx_media::{
+    open_reader, plan, probe, DecodeOptions, FrameReader, InputSettings, MatchOptions, RawFormat,
+};
 
 use crate::error::{EngineError, Role};
 use crate::libvmaf::{self, Picture, PicturePool};
@@ -102,15 +104,11 @@ impl ScoreRequest {
 impl ScoreRequest {
     /// Takes a job's input options (raw layouts, scaler, frame-rate matching), checked.
     pub fn with_inputs(mut self, inputs: &InputOptions) -> Result<Self, EngineError> {
-        self.matching = MatchOptions::from_spec(inputs).map_err(EngineError::InvalidOption)?;
-        let raw = |role: Role, spec: &Option<vmafx_core::RawVideo>| {
-            spec.as_ref()
-                .map(RawFormat::from_spec)
-                .transpose()
-                .map_err(|e| EngineError::InvalidOption(format!("{role}: {e}")))
-        };
-        self.reference_raw = raw(Role::Reference, &inputs.reference_raw)?;
-        self.distorted_raw = raw(Role::Distorted, &inputs.distorted_raw)?;
+        let settings = InputSettings::from_spec(inputs)
+            .map_err(|(field, e)| EngineError::InvalidOption(format!("{field}: {e}")))?;
+        self.matching = settings.matching;
+        self.reference_raw = settings.reference_raw;
+        self.distorted_raw = settings.distorted_raw;
         Ok(self)
     }
 

@@ -17,7 +17,7 @@ use crate::format::VideoFormat;
 use crate::matching::Conversion;
 use crate::probe::{tool_message, Tools};
 use crate::raw::RawFormat;
-use crate::reader::{read_planes, Filled, FrameReader, PlaneMut, Stopper};
+use crate::reader::{read_counted, Filled, FrameReader, PlaneMut, Stopper};
 
 /// How ffmpeg runs as a decoder (what it converts to is a [`Conversion`]).
 #[derive(Debug, Clone, Default)]
@@ -173,16 +173,8 @@ impl FrameReader for FfmpegReader {
         if self.done {
             return Ok(false);
         }
-        let filled = read_planes(&mut self.stdout, self.format, planes).map_err(|source| MediaError::Io {
-            input: self.path.clone(),
-            frame: self.frames,
-            source,
-        })?;
-        match filled {
-            Filled::Frame => {
-                self.frames += 1;
-                Ok(true)
-            }
+        match read_counted(&mut self.stdout, self.format, planes, &self.path, &mut self.frames)? {
+            Filled::Frame => Ok(true),
             Filled::End => self.finish(false),
             Filled::Partial => self.finish(true),
         }
@@ -247,5 +239,51 @@ mod tests {
             ),
             "{args}"
         );
+    }
+
+    /// The documented claim that matching copies pixels unchanged when nothing differs, on
+    /// the case that used to go wrong: full range (`yuvj420p`) on both sides.
+    #[test]
+    fn nothing_to_convert_means_the_decoder_s_own_pixels() {
+        let dir = tempfile::tempdir().unwrap();
+        let clip = dir.path().join("full.mp4");
+        let ok = std::process::Command::new("ffmpeg")
+            .args(["-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=96x64:rate=24"])
+            .args(["-frames:v", "5", "-c:v", "libx264", "-pix_fmt", "yuvj420p"])
+            .arg(&clip)
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        let probe = crate::probe(&clip, None, &Tools::default()).unwrap();
+        let plan = crate::plan(&probe, &probe, &Default::default()).unwrap();
+        assert!(plan.notes.is_empty(), "{:?}", plan.notes);
+        let mut reader =
+            FfmpegReader::spawn(&clip, None, &plan.distorted, &DecodeOptions::default()).unwrap();
+        let fmt = reader.format();
+        let mut ours = Vec::new();
+        let mut frame = vec![0u8; fmt.frame_bytes()];
+        loop {
+            let dims = fmt.pix_fmt.plane_dims(fmt.width, fmt.height);
+            let (y, rest) = frame.split_at_mut(dims[0].0 * dims[0].1);
+            let (u, v) = rest.split_at_mut(dims[1].0 * dims[1].1);
+            let mut planes = [
+                PlaneMut::packed(y, dims[0].0, dims[0].1),
+                PlaneMut::packed(u, dims[1].0, dims[1].1),
+                PlaneMut::packed(v, dims[2].0, dims[2].1),
+            ];
+            if !reader.read_frame(&mut planes).unwrap() {
+                break;
+            }
+            ours.extend_from_slice(&frame);
+        }
+        // ffmpeg's own decode, in the stream's own pixel format: no filter at all.
+        let native = std::process::Command::new("ffmpeg")
+            .args(["-nostdin", "-loglevel", "error", "-i"])
+            .arg(&clip)
+            .args(["-f", "rawvideo", "-"])
+            .output()
+            .unwrap();
+        assert_eq!(ours.len(), 5 * fmt.frame_bytes());
+        assert!(ours == native.stdout, "pixels changed on the way");
     }
 }

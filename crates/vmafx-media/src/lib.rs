@@ -23,7 +23,7 @@ pub use decode::{DecodeOptions, FfmpegReader};
 pub use encode::{encode, Encoded};
 pub use error::MediaError;
 pub use format::{Chroma, PixelFormat, Range, Rate, VideoFormat};
-pub use matching::{plan, Conversion, MatchOptions, MatchPlan};
+pub use matching::{plan, Conversion, InputSettings, MatchOptions, MatchPlan};
 pub use orientation::Orientation;
 pub use probe::{probe, probe_native, ColorTags, Container, Probe, Tools};
 pub use raw::{RawFormat, RawReader};

@@ -61,21 +61,34 @@ pub const SCALE_FILTERS: &[&str] = &[
     "spline",
 ];
 
-impl MatchOptions {
-    /// The options a job states (an empty scaler is bicubic).
-    pub fn from_spec(spec: &vmafx_core::InputOptions) -> Result<Self, String> {
-        let opts = Self {
-            scale_filter: if spec.scale_filter.is_empty() {
-                "bicubic".into()
-            } else {
-                spec.scale_filter.clone()
-            },
-            fps_match: spec.fps_match,
-        };
-        opts.validate()?;
-        Ok(opts)
-    }
+/// A job's input options, checked: how to match, and what raw files hold.
+#[derive(Debug, Clone)]
+pub struct InputSettings {
+    pub matching: MatchOptions,
+    pub reference_raw: Option<crate::RawFormat>,
+    pub distorted_raw: Option<crate::RawFormat>,
+}
 
+impl InputSettings {
+    /// Checks a job's input options (an empty scaler is bicubic); the error names the option
+    /// at fault (`scale_filter`, `reference_raw`, `distorted_raw`) and what is wrong with it.
+    pub fn from_spec(spec: &vmafx_core::InputOptions) -> Result<Self, (&'static str, String)> {
+        let scale_filter =
+            if spec.scale_filter.is_empty() { "bicubic".into() } else { spec.scale_filter.clone() };
+        let matching = MatchOptions { scale_filter, fps_match: spec.fps_match };
+        matching.validate().map_err(|e| ("scale_filter", e))?;
+        let raw = |field: &'static str, r: &Option<vmafx_core::RawVideo>| {
+            r.as_ref().map(crate::RawFormat::from_spec).transpose().map_err(|e| (field, e))
+        };
+        Ok(Self {
+            matching,
+            reference_raw: raw("reference_raw", &spec.reference_raw)?,
+            distorted_raw: raw("distorted_raw", &spec.distorted_raw)?,
+        })
+    }
+}
+
+impl MatchOptions {
     /// Checks `scale_filter` against [`SCALE_FILTERS`]; the error lists the valid ones.
     pub fn validate(&self) -> Result<(), String> {
         if SCALE_FILTERS.contains(&self.scale_filter.as_str()) {

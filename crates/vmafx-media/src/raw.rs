@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::MediaError;
 use crate::format::{PixelFormat, Rate, VideoFormat};
-use crate::reader::{read_planes, Filled, FrameReader, PlaneMut};
+use crate::reader::{read_counted, Filled, FrameReader, PlaneMut};
 
 /// What a raw file holds, since it cannot say so itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,16 +108,8 @@ impl FrameReader for RawReader {
     }
 
     fn read_frame(&mut self, planes: &mut [PlaneMut<'_>; 3]) -> Result<bool, MediaError> {
-        let filled = read_planes(&mut self.inner, self.format, planes).map_err(|source| MediaError::Io {
-            input: self.path.clone(),
-            frame: self.frames,
-            source,
-        })?;
-        match filled {
-            Filled::Frame => {
-                self.frames += 1;
-                Ok(true)
-            }
+        match read_counted(&mut self.inner, self.format, planes, &self.path, &mut self.frames)? {
+            Filled::Frame => Ok(true),
             Filled::End => Ok(false),
             Filled::Partial => Err(MediaError::Truncated { input: self.path.clone(), frame: self.frames }),
         }

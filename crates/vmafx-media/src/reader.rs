@@ -105,6 +105,26 @@ pub(crate) enum Filled {
     Partial,
 }
 
+/// [`read_planes`] for a reader of `input`: counts a whole frame in `frames`, and names the
+/// input and the frame in a read error.
+pub(crate) fn read_counted(
+    r: &mut impl Read,
+    fmt: VideoFormat,
+    planes: &mut [PlaneMut<'_>; 3],
+    input: &std::path::Path,
+    frames: &mut u64,
+) -> Result<Filled, MediaError> {
+    let filled = read_planes(r, fmt, planes).map_err(|source| MediaError::Io {
+        input: input.into(),
+        frame: *frames,
+        source,
+    })?;
+    if filled == Filled::Frame {
+        *frames += 1;
+    }
+    Ok(filled)
+}
+
 /// Reads one packed planar frame of `fmt` from `r` into `planes`, row by row.
 pub(crate) fn read_planes(
     r: &mut impl Read,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::MediaError;
 use crate::format::{Chroma, PixelFormat, Range, VideoFormat};
-use crate::reader::{read_planes, Filled, FrameReader, PlaneMut};
+use crate::reader::{read_counted, Filled, FrameReader, PlaneMut};
 
 /// Magic bytes at the start of every Y4M stream.
 pub const MAGIC: &[u8] = b"YUV4MPEG2 ";
@@ -168,11 +168,8 @@ impl FrameReader for Y4mReader {
         if !self.frame_marker()? {
             return Ok(false);
         }
-        match read_planes(&mut self.inner, self.header.format, planes).map_err(|e| self.io_err(e))? {
-            Filled::Frame => {
-                self.frames += 1;
-                Ok(true)
-            }
+        match read_counted(&mut self.inner, self.header.format, planes, &self.path, &mut self.frames)? {
+            Filled::Frame => Ok(true),
             Filled::End | Filled::Partial => {
                 Err(MediaError::Truncated { input: self.path.clone(), frame: self.frames })
             }
