@@ -8,9 +8,9 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use vmafx_controller::server::{self, ServeOptions};
 use vmafx_controller::ControllerConfig;
+use vmafx_controller::RetryPolicy;
 use vmafx_media::{DecodeOptions, Tools};
 use vmafx_node::NodeConfig;
-use vmafx_store::RetryPolicy;
 
 use crate::args::UpArgs;
 

@@ -4,12 +4,24 @@
 
 use std::time::Duration;
 
-use prost::Message;
-use vmafx_core::{Capabilities, JobState, Requirements, Scores};
-use vmafx_proto::v1;
-use vmafx_store::{Completion, Expired, Lease, NodeRecord, ReportContext, Store};
+use vmafx_core::{Capabilities, JobState, SegmentResult};
+use vmafx_store::{Completion, Lease, NodeRecord, ReportContext, Store};
 
+use crate::scheduling::{after_failure, after_lost_lease, eligible_keys};
 use crate::{fresh_id, now_ms, Controller, ControllerError};
+
+/// Leases the sweep settles per store read.
+const SWEEP_BATCH: u32 = 500;
+
+/// A lease that expired and what became of its item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expired {
+    pub item: i64,
+    pub job_id: String,
+    pub node: Option<String>,
+    /// The job failed because the item ran out of attempts.
+    pub job_failed: bool,
+}
 
 /// What a node tells about itself when it joins.
 #[derive(Debug, Clone)]
@@ -167,11 +179,8 @@ impl<S: Store> Controller<S> {
             known.keys.extend(from_store);
             known.loaded = true;
         }
-        let keys = self.requirement_keys.lock().unwrap_or_else(|p| p.into_inner()).keys.clone();
-        Ok(keys
-            .into_iter()
-            .filter(|k| Requirements::from_key(k).is_some_and(|r| r.satisfied_by(&caps)))
-            .collect())
+        let known = self.requirement_keys.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(eligible_keys(&known.keys, &caps))
     }
 
     /// Like [`Controller::pull`], waiting up to `wait` for work to appear (a long poll).
@@ -195,36 +204,28 @@ impl<S: Store> Controller<S> {
         }
     }
 
-    /// Records a segment's scores if `fence` is the item's current lease token; `false` when
-    /// it is stale (the lease expired and went elsewhere, or the job was cancelled).
-    pub async fn report_scores(
-        &self,
-        item: i64,
-        fence: i64,
-        scores: &Scores,
-    ) -> Result<bool, ControllerError> {
-        self.report_result(item, fence, &v1::Scores::from(scores)).await
-    }
-
-    /// Like [`Controller::report_scores`], with the result as it came over the wire (an
-    /// encode job's result also carries what the encode produced).
+    /// Records a segment's result if `fence` is the item's current lease token; `false` when
+    /// it is stale (the lease expired and went elsewhere, or the job was cancelled). A result
+    /// that does not fit the item (wrong frames or metrics) fails the attempt and is refused.
     pub async fn report_result(
         &self,
         item: i64,
         fence: i64,
-        result: &v1::Scores,
+        result: &SegmentResult,
     ) -> Result<bool, ControllerError> {
         let context = self.store.report_context(item).await?;
         let node = context.as_ref().and_then(|c| c.item.lease_node.clone()).unwrap_or_default();
         if let Some(problem) = context.as_ref().and_then(|c| result_problem(c, fence, result)) {
-            self.fail_attempt(item, fence, &format!("refused result: {problem}"), false, &node).await?;
+            let refused = format!("refused result: {problem}");
+            if let Some(context) = &context {
+                self.fail_attempt(context, fence, &refused, false).await?;
+            }
             return Err(ControllerError::invalid("scores", problem));
         }
-        let bytes = result.encode_to_vec();
         self.forget_progress(item);
-        match self.store.complete(item, fence, &bytes, now_ms()).await? {
+        match self.store.complete(item, fence, result, now_ms()).await? {
             Completion::Applied { job_id, job } => {
-                tracing::info!(job_id = %job_id, item_id = item, node_id = %node, frames = result.frames.len(), "segment result recorded");
+                tracing::info!(job_id = %job_id, item_id = item, node_id = %node, frames = result.scores.frames.len(), "segment result recorded");
                 if job.is_terminal() {
                     self.job_ended(&job_id).await;
                 }
@@ -247,23 +248,31 @@ impl<S: Store> Controller<S> {
         message: &str,
         permanent: bool,
     ) -> Result<bool, ControllerError> {
-        let context = self.store.report_context(item).await?;
-        let node = context.and_then(|c| c.item.lease_node).unwrap_or_default();
-        self.fail_attempt(item, fence, message, permanent, &node).await
+        match self.store.report_context(item).await? {
+            Some(context) => self.fail_attempt(&context, fence, message, permanent).await,
+            None => Ok(false),
+        }
     }
 
+    /// Ends a failed attempt as the scheduling rules decide, if the lease is still current.
     async fn fail_attempt(
         &self,
-        item: i64,
+        context: &ReportContext,
         fence: i64,
         message: &str,
         permanent: bool,
-        node: &str,
     ) -> Result<bool, ControllerError> {
-        self.forget_progress(item);
-        let done = self.store.fail(item, fence, message, permanent, now_ms(), self.config.retry).await?;
+        let item = &context.item;
+        if item.fence != fence || item.state != vmafx_core::ItemState::Leased {
+            return Ok(false);
+        }
+        self.forget_progress(item.id);
+        let now = now_ms();
+        let transition = after_failure(item, message, permanent, &self.config.retry, now);
+        let done = self.store.settle_failed(item.id, fence, &transition, now).await?;
         if let Completion::Applied { job_id, job } = done {
-            tracing::warn!(job_id = %job_id, item_id = item, node_id = node, permanent, reason = message, "attempt failed");
+            let node = item.lease_node.as_deref().unwrap_or_default();
+            tracing::warn!(job_id = %job_id, item_id = item.id, node_id = node, permanent, reason = message, "attempt failed");
             self.changes.notify_waiters();
             if job == JobState::Failed {
                 self.job_ended(&job_id).await;
@@ -285,9 +294,34 @@ impl<S: Store> Controller<S> {
     /// Puts items whose lease expired back in the queue (or fails their job when attempts
     /// are spent). Run it every second or so.
     pub async fn sweep(&self) -> Result<Vec<Expired>, ControllerError> {
-        let expired = self.store.expire(now_ms(), self.config.retry).await?;
+        let mut expired = Vec::new();
+        loop {
+            let now = now_ms();
+            let batch = self.store.expired_leases(now, SWEEP_BATCH).await?;
+            let full = batch.len() == SWEEP_BATCH as usize;
+            for item in batch {
+                let transition = after_lost_lease(&item, &self.config.retry, now);
+                // Another controller's sweep, or a late heartbeat, may have settled it first.
+                if let Completion::Applied { job, .. } =
+                    self.store.settle_expired(item.id, item.fence, &transition, now).await?
+                {
+                    let job_failed =
+                        job == JobState::Failed && matches!(transition, vmafx_store::Transition::Fail { .. });
+                    expired.push(Expired {
+                        item: item.id,
+                        job_id: item.job_id,
+                        node: item.lease_node,
+                        job_failed,
+                    });
+                }
+            }
+            if !full {
+                break;
+            }
+        }
         if !expired.is_empty() {
             self.work.notify_waiters();
+            self.changes.notify_waiters();
         }
         for e in &expired {
             let node = e.node.as_deref().unwrap_or_default();
@@ -303,7 +337,7 @@ impl<S: Store> Controller<S> {
 
 /// What is wrong with a reported result, if anything ([`crate::result_check`]). Only the
 /// current lease's result is judged: a stale one is refused as stale by the store.
-fn result_problem(context: &ReportContext, fence: i64, result: &v1::Scores) -> Option<String> {
+fn result_problem(context: &ReportContext, fence: i64, result: &SegmentResult) -> Option<String> {
     let item = &context.item;
     if item.fence != fence || item.state != vmafx_core::ItemState::Leased {
         return None;
@@ -312,7 +346,7 @@ fn result_problem(context: &ReportContext, fence: i64, result: &v1::Scores) -> O
         &context.spec,
         context.total_frames,
         item.segment,
-        &result.metrics,
-        result.frames.iter().map(|f| f.frame_num),
+        &result.scores.metrics,
+        result.scores.frames.iter().map(|f| f.frame_num),
     )
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
-use vmafx_core::{ItemState, JobState, ScoreJobSpec, SegmentSpec};
+use vmafx_core::{ItemState, JobState, ScoreJobSpec, SegmentResult, SegmentSpec};
 use vmafx_proto::job_state;
 use vmafx_proto::v1::job_service_server::JobService;
 use vmafx_proto::v1::node_service_server::NodeService;
@@ -107,7 +107,7 @@ impl<S: Store> JobApi<S> {
         let mut job = job_to_wire(&record);
         if include_scores && record.state == JobState::Succeeded {
             job.scores = Some(v1::Scores::from(&self.0.job_scores(id).await?));
-            job.encode = self.0.job_encode(id).await?;
+            job.encode = self.0.job_encode(id).await?.map(Into::into);
         }
         Ok(job)
     }
@@ -313,7 +313,7 @@ impl<S: Store> NodeService for NodeApi<S> {
         let r = req.into_inner();
         let accepted = match r.outcome {
             Some(report_result_request::Outcome::Scores(s)) => {
-                self.0.report_result(r.item_id, r.fence, &s).await?
+                self.0.report_result(r.item_id, r.fence, &SegmentResult::from(s)).await?
             }
             Some(report_result_request::Outcome::Failure(f)) => {
                 self.0.report_failure(r.item_id, r.fence, &f.message, f.permanent).await?

@@ -10,11 +10,13 @@ pub mod grpc_adapter;
 pub mod http_adapter;
 pub mod metrics;
 pub mod result_check;
+pub mod scheduling;
 pub mod server;
 mod submit;
 
-pub use dispatch::{NodeRegistration, NodeView};
+pub use dispatch::{Expired, NodeRegistration, NodeView};
 pub use error::ControllerError;
+pub use scheduling::RetryPolicy;
 pub use submit::JobRequest;
 
 use std::collections::HashMap;
@@ -24,7 +26,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use metrics::Metrics;
 use tokio::sync::Notify;
 use vmafx_media::Tools;
-use vmafx_store::{Millis, RetryPolicy, Store};
+use vmafx_store::{Millis, Store};
 
 /// Settings of a controller.
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Parser;
 use vmafx_controller::server::{self, ServeOptions};
 use vmafx_controller::ControllerConfig;
-use vmafx_store::RetryPolicy;
+use vmafx_controller::RetryPolicy;
 
 /// The vmafx controller: durable job queue, node registry and scheduler behind gRPC and HTTP APIs.
 #[derive(Debug, Parser)]

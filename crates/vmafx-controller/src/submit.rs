@@ -3,9 +3,8 @@
 
 use std::path::Path;
 
-use vmafx_core::{catalog, plan_segments, sched, JobState, ScoreJobSpec, Scores, SegmentSpec};
+use vmafx_core::{catalog, plan_segments, sched, EncodeOutcome, JobState, ScoreJobSpec, Scores, SegmentSpec};
 use vmafx_media::{plan, probe, InputSettings, RawFormat, Tools};
-use vmafx_proto::v1;
 use vmafx_store::{JobRecord, NewJob, Store};
 
 use crate::{fresh_id, now_ms, Controller, ControllerError};
@@ -119,12 +118,9 @@ impl<S: Store> Controller<S> {
 
     /// What an encode job's node reported of its encode (bytes, time); `None` for a scoring
     /// job or one not finished.
-    pub async fn job_encode(&self, id: &str) -> Result<Option<v1::EncodeResult>, ControllerError> {
+    pub async fn job_encode(&self, id: &str) -> Result<Option<EncodeOutcome>, ControllerError> {
         let items = self.store.items(id).await?;
-        let Some(bytes) = items.first().and_then(|i| i.result.as_ref()) else { return Ok(None) };
-        let wire = <v1::Scores as prost::Message>::decode(bytes.as_slice())
-            .map_err(|e| ControllerError::Internal(format!("job {id}: unreadable result: {e}")))?;
-        Ok(wire.encode)
+        Ok(items.first().and_then(|i| i.result.as_ref()).and_then(|r| r.encode))
     }
 
     /// The job's per-frame scores, assembled from its segments in order.
@@ -136,11 +132,9 @@ impl<S: Store> Controller<S> {
         let no_result = |reason: String| ControllerError::NoResult { job: id.into(), reason };
         let mut parts = Vec::with_capacity(items.len());
         for item in items {
-            let bytes =
+            let result =
                 item.result.ok_or_else(|| no_result(format!("segment {} has not finished", item.index)))?;
-            let wire = <v1::Scores as prost::Message>::decode(bytes.as_slice())
-                .map_err(|e| no_result(format!("segment {} result is unreadable: {e}", item.index)))?;
-            parts.push(Scores::from(wire));
+            parts.push(result.scores);
         }
         Scores::assemble(parts).map_err(|e| no_result(e.to_string()))
     }

@@ -4,11 +4,12 @@
 use std::path::Path;
 use std::time::Duration;
 
+use vmafx_controller::RetryPolicy;
 use vmafx_controller::{Controller, ControllerConfig, ControllerError, JobRequest, NodeRegistration};
-use vmafx_core::{Capabilities, EncodeSpec, JobState, Requirements, ScoreJobSpec};
+use vmafx_core::{Capabilities, EncodeSpec, JobState, Requirements, ScoreJobSpec, SegmentResult};
 use vmafx_engine::{score_files, ScoreRequest};
 use vmafx_media::DecodeOptions;
-use vmafx_store::{RetryPolicy, SqliteStore, Store};
+use vmafx_store::{SqliteStore, Store};
 
 fn write_y4m(path: &Path, frames: usize, noise: u32) {
     vmafx_media::y4m::write_pattern(path, 64, 48, frames, noise).unwrap();
@@ -116,7 +117,14 @@ async fn work_off(c: &Controller<SqliteStore>, nodes: &[String]) -> usize {
         let req =
             ScoreRequest::for_job(&lease.job.spec, lease.item.segment, 1, DecodeOptions::default()).unwrap();
         let scores = score_files(&req, &mut |_| {}).unwrap().report.scores;
-        assert!(c.report_scores(lease.item.id, lease.fence, &scores).await.unwrap());
+        assert!(c
+            .report_result(
+                lease.item.id,
+                lease.fence,
+                &SegmentResult { scores: scores.clone(), encode: None }
+            )
+            .await
+            .unwrap());
         done += 1;
     }
     done
@@ -163,9 +171,17 @@ async fn a_dead_nodes_lease_expires_and_its_late_result_is_refused() {
     let req =
         ScoreRequest::for_job(&lease.job.spec, lease.item.segment, 1, DecodeOptions::default()).unwrap();
     let scores = score_files(&req, &mut |_| {}).unwrap().report.scores;
-    assert!(!c.report_scores(lost.item.id, lost.fence, &scores).await.unwrap(), "stale fence refused");
+    assert!(
+        !c.report_result(lost.item.id, lost.fence, &SegmentResult { scores: scores.clone(), encode: None })
+            .await
+            .unwrap(),
+        "stale fence refused"
+    );
     assert_eq!(c.heartbeat(&dead, &[(lost.item.id, lost.fence)]).await.unwrap(), vec![lost.item.id]);
-    assert!(c.report_scores(lease.item.id, lease.fence, &scores).await.unwrap());
+    assert!(c
+        .report_result(lease.item.id, lease.fence, &SegmentResult { scores: scores.clone(), encode: None })
+        .await
+        .unwrap());
     assert_eq!(c.job(&job.id).await.unwrap().state, JobState::Succeeded);
 }
 
@@ -265,7 +281,11 @@ async fn a_result_that_does_not_cover_its_segment_fails_the_attempt_with_the_rea
     let mut scores = score_files(&req, &mut |_| {}).unwrap().report.scores;
     let good = scores.clone();
     scores.frames.pop();
-    let (field, message) = field_of(c.report_scores(lease.item.id, lease.fence, &scores).await.unwrap_err());
+    let (field, message) = field_of(
+        c.report_result(lease.item.id, lease.fence, &SegmentResult { scores: scores.clone(), encode: None })
+            .await
+            .unwrap_err(),
+    );
     assert_eq!((field.as_str(), message.as_str()), ("scores", "segment 0..4 result stops before frame 3"));
     // The attempt failed (not the job): the item is retried and a whole result is taken.
     let items = c.store().items(&job.id).await.unwrap();
@@ -277,7 +297,10 @@ async fn a_result_that_does_not_cover_its_segment_fails_the_attempt_with_the_rea
     );
     let again = c.pull_wait(&n, Duration::from_secs(2)).await.unwrap().expect("retried");
     assert_eq!(again.item.id, lease.item.id);
-    assert!(c.report_scores(again.item.id, again.fence, &good).await.unwrap());
+    assert!(c
+        .report_result(again.item.id, again.fence, &SegmentResult { scores: good.clone(), encode: None })
+        .await
+        .unwrap());
 }
 
 #[tokio::test]

@@ -21,4 +21,4 @@ pub use note::{Note, NoteLevel};
 pub use pooling::{pool, Pooled};
 pub use report::{Report, ReportFormat, ReportInfo};
 pub use sched::{Capabilities, Requirements};
-pub use scores::{AssembleError, FrameScore, Scores};
+pub use scores::{AssembleError, EncodeOutcome, FrameScore, Scores, SegmentResult};

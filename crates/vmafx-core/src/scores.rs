@@ -26,6 +26,22 @@ pub struct Scores {
     pub notes: Vec<crate::Note>,
 }
 
+/// What a node reports for one work item: its frames' scores and, for an encode job, what
+/// the encode produced.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SegmentResult {
+    pub scores: Scores,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encode: Option<EncodeOutcome>,
+}
+
+/// The size and time of an encode a node ran for a job.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct EncodeOutcome {
+    pub bytes: u64,
+    pub encode_seconds: f64,
+}
+
 impl Scores {
     /// Position of `metric` in [`Scores::metrics`].
     pub fn index_of(&self, metric: &str) -> Option<usize> {

@@ -23,8 +23,8 @@ pub const MAX_JOB_BYTES: usize = 1 << 30;
 pub const RETRY_AFTER_MS: &str = "retry-after-ms";
 
 use vmafx_core::{
-    Capabilities, EncodeSpec, FrameScore, InputOptions, JobState as CoreJobState, Note, NoteLevel, RawVideo,
-    Requirements, ScoreJobSpec, Scores,
+    Capabilities, EncodeOutcome, EncodeSpec, FrameScore, InputOptions, JobState as CoreJobState, Note,
+    NoteLevel, RawVideo, Requirements, ScoreJobSpec, Scores, SegmentResult,
 };
 
 impl From<v1::ScoreSpec> for ScoreJobSpec {
@@ -163,6 +163,31 @@ impl From<v1::Scores> for Scores {
                 .collect(),
             notes: s.notes.into_iter().map(Note::from).collect(),
         }
+    }
+}
+
+impl From<&SegmentResult> for v1::Scores {
+    fn from(r: &SegmentResult) -> Self {
+        v1::Scores { encode: r.encode.map(Into::into), ..v1::Scores::from(&r.scores) }
+    }
+}
+
+impl From<v1::Scores> for SegmentResult {
+    fn from(mut s: v1::Scores) -> Self {
+        let encode = s.encode.take().map(Into::into);
+        SegmentResult { scores: Scores::from(s), encode }
+    }
+}
+
+impl From<EncodeOutcome> for v1::EncodeResult {
+    fn from(e: EncodeOutcome) -> Self {
+        v1::EncodeResult { bytes: e.bytes, encode_seconds: e.encode_seconds }
+    }
+}
+
+impl From<v1::EncodeResult> for EncodeOutcome {
+    fn from(e: v1::EncodeResult) -> Self {
+        EncodeOutcome { bytes: e.bytes, encode_seconds: e.encode_seconds }
     }
 }
 

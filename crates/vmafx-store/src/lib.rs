@@ -7,20 +7,21 @@
 //! that expires puts its item back with backoff, and a result carrying a stale fencing token
 //! is refused, so results apply at most once while work runs at least once.
 
+pub mod codec;
 mod error;
 mod records;
 mod sqlite;
 
 pub use error::StoreError;
 pub use records::{
-    Candidate, Completion, Expired, ItemRecord, JobRecord, Lease, NewJob, NodeRecord, Pruned, QueueStats,
-    ReportContext, RetryPolicy,
+    Candidate, Completion, ItemRecord, JobRecord, Lease, NewJob, NodeRecord, Pruned, QueueStats,
+    ReportContext, Transition,
 };
 pub use sqlite::SqliteStore;
 
 use std::future::Future;
 
-use vmafx_core::JobState;
+use vmafx_core::{JobState, SegmentResult};
 
 /// Milliseconds since the Unix epoch; every time in the store is one.
 pub type Millis = i64;
@@ -99,32 +100,41 @@ pub trait Store: Send + Sync + 'static {
         now: Millis,
         ttl_ms: Millis,
     ) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
-    /// Records an item's result (opaque bytes) if `fence` is its current lease's token.
+    /// Records an item's result if `fence` is its current lease's token; the job succeeds with
+    /// its last item.
     fn complete(
         &self,
         item: i64,
         fence: i64,
-        result: &[u8],
+        result: &SegmentResult,
         now: Millis,
     ) -> impl Future<Output = Result<Completion, StoreError>> + Send;
-    /// Records a failed attempt; retries with backoff unless it is permanent or attempts are
-    /// spent, in which case the job fails with `error`.
-    fn fail(
+    /// Ends a failed attempt as `transition` says (decided by the controller's scheduling
+    /// rules from the item as [`Store::report_context`] read it), if `fence` is still the
+    /// item's current lease token.
+    fn settle_failed(
         &self,
         item: i64,
         fence: i64,
-        error: &str,
-        permanent: bool,
+        transition: &Transition,
         now: Millis,
-        policy: RetryPolicy,
     ) -> impl Future<Output = Result<Completion, StoreError>> + Send;
-    /// Puts items whose lease expired back in the queue (with backoff), or fails their job
-    /// once attempts are spent.
-    fn expire(
+    /// Leased items (without results) whose lease expired before `now`, at most `limit`.
+    fn expired_leases(
         &self,
         now: Millis,
-        policy: RetryPolicy,
-    ) -> impl Future<Output = Result<Vec<Expired>, StoreError>> + Send;
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<ItemRecord>, StoreError>> + Send;
+    /// Ends an attempt whose lease expired as `transition` says, if `fence` is still the
+    /// item's lease token and the lease is still expired at `now` (a heartbeat in between
+    /// wins). Several controllers may sweep at once: only one settles each lease.
+    fn settle_expired(
+        &self,
+        item: i64,
+        fence: i64,
+        transition: &Transition,
+        now: Millis,
+    ) -> impl Future<Output = Result<Completion, StoreError>> + Send;
     /// Deletes jobs (with their items) that ended before `ended_before`, and nodes last seen
     /// before `seen_before` that hold no lease. Returns how many of each went.
     fn prune(

@@ -1,7 +1,7 @@
 //! What the store keeps, as plain values.
 
 use serde::{Deserialize, Serialize};
-use vmafx_core::{ItemState, JobState, ScoreJobSpec, SegmentSpec};
+use vmafx_core::{ItemState, JobState, ScoreJobSpec, SegmentResult, SegmentSpec};
 
 use crate::Millis;
 
@@ -36,7 +36,7 @@ pub struct JobRecord {
     pub items_done: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ItemRecord {
     pub id: i64,
     pub job_id: String,
@@ -48,8 +48,8 @@ pub struct ItemRecord {
     pub lease_node: Option<String>,
     pub lease_expires_ms: Option<Millis>,
     pub fence: i64,
-    /// The segment's result as the node reported it (opaque to the store).
-    pub result: Option<Vec<u8>>,
+    /// The segment's result as the node reported it.
+    pub result: Option<SegmentResult>,
     pub last_error: Option<String>,
 }
 
@@ -98,38 +98,15 @@ pub struct Pruned {
     pub nodes: u64,
 }
 
-/// An item whose lease expired.
+/// How an attempt that did not deliver a result ends: decided by the controller's scheduling
+/// rules, applied by the store only while the lease it judged is still current.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Expired {
-    pub item: i64,
-    pub job_id: String,
-    pub node: Option<String>,
-    /// The job failed because the item ran out of attempts.
-    pub job_failed: bool,
-}
-
-/// How lost or failed attempts are retried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Attempts per item before its job fails.
-    pub max_attempts: u32,
-    /// Backoff after the first lost attempt; doubles each time.
-    pub base_backoff_ms: Millis,
-    pub max_backoff_ms: Millis,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self { max_attempts: 3, base_backoff_ms: 1_000, max_backoff_ms: 60_000 }
-    }
-}
-
-impl RetryPolicy {
-    /// Delay before the next attempt after `attempts` attempts.
-    pub fn backoff(&self, attempts: u32) -> Millis {
-        let exp = attempts.saturating_sub(1).min(30);
-        self.base_backoff_ms.saturating_mul(1 << exp).min(self.max_backoff_ms)
-    }
+pub enum Transition {
+    /// Back to the queue, leasable again from `not_before_ms`.
+    Retry { not_before_ms: Millis, error: String },
+    /// The item failed with `error`; its job fails with `job_error` and its unfinished items
+    /// are cancelled.
+    Fail { error: String, job_error: String },
 }
 
 /// A worker as registered.
@@ -142,18 +119,6 @@ pub struct NodeRecord {
     pub registered_ms: Millis,
     pub last_seen_ms: Millis,
     pub draining: bool,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_up_to_the_cap() {
-        let p = RetryPolicy { max_attempts: 5, base_backoff_ms: 100, max_backoff_ms: 350 };
-        assert_eq!([1, 2, 3, 4].map(|a| p.backoff(a)), [100, 200, 350, 350]);
-        assert_eq!(p.backoff(0), 100);
-    }
 }
 
 /// Queue figures for monitoring.

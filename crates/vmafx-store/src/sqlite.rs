@@ -19,8 +19,9 @@ use sqlx::sqlite::{
 };
 // Queries are formatted only from the column-list constants below; values are always bound.
 use sqlx::{AssertSqlSafe, Row, SqliteConnection, SqlitePool};
-use vmafx_core::{ItemState, JobState, SegmentSpec};
+use vmafx_core::{JobState, SegmentResult, SegmentSpec};
 
+use crate::codec;
 use crate::records::*;
 use crate::{Millis, Store, StoreError};
 
@@ -52,7 +53,7 @@ enum Pick<'a> {
 
 const ITEM_COLUMNS: &str =
     "id, job_id, idx, start_frame, frames, state, attempts, not_before_ms, lease_node, \
-     lease_expires_ms, fence, result, last_error";
+     lease_expires_ms, fence, result, result_version, last_error";
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
@@ -119,7 +120,7 @@ impl SqliteStore {
             .max_lifetime(None)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         Ok(Self { pool })
     }
 
@@ -185,6 +186,50 @@ impl SqliteStore {
         let job =
             self.job(&record.job_id).await?.ok_or_else(|| StoreError::Corrupt("job vanished".into()))?;
         Ok(Some(Lease { item: record, job, fence, expires_ms: expires }))
+    }
+
+    /// Applies `transition` to `item` if its lease is still the one with `fence` (and, for an
+    /// expiry, still expired at `expired_at`).
+    async fn settle_attempt(
+        &self,
+        item: i64,
+        fence: i64,
+        transition: &Transition,
+        expired_at: Option<Millis>,
+        now: Millis,
+    ) -> Result<Completion, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let (state, not_before, error) = match transition {
+            Transition::Retry { not_before_ms, error } => ("pending", *not_before_ms, error),
+            Transition::Fail { error, .. } => ("failed", 0, error),
+        };
+        let job_id: Option<String> = sqlx::query_scalar(
+            "UPDATE work_items SET state = ?, last_error = ?, lease_node = NULL, lease_expires_ms = NULL, \
+             not_before_ms = MAX(not_before_ms, ?) WHERE id = ? AND fence = ? AND state = 'leased' \
+             AND (? IS NULL OR lease_expires_ms < ?) RETURNING job_id",
+        )
+        .bind(state)
+        .bind(error)
+        .bind(not_before)
+        .bind(item)
+        .bind(fence)
+        .bind(expired_at)
+        .bind(expired_at)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(job_id) = job_id else {
+            tx.rollback().await?;
+            return Ok(Completion::Stale);
+        };
+        if let Transition::Fail { job_error, .. } = transition {
+            Self::fail_job(&mut tx, &job_id, job_error, now).await?;
+        }
+        let state: String = sqlx::query_scalar("SELECT state FROM jobs WHERE id = ?")
+            .bind(&job_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Completion::Applied { job: parse(&state)?, job_id })
     }
 
     async fn job_by_id(&self, id: &str) -> Result<Option<JobRecord>, StoreError> {
@@ -291,7 +336,10 @@ fn item_from_row(r: &SqliteRow) -> Result<ItemRecord, StoreError> {
         lease_node: r.try_get("lease_node")?,
         lease_expires_ms: r.try_get("lease_expires_ms")?,
         fence: r.try_get("fence")?,
-        result: r.try_get("result")?,
+        result: r
+            .try_get::<Option<Vec<u8>>, _>("result")?
+            .map(|bytes| codec::decode(r.try_get("result_version")?, &bytes))
+            .transpose()?,
         last_error: r.try_get("last_error")?,
     })
 }
@@ -511,15 +559,17 @@ impl Store for SqliteStore {
         &self,
         item: i64,
         fence: i64,
-        result: &[u8],
+        result: &SegmentResult,
         now: Millis,
     ) -> Result<Completion, StoreError> {
+        let bytes = codec::encode(result);
         let mut tx = self.pool.begin().await?;
         let n = sqlx::query(
-            "UPDATE work_items SET state = 'done', result = ?, lease_node = NULL, lease_expires_ms = NULL \
-             WHERE id = ? AND fence = ? AND state = 'leased'",
+            "UPDATE work_items SET state = 'done', result = ?, result_version = ?, lease_node = NULL, \
+             lease_expires_ms = NULL WHERE id = ? AND fence = ? AND state = 'leased'",
         )
-        .bind(result)
+        .bind(bytes)
+        .bind(codec::RESULT_VERSION)
         .bind(item)
         .bind(fence)
         .execute(&mut *tx)
@@ -538,54 +588,34 @@ impl Store for SqliteStore {
         Ok(Completion::Applied { job_id, job })
     }
 
-    async fn fail(
+    async fn settle_failed(
         &self,
         item: i64,
         fence: i64,
-        error: &str,
-        permanent: bool,
+        transition: &Transition,
         now: Millis,
-        policy: RetryPolicy,
     ) -> Result<Completion, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let Some(record) = Self::item(&mut tx, item).await? else {
-            return Ok(Completion::Stale);
-        };
-        if record.fence != fence || record.state != ItemState::Leased {
-            tx.rollback().await?;
-            return Ok(Completion::Stale);
-        }
-        if permanent || record.attempts >= policy.max_attempts {
-            sqlx::query("UPDATE work_items SET state = 'failed', last_error = ?, lease_node = NULL, lease_expires_ms = NULL WHERE id = ?")
-                .bind(error)
-                .bind(item)
-                .execute(&mut *tx)
-                .await?;
-            let reason = format!(
-                "segment {} (frames {}..{}) failed after {} attempt(s): {error}",
-                record.index,
-                record.segment.start,
-                record.segment.start + record.segment.frames,
-                record.attempts
-            );
-            Self::fail_job(&mut tx, &record.job_id, &reason, now).await?;
-        } else {
-            sqlx::query(
-                "UPDATE work_items SET state = 'pending', last_error = ?, lease_node = NULL, lease_expires_ms = NULL, \
-                 not_before_ms = ? WHERE id = ?",
-            )
-            .bind(error)
-            .bind(now + policy.backoff(record.attempts))
-            .bind(item)
-            .execute(&mut *tx)
-            .await?;
-        }
-        let state: String = sqlx::query_scalar("SELECT state FROM jobs WHERE id = ?")
-            .bind(&record.job_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(Completion::Applied { job: parse(&state)?, job_id: record.job_id })
+        self.settle_attempt(item, fence, transition, None, now).await
+    }
+
+    async fn expired_leases(&self, now: Millis, limit: u32) -> Result<Vec<ItemRecord>, StoreError> {
+        let columns = ITEM_COLUMNS.replace("result,", "NULL AS result,");
+        let sql = format!(
+            "SELECT {columns} FROM work_items INDEXED BY work_items_lease WHERE state = 'leased' \
+             AND lease_expires_ms < ? ORDER BY lease_expires_ms LIMIT ?"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql)).bind(now).bind(limit as i64).fetch_all(&self.pool).await?;
+        rows.iter().map(item_from_row).collect()
+    }
+
+    async fn settle_expired(
+        &self,
+        item: i64,
+        fence: i64,
+        transition: &Transition,
+        now: Millis,
+    ) -> Result<Completion, StoreError> {
+        self.settle_attempt(item, fence, transition, Some(now), now).await
     }
 
     async fn prune(&self, ended_before: Millis, seen_before: Millis) -> Result<Pruned, StoreError> {
@@ -612,48 +642,6 @@ impl Store for SqliteStore {
             Ok(Pruned { jobs, nodes })
         })
         .await
-    }
-
-    async fn expire(&self, now: Millis, policy: RetryPolicy) -> Result<Vec<Expired>, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let sql =
-            format!("SELECT {ITEM_COLUMNS} FROM work_items WHERE state = 'leased' AND lease_expires_ms < ?");
-        let rows = sqlx::query(AssertSqlSafe(sql)).bind(now).fetch_all(&mut *tx).await?;
-        let mut expired = Vec::new();
-        for r in &rows {
-            let item = item_from_row(r)?;
-            let job_failed = item.attempts >= policy.max_attempts;
-            if job_failed {
-                let reason = format!(
-                    "segment {} (frames {}..{}) lost its node {} time(s) (last: {}); giving up after --max-attempts {}",
-                    item.index,
-                    item.segment.start,
-                    item.segment.start + item.segment.frames,
-                    item.attempts,
-                    item.lease_node.as_deref().unwrap_or("unknown"),
-                    policy.max_attempts
-                );
-                sqlx::query(
-                    "UPDATE work_items SET state = 'failed', last_error = 'lease expired' WHERE id = ?",
-                )
-                .bind(item.id)
-                .execute(&mut *tx)
-                .await?;
-                Self::fail_job(&mut tx, &item.job_id, &reason, now).await?;
-            } else {
-                sqlx::query(
-                    "UPDATE work_items SET state = 'pending', lease_node = NULL, lease_expires_ms = NULL, \
-                     last_error = 'lease expired', not_before_ms = ? WHERE id = ?",
-                )
-                .bind(now + policy.backoff(item.attempts))
-                .bind(item.id)
-                .execute(&mut *tx)
-                .await?;
-            }
-            expired.push(Expired { item: item.id, job_id: item.job_id, node: item.lease_node, job_failed });
-        }
-        tx.commit().await?;
-        Ok(expired)
     }
 
     async fn upsert_node(&self, node: &NodeRecord) -> Result<(), StoreError> {
@@ -767,260 +755,5 @@ impl Store for SqliteStore {
             .bind(hash)
             .fetch_optional(&self.pool)
             .await?)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use vmafx_core::{plan_segments, ScoreJobSpec};
-
-    fn spec() -> ScoreJobSpec {
-        ScoreJobSpec {
-            reference: "/r.y4m".into(),
-            distorted: "/d.mp4".into(),
-            model: "vmaf_v0.6.1".into(),
-            model_path: None,
-            features: vec![],
-            subsample: 1,
-            segment_frames: Some(12),
-            encode: None,
-            requirements: Default::default(),
-            inputs: Default::default(),
-        }
-    }
-
-    fn job(id: &str, key: Option<&str>, priority: i32, frames: u64) -> NewJob {
-        NewJob {
-            id: id.into(),
-            idempotency_key: key.map(String::from),
-            spec: spec(),
-            priority,
-            total_frames: frames,
-            segments: plan_segments(frames, Some(12)),
-            requirement: String::new(),
-        }
-    }
-
-    const POLICY: RetryPolicy = RetryPolicy { max_attempts: 2, base_backoff_ms: 100, max_backoff_ms: 1000 };
-
-    #[tokio::test]
-    async fn idempotency_key_gives_one_job() {
-        let s = SqliteStore::in_memory().await.unwrap();
-        let (a, created) = s.submit(job("a", Some("k1"), 0, 48), 1).await.unwrap();
-        assert!(created);
-        assert_eq!((a.items_total, a.state), (4, JobState::Queued));
-        let (b, created) = s.submit(job("b", Some("k1"), 0, 48), 2).await.unwrap();
-        assert!(!created);
-        assert_eq!(b.id, "a");
-        assert_eq!(s.list_jobs(None, None, 10).await.unwrap().len(), 1);
-    }
-
-    #[tokio::test]
-    async fn candidates_are_priority_then_fifo() {
-        let s = SqliteStore::in_memory().await.unwrap();
-        s.submit(job("low", None, 0, 12), 1).await.unwrap();
-        s.submit(job("high", None, 5, 24), 2).await.unwrap();
-        s.submit(job("low2", None, 0, 12), 3).await.unwrap();
-        let order: Vec<(String, u32)> =
-            s.candidates(10, 10).await.unwrap().into_iter().map(|c| (c.job_id, c.index)).collect();
-        let expect = [("high", 0), ("high", 1), ("low", 0), ("low2", 0)];
-        assert_eq!(order, expect.map(|(j, i)| (j.to_string(), i)));
-        // lease_next hands them out in that order, each once, with increasing fences.
-        let mut fences = Vec::new();
-        for (j, i) in expect {
-            let l = s.lease_next("n", 10, 1000, &[String::new()]).await.unwrap().unwrap();
-            assert_eq!((l.job.id.as_str(), l.item.index), (j, i));
-            assert_eq!(l.item.fence, l.fence);
-            fences.push(l.fence);
-        }
-        assert!(fences.windows(2).all(|w| w[0] < w[1]), "{fences:?}");
-        assert!(s.lease_next("n", 10, 1000, &[String::new()]).await.unwrap().is_none(), "nothing left");
-    }
-
-    #[tokio::test]
-    async fn lease_next_takes_only_items_the_node_can_run() {
-        let s = SqliteStore::in_memory().await.unwrap();
-        let gpu = r#"{"gpu_vendor":"nvidia"}"#.to_string();
-        s.submit(NewJob { requirement: gpu.clone(), ..job("gpu", None, 0, 24) }, 1).await.unwrap();
-        s.submit(job("any", None, 0, 12), 2).await.unwrap();
-        let mut keys = s.pending_requirements().await.unwrap();
-        keys.sort();
-        assert_eq!(keys, [String::new(), gpu.clone()]);
-        // A CPU node skips the older GPU job; a GPU node takes it first (FIFO).
-        let cpu = s.lease_next("cpu", 10, 1000, &[String::new()]).await.unwrap().unwrap();
-        assert_eq!(cpu.job.id, "any");
-        let g = s.lease_next("g", 10, 1000, &[String::new(), gpu.clone()]).await.unwrap().unwrap();
-        assert_eq!(g.job.id, "gpu");
-        assert!(s.lease_next("none", 10, 1000, &[]).await.unwrap().is_none());
-        assert!(
-            s.lease_next("cpu", 10, 1000, &[String::new()]).await.unwrap().is_none(),
-            "only GPU work left"
-        );
-        assert_eq!(s.pending_requirements().await.unwrap(), [gpu]);
-    }
-
-    #[tokio::test]
-    async fn results_apply_once_and_finish_the_job() {
-        let s = SqliteStore::in_memory().await.unwrap();
-        s.submit(job("j", None, 0, 24), 0).await.unwrap();
-        let c = s.candidates(0, 10).await.unwrap();
-        let l0 = s.lease(c[0].item, "n1", 10, 1000).await.unwrap().unwrap();
-        assert!(s.lease(c[0].item, "n2", 10, 1000).await.unwrap().is_none(), "one lease per item");
-        let l1 = s.lease(c[1].item, "n2", 10, 1000).await.unwrap().unwrap();
-        assert!(l1.fence > l0.fence);
-        assert_eq!(l0.job.state, JobState::Running);
-        assert_eq!(s.complete(l0.item.id, l0.fence + 99, b"{}", 20).await.unwrap(), Completion::Stale);
-        assert_eq!(
-            s.complete(l0.item.id, l0.fence, b"{\"a\":1}", 20).await.unwrap(),
-            Completion::Applied { job_id: "j".into(), job: JobState::Running }
-        );
-        assert_eq!(
-            s.complete(l0.item.id, l0.fence, b"{}", 21).await.unwrap(),
-            Completion::Stale,
-            "at most once"
-        );
-        assert_eq!(
-            s.complete(l1.item.id, l1.fence, b"{}", 30).await.unwrap(),
-            Completion::Applied { job_id: "j".into(), job: JobState::Succeeded }
-        );
-        let done = s.job("j").await.unwrap().unwrap();
-        assert_eq!((done.state, done.items_done, done.finished_ms), (JobState::Succeeded, 2, Some(30)));
-        assert_eq!(s.items("j").await.unwrap()[0].result.as_deref(), Some(&b"{\"a\":1}"[..]));
-    }
-
-    #[tokio::test]
-    async fn expired_lease_requeues_with_backoff_and_fences_the_late_result() {
-        let s = SqliteStore::in_memory().await.unwrap();
-        s.submit(job("j", None, 0, 12), 0).await.unwrap();
-        let item = s.candidates(0, 1).await.unwrap()[0].item;
-        let dead = s.lease(item, "dead", 0, 100).await.unwrap().unwrap();
-        assert_eq!(s.extend("dead", &[(item, dead.fence)], 50, 100).await.unwrap(), Vec::<i64>::new());
-        assert!(s.expire(120, POLICY).await.unwrap().is_empty(), "heartbeat extended the lease to 150");
-        let expired = s.expire(151, POLICY).await.unwrap();
-        assert_eq!(
-            expired,
-            vec![Expired { item, job_id: "j".into(), node: Some("dead".into()), job_failed: false }]
-        );
-        assert!(s.candidates(200, 1).await.unwrap().is_empty(), "backing off until 251");
-        assert!(s.lease(item, "alive", 200, 100).await.unwrap().is_none());
-        let alive = s.lease(item, "alive", 251, 100).await.unwrap().unwrap();
-        assert_eq!(s.complete(item, dead.fence, b"{}", 260).await.unwrap(), Completion::Stale, "stale fence");
-        assert_eq!(s.extend("dead", &[(item, dead.fence)], 260, 100).await.unwrap(), vec![item]);
-        assert_eq!(
-            s.complete(item, alive.fence, b"{}", 270).await.unwrap(),
-            Completion::Applied { job_id: "j".into(), job: JobState::Succeeded }
-        );
-    }
-
-    #[tokio::test]
-    async fn attempts_run_out_and_the_job_fails_with_the_reason() {
-        let s = SqliteStore::in_memory().await.unwrap();
-        s.submit(job("j", None, 0, 24), 0).await.unwrap();
-        let item = s.candidates(0, 1).await.unwrap()[0].item;
-        s.lease(item, "n", 0, 10).await.unwrap().unwrap();
-        s.expire(11, POLICY).await.unwrap();
-        s.lease(item, "n", 1000, 10).await.unwrap().unwrap();
-        let expired = s.expire(1011, POLICY).await.unwrap();
-        assert!(expired[0].job_failed);
-        let j = s.job("j").await.unwrap().unwrap();
-        assert_eq!(j.state, JobState::Failed);
-        assert!(j.error.as_deref().unwrap().contains("--max-attempts 2"), "{:?}", j.error);
-        assert!(s.candidates(5000, 10).await.unwrap().is_empty(), "the other segment is cancelled");
-    }
-
-    #[tokio::test]
-    async fn reported_failures_retry_or_fail_the_job() {
-        let s = SqliteStore::in_memory().await.unwrap();
-        s.submit(job("j", None, 0, 12), 0).await.unwrap();
-        let item = s.candidates(0, 1).await.unwrap()[0].item;
-        let l = s.lease(item, "n", 0, 1000).await.unwrap().unwrap();
-        let r = s.fail(item, l.fence, "ffmpeg crashed", false, 5, POLICY).await.unwrap();
-        assert_eq!(r, Completion::Applied { job_id: "j".into(), job: JobState::Running });
-        assert_eq!(s.items("j").await.unwrap()[0].state, ItemState::Pending);
-        let l = s.lease(item, "n", 200, 1000).await.unwrap().unwrap();
-        let r = s.fail(item, l.fence, "distorted `/d.mp4`: no such file", true, 210, POLICY).await.unwrap();
-        assert_eq!(r, Completion::Applied { job_id: "j".into(), job: JobState::Failed });
-        let err = s.job("j").await.unwrap().unwrap().error.unwrap();
-        assert!(err.contains("no such file") && err.contains("segment 0"), "{err}");
-    }
-
-    #[tokio::test]
-    async fn cancel_stops_leases_and_refuses_results() {
-        let s = SqliteStore::in_memory().await.unwrap();
-        s.submit(job("j", None, 0, 24), 0).await.unwrap();
-        let item = s.candidates(0, 1).await.unwrap()[0].item;
-        let l = s.lease(item, "n", 0, 1000).await.unwrap().unwrap();
-        assert_eq!(s.cancel("j", 5).await.unwrap().unwrap().state, JobState::Cancelled);
-        assert_eq!(s.extend("n", &[(item, l.fence)], 6, 1000).await.unwrap(), vec![item]);
-        assert_eq!(s.complete(item, l.fence, b"{}", 7).await.unwrap(), Completion::Stale);
-        assert!(s.candidates(8, 10).await.unwrap().is_empty());
-        assert_eq!(s.cancel("j", 9).await.unwrap().unwrap().finished_ms, Some(5), "cancel is idempotent");
-        assert!(s.cancel("nope", 9).await.unwrap().is_none());
-    }
-
-    #[tokio::test]
-    async fn state_survives_reopening_the_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("state.db");
-        let fence = {
-            let s = SqliteStore::open(&path).await.unwrap();
-            s.submit(job("j", Some("k"), 0, 24), 0).await.unwrap();
-            let item = s.candidates(0, 1).await.unwrap()[0].item;
-            s.lease(item, "n", 0, 1000).await.unwrap().unwrap().fence
-        };
-        let s = SqliteStore::open(&path).await.unwrap();
-        let j = s.job("j").await.unwrap().unwrap();
-        assert_eq!((j.state, j.items_total), (JobState::Running, 2));
-        let items = s.items("j").await.unwrap();
-        assert_eq!((items[0].state, items[0].fence), (ItemState::Leased, fence));
-        let next = s.lease(items[1].id, "n", 1, 1000).await.unwrap().unwrap();
-        assert!(next.fence > fence, "fencing tokens keep increasing across restarts");
-    }
-
-    #[tokio::test]
-    async fn jobs_list_by_state_in_pages() {
-        let s = SqliteStore::in_memory().await.unwrap();
-        for i in 0..5 {
-            s.submit(job(&format!("j{i}"), None, 0, 12), i).await.unwrap();
-        }
-        s.cancel("j1", 10).await.unwrap();
-        let page1 = s.list_jobs(Some(JobState::Queued), None, 2).await.unwrap();
-        let page2 = s.list_jobs(Some(JobState::Queued), Some(page1[1].seq), 2).await.unwrap();
-        let ids: Vec<&str> = page1.iter().chain(&page2).map(|j| j.id.as_str()).collect();
-        assert_eq!(ids, ["j0", "j2", "j3", "j4"]);
-        assert_eq!(s.list_jobs(Some(JobState::Cancelled), None, 10).await.unwrap()[0].id, "j1");
-    }
-
-    #[tokio::test]
-    async fn nodes_and_tokens() {
-        let s = SqliteStore::in_memory().await.unwrap();
-        let mut n = NodeRecord {
-            id: "n1".into(),
-            name: "gpu-a".into(),
-            capabilities: serde_json::json!({"cores": 16, "gpu": "nvidia"}),
-            registered_ms: 1,
-            last_seen_ms: 1,
-            draining: false,
-        };
-        s.upsert_node(&n).await.unwrap();
-        assert_eq!(s.touch_node("n1", 5).await.unwrap(), Some(false));
-        assert_eq!(s.touch_node("n2", 5).await.unwrap(), None);
-        n.last_seen_ms = 6;
-        s.upsert_node(&n).await.unwrap();
-        assert!(s.set_draining("n1", true).await.unwrap());
-        assert!(!s.set_draining("n2", true).await.unwrap());
-        assert_eq!(s.touch_node("n1", 6).await.unwrap(), Some(true));
-        n.draining = true;
-        assert_eq!(s.nodes().await.unwrap(), vec![n]);
-        s.submit(job("j", None, 0, 24), 7).await.unwrap();
-        let stats = s.stats().await.unwrap();
-        assert_eq!(
-            stats,
-            QueueStats { jobs: vec![(JobState::Queued, 1)], pending_items: 2, oldest_pending_ms: Some(7) }
-        );
-        s.put_token("abc", "admin", 1).await.unwrap();
-        assert_eq!(s.token_kind("abc").await.unwrap().as_deref(), Some("admin"));
-        assert_eq!(s.token_kind("zzz").await.unwrap(), None);
     }
 }

@@ -1,0 +1,382 @@
+//! The store conformance suite: what every [`Store`] backend must do, run against each of them
+//! (`tests/sqlite.rs`, `tests/postgres.rs`) through [`conformance_suite!`].
+//!
+//! Each case gets a fresh, empty store. Times are small integers: the store never reads a
+//! clock, so the cases are exact.
+
+#![allow(dead_code)]
+
+use vmafx_core::{plan_segments, FrameScore, ItemState, JobState, ScoreJobSpec, Scores, SegmentResult};
+use vmafx_store::*;
+
+/// Generates one `#[tokio::test]` per conformance case, each on the store `$make` (an async
+/// expression) returns.
+#[macro_export]
+macro_rules! conformance_suite {
+    ($make:expr) => {
+        $crate::conformance_suite!(@cases $make;
+            idempotency_key_gives_one_job,
+            candidates_are_priority_then_fifo,
+            lease_next_takes_only_items_the_node_can_run,
+            results_apply_once_and_finish_the_job,
+            results_read_back_bit_for_bit,
+            expired_lease_requeues_with_backoff_and_fences_the_late_result,
+            attempts_run_out_and_the_job_fails_with_the_reason,
+            reported_failures_retry_or_fail_the_job,
+            settling_is_fenced_and_happens_once,
+            cancel_stops_leases_and_refuses_results,
+            jobs_list_by_state_in_pages,
+            nodes_and_tokens,
+            prune_deletes_what_ended_long_ago,
+            concurrent_pulls_never_share_an_item,
+        );
+    };
+    (@cases $make:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let store = $make.await;
+                conformance::$case(store).await;
+            }
+        )*
+    };
+}
+
+pub fn spec() -> ScoreJobSpec {
+    ScoreJobSpec {
+        reference: "/r.y4m".into(),
+        distorted: "/d.mp4".into(),
+        model: "vmaf_v0.6.1".into(),
+        model_path: None,
+        features: vec![],
+        subsample: 1,
+        segment_frames: Some(12),
+        encode: None,
+        requirements: Default::default(),
+        inputs: Default::default(),
+    }
+}
+
+pub fn job(id: &str, key: Option<&str>, priority: i32, frames: u64) -> NewJob {
+    NewJob {
+        id: id.into(),
+        idempotency_key: key.map(String::from),
+        spec: spec(),
+        priority,
+        total_frames: frames,
+        segments: plan_segments(frames, Some(12)),
+        requirement: String::new(),
+    }
+}
+
+fn result(frame: u64, vmaf: f64) -> SegmentResult {
+    SegmentResult {
+        scores: Scores {
+            metrics: vec!["vmaf".into()],
+            frames: vec![FrameScore { frame_num: frame, values: vec![vmaf] }],
+            notes: vec![],
+        },
+        encode: None,
+    }
+}
+
+fn retry(at: i64) -> Transition {
+    Transition::Retry { not_before_ms: at, error: "lease expired".into() }
+}
+
+fn fail(why: &str) -> Transition {
+    Transition::Fail { error: why.into(), job_error: format!("segment 0 failed: {why}") }
+}
+
+const ANY: &[String] = &[String::new()];
+
+pub async fn idempotency_key_gives_one_job(s: impl Store) {
+    let (a, created) = s.submit(job("a", Some("k1"), 0, 48), 1).await.unwrap();
+    assert!(created);
+    assert_eq!((a.items_total, a.state, a.submitted_ms), (4, JobState::Queued, 1));
+    let (b, created) = s.submit(job("b", Some("k1"), 0, 48), 2).await.unwrap();
+    assert!(!created);
+    assert_eq!(b.id, "a");
+    assert_eq!(b.spec, spec());
+    assert_eq!(s.list_jobs(None, None, 10).await.unwrap().len(), 1);
+    assert!(s.job("b").await.unwrap().is_none());
+}
+
+pub async fn candidates_are_priority_then_fifo(s: impl Store) {
+    s.submit(job("low", None, 0, 12), 1).await.unwrap();
+    s.submit(job("high", None, 5, 24), 2).await.unwrap();
+    s.submit(job("low2", None, 0, 12), 3).await.unwrap();
+    let order: Vec<(String, u32)> =
+        s.candidates(10, 10).await.unwrap().into_iter().map(|c| (c.job_id, c.index)).collect();
+    let expect = [("high", 0), ("high", 1), ("low", 0), ("low2", 0)];
+    assert_eq!(order, expect.map(|(j, i)| (j.to_string(), i)));
+    assert_eq!(s.pending_items().await.unwrap(), 4);
+    // lease_next hands them out in that order, each once, with increasing fences.
+    let mut fences = Vec::new();
+    for (j, i) in expect {
+        let l = s.lease_next("n", 10, 1000, ANY).await.unwrap().unwrap();
+        assert_eq!((l.job.id.as_str(), l.item.index), (j, i));
+        assert_eq!((l.item.fence, l.item.state, l.expires_ms), (l.fence, ItemState::Leased, 1010));
+        assert_eq!(l.job.state, JobState::Running);
+        fences.push(l.fence);
+    }
+    assert!(fences.windows(2).all(|w| w[0] < w[1]), "{fences:?}");
+    assert!(s.lease_next("n", 10, 1000, ANY).await.unwrap().is_none(), "nothing left");
+    assert_eq!(s.pending_items().await.unwrap(), 0);
+}
+
+pub async fn lease_next_takes_only_items_the_node_can_run(s: impl Store) {
+    let gpu = r#"{"gpu_vendor":"nvidia"}"#.to_string();
+    s.submit(NewJob { requirement: gpu.clone(), ..job("gpu", None, 0, 24) }, 1).await.unwrap();
+    s.submit(job("any", None, 0, 12), 2).await.unwrap();
+    let mut keys = s.pending_requirements().await.unwrap();
+    keys.sort();
+    assert_eq!(keys, [String::new(), gpu.clone()]);
+    // A CPU node skips the older GPU job; a GPU node takes it first (FIFO).
+    let cpu = s.lease_next("cpu", 10, 1000, ANY).await.unwrap().unwrap();
+    assert_eq!(cpu.job.id, "any");
+    let g = s.lease_next("g", 10, 1000, &[String::new(), gpu.clone()]).await.unwrap().unwrap();
+    assert_eq!(g.job.id, "gpu");
+    assert!(s.lease_next("none", 10, 1000, &[]).await.unwrap().is_none());
+    assert!(s.lease_next("cpu", 10, 1000, ANY).await.unwrap().is_none(), "only GPU work left");
+    assert_eq!(s.pending_requirements().await.unwrap(), [gpu]);
+}
+
+pub async fn results_apply_once_and_finish_the_job(s: impl Store) {
+    s.submit(job("j", None, 0, 24), 0).await.unwrap();
+    let c = s.candidates(0, 10).await.unwrap();
+    let l0 = s.lease(c[0].item, "n1", 10, 1000).await.unwrap().unwrap();
+    assert!(s.lease(c[0].item, "n2", 10, 1000).await.unwrap().is_none(), "one lease per item");
+    let l1 = s.lease(c[1].item, "n2", 10, 1000).await.unwrap().unwrap();
+    assert!(l1.fence > l0.fence);
+    assert_eq!((l0.job.state, l0.job.started_ms), (JobState::Running, Some(10)));
+    assert_eq!(s.complete(l0.item.id, l0.fence + 99, &result(0, 1.0), 20).await.unwrap(), Completion::Stale);
+    assert_eq!(
+        s.complete(l0.item.id, l0.fence, &result(0, 90.5), 20).await.unwrap(),
+        Completion::Applied { job_id: "j".into(), job: JobState::Running }
+    );
+    assert_eq!(
+        s.complete(l0.item.id, l0.fence, &result(0, 1.0), 21).await.unwrap(),
+        Completion::Stale,
+        "at most once"
+    );
+    assert_eq!(
+        s.complete(l1.item.id, l1.fence, &result(12, 80.0), 30).await.unwrap(),
+        Completion::Applied { job_id: "j".into(), job: JobState::Succeeded }
+    );
+    let done = s.job("j").await.unwrap().unwrap();
+    assert_eq!((done.state, done.items_done, done.finished_ms), (JobState::Succeeded, 2, Some(30)));
+    let items = s.items("j").await.unwrap();
+    assert_eq!(items[0].result, Some(result(0, 90.5)));
+    assert_eq!(items[1].state, ItemState::Done);
+    let light = s.items_without_results("j").await.unwrap();
+    assert!(light.iter().all(|i| i.result.is_none() && i.state == ItemState::Done));
+    let ctx = s.report_context(items[1].id).await.unwrap().unwrap();
+    assert_eq!((ctx.total_frames, ctx.spec, ctx.item.index, ctx.item.result), (24, spec(), 1, None));
+    assert!(s.report_context(items[1].id + 1000).await.unwrap().is_none());
+}
+
+pub async fn results_read_back_bit_for_bit(s: impl Store) {
+    s.submit(job("j", None, 0, 12), 0).await.unwrap();
+    let l = s.lease_next("n", 1, 1000, ANY).await.unwrap().unwrap();
+    let mut r = result(0, 93.123_456_789_012_34);
+    r.scores.frames[0].values.extend([f64::NAN, -0.0, f64::MIN_POSITIVE]);
+    r.scores.metrics.extend(["a".into(), "b".into(), "c".into()]);
+    r.encode = Some(vmafx_core::EncodeOutcome { bytes: 1 << 40, encode_seconds: 0.1 });
+    s.complete(l.item.id, l.fence, &r, 2).await.unwrap();
+    let back = s.items("j").await.unwrap().remove(0).result.unwrap();
+    let bits = |r: &SegmentResult| r.scores.frames[0].values.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&back), bits(&r));
+    assert_eq!((back.encode, back.scores.metrics), (r.encode, r.scores.metrics));
+}
+
+pub async fn expired_lease_requeues_with_backoff_and_fences_the_late_result(s: impl Store) {
+    s.submit(job("j", None, 0, 12), 0).await.unwrap();
+    let item = s.candidates(0, 1).await.unwrap()[0].item;
+    let dead = s.lease(item, "dead", 0, 100).await.unwrap().unwrap();
+    assert_eq!(s.extend("dead", &[(item, dead.fence)], 50, 100).await.unwrap(), Vec::<i64>::new());
+    assert!(s.expired_leases(120, 10).await.unwrap().is_empty(), "heartbeat extended the lease to 150");
+    let expired = s.expired_leases(151, 10).await.unwrap();
+    assert_eq!(expired.len(), 1);
+    let e = &expired[0];
+    assert_eq!((e.id, e.fence, e.lease_node.as_deref(), e.attempts), (item, dead.fence, Some("dead"), 1));
+    assert_eq!(
+        s.settle_expired(item, dead.fence, &retry(251), 151).await.unwrap(),
+        Completion::Applied { job_id: "j".into(), job: JobState::Running }
+    );
+    assert!(s.candidates(200, 1).await.unwrap().is_empty(), "backing off until 251");
+    assert!(s.lease(item, "alive", 200, 100).await.unwrap().is_none());
+    let alive = s.lease(item, "alive", 251, 100).await.unwrap().unwrap();
+    assert_eq!(alive.item.attempts, 2);
+    assert_eq!(s.items("j").await.unwrap()[0].last_error.as_deref(), Some("lease expired"));
+    assert_eq!(
+        s.complete(item, dead.fence, &result(0, 1.0), 260).await.unwrap(),
+        Completion::Stale,
+        "stale fence"
+    );
+    assert_eq!(s.extend("dead", &[(item, dead.fence)], 260, 100).await.unwrap(), vec![item]);
+    assert_eq!(
+        s.complete(item, alive.fence, &result(0, 1.0), 270).await.unwrap(),
+        Completion::Applied { job_id: "j".into(), job: JobState::Succeeded }
+    );
+}
+
+pub async fn attempts_run_out_and_the_job_fails_with_the_reason(s: impl Store) {
+    s.submit(job("j", None, 0, 24), 0).await.unwrap();
+    let item = s.candidates(0, 1).await.unwrap()[0].item;
+    let l = s.lease(item, "n", 0, 10).await.unwrap().unwrap();
+    let t = Transition::Fail {
+        error: "lease expired".into(),
+        job_error: "gave up after --max-attempts 1".into(),
+    };
+    assert_eq!(
+        s.settle_expired(item, l.fence, &t, 11).await.unwrap(),
+        Completion::Applied { job_id: "j".into(), job: JobState::Failed }
+    );
+    let j = s.job("j").await.unwrap().unwrap();
+    assert_eq!((j.state, j.finished_ms), (JobState::Failed, Some(11)));
+    assert_eq!(j.error.as_deref(), Some("gave up after --max-attempts 1"));
+    assert!(s.candidates(5000, 10).await.unwrap().is_empty(), "the other segment is cancelled");
+    let states: Vec<ItemState> = s.items("j").await.unwrap().iter().map(|i| i.state).collect();
+    assert_eq!(states, [ItemState::Failed, ItemState::Cancelled]);
+}
+
+pub async fn reported_failures_retry_or_fail_the_job(s: impl Store) {
+    s.submit(job("j", None, 0, 12), 0).await.unwrap();
+    let item = s.candidates(0, 1).await.unwrap()[0].item;
+    let l = s.lease(item, "n", 0, 1000).await.unwrap().unwrap();
+    let t = Transition::Retry { not_before_ms: 105, error: "ffmpeg crashed".into() };
+    let r = s.settle_failed(item, l.fence, &t, 5).await.unwrap();
+    assert_eq!(r, Completion::Applied { job_id: "j".into(), job: JobState::Running });
+    let i = s.items("j").await.unwrap().remove(0);
+    assert_eq!((i.state, i.not_before_ms, i.lease_node), (ItemState::Pending, 105, None));
+    assert_eq!(i.last_error.as_deref(), Some("ffmpeg crashed"));
+    let l = s.lease(item, "n", 200, 1000).await.unwrap().unwrap();
+    let r = s.settle_failed(item, l.fence, &fail("no such file"), 210).await.unwrap();
+    assert_eq!(r, Completion::Applied { job_id: "j".into(), job: JobState::Failed });
+    let err = s.job("j").await.unwrap().unwrap().error.unwrap();
+    assert_eq!(err, "segment 0 failed: no such file");
+}
+
+pub async fn settling_is_fenced_and_happens_once(s: impl Store) {
+    s.submit(job("j", None, 0, 12), 0).await.unwrap();
+    let l = s.lease_next("n", 0, 100, ANY).await.unwrap().unwrap();
+    let item = l.item.id;
+    // Not expired yet: a sweep that read it earlier must not requeue it.
+    assert_eq!(s.settle_expired(item, l.fence, &retry(500), 50).await.unwrap(), Completion::Stale);
+    assert_eq!(s.settle_failed(item, l.fence + 1, &retry(500), 50).await.unwrap(), Completion::Stale);
+    // Two sweeps (two controllers) settle one expiry once.
+    assert!(matches!(
+        s.settle_expired(item, l.fence, &retry(500), 150).await.unwrap(),
+        Completion::Applied { .. }
+    ));
+    assert_eq!(s.settle_expired(item, l.fence, &retry(500), 150).await.unwrap(), Completion::Stale);
+    assert_eq!(s.settle_failed(item, l.fence, &fail("late"), 160).await.unwrap(), Completion::Stale);
+    assert_eq!(s.job("j").await.unwrap().unwrap().state, JobState::Running);
+}
+
+pub async fn cancel_stops_leases_and_refuses_results(s: impl Store) {
+    s.submit(job("j", None, 0, 24), 0).await.unwrap();
+    let item = s.candidates(0, 1).await.unwrap()[0].item;
+    let l = s.lease(item, "n", 0, 1000).await.unwrap().unwrap();
+    assert_eq!(s.cancel("j", 5).await.unwrap().unwrap().state, JobState::Cancelled);
+    assert_eq!(s.extend("n", &[(item, l.fence)], 6, 1000).await.unwrap(), vec![item]);
+    assert_eq!(s.complete(item, l.fence, &result(0, 1.0), 7).await.unwrap(), Completion::Stale);
+    assert!(s.candidates(8, 10).await.unwrap().is_empty());
+    assert!(s.lease_next("n", 8, 1000, ANY).await.unwrap().is_none());
+    assert_eq!(s.cancel("j", 9).await.unwrap().unwrap().finished_ms, Some(5), "cancel is idempotent");
+    assert!(s.cancel("nope", 9).await.unwrap().is_none());
+}
+
+pub async fn jobs_list_by_state_in_pages(s: impl Store) {
+    for i in 0..5 {
+        s.submit(job(&format!("j{i}"), None, 0, 12), i).await.unwrap();
+    }
+    s.cancel("j1", 10).await.unwrap();
+    let page1 = s.list_jobs(Some(JobState::Queued), None, 2).await.unwrap();
+    let page2 = s.list_jobs(Some(JobState::Queued), Some(page1[1].seq), 2).await.unwrap();
+    let ids: Vec<&str> = page1.iter().chain(&page2).map(|j| j.id.as_str()).collect();
+    assert_eq!(ids, ["j0", "j2", "j3", "j4"]);
+    assert_eq!(s.list_jobs(Some(JobState::Cancelled), None, 10).await.unwrap()[0].id, "j1");
+    assert_eq!(s.list_jobs(None, None, 100).await.unwrap().len(), 5);
+}
+
+pub async fn nodes_and_tokens(s: impl Store) {
+    let mut n = NodeRecord {
+        id: "n1".into(),
+        name: "gpu-a".into(),
+        capabilities: serde_json::json!({"cores": 16, "gpu": "nvidia"}),
+        registered_ms: 1,
+        last_seen_ms: 1,
+        draining: false,
+    };
+    s.upsert_node(&n).await.unwrap();
+    assert_eq!(s.touch_node("n1", 5).await.unwrap(), Some(false));
+    assert_eq!(s.touch_node("n2", 5).await.unwrap(), None);
+    n.last_seen_ms = 6;
+    s.upsert_node(&n).await.unwrap();
+    assert!(s.set_draining("n1", true).await.unwrap());
+    assert!(!s.set_draining("n2", true).await.unwrap());
+    assert_eq!(s.touch_node("n1", 6).await.unwrap(), Some(true));
+    n.draining = true;
+    assert_eq!(s.nodes().await.unwrap(), vec![n]);
+    s.submit(job("j", None, 0, 24), 7).await.unwrap();
+    let stats = s.stats().await.unwrap();
+    assert_eq!(
+        stats,
+        QueueStats { jobs: vec![(JobState::Queued, 1)], pending_items: 2, oldest_pending_ms: Some(7) }
+    );
+    s.put_token("abc", "admin", 1).await.unwrap();
+    s.put_token("abc", "admin", 2).await.unwrap();
+    assert_eq!(s.token_kind("abc").await.unwrap().as_deref(), Some("admin"));
+    assert_eq!(s.token_kind("zzz").await.unwrap(), None);
+}
+
+pub async fn prune_deletes_what_ended_long_ago(s: impl Store) {
+    s.submit(job("old", None, 0, 12), 0).await.unwrap();
+    s.submit(job("new", None, 0, 12), 0).await.unwrap();
+    s.submit(job("live", None, 0, 12), 0).await.unwrap();
+    s.cancel("old", 10).await.unwrap();
+    s.cancel("new", 1000).await.unwrap();
+    let node = |id: &str, seen| NodeRecord {
+        id: id.into(),
+        name: id.into(),
+        capabilities: serde_json::json!({}),
+        registered_ms: 0,
+        last_seen_ms: seen,
+        draining: false,
+    };
+    s.upsert_node(&node("gone", 5)).await.unwrap();
+    s.upsert_node(&node("busy", 5)).await.unwrap();
+    s.upsert_node(&node("here", 2000)).await.unwrap();
+    s.lease_next("busy", 20, 10_000, ANY).await.unwrap().unwrap();
+    assert_eq!(s.prune(500, 500).await.unwrap(), Pruned { jobs: 1, nodes: 1 });
+    assert!(s.job("old").await.unwrap().is_none() && s.items("old").await.unwrap().is_empty());
+    let left: Vec<String> = s.nodes().await.unwrap().into_iter().map(|n| n.id).collect();
+    assert_eq!(left, ["busy", "here"], "a node holding a lease stays");
+    assert_eq!(s.list_jobs(None, None, 10).await.unwrap().len(), 2);
+}
+
+pub async fn concurrent_pulls_never_share_an_item(s: impl Store + Clone) {
+    for i in 0..10 {
+        s.submit(job(&format!("j{i}"), None, i % 3, 48), i as i64).await.unwrap();
+    }
+    let mut tasks = Vec::new();
+    for n in 0..8 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            while let Some(l) = s.lease_next(&format!("n{n}"), 100, 10_000, ANY).await.unwrap() {
+                got.push((l.item.id, l.fence));
+            }
+            got
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let items: std::collections::BTreeSet<i64> = all.iter().map(|a| a.0).collect();
+    let fences: std::collections::BTreeSet<i64> = all.iter().map(|a| a.1).collect();
+    assert_eq!((all.len(), items.len(), fences.len()), (40, 40, 40));
+}
