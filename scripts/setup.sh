@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what vmafx needs when it is missing (Debian/Ubuntu, as root or with sudo).
 #   setup.sh run   build + run: ffmpeg/ffprobe, meson, ninja, nasm, xxd, a C compiler
-#   setup.sh test  the above + the independent libvmaf (PyPI imageio-ffmpeg), hyperfine, flock
+#   setup.sh test  the above + the independent libvmaf (PyPI imageio-ffmpeg), hyperfine, flock,
+#                  PostgreSQL (a throwaway server per test run)
 set -euo pipefail
 mode=${1:-run}
 
@@ -18,6 +19,8 @@ have python3 || need_apt+=(python3 python3-pip)
 if [[ $mode == test ]]; then
   have hyperfine || need_apt+=(hyperfine)
   have flock || need_apt+=(util-linux)
+  # A throwaway PostgreSQL server for the PostgreSQL store's tests (scripts/with-postgres.sh).
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql)
 fi
 
 sudo_cmd=()

@@ -9,10 +9,13 @@
 
 pub mod codec;
 mod error;
+mod postgres;
 mod records;
+mod rows;
 mod sqlite;
 
 pub use error::StoreError;
+pub use postgres::PgStore;
 pub use records::{
     Candidate, Completion, ItemRecord, JobRecord, Lease, NewJob, NodeRecord, Pruned, QueueStats,
     ReportContext, Transition,
@@ -23,8 +26,20 @@ use std::future::Future;
 
 use vmafx_core::{JobState, SegmentResult};
 
+/// A change another controller made, as the store relays it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreEvent {
+    /// Work may have become leasable (a submission, a retry).
+    Work,
+    /// An item of this job finished or failed, or the job was cancelled.
+    Changed { job_id: String },
+}
+
 /// Milliseconds since the Unix epoch; every time in the store is one.
 pub type Millis = i64;
+
+/// How stale a node's `last_seen_ms` may be before a touch writes it.
+const TOUCH_RESOLUTION_MS: Millis = 250;
 
 /// The operations the controller needs from durable state. Implementations make each call
 /// atomic.
@@ -161,6 +176,13 @@ pub trait Store: Send + Sync + 'static {
         now: Millis,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn token_kind(&self, hash: &str) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+    /// Every token as (hash, kind): what the controllers sharing this store accept.
+    fn tokens(&self) -> impl Future<Output = Result<Vec<(String, String)>, StoreError>> + Send;
+    /// Changes made through other handles on the same database (other controllers), as they
+    /// commit; `None` when nothing else can write (one SQLite file, one controller).
+    fn subscribe(&self) -> Option<tokio::sync::broadcast::Receiver<StoreEvent>> {
+        None
+    }
     /// Figures for `/metrics`.
     fn stats(&self) -> impl Future<Output = Result<QueueStats, StoreError>> + Send;
     /// Work items waiting for a node (cheaper than [`Store::stats`]: one index range).

@@ -14,16 +14,15 @@
 use std::path::Path;
 use std::str::FromStr;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 // Queries are formatted only from the column-list constants below; values are always bound.
 use sqlx::{AssertSqlSafe, Row, SqliteConnection, SqlitePool};
-use vmafx_core::{JobState, SegmentResult, SegmentSpec};
+use vmafx_core::{JobState, SegmentResult};
 
 use crate::codec;
 use crate::records::*;
-use crate::{Millis, Store, StoreError};
+use crate::rows::{item_from_row, job_from_row, parse};
+use crate::{Millis, Store, StoreError, TOUCH_RESOLUTION_MS};
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -38,9 +37,6 @@ const JOB_COLUMNS: &str = "j.seq, j.id, j.idempotency_key, j.spec, j.state, j.pr
 /// More leases than can be granted between two fsyncs: the fence counter jumps this far on
 /// every open, past any token a lost commit may have handed out.
 const FENCE_GAP_ON_OPEN: i64 = 1 << 32;
-
-/// How stale a node's `last_seen_ms` may be before a touch writes it.
-const TOUCH_RESOLUTION_MS: Millis = 250;
 
 /// Which item a lease is for.
 #[derive(Clone, Copy)]
@@ -294,54 +290,6 @@ impl SqliteStore {
         .await?;
         Ok(())
     }
-}
-
-fn parse<T: FromStr<Err = String>>(s: &str) -> Result<T, StoreError> {
-    s.parse().map_err(StoreError::Corrupt)
-}
-
-fn job_from_row(r: &SqliteRow) -> Result<JobRecord, StoreError> {
-    let spec: String = r.try_get("spec")?;
-    let state: String = r.try_get("state")?;
-    Ok(JobRecord {
-        seq: r.try_get("seq")?,
-        id: r.try_get("id")?,
-        idempotency_key: r.try_get("idempotency_key")?,
-        spec: serde_json::from_str(&spec).map_err(|e| StoreError::Corrupt(format!("job spec: {e}")))?,
-        state: parse(&state)?,
-        priority: r.try_get("priority")?,
-        total_frames: r.try_get::<i64, _>("total_frames")? as u64,
-        submitted_ms: r.try_get("submitted_ms")?,
-        started_ms: r.try_get("started_ms")?,
-        finished_ms: r.try_get("finished_ms")?,
-        error: r.try_get("error")?,
-        items_total: r.try_get::<i64, _>("items_total")? as u32,
-        items_done: r.try_get::<i64, _>("items_done")? as u32,
-    })
-}
-
-fn item_from_row(r: &SqliteRow) -> Result<ItemRecord, StoreError> {
-    let state: String = r.try_get("state")?;
-    Ok(ItemRecord {
-        id: r.try_get("id")?,
-        job_id: r.try_get("job_id")?,
-        index: r.try_get::<i64, _>("idx")? as u32,
-        segment: SegmentSpec {
-            start: r.try_get::<i64, _>("start_frame")? as u64,
-            frames: r.try_get::<i64, _>("frames")? as u64,
-        },
-        state: parse(&state)?,
-        attempts: r.try_get::<i64, _>("attempts")? as u32,
-        not_before_ms: r.try_get("not_before_ms")?,
-        lease_node: r.try_get("lease_node")?,
-        lease_expires_ms: r.try_get("lease_expires_ms")?,
-        fence: r.try_get("fence")?,
-        result: r
-            .try_get::<Option<Vec<u8>>, _>("result")?
-            .map(|bytes| codec::decode(r.try_get("result_version")?, &bytes))
-            .transpose()?,
-        last_error: r.try_get("last_error")?,
-    })
 }
 
 impl Store for SqliteStore {
@@ -748,6 +696,10 @@ impl Store for SqliteStore {
             .fetch_one(&self.pool)
             .await?;
         Ok(n as u64)
+    }
+
+    async fn tokens(&self) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(sqlx::query_as("SELECT hash, kind FROM tokens ORDER BY created_ms").fetch_all(&self.pool).await?)
     }
 
     async fn token_kind(&self, hash: &str) -> Result<Option<String>, StoreError> {

@@ -5,7 +5,7 @@ mod conformance;
 use vmafx_core::{ItemState, JobState};
 use vmafx_store::{SqliteStore, Store};
 
-conformance_suite!(async { SqliteStore::in_memory().await.unwrap() });
+conformance_suite!(async { Some(SqliteStore::in_memory().await.unwrap()) });
 
 #[tokio::test]
 async fn state_survives_reopening_the_file() {

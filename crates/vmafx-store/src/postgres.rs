@@ -1,0 +1,690 @@
+//! [`Store`] on PostgreSQL: the queue a team already runs, shared by several controllers.
+//!
+//! - Every commit is durable (PostgreSQL's `synchronous_commit` as the server sets it).
+//! - Pulls lease with `FOR UPDATE SKIP LOCKED`, so concurrent pulls, on one controller or
+//!   several, never wait on each other's candidate rows and never share an item.
+//! - Fencing tokens come from a sequence: never reused, even across crashes.
+//! - Changes that wake pulls and watches are sent with `NOTIFY` inside the transaction (so
+//!   they arrive only once committed) and relayed to every controller by [`Store::subscribe`].
+//! - Transactions touch item rows before their job's row, so that they cannot deadlock; a
+//!   transaction PostgreSQL aborts anyway (deadlock, serialization) is run again.
+//! - Migrations take PostgreSQL's advisory lock (sqlx's migrator), so controllers starting
+//!   together migrate once.
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
+// Queries are formatted only from the column-list constants below; values are always bound.
+use sqlx::{AssertSqlSafe, PgConnection, PgPool, Row};
+use tokio::sync::broadcast;
+use vmafx_core::{JobState, SegmentResult};
+
+use crate::codec;
+use crate::records::*;
+use crate::rows::{item_from_row, job_from_row, parse};
+use crate::{Millis, Store, StoreError, StoreEvent};
+
+/// A handle on the queue in a PostgreSQL database. Cheap to clone; clones share the pool.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+    events: broadcast::Sender<StoreEvent>,
+}
+
+const JOB_COLUMNS: &str = "j.seq, j.id, j.idempotency_key, j.spec, j.state, j.priority, j.total_frames, \
+     j.submitted_ms, j.started_ms, j.finished_ms, j.error, j.items_total, \
+     j.items_total - j.items_left AS items_done";
+
+const ITEM_COLUMNS: &str =
+    "id, job_id, idx, start_frame, frames, state, attempts, not_before_ms, lease_node, \
+     lease_expires_ms, fence, result, result_version, last_error";
+
+/// The channels changes are announced on.
+const WORK: &str = "vmafx_work";
+const CHANGED: &str = "vmafx_changed";
+
+/// Connections per controller: pulls, heartbeats and reports run concurrently.
+const POOL_SIZE: u32 = 16;
+
+/// How often a transaction PostgreSQL aborted for a conflict is tried again.
+const CONFLICT_RETRIES: usize = 8;
+
+/// Runs `$body` (with `$conn`, the transaction's connection) in a transaction, again when
+/// PostgreSQL aborts it for a deadlock or a serialization conflict. `return` in the body
+/// ends the attempt with that value.
+macro_rules! in_tx {
+    ($store:expr, $conn:ident, $body:block) => {{
+        let mut tries = 0;
+        loop {
+            let mut tx = $store.pool.begin().await?;
+            let attempt: Result<_, StoreError> = async {
+                let $conn: &mut PgConnection = &mut *tx;
+                $body
+            }
+            .await;
+            let result = match attempt {
+                Ok(v) => tx.commit().await.map(|_| v).map_err(StoreError::from),
+                Err(e) => {
+                    let _ = tx.rollback().await;
+                    Err(e)
+                }
+            };
+            match result {
+                Err(StoreError::Database(e)) if tries < CONFLICT_RETRIES && is_conflict(&e) => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(2 << tries)).await;
+                }
+                other => break other,
+            }
+        }
+    }};
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://user@host:port/db`), brings the schema up to date and
+    /// starts relaying other controllers' changes.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options: PgConnectOptions = url.parse()?;
+        let pool = PgPoolOptions::new()
+            .max_connections(POOL_SIZE)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        let (events, _) = broadcast::channel(1024);
+        let mut listener = PgListener::connect_with(&pool).await?;
+        listener.listen_all([WORK, CHANGED]).await?;
+        let relay = events.clone();
+        tokio::spawn(async move {
+            loop {
+                // `recv` reconnects after a lost connection; what was sent meanwhile is lost,
+                // which the controllers' periodic look covers.
+                match listener.recv().await {
+                    Ok(n) => {
+                        let event = if n.channel() == WORK {
+                            StoreEvent::Work
+                        } else {
+                            StoreEvent::Changed { job_id: n.payload().to_string() }
+                        };
+                        if relay.send(event).is_err() && relay.receiver_count() == 0 {
+                            // Nobody listens yet (or any more): keep draining.
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "lost the PostgreSQL notification connection; reconnecting");
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                    }
+                }
+            }
+        });
+        Ok(Self { pool, events })
+    }
+
+    async fn job_in(conn: &mut PgConnection, id: &str) -> Result<Option<JobRecord>, StoreError> {
+        let sql = format!("SELECT {JOB_COLUMNS} FROM jobs j WHERE j.id = $1");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(conn)
+            .await?
+            .map(|r| job_from_row(&r))
+            .transpose()
+    }
+
+    async fn item_in(conn: &mut PgConnection, id: i64) -> Result<Option<ItemRecord>, StoreError> {
+        let sql = format!("SELECT {ITEM_COLUMNS} FROM work_items WHERE id = $1");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(conn)
+            .await?
+            .map(|r| item_from_row(&r))
+            .transpose()
+    }
+
+    /// Leases one pending item (`item`, or the first in dispatch order among `eligible`).
+    async fn lease_where(
+        &self,
+        item: Option<i64>,
+        eligible: &[String],
+        node: &str,
+        now: Millis,
+        ttl_ms: Millis,
+    ) -> Result<Option<Lease>, StoreError> {
+        let expires = now + ttl_ms;
+        in_tx!(self, conn, {
+            // Items of ended jobs are never pending (ending a job cancels them).
+            let which = match item {
+                Some(_) => "w.id = $2",
+                None => "w.requirement = ANY($3)",
+            };
+            let sql = format!(
+                "WITH next AS ( \
+                   SELECT w.id FROM work_items w \
+                   WHERE w.state = 'pending' AND w.not_before_ms <= $1 AND {which} \
+                   ORDER BY w.priority DESC, w.job_seq, w.idx LIMIT 1 FOR UPDATE SKIP LOCKED) \
+                 UPDATE work_items w SET state = 'leased', lease_node = $4, lease_expires_ms = $5, \
+                   fence = nextval('fence_seq'), attempts = w.attempts + 1 \
+                 FROM next WHERE w.id = next.id RETURNING w.id, w.fence"
+            );
+            let leased: Option<(i64, i64)> = sqlx::query_as(AssertSqlSafe(sql))
+                .bind(now)
+                .bind(item.unwrap_or(0))
+                .bind(eligible)
+                .bind(node)
+                .bind(expires)
+                .fetch_optional(&mut *conn)
+                .await?;
+            let Some((id, fence)) = leased else { return Ok(None) };
+            let record = Self::item_in(conn, id)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt("leased item vanished".into()))?;
+            sqlx::query(
+                "UPDATE jobs SET state = 'running', started_ms = COALESCE(started_ms, $1) \
+                 WHERE id = $2 AND state = 'queued'",
+            )
+            .bind(now)
+            .bind(&record.job_id)
+            .execute(&mut *conn)
+            .await?;
+            let job = Self::job_in(conn, &record.job_id)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt("job vanished".into()))?;
+            Ok(Some(Lease { item: record, job, fence, expires_ms: expires }))
+        })
+    }
+
+    /// Applies `transition` to `item` if its lease is still the one with `fence` (and, for an
+    /// expiry, still expired at `expired_at`).
+    async fn settle_attempt(
+        &self,
+        item: i64,
+        fence: i64,
+        transition: &Transition,
+        expired_at: Option<Millis>,
+        now: Millis,
+    ) -> Result<Completion, StoreError> {
+        let (state, not_before, error) = match transition {
+            Transition::Retry { not_before_ms, error } => ("pending", *not_before_ms, error),
+            Transition::Fail { error, .. } => ("failed", 0, error),
+        };
+        in_tx!(self, conn, {
+            let job_id: Option<String> = sqlx::query_scalar(
+                "UPDATE work_items SET state = $1, last_error = $2, lease_node = NULL, lease_expires_ms = NULL, \
+                 not_before_ms = GREATEST(not_before_ms, $3) WHERE id = $4 AND fence = $5 AND state = 'leased' \
+                 AND ($6::BIGINT IS NULL OR lease_expires_ms < $6) RETURNING job_id",
+            )
+            .bind(state)
+            .bind(error)
+            .bind(not_before)
+            .bind(item)
+            .bind(fence)
+            .bind(expired_at)
+            .fetch_optional(&mut *conn)
+            .await?;
+            let Some(job_id) = job_id else { return Ok(Completion::Stale) };
+            match transition {
+                Transition::Fail { job_error, .. } => {
+                    Self::end_job(conn, &job_id, JobState::Failed, Some(job_error), now).await?
+                }
+                Transition::Retry { .. } => notify(conn, WORK, "").await?,
+            }
+            notify(conn, CHANGED, &job_id).await?;
+            let state: String = sqlx::query_scalar("SELECT state FROM jobs WHERE id = $1")
+                .bind(&job_id)
+                .fetch_one(&mut *conn)
+                .await?;
+            Ok(Completion::Applied { job: parse(&state)?, job_id })
+        })
+    }
+
+    /// Ends a job that has not ended (failed or cancelled), cancelling its unfinished items
+    /// first (items before the job: the lock order every transaction keeps).
+    async fn end_job(
+        conn: &mut PgConnection,
+        job_id: &str,
+        state: JobState,
+        error: Option<&str>,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE work_items SET state = 'cancelled', lease_node = NULL, lease_expires_ms = NULL \
+             WHERE job_id = $1 AND state IN ('pending', 'leased')",
+        )
+        .bind(job_id)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            "UPDATE jobs SET state = $1, error = COALESCE($2, error), finished_ms = $3 \
+             WHERE id = $4 AND state IN ('queued', 'running')",
+        )
+        .bind(state.as_str())
+        .bind(error)
+        .bind(now)
+        .bind(job_id)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+}
+
+/// Sends `payload` on `channel` when the transaction commits.
+async fn notify(conn: &mut PgConnection, channel: &str, payload: &str) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_notify($1, $2)").bind(channel).bind(payload).execute(conn).await?;
+    Ok(())
+}
+
+/// A deadlock (40P01) or serialization failure (40001): the transaction may simply run again.
+fn is_conflict(e: &sqlx::Error) -> bool {
+    e.as_database_error().and_then(|d| d.code()).is_some_and(|c| c == "40P01" || c == "40001")
+}
+
+impl Store for PgStore {
+    async fn submit(&self, job: NewJob, now: Millis) -> Result<(JobRecord, bool), StoreError> {
+        let spec = serde_json::to_string(&job.spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let n = job.segments.len() as i64;
+        let (idx, start, frames): (Vec<i64>, Vec<i64>, Vec<i64>) =
+            job.segments.iter().enumerate().map(|(i, s)| (i as i64, s.start as i64, s.frames as i64)).fold(
+                (vec![], vec![], vec![]),
+                |(mut a, mut b, mut c), (i, s, f)| {
+                    a.push(i);
+                    b.push(s);
+                    c.push(f);
+                    (a, b, c)
+                },
+            );
+        in_tx!(self, conn, {
+            let seq: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO jobs (id, idempotency_key, spec, state, priority, total_frames, submitted_ms, \
+                 items_total, items_left) VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $7) \
+                 ON CONFLICT (idempotency_key) DO NOTHING RETURNING seq",
+            )
+            .bind(&job.id)
+            .bind(&job.idempotency_key)
+            .bind(&spec)
+            .bind(job.priority as i64)
+            .bind(job.total_frames as i64)
+            .bind(now)
+            .bind(n)
+            .fetch_optional(&mut *conn)
+            .await?;
+            let Some(seq) = seq else {
+                // The key was used before: that job is the answer.
+                let sql = format!("SELECT {JOB_COLUMNS} FROM jobs j WHERE j.idempotency_key = $1");
+                let row =
+                    sqlx::query(AssertSqlSafe(sql)).bind(&job.idempotency_key).fetch_one(&mut *conn).await?;
+                return Ok((job_from_row(&row)?, false));
+            };
+            sqlx::query(
+                "INSERT INTO work_items (job_id, idx, start_frame, frames, state, priority, job_seq, requirement) \
+                 SELECT $1, t.idx, t.start_frame, t.frames, 'pending', $5, $6, $7 \
+                 FROM UNNEST($2::BIGINT[], $3::BIGINT[], $4::BIGINT[]) AS t(idx, start_frame, frames)",
+            )
+            .bind(&job.id)
+            .bind(&idx)
+            .bind(&start)
+            .bind(&frames)
+            .bind(job.priority as i64)
+            .bind(seq)
+            .bind(&job.requirement)
+            .execute(&mut *conn)
+            .await?;
+            notify(conn, WORK, "").await?;
+            let record = Self::job_in(conn, &job.id)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt("job vanished".into()))?;
+            Ok((record, true))
+        })
+    }
+
+    async fn job(&self, id: &str) -> Result<Option<JobRecord>, StoreError> {
+        Self::job_in(&mut *self.pool.acquire().await?, id).await
+    }
+
+    async fn list_jobs(
+        &self,
+        state: Option<JobState>,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<JobRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs j WHERE ($1::TEXT IS NULL OR j.state = $1) AND j.seq > $2 \
+             ORDER BY j.seq LIMIT $3"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(state.map(|s| s.as_str()))
+            .bind(after.unwrap_or(0))
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(job_from_row).collect()
+    }
+
+    async fn items(&self, job_id: &str) -> Result<Vec<ItemRecord>, StoreError> {
+        let sql = format!("SELECT {ITEM_COLUMNS} FROM work_items WHERE job_id = $1 ORDER BY idx");
+        let rows = sqlx::query(AssertSqlSafe(sql)).bind(job_id).fetch_all(&self.pool).await?;
+        rows.iter().map(item_from_row).collect()
+    }
+
+    async fn items_without_results(&self, job_id: &str) -> Result<Vec<ItemRecord>, StoreError> {
+        let columns = ITEM_COLUMNS.replace("result,", "NULL::BYTEA AS result,");
+        let sql = format!("SELECT {columns} FROM work_items WHERE job_id = $1 ORDER BY idx");
+        let rows = sqlx::query(AssertSqlSafe(sql)).bind(job_id).fetch_all(&self.pool).await?;
+        rows.iter().map(item_from_row).collect()
+    }
+
+    async fn report_context(&self, item: i64) -> Result<Option<ReportContext>, StoreError> {
+        let columns = ITEM_COLUMNS.replace("result,", "NULL::BYTEA AS result,");
+        let sql = format!(
+            "SELECT {columns}, (SELECT spec FROM jobs WHERE jobs.id = work_items.job_id) AS job_spec, \
+             (SELECT total_frames FROM jobs WHERE jobs.id = work_items.job_id) AS job_frames \
+             FROM work_items WHERE id = $1"
+        );
+        let Some(row) = sqlx::query(AssertSqlSafe(sql)).bind(item).fetch_optional(&self.pool).await? else {
+            return Ok(None);
+        };
+        let spec: String = row.try_get("job_spec")?;
+        Ok(Some(ReportContext {
+            item: item_from_row(&row)?,
+            spec: serde_json::from_str(&spec).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            total_frames: row.try_get::<i64, _>("job_frames")? as u64,
+        }))
+    }
+
+    async fn cancel(&self, id: &str, now: Millis) -> Result<Option<JobRecord>, StoreError> {
+        in_tx!(self, conn, {
+            // The fence stays: a node still working on a cancelled item learns it from its next
+            // heartbeat, and its late result is refused because the item is no longer leased.
+            Self::end_job(conn, id, JobState::Cancelled, None, now).await?;
+            notify(conn, CHANGED, id).await?;
+            Self::job_in(conn, id).await
+        })
+    }
+
+    async fn candidates(&self, now: Millis, limit: u32) -> Result<Vec<Candidate>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT w.id, w.job_id, w.job_seq, w.priority, w.idx FROM work_items w \
+             WHERE w.state = 'pending' AND w.not_before_ms <= $1 \
+             ORDER BY w.priority DESC, w.job_seq, w.idx LIMIT $2",
+        )
+        .bind(now)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Candidate {
+                    item: r.try_get(0)?,
+                    job_id: r.try_get(1)?,
+                    job_seq: r.try_get(2)?,
+                    priority: r.try_get::<i64, _>(3)? as i32,
+                    index: r.try_get::<i64, _>(4)? as u32,
+                })
+            })
+            .collect()
+    }
+
+    async fn lease(
+        &self,
+        item: i64,
+        node: &str,
+        now: Millis,
+        ttl_ms: Millis,
+    ) -> Result<Option<Lease>, StoreError> {
+        self.lease_where(Some(item), &[], node, now, ttl_ms).await
+    }
+
+    async fn lease_next(
+        &self,
+        node: &str,
+        now: Millis,
+        ttl_ms: Millis,
+        eligible: &[String],
+    ) -> Result<Option<Lease>, StoreError> {
+        if eligible.is_empty() {
+            return Ok(None);
+        }
+        self.lease_where(None, eligible, node, now, ttl_ms).await
+    }
+
+    async fn pending_requirements(&self) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT DISTINCT requirement FROM work_items WHERE state = 'pending'")
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn extend(
+        &self,
+        node: &str,
+        leases: &[(i64, i64)],
+        now: Millis,
+        ttl_ms: Millis,
+    ) -> Result<Vec<i64>, StoreError> {
+        if leases.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (ids, fences): (Vec<i64>, Vec<i64>) = leases.iter().copied().unzip();
+        let kept: Vec<i64> = sqlx::query_scalar(
+            "UPDATE work_items w SET lease_expires_ms = $1 \
+             FROM UNNEST($2::BIGINT[], $3::BIGINT[]) AS l(id, fence) \
+             WHERE w.id = l.id AND w.fence = l.fence AND w.lease_node = $4 AND w.state = 'leased' \
+             RETURNING w.id",
+        )
+        .bind(now + ttl_ms)
+        .bind(&ids)
+        .bind(&fences)
+        .bind(node)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ids.into_iter().filter(|i| !kept.contains(i)).collect())
+    }
+
+    async fn complete(
+        &self,
+        item: i64,
+        fence: i64,
+        result: &SegmentResult,
+        now: Millis,
+    ) -> Result<Completion, StoreError> {
+        let bytes = codec::encode(result);
+        in_tx!(self, conn, {
+            let job_id: Option<String> = sqlx::query_scalar(
+                "UPDATE work_items SET state = 'done', result = $1, result_version = $2, lease_node = NULL, \
+                 lease_expires_ms = NULL WHERE id = $3 AND fence = $4 AND state = 'leased' RETURNING job_id",
+            )
+            .bind(&bytes)
+            .bind(codec::RESULT_VERSION)
+            .bind(item)
+            .bind(fence)
+            .fetch_optional(&mut *conn)
+            .await?;
+            let Some(job_id) = job_id else { return Ok(Completion::Stale) };
+            // The completion that takes the count to zero ends the job; the row lock orders them.
+            let state: String = sqlx::query_scalar(
+                "UPDATE jobs SET items_left = items_left - 1, \
+                 state = CASE WHEN items_left = 1 AND state = 'running' THEN 'succeeded' ELSE state END, \
+                 finished_ms = CASE WHEN items_left = 1 AND state = 'running' THEN $1 ELSE finished_ms END \
+                 WHERE id = $2 RETURNING state",
+            )
+            .bind(now)
+            .bind(&job_id)
+            .fetch_one(&mut *conn)
+            .await?;
+            notify(conn, CHANGED, &job_id).await?;
+            Ok(Completion::Applied { job: parse(&state)?, job_id })
+        })
+    }
+
+    async fn settle_failed(
+        &self,
+        item: i64,
+        fence: i64,
+        transition: &Transition,
+        now: Millis,
+    ) -> Result<Completion, StoreError> {
+        self.settle_attempt(item, fence, transition, None, now).await
+    }
+
+    async fn expired_leases(&self, now: Millis, limit: u32) -> Result<Vec<ItemRecord>, StoreError> {
+        let columns = ITEM_COLUMNS.replace("result,", "NULL::BYTEA AS result,");
+        let sql = format!(
+            "SELECT {columns} FROM work_items WHERE state = 'leased' AND lease_expires_ms < $1 \
+             ORDER BY lease_expires_ms LIMIT $2"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql)).bind(now).bind(limit as i64).fetch_all(&self.pool).await?;
+        rows.iter().map(item_from_row).collect()
+    }
+
+    async fn settle_expired(
+        &self,
+        item: i64,
+        fence: i64,
+        transition: &Transition,
+        now: Millis,
+    ) -> Result<Completion, StoreError> {
+        self.settle_attempt(item, fence, transition, Some(now), now).await
+    }
+
+    async fn prune(&self, ended_before: Millis, seen_before: Millis) -> Result<Pruned, StoreError> {
+        in_tx!(self, conn, {
+            let ended = "SELECT id FROM jobs WHERE finished_ms IS NOT NULL AND finished_ms < $1 \
+                         AND state IN ('succeeded', 'failed', 'cancelled')";
+            sqlx::query(AssertSqlSafe(format!("DELETE FROM work_items WHERE job_id IN ({ended})")))
+                .bind(ended_before)
+                .execute(&mut *conn)
+                .await?;
+            let jobs = sqlx::query(AssertSqlSafe(format!("DELETE FROM jobs WHERE id IN ({ended})")))
+                .bind(ended_before)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+            let nodes = sqlx::query(
+                "DELETE FROM nodes WHERE last_seen_ms < $1 AND id NOT IN \
+                 (SELECT lease_node FROM work_items WHERE state = 'leased' AND lease_node IS NOT NULL)",
+            )
+            .bind(seen_before)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+            Ok(Pruned { jobs, nodes })
+        })
+    }
+
+    async fn upsert_node(&self, node: &NodeRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO nodes (id, name, capabilities, registered_ms, last_seen_ms, draining) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
+             capabilities = excluded.capabilities, last_seen_ms = excluded.last_seen_ms, draining = excluded.draining",
+        )
+        .bind(&node.id)
+        .bind(&node.name)
+        .bind(node.capabilities.to_string())
+        .bind(node.registered_ms)
+        .bind(node.last_seen_ms)
+        .bind(node.draining)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn touch_node(&self, id: &str, now: Millis) -> Result<Option<bool>, StoreError> {
+        // Write only when the last write is stale, so that a busy node costs reads, not commits.
+        let Some((draining, last_seen)): Option<(bool, i64)> =
+            sqlx::query_as("SELECT draining, last_seen_ms FROM nodes WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?
+        else {
+            return Ok(None);
+        };
+        if now - last_seen >= crate::TOUCH_RESOLUTION_MS {
+            sqlx::query("UPDATE nodes SET last_seen_ms = $1 WHERE id = $2 AND last_seen_ms < $1")
+                .bind(now)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(Some(draining))
+    }
+
+    async fn set_draining(&self, id: &str, draining: bool) -> Result<bool, StoreError> {
+        let n = sqlx::query("UPDATE nodes SET draining = $1 WHERE id = $2")
+            .bind(draining)
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n > 0)
+    }
+
+    async fn nodes(&self) -> Result<Vec<NodeRecord>, StoreError> {
+        let rows: Vec<(String, String, String, i64, i64, bool)> = sqlx::query_as(
+            "SELECT id, name, capabilities, registered_ms, last_seen_ms, draining FROM nodes ORDER BY name, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(id, name, caps, registered_ms, last_seen_ms, draining)| {
+                Ok(NodeRecord {
+                    id,
+                    name,
+                    capabilities: serde_json::from_str(&caps)
+                        .map_err(|e| StoreError::Corrupt(format!("node capabilities: {e}")))?,
+                    registered_ms,
+                    last_seen_ms,
+                    draining,
+                })
+            })
+            .collect()
+    }
+
+    async fn put_token(&self, hash: &str, kind: &str, now: Millis) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO tokens (hash, kind, created_ms) VALUES ($1, $2, $3) ON CONFLICT (hash) DO NOTHING",
+        )
+        .bind(hash)
+        .bind(kind)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn token_kind(&self, hash: &str) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT kind FROM tokens WHERE hash = $1")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn tokens(&self) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(sqlx::query_as("SELECT hash, kind FROM tokens ORDER BY created_ms").fetch_all(&self.pool).await?)
+    }
+
+    async fn stats(&self) -> Result<QueueStats, StoreError> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT state, COUNT(*) FROM jobs GROUP BY state ORDER BY state")
+                .fetch_all(&self.pool)
+                .await?;
+        let jobs = rows
+            .into_iter()
+            .map(|(state, n)| Ok((parse(&state)?, n as u64)))
+            .collect::<Result<_, StoreError>>()?;
+        let (pending, oldest): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT COUNT(*), MIN(j.submitted_ms) FROM work_items w JOIN jobs j ON j.id = w.job_id \
+             WHERE w.state = 'pending'",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(QueueStats { jobs, pending_items: pending as u64, oldest_pending_ms: oldest })
+    }
+
+    async fn pending_items(&self) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM work_items WHERE state = 'pending'")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n as u64)
+    }
+
+    fn subscribe(&self) -> Option<broadcast::Receiver<StoreEvent>> {
+        Some(self.events.subscribe())
+    }
+}
