@@ -30,11 +30,49 @@ pub fn start_controller(data: &Path, extra: &[&str]) -> Controller {
     spawn_controller(data, extra, Stdio::inherit())
 }
 
+/// The backend the cluster tests run on: SQLite (the default), or PostgreSQL when
+/// `VMAFX_TEST_STORE=postgres` (`make test` runs the cluster tests both ways).
+pub fn on_postgres() -> bool {
+    std::env::var("VMAFX_TEST_STORE").is_ok_and(|s| s == "postgres")
+}
+
+/// A fresh database on the test PostgreSQL server (`VMAFX_TEST_POSTGRES`, started by
+/// scripts/with-postgres.sh), as a `--store` URL.
+pub fn fresh_database() -> String {
+    let server = std::env::var("VMAFX_TEST_POSTGRES")
+        .expect("VMAFX_TEST_POSTGRES is not set: run the tests through `make test` or scripts/with-postgres.sh");
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let name = format!("e2e_{}_{}", std::process::id(), N.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    let out = Command::new("psql")
+        .args([server.as_str(), "-qAt", "-c", &format!("CREATE DATABASE {name}")])
+        .output()
+        .expect("run psql");
+    assert!(out.status.success(), "CREATE DATABASE: {}", String::from_utf8_lossy(&out.stderr));
+    format!("{}/{name}", server.rsplit_once('/').unwrap().0)
+}
+
+/// The `--store` a controller on `data` uses: on PostgreSQL, one database per data
+/// directory (kept in `data/test-store`, so that a restarted controller finds its queue).
+fn store_args(data: &Path, extra: &[&str]) -> Vec<String> {
+    if !on_postgres() || extra.contains(&"--store") {
+        return vec![];
+    }
+    let file = data.join("test-store");
+    let url = std::fs::read_to_string(&file).unwrap_or_else(|_| {
+        let url = fresh_database();
+        std::fs::create_dir_all(data).unwrap();
+        std::fs::write(&file, &url).unwrap();
+        url
+    });
+    vec!["--store".into(), url]
+}
+
 /// Like [`start_controller`], with its stderr (its log) sent to `stderr`.
 pub fn spawn_controller(data: &Path, extra: &[&str], stderr: Stdio) -> Controller {
     let listen: &[&str] = if extra.contains(&"--listen") { &[] } else { &["--listen", "127.0.0.1:0"] };
     let mut child = Command::new(super::bin("vmafx-controller"))
         .args(listen)
+        .args(store_args(data, extra))
         .args(["--http-listen", "127.0.0.1:0", "--data-dir"])
         .arg(data)
         .args(extra)

@@ -7,11 +7,12 @@
 //! drain. [`NodeClient`] is the node API (node token) a worker uses. Both are cheap to clone
 //! and share one HTTP/2 connection.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tonic::metadata::MetadataValue;
-use tonic::transport::Channel;
+use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Request, Status};
 use vmafx_core::{JobState, ScoreJobSpec};
 use vmafx_proto::v1::job_service_client::JobServiceClient;
@@ -20,6 +21,9 @@ use vmafx_proto::v1::{self, job_event};
 
 /// How long a submission keeps backing off a controller that says it is overloaded.
 pub const SUBMIT_PATIENCE: Duration = Duration::from_secs(600);
+
+/// How long a watch keeps trying the other controllers after its own went away.
+pub const FAILOVER_PATIENCE: Duration = Duration::from_secs(60);
 
 /// How long a first connection may take before the controller counts as unreachable.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -79,39 +83,82 @@ impl ClientError {
     }
 }
 
-/// Where a controller is and the token to show it.
+/// The controllers to talk to and the token to show them. With several addresses (controllers
+/// sharing one PostgreSQL queue), calls go to one of them until it stops answering, then to
+/// the next.
 #[derive(Clone)]
 struct Connection {
-    channel: Channel,
-    address: Arc<str>,
+    controllers: Arc<[(Arc<str>, Channel)]>,
+    current: Arc<AtomicUsize>,
     authorization: Option<MetadataValue<tonic::metadata::Ascii>>,
 }
 
 impl Connection {
-    fn endpoint(address: &str) -> Result<tonic::transport::Endpoint, ClientError> {
-        Channel::from_shared(address.to_string())
-            .map_err(|_| ClientError::BadAddress(address.into()))
-            .map(|e| e.connect_timeout(CONNECT_TIMEOUT))
+    /// The endpoints of `addresses`: one address, or several separated by commas.
+    fn endpoints(addresses: &str) -> Result<Vec<(Arc<str>, Endpoint)>, ClientError> {
+        let list: Vec<&str> = addresses.split(',').map(str::trim).filter(|a| !a.is_empty()).collect();
+        if list.is_empty() {
+            return Err(ClientError::BadAddress(addresses.into()));
+        }
+        list.into_iter()
+            .map(|a| {
+                Channel::from_shared(a.to_string())
+                    .map_err(|_| ClientError::BadAddress(a.into()))
+                    .map(|e| (Arc::from(a), e.connect_timeout(CONNECT_TIMEOUT)))
+            })
+            .collect()
     }
 
-    fn new(channel: Channel, address: &str, token: &str) -> Self {
+    fn new(controllers: Vec<(Arc<str>, Channel)>, current: usize, token: &str) -> Self {
         Self {
-            channel,
-            address: address.into(),
+            controllers: controllers.into(),
+            current: Arc::new(AtomicUsize::new(current)),
             authorization: format!("Bearer {}", token.trim()).parse().ok(),
         }
     }
 
-    async fn connect(address: &str, token: &str) -> Result<Self, ClientError> {
-        let channel = Self::endpoint(address)?
-            .connect()
-            .await
-            .map_err(|e| ClientError::Unreachable { address: address.into(), message: root_cause(&e) })?;
-        Ok(Self::new(channel, address, token))
+    /// Connects to the first controller that answers (the others connect when needed).
+    async fn connect(addresses: &str, token: &str) -> Result<Self, ClientError> {
+        let endpoints = Self::endpoints(addresses)?;
+        let mut failure = None;
+        for (i, (address, endpoint)) in endpoints.iter().enumerate() {
+            match endpoint.connect().await {
+                Ok(channel) => {
+                    let channels = endpoints
+                        .iter()
+                        .enumerate()
+                        .map(|(j, (a, e))| {
+                            (a.clone(), if i == j { channel.clone() } else { e.connect_lazy() })
+                        })
+                        .collect();
+                    return Ok(Self::new(channels, i, token));
+                }
+                Err(e) => {
+                    failure = Some(ClientError::Unreachable {
+                        address: address.to_string(),
+                        message: root_cause(&e),
+                    })
+                }
+            }
+        }
+        Err(failure.expect("at least one address"))
     }
 
-    fn lazy(address: &str, token: &str) -> Result<Self, ClientError> {
-        Ok(Self::new(Self::endpoint(address)?.connect_lazy(), address, token))
+    fn lazy(addresses: &str, token: &str) -> Result<Self, ClientError> {
+        let channels = Self::endpoints(addresses)?.into_iter().map(|(a, e)| (a, e.connect_lazy())).collect();
+        Ok(Self::new(channels, 0, token))
+    }
+
+    fn index(&self) -> usize {
+        self.current.load(Ordering::Relaxed) % self.controllers.len()
+    }
+
+    fn channel(&self) -> Channel {
+        self.controllers[self.index()].1.clone()
+    }
+
+    fn address(&self) -> &str {
+        &self.controllers[self.index()].0
     }
 
     fn request<T>(&self, msg: T) -> Request<T> {
@@ -122,8 +169,18 @@ impl Connection {
         r
     }
 
+    /// Takes note of a failed call: a controller that does not answer is left for the next.
+    fn note(&self, s: &Status) {
+        if s.code() == Code::Unavailable && self.controllers.len() > 1 {
+            let i = self.current.load(Ordering::Relaxed);
+            let _ = self.current.compare_exchange(i, i + 1, Ordering::Relaxed, Ordering::Relaxed);
+        }
+    }
+
     fn fail(&self, s: Status) -> ClientError {
-        ClientError::from_status(&self.address, s)
+        let error = ClientError::from_status(self.address(), s.clone());
+        self.note(&s);
+        error
     }
 }
 
@@ -184,7 +241,6 @@ impl Watch {
 #[derive(Clone)]
 pub struct JobClient {
     conn: Connection,
-    inner: JobServiceClient<Channel>,
 }
 
 impl JobClient {
@@ -199,13 +255,17 @@ impl JobClient {
     }
 
     fn with(conn: Connection) -> Self {
-        let inner =
-            JobServiceClient::new(conn.channel.clone()).max_decoding_message_size(vmafx_proto::MAX_JOB_BYTES);
-        Self { inner, conn }
+        Self { conn }
     }
 
+    /// The job API on the controller calls go to now.
+    fn api(&self) -> JobServiceClient<Channel> {
+        JobServiceClient::new(self.conn.channel()).max_decoding_message_size(vmafx_proto::MAX_JOB_BYTES)
+    }
+
+    /// The controller calls go to now.
     pub fn address(&self) -> &str {
-        &self.conn.address
+        self.conn.address()
     }
 
     /// Submits a job; the same `idempotency_key` with the same spec gives the first job.
@@ -224,7 +284,7 @@ impl JobClient {
         // up to SUBMIT_PATIENCE. A refused submission recorded nothing, so this is safe.
         let started = std::time::Instant::now();
         let resp = loop {
-            let sent = self.inner.clone().submit_job(self.conn.request(req.clone())).await;
+            let sent = self.api().submit_job(self.conn.request(req.clone())).await;
             match sent.map_err(|s| self.conn.fail(s)) {
                 Err(ClientError::Overloaded { retry_after, .. }) if started.elapsed() < SUBMIT_PATIENCE => {
                     tokio::time::sleep(
@@ -246,13 +306,7 @@ impl JobClient {
     /// One job; with `scores`, its per-frame scores once it has succeeded.
     pub async fn get(&self, id: &str, scores: bool) -> Result<v1::Job, ClientError> {
         let req = v1::GetJobRequest { id: id.into(), include_scores: scores };
-        Ok(self
-            .inner
-            .clone()
-            .get_job(self.conn.request(req))
-            .await
-            .map_err(|s| self.conn.fail(s))?
-            .into_inner())
+        Ok(self.api().get_job(self.conn.request(req)).await.map_err(|s| self.conn.fail(s))?.into_inner())
     }
 
     /// Every job (in `state`, if given), all pages, oldest first.
@@ -278,8 +332,7 @@ impl JobClient {
     ) -> Result<(Vec<v1::Job>, String), ClientError> {
         let state = state.map_or(v1::JobState::Unspecified, v1::JobState::from);
         let req = v1::ListJobsRequest { state: state as i32, page_size, page_token: page_token.into() };
-        let page =
-            self.inner.clone().list_jobs(self.conn.request(req)).await.map_err(|s| self.conn.fail(s))?;
+        let page = self.api().list_jobs(self.conn.request(req)).await.map_err(|s| self.conn.fail(s))?;
         let page = page.into_inner();
         Ok((page.jobs, page.next_page_token))
     }
@@ -287,25 +340,14 @@ impl JobClient {
     /// Cancels a job that has not ended (an ended one comes back as it is).
     pub async fn cancel(&self, id: &str) -> Result<v1::Job, ClientError> {
         let req = v1::CancelJobRequest { id: id.into() };
-        Ok(self
-            .inner
-            .clone()
-            .cancel_job(self.conn.request(req))
-            .await
-            .map_err(|s| self.conn.fail(s))?
-            .into_inner())
+        Ok(self.api().cancel_job(self.conn.request(req)).await.map_err(|s| self.conn.fail(s))?.into_inner())
     }
 
     /// Follows a job: progress, segments, then its end.
     pub async fn watch(&self, id: &str) -> Result<Watch, ClientError> {
         let req = v1::WatchJobRequest { id: id.into() };
-        let stream = self
-            .inner
-            .clone()
-            .watch_job(self.conn.request(req))
-            .await
-            .map_err(|s| self.conn.fail(s))?
-            .into_inner();
+        let stream =
+            self.api().watch_job(self.conn.request(req)).await.map_err(|s| self.conn.fail(s))?.into_inner();
         Ok(Watch { stream, conn: self.conn.clone() })
     }
 
@@ -316,22 +358,36 @@ impl JobClient {
         id: &str,
         mut on_progress: impl FnMut(u64, u64),
     ) -> Result<v1::Job, ClientError> {
-        let mut watch = self.watch(id).await?;
+        // With several controllers, a watch that breaks (its controller went away) is taken
+        // up again on another, for up to FAILOVER_PATIENCE.
+        let failover = self.conn.controllers.len() > 1;
+        let started = std::time::Instant::now();
+        let mut watch = self.watch(id).await;
         loop {
-            match watch.next().await? {
-                Some(JobEvent::Progress { frames_done, total_frames }) => {
-                    on_progress(frames_done, total_frames)
+            let event = match &mut watch {
+                Ok(w) => w.next().await,
+                Err(e) => Err(e.clone()),
+            };
+            let broken = match event {
+                Ok(Some(JobEvent::Progress { frames_done, total_frames })) => {
+                    on_progress(frames_done, total_frames);
+                    continue;
                 }
-                Some(JobEvent::Segment { .. }) => {}
+                Ok(Some(JobEvent::Segment { .. })) => continue,
                 // The controller sends the finished job with its scores when it succeeded.
-                Some(JobEvent::Finished(job)) => return Ok(*job),
-                None => {
-                    return Err(ClientError::Unreachable {
-                        address: self.address().into(),
-                        message: format!("the watch of job {id} ended before the job did"),
-                    })
-                }
+                Ok(Some(JobEvent::Finished(job))) => return Ok(*job),
+                Ok(None) => ClientError::Unreachable {
+                    address: self.address().into(),
+                    message: format!("the watch of job {id} ended before the job did"),
+                },
+                Err(e) => e,
+            };
+            if !(failover && broken.is_transient() && started.elapsed() < FAILOVER_PATIENCE) {
+                return Err(broken);
             }
+            tracing::warn!(job_id = id, error = %broken, "watch broken; taking it up on another controller");
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            watch = self.watch(id).await;
         }
     }
 
@@ -339,8 +395,7 @@ impl JobClient {
     pub async fn nodes(&self) -> Result<Vec<v1::NodeInfo>, ClientError> {
         let req = v1::ListNodesRequest {};
         Ok(self
-            .inner
-            .clone()
+            .api()
             .list_nodes(self.conn.request(req))
             .await
             .map_err(|s| self.conn.fail(s))?
@@ -351,13 +406,7 @@ impl JobClient {
     /// Asks a node to drain: it takes no new work, finishes what it runs, then exits.
     pub async fn drain(&self, node_id: &str) -> Result<v1::NodeInfo, ClientError> {
         let req = v1::DrainNodeRequest { id: node_id.into() };
-        Ok(self
-            .inner
-            .clone()
-            .drain_node(self.conn.request(req))
-            .await
-            .map_err(|s| self.conn.fail(s))?
-            .into_inner())
+        Ok(self.api().drain_node(self.conn.request(req)).await.map_err(|s| self.conn.fail(s))?.into_inner())
     }
 }
 
@@ -366,43 +415,70 @@ impl JobClient {
 #[derive(Clone)]
 pub struct NodeClient {
     conn: Connection,
-    inner: NodeServiceClient<Channel>,
 }
 
 impl NodeClient {
     /// Connects at the first call (nodes may start before their controller).
     pub fn connect_lazy(address: &str, token: &str) -> Result<Self, ClientError> {
-        let conn = Connection::lazy(address, token)?;
-        let inner = NodeServiceClient::new(conn.channel.clone())
-            .max_encoding_message_size(vmafx_proto::MAX_REPORT_BYTES);
-        Ok(Self { inner, conn })
+        Ok(Self { conn: Connection::lazy(address, token)? })
     }
 
+    /// The node API on the controller calls go to now.
+    fn api(&self) -> NodeServiceClient<Channel> {
+        NodeServiceClient::new(self.conn.channel()).max_encoding_message_size(vmafx_proto::MAX_REPORT_BYTES)
+    }
+
+    /// The controller calls go to now.
     pub fn address(&self) -> &str {
-        &self.conn.address
+        self.conn.address()
     }
 
     pub async fn register(&self, req: v1::RegisterNodeRequest) -> Result<v1::RegisterNodeResponse, Status> {
-        Ok(self.inner.clone().register_node(self.conn.request(req)).await?.into_inner())
+        Ok(self
+            .api()
+            .register_node(self.conn.request(req))
+            .await
+            .inspect_err(|s| self.conn.note(s))?
+            .into_inner())
     }
 
     pub async fn pull(&self, req: v1::PullWorkRequest) -> Result<v1::PullWorkResponse, Status> {
-        Ok(self.inner.clone().pull_work(self.conn.request(req)).await?.into_inner())
+        Ok(self
+            .api()
+            .pull_work(self.conn.request(req))
+            .await
+            .inspect_err(|s| self.conn.note(s))?
+            .into_inner())
     }
 
     pub async fn heartbeat(&self, req: v1::HeartbeatRequest) -> Result<v1::HeartbeatResponse, Status> {
-        Ok(self.inner.clone().heartbeat(self.conn.request(req)).await?.into_inner())
+        Ok(self
+            .api()
+            .heartbeat(self.conn.request(req))
+            .await
+            .inspect_err(|s| self.conn.note(s))?
+            .into_inner())
     }
 
     pub async fn progress(
         &self,
         req: v1::ReportProgressRequest,
     ) -> Result<v1::ReportProgressResponse, Status> {
-        Ok(self.inner.clone().report_progress(self.conn.request(req)).await?.into_inner())
+        Ok(self
+            .api()
+            .report_progress(self.conn.request(req))
+            .await
+            .inspect_err(|s| self.conn.note(s))?
+            .into_inner())
     }
 
     pub async fn report(&self, req: v1::ReportResultRequest) -> Result<v1::ReportResultResponse, Status> {
-        Ok(self.inner.clone().report_result(self.conn.request(req)).await?.into_inner())
+        Ok(self
+            .api()
+            .report_result(self.conn.request(req))
+            .await
+            .inspect_err(|s| self.conn.note(s))?
+            .into_inner())
     }
 }
 

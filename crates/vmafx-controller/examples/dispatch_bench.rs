@@ -66,6 +66,7 @@ async fn main() -> anyhow::Result<()> {
     vmafx_media::y4m::write_pattern(&clip, 16, 16, o.segments, 0)?;
     let running = server::start(ServeOptions {
         data_dir: dir.path().join("data"),
+        store: None,
         listen: "127.0.0.1:0".parse()?,
         http_listen: "127.0.0.1:0".parse()?,
         config: ControllerConfig { lease_ttl_ms: 120_000, ..ControllerConfig::default() },

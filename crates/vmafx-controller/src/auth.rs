@@ -1,9 +1,13 @@
 //! API tokens: made on first start, kept in the data directory (mode 0600), checked on every
-//! call as `authorization: Bearer <token>`. Only their SHA-256 is held in memory.
+//! call as `authorization: Bearer <token>`. Only their SHA-256 is held in memory and in the
+//! store; controllers sharing a store accept each other's tokens (learned from the store).
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
 use sha2::{Digest, Sha256};
 use tonic::{Request, Status};
@@ -24,6 +28,30 @@ pub struct Tokens {
     node: [u8; 32],
     pub admin_path: PathBuf,
     pub node_path: PathBuf,
+    /// Hashes other controllers on the same store made ([`Tokens::learn`]).
+    shared: Arc<RwLock<HashMap<[u8; 32], Role>>>,
+}
+
+impl Role {
+    /// The name the store keeps.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Node => "node",
+        }
+    }
+
+    fn from_kind(kind: &str) -> Option<Self> {
+        match kind {
+            "admin" => Some(Role::Admin),
+            "node" => Some(Role::Node),
+            _ => None,
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn hash(token: &str) -> [u8; 32] {
@@ -57,7 +85,29 @@ impl Tokens {
         let (admin_path, node_path) = (dir.join("admin.token"), dir.join("node.token"));
         let (admin, new_admin) = load_or_create(&admin_path)?;
         let (node, new_node) = load_or_create(&node_path)?;
-        Ok((Self { admin: hash(&admin), node: hash(&node), admin_path, node_path }, new_admin || new_node))
+        let tokens =
+            Self { admin: hash(&admin), node: hash(&node), admin_path, node_path, shared: Arc::default() };
+        Ok((tokens, new_admin || new_node))
+    }
+
+    /// This controller's token hashes as the store keeps them: (hex SHA-256, kind).
+    pub fn stored(&self) -> [(String, &'static str); 2] {
+        [(hex(&self.admin), Role::Admin.kind()), (hex(&self.node), Role::Node.kind())]
+    }
+
+    /// Accepts the tokens the store lists (hex SHA-256 and kind), replacing those learned
+    /// before; entries that do not parse are ignored.
+    pub fn learn(&self, stored: &[(String, String)]) {
+        let learned = stored
+            .iter()
+            .filter_map(|(h, kind)| {
+                let role = Role::from_kind(kind)?;
+                let bytes: Vec<u8> =
+                    (0..h.len()).step_by(2).map(|i| u8::from_str_radix(h.get(i..i + 2)?, 16).ok()).collect::<Option<_>>()?;
+                Some((<[u8; 32]>::try_from(bytes).ok()?, role))
+            })
+            .collect();
+        *self.shared.write().unwrap_or_else(|p| p.into_inner()) = learned;
     }
 
     /// The role a request's bearer token grants, if any.
@@ -74,7 +124,7 @@ impl Tokens {
         } else if h == self.node {
             Some(Role::Node)
         } else {
-            None
+            self.shared.read().unwrap_or_else(|p| p.into_inner()).get(&h).copied()
         }
     }
 
@@ -129,5 +179,23 @@ mod tests {
             tonic::Code::PermissionDenied
         );
         assert_eq!(only_admin(Request::new(())).unwrap_err().code(), tonic::Code::Unauthenticated);
+    }
+
+    #[test]
+    fn tokens_of_other_controllers_are_learned_from_the_store() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (ta, _) = Tokens::load_or_create(a.path()).unwrap();
+        let (tb, _) = Tokens::load_or_create(b.path()).unwrap();
+        let b_admin = std::fs::read_to_string(&tb.admin_path).unwrap();
+        let b_node = std::fs::read_to_string(&tb.node_path).unwrap();
+        let bearer = |t: &str| format!("Bearer {}", t.trim());
+        assert_eq!(ta.role_of(&bearer(&b_admin)), None);
+        let stored: Vec<(String, String)> =
+            tb.stored().into_iter().map(|(h, k)| (h, k.to_string())).chain([("zz".into(), "admin".into())]).collect();
+        ta.learn(&stored);
+        assert_eq!(ta.role_of(&bearer(&b_admin)), Some(Role::Admin));
+        assert_eq!(ta.role_of(&bearer(&b_node)), Some(Role::Node), "a node token stays a node token");
+        ta.learn(&[]);
+        assert_eq!(ta.role_of(&bearer(&b_admin)), None, "forgotten once the store no longer lists it");
     }
 }

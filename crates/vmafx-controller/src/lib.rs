@@ -133,6 +133,18 @@ impl<S: Store> Controller<S> {
         self.changes.notified()
     }
 
+    /// Takes in a change another controller made on the shared store: new work wakes pulls
+    /// (and its requirement keys are read again), item changes wake watches.
+    pub fn heard(&self, event: &vmafx_store::StoreEvent) {
+        match event {
+            vmafx_store::StoreEvent::Work => {
+                self.requirement_keys.lock().unwrap_or_else(|p| p.into_inner()).loaded = false;
+                self.work.notify_waiters();
+            }
+            vmafx_store::StoreEvent::Changed { .. } => self.changes.notify_waiters(),
+        }
+    }
+
     /// Times a job that has just ended (its duration goes to `/metrics`).
     async fn job_ended(&self, id: &str) {
         if let Ok(Some(job)) = self.store.job(id).await {

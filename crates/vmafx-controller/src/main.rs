@@ -15,9 +15,14 @@ use vmafx_controller::RetryPolicy;
     after_help = "On first start it writes admin.token (clients) and node.token (workers) into --data-dir."
 )]
 struct Config {
-    /// Where the state (SQLite) and the API tokens live.
+    /// Where the API tokens live, and the queue (state.db, SQLite) unless --store says otherwise.
     #[arg(long, env = "VMAFX_DATA_DIR", default_value = "vmafx-data")]
     data_dir: PathBuf,
+    /// Where the queue lives: postgres://USER[:PASSWORD]@HOST:PORT/DB (several controllers may
+    /// share one database; nodes and clients may then be given all their addresses, comma
+    /// separated) or sqlite:PATH. Default: sqlite:DATA_DIR/state.db.
+    #[arg(long, env = "VMAFX_STORE", value_name = "URL")]
+    store: Option<vmafx_store::StoreLocation>,
     /// gRPC address (port 0 picks a free port; the chosen address is printed).
     #[arg(long, env = "VMAFX_LISTEN", default_value = "127.0.0.1:50051")]
     listen: SocketAddr,
@@ -67,6 +72,7 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
     vmafx_logging::init(cfg.log_format);
     let running = server::start(ServeOptions {
         data_dir: cfg.data_dir.clone(),
+        store: cfg.store.clone(),
         listen: cfg.listen,
         http_listen: cfg.http_listen,
         config: ControllerConfig {

@@ -15,7 +15,7 @@ use tonic::service::interceptor::InterceptedService;
 use vmafx_proto::v1::job_service_server::JobServiceServer;
 use vmafx_proto::v1::node_service_server::NodeServiceServer;
 use vmafx_proto::{MAX_JOB_BYTES, MAX_REPORT_BYTES};
-use vmafx_store::SqliteStore;
+use vmafx_store::{AnyStore, Store, StoreLocation};
 
 use crate::auth::{Role, Tokens};
 use crate::grpc_adapter::{JobApi, NodeApi};
@@ -27,8 +27,12 @@ pub const STOP_GRACE: Duration = Duration::from_secs(5);
 /// Where a controller keeps its state and listens.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
-    /// State (`state.db`) and tokens (`admin.token`, `node.token`).
+    /// State (`state.db`, unless `store` says otherwise) and tokens (`admin.token`,
+    /// `node.token`).
     pub data_dir: PathBuf,
+    /// Where the queue lives; `None`: `state.db` (SQLite) in the data directory. Controllers
+    /// given the same PostgreSQL database share one queue.
+    pub store: Option<StoreLocation>,
     /// gRPC address; port 0 picks a free one.
     pub listen: SocketAddr,
     /// HTTP address (JSON API, health checks, metrics); port 0 picks a free one.
@@ -94,6 +98,7 @@ pub struct Running {
     grpc: JoinHandle<Result<(), tonic::transport::Error>>,
     http: JoinHandle<std::io::Result<()>>,
     sweeper: JoinHandle<()>,
+    relay: Option<JoinHandle<()>>,
 }
 
 /// Opens the state and starts serving.
@@ -101,11 +106,16 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<Running> {
     std::fs::create_dir_all(&opts.data_dir)
         .with_context(|| format!("cannot create the data directory `{}`", opts.data_dir.display()))?;
     let lock = lock_data_dir(&opts.data_dir)?;
-    let db = opts.data_dir.join("state.db");
-    let store =
-        SqliteStore::open(&db).await.with_context(|| format!("cannot open the store `{}`", db.display()))?;
+    let location = opts.store.clone().unwrap_or_else(|| StoreLocation::Sqlite(opts.data_dir.join("state.db")));
+    let store = AnyStore::open(&location).await.with_context(|| format!("cannot open the store `{location}`"))?;
     let (tokens, tokens_created) = Tokens::load_or_create(&opts.data_dir)
         .with_context(|| format!("cannot read or write tokens in `{}`", opts.data_dir.display()))?;
+    // Controllers sharing the store accept each other's tokens.
+    for (hash, kind) in tokens.stored() {
+        store.put_token(&hash, kind, crate::now_ms()).await.context("cannot record the tokens in the store")?;
+    }
+    tokens.learn(&store.tokens().await.context("cannot read the tokens in the store")?);
+    let events = store.subscribe();
     let controller = Controller::new(store, opts.config);
     let (stop, stopped) = watch::channel(false);
     let until_stopped = move || {
@@ -115,16 +125,43 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<Running> {
         }
     };
 
+    // Other controllers' changes wake this one's pulls and watches.
+    let relay = events.map(|mut events| {
+        let c = controller.clone();
+        tokio::spawn(async move {
+            loop {
+                match events.recv().await {
+                    Ok(event) => c.heard(&event),
+                    // Fell behind: wake everything once.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        c.heard(&vmafx_store::StoreEvent::Work);
+                        c.heard(&vmafx_store::StoreEvent::Changed { job_id: String::new() });
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        })
+    });
+
     // Expired leases go back in the queue within a second.
     let sweeper = {
-        let (c, stopped) = (controller.clone(), until_stopped());
+        let (c, stopped, tokens) = (controller.clone(), until_stopped(), tokens.clone());
         tokio::spawn(async move {
             tokio::pin!(stopped);
             let mut last_prune = std::time::Instant::now();
+            let mut ticks: u64 = 0;
             loop {
                 tokio::select! {
                     _ = &mut stopped => return,
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+                ticks += 1;
+                // Tokens another controller recorded are accepted within a few seconds.
+                if ticks % 3 == 0 {
+                    match c.store().tokens().await {
+                        Ok(stored) => tokens.learn(&stored),
+                        Err(e) => tracing::error!(error = %e, "reading the tokens failed"),
+                    }
                 }
                 if let Err(e) = c.sweep().await {
                     tracing::error!(error = %e, "lease sweep failed");
@@ -180,7 +217,7 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<Running> {
                 until_stopped(),
             ),
     );
-    Ok(Running { _lock: lock, grpc_addr, http_addr, tokens, tokens_created, stop, grpc, http, sweeper })
+    Ok(Running { _lock: lock, grpc_addr, http_addr, tokens, tokens_created, stop, grpc, http, sweeper, relay })
 }
 
 impl Running {
@@ -190,6 +227,9 @@ impl Running {
     pub async fn stop(mut self) -> anyhow::Result<()> {
         let _ = self.stop.send(true);
         self.sweeper.abort();
+        if let Some(relay) = &self.relay {
+            relay.abort();
+        }
         let servers = async {
             (&mut self.grpc).await.context("the gRPC server panicked")?.context("gRPC server failed")?;
             (&mut self.http).await.context("the HTTP server panicked")?.context("HTTP server failed")?;

@@ -7,6 +7,7 @@
 //! that expires puts its item back with backoff, and a result carrying a stale fencing token
 //! is refused, so results apply at most once while work runs at least once.
 
+mod any;
 pub mod codec;
 mod error;
 mod postgres;
@@ -14,6 +15,7 @@ mod records;
 mod rows;
 mod sqlite;
 
+pub use any::{AnyStore, StoreLocation};
 pub use error::StoreError;
 pub use postgres::PgStore;
 pub use records::{

@@ -93,10 +93,16 @@ async fn concurrent_completions_end_the_job_once() {
                 // Every other attempt fails once and is retried at once.
                 if l.item.attempts == 1 && l.item.id % 2 == 0 {
                     let t = Transition::Retry { not_before_ms: 0, error: "flaky".into() };
-                    assert!(matches!(s.settle_failed(l.item.id, l.fence, &t, 11).await.unwrap(), Completion::Applied { .. }));
+                    assert!(matches!(
+                        s.settle_failed(l.item.id, l.fence, &t, 11).await.unwrap(),
+                        Completion::Applied { .. }
+                    ));
                     continue;
                 }
-                assert!(matches!(s.complete(l.item.id, l.fence, &Default::default(), 12).await.unwrap(), Completion::Applied { .. }));
+                assert!(matches!(
+                    s.complete(l.item.id, l.fence, &Default::default(), 12).await.unwrap(),
+                    Completion::Applied { .. }
+                ));
                 done += 1;
             }
             done

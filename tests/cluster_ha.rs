@@ -1,0 +1,100 @@
+//! Several controllers on one PostgreSQL queue (active-active): nodes and clients are given
+//! every controller's address; when one controller is killed mid-job, the job finishes
+//! through the other with no work item lost or applied twice, and with `vmafx score`'s frames.
+//! Needs the test PostgreSQL server (`make test` starts one: scripts/with-postgres.sh).
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use vmafx_proto::v1::job_service_client::JobServiceClient;
+use vmafx_proto::v1::{self, JobState};
+
+use common::cluster::{authed, connect, fresh_database, spawn_controller, spawn_node, token};
+
+fn psql(url: &str, sql: &str) -> String {
+    let out = Command::new("psql").args([url, "-qAt", "-c", sql]).output().expect("run psql");
+    assert!(out.status.success(), "{sql}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_controllers_one_killed_mid_job_the_other_finishes_it() {
+    let store = fresh_database();
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let logs = tempfile::tempdir().unwrap();
+    let log = |name: &str| Stdio::from(std::fs::File::create(logs.path().join(name)).unwrap());
+    let args = ["--store", store.as_str(), "--lease-ttl-ms", "3000"];
+    let a = spawn_controller(dir_a.path(), &args, log("a.log"));
+    let b = spawn_controller(dir_b.path(), &args, log("b.log"));
+    // Both controllers, first A: nodes and the client talk to A until it goes away.
+    let both = format!("{},http://{}", a.addr, b.addr);
+    let _n1 = spawn_node(&both, dir_a.path(), "n1", &[], log("n1.log"));
+    let _n2 = spawn_node(&both, dir_a.path(), "n2", &[], log("n2.log"));
+
+    let corpus = common::corpus();
+    let (r, d) = (corpus.join("mandel_720.y4m"), corpus.join("mandel_720_x264_crf35.mp4"));
+    // The client submits and waits through A; B accepts A's admin token (from the store).
+    let admin = token(dir_a.path(), "admin.token");
+    let mut cli = Command::new(common::bin("vmafx"))
+        .args(["submit", "-q", "--wait", "--format", "json", "--segment-frames", "4"])
+        .args([&r, &d])
+        .env("VMAFX_CONTROLLER", format!("http://{both}"))
+        .env("VMAFX_TOKEN", &admin)
+        .stdout(Stdio::piped())
+        .stderr(log("cli.log"))
+        .spawn()
+        .unwrap();
+
+    // Mid-job: some segments done, not all.
+    let mut on_b = JobServiceClient::new(connect(&b.addr).await);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let job = loop {
+        let list = v1::ListJobsRequest::default();
+        let jobs = on_b.list_jobs(authed(list, &admin)).await.unwrap().into_inner().jobs;
+        if let Some(j) = jobs.first().filter(|j| j.segments_done >= 1) {
+            assert!(j.segments_done < j.segments_total, "the job ended before the kill: use a longer clip");
+            break j.clone();
+        }
+        assert!(Instant::now() < deadline, "the job never started: {jobs:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    drop(a); // SIGKILL, mid-job
+
+    let out = tokio::task::spawn_blocking(move || {
+        let deadline = Instant::now() + Duration::from_secs(240);
+        while cli.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "vmafx submit --wait did not finish through B");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        cli.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    let cli_log = std::fs::read_to_string(logs.path().join("cli.log")).unwrap();
+    assert!(out.status.success(), "vmafx submit --wait failed: {cli_log}");
+    let remote: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let local = common::vmafx_json(&r, &d, &[]);
+    assert_eq!(remote["frames"], local["frames"], "per-frame scores through the surviving controller");
+    assert_eq!(remote["pooled_metrics"], local["pooled_metrics"]);
+
+    let get = v1::GetJobRequest { id: job.id.clone(), include_scores: false };
+    let done = on_b.get_job(authed(get, &admin)).await.unwrap().into_inner();
+    assert_eq!(done.state(), JobState::Succeeded);
+    assert_eq!(done.segments_done, done.segments_total);
+    // Every item done once: one applied result per item, across both controllers' logs.
+    let items = psql(&store, &format!("SELECT count(*), count(*) FILTER (WHERE state = 'done') FROM work_items WHERE job_id = '{}'", job.id));
+    assert_eq!(items, format!("{0}|{0}", done.segments_total));
+    let applied: usize = ["a.log", "b.log"]
+        .iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(logs.path().join(f)).unwrap();
+            text.lines().filter(|l| l.contains("segment result recorded") && l.contains(&job.id)).count()
+        })
+        .sum();
+    assert_eq!(applied, done.segments_total as usize, "each segment's result applied exactly once");
+    let b_log = std::fs::read_to_string(logs.path().join("b.log")).unwrap();
+    assert!(b_log.contains("segment result recorded"), "B applied results after A died:\n{b_log}");
+}
