@@ -28,10 +28,11 @@ run: build
 corpus: setup-test
 	@scripts/corpus.sh
 
-# End-to-end tests spawn the real binaries, so build them first.
+# End-to-end tests spawn the real binaries, so build them first. One throwaway PostgreSQL
+# serves the whole run (scripts/with-postgres.sh); scripts/test.sh says what runs on it.
 test: setup-test corpus
 	$(CARGO) build --workspace --bins
-	$(CARGO) test --workspace
+	@CARGO=$(CARGO) scripts/with-postgres.sh scripts/test.sh
 
 bench: setup-test build corpus
 	$(CARGO) build --release -p vmafx-controller --example dispatch_bench --bin vmafx-controller

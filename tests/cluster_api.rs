@@ -352,7 +352,10 @@ async fn a_full_data_directory_answers_unavailable_and_recovers_when_space_retur
     let corpus = common::corpus();
     let r = corpus.join("testsrc_324.y4m");
     let data = small.join("data");
-    let ctl = start_controller(&data, &[]);
+    // The queue in a SQLite file on the full file system (on PostgreSQL it is the database
+    // server's disk, not the controller's).
+    let state = format!("sqlite:{}", data.join("state.db").display());
+    let ctl = start_controller(&data, &["--store", &state]);
     let admin = token(&data, "admin.token");
     let mut jobs = JobServiceClient::new(connect(&ctl.addr).await);
     let submit =

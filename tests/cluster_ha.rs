@@ -85,7 +85,13 @@ async fn two_controllers_one_killed_mid_job_the_other_finishes_it() {
     assert_eq!(done.state(), JobState::Succeeded);
     assert_eq!(done.segments_done, done.segments_total);
     // Every item done once: one applied result per item, across both controllers' logs.
-    let items = psql(&store, &format!("SELECT count(*), count(*) FILTER (WHERE state = 'done') FROM work_items WHERE job_id = '{}'", job.id));
+    let items = psql(
+        &store,
+        &format!(
+            "SELECT count(*), count(*) FILTER (WHERE state = 'done') FROM work_items WHERE job_id = '{}'",
+            job.id
+        ),
+    );
     assert_eq!(items, format!("{0}|{0}", done.segments_total));
     let applied: usize = ["a.log", "b.log"]
         .iter()

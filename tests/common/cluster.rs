@@ -39,8 +39,9 @@ pub fn on_postgres() -> bool {
 /// A fresh database on the test PostgreSQL server (`VMAFX_TEST_POSTGRES`, started by
 /// scripts/with-postgres.sh), as a `--store` URL.
 pub fn fresh_database() -> String {
-    let server = std::env::var("VMAFX_TEST_POSTGRES")
-        .expect("VMAFX_TEST_POSTGRES is not set: run the tests through `make test` or scripts/with-postgres.sh");
+    let server = std::env::var("VMAFX_TEST_POSTGRES").expect(
+        "VMAFX_TEST_POSTGRES is not set: run the tests through `make test` or scripts/with-postgres.sh",
+    );
     static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let name = format!("e2e_{}_{}", std::process::id(), N.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
     let out = Command::new("psql")

@@ -102,8 +102,10 @@ impl Tokens {
             .iter()
             .filter_map(|(h, kind)| {
                 let role = Role::from_kind(kind)?;
-                let bytes: Vec<u8> =
-                    (0..h.len()).step_by(2).map(|i| u8::from_str_radix(h.get(i..i + 2)?, 16).ok()).collect::<Option<_>>()?;
+                let bytes: Vec<u8> = (0..h.len())
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(h.get(i..i + 2)?, 16).ok())
+                    .collect::<Option<_>>()?;
                 Some((<[u8; 32]>::try_from(bytes).ok()?, role))
             })
             .collect();
@@ -190,8 +192,12 @@ mod tests {
         let b_node = std::fs::read_to_string(&tb.node_path).unwrap();
         let bearer = |t: &str| format!("Bearer {}", t.trim());
         assert_eq!(ta.role_of(&bearer(&b_admin)), None);
-        let stored: Vec<(String, String)> =
-            tb.stored().into_iter().map(|(h, k)| (h, k.to_string())).chain([("zz".into(), "admin".into())]).collect();
+        let stored: Vec<(String, String)> = tb
+            .stored()
+            .into_iter()
+            .map(|(h, k)| (h, k.to_string()))
+            .chain([("zz".into(), "admin".into())])
+            .collect();
         ta.learn(&stored);
         assert_eq!(ta.role_of(&bearer(&b_admin)), Some(Role::Admin));
         assert_eq!(ta.role_of(&bearer(&b_node)), Some(Role::Node), "a node token stays a node token");

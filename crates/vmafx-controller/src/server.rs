@@ -106,13 +106,18 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<Running> {
     std::fs::create_dir_all(&opts.data_dir)
         .with_context(|| format!("cannot create the data directory `{}`", opts.data_dir.display()))?;
     let lock = lock_data_dir(&opts.data_dir)?;
-    let location = opts.store.clone().unwrap_or_else(|| StoreLocation::Sqlite(opts.data_dir.join("state.db")));
-    let store = AnyStore::open(&location).await.with_context(|| format!("cannot open the store `{location}`"))?;
+    let location =
+        opts.store.clone().unwrap_or_else(|| StoreLocation::Sqlite(opts.data_dir.join("state.db")));
+    let store =
+        AnyStore::open(&location).await.with_context(|| format!("cannot open the store `{location}`"))?;
     let (tokens, tokens_created) = Tokens::load_or_create(&opts.data_dir)
         .with_context(|| format!("cannot read or write tokens in `{}`", opts.data_dir.display()))?;
     // Controllers sharing the store accept each other's tokens.
     for (hash, kind) in tokens.stored() {
-        store.put_token(&hash, kind, crate::now_ms()).await.context("cannot record the tokens in the store")?;
+        store
+            .put_token(&hash, kind, crate::now_ms())
+            .await
+            .context("cannot record the tokens in the store")?;
     }
     tokens.learn(&store.tokens().await.context("cannot read the tokens in the store")?);
     let events = store.subscribe();
@@ -157,7 +162,7 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<Running> {
                 }
                 ticks += 1;
                 // Tokens another controller recorded are accepted within a few seconds.
-                if ticks % 3 == 0 {
+                if ticks.is_multiple_of(3) {
                     match c.store().tokens().await {
                         Ok(stored) => tokens.learn(&stored),
                         Err(e) => tracing::error!(error = %e, "reading the tokens failed"),
@@ -217,7 +222,18 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<Running> {
                 until_stopped(),
             ),
     );
-    Ok(Running { _lock: lock, grpc_addr, http_addr, tokens, tokens_created, stop, grpc, http, sweeper, relay })
+    Ok(Running {
+        _lock: lock,
+        grpc_addr,
+        http_addr,
+        tokens,
+        tokens_created,
+        stop,
+        grpc,
+        http,
+        sweeper,
+        relay,
+    })
 }
 
 impl Running {
