@@ -73,7 +73,7 @@ pub enum Command {
 /// Where the controller is and how to authenticate.
 #[derive(Debug, Clone, Args)]
 pub struct ClusterArgs {
-    /// Controller gRPC address.
+    /// Controller gRPC address (several, comma separated, for controllers sharing one queue).
     #[arg(long, env = "VMAFX_CONTROLLER", default_value = "http://127.0.0.1:50051", global = true)]
     pub controller: String,
     /// Admin token [default: read from $VMAFX_DATA_DIR/admin.token or ./vmafx-data/admin.token,

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use vmafx_core::{Capabilities, JobState, SegmentResult};
-use vmafx_store::{Completion, Lease, NodeRecord, ReportContext, Store};
+use vmafx_store::{Completion, Lease, NodeRecord, Pull, Report, ReportContext, Store};
 
 use crate::scheduling::{after_failure, after_lost_lease, eligible_keys};
 use crate::{fresh_id, now_ms, Controller, ControllerError};
@@ -70,11 +70,7 @@ impl<S: Store> Controller<S> {
         leases: &[(i64, i64)],
     ) -> Result<(Vec<i64>, bool), ControllerError> {
         let now = now_ms();
-        let draining = self
-            .store
-            .touch_node(node, now)
-            .await?
-            .ok_or_else(|| ControllerError::UnknownNode(node.into()))?;
+        let draining = self.touch(node, now).await?;
         Ok((self.store.extend(node, leases, now, self.config.lease_ttl_ms).await?, draining))
     }
 
@@ -112,7 +108,26 @@ impl<S: Store> Controller<S> {
         if !self.store.set_draining(node, true).await? {
             return Err(ControllerError::NodeNotFound(node.into()));
         }
+        self.touched.lock().unwrap_or_else(|p| p.into_inner()).remove(node);
         Ok(())
+    }
+
+    /// Marks `node` seen and returns its draining flag, reading the store at most every
+    /// [`crate::TOUCH_EVERY_MS`] per node.
+    async fn touch(&self, node: &str, now: vmafx_store::Millis) -> Result<bool, ControllerError> {
+        let cached = self.touched.lock().unwrap_or_else(|p| p.into_inner()).get(node).copied();
+        if let Some((at, draining)) = cached {
+            if (0..crate::TOUCH_EVERY_MS).contains(&(now - at)) {
+                return Ok(draining);
+            }
+        }
+        let draining = self
+            .store
+            .touch_node(node, now)
+            .await?
+            .ok_or_else(|| ControllerError::UnknownNode(node.into()))?;
+        self.touched.lock().unwrap_or_else(|p| p.into_inner()).insert(node.to_string(), (now, draining));
+        Ok(draining)
     }
 
     /// The registered nodes, by name.
@@ -131,16 +146,14 @@ impl<S: Store> Controller<S> {
     /// segment order (the store's candidate order). `None` when nothing is pending.
     pub async fn pull(&self, node: &str) -> Result<Option<Lease>, ControllerError> {
         let now = now_ms();
-        let draining = self
-            .store
-            .touch_node(node, now)
-            .await?
-            .ok_or_else(|| ControllerError::UnknownNode(node.into()))?;
-        if draining {
+        if self.touch(node, now).await? {
             return Ok(None);
         }
         let eligible = self.eligible(node).await?;
-        let lease = self.store.lease_next(node, now, self.config.lease_ttl_ms, &eligible).await?;
+        if eligible.is_empty() {
+            return Ok(None);
+        }
+        let lease = self.leases.call(Pull { node: node.to_string(), eligible }).await?;
         if let Some(lease) = &lease {
             let ready = lease.job.submitted_ms.max(lease.item.not_before_ms);
             self.metrics.dispatch_latency.observe((now - ready).max(0) as f64 / 1000.0);
@@ -211,11 +224,11 @@ impl<S: Store> Controller<S> {
         &self,
         item: i64,
         fence: i64,
-        result: &SegmentResult,
+        result: SegmentResult,
     ) -> Result<bool, ControllerError> {
         let context = self.store.report_context(item).await?;
         let node = context.as_ref().and_then(|c| c.item.lease_node.clone()).unwrap_or_default();
-        if let Some(problem) = context.as_ref().and_then(|c| result_problem(c, fence, result)) {
+        if let Some(problem) = context.as_ref().and_then(|c| result_problem(c, fence, &result)) {
             let refused = format!("refused result: {problem}");
             if let Some(context) = &context {
                 self.fail_attempt(context, fence, &refused, false).await?;
@@ -223,9 +236,10 @@ impl<S: Store> Controller<S> {
             return Err(ControllerError::invalid("scores", problem));
         }
         self.forget_progress(item);
-        match self.store.complete(item, fence, result, now_ms()).await? {
+        let frames = result.scores.frames.len();
+        match self.completions.call(Report { item, fence, result }).await? {
             Completion::Applied { job_id, job } => {
-                tracing::info!(job_id = %job_id, item_id = item, node_id = %node, frames = result.scores.frames.len(), "segment result recorded");
+                tracing::info!(job_id = %job_id, item_id = item, node_id = %node, frames, "segment result recorded");
                 if job.is_terminal() {
                     self.job_ended(&job_id).await;
                 }

@@ -313,7 +313,7 @@ impl<S: Store> NodeService for NodeApi<S> {
         let r = req.into_inner();
         let accepted = match r.outcome {
             Some(report_result_request::Outcome::Scores(s)) => {
-                self.0.report_result(r.item_id, r.fence, &SegmentResult::from(s)).await?
+                self.0.report_result(r.item_id, r.fence, SegmentResult::from(s)).await?
             }
             Some(report_result_request::Outcome::Failure(f)) => {
                 self.0.report_failure(r.item_id, r.fence, &f.message, f.permanent).await?

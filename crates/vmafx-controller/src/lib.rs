@@ -4,6 +4,7 @@
 
 pub mod admission;
 pub mod auth;
+mod batch;
 mod dispatch;
 mod error;
 pub mod grpc_adapter;
@@ -23,10 +24,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use batch::Batcher;
 use metrics::Metrics;
 use tokio::sync::Notify;
 use vmafx_media::Tools;
-use vmafx_store::{Millis, Store};
+use vmafx_store::{Completion, JobRecord, Lease, Millis, NewJob, Pull, Report, Store};
 
 /// Settings of a controller.
 #[derive(Debug, Clone)]
@@ -83,7 +85,19 @@ pub struct Controller<S> {
     changes: Arc<Notify>,
     /// Submissions per second, when limited.
     submit_rate: Option<Arc<Mutex<admission::RateLimit>>>,
+    /// Group commit of the hot paths: pulls, results and submissions that arrive together
+    /// share one store transaction.
+    leases: Arc<Batcher<Pull, Option<Lease>>>,
+    completions: Arc<Batcher<Report, Completion>>,
+    submissions: Arc<Batcher<NewJob, (JobRecord, bool)>>,
+    /// When each node was last marked seen, and its draining flag then: a node pulling many
+    /// times a second costs the store one read per [`TOUCH_EVERY_MS`].
+    touched: Arc<Mutex<HashMap<String, (Millis, bool)>>>,
 }
+
+/// How long a node's draining flag is taken from memory before the store is read again (and
+/// its last-seen time written).
+pub const TOUCH_EVERY_MS: Millis = 250;
 
 impl<S> Clone for Controller<S> {
     fn clone(&self) -> Self {
@@ -97,14 +111,39 @@ impl<S> Clone for Controller<S> {
             requirement_keys: Arc::clone(&self.requirement_keys),
             changes: Arc::clone(&self.changes),
             submit_rate: self.submit_rate.clone(),
+            leases: Arc::clone(&self.leases),
+            completions: Arc::clone(&self.completions),
+            submissions: Arc::clone(&self.submissions),
+            touched: Arc::clone(&self.touched),
         }
     }
 }
 
 impl<S: Store> Controller<S> {
     pub fn new(store: S, config: ControllerConfig) -> Self {
+        let store = Arc::new(store);
+        let ttl = config.lease_ttl_ms;
+        let s = Arc::clone(&store);
+        let leases = Batcher::new(move |pulls: Vec<Pull>| {
+            let s = Arc::clone(&s);
+            async move { s.lease_many(&pulls, now_ms(), ttl).await }
+        });
+        let s = Arc::clone(&store);
+        let completions = Batcher::new(move |reports: Vec<Report>| {
+            let s = Arc::clone(&s);
+            async move { s.complete_many(&reports, now_ms()).await }
+        });
+        let s = Arc::clone(&store);
+        let submissions = Batcher::new(move |jobs: Vec<NewJob>| {
+            let s = Arc::clone(&s);
+            async move { s.submit_many(jobs, now_ms()).await }
+        });
         Self {
-            store: Arc::new(store),
+            leases: Arc::new(leases),
+            completions: Arc::new(completions),
+            submissions: Arc::new(submissions),
+            touched: Arc::default(),
+            store,
             work: Arc::new(Notify::new()),
             metrics: Arc::default(),
             progress: Arc::default(),

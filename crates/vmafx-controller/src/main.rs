@@ -12,9 +12,12 @@ use vmafx_controller::RetryPolicy;
 #[derive(Debug, Parser)]
 #[command(
     version,
-    after_help = "On first start it writes admin.token (clients) and node.token (workers) into --data-dir."
+    after_help = "On first start it writes admin.token (clients) and node.token (workers) into --data-dir.",
+    args_conflicts_with_subcommands = true
 )]
 struct Config {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Where the API tokens live, and the queue (state.db, SQLite) unless --store says otherwise.
     #[arg(long, env = "VMAFX_DATA_DIR", default_value = "vmafx-data")]
     data_dir: PathBuf,
@@ -55,6 +58,60 @@ struct Config {
     log_format: vmafx_logging::LogFormat,
 }
 
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Moves a queue to another store: every job with its work items as they are (states,
+    /// results, leases and their fencing tokens), the nodes and the tokens. Stop the
+    /// controller first; running it again after an interruption moves only what is missing.
+    #[command(
+        after_help = "Example:\n  vmafx-controller migrate --from sqlite:vmafx-data/state.db --to postgres://vmafx@db:5432/vmafx\n\nThen start each controller with --store postgres://… (and its own --data-dir for its tokens)."
+    )]
+    Migrate {
+        /// The store to read: sqlite:PATH or postgres://…
+        #[arg(long, value_name = "URL")]
+        from: vmafx_store::StoreLocation,
+        /// The store to write (created and migrated to the current schema if needed).
+        #[arg(long, value_name = "URL")]
+        to: vmafx_store::StoreLocation,
+    },
+}
+
+/// `migrate`: refuses a SQLite source a controller still runs on.
+async fn migrate(from: &vmafx_store::StoreLocation, to: &vmafx_store::StoreLocation) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    if from == to {
+        anyhow::bail!("--from and --to are the same store ({from})");
+    }
+    let _lock = match from {
+        vmafx_store::StoreLocation::Sqlite(path) => {
+            if !path.is_file() {
+                anyhow::bail!("--from {from}: no such file");
+            }
+            let dir =
+                path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            Some(server::lock_data_dir(dir)?)
+        }
+        vmafx_store::StoreLocation::Postgres(_) => None,
+    };
+    let source =
+        vmafx_store::AnyStore::open(from).await.with_context(|| format!("cannot open --from {from}"))?;
+    let target = vmafx_store::AnyStore::open(to).await.with_context(|| format!("cannot open --to {to}"))?;
+    let moved = vmafx_store::migrate(&source, &target, |m| {
+        eprintln!("vmafx-controller: migrate: {} job(s), {} work item(s) moved", m.jobs, m.items)
+    })
+    .await
+    .context("migration failed; run it again to move what is missing")?;
+    println!(
+        "vmafx-controller: moved {} job(s) ({} work item(s)), {} node(s) and {} token(s) from {from} to {to}{}",
+        moved.jobs,
+        moved.items,
+        moved.nodes,
+        moved.tokens,
+        if moved.jobs_present > 0 { format!("; {} job(s) were there already", moved.jobs_present) } else { String::new() }
+    );
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     match run(Config::parse()).await {
@@ -70,6 +127,9 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(cfg: Config) -> anyhow::Result<()> {
     vmafx_logging::init(cfg.log_format);
+    if let Some(Command::Migrate { from, to }) = &cfg.command {
+        return migrate(from, to).await;
+    }
     let running = server::start(ServeOptions {
         data_dir: cfg.data_dir.clone(),
         store: cfg.store.clone(),

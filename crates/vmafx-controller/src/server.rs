@@ -55,7 +55,7 @@ pub struct DataDirInUse {
 
 /// Takes the data directory's lock (`controller.lock`, an advisory file lock the kernel drops
 /// when the process dies, so a killed controller never leaves it stale) and writes who holds it.
-fn lock_data_dir(dir: &Path) -> anyhow::Result<File> {
+pub fn lock_data_dir(dir: &Path) -> anyhow::Result<File> {
     let path = dir.join("controller.lock");
     let mut file = OpenOptions::new()
         .read(true)

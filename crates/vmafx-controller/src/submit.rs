@@ -49,7 +49,7 @@ impl<S: Store> Controller<S> {
             segments,
             requirement,
         };
-        let (record, created) = self.store.submit(job, now_ms()).await?;
+        let (record, created) = self.submissions.call(job).await?;
         if created {
             tracing::info!(job_id = %record.id, frames = total_frames, items = record.items_total, priority = record.priority, "job submitted");
         }

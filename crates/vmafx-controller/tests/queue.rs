@@ -118,11 +118,7 @@ async fn work_off(c: &Controller<SqliteStore>, nodes: &[String]) -> usize {
             ScoreRequest::for_job(&lease.job.spec, lease.item.segment, 1, DecodeOptions::default()).unwrap();
         let scores = score_files(&req, &mut |_| {}).unwrap().report.scores;
         assert!(c
-            .report_result(
-                lease.item.id,
-                lease.fence,
-                &SegmentResult { scores: scores.clone(), encode: None }
-            )
+            .report_result(lease.item.id, lease.fence, SegmentResult { scores: scores.clone(), encode: None })
             .await
             .unwrap());
         done += 1;
@@ -172,14 +168,14 @@ async fn a_dead_nodes_lease_expires_and_its_late_result_is_refused() {
         ScoreRequest::for_job(&lease.job.spec, lease.item.segment, 1, DecodeOptions::default()).unwrap();
     let scores = score_files(&req, &mut |_| {}).unwrap().report.scores;
     assert!(
-        !c.report_result(lost.item.id, lost.fence, &SegmentResult { scores: scores.clone(), encode: None })
+        !c.report_result(lost.item.id, lost.fence, SegmentResult { scores: scores.clone(), encode: None })
             .await
             .unwrap(),
         "stale fence refused"
     );
     assert_eq!(c.heartbeat(&dead, &[(lost.item.id, lost.fence)]).await.unwrap(), vec![lost.item.id]);
     assert!(c
-        .report_result(lease.item.id, lease.fence, &SegmentResult { scores: scores.clone(), encode: None })
+        .report_result(lease.item.id, lease.fence, SegmentResult { scores: scores.clone(), encode: None })
         .await
         .unwrap());
     assert_eq!(c.job(&job.id).await.unwrap().state, JobState::Succeeded);
@@ -282,7 +278,7 @@ async fn a_result_that_does_not_cover_its_segment_fails_the_attempt_with_the_rea
     let good = scores.clone();
     scores.frames.pop();
     let (field, message) = field_of(
-        c.report_result(lease.item.id, lease.fence, &SegmentResult { scores: scores.clone(), encode: None })
+        c.report_result(lease.item.id, lease.fence, SegmentResult { scores: scores.clone(), encode: None })
             .await
             .unwrap_err(),
     );
@@ -298,7 +294,7 @@ async fn a_result_that_does_not_cover_its_segment_fails_the_attempt_with_the_rea
     let again = c.pull_wait(&n, Duration::from_secs(2)).await.unwrap().expect("retried");
     assert_eq!(again.item.id, lease.item.id);
     assert!(c
-        .report_result(again.item.id, again.fence, &SegmentResult { scores: good.clone(), encode: None })
+        .report_result(again.item.id, again.fence, SegmentResult { scores: good.clone(), encode: None })
         .await
         .unwrap());
 }

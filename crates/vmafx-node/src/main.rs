@@ -14,7 +14,8 @@ use vmafx_node::{run, NodeConfig};
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
-    /// Controller address, e.g. http://127.0.0.1:50051.
+    /// Controller address, e.g. http://127.0.0.1:50051; several controllers sharing one
+    /// PostgreSQL queue: all their addresses, comma separated (it fails over between them).
     #[arg(long, env = "VMAFX_CONTROLLER")]
     controller: String,
     /// Node join token (node.token in the controller's --data-dir).

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use tokio::sync::broadcast;
-use vmafx_core::{JobState, SegmentResult};
+use vmafx_core::JobState;
 
 use crate::records::*;
 use crate::{Millis, PgStore, SqliteStore, Store, StoreError, StoreEvent};
@@ -77,10 +77,6 @@ macro_rules! both {
 }
 
 impl Store for AnyStore {
-    async fn submit(&self, job: NewJob, now: Millis) -> Result<(JobRecord, bool), StoreError> {
-        both!(self, s => s.submit(job, now).await)
-    }
-
     async fn job(&self, id: &str) -> Result<Option<JobRecord>, StoreError> {
         both!(self, s => s.job(id).await)
     }
@@ -124,28 +120,8 @@ impl Store for AnyStore {
         both!(self, s => s.lease(item, node, now, ttl_ms).await)
     }
 
-    async fn lease_next(
-        &self,
-        node: &str,
-        now: Millis,
-        ttl_ms: Millis,
-        eligible: &[String],
-    ) -> Result<Option<Lease>, StoreError> {
-        both!(self, s => s.lease_next(node, now, ttl_ms, eligible).await)
-    }
-
     async fn pending_requirements(&self) -> Result<Vec<String>, StoreError> {
         both!(self, s => s.pending_requirements().await)
-    }
-
-    async fn complete(
-        &self,
-        item: i64,
-        fence: i64,
-        result: &SegmentResult,
-        now: Millis,
-    ) -> Result<Completion, StoreError> {
-        both!(self, s => s.complete(item, fence, result, now).await)
     }
 
     async fn settle_failed(
@@ -220,6 +196,35 @@ impl Store for AnyStore {
         ttl_ms: Millis,
     ) -> Result<Vec<i64>, StoreError> {
         both!(self, s => s.extend(node, leases, now, ttl_ms).await)
+    }
+
+    async fn import_job(&self, job: &JobRecord, items: &[ItemRecord]) -> Result<bool, StoreError> {
+        both!(self, s => s.import_job(job, items).await)
+    }
+
+    async fn raise_fence(&self, fence: i64) -> Result<(), StoreError> {
+        both!(self, s => s.raise_fence(fence).await)
+    }
+
+    async fn submit_many(
+        &self,
+        jobs: Vec<NewJob>,
+        now: Millis,
+    ) -> Result<Vec<(JobRecord, bool)>, StoreError> {
+        both!(self, s => s.submit_many(jobs, now).await)
+    }
+
+    async fn lease_many(
+        &self,
+        pulls: &[Pull],
+        now: Millis,
+        ttl_ms: Millis,
+    ) -> Result<Vec<Option<Lease>>, StoreError> {
+        both!(self, s => s.lease_many(pulls, now, ttl_ms).await)
+    }
+
+    async fn complete_many(&self, reports: &[Report], now: Millis) -> Result<Vec<Completion>, StoreError> {
+        both!(self, s => s.complete_many(reports, now).await)
     }
 
     fn subscribe(&self) -> Option<broadcast::Receiver<StoreEvent>> {

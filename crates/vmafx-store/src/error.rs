@@ -1,13 +1,28 @@
 //! Errors of the store.
 
-#[derive(Debug, thiserror::Error)]
+use std::sync::Arc;
+
+/// Cheap to clone: one failed batch answers every request in it with the same error.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(Arc<sqlx::Error>),
     #[error("database migration failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(Arc<sqlx::migrate::MigrateError>),
     #[error("corrupt record in the store: {0}")]
     Corrupt(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Database(Arc::new(e))
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Migrate(Arc::new(e))
+    }
 }
 
 impl StoreError {
@@ -20,6 +35,6 @@ impl StoreError {
             let code = db.code().and_then(|c| c.parse::<i32>().ok()).unwrap_or(0);
             return matches!(code & 0xff, 10 | 13 | 14);
         }
-        matches!(e, sqlx::Error::Io(_))
+        matches!(**e, sqlx::Error::Io(_))
     }
 }

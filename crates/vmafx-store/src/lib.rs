@@ -10,6 +10,7 @@
 mod any;
 pub mod codec;
 mod error;
+mod migrate;
 mod postgres;
 mod records;
 mod rows;
@@ -17,10 +18,11 @@ mod sqlite;
 
 pub use any::{AnyStore, StoreLocation};
 pub use error::StoreError;
+pub use migrate::{migrate, Migrated};
 pub use postgres::PgStore;
 pub use records::{
-    Candidate, Completion, ItemRecord, JobRecord, Lease, NewJob, NodeRecord, Pruned, QueueStats,
-    ReportContext, Transition,
+    Candidate, Completion, ItemRecord, JobRecord, Lease, NewJob, NodeRecord, Pruned, Pull, QueueStats,
+    Report, ReportContext, Transition,
 };
 pub use sqlite::SqliteStore;
 
@@ -52,7 +54,18 @@ pub trait Store: Send + Sync + 'static {
         &self,
         job: NewJob,
         now: Millis,
-    ) -> impl Future<Output = Result<(JobRecord, bool), StoreError>> + Send;
+    ) -> impl Future<Output = Result<(JobRecord, bool), StoreError>> + Send {
+        async move {
+            let mut done = self.submit_many(vec![job], now).await?;
+            done.pop().ok_or_else(|| StoreError::Corrupt("a submission went unanswered".into()))
+        }
+    }
+    /// [`Store::submit`] for several jobs in one durable commit (group commit), in order.
+    fn submit_many(
+        &self,
+        jobs: Vec<NewJob>,
+        now: Millis,
+    ) -> impl Future<Output = Result<Vec<(JobRecord, bool)>, StoreError>> + Send;
     fn job(&self, id: &str) -> impl Future<Output = Result<Option<JobRecord>, StoreError>> + Send;
     /// Jobs in submission order, optionally in one state, after the job with sequence `after`.
     fn list_jobs(
@@ -105,7 +118,20 @@ pub trait Store: Send + Sync + 'static {
         now: Millis,
         ttl_ms: Millis,
         eligible: &[String],
-    ) -> impl Future<Output = Result<Option<Lease>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<Lease>, StoreError>> + Send {
+        async move {
+            let pull = Pull { node: node.to_string(), eligible: eligible.to_vec() };
+            Ok(self.lease_many(std::slice::from_ref(&pull), now, ttl_ms).await?.pop().flatten())
+        }
+    }
+    /// [`Store::lease_next`] for several pulls in one transaction, answered in order (each
+    /// gets a different item, or `None` once nothing it can run is left).
+    fn lease_many(
+        &self,
+        pulls: &[Pull],
+        now: Millis,
+        ttl_ms: Millis,
+    ) -> impl Future<Output = Result<Vec<Option<Lease>>, StoreError>> + Send;
     /// The distinct requirement keys of the pending items.
     fn pending_requirements(&self) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
     /// Extends `node`'s leases that still match their fencing tokens; returns the items of
@@ -125,7 +151,19 @@ pub trait Store: Send + Sync + 'static {
         fence: i64,
         result: &SegmentResult,
         now: Millis,
-    ) -> impl Future<Output = Result<Completion, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Completion, StoreError>> + Send {
+        async move {
+            let report = Report { item, fence, result: result.clone() };
+            let mut done = self.complete_many(std::slice::from_ref(&report), now).await?;
+            done.pop().ok_or_else(|| StoreError::Corrupt("a result went unanswered".into()))
+        }
+    }
+    /// [`Store::complete`] for several results in one transaction, answered in order.
+    fn complete_many(
+        &self,
+        reports: &[Report],
+        now: Millis,
+    ) -> impl Future<Output = Result<Vec<Completion>, StoreError>> + Send;
     /// Ends a failed attempt as `transition` says (decided by the controller's scheduling
     /// rules from the item as [`Store::report_context`] read it), if `fence` is still the
     /// item's current lease token.
@@ -180,6 +218,16 @@ pub trait Store: Send + Sync + 'static {
     fn token_kind(&self, hash: &str) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
     /// Every token as (hash, kind): what the controllers sharing this store accept.
     fn tokens(&self) -> impl Future<Output = Result<Vec<(String, String)>, StoreError>> + Send;
+    /// Records a job and its items exactly as another store holds them (states, attempts,
+    /// fences, results), for moving a queue between backends; `false` (nothing written) when a
+    /// job with this id is already here. Submission order is the order of the calls.
+    fn import_job(
+        &self,
+        job: &JobRecord,
+        items: &[ItemRecord],
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Makes every fencing token handed out from now on greater than `fence`.
+    fn raise_fence(&self, fence: i64) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Changes made through other handles on the same database (other controllers), as they
     /// commit; `None` when nothing else can write (one SQLite file, one controller).
     fn subscribe(&self) -> Option<tokio::sync::broadcast::Receiver<StoreEvent>> {

@@ -17,7 +17,7 @@ use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 // Queries are formatted only from the column-list constants below; values are always bound.
 use sqlx::{AssertSqlSafe, PgConnection, PgPool, Row};
 use tokio::sync::broadcast;
-use vmafx_core::{JobState, SegmentResult};
+use vmafx_core::JobState;
 
 use crate::codec;
 use crate::records::*;
@@ -130,65 +130,73 @@ impl PgStore {
             .transpose()
     }
 
-    async fn item_in(conn: &mut PgConnection, id: i64) -> Result<Option<ItemRecord>, StoreError> {
-        let sql = format!("SELECT {ITEM_COLUMNS} FROM work_items WHERE id = $1");
-        sqlx::query(AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(conn)
-            .await?
-            .map(|r| item_from_row(&r))
-            .transpose()
-    }
-
-    /// Leases one pending item (`item`, or the first in dispatch order among `eligible`).
-    async fn lease_where(
+    /// Leases one pending item per pull (`Some(item)`: that item; `None`: the first in
+    /// dispatch order among the pull's eligible keys), in one transaction.
+    async fn lease_batch(
         &self,
-        item: Option<i64>,
-        eligible: &[String],
-        node: &str,
+        picks: &[(Option<i64>, &[String], &str)],
         now: Millis,
         ttl_ms: Millis,
-    ) -> Result<Option<Lease>, StoreError> {
+    ) -> Result<Vec<Option<Lease>>, StoreError> {
         let expires = now + ttl_ms;
+        let returning = ITEM_COLUMNS.split(", ").map(|c| format!("w.{c}")).collect::<Vec<_>>().join(", ");
         in_tx!(self, conn, {
-            // Items of ended jobs are never pending (ending a job cancels them).
-            let which = match item {
-                Some(_) => "w.id = $2",
-                None => "w.requirement = ANY($3)",
-            };
-            let sql = format!(
-                "WITH next AS ( \
-                   SELECT w.id FROM work_items w \
-                   WHERE w.state = 'pending' AND w.not_before_ms <= $1 AND {which} \
-                   ORDER BY w.priority DESC, w.job_seq, w.idx LIMIT 1 FOR UPDATE SKIP LOCKED) \
-                 UPDATE work_items w SET state = 'leased', lease_node = $4, lease_expires_ms = $5, \
-                   fence = nextval('fence_seq'), attempts = w.attempts + 1 \
-                 FROM next WHERE w.id = next.id RETURNING w.id, w.fence"
-            );
-            let leased: Option<(i64, i64)> = sqlx::query_as(AssertSqlSafe(sql))
+            let mut items = Vec::with_capacity(picks.len());
+            for &(item, eligible, node) in picks {
+                if item.is_none() && eligible.is_empty() {
+                    items.push(None);
+                    continue;
+                }
+                // Items of ended jobs are never pending (ending a job cancels them).
+                let which = match item {
+                    Some(_) => "w.id = $2",
+                    None => "w.requirement = ANY($3)",
+                };
+                let sql = format!(
+                    "WITH next AS ( \
+                       SELECT w.id FROM work_items w \
+                       WHERE w.state = 'pending' AND w.not_before_ms <= $1 AND {which} \
+                       ORDER BY w.priority DESC, w.job_seq, w.idx LIMIT 1 FOR UPDATE SKIP LOCKED) \
+                     UPDATE work_items w SET state = 'leased', lease_node = $4, lease_expires_ms = $5, \
+                       fence = nextval('fence_seq'), attempts = w.attempts + 1 \
+                     FROM next WHERE w.id = next.id RETURNING {returning}"
+                );
+                let row = sqlx::query(AssertSqlSafe(sql))
+                    .bind(now)
+                    .bind(item.unwrap_or(0))
+                    .bind(eligible)
+                    .bind(node)
+                    .bind(expires)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                items.push(row.map(|r| item_from_row(&r)).transpose()?);
+            }
+            let mut jobs: std::collections::HashMap<String, JobRecord> = std::collections::HashMap::new();
+            // Jobs in id order: the same lock order in every transaction.
+            let leased: std::collections::BTreeSet<&String> =
+                items.iter().flatten().map(|i| &i.job_id).collect();
+            for job_id in leased {
+                sqlx::query(
+                    "UPDATE jobs SET state = 'running', started_ms = COALESCE(started_ms, $1) \
+                     WHERE id = $2 AND state = 'queued'",
+                )
                 .bind(now)
-                .bind(item.unwrap_or(0))
-                .bind(eligible)
-                .bind(node)
-                .bind(expires)
-                .fetch_optional(&mut *conn)
+                .bind(job_id)
+                .execute(&mut *conn)
                 .await?;
-            let Some((id, fence)) = leased else { return Ok(None) };
-            let record = Self::item_in(conn, id)
-                .await?
-                .ok_or_else(|| StoreError::Corrupt("leased item vanished".into()))?;
-            sqlx::query(
-                "UPDATE jobs SET state = 'running', started_ms = COALESCE(started_ms, $1) \
-                 WHERE id = $2 AND state = 'queued'",
-            )
-            .bind(now)
-            .bind(&record.job_id)
-            .execute(&mut *conn)
-            .await?;
-            let job = Self::job_in(conn, &record.job_id)
-                .await?
-                .ok_or_else(|| StoreError::Corrupt("job vanished".into()))?;
-            Ok(Some(Lease { item: record, job, fence, expires_ms: expires }))
+                let job = Self::job_in(conn, job_id)
+                    .await?
+                    .ok_or_else(|| StoreError::Corrupt("job vanished".into()))?;
+                jobs.insert(job_id.clone(), job);
+            }
+            Ok(items
+                .into_iter()
+                .map(|item| {
+                    let item = item?;
+                    let job = jobs.get(&item.job_id)?.clone();
+                    Some(Lease { fence: item.fence, expires_ms: expires, item, job })
+                })
+                .collect())
         })
     }
 
@@ -236,6 +244,60 @@ impl PgStore {
         })
     }
 
+    /// Records one job and its items inside the caller's transaction.
+    async fn submit_in(
+        conn: &mut PgConnection,
+        job: &NewJob,
+        spec: &str,
+        now: Millis,
+    ) -> Result<(JobRecord, bool), StoreError> {
+        let n = job.segments.len() as i64;
+        let seq: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO jobs (id, idempotency_key, spec, state, priority, total_frames, submitted_ms, \
+             items_total, items_left) VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $7) \
+             ON CONFLICT (idempotency_key) DO NOTHING RETURNING seq",
+        )
+        .bind(&job.id)
+        .bind(&job.idempotency_key)
+        .bind(spec)
+        .bind(job.priority as i64)
+        .bind(job.total_frames as i64)
+        .bind(now)
+        .bind(n)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(seq) = seq else {
+            // The key was used before: that job is the answer.
+            let sql = format!("SELECT {JOB_COLUMNS} FROM jobs j WHERE j.idempotency_key = $1");
+            let row =
+                sqlx::query(AssertSqlSafe(sql)).bind(&job.idempotency_key).fetch_one(&mut *conn).await?;
+            return Ok((job_from_row(&row)?, false));
+        };
+        let (mut idx, mut start, mut frames) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, s) in job.segments.iter().enumerate() {
+            idx.push(i as i64);
+            start.push(s.start as i64);
+            frames.push(s.frames as i64);
+        }
+        sqlx::query(
+            "INSERT INTO work_items (job_id, idx, start_frame, frames, state, priority, job_seq, requirement) \
+             SELECT $1, t.idx, t.start_frame, t.frames, 'pending', $5, $6, $7 \
+             FROM UNNEST($2::BIGINT[], $3::BIGINT[], $4::BIGINT[]) AS t(idx, start_frame, frames)",
+        )
+        .bind(&job.id)
+        .bind(&idx)
+        .bind(&start)
+        .bind(&frames)
+        .bind(job.priority as i64)
+        .bind(seq)
+        .bind(&job.requirement)
+        .execute(&mut *conn)
+        .await?;
+        let record =
+            Self::job_in(conn, &job.id).await?.ok_or_else(|| StoreError::Corrupt("job vanished".into()))?;
+        Ok((record, true))
+    }
+
     /// Ends a job that has not ended (failed or cancelled), cancelling its unfinished items
     /// first (items before the job: the lock order every transaction keeps).
     async fn end_job(
@@ -278,60 +340,24 @@ fn is_conflict(e: &sqlx::Error) -> bool {
 }
 
 impl Store for PgStore {
-    async fn submit(&self, job: NewJob, now: Millis) -> Result<(JobRecord, bool), StoreError> {
-        let spec = serde_json::to_string(&job.spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let n = job.segments.len() as i64;
-        let (idx, start, frames): (Vec<i64>, Vec<i64>, Vec<i64>) =
-            job.segments.iter().enumerate().map(|(i, s)| (i as i64, s.start as i64, s.frames as i64)).fold(
-                (vec![], vec![], vec![]),
-                |(mut a, mut b, mut c), (i, s, f)| {
-                    a.push(i);
-                    b.push(s);
-                    c.push(f);
-                    (a, b, c)
-                },
-            );
+    async fn submit_many(
+        &self,
+        jobs: Vec<NewJob>,
+        now: Millis,
+    ) -> Result<Vec<(JobRecord, bool)>, StoreError> {
+        let mut specs = Vec::with_capacity(jobs.len());
+        for job in &jobs {
+            specs.push(serde_json::to_string(&job.spec).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+        }
         in_tx!(self, conn, {
-            let seq: Option<i64> = sqlx::query_scalar(
-                "INSERT INTO jobs (id, idempotency_key, spec, state, priority, total_frames, submitted_ms, \
-                 items_total, items_left) VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $7) \
-                 ON CONFLICT (idempotency_key) DO NOTHING RETURNING seq",
-            )
-            .bind(&job.id)
-            .bind(&job.idempotency_key)
-            .bind(&spec)
-            .bind(job.priority as i64)
-            .bind(job.total_frames as i64)
-            .bind(now)
-            .bind(n)
-            .fetch_optional(&mut *conn)
-            .await?;
-            let Some(seq) = seq else {
-                // The key was used before: that job is the answer.
-                let sql = format!("SELECT {JOB_COLUMNS} FROM jobs j WHERE j.idempotency_key = $1");
-                let row =
-                    sqlx::query(AssertSqlSafe(sql)).bind(&job.idempotency_key).fetch_one(&mut *conn).await?;
-                return Ok((job_from_row(&row)?, false));
-            };
-            sqlx::query(
-                "INSERT INTO work_items (job_id, idx, start_frame, frames, state, priority, job_seq, requirement) \
-                 SELECT $1, t.idx, t.start_frame, t.frames, 'pending', $5, $6, $7 \
-                 FROM UNNEST($2::BIGINT[], $3::BIGINT[], $4::BIGINT[]) AS t(idx, start_frame, frames)",
-            )
-            .bind(&job.id)
-            .bind(&idx)
-            .bind(&start)
-            .bind(&frames)
-            .bind(job.priority as i64)
-            .bind(seq)
-            .bind(&job.requirement)
-            .execute(&mut *conn)
-            .await?;
-            notify(conn, WORK, "").await?;
-            let record = Self::job_in(conn, &job.id)
-                .await?
-                .ok_or_else(|| StoreError::Corrupt("job vanished".into()))?;
-            Ok((record, true))
+            let mut answers = Vec::with_capacity(jobs.len());
+            for (job, spec) in jobs.iter().zip(&specs) {
+                answers.push(Self::submit_in(conn, job, spec, now).await?);
+            }
+            if answers.iter().any(|(_, created)| *created) {
+                notify(conn, WORK, "").await?;
+            }
+            Ok(answers)
         })
     }
 
@@ -429,20 +455,18 @@ impl Store for PgStore {
         now: Millis,
         ttl_ms: Millis,
     ) -> Result<Option<Lease>, StoreError> {
-        self.lease_where(Some(item), &[], node, now, ttl_ms).await
+        Ok(self.lease_batch(&[(Some(item), &[], node)], now, ttl_ms).await?.pop().flatten())
     }
 
-    async fn lease_next(
+    async fn lease_many(
         &self,
-        node: &str,
+        pulls: &[Pull],
         now: Millis,
         ttl_ms: Millis,
-        eligible: &[String],
-    ) -> Result<Option<Lease>, StoreError> {
-        if eligible.is_empty() {
-            return Ok(None);
-        }
-        self.lease_where(None, eligible, node, now, ttl_ms).await
+    ) -> Result<Vec<Option<Lease>>, StoreError> {
+        let picks: Vec<(Option<i64>, &[String], &str)> =
+            pulls.iter().map(|p| (None, p.eligible.as_slice(), p.node.as_str())).collect();
+        self.lease_batch(&picks, now, ttl_ms).await
     }
 
     async fn pending_requirements(&self) -> Result<Vec<String>, StoreError> {
@@ -477,39 +501,52 @@ impl Store for PgStore {
         Ok(ids.into_iter().filter(|i| !kept.contains(i)).collect())
     }
 
-    async fn complete(
-        &self,
-        item: i64,
-        fence: i64,
-        result: &SegmentResult,
-        now: Millis,
-    ) -> Result<Completion, StoreError> {
-        let bytes = codec::encode(result);
+    async fn complete_many(&self, reports: &[Report], now: Millis) -> Result<Vec<Completion>, StoreError> {
+        let encoded: Vec<Vec<u8>> = reports.iter().map(|r| codec::encode(&r.result)).collect();
         in_tx!(self, conn, {
-            let job_id: Option<String> = sqlx::query_scalar(
-                "UPDATE work_items SET state = 'done', result = $1, result_version = $2, lease_node = NULL, \
-                 lease_expires_ms = NULL WHERE id = $3 AND fence = $4 AND state = 'leased' RETURNING job_id",
-            )
-            .bind(&bytes)
-            .bind(codec::RESULT_VERSION)
-            .bind(item)
-            .bind(fence)
-            .fetch_optional(&mut *conn)
-            .await?;
-            let Some(job_id) = job_id else { return Ok(Completion::Stale) };
-            // The completion that takes the count to zero ends the job; the row lock orders them.
-            let state: String = sqlx::query_scalar(
-                "UPDATE jobs SET items_left = items_left - 1, \
-                 state = CASE WHEN items_left = 1 AND state = 'running' THEN 'succeeded' ELSE state END, \
-                 finished_ms = CASE WHEN items_left = 1 AND state = 'running' THEN $1 ELSE finished_ms END \
-                 WHERE id = $2 RETURNING state",
-            )
-            .bind(now)
-            .bind(&job_id)
-            .fetch_one(&mut *conn)
-            .await?;
-            notify(conn, CHANGED, &job_id).await?;
-            Ok(Completion::Applied { job: parse(&state)?, job_id })
+            let mut applied: Vec<Option<String>> = Vec::with_capacity(reports.len());
+            // Jobs in id order: the same lock order in every transaction.
+            let mut per_job: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+            for (r, bytes) in reports.iter().zip(&encoded) {
+                let job_id: Option<String> = sqlx::query_scalar(
+                    "UPDATE work_items SET state = 'done', result = $1, result_version = $2, lease_node = NULL, \
+                     lease_expires_ms = NULL WHERE id = $3 AND fence = $4 AND state = 'leased' RETURNING job_id",
+                )
+                .bind(bytes)
+                .bind(codec::RESULT_VERSION)
+                .bind(r.item)
+                .bind(r.fence)
+                .fetch_optional(&mut *conn)
+                .await?;
+                if let Some(job) = &job_id {
+                    *per_job.entry(job.clone()).or_default() += 1;
+                }
+                applied.push(job_id);
+            }
+            // The completion that takes a job's count to zero ends it; the row lock orders them.
+            let mut states = std::collections::HashMap::new();
+            for (job_id, n) in &per_job {
+                let state: String = sqlx::query_scalar(
+                    "UPDATE jobs SET items_left = items_left - $1, \
+                     state = CASE WHEN items_left = $1 AND state = 'running' THEN 'succeeded' ELSE state END, \
+                     finished_ms = CASE WHEN items_left = $1 AND state = 'running' THEN $2 ELSE finished_ms END \
+                     WHERE id = $3 RETURNING state",
+                )
+                .bind(n)
+                .bind(now)
+                .bind(job_id)
+                .fetch_one(&mut *conn)
+                .await?;
+                notify(conn, CHANGED, job_id).await?;
+                states.insert(job_id.clone(), parse::<JobState>(&state)?);
+            }
+            Ok(applied
+                .into_iter()
+                .map(|job_id| match job_id {
+                    Some(job_id) => Completion::Applied { job: states[&job_id], job_id },
+                    None => Completion::Stale,
+                })
+                .collect())
         })
     }
 
@@ -653,6 +690,71 @@ impl Store for PgStore {
             .bind(hash)
             .fetch_optional(&self.pool)
             .await?)
+    }
+
+    async fn import_job(&self, job: &JobRecord, items: &[ItemRecord]) -> Result<bool, StoreError> {
+        let spec = serde_json::to_string(&job.spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let requirement = job.spec.requirements.key();
+        let left = items.iter().filter(|i| i.state != vmafx_core::ItemState::Done).count() as i64;
+        in_tx!(self, conn, {
+            let seq: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO jobs (id, idempotency_key, spec, state, priority, total_frames, submitted_ms, \
+                 started_ms, finished_ms, error, items_total, items_left) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                 ON CONFLICT (id) DO NOTHING RETURNING seq",
+            )
+            .bind(&job.id)
+            .bind(&job.idempotency_key)
+            .bind(&spec)
+            .bind(job.state.as_str())
+            .bind(job.priority as i64)
+            .bind(job.total_frames as i64)
+            .bind(job.submitted_ms)
+            .bind(job.started_ms)
+            .bind(job.finished_ms)
+            .bind(&job.error)
+            .bind(items.len() as i64)
+            .bind(left)
+            .fetch_optional(&mut *conn)
+            .await?;
+            let Some(seq) = seq else { return Ok(false) };
+            for item in items {
+                sqlx::query(
+                    "INSERT INTO work_items (job_id, idx, start_frame, frames, state, attempts, not_before_ms, \
+                     lease_node, lease_expires_ms, fence, result, result_version, last_error, priority, job_seq, \
+                     requirement) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                )
+                .bind(&job.id)
+                .bind(item.index as i64)
+                .bind(item.segment.start as i64)
+                .bind(item.segment.frames as i64)
+                .bind(item.state.as_str())
+                .bind(item.attempts as i64)
+                .bind(item.not_before_ms)
+                .bind(&item.lease_node)
+                .bind(item.lease_expires_ms)
+                .bind(item.fence)
+                .bind(item.result.as_ref().map(codec::encode))
+                .bind(codec::RESULT_VERSION)
+                .bind(&item.last_error)
+                .bind(job.priority as i64)
+                .bind(seq)
+                .bind(&requirement)
+                .execute(&mut *conn)
+                .await?;
+            }
+            notify(conn, WORK, "").await?;
+            Ok(true)
+        })
+    }
+
+    async fn raise_fence(&self, fence: i64) -> Result<(), StoreError> {
+        // setval to the larger of the two, so that a raise never lowers the sequence.
+        sqlx::query("SELECT setval('fence_seq', GREATEST($1, (SELECT last_value FROM fence_seq)))")
+            .bind(fence.max(1))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     async fn tokens(&self) -> Result<Vec<(String, String)>, StoreError> {

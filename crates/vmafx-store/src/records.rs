@@ -63,6 +63,21 @@ pub struct Candidate {
     pub index: u32,
 }
 
+/// A node asking for work: the requirement keys it satisfies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pull {
+    pub node: String,
+    pub eligible: Vec<String>,
+}
+
+/// A node's result for the item it holds under `fence`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub item: i64,
+    pub fence: i64,
+    pub result: SegmentResult,
+}
+
 /// A granted lease.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Lease {

@@ -17,7 +17,7 @@ use std::str::FromStr;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 // Queries are formatted only from the column-list constants below; values are always bound.
 use sqlx::{AssertSqlSafe, Row, SqliteConnection, SqlitePool};
-use vmafx_core::{JobState, SegmentResult};
+use vmafx_core::JobState;
 
 use crate::codec;
 use crate::records::*;
@@ -30,9 +30,8 @@ pub struct SqliteStore {
 }
 
 const JOB_COLUMNS: &str = "j.seq, j.id, j.idempotency_key, j.spec, j.state, j.priority, j.total_frames, \
-     j.submitted_ms, j.started_ms, j.finished_ms, j.error, \
-     (SELECT COUNT(*) FROM work_items w WHERE w.job_id = j.id) AS items_total, \
-     (SELECT COUNT(*) FROM work_items w WHERE w.job_id = j.id AND w.state = 'done') AS items_done";
+     j.submitted_ms, j.started_ms, j.finished_ms, j.error, j.items_total, \
+     j.items_total - j.items_left AS items_done";
 
 /// More leases than can be granted between two fsyncs: the fence counter jumps this far on
 /// every open, past any token a lost commit may have handed out.
@@ -120,16 +119,16 @@ impl SqliteStore {
         Ok(Self { pool })
     }
 
-    /// Leases the item `pick` names, in one transaction.
-    async fn lease_where(
-        &self,
+    /// Leases the item `pick` names to `node` inside the caller's transaction, with fencing
+    /// token `fence`; the item as leased, or `None` when there is none to lease.
+    async fn lease_in(
+        conn: &mut SqliteConnection,
         pick: Pick<'_>,
         node: &str,
+        fence: i64,
         now: Millis,
-        ttl_ms: Millis,
-    ) -> Result<Option<Lease>, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let expires = now + ttl_ms;
+        expires: Millis,
+    ) -> Result<Option<ItemRecord>, StoreError> {
         // Walks the dispatch index from its first pending entry, skipping items the node
         // cannot run. Items of ended jobs are never pending (ending a job cancels them); the
         // job check guards the invariant anyway.
@@ -144,13 +143,12 @@ impl SqliteStore {
             ),
         };
         let sql = format!(
-            "UPDATE work_items AS w SET state = 'leased', lease_node = ?, lease_expires_ms = ?, \
-             fence = (SELECT value + 1 FROM counters WHERE name = 'fence'), attempts = attempts + 1 \
-             WHERE {which} AND w.state = 'pending' AND w.not_before_ms <= ? \
+            "UPDATE work_items AS w SET state = 'leased', lease_node = ?, lease_expires_ms = ?, fence = ?, \
+             attempts = attempts + 1 WHERE {which} AND w.state = 'pending' AND w.not_before_ms <= ? \
              AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = w.job_id AND j.state IN ('queued', 'running')) \
-             RETURNING id"
+             RETURNING {ITEM_COLUMNS}"
         );
-        let mut query = sqlx::query_scalar(AssertSqlSafe(sql)).bind(node).bind(expires);
+        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(node).bind(expires).bind(fence);
         match pick {
             Pick::Item(id) => query = query.bind(id),
             Pick::Next(eligible) => {
@@ -160,28 +158,65 @@ impl SqliteStore {
                 }
             }
         }
-        let leased: Option<i64> = query.bind(now).fetch_optional(&mut *tx).await?;
-        let Some(item) = leased else {
+        query.bind(now).fetch_optional(conn).await?.map(|r| item_from_row(&r)).transpose()
+    }
+
+    /// Leases one item per pull (`picks`) in one transaction: fences from one read of the
+    /// counter, each leased job marked running once.
+    async fn lease_batch(
+        &self,
+        picks: &[(Pick<'_>, &str)],
+        now: Millis,
+        ttl_ms: Millis,
+    ) -> Result<Vec<Option<Lease>>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let expires = now + ttl_ms;
+        let base: i64 =
+            sqlx::query_scalar("SELECT value FROM counters WHERE name = 'fence'").fetch_one(&mut *tx).await?;
+        let mut fence = base;
+        let mut items = Vec::with_capacity(picks.len());
+        for &(pick, node) in picks {
+            if matches!(pick, Pick::Next(e) if e.is_empty()) {
+                items.push(None);
+                continue;
+            }
+            let item = Self::lease_in(&mut tx, pick, node, fence + 1, now, expires).await?;
+            if item.is_some() {
+                fence += 1;
+            }
+            items.push(item);
+        }
+        if fence == base {
             tx.rollback().await?;
-            return Ok(None);
-        };
-        let fence: i64 =
-            sqlx::query_scalar("UPDATE counters SET value = value + 1 WHERE name = 'fence' RETURNING value")
-                .fetch_one(&mut *tx)
-                .await?;
-        let record = Self::item(&mut tx, item)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt("leased item vanished".into()))?;
-        debug_assert_eq!(record.fence, fence);
-        sqlx::query("UPDATE jobs SET state = 'running', started_ms = COALESCE(started_ms, ?) WHERE id = ? AND state = 'queued'")
-            .bind(now)
-            .bind(&record.job_id)
+            return Ok(items.into_iter().map(|_| None).collect());
+        }
+        sqlx::query("UPDATE counters SET value = ? WHERE name = 'fence'")
+            .bind(fence)
             .execute(&mut *tx)
             .await?;
+        let mut jobs: std::collections::HashMap<String, JobRecord> = std::collections::HashMap::new();
+        let leased: std::collections::BTreeSet<&String> = items.iter().flatten().map(|i| &i.job_id).collect();
+        for job_id in leased {
+            sqlx::query(
+                "UPDATE jobs SET state = 'running', started_ms = COALESCE(started_ms, ?) WHERE id = ? AND state = 'queued'",
+            )
+            .bind(now)
+            .bind(job_id)
+            .execute(&mut *tx)
+            .await?;
+            let sql = format!("SELECT {JOB_COLUMNS} FROM jobs j WHERE j.id = ?");
+            let row = sqlx::query(AssertSqlSafe(sql)).bind(job_id).fetch_one(&mut *tx).await?;
+            jobs.insert(job_id.clone(), job_from_row(&row)?);
+        }
         tx.commit().await?;
-        let job =
-            self.job(&record.job_id).await?.ok_or_else(|| StoreError::Corrupt("job vanished".into()))?;
-        Ok(Some(Lease { item: record, job, fence, expires_ms: expires }))
+        Ok(items
+            .into_iter()
+            .map(|item| {
+                let item = item?;
+                let job = jobs.get(&item.job_id)?.clone();
+                Some(Lease { fence: item.fence, expires_ms: expires, item, job })
+            })
+            .collect())
     }
 
     /// Applies `transition` to `item` if its lease is still the one with `fence` (and, for an
@@ -238,36 +273,6 @@ impl SqliteStore {
             .transpose()
     }
 
-    async fn item(conn: &mut sqlx::SqliteConnection, id: i64) -> Result<Option<ItemRecord>, StoreError> {
-        let sql = format!("SELECT {ITEM_COLUMNS} FROM work_items WHERE id = ?");
-        sqlx::query(AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(conn)
-            .await?
-            .map(|r| item_from_row(&r))
-            .transpose()
-    }
-
-    /// Marks a job succeeded when its last item is done; returns its state.
-    async fn settle(
-        conn: &mut sqlx::SqliteConnection,
-        job_id: &str,
-        now: Millis,
-    ) -> Result<JobState, StoreError> {
-        sqlx::query(
-            "UPDATE jobs SET state = 'succeeded', finished_ms = ? WHERE id = ? AND state = 'running' \
-             AND NOT EXISTS (SELECT 1 FROM work_items WHERE job_id = ? AND state != 'done')",
-        )
-        .bind(now)
-        .bind(job_id)
-        .bind(job_id)
-        .execute(&mut *conn)
-        .await?;
-        let state: String =
-            sqlx::query_scalar("SELECT state FROM jobs WHERE id = ?").bind(job_id).fetch_one(conn).await?;
-        parse(&state)
-    }
-
     /// Fails a job with `error` and cancels its unfinished items.
     async fn fail_job(
         conn: &mut sqlx::SqliteConnection,
@@ -293,56 +298,62 @@ impl SqliteStore {
 }
 
 impl Store for SqliteStore {
-    async fn submit(&self, job: NewJob, now: Millis) -> Result<(JobRecord, bool), StoreError> {
-        let spec = serde_json::to_string(&job.spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let existing = self
-            .durably(async |conn| {
+    async fn submit_many(
+        &self,
+        jobs: Vec<NewJob>,
+        now: Millis,
+    ) -> Result<Vec<(JobRecord, bool)>, StoreError> {
+        let mut specs = Vec::with_capacity(jobs.len());
+        for job in &jobs {
+            specs.push(serde_json::to_string(&job.spec).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+        }
+        self.durably(async |conn| {
+            let mut answers = Vec::with_capacity(jobs.len());
+            for (job, spec) in jobs.iter().zip(&specs) {
                 if let Some(key) = &job.idempotency_key {
-                    let existing: Option<String> =
-                        sqlx::query_scalar("SELECT id FROM jobs WHERE idempotency_key = ?")
-                            .bind(key)
-                            .fetch_optional(&mut *conn)
-                            .await?;
-                    if existing.is_some() {
-                        return Ok(existing);
+                    let sql = format!("SELECT {JOB_COLUMNS} FROM jobs j WHERE j.idempotency_key = ?");
+                    if let Some(row) = sqlx::query(AssertSqlSafe(sql)).bind(key).fetch_optional(&mut *conn).await? {
+                        answers.push((job_from_row(&row)?, false));
+                        continue;
                     }
                 }
+                let n = job.segments.len() as i64;
                 let seq: i64 = sqlx::query_scalar(
-                    "INSERT INTO jobs (id, idempotency_key, spec, state, priority, total_frames, submitted_ms) \
-                     VALUES (?, ?, ?, 'queued', ?, ?, ?) RETURNING seq",
+                    "INSERT INTO jobs (id, idempotency_key, spec, state, priority, total_frames, submitted_ms, \
+                     items_total, items_left) VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?) RETURNING seq",
                 )
                 .bind(&job.id)
                 .bind(&job.idempotency_key)
-                .bind(&spec)
+                .bind(spec)
                 .bind(job.priority)
                 .bind(job.total_frames as i64)
                 .bind(now)
+                .bind(n)
+                .bind(n)
                 .fetch_one(&mut *conn)
                 .await?;
-                for (idx, seg) in job.segments.iter().enumerate() {
-                    sqlx::query(
-                        "INSERT INTO work_items (job_id, idx, start_frame, frames, state, priority, job_seq, requirement) \
-                         VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
-                    )
-                    .bind(&job.id)
-                    .bind(idx as i64)
-                    .bind(seg.start as i64)
-                    .bind(seg.frames as i64)
-                    .bind(job.priority)
-                    .bind(seq)
-                    .bind(&job.requirement)
-                    .execute(&mut *conn)
-                    .await?;
-                }
-                Ok(None)
-            })
-            .await?;
-        let (id, created) = match existing {
-            Some(id) => (id, false),
-            None => (job.id, true),
-        };
-        let record = self.job(&id).await?.ok_or_else(|| StoreError::Corrupt(format!("job {id} vanished")))?;
-        Ok((record, created))
+                // All the segments in one statement: [[start, frames], ...] unpacked by SQLite.
+                let segments: Vec<[u64; 2]> = job.segments.iter().map(|s| [s.start, s.frames]).collect();
+                let segments = serde_json::to_string(&segments).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                sqlx::query(
+                    "INSERT INTO work_items (job_id, idx, start_frame, frames, state, priority, job_seq, requirement) \
+                     SELECT ?, s.key, json_extract(s.value, '$[0]'), json_extract(s.value, '$[1]'), 'pending', ?, ?, ? \
+                     FROM json_each(?) AS s",
+                )
+                .bind(&job.id)
+                .bind(job.priority)
+                .bind(seq)
+                .bind(&job.requirement)
+                .bind(segments)
+                .execute(&mut *conn)
+                .await?;
+                let sql = format!("SELECT {JOB_COLUMNS} FROM jobs j WHERE j.seq = ?");
+                let row = sqlx::query(AssertSqlSafe(sql)).bind(seq).fetch_one(&mut *conn).await?;
+                answers.push((job_from_row(&row)?, true));
+            }
+            Ok(answers)
+        })
+        .await
     }
 
     async fn job(&self, id: &str) -> Result<Option<JobRecord>, StoreError> {
@@ -453,20 +464,18 @@ impl Store for SqliteStore {
         now: Millis,
         ttl_ms: Millis,
     ) -> Result<Option<Lease>, StoreError> {
-        self.lease_where(Pick::Item(item), node, now, ttl_ms).await
+        Ok(self.lease_batch(&[(Pick::Item(item), node)], now, ttl_ms).await?.pop().flatten())
     }
 
-    async fn lease_next(
+    async fn lease_many(
         &self,
-        node: &str,
+        pulls: &[Pull],
         now: Millis,
         ttl_ms: Millis,
-        eligible: &[String],
-    ) -> Result<Option<Lease>, StoreError> {
-        if eligible.is_empty() {
-            return Ok(None);
-        }
-        self.lease_where(Pick::Next(eligible), node, now, ttl_ms).await
+    ) -> Result<Vec<Option<Lease>>, StoreError> {
+        let picks: Vec<(Pick<'_>, &str)> =
+            pulls.iter().map(|p| (Pick::Next(&p.eligible), p.node.as_str())).collect();
+        self.lease_batch(&picks, now, ttl_ms).await
     }
 
     async fn pending_requirements(&self) -> Result<Vec<String>, StoreError> {
@@ -503,37 +512,50 @@ impl Store for SqliteStore {
         Ok(lost)
     }
 
-    async fn complete(
-        &self,
-        item: i64,
-        fence: i64,
-        result: &SegmentResult,
-        now: Millis,
-    ) -> Result<Completion, StoreError> {
-        let bytes = codec::encode(result);
+    async fn complete_many(&self, reports: &[Report], now: Millis) -> Result<Vec<Completion>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let n = sqlx::query(
-            "UPDATE work_items SET state = 'done', result = ?, result_version = ?, lease_node = NULL, \
-             lease_expires_ms = NULL WHERE id = ? AND fence = ? AND state = 'leased'",
-        )
-        .bind(bytes)
-        .bind(codec::RESULT_VERSION)
-        .bind(item)
-        .bind(fence)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if n == 0 {
-            tx.rollback().await?;
-            return Ok(Completion::Stale);
+        let mut applied: Vec<Option<String>> = Vec::with_capacity(reports.len());
+        let mut per_job: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+        for r in reports {
+            let job_id: Option<String> = sqlx::query_scalar(
+                "UPDATE work_items SET state = 'done', result = ?, result_version = ?, lease_node = NULL, \
+                 lease_expires_ms = NULL WHERE id = ? AND fence = ? AND state = 'leased' RETURNING job_id",
+            )
+            .bind(codec::encode(&r.result))
+            .bind(codec::RESULT_VERSION)
+            .bind(r.item)
+            .bind(r.fence)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(job) = &job_id {
+                *per_job.entry(job.clone()).or_default() += 1;
+            }
+            applied.push(job_id);
         }
-        let job_id: String = sqlx::query_scalar("SELECT job_id FROM work_items WHERE id = ?")
-            .bind(item)
+        // The completion that takes a job's count to zero ends it.
+        let mut states = std::collections::HashMap::new();
+        for (job_id, n) in &per_job {
+            let state: String = sqlx::query_scalar(
+                "UPDATE jobs SET items_left = items_left - ?1, \
+                 state = CASE WHEN items_left = ?1 AND state = 'running' THEN 'succeeded' ELSE state END, \
+                 finished_ms = CASE WHEN items_left = ?1 AND state = 'running' THEN ?2 ELSE finished_ms END \
+                 WHERE id = ?3 RETURNING state",
+            )
+            .bind(n)
+            .bind(now)
+            .bind(job_id)
             .fetch_one(&mut *tx)
             .await?;
-        let job = Self::settle(&mut tx, &job_id, now).await?;
+            states.insert(job_id.clone(), parse::<JobState>(&state)?);
+        }
         tx.commit().await?;
-        Ok(Completion::Applied { job_id, job })
+        Ok(applied
+            .into_iter()
+            .map(|job_id| match job_id {
+                Some(job_id) => Completion::Applied { job: states[&job_id], job_id },
+                None => Completion::Stale,
+            })
+            .collect())
     }
 
     async fn settle_failed(
@@ -696,6 +718,68 @@ impl Store for SqliteStore {
             .fetch_one(&self.pool)
             .await?;
         Ok(n as u64)
+    }
+
+    async fn import_job(&self, job: &JobRecord, items: &[ItemRecord]) -> Result<bool, StoreError> {
+        let spec = serde_json::to_string(&job.spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let requirement = job.spec.requirements.key();
+        self.durably(async |conn| {
+            let seq: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO jobs (id, idempotency_key, spec, state, priority, total_frames, submitted_ms, \
+                 started_ms, finished_ms, error, items_total, items_left) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (id) DO NOTHING RETURNING seq",
+            )
+            .bind(&job.id)
+            .bind(&job.idempotency_key)
+            .bind(&spec)
+            .bind(job.state.as_str())
+            .bind(job.priority)
+            .bind(job.total_frames as i64)
+            .bind(job.submitted_ms)
+            .bind(job.started_ms)
+            .bind(job.finished_ms)
+            .bind(&job.error)
+            .bind(items.len() as i64)
+            .bind(items.iter().filter(|i| i.state != vmafx_core::ItemState::Done).count() as i64)
+            .fetch_optional(&mut *conn)
+            .await?;
+            let Some(seq) = seq else { return Ok(false) };
+            for item in items {
+                sqlx::query(
+                    "INSERT INTO work_items (job_id, idx, start_frame, frames, state, attempts, not_before_ms, \
+                     lease_node, lease_expires_ms, fence, result, result_version, last_error, priority, job_seq, \
+                     requirement) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(&job.id)
+                .bind(item.index as i64)
+                .bind(item.segment.start as i64)
+                .bind(item.segment.frames as i64)
+                .bind(item.state.as_str())
+                .bind(item.attempts as i64)
+                .bind(item.not_before_ms)
+                .bind(&item.lease_node)
+                .bind(item.lease_expires_ms)
+                .bind(item.fence)
+                .bind(item.result.as_ref().map(codec::encode))
+                .bind(codec::RESULT_VERSION)
+                .bind(&item.last_error)
+                .bind(job.priority)
+                .bind(seq)
+                .bind(&requirement)
+                .execute(&mut *conn)
+                .await?;
+            }
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn raise_fence(&self, fence: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE counters SET value = MAX(value, ?) WHERE name = 'fence'")
+            .bind(fence)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     async fn tokens(&self) -> Result<Vec<(String, String)>, StoreError> {

@@ -29,6 +29,8 @@ macro_rules! conformance_suite {
             nodes_and_tokens,
             prune_deletes_what_ended_long_ago,
             concurrent_pulls_never_share_an_item,
+            a_queue_moves_here_whole,
+            batches_answer_each_request_in_order,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -379,4 +381,112 @@ pub async fn concurrent_pulls_never_share_an_item(s: impl Store + Clone) {
     let items: std::collections::BTreeSet<i64> = all.iter().map(|a| a.0).collect();
     let fences: std::collections::BTreeSet<i64> = all.iter().map(|a| a.1).collect();
     assert_eq!((all.len(), items.len(), fences.len()), (40, 40, 40));
+}
+
+/// `migrate` from a SQLite queue into this store: every job in every state with its items as
+/// they were (results bit for bit), nodes and tokens; fences handed out afterwards are past
+/// every moved one; a second run moves nothing twice.
+pub async fn a_queue_moves_here_whole(target: impl Store) {
+    let source = SqliteStore::in_memory().await.unwrap();
+    for (i, id) in ["done", "leased", "queued", "cancelled"].iter().enumerate() {
+        source.submit(job(id, Some(&format!("key-{id}")), i as i32, 24), i as i64).await.unwrap();
+    }
+    let one = &[String::new()][..];
+    for _ in 0..2 {
+        let l = source.lease_next("n", 10, 1000, one).await.unwrap().unwrap();
+        assert_eq!(l.job.id, "cancelled", "highest priority first");
+    }
+    source.cancel("cancelled", 11).await.unwrap();
+    let mut last_fence = 0;
+    for _ in 0..3 {
+        let l = source.lease_next("n", 12, 1000, one).await.unwrap().unwrap();
+        last_fence = l.fence;
+        if l.job.id == "done" {
+            source.complete(l.item.id, l.fence, &result(l.item.segment.start, 91.25), 13).await.unwrap();
+        }
+    }
+    source.put_token("feed", "admin", 1).await.unwrap();
+    source
+        .upsert_node(&NodeRecord {
+            id: "n".into(),
+            name: "gpu-1".into(),
+            capabilities: serde_json::json!({"gpu_vendor": "nvidia"}),
+            registered_ms: 1,
+            last_seen_ms: 2,
+            draining: true,
+        })
+        .await
+        .unwrap();
+
+    let moved = migrate(&source, &target, |_| {}).await.unwrap();
+    assert_eq!((moved.jobs, moved.items, moved.nodes, moved.tokens), (4, 8, 1, 1));
+    let strip = |mut j: JobRecord| {
+        j.seq = 0;
+        j
+    };
+    let (a, b) =
+        (source.list_jobs(None, None, 10).await.unwrap(), target.list_jobs(None, None, 10).await.unwrap());
+    assert_eq!(a.into_iter().map(strip).collect::<Vec<_>>(), b.into_iter().map(strip).collect::<Vec<_>>());
+    for id in ["done", "leased", "queued", "cancelled"] {
+        let unid = |items: Vec<ItemRecord>| {
+            items
+                .into_iter()
+                .map(|mut i| {
+                    i.id = 0;
+                    i
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(unid(source.items(id).await.unwrap()), unid(target.items(id).await.unwrap()), "{id}");
+    }
+    assert_eq!(target.nodes().await.unwrap(), source.nodes().await.unwrap());
+    assert_eq!(target.token_kind("feed").await.unwrap().as_deref(), Some("admin"));
+    // The moved lease still takes its node's result; new leases get fresh, larger fences.
+    let leased =
+        target.items("leased").await.unwrap().into_iter().find(|i| i.state == ItemState::Leased).unwrap();
+    assert!(matches!(
+        target.complete(leased.id, leased.fence, &result(0, 1.0), 20).await.unwrap(),
+        Completion::Applied { .. }
+    ));
+    let next = target.lease_next("m", 30, 1000, one).await.unwrap().unwrap();
+    assert!(next.fence > last_fence, "{} after {last_fence}", next.fence);
+    let again = migrate(&source, &target, |_| {}).await.unwrap();
+    assert_eq!((again.jobs, again.jobs_present), (0, 4));
+}
+
+/// Group commit: a batch answers each of its requests as if they ran one after another.
+pub async fn batches_answer_each_request_in_order(s: impl Store) {
+    let jobs = vec![job("a", Some("k"), 0, 24), job("b", Some("k"), 0, 12), job("c", None, 1, 12)];
+    let answers = s.submit_many(jobs, 5).await.unwrap();
+    let got: Vec<(&str, bool)> = answers.iter().map(|(j, c)| (j.id.as_str(), *c)).collect();
+    assert_eq!(got, [("a", true), ("a", false), ("c", true)], "the key's first job answers the second");
+    let pull = |node: &str, eligible: &[String]| Pull { node: node.into(), eligible: eligible.to_vec() };
+    let pulls = [pull("n1", ANY), pull("n2", &[]), pull("n3", ANY), pull("n4", ANY), pull("n5", ANY)];
+    let leases = s.lease_many(&pulls, 10, 1000).await.unwrap();
+    let got: Vec<Option<(&str, u32, &str)>> = leases
+        .iter()
+        .map(|l| l.as_ref().map(|l| (l.job.id.as_str(), l.item.index, l.item.lease_node.as_deref().unwrap())))
+        .collect();
+    assert_eq!(got, [Some(("c", 0, "n1")), None, Some(("a", 0, "n3")), Some(("a", 1, "n4")), None]);
+    let leases: Vec<Lease> = leases.into_iter().flatten().collect();
+    assert!(leases.windows(2).all(|w| w[0].fence < w[1].fence));
+    assert!(leases.iter().all(|l| l.job.state == JobState::Running && l.expires_ms == 1010));
+    let reports: Vec<Report> = leases
+        .iter()
+        .map(|l| Report { item: l.item.id, fence: l.fence, result: result(l.item.segment.start, 50.0) })
+        .chain([Report { item: leases[0].item.id, fence: leases[0].fence, result: result(0, 1.0) }])
+        .collect();
+    let done = s.complete_many(&reports, 20).await.unwrap();
+    assert_eq!(
+        done,
+        [
+            Completion::Applied { job_id: "c".into(), job: JobState::Succeeded },
+            Completion::Applied { job_id: "a".into(), job: JobState::Succeeded },
+            Completion::Applied { job_id: "a".into(), job: JobState::Succeeded },
+            Completion::Stale,
+        ],
+        "the duplicate in the same batch is stale"
+    );
+    assert_eq!(s.items("c").await.unwrap()[0].result, Some(result(0, 50.0)));
+    assert_eq!(s.job("a").await.unwrap().unwrap().items_done, 2);
 }
