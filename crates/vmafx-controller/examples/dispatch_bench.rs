@@ -1,11 +1,17 @@
-//! Controller-only dispatch benchmark: how fast one controller hands out work items to many
-//! nodes, over real gRPC on loopback, with the real SQLite store on disk.
+//! Controller-only dispatch benchmark: how fast one controller takes submissions and hands
+//! out work items to many nodes, over real gRPC on loopback, with the real store (SQLite on
+//! disk, or PostgreSQL with `--store postgres://…`).
 //!
-//! It queues `--jobs` jobs of `--segments` one-frame segments each (all queued before the
-//! first pull, so the queue never runs dry), then `--nodes` simulated nodes, each on its own
-//! connection, pull and report until every item is done. A simulated node does not score: it
-//! answers each item at once with a made-up score for its frames, so what is measured is the
-//! controller (auth, long-poll pull, lease with fencing token, fenced result, assembly).
+//! 1. `--backlog B` one-segment jobs are queued first at a lower priority (they stay queued:
+//!    the measured work goes before them), from `--submitters` concurrent clients.
+//! 2. `--jobs` jobs of `--segments` one-frame segments each are submitted the same way (the
+//!    inputs are Y4M, which the controller probes by reading the header); submission
+//!    latency and rate are measured.
+//! 3. `--nodes` simulated nodes, each on its own connection, pull and report until every
+//!    measured item is done, spending `--work-ms` on each item (0: answer at once). A
+//!    simulated node does not score: it answers with a made-up score for its frames, so what
+//!    is measured is the controller (auth, long-poll pull, lease with fencing token, fenced
+//!    result, assembly).
 //!
 //!   cargo run --release -p vmafx-controller --example dispatch_bench -- --nodes 200 --jobs 100 --segments 100
 //!
@@ -27,11 +33,24 @@ struct Options {
     nodes: usize,
     jobs: usize,
     segments: usize,
+    work_ms: u64,
+    backlog: usize,
+    submitters: usize,
+    store: Option<String>,
     json: bool,
 }
 
 fn options() -> Options {
-    let mut o = Options { nodes: 200, jobs: 100, segments: 100, json: false };
+    let mut o = Options {
+        nodes: 200,
+        jobs: 100,
+        segments: 100,
+        work_ms: 0,
+        backlog: 0,
+        submitters: 20,
+        store: None,
+        json: false,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut num = |name: &str| -> usize {
@@ -41,8 +60,15 @@ fn options() -> Options {
             "--nodes" => o.nodes = num("--nodes"),
             "--jobs" => o.jobs = num("--jobs"),
             "--segments" => o.segments = num("--segments"),
+            "--work-ms" => o.work_ms = num("--work-ms") as u64,
+            "--backlog" => o.backlog = num("--backlog"),
+            "--submitters" => o.submitters = num("--submitters").max(1),
+            "--store" => o.store = Some(args.next().expect("--store needs a URL")),
             "--json" => o.json = true,
-            other => panic!("unknown argument `{other}` (--nodes N --jobs N --segments N --json)"),
+            other => panic!(
+                "unknown argument `{other}` (--nodes N --jobs N --segments N --work-ms MS --backlog N \
+                 --submitters N --store URL --json)"
+            ),
         }
     }
     o
@@ -55,7 +81,60 @@ fn authed<T>(msg: T, token: &str) -> Request<T> {
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
     sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
+/// Latency figures in milliseconds.
+fn summary(mut seconds: Vec<f64>) -> serde_json::Value {
+    seconds.sort_by(f64::total_cmp);
+    let ms = |p: f64| percentile(&seconds, p) * 1000.0;
+    serde_json::json!({"p50": ms(0.5), "p90": ms(0.9), "p99": ms(0.99), "max": ms(1.0)})
+}
+
+/// Submits `count` jobs of `clip` from `clients` concurrent connections; returns the job ids
+/// and each submission's latency in seconds.
+async fn submit_all(
+    url: &str,
+    admin: &str,
+    clip: &std::path::Path,
+    count: usize,
+    clients: usize,
+    priority: i32,
+    segment_frames: u64,
+) -> anyhow::Result<(Vec<String>, Vec<f64>)> {
+    let next = Arc::new(AtomicU64::new(0));
+    let mut handles = Vec::new();
+    for _ in 0..clients {
+        let (url, admin, clip, next) = (url.to_string(), admin.to_string(), clip.to_path_buf(), next.clone());
+        handles.push(tokio::spawn(async move {
+            let mut jobs = JobServiceClient::new(Channel::from_shared(url)?.connect().await?);
+            let (mut ids, mut latencies) = (Vec::new(), Vec::new());
+            while next.fetch_add(1, Ordering::Relaxed) < count as u64 {
+                let spec = v1::ScoreSpec {
+                    reference: clip.display().to_string(),
+                    distorted: clip.display().to_string(),
+                    segment_frames,
+                    ..Default::default()
+                };
+                let req = v1::SubmitJobRequest { score: Some(spec), priority, ..Default::default() };
+                let t = Instant::now();
+                let job = jobs.submit_job(authed(req, &admin)).await?.into_inner().job.unwrap();
+                latencies.push(t.elapsed().as_secs_f64());
+                ids.push(job.id);
+            }
+            anyhow::Ok((ids, latencies))
+        }));
+    }
+    let (mut ids, mut latencies) = (Vec::new(), Vec::new());
+    for h in handles {
+        let (i, l) = h.await??;
+        ids.extend(i);
+        latencies.extend(l);
+    }
+    Ok((ids, latencies))
 }
 
 #[tokio::main]
@@ -66,7 +145,7 @@ async fn main() -> anyhow::Result<()> {
     vmafx_media::y4m::write_pattern(&clip, 16, 16, o.segments, 0)?;
     let running = server::start(ServeOptions {
         data_dir: dir.path().join("data"),
-        store: None,
+        store: o.store.as_deref().map(str::parse).transpose().map_err(anyhow::Error::msg)?,
         listen: "127.0.0.1:0".parse()?,
         http_listen: "127.0.0.1:0".parse()?,
         config: ControllerConfig { lease_ttl_ms: 120_000, ..ControllerConfig::default() },
@@ -78,22 +157,14 @@ async fn main() -> anyhow::Result<()> {
     };
     let (admin, node_token) = (read("admin.token")?, read("node.token")?);
 
-    // Queue everything first.
-    let mut jobs = JobServiceClient::new(Channel::from_shared(url.clone())?.connect().await?);
+    // The backlog: jobs that wait behind the measured ones.
+    let backlog_start = Instant::now();
+    let (_, backlog_latencies) = submit_all(&url, &admin, &clip, o.backlog, o.submitters, -1, 0).await?;
+    let backlog_s = backlog_start.elapsed().as_secs_f64();
+
+    // The measured jobs, all queued before the first pull (the queue never runs dry).
     let queue_start = Instant::now();
-    let mut ids = Vec::with_capacity(o.jobs);
-    for _ in 0..o.jobs {
-        let spec = v1::ScoreSpec {
-            reference: clip.display().to_string(),
-            distorted: clip.display().to_string(),
-            segment_frames: 1,
-            ..Default::default()
-        };
-        let req = v1::SubmitJobRequest { score: Some(spec), ..Default::default() };
-        let job = jobs.submit_job(authed(req, &admin)).await?.into_inner().job.unwrap();
-        assert_eq!(job.segments_total as usize, o.segments);
-        ids.push(job.id);
-    }
+    let (ids, submit_latencies) = submit_all(&url, &admin, &clip, o.jobs, o.submitters, 0, 1).await?;
     let queue_s = queue_start.elapsed().as_secs_f64();
     let total = (o.jobs * o.segments) as u64;
 
@@ -102,7 +173,7 @@ async fn main() -> anyhow::Result<()> {
     let start = Instant::now();
     let mut handles = Vec::with_capacity(o.nodes);
     for n in 0..o.nodes {
-        let (url, token, done) = (url.clone(), node_token.clone(), done.clone());
+        let (url, token, done, work) = (url.clone(), node_token.clone(), done.clone(), o.work_ms);
         handles.push(tokio::spawn(async move {
             let mut c = NodeServiceClient::new(Channel::from_shared(url)?.connect().await?);
             let reg = v1::RegisterNodeRequest { name: format!("sim-{n:03}"), ..Default::default() };
@@ -113,6 +184,9 @@ async fn main() -> anyhow::Result<()> {
                 let pull = v1::PullWorkRequest { node_id: node_id.clone(), wait_ms: 200 };
                 let Some(item) = c.pull_work(authed(pull, &token)).await?.into_inner().item else { continue };
                 latencies.push(t.elapsed().as_secs_f64());
+                if work > 0 {
+                    tokio::time::sleep(std::time::Duration::from_millis(work)).await;
+                }
                 let frames = (item.start..item.start + item.frames)
                     .map(|f| v1::FrameScores { frame_num: f, values: vec![90.0] })
                     .collect();
@@ -135,7 +209,8 @@ async fn main() -> anyhow::Result<()> {
     }
     let wall = start.elapsed().as_secs_f64();
 
-    // Every job assembled, with all its frames.
+    // Every measured job assembled, with all its frames.
+    let mut jobs = JobServiceClient::new(Channel::from_shared(url.clone())?.connect().await?);
     for id in &ids {
         let job =
             jobs.get_job(authed(v1::GetJobRequest { id: id.clone(), include_scores: true }, &admin)).await?;
@@ -145,30 +220,46 @@ async fn main() -> anyhow::Result<()> {
     }
     running.stop().await?;
 
-    latencies.sort_by(f64::total_cmp);
-    let ms = |p: f64| percentile(&latencies, p) * 1000.0;
     let per_s = total as f64 / wall;
+    let report = serde_json::json!({
+        "store": o.store.as_deref().map_or("sqlite", |s| if s.starts_with("postgres") { "postgres" } else { "sqlite" }),
+        "nodes": o.nodes, "items": total, "jobs": o.jobs, "work_ms": o.work_ms, "backlog": o.backlog,
+        "submitters": o.submitters,
+        "wall_s": wall, "items_per_s": per_s,
+        "pull_ms": summary(latencies),
+        "submit": {
+            "per_s": o.jobs as f64 / queue_s,
+            "ms": summary(submit_latencies),
+            "backlog_per_s": if o.backlog > 0 { o.backlog as f64 / backlog_s } else { 0.0 },
+            "backlog_ms": summary(backlog_latencies),
+        },
+    });
     if o.json {
-        println!(
-            "{}",
-            serde_json::json!({
-                "nodes": o.nodes, "items": total, "jobs": o.jobs, "wall_s": wall, "items_per_s": per_s,
-                "pull_ms": {"p50": ms(0.50), "p90": ms(0.90), "p99": ms(0.99), "max": ms(1.0)},
-                "queue_s": queue_s,
-            })
-        );
+        println!("{report}");
     } else {
         println!(
-            "{} items ({} jobs x {} segments) over {} simulated nodes",
-            total, o.jobs, o.segments, o.nodes
+            "{} items ({} jobs x {} segments) over {} simulated nodes spending {} ms each, {} jobs queued behind, store {}",
+            total, o.jobs, o.segments, o.nodes, o.work_ms, o.backlog, report["store"]
         );
-        println!("  queued in {queue_s:.2} s; dispatched and reported in {wall:.2} s: {per_s:.0} items/s");
+        let f = |v: &serde_json::Value| v.as_f64().unwrap_or(f64::NAN);
+        let (p, s) = (&report["pull_ms"], &report["submit"]);
+        println!(
+            "  submitted {} jobs from {} clients at {:.0}/s (p50 {:.1} ms, p99 {:.1} ms); backlog at {:.0}/s (p99 {:.1} ms)",
+            o.jobs,
+            o.submitters,
+            f(&s["per_s"]),
+            f(&s["ms"]["p50"]),
+            f(&s["ms"]["p99"]),
+            f(&s["backlog_per_s"]),
+            f(&s["backlog_ms"]["p99"])
+        );
+        println!("  dispatched and reported in {wall:.2} s: {per_s:.0} items/s");
         println!(
             "  PullWork latency (pulls that got an item): p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-            ms(0.5),
-            ms(0.9),
-            ms(0.99),
-            ms(1.0)
+            f(&p["p50"]),
+            f(&p["p90"]),
+            f(&p["p99"]),
+            f(&p["max"])
         );
     }
     Ok(())

@@ -10,6 +10,9 @@ use vmafx_store::{Completion, Lease, NodeRecord, Pull, Report, ReportContext, St
 use crate::scheduling::{after_failure, after_lost_lease, eligible_keys};
 use crate::{fresh_id, now_ms, Controller, ControllerError};
 
+/// Leases granted by this controller kept in memory for judging their results.
+const MAX_GRANTS_KEPT: usize = 100_000;
+
 /// Leases the sweep settles per store read.
 const SWEEP_BATCH: u32 = 500;
 
@@ -98,8 +101,36 @@ impl<S: Store> Controller<S> {
         self.progress.lock().unwrap_or_else(|p| p.into_inner()).get(&item).copied().unwrap_or(0)
     }
 
+    /// Forgets what is kept in memory about a lease that ended.
     fn forget_progress(&self, item: i64) {
         self.progress.lock().unwrap_or_else(|p| p.into_inner()).remove(&item);
+        self.granted.lock().unwrap_or_else(|p| p.into_inner()).remove(&item);
+    }
+
+    /// Remembers a lease this controller granted, for judging its result without a read.
+    fn remember_grant(&self, lease: &Lease) {
+        let mut granted = self.granted.lock().unwrap_or_else(|p| p.into_inner());
+        // Leases whose end this controller never saw (cancelled jobs, other controllers'
+        // sweeps) would pile up: past this many, start over (the store answers instead).
+        if granted.len() >= MAX_GRANTS_KEPT {
+            granted.clear();
+        }
+        let context = ReportContext {
+            item: lease.item.clone(),
+            spec: lease.job.spec.clone(),
+            total_frames: lease.job.total_frames,
+        };
+        granted.insert(lease.item.id, context);
+    }
+
+    /// What judging a report on `item` under `fence` needs: from memory when this controller
+    /// granted that lease, else from the store.
+    async fn report_context(&self, item: i64, fence: i64) -> Result<Option<ReportContext>, ControllerError> {
+        let kept = self.granted.lock().unwrap_or_else(|p| p.into_inner()).get(&item).cloned();
+        match kept.filter(|c| c.item.fence == fence) {
+            Some(context) => Ok(Some(context)),
+            None => Ok(self.store.report_context(item).await?),
+        }
     }
 
     /// Asks a node to drain: it gets no new work, and its next heartbeat tells it to finish
@@ -155,6 +186,7 @@ impl<S: Store> Controller<S> {
         }
         let lease = self.leases.call(Pull { node: node.to_string(), eligible }).await?;
         if let Some(lease) = &lease {
+            self.remember_grant(lease);
             let ready = lease.job.submitted_ms.max(lease.item.not_before_ms);
             self.metrics.dispatch_latency.observe((now - ready).max(0) as f64 / 1000.0);
             let seg = lease.item.segment;
@@ -226,7 +258,7 @@ impl<S: Store> Controller<S> {
         fence: i64,
         result: SegmentResult,
     ) -> Result<bool, ControllerError> {
-        let context = self.store.report_context(item).await?;
+        let context = self.report_context(item, fence).await?;
         let node = context.as_ref().and_then(|c| c.item.lease_node.clone()).unwrap_or_default();
         if let Some(problem) = context.as_ref().and_then(|c| result_problem(c, fence, &result)) {
             let refused = format!("refused result: {problem}");
@@ -262,7 +294,7 @@ impl<S: Store> Controller<S> {
         message: &str,
         permanent: bool,
     ) -> Result<bool, ControllerError> {
-        match self.store.report_context(item).await? {
+        match self.report_context(item, fence).await? {
             Some(context) => self.fail_attempt(&context, fence, message, permanent).await,
             None => Ok(false),
         }

@@ -76,6 +76,9 @@ pub struct Controller<S> {
     /// Frames done of running items, as nodes report them (kept in memory only: it is
     /// advisory, and a restarted controller hears it again within a second).
     progress: Arc<Mutex<HashMap<i64, u64>>>,
+    /// What judging a result needs, for the leases this controller granted (item id → the
+    /// item as leased, with its job's spec): a result for one of them costs no store read.
+    granted: Arc<Mutex<HashMap<i64, vmafx_store::ReportContext>>>,
     /// What each node offers, for matching job requirements (from the store after a restart).
     capabilities: Arc<Mutex<HashMap<String, vmafx_core::Capabilities>>>,
     /// Requirement keys of the jobs submitted, so that a pull need not ask the store (keys
@@ -107,6 +110,7 @@ impl<S> Clone for Controller<S> {
             work: Arc::clone(&self.work),
             metrics: Arc::clone(&self.metrics),
             progress: Arc::clone(&self.progress),
+            granted: Arc::clone(&self.granted),
             capabilities: Arc::clone(&self.capabilities),
             requirement_keys: Arc::clone(&self.requirement_keys),
             changes: Arc::clone(&self.changes),
@@ -147,6 +151,7 @@ impl<S: Store> Controller<S> {
             work: Arc::new(Notify::new()),
             metrics: Arc::default(),
             progress: Arc::default(),
+            granted: Arc::default(),
             capabilities: Arc::default(),
             requirement_keys: Arc::default(),
             changes: Arc::default(),

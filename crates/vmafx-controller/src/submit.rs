@@ -110,6 +110,7 @@ impl<S: Store> Controller<S> {
         let job =
             self.store.cancel(id, now_ms()).await?.ok_or_else(|| ControllerError::JobNotFound(id.into()))?;
         if !before.state.is_terminal() && job.state == JobState::Cancelled {
+            self.granted.lock().unwrap_or_else(|p| p.into_inner()).retain(|_, c| c.item.job_id != id);
             self.job_ended(id).await;
             self.changes.notify_waiters();
         }

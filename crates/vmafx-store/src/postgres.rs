@@ -140,36 +140,66 @@ impl PgStore {
     ) -> Result<Vec<Option<Lease>>, StoreError> {
         let expires = now + ttl_ms;
         let returning = ITEM_COLUMNS.split(", ").map(|c| format!("w.{c}")).collect::<Vec<_>>().join(", ");
+        // Pulls by what they can run, in order of arrival: one statement per group.
+        let mut groups: Vec<(&[String], Vec<usize>)> = Vec::new();
+        for (i, &(item, eligible, _)) in picks.iter().enumerate() {
+            if item.is_some() || eligible.is_empty() {
+                continue;
+            }
+            match groups.iter_mut().find(|(e, _)| *e == eligible) {
+                Some((_, members)) => members.push(i),
+                None => groups.push((eligible, vec![i])),
+            }
+        }
         in_tx!(self, conn, {
-            let mut items = Vec::with_capacity(picks.len());
-            for &(item, eligible, node) in picks {
-                if item.is_none() && eligible.is_empty() {
-                    items.push(None);
-                    continue;
-                }
-                // Items of ended jobs are never pending (ending a job cancels them).
-                let which = match item {
-                    Some(_) => "w.id = $2",
-                    None => "w.requirement = ANY($3)",
-                };
+            let mut items: Vec<Option<ItemRecord>> = vec![None; picks.len()];
+            for (i, &(item, _, node)) in picks.iter().enumerate() {
+                let Some(item) = item else { continue };
                 let sql = format!(
-                    "WITH next AS ( \
-                       SELECT w.id FROM work_items w \
-                       WHERE w.state = 'pending' AND w.not_before_ms <= $1 AND {which} \
-                       ORDER BY w.priority DESC, w.job_seq, w.idx LIMIT 1 FOR UPDATE SKIP LOCKED) \
-                     UPDATE work_items w SET state = 'leased', lease_node = $4, lease_expires_ms = $5, \
-                       fence = nextval('fence_seq'), attempts = w.attempts + 1 \
-                     FROM next WHERE w.id = next.id RETURNING {returning}"
+                    "UPDATE work_items w SET state = 'leased', lease_node = $1, lease_expires_ms = $2, \
+                     fence = nextval('fence_seq'), attempts = w.attempts + 1 \
+                     WHERE w.id = $3 AND w.state = 'pending' AND w.not_before_ms <= $4 RETURNING {returning}"
                 );
                 let row = sqlx::query(AssertSqlSafe(sql))
-                    .bind(now)
-                    .bind(item.unwrap_or(0))
-                    .bind(eligible)
                     .bind(node)
                     .bind(expires)
+                    .bind(item)
+                    .bind(now)
                     .fetch_optional(&mut *conn)
                     .await?;
-                items.push(row.map(|r| item_from_row(&r)).transpose()?);
+                items[i] = row.map(|r| item_from_row(&r)).transpose()?;
+            }
+            for (eligible, members) in &groups {
+                // Items of ended jobs are never pending (ending a job cancels them). The n-th
+                // item in dispatch order goes to the group's n-th pull.
+                let nodes: Vec<&str> = members.iter().map(|&i| picks[i].2).collect();
+                let sql = format!(
+                    "WITH next AS ( \
+                       SELECT c.id, row_number() OVER (ORDER BY c.priority DESC, c.job_seq, c.idx) AS rn FROM ( \
+                         SELECT id, priority, job_seq, idx FROM work_items \
+                         WHERE state = 'pending' AND not_before_ms <= $1 AND requirement = ANY($2) \
+                         ORDER BY priority DESC, job_seq, idx LIMIT $3 FOR UPDATE SKIP LOCKED) c), \
+                     takers AS (SELECT t.node, t.rn FROM unnest($4::TEXT[]) WITH ORDINALITY AS t(node, rn)) \
+                     UPDATE work_items w SET state = 'leased', lease_node = takers.node, lease_expires_ms = $5, \
+                       fence = nextval('fence_seq'), attempts = w.attempts + 1 \
+                     FROM next JOIN takers ON takers.rn = next.rn WHERE w.id = next.id \
+                     RETURNING {returning}, next.rn AS rank"
+                );
+                let rows = sqlx::query(AssertSqlSafe(sql))
+                    .bind(now)
+                    .bind(*eligible)
+                    .bind(nodes.len() as i64)
+                    .bind(&nodes)
+                    .bind(expires)
+                    .fetch_all(&mut *conn)
+                    .await?;
+                for row in rows {
+                    let rank: i64 = row.try_get("rank")?;
+                    let slot = members
+                        .get((rank - 1) as usize)
+                        .ok_or_else(|| StoreError::Corrupt("lease out of rank".into()))?;
+                    items[*slot] = Some(item_from_row(&row)?);
+                }
             }
             let mut jobs: std::collections::HashMap<String, JobRecord> = std::collections::HashMap::new();
             // Jobs in id order: the same lock order in every transaction.
@@ -502,26 +532,35 @@ impl Store for PgStore {
     }
 
     async fn complete_many(&self, reports: &[Report], now: Millis) -> Result<Vec<Completion>, StoreError> {
-        let encoded: Vec<Vec<u8>> = reports.iter().map(|r| codec::encode(&r.result)).collect();
+        // One statement; a second report of the same item in a batch is stale.
+        let mut first: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+        let unique: Vec<&Report> = reports
+            .iter()
+            .enumerate()
+            .filter(|(i, r)| first.entry(r.item).or_insert(*i) == i)
+            .map(|(_, r)| r)
+            .collect();
+        let ids: Vec<i64> = unique.iter().map(|r| r.item).collect();
+        let fences: Vec<i64> = unique.iter().map(|r| r.fence).collect();
+        let encoded: Vec<Vec<u8>> = unique.iter().map(|r| codec::encode(&r.result)).collect();
         in_tx!(self, conn, {
-            let mut applied: Vec<Option<String>> = Vec::with_capacity(reports.len());
             // Jobs in id order: the same lock order in every transaction.
             let mut per_job: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
-            for (r, bytes) in reports.iter().zip(&encoded) {
-                let job_id: Option<String> = sqlx::query_scalar(
-                    "UPDATE work_items SET state = 'done', result = $1, result_version = $2, lease_node = NULL, \
-                     lease_expires_ms = NULL WHERE id = $3 AND fence = $4 AND state = 'leased' RETURNING job_id",
-                )
-                .bind(bytes)
-                .bind(codec::RESULT_VERSION)
-                .bind(r.item)
-                .bind(r.fence)
-                .fetch_optional(&mut *conn)
-                .await?;
-                if let Some(job) = &job_id {
-                    *per_job.entry(job.clone()).or_default() += 1;
-                }
-                applied.push(job_id);
+            let mut applied: Vec<Option<String>> = vec![None; reports.len()];
+            let done: Vec<(i64, String)> = sqlx::query_as(
+                "UPDATE work_items w SET state = 'done', result = r.result, result_version = $1, lease_node = NULL, \
+                 lease_expires_ms = NULL FROM unnest($2::BIGINT[], $3::BIGINT[], $4::BYTEA[]) AS r(id, fence, result) \
+                 WHERE w.id = r.id AND w.fence = r.fence AND w.state = 'leased' RETURNING w.id, w.job_id",
+            )
+            .bind(codec::RESULT_VERSION)
+            .bind(&ids)
+            .bind(&fences)
+            .bind(&encoded)
+            .fetch_all(&mut *conn)
+            .await?;
+            for (item, job_id) in done {
+                *per_job.entry(job_id.clone()).or_default() += 1;
+                applied[first[&item]] = Some(job_id);
             }
             // The completion that takes a job's count to zero ends it; the row lock orders them.
             let mut states = std::collections::HashMap::new();

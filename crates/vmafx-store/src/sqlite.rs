@@ -33,6 +33,9 @@ const JOB_COLUMNS: &str = "j.seq, j.id, j.idempotency_key, j.spec, j.state, j.pr
      j.submitted_ms, j.started_ms, j.finished_ms, j.error, j.items_total, \
      j.items_total - j.items_left AS items_done";
 
+/// Results per statement (three bound values each, under SQLite's limit of 32766).
+const COMPLETE_CHUNK: usize = 256;
+
 /// More leases than can be granted between two fsyncs: the fence counter jumps this far on
 /// every open, past any token a lost commit may have handed out.
 const FENCE_GAP_ON_OPEN: i64 = 1 << 32;
@@ -161,8 +164,46 @@ impl SqliteStore {
         query.bind(now).fetch_optional(conn).await?.map(|r| item_from_row(&r)).transpose()
     }
 
+    /// Leases up to `nodes.len()` items whose requirement key is in `eligible`, in dispatch
+    /// order, in one statement: the n-th item (from 1) goes to `nodes[n - 1]` with fencing
+    /// token `base + n`.
+    async fn lease_group_in(
+        conn: &mut SqliteConnection,
+        eligible: &[String],
+        nodes: &[&str],
+        base: i64,
+        now: Millis,
+        expires: Millis,
+    ) -> Result<Vec<ItemRecord>, StoreError> {
+        // Walks the dispatch index from its first pending entry, skipping items the nodes
+        // cannot run. Items of ended jobs are never pending (ending a job cancels them); the
+        // job check guards the invariant anyway.
+        let sql = format!(
+            "WITH picked AS (SELECT p.id, p.priority, p.job_seq, p.idx FROM work_items p INDEXED BY work_items_dispatch \
+               WHERE p.state = 'pending' AND p.not_before_ms <= ? AND p.requirement IN ({}) \
+               AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = p.job_id AND j.state IN ('queued', 'running')) \
+               ORDER BY p.priority DESC, p.job_seq, p.idx LIMIT ?), \
+             numbered AS (SELECT id, row_number() OVER (ORDER BY priority DESC, job_seq, idx) AS rn FROM picked), \
+             takers AS (SELECT key + 1 AS rn, value AS node FROM json_each(?)) \
+             UPDATE work_items SET state = 'leased', lease_node = takers.node, lease_expires_ms = ?, \
+               fence = ? + numbered.rn, attempts = attempts + 1 \
+             FROM numbered JOIN takers ON takers.rn = numbered.rn WHERE work_items.id = numbered.id \
+             RETURNING {ITEM_COLUMNS}",
+            vec!["?"; eligible.len()].join(", ")
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(now);
+        for key in eligible {
+            query = query.bind(key);
+        }
+        let takers = serde_json::to_string(nodes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let rows =
+            query.bind(nodes.len() as i64).bind(takers).bind(expires).bind(base).fetch_all(conn).await?;
+        rows.iter().map(item_from_row).collect()
+    }
+
     /// Leases one item per pull (`picks`) in one transaction: fences from one read of the
-    /// counter, each leased job marked running once.
+    /// counter, pulls that can run the same work leased by one statement, each leased job
+    /// marked running once.
     async fn lease_batch(
         &self,
         picks: &[(Pick<'_>, &str)],
@@ -174,21 +215,39 @@ impl SqliteStore {
         let base: i64 =
             sqlx::query_scalar("SELECT value FROM counters WHERE name = 'fence'").fetch_one(&mut *tx).await?;
         let mut fence = base;
-        let mut items = Vec::with_capacity(picks.len());
-        for &(pick, node) in picks {
-            if matches!(pick, Pick::Next(e) if e.is_empty()) {
-                items.push(None);
-                continue;
+        let mut items: Vec<Option<ItemRecord>> = vec![None; picks.len()];
+        // Pulls by what they can run, in order of arrival.
+        let mut groups: Vec<(&[String], Vec<usize>)> = Vec::new();
+        for (i, &(pick, node)) in picks.iter().enumerate() {
+            match pick {
+                Pick::Item(id) => {
+                    items[i] = Self::lease_in(&mut tx, Pick::Item(id), node, fence + 1, now, expires).await?;
+                    if items[i].is_some() {
+                        fence += 1;
+                    }
+                }
+                Pick::Next(eligible) if eligible.is_empty() => {}
+                Pick::Next(eligible) => match groups.iter_mut().find(|(e, _)| *e == eligible) {
+                    Some((_, members)) => members.push(i),
+                    None => groups.push((eligible, vec![i])),
+                },
             }
-            let item = Self::lease_in(&mut tx, pick, node, fence + 1, now, expires).await?;
-            if item.is_some() {
-                fence += 1;
+        }
+        for (eligible, members) in groups {
+            let nodes: Vec<&str> = members.iter().map(|&i| picks[i].1).collect();
+            let leased = Self::lease_group_in(&mut tx, eligible, &nodes, fence, now, expires).await?;
+            let n = leased.len() as i64;
+            for item in leased {
+                let rank = (item.fence - fence - 1) as usize;
+                let slot =
+                    *members.get(rank).ok_or_else(|| StoreError::Corrupt("lease out of rank".into()))?;
+                items[slot] = Some(item);
             }
-            items.push(item);
+            fence += n;
         }
         if fence == base {
             tx.rollback().await?;
-            return Ok(items.into_iter().map(|_| None).collect());
+            return Ok(vec![None; picks.len()]);
         }
         sqlx::query("UPDATE counters SET value = ? WHERE name = 'fence'")
             .bind(fence)
@@ -514,23 +573,30 @@ impl Store for SqliteStore {
 
     async fn complete_many(&self, reports: &[Report], now: Millis) -> Result<Vec<Completion>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let mut applied: Vec<Option<String>> = Vec::with_capacity(reports.len());
+        let mut applied: Vec<Option<String>> = vec![None; reports.len()];
         let mut per_job: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
-        for r in reports {
-            let job_id: Option<String> = sqlx::query_scalar(
-                "UPDATE work_items SET state = 'done', result = ?, result_version = ?, lease_node = NULL, \
-                 lease_expires_ms = NULL WHERE id = ? AND fence = ? AND state = 'leased' RETURNING job_id",
-            )
-            .bind(codec::encode(&r.result))
-            .bind(codec::RESULT_VERSION)
-            .bind(r.item)
-            .bind(r.fence)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(job) = &job_id {
-                *per_job.entry(job.clone()).or_default() += 1;
+        // One statement per chunk; a second report of the same item in a batch is stale.
+        let mut first: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+        let unique: Vec<usize> =
+            (0..reports.len()).filter(|&i| first.entry(reports[i].item).or_insert(i) == &i).collect();
+        for chunk in unique.chunks(COMPLETE_CHUNK) {
+            let sql = format!(
+                "UPDATE work_items SET state = 'done', result = r.column3, result_version = ?, lease_node = NULL, \
+                 lease_expires_ms = NULL FROM (VALUES {}) AS r \
+                 WHERE work_items.id = r.column1 AND work_items.fence = r.column2 AND work_items.state = 'leased' \
+                 RETURNING id, job_id",
+                vec!["(?, ?, ?)"; chunk.len()].join(", ")
+            );
+            let mut query = sqlx::query_as(AssertSqlSafe(sql)).bind(codec::RESULT_VERSION);
+            for &i in chunk {
+                let r = &reports[i];
+                query = query.bind(r.item).bind(r.fence).bind(codec::encode(&r.result));
             }
-            applied.push(job_id);
+            let done: Vec<(i64, String)> = query.fetch_all(&mut *tx).await?;
+            for (item, job_id) in done {
+                *per_job.entry(job_id.clone()).or_default() += 1;
+                applied[first[&item]] = Some(job_id);
+            }
         }
         // The completion that takes a job's count to zero ends it.
         let mut states = std::collections::HashMap::new();
