@@ -8,7 +8,9 @@
 //!    inputs are Y4M, which the controller probes by reading the header); submission
 //!    latency and rate are measured.
 //! 3. `--nodes` simulated nodes, each on its own connection, pull and report until every
-//!    measured item is done, spending `--work-ms` on each item (0: answer at once). A
+//!    measured item is done, spending `--work-ms` on each item (0: answer at once; with
+//!    `--jitter-ms J`, a time drawn evenly from work ± J, and the nodes join over the first
+//!    work period, as real nodes whose segments take different times do). A
 //!    simulated node does not score: it answers with a made-up score for its frames, so what
 //!    is measured is the controller (auth, long-poll pull, lease with fencing token, fenced
 //!    result, assembly).
@@ -34,6 +36,7 @@ struct Options {
     jobs: usize,
     segments: usize,
     work_ms: u64,
+    jitter_ms: u64,
     backlog: usize,
     submitters: usize,
     store: Option<String>,
@@ -46,6 +49,7 @@ fn options() -> Options {
         jobs: 100,
         segments: 100,
         work_ms: 0,
+        jitter_ms: 0,
         backlog: 0,
         submitters: 20,
         store: None,
@@ -61,6 +65,7 @@ fn options() -> Options {
             "--jobs" => o.jobs = num("--jobs"),
             "--segments" => o.segments = num("--segments"),
             "--work-ms" => o.work_ms = num("--work-ms") as u64,
+            "--jitter-ms" => o.jitter_ms = num("--jitter-ms") as u64,
             "--backlog" => o.backlog = num("--backlog"),
             "--submitters" => o.submitters = num("--submitters").max(1),
             "--store" => o.store = Some(args.next().expect("--store needs a URL")),
@@ -173,8 +178,20 @@ async fn main() -> anyhow::Result<()> {
     let start = Instant::now();
     let mut handles = Vec::with_capacity(o.nodes);
     for n in 0..o.nodes {
-        let (url, token, done, work) = (url.clone(), node_token.clone(), done.clone(), o.work_ms);
+        let (url, token, done, work, jitter) =
+            (url.clone(), node_token.clone(), done.clone(), o.work_ms, o.jitter_ms);
         handles.push(tokio::spawn(async move {
+            // A small xorshift per node: repeatable, and no dependency for it.
+            let mut rng = 0x9e37_79b9_7f4a_7c15_u64 ^ (n as u64 + 1).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            let mut draw = move |below: u64| {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                rng % below.max(1)
+            };
+            if jitter > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(draw(work))).await;
+            }
             let mut c = NodeServiceClient::new(Channel::from_shared(url)?.connect().await?);
             let reg = v1::RegisterNodeRequest { name: format!("sim-{n:03}"), ..Default::default() };
             let node_id = c.register_node(authed(reg, &token)).await?.into_inner().node_id;
@@ -185,7 +202,9 @@ async fn main() -> anyhow::Result<()> {
                 let Some(item) = c.pull_work(authed(pull, &token)).await?.into_inner().item else { continue };
                 latencies.push(t.elapsed().as_secs_f64());
                 if work > 0 {
-                    tokio::time::sleep(std::time::Duration::from_millis(work)).await;
+                    let spent =
+                        if jitter > 0 { work - jitter.min(work) + draw(2 * jitter + 1) } else { work };
+                    tokio::time::sleep(std::time::Duration::from_millis(spent)).await;
                 }
                 let frames = (item.start..item.start + item.frames)
                     .map(|f| v1::FrameScores { frame_num: f, values: vec![90.0] })
@@ -223,7 +242,8 @@ async fn main() -> anyhow::Result<()> {
     let per_s = total as f64 / wall;
     let report = serde_json::json!({
         "store": o.store.as_deref().map_or("sqlite", |s| if s.starts_with("postgres") { "postgres" } else { "sqlite" }),
-        "nodes": o.nodes, "items": total, "jobs": o.jobs, "work_ms": o.work_ms, "backlog": o.backlog,
+        "nodes": o.nodes, "items": total, "jobs": o.jobs, "work_ms": o.work_ms, "jitter_ms": o.jitter_ms,
+        "backlog": o.backlog,
         "submitters": o.submitters,
         "wall_s": wall, "items_per_s": per_s,
         "pull_ms": summary(latencies),
@@ -238,8 +258,8 @@ async fn main() -> anyhow::Result<()> {
         println!("{report}");
     } else {
         println!(
-            "{} items ({} jobs x {} segments) over {} simulated nodes spending {} ms each, {} jobs queued behind, store {}",
-            total, o.jobs, o.segments, o.nodes, o.work_ms, o.backlog, report["store"]
+            "{} items ({} jobs x {} segments) over {} simulated nodes spending {}±{} ms each, {} jobs queued behind, store {}",
+            total, o.jobs, o.segments, o.nodes, o.work_ms, o.jitter_ms, o.backlog, report["store"]
         );
         let f = |v: &serde_json::Value| v.as_f64().unwrap_or(f64::NAN);
         let (p, s) = (&report["pull_ms"], &report["submit"]);

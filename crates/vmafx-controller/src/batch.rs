@@ -18,19 +18,25 @@ type Run<Req, Resp> = Arc<
 
 type Waiting<Req, Resp> = (Req, oneshot::Sender<Result<Resp, StoreError>>);
 
-/// Runs requests in batches through `run`, which answers a batch in order.
+/// Runs requests in batches through `run`, which answers a batch in order; up to `workers`
+/// batches at once.
 pub struct Batcher<Req, Resp> {
     queue: OnceLock<mpsc::UnboundedSender<Waiting<Req, Resp>>>,
     run: Run<Req, Resp>,
+    workers: usize,
 }
 
 impl<Req: Send + 'static, Resp: Send + 'static> Batcher<Req, Resp> {
-    pub fn new<F, Fut>(run: F) -> Self
+    pub fn new<F, Fut>(workers: usize, run: F) -> Self
     where
         F: Fn(Vec<Req>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Vec<Resp>, StoreError>> + Send + 'static,
     {
-        Self { queue: OnceLock::new(), run: Arc::new(move |reqs| Box::pin(run(reqs))) }
+        Self {
+            queue: OnceLock::new(),
+            run: Arc::new(move |reqs| Box::pin(run(reqs))),
+            workers: workers.max(1),
+        }
     }
 
     /// Runs `req` in the next batch and returns its answer. A failed batch answers each of
@@ -40,7 +46,11 @@ impl<Req: Send + 'static, Resp: Send + 'static> Batcher<Req, Resp> {
         // The worker starts on first use, inside the caller's runtime.
         let queue = self.queue.get_or_init(|| {
             let (queue, incoming) = mpsc::unbounded_channel();
-            tokio::spawn(work(incoming, self.run.clone()));
+            // Workers take turns at the queue: one gathers a batch while others run theirs.
+            let incoming = Arc::new(tokio::sync::Mutex::new(incoming));
+            for _ in 0..self.workers {
+                tokio::spawn(work(incoming.clone(), self.run.clone()));
+            }
             queue
         });
         if queue.send((req, tx)).is_err() {
@@ -50,9 +60,15 @@ impl<Req: Send + 'static, Resp: Send + 'static> Batcher<Req, Resp> {
     }
 }
 
-async fn work<Req, Resp>(mut incoming: mpsc::UnboundedReceiver<Waiting<Req, Resp>>, run: Run<Req, Resp>) {
+async fn work<Req, Resp>(
+    incoming: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Waiting<Req, Resp>>>>,
+    run: Run<Req, Resp>,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while incoming.recv_many(&mut batch, MAX_BATCH).await > 0 {
+    loop {
+        if incoming.lock().await.recv_many(&mut batch, MAX_BATCH).await == 0 {
+            return;
+        }
         let (reqs, answers): (Vec<Req>, Vec<_>) = batch.drain(..).unzip();
         let n = reqs.len();
         match run(reqs).await {
@@ -84,7 +100,7 @@ mod tests {
     async fn concurrent_calls_share_batches_and_each_gets_its_own_answer() {
         let sizes = Arc::new(std::sync::Mutex::new(Vec::new()));
         let seen = sizes.clone();
-        let b = Arc::new(Batcher::new(move |reqs: Vec<u32>| {
+        let b = Arc::new(Batcher::new(2, move |reqs: Vec<u32>| {
             seen.lock().unwrap().push(reqs.len());
             async move {
                 tokio::time::sleep(std::time::Duration::from_millis(5)).await;
@@ -108,9 +124,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_batch_fails_each_of_its_calls() {
-        let b = Batcher::new(|_: Vec<u32>| async { Err::<Vec<u32>, _>(StoreError::Corrupt("disk".into())) });
+        let b =
+            Batcher::new(1, |_: Vec<u32>| async { Err::<Vec<u32>, _>(StoreError::Corrupt("disk".into())) });
         assert!(b.call(1).await.unwrap_err().to_string().contains("disk"));
-        let short = Batcher::new(|_: Vec<u32>| async { Ok(Vec::<u32>::new()) });
+        let short = Batcher::new(1, |_: Vec<u32>| async { Ok(Vec::<u32>::new()) });
         assert!(short.call(1).await.unwrap_err().to_string().contains("got 0 answers"));
     }
 }

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use vmafx_core::{Capabilities, JobState, SegmentResult};
-use vmafx_store::{Completion, Lease, NodeRecord, Pull, Report, ReportContext, Store};
+use vmafx_store::{Completion, ItemResult, Lease, NodeRecord, Pull, ReportContext, Store};
 
 use crate::scheduling::{after_failure, after_lost_lease, eligible_keys};
 use crate::{fresh_id, now_ms, Controller, ControllerError};
@@ -219,7 +219,7 @@ impl<S: Store> Controller<S> {
         let loaded = self.requirement_keys.lock().unwrap_or_else(|p| p.into_inner()).loaded;
         if !loaded {
             // First pull since start: the keys of the work already in the store.
-            let from_store = self.store.pending_requirements().await?;
+            let from_store = self.store.requirement_keys().await?;
             let mut known = self.requirement_keys.lock().unwrap_or_else(|p| p.into_inner());
             known.keys.extend(from_store);
             known.loaded = true;
@@ -269,7 +269,7 @@ impl<S: Store> Controller<S> {
         }
         self.forget_progress(item);
         let frames = result.scores.frames.len();
-        match self.completions.call(Report { item, fence, result }).await? {
+        match self.completions.call(ItemResult { item, fence, result }).await? {
             Completion::Applied { job_id, job } => {
                 tracing::info!(job_id = %job_id, item_id = item, node_id = %node, frames, "segment result recorded");
                 if job.is_terminal() {

@@ -28,7 +28,7 @@ use batch::Batcher;
 use metrics::Metrics;
 use tokio::sync::Notify;
 use vmafx_media::Tools;
-use vmafx_store::{Completion, JobRecord, Lease, Millis, NewJob, Pull, Report, Store};
+use vmafx_store::{Completion, ItemResult, JobRecord, Lease, Millis, NewJob, Pull, Store};
 
 /// Settings of a controller.
 #[derive(Debug, Clone)]
@@ -91,7 +91,7 @@ pub struct Controller<S> {
     /// Group commit of the hot paths: pulls, results and submissions that arrive together
     /// share one store transaction.
     leases: Arc<Batcher<Pull, Option<Lease>>>,
-    completions: Arc<Batcher<Report, Completion>>,
+    completions: Arc<Batcher<ItemResult, Completion>>,
     submissions: Arc<Batcher<NewJob, (JobRecord, bool)>>,
     /// When each node was last marked seen, and its draining flag then: a node pulling many
     /// times a second costs the store one read per [`TOUCH_EVERY_MS`].
@@ -127,18 +127,19 @@ impl<S: Store> Controller<S> {
     pub fn new(store: S, config: ControllerConfig) -> Self {
         let store = Arc::new(store);
         let ttl = config.lease_ttl_ms;
+        let workers = store.concurrent_batches();
         let s = Arc::clone(&store);
-        let leases = Batcher::new(move |pulls: Vec<Pull>| {
+        let leases = Batcher::new(workers, move |pulls: Vec<Pull>| {
             let s = Arc::clone(&s);
             async move { s.lease_many(&pulls, now_ms(), ttl).await }
         });
         let s = Arc::clone(&store);
-        let completions = Batcher::new(move |reports: Vec<Report>| {
+        let completions = Batcher::new(workers, move |reports: Vec<ItemResult>| {
             let s = Arc::clone(&s);
             async move { s.complete_many(&reports, now_ms()).await }
         });
         let s = Arc::clone(&store);
-        let submissions = Batcher::new(move |jobs: Vec<NewJob>| {
+        let submissions = Batcher::new(workers, move |jobs: Vec<NewJob>| {
             let s = Arc::clone(&s);
             async move { s.submit_many(jobs, now_ms()).await }
         });
@@ -178,15 +179,25 @@ impl<S: Store> Controller<S> {
     }
 
     /// Takes in a change another controller made on the shared store: new work wakes pulls
-    /// (and its requirement keys are read again), item changes wake watches.
+    /// (and its requirement key is matched from now on), item changes wake watches.
     pub fn heard(&self, event: &vmafx_store::StoreEvent) {
         match event {
-            vmafx_store::StoreEvent::Work => {
-                self.requirement_keys.lock().unwrap_or_else(|p| p.into_inner()).loaded = false;
+            vmafx_store::StoreEvent::Work { requirement } => {
+                if let Some(key) = requirement {
+                    self.requirement_keys.lock().unwrap_or_else(|p| p.into_inner()).keys.insert(key.clone());
+                }
                 self.work.notify_waiters();
             }
             vmafx_store::StoreEvent::Changed { .. } => self.changes.notify_waiters(),
         }
+    }
+
+    /// Some changes of other controllers went unheard (the relay fell behind): read the
+    /// pending requirement keys again at the next pull, and wake every pull and watch.
+    pub fn missed_changes(&self) {
+        self.requirement_keys.lock().unwrap_or_else(|p| p.into_inner()).loaded = false;
+        self.work.notify_waiters();
+        self.changes.notify_waiters();
     }
 
     /// Times a job that has just ended (its duration goes to `/metrics`).

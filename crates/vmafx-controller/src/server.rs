@@ -138,10 +138,7 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<Running> {
                 match events.recv().await {
                     Ok(event) => c.heard(&event),
                     // Fell behind: wake everything once.
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                        c.heard(&vmafx_store::StoreEvent::Work);
-                        c.heard(&vmafx_store::StoreEvent::Changed { job_id: String::new() });
-                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => c.missed_changes(),
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                 }
             }

@@ -120,8 +120,8 @@ impl Store for AnyStore {
         both!(self, s => s.lease(item, node, now, ttl_ms).await)
     }
 
-    async fn pending_requirements(&self) -> Result<Vec<String>, StoreError> {
-        both!(self, s => s.pending_requirements().await)
+    async fn requirement_keys(&self) -> Result<Vec<String>, StoreError> {
+        both!(self, s => s.requirement_keys().await)
     }
 
     async fn settle_failed(
@@ -223,12 +223,20 @@ impl Store for AnyStore {
         both!(self, s => s.lease_many(pulls, now, ttl_ms).await)
     }
 
-    async fn complete_many(&self, reports: &[Report], now: Millis) -> Result<Vec<Completion>, StoreError> {
+    async fn complete_many(
+        &self,
+        reports: &[ItemResult],
+        now: Millis,
+    ) -> Result<Vec<Completion>, StoreError> {
         both!(self, s => s.complete_many(reports, now).await)
     }
 
     fn subscribe(&self) -> Option<broadcast::Receiver<StoreEvent>> {
         both!(self, s => s.subscribe())
+    }
+
+    fn concurrent_batches(&self) -> usize {
+        both!(self, s => s.concurrent_batches())
     }
 }
 

@@ -21,8 +21,8 @@ pub use error::StoreError;
 pub use migrate::{migrate, Migrated};
 pub use postgres::PgStore;
 pub use records::{
-    Candidate, Completion, ItemRecord, JobRecord, Lease, NewJob, NodeRecord, Pruned, Pull, QueueStats,
-    Report, ReportContext, Transition,
+    Candidate, Completion, ItemRecord, ItemResult, JobRecord, Lease, NewJob, NodeRecord, Pruned, Pull,
+    QueueStats, ReportContext, Transition,
 };
 pub use sqlite::SqliteStore;
 
@@ -33,8 +33,9 @@ use vmafx_core::{JobState, SegmentResult};
 /// A change another controller made, as the store relays it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreEvent {
-    /// Work may have become leasable (a submission, a retry).
-    Work,
+    /// Work may have become leasable: a submission (with its jobs' requirement key, see
+    /// [`vmafx_core::Requirements::key`]) or a retry (`None`: a key already announced).
+    Work { requirement: Option<String> },
     /// An item of this job finished or failed, or the job was cancelled.
     Changed { job_id: String },
 }
@@ -111,7 +112,7 @@ pub trait Store: Send + Sync + 'static {
     /// segment order) to `node`, choosing and leasing in one transaction so that concurrent
     /// pulls never race for the same item. `None` when nothing is pending.
     /// Only items whose requirement key is in `eligible` are considered (the keys the node
-    /// satisfies, from [`Store::pending_requirements`]).
+    /// satisfies, from [`Store::requirement_keys`]).
     fn lease_next(
         &self,
         node: &str,
@@ -132,8 +133,9 @@ pub trait Store: Send + Sync + 'static {
         now: Millis,
         ttl_ms: Millis,
     ) -> impl Future<Output = Result<Vec<Option<Lease>>, StoreError>> + Send;
-    /// The distinct requirement keys of the pending items.
-    fn pending_requirements(&self) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+    /// Every requirement key submitted so far (those of the pending items among them): what
+    /// a starting controller matches pulls against. One small read, however long the queue.
+    fn requirement_keys(&self) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
     /// Extends `node`'s leases that still match their fencing tokens; returns the items of
     /// those that no longer do (cancelled or taken away), which the node should stop.
     fn extend(
@@ -153,7 +155,7 @@ pub trait Store: Send + Sync + 'static {
         now: Millis,
     ) -> impl Future<Output = Result<Completion, StoreError>> + Send {
         async move {
-            let report = Report { item, fence, result: result.clone() };
+            let report = ItemResult { item, fence, result: result.clone() };
             let mut done = self.complete_many(std::slice::from_ref(&report), now).await?;
             done.pop().ok_or_else(|| StoreError::Corrupt("a result went unanswered".into()))
         }
@@ -161,7 +163,7 @@ pub trait Store: Send + Sync + 'static {
     /// [`Store::complete`] for several results in one transaction, answered in order.
     fn complete_many(
         &self,
-        reports: &[Report],
+        reports: &[ItemResult],
         now: Millis,
     ) -> impl Future<Output = Result<Vec<Completion>, StoreError>> + Send;
     /// Ends a failed attempt as `transition` says (decided by the controller's scheduling
@@ -232,6 +234,11 @@ pub trait Store: Send + Sync + 'static {
     /// commit; `None` when nothing else can write (one SQLite file, one controller).
     fn subscribe(&self) -> Option<tokio::sync::broadcast::Receiver<StoreEvent>> {
         None
+    }
+    /// How many batches of one kind (leases, results, submissions) may run at once: more than
+    /// one where the backend runs transactions in parallel.
+    fn concurrent_batches(&self) -> usize {
+        1
     }
     /// Figures for `/metrics`.
     fn stats(&self) -> impl Future<Output = Result<QueueStats, StoreError>> + Send;

@@ -1,9 +1,14 @@
 //! [`Store`] on PostgreSQL: the queue a team already runs, shared by several controllers.
 //!
-//! - Every commit is durable (PostgreSQL's `synchronous_commit` as the server sets it).
+//! - Durability is split by what a client was promised, as on SQLite: submissions, cancels
+//!   and every other change commit durably (`synchronous_commit` as the server sets it);
+//!   leases and results commit with `synchronous_commit = off`, so that a database crash
+//!   can forget only the last moments of dispatch, which is then redone (the same scores).
+//!   So that a forgotten lease's fencing token is never handed out again, every new
+//!   connection moves the fence sequence past anything that may have been lost.
 //! - Pulls lease with `FOR UPDATE SKIP LOCKED`, so concurrent pulls, on one controller or
 //!   several, never wait on each other's candidate rows and never share an item.
-//! - Fencing tokens come from a sequence: never reused, even across crashes.
+//! - Fencing tokens come from a sequence: never reused, even across crashes (see above).
 //! - Changes that wake pulls and watches are sent with `NOTIFY` inside the transaction (so
 //!   they arrive only once committed) and relayed to every controller by [`Store::subscribe`].
 //! - Transactions touch item rows before their job's row, so that they cannot deadlock; a
@@ -39,9 +44,25 @@ const ITEM_COLUMNS: &str =
     "id, job_id, idx, start_frame, frames, state, attempts, not_before_ms, lease_node, \
      lease_expires_ms, fence, result, result_version, last_error";
 
+/// The settings of a dispatch transaction (leases, results): commit without waiting for the
+/// disk (see the module documentation), and walk the dispatch index in its order rather
+/// than sort what a bitmap scan finds: on a queue's churning table the statistics lag, and
+/// the planner, thinking a handful of items pending, sorted thousands on every pull.
+/// (Penalising sorts makes plans look costly enough for JIT compilation, which alone takes
+/// longer than the query: JIT is off on every connection.)
+const DISPATCH_SETTINGS: &str =
+    "SET LOCAL synchronous_commit = off; SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off";
+
+/// Before the requirement key in a `WORK` notification of new jobs (a retry sends none).
+const KEY_PREFIX: &str = "key:";
+
 /// The channels changes are announced on.
 const WORK: &str = "vmafx_work";
 const CHANGED: &str = "vmafx_changed";
+
+/// More leases than can be granted between two durable commits: the fence sequence jumps
+/// this far on every new connection.
+const FENCE_GAP_ON_CONNECT: i64 = 1 << 32;
 
 /// Connections per controller: pulls, heartbeats and reports run concurrently.
 const POOL_SIZE: u32 = 16;
@@ -53,12 +74,21 @@ const CONFLICT_RETRIES: usize = 8;
 /// PostgreSQL aborts it for a deadlock or a serialization conflict. `return` in the body
 /// ends the attempt with that value.
 macro_rules! in_tx {
-    ($store:expr, $conn:ident, $body:block) => {{
+    ($store:expr, $conn:ident, relaxed, $body:block) => {
+        in_tx!(@run $store, $conn, Some(DISPATCH_SETTINGS), $body)
+    };
+    ($store:expr, $conn:ident, $body:block) => {
+        in_tx!(@run $store, $conn, None::<&str>, $body)
+    };
+    (@run $store:expr, $conn:ident, $settings:expr, $body:block) => {{
         let mut tries = 0;
         loop {
             let mut tx = $store.pool.begin().await?;
             let attempt: Result<_, StoreError> = async {
                 let $conn: &mut PgConnection = &mut *tx;
+                if let Some(settings) = $settings {
+                    sqlx::raw_sql(settings).execute(&mut *$conn).await?;
+                }
                 $body
             }
             .await;
@@ -88,6 +118,24 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
             .acquire_timeout(Duration::from_secs(10))
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    // Queue queries are short: compiling them costs more than it saves.
+                    sqlx::query("SET jit = off").execute(&mut *conn).await?;
+                    // Past any fence a commit lost in a database crash may have handed out
+                    // (before the schema exists there is nothing to move).
+                    let exists: bool = sqlx::query_scalar("SELECT to_regclass('fence_seq') IS NOT NULL")
+                        .fetch_one(&mut *conn)
+                        .await?;
+                    if exists {
+                        sqlx::query("SELECT setval('fence_seq', nextval('fence_seq') + $1)")
+                            .bind(FENCE_GAP_ON_CONNECT)
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
@@ -102,7 +150,9 @@ impl PgStore {
                 match listener.recv().await {
                     Ok(n) => {
                         let event = if n.channel() == WORK {
-                            StoreEvent::Work
+                            StoreEvent::Work {
+                                requirement: n.payload().strip_prefix(KEY_PREFIX).map(String::from),
+                            }
                         } else {
                             StoreEvent::Changed { job_id: n.payload().to_string() }
                         };
@@ -151,7 +201,7 @@ impl PgStore {
                 None => groups.push((eligible, vec![i])),
             }
         }
-        in_tx!(self, conn, {
+        in_tx!(self, conn, relaxed, {
             let mut items: Vec<Option<ItemRecord>> = vec![None; picks.len()];
             for (i, &(item, _, node)) in picks.iter().enumerate() {
                 let Some(item) = item else { continue };
@@ -201,23 +251,26 @@ impl PgStore {
                     items[*slot] = Some(item_from_row(&row)?);
                 }
             }
-            let mut jobs: std::collections::HashMap<String, JobRecord> = std::collections::HashMap::new();
-            // Jobs in id order: the same lock order in every transaction.
+            // The leased items' jobs: running from their first lease (locked in id order, the
+            // same lock order in every transaction), then read, in two statements.
             let leased: std::collections::BTreeSet<&String> =
                 items.iter().flatten().map(|i| &i.job_id).collect();
-            for job_id in leased {
+            let leased: Vec<&String> = leased.into_iter().collect();
+            let mut jobs: std::collections::HashMap<String, JobRecord> = std::collections::HashMap::new();
+            if !leased.is_empty() {
                 sqlx::query(
-                    "UPDATE jobs SET state = 'running', started_ms = COALESCE(started_ms, $1) \
-                     WHERE id = $2 AND state = 'queued'",
+                    "UPDATE jobs SET state = 'running', started_ms = COALESCE(started_ms, $1) WHERE id IN \
+                     (SELECT id FROM jobs WHERE id = ANY($2) AND state = 'queued' ORDER BY id FOR UPDATE)",
                 )
                 .bind(now)
-                .bind(job_id)
+                .bind(&leased)
                 .execute(&mut *conn)
                 .await?;
-                let job = Self::job_in(conn, job_id)
-                    .await?
-                    .ok_or_else(|| StoreError::Corrupt("job vanished".into()))?;
-                jobs.insert(job_id.clone(), job);
+                let sql = format!("SELECT {JOB_COLUMNS} FROM jobs j WHERE j.id = ANY($1)");
+                for row in sqlx::query(AssertSqlSafe(sql)).bind(&leased).fetch_all(&mut *conn).await? {
+                    let job = job_from_row(&row)?;
+                    jobs.insert(job.id.clone(), job);
+                }
             }
             Ok(items
                 .into_iter()
@@ -384,8 +437,19 @@ impl Store for PgStore {
             for (job, spec) in jobs.iter().zip(&specs) {
                 answers.push(Self::submit_in(conn, job, spec, now).await?);
             }
-            if answers.iter().any(|(_, created)| *created) {
-                notify(conn, WORK, "").await?;
+            // Each new requirement key is announced, so that every controller's pulls match it.
+            let keys: std::collections::BTreeSet<&str> = jobs
+                .iter()
+                .zip(&answers)
+                .filter(|(_, (_, created))| *created)
+                .map(|(job, _)| job.requirement.as_str())
+                .collect();
+            for key in keys {
+                sqlx::query("INSERT INTO requirement_keys (key) VALUES ($1) ON CONFLICT DO NOTHING")
+                    .bind(key)
+                    .execute(&mut *conn)
+                    .await?;
+                notify(conn, WORK, &format!("{KEY_PREFIX}{key}")).await?;
             }
             Ok(answers)
         })
@@ -499,10 +563,8 @@ impl Store for PgStore {
         self.lease_batch(&picks, now, ttl_ms).await
     }
 
-    async fn pending_requirements(&self) -> Result<Vec<String>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT DISTINCT requirement FROM work_items WHERE state = 'pending'")
-            .fetch_all(&self.pool)
-            .await?)
+    async fn requirement_keys(&self) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT key FROM requirement_keys ORDER BY key").fetch_all(&self.pool).await?)
     }
 
     async fn extend(
@@ -531,10 +593,14 @@ impl Store for PgStore {
         Ok(ids.into_iter().filter(|i| !kept.contains(i)).collect())
     }
 
-    async fn complete_many(&self, reports: &[Report], now: Millis) -> Result<Vec<Completion>, StoreError> {
+    async fn complete_many(
+        &self,
+        reports: &[ItemResult],
+        now: Millis,
+    ) -> Result<Vec<Completion>, StoreError> {
         // One statement; a second report of the same item in a batch is stale.
         let mut first: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
-        let unique: Vec<&Report> = reports
+        let unique: Vec<&ItemResult> = reports
             .iter()
             .enumerate()
             .filter(|(i, r)| first.entry(r.item).or_insert(*i) == i)
@@ -543,7 +609,7 @@ impl Store for PgStore {
         let ids: Vec<i64> = unique.iter().map(|r| r.item).collect();
         let fences: Vec<i64> = unique.iter().map(|r| r.fence).collect();
         let encoded: Vec<Vec<u8>> = unique.iter().map(|r| codec::encode(&r.result)).collect();
-        in_tx!(self, conn, {
+        in_tx!(self, conn, relaxed, {
             // Jobs in id order: the same lock order in every transaction.
             let mut per_job: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
             let mut applied: Vec<Option<String>> = vec![None; reports.len()];
@@ -757,6 +823,10 @@ impl Store for PgStore {
             .fetch_optional(&mut *conn)
             .await?;
             let Some(seq) = seq else { return Ok(false) };
+            sqlx::query("INSERT INTO requirement_keys (key) VALUES ($1) ON CONFLICT DO NOTHING")
+                .bind(&requirement)
+                .execute(&mut *conn)
+                .await?;
             for item in items {
                 sqlx::query(
                     "INSERT INTO work_items (job_id, idx, start_frame, frames, state, attempts, not_before_ms, \
@@ -782,7 +852,7 @@ impl Store for PgStore {
                 .execute(&mut *conn)
                 .await?;
             }
-            notify(conn, WORK, "").await?;
+            notify(conn, WORK, &format!("{KEY_PREFIX}{requirement}")).await?;
             Ok(true)
         })
     }
@@ -827,5 +897,12 @@ impl Store for PgStore {
 
     fn subscribe(&self) -> Option<broadcast::Receiver<StoreEvent>> {
         Some(self.events.subscribe())
+    }
+
+    fn concurrent_batches(&self) -> usize {
+        // Concurrent lease transactions would skip each other's rows (SKIP LOCKED), but on
+        // the benchmark machine two or four in flight were slower than one (contention):
+        // one batch at a time, as on SQLite. Several controllers still run theirs in parallel.
+        1
     }
 }

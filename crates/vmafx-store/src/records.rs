@@ -72,7 +72,7 @@ pub struct Pull {
 
 /// A node's result for the item it holds under `fence`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Report {
+pub struct ItemResult {
     pub item: i64,
     pub fence: i64,
     pub result: SegmentResult,

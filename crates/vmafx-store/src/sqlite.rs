@@ -226,7 +226,7 @@ impl SqliteStore {
                         fence += 1;
                     }
                 }
-                Pick::Next(eligible) if eligible.is_empty() => {}
+                Pick::Next([]) => {}
                 Pick::Next(eligible) => match groups.iter_mut().find(|(e, _)| *e == eligible) {
                     Some((_, members)) => members.push(i),
                     None => groups.push((eligible, vec![i])),
@@ -406,6 +406,10 @@ impl Store for SqliteStore {
                 .bind(segments)
                 .execute(&mut *conn)
                 .await?;
+                sqlx::query("INSERT OR IGNORE INTO requirement_keys (key) VALUES (?)")
+                    .bind(&job.requirement)
+                    .execute(&mut *conn)
+                    .await?;
                 let sql = format!("SELECT {JOB_COLUMNS} FROM jobs j WHERE j.seq = ?");
                 let row = sqlx::query(AssertSqlSafe(sql)).bind(seq).fetch_one(&mut *conn).await?;
                 answers.push((job_from_row(&row)?, true));
@@ -537,10 +541,8 @@ impl Store for SqliteStore {
         self.lease_batch(&picks, now, ttl_ms).await
     }
 
-    async fn pending_requirements(&self) -> Result<Vec<String>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT DISTINCT requirement FROM work_items WHERE state = 'pending'")
-            .fetch_all(&self.pool)
-            .await?)
+    async fn requirement_keys(&self) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT key FROM requirement_keys ORDER BY key").fetch_all(&self.pool).await?)
     }
 
     async fn extend(
@@ -571,7 +573,11 @@ impl Store for SqliteStore {
         Ok(lost)
     }
 
-    async fn complete_many(&self, reports: &[Report], now: Millis) -> Result<Vec<Completion>, StoreError> {
+    async fn complete_many(
+        &self,
+        reports: &[ItemResult],
+        now: Millis,
+    ) -> Result<Vec<Completion>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let mut applied: Vec<Option<String>> = vec![None; reports.len()];
         let mut per_job: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
@@ -810,6 +816,10 @@ impl Store for SqliteStore {
             .fetch_optional(&mut *conn)
             .await?;
             let Some(seq) = seq else { return Ok(false) };
+            sqlx::query("INSERT OR IGNORE INTO requirement_keys (key) VALUES (?)")
+                .bind(&requirement)
+                .execute(&mut *conn)
+                .await?;
             for item in items {
                 sqlx::query(
                     "INSERT INTO work_items (job_id, idx, start_frame, frames, state, attempts, not_before_ms, \

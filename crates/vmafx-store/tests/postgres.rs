@@ -48,7 +48,7 @@ async fn two_handles_share_one_queue_and_hear_each_other() {
     let mut heard = b.subscribe().expect("PostgreSQL relays changes");
     a.submit(conformance::job("j", Some("k"), 0, 120), 1).await.unwrap();
     let event = tokio::time::timeout(Duration::from_secs(5), heard.recv()).await.unwrap().unwrap();
-    assert_eq!(event, StoreEvent::Work);
+    assert_eq!(event, StoreEvent::Work { requirement: Some(String::new()) });
     // The same idempotency key through the other controller finds the first job.
     let (again, created) = b.submit(conformance::job("j2", Some("k"), 0, 120), 2).await.unwrap();
     assert!(!created && again.id == "j");
@@ -68,7 +68,7 @@ async fn two_handles_share_one_queue_and_hear_each_other() {
     let changed = loop {
         match tokio::time::timeout(Duration::from_secs(5), heard.recv()).await.unwrap().unwrap() {
             StoreEvent::Changed { job_id } => break job_id,
-            StoreEvent::Work => continue,
+            StoreEvent::Work { .. } => continue,
         }
     };
     assert_eq!(changed, "j");
@@ -117,4 +117,18 @@ async fn concurrent_completions_end_the_job_once() {
         let job = stores[1].job(&format!("j{j}")).await.unwrap().unwrap();
         assert_eq!((job.state, job.items_done), (JobState::Succeeded, 25), "{job:?}");
     }
+}
+
+/// Leases and results commit without waiting for the disk; so that a lease a database crash
+/// forgot never has its fencing token handed out again, every new connection moves the
+/// fence sequence far past what any connection handed out before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_connection_moves_fences_past_any_lost_lease() {
+    let Some(url) = fresh().await else { return };
+    let a = PgStore::connect(&url).await.unwrap();
+    a.submit(conformance::job("j", None, 0, 24), 1).await.unwrap();
+    let first = a.lease_next("n", 5, 1000, &[String::new()]).await.unwrap().unwrap().fence;
+    let b = PgStore::connect(&url).await.unwrap();
+    let second = b.lease_next("n", 5, 1000, &[String::new()]).await.unwrap().unwrap().fence;
+    assert!(second > first + (1 << 32), "{second} after {first}");
 }

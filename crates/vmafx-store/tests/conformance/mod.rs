@@ -131,9 +131,7 @@ pub async fn lease_next_takes_only_items_the_node_can_run(s: impl Store) {
     let gpu = r#"{"gpu_vendor":"nvidia"}"#.to_string();
     s.submit(NewJob { requirement: gpu.clone(), ..job("gpu", None, 0, 24) }, 1).await.unwrap();
     s.submit(job("any", None, 0, 12), 2).await.unwrap();
-    let mut keys = s.pending_requirements().await.unwrap();
-    keys.sort();
-    assert_eq!(keys, [String::new(), gpu.clone()]);
+    assert_eq!(s.requirement_keys().await.unwrap(), [String::new(), gpu.clone()]);
     // A CPU node skips the older GPU job; a GPU node takes it first (FIFO).
     let cpu = s.lease_next("cpu", 10, 1000, ANY).await.unwrap().unwrap();
     assert_eq!(cpu.job.id, "any");
@@ -141,7 +139,7 @@ pub async fn lease_next_takes_only_items_the_node_can_run(s: impl Store) {
     assert_eq!(g.job.id, "gpu");
     assert!(s.lease_next("none", 10, 1000, &[]).await.unwrap().is_none());
     assert!(s.lease_next("cpu", 10, 1000, ANY).await.unwrap().is_none(), "only GPU work left");
-    assert_eq!(s.pending_requirements().await.unwrap(), [gpu]);
+    assert_eq!(s.requirement_keys().await.unwrap(), [String::new(), gpu], "keys stay once submitted");
 }
 
 pub async fn results_apply_once_and_finish_the_job(s: impl Store) {
@@ -471,10 +469,10 @@ pub async fn batches_answer_each_request_in_order(s: impl Store) {
     let leases: Vec<Lease> = leases.into_iter().flatten().collect();
     assert!(leases.windows(2).all(|w| w[0].fence < w[1].fence));
     assert!(leases.iter().all(|l| l.job.state == JobState::Running && l.expires_ms == 1010));
-    let reports: Vec<Report> = leases
+    let reports: Vec<ItemResult> = leases
         .iter()
-        .map(|l| Report { item: l.item.id, fence: l.fence, result: result(l.item.segment.start, 50.0) })
-        .chain([Report { item: leases[0].item.id, fence: leases[0].fence, result: result(0, 1.0) }])
+        .map(|l| ItemResult { item: l.item.id, fence: l.fence, result: result(l.item.segment.start, 50.0) })
+        .chain([ItemResult { item: leases[0].item.id, fence: leases[0].fence, result: result(0, 1.0) }])
         .collect();
     let done = s.complete_many(&reports, 20).await.unwrap();
     assert_eq!(
