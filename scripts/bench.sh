@@ -52,8 +52,31 @@ hyperfine --warmup 1 --runs "$runs" --export-json "$out/platform.json" \
   -n "vmafx submit --wait (to vmafx up)" "VMAFX_DATA_DIR=$updata $vmafx submit -q --wait --controller $grpc $ref $dist" >&2
 kill "$up_pid"; wait "$up_pid" 2>/dev/null || true
 
-echo "== dispatch: one controller, 200 simulated nodes, 10,000 work items" >&2
-"$root/target/release/examples/dispatch_bench" --nodes 200 --jobs 100 --segments 100 --json >"$out/dispatch.json"
+echo "== dispatch: one controller, 200 simulated nodes over gRPC; SQLite, then PostgreSQL (fsync on)" >&2
+# Each line of dispatch.jsonl is one dispatch_bench run (see its header for what it does).
+dispatch_runs=(
+  "--nodes 200 --jobs 100 --segments 100"
+  "--nodes 200 --jobs 50 --segments 100 --work-ms 200 --jitter-ms 50"
+  "--nodes 200 --jobs 50 --segments 100 --work-ms 200"
+  "--nodes 200 --jobs 2000 --segments 5 --backlog 1000"
+  "--nodes 200 --jobs 2000 --segments 5 --backlog 100000"
+)
+: >"$out/dispatch.jsonl"
+for args in "${dispatch_runs[@]}"; do
+  echo "   sqlite: $args" >&2
+  # shellcheck disable=SC2086
+  "$root/target/release/examples/dispatch_bench" $args --json >>"$out/dispatch.jsonl"
+done
+DISPATCH_RUNS="${dispatch_runs[*]/%/;}" PG_FSYNC=on "$root/scripts/with-postgres.sh" bash -c '
+  IFS=";" read -ra runs <<<"$DISPATCH_RUNS"
+  n=0
+  for args in "${runs[@]}"; do
+    args=$(echo $args); [[ -z $args ]] && continue
+    n=$((n + 1)); db="bench_$n"
+    psql "$VMAFX_TEST_POSTGRES" -qc "CREATE DATABASE $db"
+    echo "   postgres: $args" >&2
+    "$0" $args --store "${VMAFX_TEST_POSTGRES%/*}/$db" --json
+  done' "$root/target/release/examples/dispatch_bench" >>"$out/dispatch.jsonl"
 
 small_ref=$corpus/testsrc_324.y4m
 echo "== submissions: 10,000 over HTTP from 50 concurrent clients (Y4M pair), 1,000 with an MP4 distorted" >&2
@@ -75,7 +98,7 @@ hyperfine --warmup 1 --runs "$runs" --export-json "$out/mcp_cli.json" \
   -n "vmafx score" "$vmafx score -q --threads 2 $small_ref $small_dist" >&2
 python3 "$root/scripts/mcp_bench.py" "$root/target/release/vmafx-mcp" "$small_ref" "$small_dist" "$runs" >"$out/mcp.json"
 
-python3 - "$out/speed.json" "$m_v60" "$m_v600" "$m_f60" "$m_f600" "$out/platform.json" "$out/dispatch.json" "$out/mcp_cli.json" "$out/mcp.json" "$out/submit.json" "$out/submit_mp4.json" > "$out/results.md" <<'PY'
+python3 - "$out/speed.json" "$m_v60" "$m_v600" "$m_f60" "$m_f600" "$out/platform.json" "$out/dispatch.jsonl" "$out/mcp_cli.json" "$out/mcp.json" "$out/submit.json" "$out/submit_mp4.json" > "$out/results.md" <<'PY'
 import json, sys, platform, subprocess, os
 speed = json.load(open(sys.argv[1]))["results"]
 v60, v600, f60, f600 = (int(x) / 1024 for x in sys.argv[2:6])
@@ -105,11 +128,23 @@ for r in platform_runs:
 print()
 print(f"- vmafx up + submit --wait / vmafx score: **{platform_runs[1]['median'] / platform_runs[0]['median']:.2f}x** (target <= 1.10)")
 print()
-d = json.load(open(sys.argv[7]))
-p = d["pull_ms"]
-print(f"Dispatch: {d['items']} work items ({d['jobs']} jobs), {d['nodes']} simulated nodes over gRPC on loopback: "
-      f"**{d['items_per_s']:.0f} items/s** dispatched and reported ({d['wall_s']:.1f} s); "
-      f"PullWork latency p50 {p['p50']:.1f} ms, p90 {p['p90']:.1f} ms, **p99 {p['p99']:.1f} ms**, max {p['max']:.1f} ms.")
+runs = [json.loads(l) for l in open(sys.argv[7]) if l.strip()]
+print("| store | work items (jobs × segments) | work per item | queued behind | items/s | PullWork p50 | p99 | submits/s (20 clients) | submit p99 |")
+print("|---|---|---|---:|---:|---:|---:|---:|---:|")
+for d in runs:
+    p, s = d["pull_ms"], d["submit"]
+    work = f"{d['work_ms']}±{d['jitter_ms']} ms" if d["jitter_ms"] else (f"{d['work_ms']} ms (lockstep)" if d["work_ms"] else "none")
+    print(f"| {d['store']} | {d['items']} ({d['jobs']} × {d['items'] // d['jobs']}) | {work} | {d['backlog']} | "
+          f"{d['items_per_s']:.0f} | {p['p50']:.1f} ms | **{p['p99']:.1f} ms** | {s['per_s']:.0f} | {s['ms']['p99']:.1f} ms |")
+for store in ("sqlite", "postgres"):
+    b = {d["backlog"]: d for d in runs if d["store"] == store and d["backlog"]}
+    if 1000 in b and 100000 in b:
+        print(f"\n- {store}, 100,000 vs 1,000 jobs queued: submit p99 **{b[100000]['submit']['ms']['p99'] / b[1000]['submit']['ms']['p99']:.2f}x**, "
+              f"pull p99 **{b[100000]['pull_ms']['p99'] / b[1000]['pull_ms']['p99']:.2f}x** (target <= 1.5x)")
+    for d in runs:
+        if d["store"] == store and d["backlog"] == 100000:
+            print(f"- {store}: the 100,000 queued jobs were submitted at **{d['submit']['backlog_per_s']:.0f}/s** from 20 gRPC clients "
+                  f"(p99 {d['submit']['backlog_ms']['p99']:.1f} ms), each acknowledged after a durable commit")
 print()
 cli = json.load(open(sys.argv[8]))["results"][0]
 m = json.load(open(sys.argv[9]))

@@ -335,27 +335,29 @@ impl PgStore {
         now: Millis,
     ) -> Result<(JobRecord, bool), StoreError> {
         let n = job.segments.len() as i64;
-        let seq: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO jobs (id, idempotency_key, spec, state, priority, total_frames, submitted_ms, \
+        let sql = format!(
+            "INSERT INTO jobs AS j (id, idempotency_key, spec, state, priority, total_frames, submitted_ms, \
              items_total, items_left) VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $7) \
-             ON CONFLICT (idempotency_key) DO NOTHING RETURNING seq",
-        )
-        .bind(&job.id)
-        .bind(&job.idempotency_key)
-        .bind(spec)
-        .bind(job.priority as i64)
-        .bind(job.total_frames as i64)
-        .bind(now)
-        .bind(n)
-        .fetch_optional(&mut *conn)
-        .await?;
-        let Some(seq) = seq else {
+             ON CONFLICT (idempotency_key) DO NOTHING RETURNING {JOB_COLUMNS}"
+        );
+        let inserted = sqlx::query(AssertSqlSafe(sql))
+            .bind(&job.id)
+            .bind(&job.idempotency_key)
+            .bind(spec)
+            .bind(job.priority as i64)
+            .bind(job.total_frames as i64)
+            .bind(now)
+            .bind(n)
+            .fetch_optional(&mut *conn)
+            .await?;
+        let Some(row) = inserted else {
             // The key was used before: that job is the answer.
             let sql = format!("SELECT {JOB_COLUMNS} FROM jobs j WHERE j.idempotency_key = $1");
-            let row =
-                sqlx::query(AssertSqlSafe(sql)).bind(&job.idempotency_key).fetch_one(&mut *conn).await?;
+            let row = sqlx::query(AssertSqlSafe(sql)).bind(&job.idempotency_key).fetch_one(&mut *conn).await?;
             return Ok((job_from_row(&row)?, false));
         };
+        let record = job_from_row(&row)?;
+        let seq = record.seq;
         let (mut idx, mut start, mut frames) = (Vec::new(), Vec::new(), Vec::new());
         for (i, s) in job.segments.iter().enumerate() {
             idx.push(i as i64);
