@@ -158,7 +158,7 @@ print(f"- vmaf_score round trip / vmafx score: **{m['median_s'] / cli['median']:
 print()
 print("| HTTP submissions, 50 concurrent clients | submitted | on the controller | duplicates | per second | p50 (ms) | p99 (ms) | retries |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|")
-for label, path in (("Y4M pair (probed natively)", sys.argv[10]), ("MP4 distorted (ffprobe per submission)", sys.argv[11])):
+for label, path in (("Y4M pair (probed natively)", sys.argv[10]), ("MP4 distorted (probed once, then remembered)", sys.argv[11])):
     b = json.load(open(path))
     print(f"| {label} | {b['submissions']} | {b['jobs_on_controller']} | {b['duplicates']} | {b['per_s']:.0f} | {b['p50_ms']:.1f} | {b['p99_ms']:.1f} | {b['retries']} |")
 PY

@@ -10,6 +10,7 @@ mod error;
 pub mod grpc_adapter;
 pub mod http_adapter;
 pub mod metrics;
+mod probe_cache;
 pub mod result_check;
 pub mod scheduling;
 pub mod server;
@@ -96,6 +97,8 @@ pub struct Controller<S> {
     /// When each node was last marked seen, and its draining flag then: a node pulling many
     /// times a second costs the store one read per [`TOUCH_EVERY_MS`].
     touched: Arc<Mutex<HashMap<String, (Millis, bool)>>>,
+    /// Inputs probed at submission, by path, size and modification time.
+    probes: Arc<probe_cache::ProbeCache>,
 }
 
 /// How long a node's draining flag is taken from memory before the store is read again (and
@@ -119,6 +122,7 @@ impl<S> Clone for Controller<S> {
             completions: Arc::clone(&self.completions),
             submissions: Arc::clone(&self.submissions),
             touched: Arc::clone(&self.touched),
+            probes: Arc::clone(&self.probes),
         }
     }
 }
@@ -148,6 +152,7 @@ impl<S: Store> Controller<S> {
             completions: Arc::new(completions),
             submissions: Arc::new(submissions),
             touched: Arc::default(),
+            probes: Arc::default(),
             store,
             work: Arc::new(Notify::new()),
             metrics: Arc::default(),

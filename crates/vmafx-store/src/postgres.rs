@@ -353,7 +353,8 @@ impl PgStore {
         let Some(row) = inserted else {
             // The key was used before: that job is the answer.
             let sql = format!("SELECT {JOB_COLUMNS} FROM jobs j WHERE j.idempotency_key = $1");
-            let row = sqlx::query(AssertSqlSafe(sql)).bind(&job.idempotency_key).fetch_one(&mut *conn).await?;
+            let row =
+                sqlx::query(AssertSqlSafe(sql)).bind(&job.idempotency_key).fetch_one(&mut *conn).await?;
             return Ok((job_from_row(&row)?, false));
         };
         let record = job_from_row(&row)?;
