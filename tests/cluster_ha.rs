@@ -104,3 +104,66 @@ async fn two_controllers_one_killed_mid_job_the_other_finishes_it() {
     let b_log = std::fs::read_to_string(logs.path().join("b.log")).unwrap();
     assert!(b_log.contains("segment result recorded"), "B applied results after A died:\n{b_log}");
 }
+
+/// `vmafx-controller migrate` moves a SQLite queue with a job waiting in it to PostgreSQL:
+/// refused while a controller holds the file, then done; a controller on PostgreSQL with a
+/// node finishes the moved job with `vmafx score`'s frames, and the old token still works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_queue_migrates_to_postgres_and_its_job_finishes_there() {
+    let data = tempfile::tempdir().unwrap();
+    let state = format!("sqlite:{}", data.path().join("state.db").display());
+    let corpus = common::corpus();
+    let (r, d) = (corpus.join("testsrc_324.y4m"), corpus.join("testsrc_324_x264_crf35.mp4"));
+    let sqlite = spawn_controller(data.path(), &["--store", &state], Stdio::null());
+    let admin = token(data.path(), "admin.token");
+    let mut jobs = JobServiceClient::new(connect(&sqlite.addr).await);
+    let spec = v1::ScoreSpec {
+        reference: r.display().to_string(),
+        distorted: d.display().to_string(),
+        segment_frames: 12,
+        ..Default::default()
+    };
+    let submit = v1::SubmitJobRequest { score: Some(spec), ..Default::default() };
+    let job = jobs.submit_job(authed(submit, &admin)).await.unwrap().into_inner().job.unwrap();
+
+    let store = fresh_database();
+    let migrate = || {
+        common::run_with_timeout(
+            Command::new(common::bin("vmafx-controller")).args(["migrate", "--from", &state, "--to", &store]),
+            Duration::from_secs(60),
+        )
+    };
+    let refused = migrate();
+    assert_eq!(refused.status.code(), Some(2), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("in use by another controller"));
+    drop(sqlite);
+    let moved = migrate();
+    let said = String::from_utf8_lossy(&moved.stdout);
+    assert!(moved.status.success(), "{}", String::from_utf8_lossy(&moved.stderr));
+    assert!(said.contains("moved 1 job(s) (4 work item(s))") && said.contains("2 token(s)"), "{said}");
+
+    let pg_dir = tempfile::tempdir().unwrap();
+    let pg = spawn_controller(pg_dir.path(), &["--store", &store], Stdio::null());
+    let _node = spawn_node(&pg.addr, data.path(), "n", &[], Stdio::null());
+    let mut jobs = JobServiceClient::new(connect(&pg.addr).await);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let done = loop {
+        // The first controller's admin token, accepted by the new one from the store.
+        let get = v1::GetJobRequest { id: job.id.clone(), include_scores: true };
+        let j = jobs.get_job(authed(get, &admin)).await.unwrap().into_inner();
+        if j.state() == JobState::Succeeded {
+            break j;
+        }
+        assert!(j.state() != JobState::Failed, "{}", j.error);
+        assert!(Instant::now() < deadline, "the moved job never finished: {j:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let local = common::vmafx_json(&r, &d, &[]);
+    let frames = local["frames"].as_array().unwrap();
+    let scores = done.scores.unwrap();
+    assert_eq!(scores.frames.len(), frames.len());
+    let vmaf = scores.metrics.iter().position(|m| m == "vmaf").unwrap();
+    for (f, l) in scores.frames.iter().zip(frames) {
+        assert_eq!(f.values[vmaf].to_bits(), l["metrics"]["vmaf"].as_f64().unwrap().to_bits());
+    }
+}
