@@ -2,10 +2,11 @@
 # Every test, run by `make test` beside a throwaway PostgreSQL (scripts/with-postgres.sh):
 # the workspace's tests (SQLite is the controller's default store; the PostgreSQL store's
 # conformance suite and the several-controllers test use the server), then the cluster
-# end-to-end tests that start vmafx-controller again with the queue on PostgreSQL.
+# end-to-end tests that start vmafx-controller (or vmafx up) again with the queue on
+# PostgreSQL.
 set -euo pipefail
 "${CARGO:-cargo}" test --workspace "$@"
 echo "test.sh: the cluster end-to-end tests again, with the queue on PostgreSQL" >&2
 export VMAFX_TEST_STORE=postgres
-"${CARGO:-cargo}" test --test cluster_api --test cluster_http --test cluster_jobs "$@"
+"${CARGO:-cargo}" test --test cluster_api --test cluster_http --test cluster_jobs --test cluster_up --test cluster_long "$@"
 "${CARGO:-cargo}" test --test score_inputs "$@" -- the_same_cases_give_the_same_frames_through_a_cluster

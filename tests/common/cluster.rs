@@ -30,8 +30,9 @@ pub fn start_controller(data: &Path, extra: &[&str]) -> Controller {
     spawn_controller(data, extra, Stdio::inherit())
 }
 
-/// The backend the cluster tests run on: SQLite (the default), or PostgreSQL when
-/// `VMAFX_TEST_STORE=postgres` (`make test` runs the cluster tests both ways).
+/// The backend the cluster tests run on (the controller's and `vmafx up`'s): SQLite (the
+/// default), or PostgreSQL when `VMAFX_TEST_STORE=postgres` (`make test` runs the cluster
+/// tests both ways).
 pub fn on_postgres() -> bool {
     std::env::var("VMAFX_TEST_STORE").is_ok_and(|s| s == "postgres")
 }
@@ -208,6 +209,7 @@ pub fn start_up_with_http(data: &Path) -> (Proc, String, String) {
             "--data-dir",
         ])
         .arg(data)
+        .args(store_args(data, &[]))
         .stdout(Stdio::piped())
         .spawn()
         .expect("start vmafx up");

@@ -102,6 +102,10 @@ pub struct UpArgs {
     /// Where the job queue (SQLite) and the API tokens live; kept across restarts.
     #[arg(long, env = "VMAFX_DATA_DIR", default_value = "vmafx-data")]
     pub data_dir: PathBuf,
+    /// The queue somewhere else: postgres://USER@HOST:PORT/DB (shared with other
+    /// controllers) or sqlite:PATH [default: sqlite:DATA_DIR/state.db].
+    #[arg(long, env = "VMAFX_STORE", value_name = "URL")]
+    pub store: Option<vmafx_store::StoreLocation>,
     /// gRPC address (port 0 picks a free port; the chosen address is printed).
     #[arg(long, env = "VMAFX_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: std::net::SocketAddr,

@@ -24,7 +24,7 @@ async fn serve(a: UpArgs) -> anyhow::Result<()> {
     let tools = Tools { ffmpeg: a.ffmpeg.clone(), ffprobe: a.ffprobe.clone() };
     let running = server::start(ServeOptions {
         data_dir: a.data_dir.clone(),
-        store: None,
+        store: a.store.clone(),
         listen: a.listen,
         http_listen: a.http_listen,
         config: ControllerConfig {
