@@ -60,7 +60,7 @@ impl<Req: Send + 'static, Resp: Send + 'static> Batcher<Req, Resp> {
     }
 }
 
-async fn work<Req, Resp>(
+async fn work<Req: Send + 'static, Resp: Send + 'static>(
     incoming: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Waiting<Req, Resp>>>>,
     run: Run<Req, Resp>,
 ) {
@@ -71,7 +71,11 @@ async fn work<Req, Resp>(
         }
         let (reqs, answers): (Vec<Req>, Vec<_>) = batch.drain(..).unzip();
         let n = reqs.len();
-        match run(reqs).await {
+        // In a task of its own: a batch that panics fails its requests, not the worker.
+        let ran = tokio::spawn(run(reqs)).await.unwrap_or_else(|e| {
+            Err(StoreError::Corrupt(format!("a batch of {n} store requests panicked: {e}")))
+        });
+        match ran {
             Ok(resps) if resps.len() == n => {
                 for (answer, resp) in answers.into_iter().zip(resps) {
                     let _ = answer.send(Ok(resp));
@@ -120,6 +124,16 @@ mod tests {
         let sizes = sizes.lock().unwrap();
         assert_eq!(sizes.iter().sum::<usize>(), 100);
         assert!(sizes.len() < 100, "some calls shared a batch: {sizes:?}");
+    }
+
+    #[tokio::test]
+    async fn a_batch_that_panics_fails_its_calls_and_the_next_batch_still_runs() {
+        let b = Batcher::new(1, |reqs: Vec<u32>| async move {
+            assert!(reqs[0] != 13, "unlucky");
+            Ok(reqs)
+        });
+        assert!(b.call(13).await.unwrap_err().to_string().contains("panicked"));
+        assert_eq!(b.call(7).await.unwrap(), 7);
     }
 
     #[tokio::test]
