@@ -10,3 +10,5 @@ echo "test.sh: the cluster end-to-end tests again, with the queue on PostgreSQL"
 export VMAFX_TEST_STORE=postgres
 "${CARGO:-cargo}" test --test cluster_api --test cluster_http --test cluster_jobs --test cluster_up --test cluster_long "$@"
 "${CARGO:-cargo}" test --test score_inputs "$@" -- the_same_cases_give_the_same_frames_through_a_cluster
+"${CARGO:-cargo}" test --test mcp "$@" -- http_needs_its_token_and_runs_jobs_on_vmafx_up
+"${CARGO:-cargo}" test --test tune "$@" -- a_ladder_over_vmafx_up_equals_the_local_one
