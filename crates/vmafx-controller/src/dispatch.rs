@@ -192,7 +192,7 @@ impl<S: Store> Controller<S> {
             let seg = lease.item.segment;
             tracing::info!(
                 job_id = %lease.job.id, item_id = lease.item.id, node_id = node, fence = lease.fence,
-                start = seg.start, frames = seg.frames, attempt = lease.item.attempts + 1, "item leased"
+                start = seg.start, frames = seg.frames, attempt = lease.item.attempts, "item leased"
             );
         }
         Ok(lease)
