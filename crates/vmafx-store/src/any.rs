@@ -172,10 +172,6 @@ impl Store for AnyStore {
         both!(self, s => s.put_token(hash, kind, now).await)
     }
 
-    async fn token_kind(&self, hash: &str) -> Result<Option<String>, StoreError> {
-        both!(self, s => s.token_kind(hash).await)
-    }
-
     async fn tokens(&self) -> Result<Vec<(String, String)>, StoreError> {
         both!(self, s => s.tokens().await)
     }

@@ -43,9 +43,6 @@ pub enum StoreEvent {
 /// Milliseconds since the Unix epoch; every time in the store is one.
 pub type Millis = i64;
 
-/// How stale a node's `last_seen_ms` may be before a touch writes it.
-const TOUCH_RESOLUTION_MS: Millis = 250;
-
 /// The operations the controller needs from durable state. Implementations make each call
 /// atomic.
 pub trait Store: Send + Sync + 'static {
@@ -200,7 +197,9 @@ pub trait Store: Send + Sync + 'static {
         seen_before: Millis,
     ) -> impl Future<Output = Result<Pruned, StoreError>> + Send;
     fn upsert_node(&self, node: &NodeRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Marks the node seen at `now`; its draining flag, or `None` for an unknown node.
+    /// Marks the node seen at `now` (never moving its time back); its draining flag, or `None`
+    /// for an unknown node. The controller calls it at most every few hundred milliseconds
+    /// per node, whatever the node's pull rate.
     fn touch_node(
         &self,
         id: &str,
@@ -217,7 +216,6 @@ pub trait Store: Send + Sync + 'static {
         kind: &str,
         now: Millis,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    fn token_kind(&self, hash: &str) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
     /// Every token as (hash, kind): what the controllers sharing this store accept.
     fn tokens(&self) -> impl Future<Output = Result<Vec<(String, String)>, StoreError>> + Send;
     /// Records a job and its items exactly as another store holds them (states, attempts,

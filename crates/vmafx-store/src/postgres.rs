@@ -731,23 +731,14 @@ impl Store for PgStore {
     }
 
     async fn touch_node(&self, id: &str, now: Millis) -> Result<Option<bool>, StoreError> {
-        // Write only when the last write is stale, so that a busy node costs reads, not commits.
-        let Some((draining, last_seen)): Option<(bool, i64)> =
-            sqlx::query_as("SELECT draining, last_seen_ms FROM nodes WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?
-        else {
-            return Ok(None);
-        };
-        if now - last_seen >= crate::TOUCH_RESOLUTION_MS {
-            sqlx::query("UPDATE nodes SET last_seen_ms = $1 WHERE id = $2 AND last_seen_ms < $1")
-                .bind(now)
-                .bind(id)
-                .execute(&self.pool)
-                .await?;
-        }
-        Ok(Some(draining))
+        // The controller touches a node at most every TOUCH_EVERY_MS: one write each time.
+        Ok(sqlx::query_scalar(
+            "UPDATE nodes SET last_seen_ms = GREATEST(last_seen_ms, $1) WHERE id = $2 RETURNING draining",
+        )
+        .bind(now)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     async fn set_draining(&self, id: &str, draining: bool) -> Result<bool, StoreError> {
@@ -791,13 +782,6 @@ impl Store for PgStore {
         .execute(&self.pool)
         .await?;
         Ok(())
-    }
-
-    async fn token_kind(&self, hash: &str) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT kind FROM tokens WHERE hash = $1")
-            .bind(hash)
-            .fetch_optional(&self.pool)
-            .await?)
     }
 
     async fn import_job(&self, job: &JobRecord, items: &[ItemRecord]) -> Result<bool, StoreError> {

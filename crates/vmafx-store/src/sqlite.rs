@@ -22,7 +22,7 @@ use vmafx_core::JobState;
 use crate::codec;
 use crate::records::*;
 use crate::rows::{item_from_row, job_from_row, parse};
-use crate::{Millis, Store, StoreError, TOUCH_RESOLUTION_MS};
+use crate::{Millis, Store, StoreError};
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -704,25 +704,14 @@ impl Store for SqliteStore {
     }
 
     async fn touch_node(&self, id: &str, now: Millis) -> Result<Option<bool>, StoreError> {
-        // Every pull and heartbeat touches: write only when the last write is stale, so that a
-        // busy node costs reads, not commits.
-        let Some(row) = sqlx::query("SELECT draining, last_seen_ms FROM nodes WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let last_seen: Millis = row.try_get("last_seen_ms")?;
-        if now - last_seen >= TOUCH_RESOLUTION_MS {
-            sqlx::query("UPDATE nodes SET last_seen_ms = ? WHERE id = ? AND last_seen_ms < ?")
-                .bind(now)
-                .bind(id)
-                .bind(now)
-                .execute(&self.pool)
-                .await?;
-        }
-        Ok(Some(row.try_get("draining")?))
+        // The controller touches a node at most every TOUCH_EVERY_MS: one write each time.
+        Ok(sqlx::query_scalar(
+            "UPDATE nodes SET last_seen_ms = MAX(last_seen_ms, ?) WHERE id = ? RETURNING draining",
+        )
+        .bind(now)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     async fn set_draining(&self, id: &str, draining: bool) -> Result<bool, StoreError> {
@@ -860,12 +849,5 @@ impl Store for SqliteStore {
 
     async fn tokens(&self) -> Result<Vec<(String, String)>, StoreError> {
         Ok(sqlx::query_as("SELECT hash, kind FROM tokens ORDER BY created_ms").fetch_all(&self.pool).await?)
-    }
-
-    async fn token_kind(&self, hash: &str) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT kind FROM tokens WHERE hash = ?")
-            .bind(hash)
-            .fetch_optional(&self.pool)
-            .await?)
     }
 }

@@ -312,6 +312,8 @@ pub async fn nodes_and_tokens(s: impl Store) {
     };
     s.upsert_node(&n).await.unwrap();
     assert_eq!(s.touch_node("n1", 5).await.unwrap(), Some(false));
+    assert_eq!(s.touch_node("n1", 3).await.unwrap(), Some(false));
+    assert_eq!(s.nodes().await.unwrap()[0].last_seen_ms, 5, "a late touch does not move time back");
     assert_eq!(s.touch_node("n2", 5).await.unwrap(), None);
     n.last_seen_ms = 6;
     s.upsert_node(&n).await.unwrap();
@@ -328,8 +330,9 @@ pub async fn nodes_and_tokens(s: impl Store) {
     );
     s.put_token("abc", "admin", 1).await.unwrap();
     s.put_token("abc", "admin", 2).await.unwrap();
-    assert_eq!(s.token_kind("abc").await.unwrap().as_deref(), Some("admin"));
-    assert_eq!(s.token_kind("zzz").await.unwrap(), None);
+    s.put_token("def", "node", 3).await.unwrap();
+    let tokens = [("abc", "admin"), ("def", "node")].map(|(h, k)| (h.to_string(), k.to_string()));
+    assert_eq!(s.tokens().await.unwrap(), tokens, "once each, oldest first");
 }
 
 pub async fn prune_deletes_what_ended_long_ago(s: impl Store) {
@@ -438,7 +441,7 @@ pub async fn a_queue_moves_here_whole(target: impl Store) {
         assert_eq!(unid(source.items(id).await.unwrap()), unid(target.items(id).await.unwrap()), "{id}");
     }
     assert_eq!(target.nodes().await.unwrap(), source.nodes().await.unwrap());
-    assert_eq!(target.token_kind("feed").await.unwrap().as_deref(), Some("admin"));
+    assert_eq!(target.tokens().await.unwrap(), [("feed".to_string(), "admin".to_string())]);
     // The moved lease still takes its node's result; new leases get fresh, larger fences.
     let leased =
         target.items("leased").await.unwrap().into_iter().find(|i| i.state == ItemState::Leased).unwrap();
