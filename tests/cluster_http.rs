@@ -98,6 +98,15 @@ fn http_api_runs_the_job_lifecycle() {
         "sharpness",
     );
     assert_error(call(h, &admin, "POST", "/v1/jobs", Some(json!({}))), 400, Some("score"), "required");
+    // Paths are the nodes' paths: a relative one is refused, not resolved against the
+    // controller's working directory.
+    let relative = json!({"score": {"reference": "ref.y4m", "distorted": d}});
+    assert_error(
+        call(h, &admin, "POST", "/v1/jobs", Some(relative)),
+        400,
+        Some("score.reference"),
+        "absolute",
+    );
     let (status, body) = http(h, "POST", "/v1/jobs", Some(&admin), Some("{not json"));
     assert_eq!(status, 400, "{body}");
     assert_error(call(h, &admin, "GET", "/v1/jobs?state=done", None), 400, Some("state"), "succeeded");
@@ -135,12 +144,17 @@ fn http_api_runs_the_job_lifecycle() {
     let ids: Vec<&str> =
         queued["jobs"].as_array().unwrap().iter().map(|j| j["id"].as_str().unwrap()).collect();
     assert_eq!(ids, [id.as_str()]);
-    let (_, page1) = call(h, &admin, "GET", "/v1/jobs?page_size=1", None);
-    let token1 = page1["next_page_token"].as_str().unwrap();
-    assert!(!token1.is_empty());
-    let (_, page2) = call(h, &admin, "GET", &format!("/v1/jobs?page_size=1&page_token={token1}"), None);
-    assert_eq!(page1["jobs"][0]["id"], json!(id));
-    assert_eq!(page2["jobs"][0]["id"], json!(other_id));
+    // Newest first by default, oldest first on request.
+    for (order, first, second) in [("", other_id, id.as_str()), ("&order=oldest", id.as_str(), other_id)] {
+        let (_, page1) = call(h, &admin, "GET", &format!("/v1/jobs?page_size=1{order}"), None);
+        let token1 = page1["next_page_token"].as_str().unwrap();
+        assert!(!token1.is_empty());
+        let (_, page2) =
+            call(h, &admin, "GET", &format!("/v1/jobs?page_size=1&page_token={token1}{order}"), None);
+        assert_eq!(page1["jobs"][0]["id"], json!(first), "{order}");
+        assert_eq!(page2["jobs"][0]["id"], json!(second), "{order}");
+    }
+    assert_error(call(h, &admin, "GET", "/v1/jobs?order=random", None), 400, Some("order"), "oldest");
 
     // A node scores it; the per-frame and pooled scores equal `vmafx score`'s.
     let mut node = start_node(&ctl.addr, data.path(), "worker-1");
@@ -150,7 +164,14 @@ fn http_api_runs_the_job_lifecycle() {
     let local = common::vmafx_json(&r, &d, &["--feature", "psnr"]);
     assert_eq!(done["frames"], local["frames"], "per-frame scores");
     assert_eq!(done["pooled_metrics"], local["pooled_metrics"], "pooled scores");
-    assert_eq!(done["segments_done"], 3);
+    assert_eq!((done["segments_done"].as_u64(), done["frames_done"].as_u64()), (Some(3), Some(24)));
+    assert_eq!(done["vmaf"], local["pooled_metrics"]["vmaf"]["mean"]);
+    let (_, pooled_only) = call(h, &admin, "GET", &format!("/v1/jobs/{id}?scores=true&frames=false"), None);
+    assert_eq!(pooled_only["pooled_metrics"], local["pooled_metrics"]);
+    assert!(pooled_only.get("frames").is_none() && pooled_only["frames_total"] == 24, "{pooled_only}");
+    let (_, page) = call(h, &admin, "GET", &format!("/v1/jobs/{id}?scores=true&frames_offset=20"), None);
+    assert_eq!(page["frames"].as_array().unwrap().len(), 4);
+    assert_eq!(page["frames"][0], local["frames"][20]);
 
     // Models and nodes.
     let (_, models) = call(h, &admin, "GET", "/v1/models", None);
@@ -159,10 +180,7 @@ fn http_api_runs_the_job_lifecycle() {
     assert_eq!(default[0]["name"], "vmaf_v0.6.1");
     let (_, nodes) = call(h, &admin, "GET", "/v1/nodes", None);
     let n = &nodes["nodes"][0];
-    assert_eq!(
-        (n["name"].as_str(), n["live"].as_bool(), n["draining"].as_bool()),
-        (Some("worker-1"), Some(true), Some(false))
-    );
+    assert_eq!((n["name"].as_str(), n["state"].as_str()), (Some("worker-1"), Some("live")));
     // It registered what it has: the scheduler matches jobs' requirements against this.
     let encoders = n["capabilities"]["encoders"].as_array().unwrap();
     assert!(encoders.iter().any(|e| e == "libx264"), "{n}");
@@ -172,7 +190,7 @@ fn http_api_runs_the_job_lifecycle() {
     // Drain: the node hears it in its next heartbeat and exits cleanly.
     let (status, drained) =
         call(h, &admin, "POST", &format!("/v1/nodes/{}/drain", n["id"].as_str().unwrap()), None);
-    assert_eq!((status, drained["draining"].as_bool()), (200, Some(true)), "{drained}");
+    assert_eq!((status, drained["state"].as_str()), (200, Some("draining")), "{drained}");
     let deadline = Instant::now() + Duration::from_secs(20);
     let exit = loop {
         if let Some(status) = node.0.try_wait().unwrap() {

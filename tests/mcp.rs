@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use common::cluster::{http, start_up, token, Proc};
+use common::cluster::{http, start_up_with_http, token, Proc};
 
 /// Runs the Python client with `scenario`; `transport` is the rest of its command line.
 fn drive(dir: &Path, scenario: &Value, transport: &[&str]) -> Value {
@@ -170,7 +170,7 @@ fn http_needs_its_token_and_runs_jobs_on_vmafx_up() {
         &["-c:v", "libx264", "-preset", "ultrafast", "-crf", "35"],
     );
     let data = dir.path().join("up");
-    let (_up, grpc) = start_up(&data);
+    let (_up, grpc, http_addr) = start_up_with_http(&data);
 
     // Without a token the HTTP transport does not start.
     let refused = common::run_with_timeout(
@@ -231,7 +231,7 @@ fn http_needs_its_token_and_runs_jobs_on_vmafx_up() {
     assert_eq!(call(&out, 5, "vmaf_score")["cancelled"], true);
     let cancelled = call(&out, 6, "list_jobs")["result"]["jobs"].as_array().unwrap().clone();
     assert_eq!(cancelled.len(), 1, "{cancelled:?}");
-    assert!(cancelled[0]["distorted"].as_str().unwrap().ends_with("long.mp4"));
+    assert!(cancelled[0]["spec"]["distorted"].as_str().unwrap().ends_with("long.mp4"));
 
     // get_job on the job submitted over MCP, until it is done, with its scores.
     let mut job = Value::Null;
@@ -249,4 +249,32 @@ fn http_needs_its_token_and_runs_jobs_on_vmafx_up() {
     }
     assert_eq!(job["state"], "succeeded", "{job}");
     assert_eq!(job["pooled_metrics"]["vmaf"], local["pooled_metrics"]["vmaf"]);
+
+    // One job view: MCP's get_job, HTTP's GET /v1/jobs/ID and `vmafx jobs get --format json`
+    // give the same fields with the same values (pooled scores, no frames).
+    let admin = token(&data, "admin.token");
+    let (status, body) =
+        http(&http_addr, "GET", &format!("/v1/jobs/{id}?scores=true&frames=false"), Some(&admin), None);
+    assert_eq!(status, 200, "{body}");
+    let over_http: Value = serde_json::from_str(&body).unwrap();
+    let cli = common::run_with_timeout(
+        Command::new(common::bin("vmafx"))
+            .args(["jobs", "get", &id, "--format", "json", "--controller", &grpc])
+            .env("VMAFX_TOKEN", &admin),
+        Duration::from_secs(60),
+    );
+    assert!(cli.status.success(), "{}", String::from_utf8_lossy(&cli.stderr));
+    let over_cli: Value = serde_json::from_slice(&cli.stdout).unwrap();
+    let fields = over_http.as_object().unwrap();
+    for (name, value) in fields {
+        assert_eq!(&job[name], value, "MCP vs HTTP, field `{name}`");
+        assert_eq!(&over_cli[name], value, "CLI vs HTTP, field `{name}`");
+    }
+    assert_eq!(job.as_object().unwrap().len(), fields.len(), "MCP has the same fields: {job}");
+    assert_eq!(over_cli.as_object().unwrap().len(), fields.len(), "the CLI has the same fields: {over_cli}");
+    for f in ["vmaf", "frames_done", "started_ms", "finished_ms", "spec", "pooled_metrics", "notes"] {
+        assert!(fields.contains_key(f), "`{f}` in {body}");
+    }
+    assert_eq!(over_http["error"], Value::Null, "no error is null, not \"\"");
+    assert_eq!(over_http["vmaf"], local["pooled_metrics"]["vmaf"]["mean"]);
 }

@@ -54,6 +54,7 @@ pub enum Command {
     Nodes {
         #[command(flatten)]
         cluster: ClusterArgs,
+        /// Print JSON (the HTTP API's `/v1/nodes` entries) instead of a table.
         #[arg(long)]
         json: bool,
         #[command(subcommand)]
@@ -78,16 +79,16 @@ pub struct ClusterArgs {
     pub controller: String,
     /// Admin token [default: read from $VMAFX_DATA_DIR/admin.token or ./vmafx-data/admin.token,
     /// where `vmafx up` and `vmafx-controller` write it].
-    #[arg(long, env = "VMAFX_TOKEN", hide_env_values = true, global = true, default_value = "")]
-    pub token: String,
+    #[arg(long, env = "VMAFX_TOKEN", hide_env_values = true, global = true)]
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum NodesCommand {
     /// Ask a node to drain: it takes no new work, finishes its running items, then exits.
     Drain {
-        /// Node id (see `vmafx nodes`).
-        id: String,
+        /// Node name or id, as `vmafx nodes` lists them.
+        node: String,
     },
 }
 
@@ -127,32 +128,73 @@ pub struct UpArgs {
     /// Delete jobs this long after they end (30d, 12h, 90m) [default: keep everything].
     #[arg(long, env = "VMAFX_RETAIN", value_name = "DURATION", value_parser = vmafx_core::parse_duration)]
     pub retain: Option<std::time::Duration>,
+    /// ffmpeg binary the local node decodes and encodes with.
     #[arg(long, env = "VMAFX_FFMPEG", default_value = "ffmpeg")]
     pub ffmpeg: PathBuf,
+    /// ffprobe binary the controller probes inputs with at submission.
     #[arg(long, env = "VMAFX_FFPROBE", default_value = "ffprobe")]
     pub ffprobe: PathBuf,
 }
 
+/// How `jobs` and `nodes` print: a table for people, or the HTTP API's JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ViewFormat {
+    Text,
+    Json,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum JobsCommand {
-    /// Jobs in submission order.
+    /// Jobs, newest first: state, frames done, pooled VMAF, age, what each scores.
     List {
         /// Only jobs in this state: queued, running, succeeded, failed, cancelled.
         #[arg(long)]
         state: Option<vmafx_core::JobState>,
+        /// Show at most N jobs.
+        #[arg(long, value_name = "N", default_value_t = 20, conflicts_with = "all")]
+        limit: usize,
+        /// Show every job (all pages).
+        #[arg(long)]
+        all: bool,
+        /// Oldest first.
+        #[arg(long)]
+        oldest_first: bool,
+        /// Output: text (a table) or json (as the HTTP API's GET /v1/jobs).
+        #[arg(short = 'F', long, default_value = "text")]
+        format: ViewFormat,
+        /// Same as --format json.
         #[arg(long)]
         json: bool,
     },
-    /// One job.
+    /// One job: its state and, once it succeeded, its pooled scores.
+    #[command(after_help = "Examples:\n  \
+        vmafx jobs get job-0190c7d2...               # state, progress, pooled scores\n  \
+        vmafx jobs get job-0190c7d2... --frames      # and every frame's scores\n  \
+        vmafx jobs get job-0190c7d2... --format json # as GET /v1/jobs/ID?scores=true&frames=false")]
     Get {
+        /// Job id (from `vmafx submit` or `vmafx jobs list`).
         id: String,
+        /// Also every frame's scores.
+        #[arg(long)]
+        frames: bool,
+        /// Output: text, or json (as the HTTP API's GET /v1/jobs/ID?scores=true).
+        #[arg(short = 'F', long, default_value = "text")]
+        format: ViewFormat,
+        /// Same as --format json.
         #[arg(long)]
         json: bool,
     },
     /// Cancel a job that has not finished.
-    Cancel { id: String },
+    Cancel {
+        /// Job id.
+        id: String,
+    },
     /// Follow a job's progress until it ends.
-    Watch { id: String },
+    #[command(after_help = "Exit codes: 0 succeeded, 1 failed, 3 cancelled, 2 no such job or bad usage.")]
+    Watch {
+        /// Job id.
+        id: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -171,12 +213,17 @@ pub struct SubmitArgs {
     /// REFERENCE DISTORTED, as an alternative to -r/-d.
     #[arg(value_name = "REF DIST", num_args = 0..=2)]
     pub positional: Vec<PathBuf>,
+    /// Built-in VMAF model (see `vmafx models`).
     #[arg(short = 'm', long, default_value = DEFAULT_MODEL)]
     pub model: String,
+    /// A custom VMAF model JSON file, as the nodes see it (overrides --model).
     #[arg(long, value_name = "FILE")]
     pub model_path: Option<PathBuf>,
+    /// Extra metric to compute, repeatable: psnr, float_ssim, float_ms_ssim, cambi, ciede,
+    /// psnr_hvs... (see `vmafx features`).
     #[arg(short = 'f', long, value_delimiter = ',', value_name = "NAME")]
     pub feature: Vec<String>,
+    /// Score every N-th frame only (faster, less precise).
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub subsample: u32,
     /// Split into segments of N frames, scored in parallel by different nodes.
@@ -202,8 +249,10 @@ pub struct SubmitArgs {
     /// Report format with --wait: text, json, csv, xml.
     #[arg(short = 'F', long, default_value = "text")]
     pub format: ReportFormat,
+    /// With --wait: write the report to FILE instead of stdout.
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// No progress bar, job id or hints on stderr (errors still print).
     #[arg(short = 'q', long)]
     pub quiet: bool,
 }
@@ -434,6 +483,12 @@ mod tests {
         let a = parse(&["r.yuv", "d.yuv", "--width", "64"]);
         assert!(a.inputs.options(Path::new("r.yuv"), Path::new("d.yuv")).unwrap_err().contains("--height"));
         assert!(parse_raw("64:yuv420p").unwrap_err().contains("WIDTHxHEIGHT"));
+    }
+
+    #[test]
+    fn every_flag_has_help_text() {
+        let missing = vmafx_logging::undocumented_flags(&<Cli as clap::CommandFactory>::command());
+        assert!(missing.is_empty(), "no help text: {missing:#?}");
     }
 
     #[test]

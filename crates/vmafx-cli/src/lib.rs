@@ -1,7 +1,8 @@
 //! The `vmafx` command line.
 //!
 //! Exit codes: 0 success, 2 bad input or usage (the message names the input and the problem),
-//! 1 internal failure.
+//! 1 internal failure or a followed job that failed, 3 a followed job that was cancelled, 130
+//! when Ctrl-C stopped following a job.
 
 mod args;
 mod progress;
@@ -36,11 +37,15 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> i32 {
     match run(cli) {
         Ok(()) => 0,
         Err(e) => {
+            if let Some(ended) = e.downcast_ref::<remote::JobEnded>() {
+                eprintln!("{}{ended}", if ended.code == remote::EXIT_INTERRUPTED { "" } else { "error: " });
+                return ended.code;
+            }
             let bad_input = e.downcast_ref::<EngineError>().is_some_and(EngineError::is_bad_input)
                 || e.downcast_ref::<UsageError>().is_some()
                 || e.downcast_ref::<vmafx_client::ClientError>().is_some_and(|c| c.is_caller_mistake())
                 || e.downcast_ref::<vmafx_controller::server::DataDirInUse>().is_some();
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", vmafx_core::one_statement(e.as_ref()));
             if bad_input {
                 EXIT_BAD_INPUT
             } else {

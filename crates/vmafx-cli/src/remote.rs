@@ -1,24 +1,46 @@
-//! The cluster commands: `submit` and `jobs`, as a gRPC client of the controller.
+//! The cluster commands: `submit`, `jobs` and `nodes`, through vmafx-client.
 
 use std::path::Path;
+use std::time::Duration;
 
-use anyhow::{bail, Context as _};
-use vmafx_client::JobClient;
-use vmafx_core::{catalog, JobState, Report, ReportInfo, ScoreJobSpec, Scores};
-use vmafx_proto::job_json;
-use vmafx_proto::v1;
+use anyhow::Context as _;
+use vmafx_client::{JobClient, TokenKind};
+use vmafx_core::{
+    catalog, job_json, node_json, FramesShown, JobState, JobView, NodeInfo, NodeState, Report, ReportInfo,
+    Requirements, ScoreJobSpec,
+};
 
-use crate::args::{ClusterArgs, JobsCommand, NodesCommand, SubmitArgs};
+use crate::args::{ClusterArgs, JobsCommand, NodesCommand, SubmitArgs, ViewFormat};
 use crate::{progress, write_report, UsageError};
+
+/// Exit code of `jobs watch` and `submit --wait` for a job that failed.
+pub const EXIT_JOB_FAILED: i32 = 1;
+/// Exit code of `jobs watch` and `submit --wait` for a job that was cancelled.
+pub const EXIT_JOB_CANCELLED: i32 = 3;
+/// Exit code when Ctrl-C stops following a job (it keeps running on the controller).
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+/// A followed job that did not succeed, or a follow that was interrupted: the message is
+/// printed and the process exits with `code`.
+#[derive(Debug)]
+pub struct JobEnded {
+    pub code: i32,
+    pub message: String,
+}
+
+impl std::fmt::Display for JobEnded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for JobEnded {}
 
 /// Connects to the controller the flags name, with the admin token (flag, else the data
 /// directory's `admin.token`).
 async fn connect(c: &ClusterArgs) -> anyhow::Result<JobClient> {
-    let token = vmafx_proto::admin_token(Some(&c.token)).ok_or_else(|| {
-        UsageError(
-            "no token: pass --token or set VMAFX_TOKEN (admin.token in the controller's --data-dir)".into(),
-        )
-    })?;
+    let token = vmafx_client::find_token(TokenKind::Admin, c.token.as_deref())
+        .map_err(|e| UsageError(e.to_string()))?;
     Ok(JobClient::connect(&c.controller, &token).await?)
 }
 
@@ -37,7 +59,7 @@ pub fn submit(args: SubmitArgs) -> anyhow::Result<()> {
         subsample: args.subsample,
         segment_frames: args.segment_frames,
         encode: None,
-        requirements: vmafx_core::Requirements {
+        requirements: Requirements {
             gpu_vendor: args.gpu_vendor.clone(),
             encoder: None,
             labels: args
@@ -56,40 +78,125 @@ pub fn submit(args: SubmitArgs) -> anyhow::Result<()> {
         let client = connect(&args.cluster).await?;
         let submitted = client.submit(&spec, args.priority, args.idempotency_key.as_deref()).await?;
         let job = submitted.job;
+        let seen = if submitted.created { "" } else { " (already submitted with this idempotency key)" };
         if !args.wait {
-            let seen = if submitted.created { "" } else { " (already submitted with this idempotency key)" };
             println!("{}{seen}", job.id);
             return Ok(());
         }
-        let finished = watch(&client, &job.id, args.quiet).await?;
-        if finished.state() != v1::JobState::Succeeded {
-            bail!("job {} ended {}: {}", finished.id, state_name(finished.state()), finished.error);
+        if !args.quiet {
+            eprintln!(
+                "job {}{seen} on {}; following it (Ctrl-C stops following, not the job)",
+                job.id,
+                client.address()
+            );
         }
-        let report = report(&spec, &finished)?;
+        let finished = follow(&client, &job.id, args.quiet).await?;
+        ended_well(&finished)?;
+        let report = report(&finished)?;
         write_report(&report, args.format, args.output.as_deref(), args.quiet)
     })
 }
 
-/// Follows a job, drawing progress, until it ends; returns the finished job.
-async fn watch(client: &JobClient, id: &str, quiet: bool) -> anyhow::Result<v1::Job> {
+/// Follows a job, drawing progress, until it ends; returns the finished job (with its scores
+/// when it succeeded). While nothing has been scored, says why when it can: no live node, or
+/// none that meets the job's requirements. Ctrl-C stops following and says how to go on.
+async fn follow(client: &JobClient, id: &str, quiet: bool) -> anyhow::Result<JobView> {
     let mut bar = progress::Bar::new(quiet);
     let mut started = false;
-    let finished = client
-        .wait(id, |done, total| {
+    let finished = {
+        let wait = client.wait(id, |done, total| {
             if !started {
                 bar.start(Some(total).filter(|&n| n > 0));
                 started = true;
             }
             bar.set(done);
-        })
-        .await;
+        });
+        tokio::pin!(wait);
+        let interrupted = tokio::signal::ctrl_c();
+        tokio::pin!(interrupted);
+        let mut check = tokio::time::interval(Duration::from_secs(3));
+        check.tick().await;
+        let mut hinted = String::new();
+        loop {
+            tokio::select! {
+                ended = &mut wait => break ended,
+                _ = &mut interrupted => {
+                    return Err(JobEnded {
+                        code: EXIT_INTERRUPTED,
+                        message: format!(
+                            "stopped following job {id}; it stays on the controller: `vmafx jobs watch {id}` \
+                             follows it again, `vmafx jobs cancel {id}` cancels it"
+                        ),
+                    }
+                    .into());
+                }
+                _ = check.tick() => {
+                    if let Some(hint) = waiting_hint(client, id).await {
+                        if hint != hinted && !quiet {
+                            eprintln!("{hint}");
+                            hinted = hint;
+                        }
+                    }
+                }
+            }
+        }
+    };
     bar.finish();
     Ok(finished?)
 }
 
+/// Why a queued job has not started, when the node list tells: `None` while it is running or
+/// some live node could take it.
+async fn waiting_hint(client: &JobClient, id: &str) -> Option<String> {
+    let job = client.get(id, false).await.ok()?;
+    if job.state != JobState::Queued || job.frames_done > 0 {
+        return None;
+    }
+    let nodes = client.nodes().await.ok()?;
+    let live: Vec<&NodeInfo> = nodes.iter().filter(|n| n.state == NodeState::Live).collect();
+    let needs = &job.spec.requirements;
+    if live.iter().any(|n| needs.satisfied_by(&n.capabilities)) {
+        return None;
+    }
+    let wanted = if needs.is_empty() { String::new() } else { format!(" with {}", describe(needs)) };
+    Some(match live.len() {
+        0 => format!("waiting for a node{wanted}: no node is live (start one with `vmafx-node`, or `vmafx up`)"),
+        n => format!(
+            "waiting for a node{wanted}: none of the {n} live node{} has it (`vmafx nodes` lists what each has)",
+            if n == 1 { "" } else { "s" }
+        ),
+    })
+}
+
+/// `gpu nvidia, encoder libx264, label zone=eu`.
+fn describe(r: &Requirements) -> String {
+    let mut parts = Vec::new();
+    if let Some(v) = &r.gpu_vendor {
+        parts.push(format!("gpu {v}"));
+    }
+    if let Some(e) = &r.encoder {
+        parts.push(format!("encoder {e}"));
+    }
+    parts.extend(r.labels.iter().map(|(k, v)| format!("label {k}={v}")));
+    parts.join(", ")
+}
+
+/// `Ok` for a job that succeeded; otherwise the error that makes the command exit 1
+/// (failed) or 3 (cancelled), with the job's reason.
+fn ended_well(job: &JobView) -> anyhow::Result<()> {
+    let code = match job.state {
+        JobState::Succeeded => return Ok(()),
+        JobState::Cancelled => EXIT_JOB_CANCELLED,
+        _ => EXIT_JOB_FAILED,
+    };
+    let why = job.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default();
+    Err(JobEnded { code, message: format!("job {} {}{why}", job.id, job.state) }.into())
+}
+
 /// The same report `vmafx score` prints, from a finished job.
-fn report(spec: &ScoreJobSpec, job: &v1::Job) -> anyhow::Result<Report> {
-    let scores: Scores = job.scores.clone().context("the controller sent no scores")?.into();
+fn report(job: &JobView) -> anyhow::Result<Report> {
+    let spec = &job.spec;
+    let scores = job.scores.clone().context("the controller sent no scores")?;
     let raw = spec.inputs.reference_raw.as_ref().and_then(|r| vmafx_media::RawFormat::from_spec(r).ok());
     let format = vmafx_media::probe(Path::new(&spec.reference), raw.as_ref(), &Default::default())
         .ok()
@@ -97,7 +204,7 @@ fn report(spec: &ScoreJobSpec, job: &v1::Job) -> anyhow::Result<Report> {
     let headline = catalog::headline_metrics(&spec.features, &scores.metrics);
     let info = ReportInfo {
         reference: spec.reference.clone(),
-        distorted: spec.distorted.clone(),
+        distorted: if spec.encode.is_some() { job.subject() } else { spec.distorted.clone() },
         model: spec.model_path.clone().unwrap_or_else(|| spec.model.clone()),
         score_metric: "vmaf".into(),
         headline,
@@ -106,7 +213,7 @@ fn report(spec: &ScoreJobSpec, job: &v1::Job) -> anyhow::Result<Report> {
         pix_fmt: format.map(|f| f.pix_fmt.ffmpeg_name()).unwrap_or_default(),
         subsample: spec.subsample.max(1),
         libvmaf_version: vmafx_engine::libvmaf::version(),
-        elapsed_s: (job.finished_ms - job.submitted_ms).max(0) as f64 / 1000.0,
+        elapsed_s: job.finished_ms.zip(job.started_ms).map_or(0.0, |(f, s)| (f - s).max(0) as f64 / 1000.0),
         notes: scores.notes.clone(),
         ..Default::default()
     };
@@ -117,102 +224,209 @@ pub fn jobs(cluster: ClusterArgs, command: JobsCommand) -> anyhow::Result<()> {
     runtime()?.block_on(async {
         let client = connect(&cluster).await?;
         match command {
-            JobsCommand::List { state, json } => {
-                let all = client.list(state).await?;
-                if json {
-                    println!(
-                        "{}",
-                        serde_json::to_string_pretty(&all.iter().map(job_json).collect::<Vec<_>>())?
-                    );
+            JobsCommand::List { state, limit, all, oldest_first, format, json } => {
+                let jobs = client.list(state, (!all).then_some(limit), oldest_first).await?;
+                if json || format == ViewFormat::Json {
+                    let list: Vec<_> = jobs.iter().map(|j| job_json(j, FramesShown::None)).collect();
+                    println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "jobs": list }))?);
                 } else {
-                    println!("{:<32} {:<10} {:>9} {:>8}  distorted", "job", "state", "segments", "priority");
-                    for j in &all {
-                        let segments = format!("{}/{}", j.segments_done, j.segments_total);
-                        let dist = j.score.as_ref().map(|s| s.distorted.as_str()).unwrap_or("");
-                        println!(
-                            "{:<32} {:<10} {:>9} {:>8}  {dist}",
-                            j.id,
-                            state_name(j.state()),
-                            segments,
-                            j.priority
-                        );
-                    }
+                    print!("{}", job_table(&jobs, now_ms()));
                 }
             }
-            JobsCommand::Get { id, json } => {
-                let job = client.get(&id, false).await?;
-                if json {
-                    println!("{}", serde_json::to_string_pretty(&job_json(&job))?);
+            JobsCommand::Get { id, frames, format, json } => {
+                let job = client.get(&id, true).await?;
+                if json || format == ViewFormat::Json {
+                    let shown = if frames { FramesShown::All } else { FramesShown::None };
+                    println!("{}", serde_json::to_string_pretty(&job_json(&job, shown))?);
                 } else {
-                    println!(
-                        "{}: {} ({}/{} segments, {} frames)",
-                        job.id,
-                        state_name(job.state()),
-                        job.segments_done,
-                        job.segments_total,
-                        job.total_frames
-                    );
-                    if !job.error.is_empty() {
-                        println!("  error: {}", job.error);
+                    print!("{}", job_text(&job, now_ms()));
+                    if job.scores.is_some() {
+                        let report = report(&job)?;
+                        print!("{}", report.render(vmafx_core::ReportFormat::Text));
+                        if frames {
+                            print!("{}", frame_table(&report));
+                        }
                     }
                 }
             }
             JobsCommand::Cancel { id } => {
                 let job = client.cancel(&id).await?;
-                println!("{}: {}", job.id, state_name(job.state()));
+                println!("{}: {}", job.id, job.state);
             }
             JobsCommand::Watch { id } => {
-                let job = watch(&client, &id, false).await?;
-                println!(
-                    "{}: {}{}",
-                    job.id,
-                    state_name(job.state()),
-                    if job.error.is_empty() { String::new() } else { format!(": {}", job.error) }
-                );
+                let job = follow(&client, &id, false).await?;
+                let vmaf = job.vmaf.map(|v| format!(", VMAF {v:.3}")).unwrap_or_default();
+                println!("{}: {}{vmaf}", job.id, job.state);
+                ended_well(&job)?;
             }
         }
         Ok(())
     })
+}
+
+/// The table `jobs list` prints.
+fn job_table(jobs: &[JobView], now: i64) -> String {
+    let mut out = format!(
+        "{:<30} {:<10} {:>17} {:>8} {:>6} {:>4}  {}\n",
+        "job", "state", "frames", "vmaf", "age", "prio", "scores"
+    );
+    for j in jobs {
+        out += &format!(
+            "{:<30} {:<10} {:>17} {:>8} {:>6} {:>4}  {}\n",
+            j.id,
+            j.state.as_str(),
+            frames_text(j),
+            j.vmaf.map(|v| format!("{v:.3}")).unwrap_or_else(|| "-".into()),
+            age(now - j.submitted_ms),
+            j.priority,
+            j.subject()
+        );
+    }
+    out
+}
+
+/// `1200/4800` frames, or `1200` when the length is unknown.
+fn frames_text(j: &JobView) -> String {
+    if j.total_frames > 0 {
+        format!("{}/{}", j.frames_done, j.total_frames)
+    } else {
+        j.frames_done.to_string()
+    }
+}
+
+/// The summary `jobs get` prints above the scores.
+fn job_text(j: &JobView, now: i64) -> String {
+    let mut out = format!(
+        "{}: {} ({} frames, {}/{} segments), submitted {} ago\n",
+        j.id,
+        j.state,
+        frames_text(j),
+        j.segments_done,
+        j.segments_total,
+        age(now - j.submitted_ms)
+    );
+    if let Some(e) = &j.error {
+        out += &format!("  error: {e}\n");
+    }
+    if let Some(e) = &j.encode {
+        out += &format!("  encode: {} bytes in {:.2} s\n", e.bytes, e.encode_seconds);
+    }
+    if j.scores.is_none() {
+        out += &format!("  reference  {}\n  {}  {}\n", j.spec.reference, j.kind(), j.subject());
+    }
+    out
+}
+
+/// Every frame's scores, one row each.
+fn frame_table(report: &Report) -> String {
+    let metrics = &report.scores.metrics;
+    let mut out = format!("\n{:>8}", "frame");
+    for m in metrics {
+        out += &format!(" {:>14}", m);
+    }
+    out.push('\n');
+    for f in &report.scores.frames {
+        out += &format!("{:>8}", f.frame_num);
+        for v in &f.values {
+            out += &format!(" {:>14.6}", v);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// `42s`, `7m`, `3h`, `12d`.
+fn age(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86400 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86400),
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 pub fn nodes(cluster: ClusterArgs, json: bool, command: Option<NodesCommand>) -> anyhow::Result<()> {
     runtime()?.block_on(async {
         let client = connect(&cluster).await?;
-        if let Some(NodesCommand::Drain { id }) = command {
-            let n = client.drain(&id).await?;
-            println!("{} ({}): draining; it finishes its running items, then exits", n.id, n.name);
+        if let Some(NodesCommand::Drain { node }) = command {
+            let n = client.drain(&node).await?;
+            println!("{} ({}): draining; it finishes its running items, then exits", n.name, n.id);
             return Ok(());
         }
         let nodes = client.nodes().await?;
         if json {
-            let list: Vec<_> = nodes
-                .iter()
-                .map(|n| {
-                    serde_json::json!({
-                        "id": n.id, "name": n.name, "cores": n.cores, "slots": n.slots,
-                        "gpu_vendor": n.gpu_vendor, "gpu_model": n.gpu_model, "live": n.live,
-                        "draining": n.draining, "registered_ms": n.registered_ms, "last_seen_ms": n.last_seen_ms,
-                    })
-                })
-                .collect();
-            println!("{}", serde_json::to_string_pretty(&list)?);
+            let list: Vec<_> = nodes.iter().map(node_json).collect();
+            println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "nodes": list }))?);
         } else {
-            println!("{:<16} {:<6} {:>5} {:>5}  {:<12} id", "name", "state", "cores", "slots", "gpu");
-            for n in &nodes {
-                let state = if n.draining { "drain" } else if n.live { "live" } else { "gone" };
-                let gpu = if n.gpu_vendor.is_empty() { "-".to_string() } else { format!("{} {}", n.gpu_vendor, n.gpu_model) };
-                println!("{:<16} {:<6} {:>5} {:>5}  {:<12} {}", n.name, state, n.cores, n.slots, gpu, n.id);
-            }
+            print!("{}", node_table(&nodes, now_ms()));
         }
         Ok(())
     })
 }
 
-fn state_name(s: v1::JobState) -> &'static str {
-    vmafx_proto::job_state(s).map_or("unknown", |s: JobState| s.as_str())
+/// The table `nodes` prints.
+fn node_table(nodes: &[NodeInfo], now: i64) -> String {
+    let mut out = format!(
+        "{:<16} {:<9} {:>5} {:>5} {:<14} {:>5}  {:<24} {}\n",
+        "name", "state", "cores", "slots", "gpu", "seen", "labels", "id"
+    );
+    for n in nodes {
+        let c = &n.capabilities;
+        let gpu = if c.gpu_vendor.is_empty() {
+            "-".to_string()
+        } else {
+            format!("{} {}", c.gpu_vendor, c.gpu_model)
+        };
+        let labels: Vec<String> = c.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let labels = if labels.is_empty() { "-".to_string() } else { labels.join(",") };
+        out += &format!(
+            "{:<16} {:<9} {:>5} {:>5} {:<14} {:>5}  {:<24} {}\n",
+            n.name,
+            n.state.as_str(),
+            c.cores,
+            c.slots,
+            gpu.trim(),
+            age(now - n.last_seen_ms),
+            labels,
+            n.id
+        );
+        if !c.encoders.is_empty() {
+            out += &format!("  encoders: {}\n", c.encoders.join(" "));
+        }
+    }
+    out
 }
 
 /// Nodes resolve paths on their own machine: send absolute ones.
 fn absolute(p: &Path) -> String {
     std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()).display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_read_at_a_glance() {
+        assert_eq!(age(42_000), "42s");
+        assert_eq!(age(7 * 60_000 + 5), "7m");
+        assert_eq!(age(3 * 3_600_000), "3h");
+        assert_eq!(age(12 * 86_400_000), "12d");
+        assert_eq!(age(-5), "0s", "a clock a little behind the controller's");
+    }
+
+    #[test]
+    fn requirements_are_described_in_words() {
+        let r = Requirements {
+            gpu_vendor: Some("nvidia".into()),
+            encoder: Some("libx264".into()),
+            labels: [("zone".to_string(), "eu".to_string())].into(),
+        };
+        assert_eq!(describe(&r), "gpu nvidia, encoder libx264, label zone=eu");
+    }
 }

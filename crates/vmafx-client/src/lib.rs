@@ -7,6 +7,10 @@
 //! drain. [`NodeClient`] is the node API (node token) a worker uses. Both are cheap to clone
 //! and share one HTTP/2 connection.
 
+mod token;
+
+pub use token::{find_token, local_token_path, MissingToken, TokenKind};
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +18,7 @@ use std::time::Duration;
 use tonic::metadata::MetadataValue;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Request, Status};
-use vmafx_core::{JobState, ScoreJobSpec};
+use vmafx_core::{JobState, JobView, NodeInfo, NodeState, ScoreJobSpec};
 use vmafx_proto::v1::job_service_client::JobServiceClient;
 use vmafx_proto::v1::node_service_client::NodeServiceClient;
 use vmafx_proto::v1::{self, job_event};
@@ -35,7 +39,7 @@ pub enum ClientError {
     #[error("`{0}` is not a controller address like http://host:50051")]
     BadAddress(String),
     /// Nothing answers there (or the connection broke): worth retrying later.
-    #[error("cannot reach the controller at {address}: {message}")]
+    #[error("cannot reach the controller at {address}: {message} (is a controller running there? `vmafx up` starts one; --controller or VMAFX_CONTROLLER names another)")]
     Unreachable { address: String, message: String },
     /// The caller's mistake: a bad request, a wrong token, an unknown job or node, a reused
     /// idempotency key. The message is the controller's and names what is wrong.
@@ -177,10 +181,43 @@ impl Connection {
         }
     }
 
+    /// A job as the controller sent it, in domain terms.
+    fn job(&self, job: v1::Job) -> Result<JobView, ClientError> {
+        JobView::try_from(job)
+            .map_err(|message| ClientError::Failed { address: self.address().into(), message })
+    }
+
     fn fail(&self, s: Status) -> ClientError {
         let error = ClientError::from_status(self.address(), s.clone());
         self.note(&s);
         error
+    }
+}
+
+/// The id of the node called `name`: the one not gone, else the only one.
+fn pick_by_name(nodes: &[NodeInfo], name: &str) -> Result<String, ClientError> {
+    let named: Vec<&NodeInfo> = nodes.iter().filter(|n| n.name == name).collect();
+    let here: Vec<&NodeInfo> = named.iter().copied().filter(|n| n.state != NodeState::Gone).collect();
+    let refused = |message: String| ClientError::Refused { code: Code::NotFound, message };
+    match (here.as_slice(), named.as_slice()) {
+        ([one], _) | ([], [one]) => Ok(one.id.clone()),
+        ([], []) => Err(refused(format!("no node has the id or name `{name}` (`vmafx nodes` lists them)"))),
+        (several, _) if !several.is_empty() => Err(ClientError::Refused {
+            code: Code::InvalidArgument,
+            message: format!(
+                "{} nodes are called `{name}`: give one's id ({})",
+                several.len(),
+                several.iter().map(|n| n.id.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        }),
+        (_, several) => Err(ClientError::Refused {
+            code: Code::InvalidArgument,
+            message: format!(
+                "{} gone nodes are called `{name}`: give one's id ({})",
+                several.len(),
+                several.iter().map(|n| n.id.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        }),
     }
 }
 
@@ -197,7 +234,7 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 /// idempotency key was used before, for the same job).
 #[derive(Debug, Clone)]
 pub struct Submitted {
-    pub job: v1::Job,
+    pub job: JobView,
     pub created: bool,
 }
 
@@ -208,8 +245,9 @@ pub enum JobEvent {
     Progress { frames_done: u64, total_frames: u64 },
     /// One more segment finished.
     Segment { index: u32 },
-    /// The job ended (succeeded, failed or cancelled), as it ended.
-    Finished(Box<v1::Job>),
+    /// The job ended (succeeded, failed or cancelled), as it ended, with its scores when it
+    /// succeeded.
+    Finished(Box<JobView>),
 }
 
 /// A stream of [`JobEvent`]s for one job.
@@ -230,7 +268,7 @@ impl Watch {
                     JobEvent::Progress { frames_done: p.frames_done, total_frames: p.total_frames }
                 }
                 Some(job_event::Event::Segment(s)) => JobEvent::Segment { index: s.index },
-                Some(job_event::Event::Finished(j)) => JobEvent::Finished(Box::new(j)),
+                Some(job_event::Event::Finished(j)) => JobEvent::Finished(Box::new(self.conn.job(j)?)),
                 None => continue,
             }));
         }
@@ -300,21 +338,32 @@ impl JobClient {
             address: self.address().into(),
             message: "the controller answered a submission without a job".into(),
         })?;
-        Ok(Submitted { job, created: resp.created })
+        Ok(Submitted { job: self.conn.job(job)?, created: resp.created })
     }
 
     /// One job; with `scores`, its per-frame scores once it has succeeded.
-    pub async fn get(&self, id: &str, scores: bool) -> Result<v1::Job, ClientError> {
+    pub async fn get(&self, id: &str, scores: bool) -> Result<JobView, ClientError> {
         let req = v1::GetJobRequest { id: id.into(), include_scores: scores };
-        Ok(self.api().get_job(self.conn.request(req)).await.map_err(|s| self.conn.fail(s))?.into_inner())
+        let job = self.api().get_job(self.conn.request(req)).await.map_err(|s| self.conn.fail(s))?;
+        self.conn.job(job.into_inner())
     }
 
-    /// Every job (in `state`, if given), all pages, oldest first.
-    pub async fn list(&self, state: Option<JobState>) -> Result<Vec<v1::Job>, ClientError> {
+    /// Jobs (in `state`, if given), newest first (or oldest first), up to `limit` of them
+    /// (`None`: all), reading as many pages as that takes.
+    pub async fn list(
+        &self,
+        state: Option<JobState>,
+        limit: Option<usize>,
+        oldest_first: bool,
+    ) -> Result<Vec<JobView>, ClientError> {
         let mut all = Vec::new();
         let mut token = String::new();
         loop {
-            let (jobs, next) = self.list_page(state, 500, &token).await?;
+            let wanted = limit.map_or(500, |l| l.saturating_sub(all.len()).min(500)) as u32;
+            if wanted == 0 {
+                return Ok(all);
+            }
+            let (jobs, next) = self.list_page(state, wanted, &token, oldest_first).await?;
             all.extend(jobs);
             if next.is_empty() {
                 return Ok(all);
@@ -323,24 +372,33 @@ impl JobClient {
         }
     }
 
-    /// One page of jobs (oldest first) and the token of the next page (empty: the last).
+    /// One page of jobs, newest first (or oldest first), and the token of the next page
+    /// (empty: the last).
     pub async fn list_page(
         &self,
         state: Option<JobState>,
         page_size: u32,
         page_token: &str,
-    ) -> Result<(Vec<v1::Job>, String), ClientError> {
+        oldest_first: bool,
+    ) -> Result<(Vec<JobView>, String), ClientError> {
         let state = state.map_or(v1::JobState::Unspecified, v1::JobState::from);
-        let req = v1::ListJobsRequest { state: state as i32, page_size, page_token: page_token.into() };
+        let req = v1::ListJobsRequest {
+            state: state as i32,
+            page_size,
+            page_token: page_token.into(),
+            oldest_first,
+        };
         let page = self.api().list_jobs(self.conn.request(req)).await.map_err(|s| self.conn.fail(s))?;
         let page = page.into_inner();
-        Ok((page.jobs, page.next_page_token))
+        let jobs = page.jobs.into_iter().map(|j| self.conn.job(j)).collect::<Result<_, _>>()?;
+        Ok((jobs, page.next_page_token))
     }
 
     /// Cancels a job that has not ended (an ended one comes back as it is).
-    pub async fn cancel(&self, id: &str) -> Result<v1::Job, ClientError> {
+    pub async fn cancel(&self, id: &str) -> Result<JobView, ClientError> {
         let req = v1::CancelJobRequest { id: id.into() };
-        Ok(self.api().cancel_job(self.conn.request(req)).await.map_err(|s| self.conn.fail(s))?.into_inner())
+        let job = self.api().cancel_job(self.conn.request(req)).await.map_err(|s| self.conn.fail(s))?;
+        self.conn.job(job.into_inner())
     }
 
     /// Follows a job: progress, segments, then its end.
@@ -357,7 +415,7 @@ impl JobClient {
         &self,
         id: &str,
         mut on_progress: impl FnMut(u64, u64),
-    ) -> Result<v1::Job, ClientError> {
+    ) -> Result<JobView, ClientError> {
         // With several controllers, a watch that breaks (its controller went away) is taken
         // up again on another, for up to FAILOVER_PATIENCE.
         let failover = self.conn.controllers.len() > 1;
@@ -391,22 +449,24 @@ impl JobClient {
         }
     }
 
-    /// The registered nodes.
-    pub async fn nodes(&self) -> Result<Vec<v1::NodeInfo>, ClientError> {
+    /// The registered nodes, live, draining or gone.
+    pub async fn nodes(&self) -> Result<Vec<NodeInfo>, ClientError> {
         let req = v1::ListNodesRequest {};
-        Ok(self
-            .api()
-            .list_nodes(self.conn.request(req))
-            .await
-            .map_err(|s| self.conn.fail(s))?
-            .into_inner()
-            .nodes)
+        let nodes = self.api().list_nodes(self.conn.request(req)).await.map_err(|s| self.conn.fail(s))?;
+        Ok(nodes.into_inner().nodes.into_iter().map(NodeInfo::from).collect())
     }
 
-    /// Asks a node to drain: it takes no new work, finishes what it runs, then exits.
-    pub async fn drain(&self, node_id: &str) -> Result<v1::NodeInfo, ClientError> {
-        let req = v1::DrainNodeRequest { id: node_id.into() };
-        Ok(self.api().drain_node(self.conn.request(req)).await.map_err(|s| self.conn.fail(s))?.into_inner())
+    /// Asks a node to drain: it takes no new work, finishes what it runs, then exits. `node`
+    /// is its id, or its name (as `vmafx nodes` lists it) when one node that is not gone has it.
+    pub async fn drain(&self, node: &str) -> Result<NodeInfo, ClientError> {
+        let nodes = self.nodes().await?;
+        let id = match nodes.iter().find(|n| n.id == node) {
+            Some(n) => n.id.clone(),
+            None => pick_by_name(&nodes, node)?,
+        };
+        let req = v1::DrainNodeRequest { id };
+        let drained = self.api().drain_node(self.conn.request(req)).await.map_err(|s| self.conn.fail(s))?;
+        Ok(drained.into_inner().into())
     }
 }
 
@@ -504,8 +564,34 @@ mod tests {
         assert!(e.is_transient() && !e.is_caller_mistake());
         let e = ClientError::from_status("http://x:1", Status::unavailable("connection refused"));
         assert!(e.is_transient());
-        assert_eq!(e.to_string(), "cannot reach the controller at http://x:1: connection refused");
+        assert!(e.to_string().starts_with("cannot reach the controller at http://x:1: connection refused ("));
+        assert!(e.to_string().contains("VMAFX_CONTROLLER"), "says what to do: {e}");
         assert!(matches!(JobClient::connect_lazy("not a url", "t"), Err(ClientError::BadAddress(_))));
+    }
+
+    #[test]
+    fn a_node_is_drained_by_name_when_the_name_says_which() {
+        let node = |id: &str, name: &str, state| NodeInfo {
+            id: id.into(),
+            name: name.into(),
+            state,
+            capabilities: Default::default(),
+            registered_ms: 0,
+            last_seen_ms: 0,
+        };
+        let nodes = [
+            node("n1", "gpu-a", NodeState::Gone),
+            node("n2", "gpu-a", NodeState::Live),
+            node("n3", "gpu-b", NodeState::Live),
+            node("n4", "gpu-b", NodeState::Draining),
+            node("n5", "old", NodeState::Gone),
+        ];
+        assert_eq!(pick_by_name(&nodes, "gpu-a").unwrap(), "n2", "the one not gone");
+        assert_eq!(pick_by_name(&nodes, "old").unwrap(), "n5", "the only one");
+        let e = pick_by_name(&nodes, "gpu-b").unwrap_err();
+        assert!(e.is_caller_mistake() && e.to_string().contains("n3, n4"), "{e}");
+        let e = pick_by_name(&nodes, "nope").unwrap_err().to_string();
+        assert!(e.contains("`nope`") && e.contains("vmafx nodes"), "{e}");
     }
 
     #[tokio::test]

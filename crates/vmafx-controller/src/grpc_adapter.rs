@@ -6,14 +6,14 @@ use std::time::Duration;
 
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
-use vmafx_core::{ItemState, JobState, ScoreJobSpec, SegmentResult, SegmentSpec};
+use vmafx_core::{ItemState, ScoreJobSpec, SegmentResult, SegmentSpec};
 use vmafx_proto::job_state;
 use vmafx_proto::v1::job_service_server::JobService;
 use vmafx_proto::v1::node_service_server::NodeService;
 use vmafx_proto::v1::{self, job_event, report_result_request};
-use vmafx_store::{JobRecord, Lease, Store};
+use vmafx_store::{JobQuery, Lease, Store};
 
-use crate::{Controller, ControllerError, JobRequest, NodeRegistration, NodeView};
+use crate::{Controller, ControllerError, JobRequest, NodeRegistration};
 
 /// Longest long poll a node may ask for.
 const MAX_PULL_WAIT: Duration = Duration::from_secs(30);
@@ -50,24 +50,6 @@ fn spec_from_wire(s: Option<v1::ScoreSpec>) -> Result<ScoreJobSpec, Status> {
     Ok(s.ok_or_else(|| Status::invalid_argument("score: is required"))?.into())
 }
 
-fn job_to_wire(j: &JobRecord) -> v1::Job {
-    v1::Job {
-        id: j.id.clone(),
-        state: v1::JobState::from(j.state) as i32,
-        score: Some((&j.spec).into()),
-        priority: j.priority,
-        total_frames: j.total_frames,
-        segments_total: j.items_total,
-        segments_done: j.items_done,
-        error: j.error.clone().unwrap_or_default(),
-        submitted_ms: j.submitted_ms,
-        started_ms: j.started_ms.unwrap_or(0),
-        finished_ms: j.finished_ms.unwrap_or(0),
-        scores: None,
-        encode: None,
-    }
-}
-
 fn work_item(lease: &Lease) -> v1::WorkItem {
     v1::WorkItem {
         item_id: lease.item.id,
@@ -80,36 +62,12 @@ fn work_item(lease: &Lease) -> v1::WorkItem {
     }
 }
 
-fn node_to_wire(n: NodeView) -> v1::NodeInfo {
-    let caps = &n.record.capabilities;
-    let num = |k: &str| caps.get(k).and_then(|v| v.as_u64()).unwrap_or(0) as u32;
-    let text = |k: &str| caps.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
-    v1::NodeInfo {
-        cores: num("cores"),
-        slots: num("slots"),
-        gpu_vendor: text("gpu_vendor"),
-        gpu_model: text("gpu_model"),
-        live: n.live,
-        id: n.record.id,
-        name: n.record.name,
-        registered_ms: n.record.registered_ms,
-        last_seen_ms: n.record.last_seen_ms,
-        draining: n.record.draining,
-    }
-}
-
 /// The client API over a controller.
 pub struct JobApi<S>(pub Controller<S>);
 
 impl<S: Store> JobApi<S> {
     async fn job_with_scores(&self, id: &str, include_scores: bool) -> Result<v1::Job, Status> {
-        let record = self.0.job(id).await?;
-        let mut job = job_to_wire(&record);
-        if include_scores && record.state == JobState::Succeeded {
-            job.scores = Some(v1::Scores::from(&self.0.job_scores(id).await?));
-            job.encode = self.0.job_encode(id).await?.map(Into::into);
-        }
-        Ok(job)
+        Ok(v1::Job::from(&self.0.job_view(id, include_scores).await?))
     }
 }
 
@@ -128,7 +86,8 @@ impl<S: Store> JobService for JobApi<S> {
             idempotency_key: Some(r.idempotency_key).filter(|k| !k.is_empty()),
         };
         let (job, created) = self.0.submit(request).await?;
-        Ok(Response::new(v1::SubmitJobResponse { job: Some(job_to_wire(&job)), created }))
+        let job = self.0.view(job, false).await?;
+        Ok(Response::new(v1::SubmitJobResponse { job: Some(v1::Job::from(&job)), created }))
     }
 
     async fn get_job(&self, req: Request<v1::GetJobRequest>) -> Result<Response<v1::Job>, Status> {
@@ -153,35 +112,32 @@ impl<S: Store> JobService for JobApi<S> {
                     .map_err(|_| Status::invalid_argument("page_token: not a token from ListJobs"))?,
             ),
         };
-        let jobs = self.0.store().list_jobs(state, after, size).await.map_err(ControllerError::from)?;
-        let next_page_token = if jobs.len() == size as usize {
-            jobs.last().map(|j| j.seq.to_string()).unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let query = JobQuery { state, cursor: after, limit: size, newest_first: !r.oldest_first };
+        let (jobs, next_page_token) = self.0.job_page(query).await?;
         Ok(Response::new(v1::ListJobsResponse {
-            jobs: jobs.iter().map(job_to_wire).collect(),
-            next_page_token,
+            jobs: jobs.iter().map(v1::Job::from).collect(),
+            next_page_token: next_page_token.map(|t| t.to_string()).unwrap_or_default(),
         }))
     }
 
     async fn cancel_job(&self, req: Request<v1::CancelJobRequest>) -> Result<Response<v1::Job>, Status> {
-        Ok(Response::new(job_to_wire(&self.0.cancel(&req.into_inner().id).await?)))
+        let job = self.0.cancel(&req.into_inner().id).await?;
+        Ok(Response::new(v1::Job::from(&self.0.view(job, false).await?)))
     }
 
     async fn list_nodes(
         &self,
         _req: Request<v1::ListNodesRequest>,
     ) -> Result<Response<v1::ListNodesResponse>, Status> {
-        let nodes = self.0.nodes().await?.into_iter().map(node_to_wire).collect();
+        let nodes = self.0.node_infos().await?.iter().map(v1::NodeInfo::from).collect();
         Ok(Response::new(v1::ListNodesResponse { nodes }))
     }
 
     async fn drain_node(&self, req: Request<v1::DrainNodeRequest>) -> Result<Response<v1::NodeInfo>, Status> {
         let id = req.into_inner().id;
         self.0.drain(&id).await?;
-        let node = self.0.nodes().await?.into_iter().find(|n| n.record.id == id);
-        Ok(Response::new(node_to_wire(node.ok_or(ControllerError::NodeNotFound(id))?)))
+        let node = self.0.node_infos().await?.into_iter().find(|n| n.id == id);
+        Ok(Response::new(v1::NodeInfo::from(&node.ok_or(ControllerError::NodeNotFound(id))?)))
     }
 
     type WatchJobStream = EventStream;
@@ -207,13 +163,8 @@ impl<S: Store> JobService for JobApi<S> {
                 };
                 // States only: a watcher never rereads the segments' scores.
                 if let Ok(items) = controller.store().items_without_results(&id).await {
-                    let done = |i: &&vmafx_store::ItemRecord| i.state == ItemState::Done;
-                    let mut frames_done = 0;
-                    for item in items.iter().filter(|i| !done(i)) {
-                        frames_done += controller.item_progress(item.id).min(item.segment.frames);
-                    }
-                    for item in items.iter().filter(done) {
-                        frames_done += item.segment.frames;
+                    let frames_done = controller.frames_done(&items);
+                    for item in items.iter().filter(|i| i.state == ItemState::Done) {
                         let seen = reported.get_mut(item.index as usize);
                         if let Some(seen @ false) = seen {
                             *seen = true;

@@ -5,8 +5,8 @@
 //! | Method and path                | Does                                                   |
 //! |--------------------------------|--------------------------------------------------------|
 //! | `POST /v1/jobs`                | submit `{"score": {...}, "priority", "idempotency_key"}` |
-//! | `GET /v1/jobs?state=&page_size=&page_token=` | list, oldest first, paged         |
-//! | `GET /v1/jobs/{id}?scores=true`| one job; with its per-frame and pooled scores once done |
+//! | `GET /v1/jobs?state=&page_size=&page_token=&order=` | list, newest first (`order=oldest`: oldest first), paged |
+//! | `GET /v1/jobs/{id}?scores=true`| one job; with its pooled and per-frame scores once done (`frames=false`: pooled only; `frames_offset`, `frames_limit`: a page) |
 //! | `DELETE /v1/jobs/{id}`         | cancel                                                 |
 //! | `GET /v1/nodes`                | registered nodes                                       |
 //! | `POST /v1/nodes/{id}/drain`    | no new work for the node; it finishes and exits        |
@@ -26,11 +26,11 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use vmafx_core::{catalog, JobState, Report, ReportInfo, ScoreJobSpec};
-use vmafx_store::{JobRecord, Store};
+use vmafx_core::{catalog, job_json, node_json, FramesShown, JobState, ScoreJobSpec};
+use vmafx_store::{JobQuery, Store};
 
 use crate::auth::{Role, Tokens};
-use crate::{now_ms, Controller, ControllerError, JobRequest, NodeView};
+use crate::{now_ms, Controller, ControllerError, JobRequest};
 
 pub fn router<S: Store>(controller: Controller<S>, tokens: Tokens) -> Router {
     let api = Router::new()
@@ -214,7 +214,7 @@ async fn submit<S: Store>(State(c): State<Controller<S>>, headers: HeaderMap, bo
     };
     let (job, created) = c.submit(request).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(job_json(&job))).into_response())
+    Ok((status, Json(job_json(&c.view(job, false).await?, FramesShown::None))).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -222,6 +222,7 @@ struct ListQuery {
     state: Option<String>,
     page_size: Option<u32>,
     page_token: Option<String>,
+    order: Option<String>,
 }
 
 async fn list<S: Store>(State(c): State<Controller<S>>, Query(q): Query<ListQuery>) -> ApiResult {
@@ -229,67 +230,69 @@ async fn list<S: Store>(State(c): State<Controller<S>>, Query(q): Query<ListQuer
         None | Some("") => None,
         Some(s) => Some(s.parse::<JobState>().map_err(|e| ApiError::bad_request("state", e))?),
     };
-    let after = match q.page_token.as_deref() {
+    let cursor = match q.page_token.as_deref() {
         None | Some("") => None,
         Some(t) => Some(
             t.parse::<i64>()
                 .map_err(|_| ApiError::bad_request("page_token", "not a token from a previous page"))?,
         ),
     };
-    let size = q.page_size.filter(|&n| n > 0).unwrap_or(50).min(1000);
-    let jobs = c.store().list_jobs(state, after, size).await.map_err(ControllerError::from)?;
-    let next = if jobs.len() == size as usize { jobs.last().map(|j| j.seq.to_string()) } else { None };
-    let list: Vec<Value> = jobs.iter().map(job_json).collect();
-    Ok(Json(json!({ "jobs": list, "next_page_token": next.unwrap_or_default() })).into_response())
+    let newest_first = match q.order.as_deref() {
+        None | Some("") | Some("newest") => true,
+        Some("oldest") => false,
+        Some(o) => return Err(ApiError::bad_request("order", format!("`{o}`: expected newest or oldest"))),
+    };
+    let limit = q.page_size.filter(|&n| n > 0).unwrap_or(50).min(1000);
+    let (jobs, next) = c.job_page(JobQuery { state, cursor, limit, newest_first }).await?;
+    let list: Vec<Value> = jobs.iter().map(|j| job_json(j, FramesShown::None)).collect();
+    Ok(Json(json!({ "jobs": list, "next_page_token": next.map(|t| t.to_string()).unwrap_or_default() }))
+        .into_response())
 }
 
 #[derive(Debug, Deserialize)]
-struct JobQuery {
+struct ScoresQuery {
     #[serde(default)]
     scores: bool,
+    frames: Option<bool>,
+    frames_offset: Option<usize>,
+    frames_limit: Option<usize>,
+}
+
+impl ScoresQuery {
+    fn frames(&self) -> FramesShown {
+        match (self.frames, self.frames_offset, self.frames_limit) {
+            (Some(false), ..) => FramesShown::None,
+            (_, None, None) => FramesShown::All,
+            (_, offset, limit) => {
+                FramesShown::Page { offset: offset.unwrap_or(0), limit: limit.unwrap_or(usize::MAX) }
+            }
+        }
+    }
 }
 
 async fn job<S: Store>(
     State(c): State<Controller<S>>,
     Path(id): Path<String>,
-    Query(q): Query<JobQuery>,
+    Query(q): Query<ScoresQuery>,
 ) -> ApiResult {
-    let job = c.job(&id).await?;
-    let mut out = job_json(&job);
-    if q.scores && job.state == JobState::Succeeded {
-        // The per-frame and pooled parts of libvmaf's JSON report (as `vmafx score --format json`),
-        // and what the nodes did to the inputs.
-        let scores = c.job_scores(&id).await?;
-        let report = Report {
-            info: ReportInfo {
-                reference: job.spec.reference.clone(),
-                distorted: job.spec.distorted.clone(),
-                notes: scores.notes.clone(),
-                ..ReportInfo::default()
-            },
-            scores,
-        }
-        .to_json();
-        out["frames"] = report["frames"].clone();
-        out["pooled_metrics"] = report["pooled_metrics"].clone();
-        out["notes"] = report["vmafx"]["notes"].clone();
-    }
-    Ok(Json(out).into_response())
+    let job = c.job_view(&id, q.scores).await?;
+    Ok(Json(job_json(&job, q.frames())).into_response())
 }
 
 async fn cancel<S: Store>(State(c): State<Controller<S>>, Path(id): Path<String>) -> ApiResult {
-    Ok(Json(job_json(&c.cancel(&id).await?)).into_response())
+    let job = c.cancel(&id).await?;
+    Ok(Json(job_json(&c.view(job, false).await?, FramesShown::None)).into_response())
 }
 
 async fn nodes<S: Store>(State(c): State<Controller<S>>) -> ApiResult {
-    let nodes: Vec<Value> = c.nodes().await?.iter().map(node_json).collect();
+    let nodes: Vec<Value> = c.node_infos().await?.iter().map(node_json).collect();
     Ok(Json(json!({ "nodes": nodes })).into_response())
 }
 
 async fn drain<S: Store>(State(c): State<Controller<S>>, Path(id): Path<String>) -> ApiResult {
     c.drain(&id).await?;
-    let nodes = c.nodes().await?;
-    let node = nodes.iter().find(|n| n.record.id == id).ok_or(ControllerError::NodeNotFound(id))?;
+    let nodes = c.node_infos().await?;
+    let node = nodes.iter().find(|n| n.id == id).ok_or(ControllerError::NodeNotFound(id))?;
     Ok(Json(node_json(node)).into_response())
 }
 
@@ -299,35 +302,6 @@ async fn models() -> Json<Value> {
         .map(|m| json!({"name": m.name, "description": m.description, "default": m.name == catalog::DEFAULT_MODEL}))
         .collect();
     Json(json!({ "models": list }))
-}
-
-fn job_json(j: &JobRecord) -> Value {
-    json!({
-        "id": j.id,
-        "state": j.state.as_str(),
-        "priority": j.priority,
-        "score": j.spec,
-        "total_frames": j.total_frames,
-        "segments_total": j.items_total,
-        "segments_done": j.items_done,
-        "error": j.error,
-        "submitted_ms": j.submitted_ms,
-        "started_ms": j.started_ms,
-        "finished_ms": j.finished_ms,
-    })
-}
-
-fn node_json(n: &NodeView) -> Value {
-    let r = &n.record;
-    json!({
-        "id": r.id,
-        "name": r.name,
-        "live": n.live,
-        "draining": r.draining,
-        "capabilities": r.capabilities,
-        "registered_ms": r.registered_ms,
-        "last_seen_ms": r.last_seen_ms,
-    })
 }
 
 /// Ready when the store answers.

@@ -15,6 +15,7 @@ pub mod result_check;
 pub mod scheduling;
 pub mod server;
 mod submit;
+mod views;
 
 pub use dispatch::{Expired, NodeRegistration, NodeView};
 pub use error::ControllerError;
@@ -216,6 +217,11 @@ impl<S: Store> Controller<S> {
                         tracing::warn!(job_id = %job.id, state = %job.state, seconds, %error, "job ended")
                     }
                     None => tracing::info!(job_id = %job.id, state = %job.state, seconds, "job ended"),
+                }
+                if job.state == vmafx_core::JobState::Succeeded && job.vmaf.is_none() {
+                    // Off the completing node's call: it reads every segment's scores.
+                    let controller = self.clone();
+                    tokio::spawn(async move { controller.record_vmaf(&job.id).await });
                 }
             }
         }

@@ -117,7 +117,7 @@ async fn main() -> std::process::ExitCode {
     match run(Config::parse()).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("vmafx-controller: error: {e:#}");
+            eprintln!("vmafx-controller: error: {}", vmafx_core::one_statement(e.as_ref()));
             // A mistake in how it was started (a data directory another controller holds) is 2.
             let usage = e.downcast_ref::<server::DataDirInUse>().is_some();
             std::process::ExitCode::from(if usage { 2 } else { 1 })
@@ -158,4 +158,13 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
     println!("vmafx-controller: gRPC listening on {}", running.grpc_addr);
     server::shutdown_signal().await;
     running.stop().await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_flag_has_help_text() {
+        let missing = vmafx_logging::undocumented_flags(&<super::Config as clap::CommandFactory>::command());
+        assert!(missing.is_empty(), "no help text: {missing:#?}");
+    }
 }

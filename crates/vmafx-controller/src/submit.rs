@@ -188,6 +188,18 @@ fn validate(spec: &mut ScoreJobSpec) -> Result<(), ControllerError> {
             return Err(ControllerError::invalid(field, "is required"));
         }
     }
+    let paths = [("score.reference", Some(&spec.reference)), ("score.distorted", Some(&spec.distorted))];
+    for (field, path) in paths.into_iter().chain([("score.model_path", spec.model_path.as_ref())]) {
+        if let Some(p) = path.filter(|p| !p.is_empty() && !Path::new(p).is_absolute()) {
+            return Err(ControllerError::invalid(
+                field,
+                format!(
+                    "`{p}` is a relative path; give an absolute one (nodes open it on their own machine, \
+                     where a relative path would mean something else)"
+                ),
+            ));
+        }
+    }
     if let Some(e) = &mut spec.encode {
         if e.args.is_empty() {
             return Err(ControllerError::invalid("score.encode.args", "is required (ffmpeg output options)"));

@@ -84,7 +84,10 @@ async fn bad_requests_name_the_field() {
     let mut spec = f.spec.clone();
     spec.features = vec!["sharpness".into()];
     assert_eq!(field_of(c.submit(request(&spec)).await.unwrap_err()).0, "score.features");
-    assert!(c.store().list_jobs(None, None, 10).await.unwrap().is_empty(), "nothing recorded");
+    assert!(
+        c.store().list_jobs(vmafx_store::JobQuery::oldest(10)).await.unwrap().is_empty(),
+        "nothing recorded"
+    );
 }
 
 #[tokio::test]
@@ -106,7 +109,11 @@ async fn jobs_are_planned_from_the_inputs_frame_counts_and_deduplicated() {
         matches!(&err, ControllerError::IdempotencyConflict { key, job: first } if key == "k" && *first == job.id),
         "{err}"
     );
-    assert_eq!(c.store().list_jobs(None, None, 10).await.unwrap().len(), 1, "nothing new recorded");
+    assert_eq!(
+        c.store().list_jobs(vmafx_store::JobQuery::oldest(10)).await.unwrap().len(),
+        1,
+        "nothing new recorded"
+    );
 }
 
 /// Runs every leased item the way a node does, spreading them over `nodes`.
@@ -316,7 +323,10 @@ async fn retention_prunes_ended_jobs_and_gone_nodes_and_keeps_live_work() {
         tokio::time::sleep(Duration::from_millis(80)).await;
         let pruned = c.prune().await.unwrap();
         assert_eq!(pruned.jobs, 20, "round {round}");
-        assert!(c.store().list_jobs(None, None, 100).await.unwrap().is_empty(), "round {round}");
+        assert!(
+            c.store().list_jobs(vmafx_store::JobQuery::oldest(100)).await.unwrap().is_empty(),
+            "round {round}"
+        );
         assert!(matches!(c.job(&ids[0]).await, Err(ControllerError::JobNotFound(_))));
     }
     // A running job and the node holding its lease stay, however old.

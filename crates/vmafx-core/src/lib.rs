@@ -7,18 +7,22 @@
 pub mod catalog;
 pub mod duration;
 pub mod job;
+pub mod message;
 pub mod note;
 pub mod pooling;
 pub mod report;
 pub mod sched;
 pub mod scores;
+pub mod view;
 
 pub use duration::parse_duration;
 pub use job::{
     plan_segments, EncodeSpec, InputOptions, ItemState, JobState, RawVideo, ScoreJobSpec, SegmentSpec,
 };
+pub use message::one_statement;
 pub use note::{Note, NoteLevel};
 pub use pooling::{pool, Pooled};
 pub use report::{Report, ReportFormat, ReportInfo};
 pub use sched::{Capabilities, Requirements};
 pub use scores::{AssembleError, EncodeOutcome, FrameScore, Scores, SegmentResult};
+pub use view::{job_json, node_json, pooled_vmaf, FramesShown, JobView, NodeInfo, NodeState};

@@ -49,6 +49,35 @@ pub fn init(format: LogFormat) {
     };
 }
 
+/// Every argument of `cmd` and its subcommands, at any depth, that has no help text, as
+/// `vmafx jobs list --state`. Each binary's tests assert this is empty: `--help` teaches
+/// every flag.
+pub fn undocumented_flags(cmd: &clap::Command) -> Vec<String> {
+    let mut missing = Vec::new();
+    walk(cmd, cmd.get_name(), &mut missing);
+    missing
+}
+
+fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+    for arg in cmd.get_arguments() {
+        let builtin = matches!(arg.get_id().as_str(), "help" | "version");
+        if !builtin && arg.get_help().is_none() && arg.get_long_help().is_none() {
+            let name = match (arg.get_long(), arg.get_short()) {
+                (Some(l), _) => format!("--{l}"),
+                (None, Some(s)) => format!("-{s}"),
+                (None, None) => arg.get_id().to_string().to_uppercase(),
+            };
+            missing.push(format!("{path} {name}"));
+        }
+    }
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        if sub.get_about().is_none() && sub.get_long_about().is_none() {
+            missing.push(format!("{path} {} (the command itself)", sub.get_name()));
+        }
+        walk(sub, &format!("{path} {}", sub.get_name()), missing);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -64,7 +64,7 @@ fn main() -> ExitCode {
     match runtime.block_on(run(args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", vmafx_core::one_statement(e.as_ref()));
             ExitCode::from(2)
         }
     }
@@ -91,8 +91,8 @@ async fn run(a: Args) -> anyhow::Result<()> {
         .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1));
     let cluster = match &a.controller {
         Some(url) => {
-            let token = vmafx_proto::admin_token(a.token.as_deref())
-                .context("--controller needs --token (or VMAFX_TOKEN, or VMAFX_DATA_DIR with admin.token)")?;
+            let token = vmafx_client::find_token(vmafx_client::TokenKind::Admin, a.token.as_deref())
+                .with_context(|| format!("--controller {url}"))?;
             Some(Cluster::new(url, &token)?)
         }
         None => None,
@@ -146,4 +146,13 @@ fn unauthorized() -> Response {
         "missing or wrong token: send `Authorization: Bearer <token>` (vmafx-mcp --http-token / VMAFX_MCP_TOKEN)\n",
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_flag_has_help_text() {
+        let missing = vmafx_logging::undocumented_flags(&<super::Args as clap::CommandFactory>::command());
+        assert!(missing.is_empty(), "no help text: {missing:#?}");
+    }
 }

@@ -17,10 +17,11 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use vmafx_client::JobEvent;
-use vmafx_core::{catalog, InputOptions, JobState, RawVideo, Report, ReportInfo, ScoreJobSpec};
+use vmafx_core::{
+    catalog, job_json, node_json, FramesShown, InputOptions, JobState, RawVideo, Report, ReportInfo,
+    ScoreJobSpec,
+};
 use vmafx_engine::{score_files, ModelChoice, Progress, ScoreRequest};
-use vmafx_proto::job_json;
-use vmafx_proto::v1;
 use vmafx_tune::hull::RungRules;
 
 use crate::{Cluster, Settings};
@@ -141,8 +142,11 @@ pub struct JobArgs {
 pub struct ListJobsArgs {
     /// Only jobs in this state: queued, running, succeeded, failed, cancelled.
     pub state: Option<String>,
-    /// At most this many, oldest first (default 100).
+    /// At most this many, newest first (default 100).
     pub limit: Option<u32>,
+    /// List oldest first instead.
+    #[serde(default)]
+    pub oldest_first: bool,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -341,18 +345,22 @@ impl Vmafx {
             (Ok(r), Ok(d)) => (r, d),
             (Err(m), _) | (_, Err(m)) => return fail(m),
         };
-        let spec = ScoreJobSpec::from(v1::ScoreSpec {
+        let spec = ScoreJobSpec {
             reference: r.display().to_string(),
             distorted: d.display().to_string(),
             model: a.model.unwrap_or_default(),
+            model_path: None,
             features: a.features,
-            segment_frames: a.segment_frames.unwrap_or(0),
-            ..Default::default()
-        });
+            subsample: 1,
+            segment_frames: a.segment_frames.filter(|&n| n > 0),
+            encode: None,
+            requirements: Default::default(),
+            inputs: Default::default(),
+        };
         let submitted = c.client.submit(&spec, a.priority.unwrap_or(0), a.idempotency_key.as_deref()).await;
         answer(match submitted {
             Ok(s) => {
-                let mut job = job_json(&s.job);
+                let mut job = job_json(&s.job, FramesShown::None);
                 job["created"] = json!(s.created);
                 Ok(job)
             }
@@ -367,23 +375,17 @@ impl Vmafx {
         let Some(c) = &self.cluster else { return fail(NO_CONTROLLER) };
         answer(match c.client.get(&a.id, a.scores).await {
             Ok(job) => {
-                let mut out = job_json(&job);
-                if let Some(scores) = job.scores.clone() {
-                    let report = Report { info: ReportInfo::default(), scores: scores.into() };
-                    out["pooled_metrics"] = report.pooled_json();
-                    out["frames_total"] = json!(report.scores.frames.len());
-                    if let Some(limit) = a.frames_limit {
-                        let page = report.scores.frames.iter().skip(a.frames_offset.unwrap_or(0)).take(limit);
-                        out["frames"] = page.map(|f| report.frame_json(f)).collect();
-                    }
-                }
-                Ok(out)
+                let frames = match a.frames_limit {
+                    Some(limit) => FramesShown::Page { offset: a.frames_offset.unwrap_or(0), limit },
+                    None => FramesShown::None,
+                };
+                Ok(job_json(&job, frames))
             }
             Err(e) => Err(c.explain(e)),
         })
     }
 
-    #[tool(description = "Cluster jobs, oldest first, optionally only those in one state.")]
+    #[tool(description = "Cluster jobs, newest first, optionally only those in one state.")]
     async fn list_jobs(&self, Parameters(a): Parameters<ListJobsArgs>) -> Result<CallToolResult, McpError> {
         let Some(c) = &self.cluster else { return fail(NO_CONTROLLER) };
         let state = match a.state.as_deref().map(str::parse::<JobState>) {
@@ -391,8 +393,11 @@ impl Vmafx {
             Some(Ok(s)) => Some(s),
             Some(Err(e)) => return fail(format!("state: {e}")),
         };
-        answer(match c.client.list_page(state, a.limit.unwrap_or(100).clamp(1, 1000), "").await {
-            Ok((jobs, _)) => Ok(json!({ "jobs": jobs.iter().map(job_json).collect::<Vec<_>>() })),
+        let limit = a.limit.unwrap_or(100).clamp(1, 1000);
+        answer(match c.client.list_page(state, limit, "", a.oldest_first).await {
+            Ok((jobs, _)) => {
+                Ok(json!({ "jobs": jobs.iter().map(|j| job_json(j, FramesShown::None)).collect::<Vec<_>>() }))
+            }
             Err(e) => Err(c.explain(e)),
         })
     }
@@ -401,7 +406,7 @@ impl Vmafx {
     async fn cancel_job(&self, Parameters(a): Parameters<JobArgs>) -> Result<CallToolResult, McpError> {
         let Some(c) = &self.cluster else { return fail(NO_CONTROLLER) };
         answer(match c.client.cancel(&a.id).await {
-            Ok(job) => Ok(job_json(&job)),
+            Ok(job) => Ok(job_json(&job, FramesShown::None)),
             Err(e) => Err(c.explain(e)),
         })
     }
@@ -410,12 +415,7 @@ impl Vmafx {
     async fn list_nodes(&self) -> Result<CallToolResult, McpError> {
         let Some(c) = &self.cluster else { return fail(NO_CONTROLLER) };
         answer(match c.client.nodes().await {
-            Ok(nodes) => Ok(json!({
-                "nodes": nodes.iter().map(|n| json!({
-                    "id": n.id, "name": n.name, "live": n.live, "draining": n.draining, "cores": n.cores,
-                    "slots": n.slots, "gpu_vendor": n.gpu_vendor, "gpu_model": n.gpu_model,
-                })).collect::<Vec<_>>()
-            })),
+            Ok(nodes) => Ok(json!({ "nodes": nodes.iter().map(node_json).collect::<Vec<_>>() })),
             Err(e) => Err(c.explain(e)),
         })
     }
@@ -680,15 +680,10 @@ impl Vmafx {
                 None => return Err(format!("the controller closed the watch of job {id}")),
             }
         };
-        if finished.state() != v1::JobState::Succeeded {
-            return Err(format!(
-                "job {id} {}: {}",
-                vmafx_proto::job_state(finished.state()).map_or("ended", |s| s.as_str()),
-                finished.error
-            ));
+        if finished.state != JobState::Succeeded {
+            return Err(format!("job {id} {}: {}", finished.state, finished.error.unwrap_or_default()));
         }
-        let scores: vmafx_core::Scores =
-            finished.scores.ok_or_else(|| format!("job {id} has no scores"))?.into();
+        let scores = finished.scores.ok_or_else(|| format!("job {id} has no scores"))?;
         let info = ReportInfo {
             reference: spec.reference,
             distorted: spec.distorted,

@@ -18,9 +18,10 @@ struct Args {
     /// PostgreSQL queue: all their addresses, comma separated (it fails over between them).
     #[arg(long, env = "VMAFX_CONTROLLER")]
     controller: String,
-    /// Node join token (node.token in the controller's --data-dir).
+    /// Node join token [default: read from $VMAFX_DATA_DIR/node.token or
+    /// ./vmafx-data/node.token, where the controller writes it].
     #[arg(long, env = "VMAFX_TOKEN", hide_env_values = true)]
-    token: String,
+    token: Option<String>,
     /// Work items run at once.
     #[arg(long, env = "VMAFX_SLOTS", default_value_t = 1)]
     slots: u32,
@@ -30,8 +31,10 @@ struct Args {
     /// libvmaf threads per slot [default: cores / slots].
     #[arg(long, env = "VMAFX_THREADS")]
     threads: Option<u32>,
+    /// ffmpeg binary to decode inputs and run encode jobs with.
     #[arg(long, env = "VMAFX_FFMPEG", default_value = "ffmpeg")]
     ffmpeg: PathBuf,
+    /// ffprobe binary to inspect non-Y4M inputs with.
     #[arg(long, env = "VMAFX_FFPROBE", default_value = "ffprobe")]
     ffprobe: PathBuf,
     /// GPU vendor to advertise (nvidia, amd, intel) [default: detected].
@@ -78,7 +81,7 @@ async fn main() -> anyhow::Result<()> {
     let capabilities = vmafx_node::detect_capabilities(&tools, slots, gpu, labels);
     let cfg = NodeConfig {
         controller: a.controller,
-        token: a.token.trim().to_string(),
+        token: vmafx_client::find_token(vmafx_client::TokenKind::Node, a.token.as_deref())?,
         name,
         slots,
         threads: a.threads.unwrap_or((cores / slots).max(1)),
@@ -97,4 +100,13 @@ async fn main() -> anyhow::Result<()> {
         }
     });
     run(cfg, drain).await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_flag_has_help_text() {
+        let missing = vmafx_logging::undocumented_flags(&<super::Args as clap::CommandFactory>::command());
+        assert!(missing.is_empty(), "no help text: {missing:#?}");
+    }
 }

@@ -23,8 +23,8 @@ pub const MAX_JOB_BYTES: usize = 1 << 30;
 pub const RETRY_AFTER_MS: &str = "retry-after-ms";
 
 use vmafx_core::{
-    Capabilities, EncodeOutcome, EncodeSpec, FrameScore, InputOptions, JobState as CoreJobState, Note,
-    NoteLevel, RawVideo, Requirements, ScoreJobSpec, Scores, SegmentResult,
+    Capabilities, EncodeOutcome, EncodeSpec, FrameScore, InputOptions, JobState as CoreJobState, JobView,
+    NodeInfo, NodeState, Note, NoteLevel, RawVideo, Requirements, ScoreJobSpec, Scores, SegmentResult,
 };
 
 impl From<v1::ScoreSpec> for ScoreJobSpec {
@@ -204,39 +204,106 @@ impl From<CoreJobState> for v1::JobState {
 }
 
 /// The core state of a wire state; `None` for `UNSPECIFIED` (meaning "any" in filters).
-/// A job's summary as JSON, as the CLI (`--json`) and the MCP tools show it.
-pub fn job_json(j: &v1::Job) -> serde_json::Value {
-    serde_json::json!({
-        "id": j.id,
-        "state": job_state(j.state()).map_or("unknown", |s| s.as_str()),
-        "priority": j.priority,
-        "total_frames": j.total_frames,
-        "segments_total": j.segments_total,
-        "segments_done": j.segments_done,
-        "error": j.error,
-        "submitted_ms": j.submitted_ms,
-        "started_ms": j.started_ms,
-        "finished_ms": j.finished_ms,
-        "reference": j.score.as_ref().map(|s| s.reference.clone()),
-        "distorted": j.score.as_ref().map(|s| s.distorted.clone()),
-    })
+impl From<&JobView> for v1::Job {
+    fn from(j: &JobView) -> Self {
+        v1::Job {
+            id: j.id.clone(),
+            state: v1::JobState::from(j.state) as i32,
+            score: Some((&j.spec).into()),
+            priority: j.priority,
+            total_frames: j.total_frames,
+            segments_total: j.segments_total,
+            segments_done: j.segments_done,
+            error: j.error.clone().unwrap_or_default(),
+            submitted_ms: j.submitted_ms,
+            started_ms: j.started_ms.unwrap_or(0),
+            finished_ms: j.finished_ms.unwrap_or(0),
+            scores: j.scores.as_ref().map(v1::Scores::from),
+            encode: j.encode.map(v1::EncodeResult::from),
+            frames_done: j.frames_done,
+            vmaf: j.vmaf,
+        }
+    }
 }
 
-/// The admin token of a controller on this machine, for clients given none:
-/// `$VMAFX_DATA_DIR/admin.token`, else `vmafx-data/admin.token` in the working directory
-/// (where `vmafx up` and `vmafx-controller` write it by default).
-pub fn local_admin_token() -> Option<String> {
-    let dir = std::env::var_os("VMAFX_DATA_DIR").unwrap_or_else(|| "vmafx-data".into());
-    let token = std::fs::read_to_string(std::path::Path::new(&dir).join("admin.token")).ok()?;
-    Some(token.trim().to_string()).filter(|t| !t.is_empty())
+impl TryFrom<v1::Job> for JobView {
+    type Error = String;
+
+    /// A job as the controller sent it; an error names what is missing.
+    fn try_from(j: v1::Job) -> Result<Self, String> {
+        let state = job_state(j.state()).ok_or_else(|| format!("job {}: no state", j.id))?;
+        let spec = j.score.ok_or_else(|| format!("job {}: no spec", j.id))?;
+        let present = |ms: i64| Some(ms).filter(|&t| t > 0);
+        Ok(JobView {
+            state,
+            spec: spec.into(),
+            priority: j.priority,
+            total_frames: j.total_frames,
+            frames_done: j.frames_done,
+            segments_total: j.segments_total,
+            segments_done: j.segments_done,
+            error: Some(j.error).filter(|e| !e.is_empty()),
+            submitted_ms: j.submitted_ms,
+            started_ms: present(j.started_ms),
+            finished_ms: present(j.finished_ms),
+            vmaf: j.vmaf,
+            encode: j.encode.map(EncodeOutcome::from),
+            scores: j.scores.map(Scores::from),
+            id: j.id,
+        })
+    }
 }
 
-/// The admin token to use: `given` (a `--token` flag or `VMAFX_TOKEN`) when set, else
-/// [`local_admin_token`].
-pub fn admin_token(given: Option<&str>) -> Option<String> {
-    match given.map(str::trim).filter(|t| !t.is_empty()) {
-        Some(t) => Some(t.to_string()),
-        None => local_admin_token(),
+impl From<&Capabilities> for v1::Capabilities {
+    fn from(c: &Capabilities) -> Self {
+        v1::Capabilities {
+            cores: c.cores,
+            slots: c.slots,
+            gpu_vendor: c.gpu_vendor.clone(),
+            gpu_model: c.gpu_model.clone(),
+            onnx_providers: c.onnx_providers.clone(),
+            encoders: c.encoders.clone(),
+            labels: c.labels.clone().into_iter().collect(),
+        }
+    }
+}
+
+impl From<&NodeInfo> for v1::NodeInfo {
+    fn from(n: &NodeInfo) -> Self {
+        let c = &n.capabilities;
+        v1::NodeInfo {
+            id: n.id.clone(),
+            name: n.name.clone(),
+            cores: c.cores,
+            slots: c.slots,
+            gpu_vendor: c.gpu_vendor.clone(),
+            gpu_model: c.gpu_model.clone(),
+            registered_ms: n.registered_ms,
+            last_seen_ms: n.last_seen_ms,
+            live: n.state != NodeState::Gone,
+            draining: n.state == NodeState::Draining,
+            capabilities: Some(c.into()),
+        }
+    }
+}
+
+impl From<v1::NodeInfo> for NodeInfo {
+    fn from(n: v1::NodeInfo) -> Self {
+        let capabilities = n.capabilities.map(Capabilities::from).unwrap_or_else(|| Capabilities {
+            cores: n.cores,
+            slots: n.slots,
+            gpu_vendor: n.gpu_vendor.clone(),
+            gpu_model: n.gpu_model.clone(),
+            ..Capabilities::default()
+        });
+        NodeInfo {
+            state: NodeInfo::state_of(n.live, n.draining),
+            id: n.id,
+            name: n.name,
+            capabilities,
+            registered_ms: n.registered_ms,
+            last_seen_ms: n.last_seen_ms,
+        }
     }
 }
 

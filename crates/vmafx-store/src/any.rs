@@ -3,7 +3,6 @@
 use std::path::Path;
 
 use tokio::sync::broadcast;
-use vmafx_core::JobState;
 
 use crate::records::*;
 use crate::{Millis, PgStore, SqliteStore, Store, StoreError, StoreEvent};
@@ -81,13 +80,12 @@ impl Store for AnyStore {
         both!(self, s => s.job(id).await)
     }
 
-    async fn list_jobs(
-        &self,
-        state: Option<JobState>,
-        after: Option<i64>,
-        limit: u32,
-    ) -> Result<Vec<JobRecord>, StoreError> {
-        both!(self, s => s.list_jobs(state, after, limit).await)
+    async fn list_jobs(&self, query: JobQuery) -> Result<Vec<JobRecord>, StoreError> {
+        both!(self, s => s.list_jobs(query).await)
+    }
+
+    async fn set_job_vmaf(&self, id: &str, vmaf: f64) -> Result<(), StoreError> {
+        both!(self, s => s.set_job_vmaf(id, vmaf).await)
     }
 
     async fn items(&self, job_id: &str) -> Result<Vec<ItemRecord>, StoreError> {

@@ -21,14 +21,14 @@ pub use error::StoreError;
 pub use migrate::{migrate, Migrated};
 pub use postgres::PgStore;
 pub use records::{
-    Candidate, Completion, ItemRecord, ItemResult, JobRecord, Lease, NewJob, NodeRecord, Pruned, Pull,
-    QueueStats, ReportContext, Transition,
+    Candidate, Completion, ItemRecord, ItemResult, JobQuery, JobRecord, Lease, NewJob, NodeRecord, Pruned,
+    Pull, QueueStats, ReportContext, Transition,
 };
 pub use sqlite::SqliteStore;
 
 use std::future::Future;
 
-use vmafx_core::{JobState, SegmentResult};
+use vmafx_core::SegmentResult;
 
 /// A change another controller made, as the store relays it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,13 +65,10 @@ pub trait Store: Send + Sync + 'static {
         now: Millis,
     ) -> impl Future<Output = Result<Vec<(JobRecord, bool)>, StoreError>> + Send;
     fn job(&self, id: &str) -> impl Future<Output = Result<Option<JobRecord>, StoreError>> + Send;
-    /// Jobs in submission order, optionally in one state, after the job with sequence `after`.
-    fn list_jobs(
-        &self,
-        state: Option<JobState>,
-        after: Option<i64>,
-        limit: u32,
-    ) -> impl Future<Output = Result<Vec<JobRecord>, StoreError>> + Send;
+    /// A page of jobs in submission order (or its reverse), as `query` says.
+    fn list_jobs(&self, query: JobQuery) -> impl Future<Output = Result<Vec<JobRecord>, StoreError>> + Send;
+    /// Records the pooled VMAF of a succeeded job (see [`JobRecord::vmaf`]).
+    fn set_job_vmaf(&self, id: &str, vmaf: f64) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn items(&self, job_id: &str) -> impl Future<Output = Result<Vec<ItemRecord>, StoreError>> + Send;
     /// A job's items without their results (`result` is `None`): what watching a job needs,
     /// without rereading every segment's scores.

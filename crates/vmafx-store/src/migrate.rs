@@ -3,7 +3,7 @@
 //! submission order. Run it with no controller on either store. It can run again after an
 //! interruption: jobs already moved are left as they are.
 
-use crate::{Store, StoreError};
+use crate::{JobQuery, Store, StoreError};
 
 /// Jobs read per page of the source.
 const PAGE: u32 = 500;
@@ -29,7 +29,7 @@ pub async fn migrate(
     let mut max_fence = 0;
     let mut after = None;
     loop {
-        let page = from.list_jobs(None, after, PAGE).await?;
+        let page = from.list_jobs(JobQuery { cursor: after, ..JobQuery::oldest(PAGE) }).await?;
         let Some(last) = page.last() else { break };
         after = Some(last.seq);
         for job in &page {

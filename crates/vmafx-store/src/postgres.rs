@@ -38,7 +38,7 @@ pub struct PgStore {
 
 const JOB_COLUMNS: &str = "j.seq, j.id, j.idempotency_key, j.spec, j.state, j.priority, j.total_frames, \
      j.submitted_ms, j.started_ms, j.finished_ms, j.error, j.items_total, \
-     j.items_total - j.items_left AS items_done";
+     j.items_total - j.items_left AS items_done, j.vmaf";
 
 const ITEM_COLUMNS: &str =
     "id, job_id, idx, start_frame, frames, state, attempts, not_before_ms, lease_node, \
@@ -462,23 +462,28 @@ impl Store for PgStore {
         Self::job_in(&mut *self.pool.acquire().await?, id).await
     }
 
-    async fn list_jobs(
-        &self,
-        state: Option<JobState>,
-        after: Option<i64>,
-        limit: u32,
-    ) -> Result<Vec<JobRecord>, StoreError> {
+    async fn list_jobs(&self, q: JobQuery) -> Result<Vec<JobRecord>, StoreError> {
+        let (bound, order) = if q.newest_first { ("<", "DESC") } else { (">", "ASC") };
         let sql = format!(
-            "SELECT {JOB_COLUMNS} FROM jobs j WHERE ($1::TEXT IS NULL OR j.state = $1) AND j.seq > $2 \
-             ORDER BY j.seq LIMIT $3"
+            "SELECT {JOB_COLUMNS} FROM jobs j WHERE ($1::TEXT IS NULL OR j.state = $1) \
+             AND ($2::BIGINT IS NULL OR j.seq {bound} $2) ORDER BY j.seq {order} LIMIT $3"
         );
         let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(state.map(|s| s.as_str()))
-            .bind(after.unwrap_or(0))
-            .bind(limit as i64)
+            .bind(q.state.map(|s| s.as_str()))
+            .bind(q.cursor)
+            .bind(q.limit as i64)
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(job_from_row).collect()
+    }
+
+    async fn set_job_vmaf(&self, id: &str, vmaf: f64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE jobs SET vmaf = $1 WHERE id = $2")
+            .bind(vmaf)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     async fn items(&self, job_id: &str) -> Result<Vec<ItemRecord>, StoreError> {
@@ -791,8 +796,8 @@ impl Store for PgStore {
         in_tx!(self, conn, {
             let seq: Option<i64> = sqlx::query_scalar(
                 "INSERT INTO jobs (id, idempotency_key, spec, state, priority, total_frames, submitted_ms, \
-                 started_ms, finished_ms, error, items_total, items_left) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                 started_ms, finished_ms, error, items_total, items_left, vmaf) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
                  ON CONFLICT (id) DO NOTHING RETURNING seq",
             )
             .bind(&job.id)
@@ -807,6 +812,7 @@ impl Store for PgStore {
             .bind(&job.error)
             .bind(items.len() as i64)
             .bind(left)
+            .bind(job.vmaf)
             .fetch_optional(&mut *conn)
             .await?;
             let Some(seq) = seq else { return Ok(false) };

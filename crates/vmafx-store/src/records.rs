@@ -34,6 +34,25 @@ pub struct JobRecord {
     pub error: Option<String>,
     pub items_total: u32,
     pub items_done: u32,
+    /// The pooled (mean) VMAF of a succeeded job, once the controller has assembled it.
+    pub vmaf: Option<f64>,
+}
+
+/// Which jobs a listing returns: optionally one state, a page of `limit` after `cursor` (the
+/// `seq` of the last job of the previous page), newest or oldest first.
+#[derive(Debug, Clone, Copy)]
+pub struct JobQuery {
+    pub state: Option<JobState>,
+    pub cursor: Option<i64>,
+    pub limit: u32,
+    pub newest_first: bool,
+}
+
+impl JobQuery {
+    /// The first `limit` jobs, oldest first, in any state.
+    pub fn oldest(limit: u32) -> Self {
+        Self { state: None, cursor: None, limit, newest_first: false }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -20,6 +20,7 @@ where
     fn text(&'r self, column: &'r str) -> Result<String, StoreError>;
     fn opt_text(&'r self, column: &'r str) -> Result<Option<String>, StoreError>;
     fn opt_bytes(&'r self, column: &'r str) -> Result<Option<Vec<u8>>, StoreError>;
+    fn opt_float(&'r self, column: &'r str) -> Result<Option<f64>, StoreError>;
 }
 
 impl<'r, R: Row> Readable<'r> for R
@@ -28,6 +29,7 @@ where
     i64: Decode<'r, R::Database> + Type<R::Database>,
     String: Decode<'r, R::Database> + Type<R::Database>,
     Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+    f64: Decode<'r, R::Database> + Type<R::Database>,
     R::Database: Database,
 {
     fn int(&'r self, column: &'r str) -> Result<i64, StoreError> {
@@ -43,6 +45,9 @@ where
         Ok(self.try_get(column)?)
     }
     fn opt_bytes(&'r self, column: &'r str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+    fn opt_float(&'r self, column: &'r str) -> Result<Option<f64>, StoreError> {
         Ok(self.try_get(column)?)
     }
 }
@@ -71,6 +76,7 @@ where
         error: r.opt_text("error")?,
         items_total: r.int("items_total")? as u32,
         items_done: r.int("items_done")? as u32,
+        vmaf: r.opt_float("vmaf")?,
     })
 }
 

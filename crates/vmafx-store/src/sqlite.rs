@@ -31,7 +31,7 @@ pub struct SqliteStore {
 
 const JOB_COLUMNS: &str = "j.seq, j.id, j.idempotency_key, j.spec, j.state, j.priority, j.total_frames, \
      j.submitted_ms, j.started_ms, j.finished_ms, j.error, j.items_total, \
-     j.items_total - j.items_left AS items_done";
+     j.items_total - j.items_left AS items_done, j.vmaf";
 
 /// Results per statement (three bound values each, under SQLite's limit of 32766).
 const COMPLETE_CHUNK: usize = 256;
@@ -423,24 +423,27 @@ impl Store for SqliteStore {
         self.job_by_id(id).await
     }
 
-    async fn list_jobs(
-        &self,
-        state: Option<JobState>,
-        after: Option<i64>,
-        limit: u32,
-    ) -> Result<Vec<JobRecord>, StoreError> {
+    async fn list_jobs(&self, q: JobQuery) -> Result<Vec<JobRecord>, StoreError> {
+        let (bound, order) = if q.newest_first { ("<", "DESC") } else { (">", "ASC") };
         let sql = format!(
-            "SELECT {JOB_COLUMNS} FROM jobs j WHERE (? IS NULL OR j.state = ?) AND j.seq > ? ORDER BY j.seq LIMIT ?"
+            "SELECT {JOB_COLUMNS} FROM jobs j WHERE (? IS NULL OR j.state = ?) AND (? IS NULL OR j.seq {bound} ?) \
+             ORDER BY j.seq {order} LIMIT ?"
         );
-        let state = state.map(|s| s.as_str());
+        let state = q.state.map(|s| s.as_str());
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(state)
             .bind(state)
-            .bind(after.unwrap_or(0))
-            .bind(limit as i64)
+            .bind(q.cursor)
+            .bind(q.cursor)
+            .bind(q.limit as i64)
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(job_from_row).collect()
+    }
+
+    async fn set_job_vmaf(&self, id: &str, vmaf: f64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE jobs SET vmaf = ? WHERE id = ?").bind(vmaf).bind(id).execute(&self.pool).await?;
+        Ok(())
     }
 
     async fn items(&self, job_id: &str) -> Result<Vec<ItemRecord>, StoreError> {
@@ -787,7 +790,7 @@ impl Store for SqliteStore {
         self.durably(async |conn| {
             let seq: Option<i64> = sqlx::query_scalar(
                 "INSERT INTO jobs (id, idempotency_key, spec, state, priority, total_frames, submitted_ms, \
-                 started_ms, finished_ms, error, items_total, items_left) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 started_ms, finished_ms, error, items_total, items_left, vmaf) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
                  ON CONFLICT (id) DO NOTHING RETURNING seq",
             )
             .bind(&job.id)
@@ -802,6 +805,7 @@ impl Store for SqliteStore {
             .bind(&job.error)
             .bind(items.len() as i64)
             .bind(items.iter().filter(|i| i.state != vmafx_core::ItemState::Done).count() as i64)
+            .bind(job.vmaf)
             .fetch_optional(&mut *conn)
             .await?;
             let Some(seq) = seq else { return Ok(false) };

@@ -107,8 +107,10 @@ struct CrfArgs {
     /// Give up after this many probes (each an encode and a score).
     #[arg(long, default_value_t = 12)]
     max_probes: usize,
+    /// Lowest CRF (best quality) the search may try [default: the encoder's range].
     #[arg(long)]
     min_crf: Option<u32>,
+    /// Highest CRF (smallest file) the search may try [default: the encoder's range].
     #[arg(long)]
     max_crf: Option<u32>,
 }
@@ -146,6 +148,7 @@ struct BdArgs {
     anchor: PathBuf,
     /// The curve compared with the anchor.
     test: PathBuf,
+    /// Output: text, or json.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
 }
@@ -161,7 +164,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", vmafx_core::one_statement(e.as_ref()));
             let bad = e.downcast_ref::<TuneError>().is_some_and(TuneError::is_bad_input);
             ExitCode::from(if bad { 2 } else { 1 })
         }
@@ -232,9 +235,8 @@ impl Common {
         let jobs = self.jobs.max(1) as u32;
         let runner = LocalRunner::new(cache, Tools::default(), (cores / jobs).max(1));
         let Some(controller) = &self.controller else { return Ok(runner) };
-        let token = vmafx_proto::admin_token(self.token.as_deref()).ok_or_else(|| {
-            usage("--controller needs --token (or VMAFX_TOKEN, or VMAFX_DATA_DIR with admin.token)")
-        })?;
+        let token = vmafx_client::find_token(vmafx_client::TokenKind::Admin, self.token.as_deref())
+            .map_err(|e| usage(format!("--controller {controller}: {e}")))?;
         Ok(runner.with_remote(vmafx_tune::remote::Remote::connect(controller, &token)?))
     }
 }
@@ -412,4 +414,13 @@ fn bd_rate(a: BdArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_flag_has_help_text() {
+        let missing = vmafx_logging::undocumented_flags(&<super::Cli as clap::CommandFactory>::command());
+        assert!(missing.is_empty(), "no help text: {missing:#?}");
+    }
 }

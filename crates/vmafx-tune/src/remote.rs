@@ -5,9 +5,8 @@
 //! watch (no polling).
 
 use vmafx_client::{ClientError, JobClient};
-use vmafx_core::{EncodeSpec, ScoreJobSpec};
+use vmafx_core::{EncodeSpec, JobState, ScoreJobSpec};
 use vmafx_media::Encoded;
-use vmafx_proto::v1::JobState;
 
 use crate::trial::{Scoring, Trial};
 use crate::TuneError;
@@ -68,12 +67,10 @@ impl Remote {
         self.runtime.block_on(async {
             let id = self.client.submit(&spec, 0, None).await?.job.id;
             let job = self.client.wait(&id, |_, _| {}).await?;
-            match job.state() {
+            match job.state {
                 JobState::Succeeded => {
-                    let scores: vmafx_core::Scores = job
-                        .scores
-                        .ok_or_else(|| TuneError::Remote(format!("job {id} has no scores")))?
-                        .into();
+                    let scores =
+                        job.scores.ok_or_else(|| TuneError::Remote(format!("job {id} has no scores")))?;
                     let per_frame = scores.column(&scoring.metric).ok_or_else(|| {
                         TuneError::Scoring(format!("job {id} has no `{}` values", scoring.metric))
                     })?;
@@ -88,7 +85,7 @@ impl Remote {
                     problem: format!(
                         "job {id} on the cluster {}: {}",
                         if state == JobState::Failed { "failed" } else { "was cancelled" },
-                        job.error
+                        job.error.unwrap_or_default()
                     ),
                 }),
             }

@@ -100,7 +100,7 @@ pub async fn idempotency_key_gives_one_job(s: impl Store) {
     assert!(!created);
     assert_eq!(b.id, "a");
     assert_eq!(b.spec, spec());
-    assert_eq!(s.list_jobs(None, None, 10).await.unwrap().len(), 1);
+    assert_eq!(s.list_jobs(JobQuery::oldest(10)).await.unwrap().len(), 1);
     assert!(s.job("b").await.unwrap().is_none());
 }
 
@@ -293,12 +293,24 @@ pub async fn jobs_list_by_state_in_pages(s: impl Store) {
         s.submit(job(&format!("j{i}"), None, 0, 12), i).await.unwrap();
     }
     s.cancel("j1", 10).await.unwrap();
-    let page1 = s.list_jobs(Some(JobState::Queued), None, 2).await.unwrap();
-    let page2 = s.list_jobs(Some(JobState::Queued), Some(page1[1].seq), 2).await.unwrap();
+    let queued = JobQuery { state: Some(JobState::Queued), ..JobQuery::oldest(2) };
+    let page1 = s.list_jobs(queued).await.unwrap();
+    let page2 = s.list_jobs(JobQuery { cursor: Some(page1[1].seq), ..queued }).await.unwrap();
     let ids: Vec<&str> = page1.iter().chain(&page2).map(|j| j.id.as_str()).collect();
     assert_eq!(ids, ["j0", "j2", "j3", "j4"]);
-    assert_eq!(s.list_jobs(Some(JobState::Cancelled), None, 10).await.unwrap()[0].id, "j1");
-    assert_eq!(s.list_jobs(None, None, 100).await.unwrap().len(), 5);
+    let newest = JobQuery { newest_first: true, ..queued };
+    let page1 = s.list_jobs(newest).await.unwrap();
+    let page2 = s.list_jobs(JobQuery { cursor: Some(page1[1].seq), ..newest }).await.unwrap();
+    let ids: Vec<&str> = page1.iter().chain(&page2).map(|j| j.id.as_str()).collect();
+    assert_eq!(ids, ["j4", "j3", "j2", "j0"]);
+    let cancelled = JobQuery { state: Some(JobState::Cancelled), ..JobQuery::oldest(10) };
+    assert_eq!(s.list_jobs(cancelled).await.unwrap()[0].id, "j1");
+    assert_eq!(s.job("j2").await.unwrap().unwrap().vmaf, None, "no score until one is recorded");
+    s.set_job_vmaf("j2", 93.0625).await.unwrap();
+    assert_eq!(s.job("j2").await.unwrap().unwrap().vmaf, Some(93.0625));
+    let listed = s.list_jobs(JobQuery::oldest(10)).await.unwrap();
+    assert_eq!(listed.iter().find(|j| j.id == "j2").unwrap().vmaf, Some(93.0625), "listings carry it");
+    assert_eq!(s.list_jobs(JobQuery::oldest(100)).await.unwrap().len(), 5);
 }
 
 pub async fn nodes_and_tokens(s: impl Store) {
@@ -357,7 +369,7 @@ pub async fn prune_deletes_what_ended_long_ago(s: impl Store) {
     assert!(s.job("old").await.unwrap().is_none() && s.items("old").await.unwrap().is_empty());
     let left: Vec<String> = s.nodes().await.unwrap().into_iter().map(|n| n.id).collect();
     assert_eq!(left, ["busy", "here"], "a node holding a lease stays");
-    assert_eq!(s.list_jobs(None, None, 10).await.unwrap().len(), 2);
+    assert_eq!(s.list_jobs(JobQuery::oldest(10)).await.unwrap().len(), 2);
 }
 
 pub async fn concurrent_pulls_never_share_an_item(s: impl Store + Clone) {
@@ -407,6 +419,7 @@ pub async fn a_queue_moves_here_whole(target: impl Store) {
         }
     }
     source.put_token("feed", "admin", 1).await.unwrap();
+    source.set_job_vmaf("done", 91.25).await.unwrap();
     source
         .upsert_node(&NodeRecord {
             id: "n".into(),
@@ -425,8 +438,10 @@ pub async fn a_queue_moves_here_whole(target: impl Store) {
         j.seq = 0;
         j
     };
-    let (a, b) =
-        (source.list_jobs(None, None, 10).await.unwrap(), target.list_jobs(None, None, 10).await.unwrap());
+    let (a, b) = (
+        source.list_jobs(JobQuery::oldest(10)).await.unwrap(),
+        target.list_jobs(JobQuery::oldest(10)).await.unwrap(),
+    );
     assert_eq!(a.into_iter().map(strip).collect::<Vec<_>>(), b.into_iter().map(strip).collect::<Vec<_>>());
     for id in ["done", "leased", "queued", "cancelled"] {
         let unid = |items: Vec<ItemRecord>| {
