@@ -141,6 +141,7 @@ async fn api_authenticates_validates_and_keeps_jobs_across_restarts() {
     let hb = v1::HeartbeatRequest {
         node_id,
         leases: vec![v1::HeldLease { item_id: item.item_id, fence: item.fence }],
+        leaving: false,
     };
     assert_eq!(nodes.heartbeat(authed(hb, &node)).await.unwrap().into_inner().stop_items, vec![item.item_id]);
     let missing =

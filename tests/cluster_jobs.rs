@@ -417,6 +417,149 @@ async fn an_input_the_node_cannot_read_fails_the_job_with_the_reason() {
         "{}",
         failed.error
     );
+    // Following a failed job ends in exit code 1 with the reason.
+    let watched = common::run_with_timeout(
+        Command::new(common::bin("vmafx"))
+            .args(["jobs", "watch", &job.id, "--controller", &format!("http://{addr}")])
+            .env("VMAFX_TOKEN", token(data.path(), "admin.token")),
+        Duration::from_secs(60),
+    );
+    let stderr = String::from_utf8_lossy(&watched.stderr);
+    assert_eq!(watched.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("job {} failed", job.id)) && stderr.contains("no such file"),
+        "{stderr}"
+    );
+}
+
+/// Lines a child writes on stderr, as they come.
+fn stderr_lines(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    rx
+}
+
+/// Waits for a line containing `text`; returns every line seen up to it.
+fn wait_line(lines: &std::sync::mpsc::Receiver<String>, text: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen = String::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) => {
+                seen += &line;
+                seen.push('\n');
+                if line.contains(text) {
+                    return seen;
+                }
+            }
+            Err(_) => panic!("no line with `{text}` within a minute; saw:\n{seen}"),
+        }
+    }
+}
+
+#[test]
+fn jobs_from_the_cli_show_scores_hints_exit_codes_and_gone_nodes() {
+    let data = tempfile::tempdir().unwrap();
+    let corpus = common::corpus();
+    let (r, d) = (corpus.join("testsrc_324.y4m"), corpus.join("testsrc_324_x264_crf45.mp4"));
+    let (rs, ds) = (r.to_str().unwrap(), d.to_str().unwrap());
+    let (_ctl, addr) = controller(data.path(), &[]);
+    // The node finds its token in the controller's data directory, as the CLI does.
+    let mut node_a = Proc(
+        Command::new(common::bin("vmafx-node"))
+            .args(["--controller", &format!("http://{addr}"), "--name", "a", "--threads", "1"])
+            .env_remove("VMAFX_TOKEN")
+            .env("VMAFX_DATA_DIR", data.path())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let admin = token(data.path(), "admin.token");
+    let vmafx = || {
+        let mut c = Command::new(common::bin("vmafx"));
+        c.env("VMAFX_CONTROLLER", format!("http://{addr}")).env("VMAFX_TOKEN", &admin);
+        c
+    };
+    let cli = |args: &[&str]| common::run_with_timeout(vmafx().args(args), Duration::from_secs(120));
+
+    // A job no node can run: `submit --wait` says its id and what it waits for; Ctrl-C stops
+    // following (exit 130) and says the job stays, and how to cancel it.
+    let mut waiting = vmafx()
+        .args(["submit", "--wait", "--label", "pool=gpu", rs, ds])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = stderr_lines(&mut waiting);
+    let first = wait_line(&lines, "following it");
+    let queued = first.split_whitespace().nth(1).unwrap().to_string();
+    assert!(queued.starts_with("job-"), "{first}");
+    wait_line(&lines, "waiting for a node with label pool=gpu: none of the 1 live node has it");
+    assert!(Command::new("kill").args(["-INT", &waiting.id().to_string()]).status().unwrap().success());
+    let said = wait_line(&lines, "stopped following");
+    assert_eq!(waiting.wait().unwrap().code(), Some(130));
+    assert!(said.contains(&format!("vmafx jobs cancel {queued}")), "{said}");
+    let listed = String::from_utf8_lossy(&cli(&["jobs", "list"]).stdout).to_string();
+    assert!(listed.lines().any(|l| l.contains(&queued) && l.contains("queued")), "{listed}");
+    assert!(cli(&["jobs", "cancel", &queued]).status.success());
+    let watched = cli(&["jobs", "watch", &queued]);
+    assert_eq!(
+        watched.status.code(),
+        Some(3),
+        "a cancelled job: {}",
+        String::from_utf8_lossy(&watched.stderr)
+    );
+
+    // A job that succeeds: `jobs watch` exits 0; `jobs get` shows the pooled scores, and with
+    // --frames every frame's.
+    let out = cli(&["submit", "--segment-frames", "10", rs, ds]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let watched = cli(&["jobs", "watch", &id]);
+    assert!(watched.status.success(), "{}", String::from_utf8_lossy(&watched.stderr));
+    let local = common::vmafx_json(&r, &d, &[]);
+    let mean = local["pooled_metrics"]["vmaf"]["mean"].as_f64().unwrap();
+    let frames = local["frames"].as_array().unwrap().len();
+    assert!(String::from_utf8_lossy(&watched.stdout).contains(&format!("succeeded, VMAF {mean:.3}")));
+    let got = String::from_utf8_lossy(&cli(&["jobs", "get", &id]).stdout).to_string();
+    assert!(got.contains(&format!("VMAF {mean:.3}")) && got.contains("succeeded"), "{got}");
+    let with_frames = String::from_utf8_lossy(&cli(&["jobs", "get", &id, "--frames"]).stdout).to_string();
+    let rows = with_frames.lines().skip_while(|l| !l.trim_start().starts_with("frame ")).skip(1).count();
+    assert_eq!(rows, frames, "{with_frames}");
+
+    // `jobs list`: newest first, --limit, with frames done and the pooled VMAF.
+    let one = String::from_utf8_lossy(&cli(&["jobs", "list", "--limit", "1"]).stdout).to_string();
+    assert_eq!(one.lines().count(), 2, "a header and one job: {one}");
+    let row = one.lines().nth(1).unwrap();
+    assert!(
+        row.contains(&id)
+            && row.contains(&format!("{frames}/{frames}"))
+            && row.contains(&format!("{mean:.3}")),
+        "{one}"
+    );
+    let all: Value = serde_json::from_slice(&cli(&["jobs", "list", "--format", "json"]).stdout).unwrap();
+    let ids: Vec<&str> = all["jobs"].as_array().unwrap().iter().map(|j| j["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [id.as_str(), queued.as_str()]);
+
+    // `nodes drain NAME`: the node finishes, says goodbye and is listed gone at once.
+    let drained = cli(&["nodes", "drain", "a"]);
+    assert!(drained.status.success(), "{}", String::from_utf8_lossy(&drained.stderr));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while node_a.0.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the drained node did not exit");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let nodes: Value = serde_json::from_slice(&cli(&["nodes", "--json"]).stdout).unwrap();
+    assert_eq!(nodes["nodes"][0]["state"], "gone", "{nodes}");
+    let table = String::from_utf8_lossy(&cli(&["nodes"]).stdout).to_string();
+    assert!(table.lines().any(|l| l.starts_with("a ") && l.contains("gone")), "{table}");
 }
 
 #[test]
@@ -459,14 +602,15 @@ fn vmafx_submit_wait_prints_the_same_report_as_vmafx_score() {
 
     let out = cluster(&["jobs", "list", "--json"]);
     let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(listed[0]["state"], "succeeded");
-    assert_eq!(listed[0]["segments_total"], 5);
+    assert_eq!(listed["jobs"][0]["state"], "succeeded");
+    assert_eq!(listed["jobs"][0]["segments_total"], 5);
     let out = cluster(&["nodes", "--json"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let nodes: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let names: Vec<&str> = nodes.as_array().unwrap().iter().map(|n| n["name"].as_str().unwrap()).collect();
+    let nodes = nodes["nodes"].as_array().unwrap();
+    let names: Vec<&str> = nodes.iter().map(|n| n["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["a", "b"]);
-    assert!(nodes.as_array().unwrap().iter().all(|n| n["live"] == true && n["slots"] == 1));
+    assert!(nodes.iter().all(|n| n["state"] == "live" && n["capabilities"]["slots"] == 1), "{nodes:?}");
     let out = cluster(&["jobs", "cancel", "no-such-job"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no job `no-such-job`"));

@@ -77,6 +77,21 @@ impl<S: Store> Controller<S> {
         Ok((self.store.extend(node, leases, now, self.config.lease_ttl_ms).await?, draining))
     }
 
+    /// A node says it is exiting: from now on it counts as not heard from (listed gone, as
+    /// it would be three heartbeats later), keeping the time it was last seen within that
+    /// window. Its leases, if any were left, expire as usual.
+    pub async fn node_left(&self, node: &str) -> Result<(), ControllerError> {
+        let Some(mut record) = self.store.nodes().await?.into_iter().find(|n| n.id == node) else {
+            return Err(ControllerError::NodeNotFound(node.into()));
+        };
+        let gone_since = now_ms() - 3 * self.config.heartbeat_interval_ms - 1;
+        record.last_seen_ms = record.last_seen_ms.min(gone_since);
+        self.store.upsert_node(&record).await?;
+        self.forget_touch(node);
+        tracing::info!(node_id = %node, "node left");
+        Ok(())
+    }
+
     /// Records how many frames of a running item are done; like a heartbeat for that one
     /// lease. Returns whether the node must stop the item.
     pub async fn report_progress(
@@ -159,6 +174,11 @@ impl<S: Store> Controller<S> {
             .ok_or_else(|| ControllerError::UnknownNode(node.into()))?;
         self.touched.lock().unwrap_or_else(|p| p.into_inner()).insert(node.to_string(), (now, draining));
         Ok(draining)
+    }
+
+    /// Forgets a node's cached touch, so that its next call writes its time again.
+    fn forget_touch(&self, node: &str) {
+        self.touched.lock().unwrap_or_else(|p| p.into_inner()).remove(node);
     }
 
     /// The registered nodes, by name.

@@ -234,6 +234,10 @@ impl<S: Store> NodeService for NodeApi<S> {
     ) -> Result<Response<v1::HeartbeatResponse>, Status> {
         let r = req.into_inner();
         let leases: Vec<(i64, i64)> = r.leases.iter().map(|l| (l.item_id, l.fence)).collect();
+        if r.leaving {
+            self.0.node_left(&r.node_id).await?;
+            return Ok(Response::new(v1::HeartbeatResponse { stop_items: vec![], drain: true }));
+        }
         let (stop_items, drain) = self.0.heartbeat_drain(&r.node_id, &leases).await?;
         Ok(Response::new(v1::HeartbeatResponse { stop_items, drain }))
     }

@@ -153,6 +153,10 @@ pub async fn run(cfg: NodeConfig, drain: Arc<AtomicBool>) -> anyhow::Result<()> 
         s.await??;
     }
     heartbeat.abort();
+    // Say goodbye, so that `vmafx nodes` lists this node as gone at once; a controller that
+    // does not hear it counts the node gone after three missed heartbeats anyway.
+    let goodbye = v1::HeartbeatRequest { node_id: node_id.clone(), leases: vec![], leaving: true };
+    let _ = tokio::time::timeout(Duration::from_secs(2), client.heartbeat(goodbye)).await;
     println!("vmafx-node: drained, exiting");
     tracing::info!(node_id = %node_id, "drained, exiting");
     Ok(())
@@ -173,7 +177,10 @@ async fn heartbeats(
             let h = held.lock().unwrap_or_else(|p| p.into_inner());
             h.iter().map(|(&item_id, (fence, _))| v1::HeldLease { item_id, fence: *fence }).collect()
         };
-        match client.heartbeat(v1::HeartbeatRequest { node_id: node_id.clone(), leases }).await {
+        match client
+            .heartbeat(v1::HeartbeatRequest { node_id: node_id.clone(), leases, leaving: false })
+            .await
+        {
             Ok(resp) => {
                 if resp.drain && !drain.swap(true, Ordering::Relaxed) {
                     tracing::info!(node_id = %node_id, "the controller asked this node to drain: finishing running items, pulling no more");
