@@ -20,13 +20,17 @@ impl Bar {
             Some(n) => {
                 self.bar.set_length(n);
                 ProgressStyle::with_template(
-                    "{spinner} scoring [{bar:30}] {pos}/{len} frames  {per_sec}  ETA {eta}",
+                    "{spinner} scoring [{bar:30}] {pos}/{len} frames  {rate}  ETA {eta}",
                 )
             }
-            None => ProgressStyle::with_template("{spinner} scoring {pos} frames  {per_sec}  {elapsed}"),
+            None => ProgressStyle::with_template("{spinner} scoring {pos} frames  {rate}  {elapsed}"),
         };
         if let Ok(style) = style {
-            self.bar.set_style(style.progress_chars("=> "));
+            // `12.4 fps`, not indicatif's `12.4045/s`.
+            let rate = |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.1} fps", s.per_sec());
+            };
+            self.bar.set_style(style.with_key("rate", rate).progress_chars("=> "));
         }
         self.bar.enable_steady_tick(Duration::from_millis(200));
     }

@@ -157,7 +157,10 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
     println!("vmafx-controller: HTTP listening on {}", running.http_addr);
     println!("vmafx-controller: gRPC listening on {}", running.grpc_addr);
     server::shutdown_signal().await;
-    running.stop().await
+    println!("vmafx-controller: stopping (signal received); nodes keep their work and retry until a controller is back");
+    running.stop().await?;
+    println!("vmafx-controller: stopped");
+    Ok(())
 }
 
 #[cfg(test)]

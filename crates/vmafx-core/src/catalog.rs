@@ -91,7 +91,11 @@ pub const FEATURES: &[Feature] = &[
         description: "CAMBI banding index (0 = no banding, higher is worse)",
         outputs: &["cambi"],
     },
-    Feature { name: "ciede", description: "CIEDE2000 colour difference", outputs: &["ciede2000"] },
+    Feature {
+        name: "ciede",
+        description: "CIEDE2000 colour difference as 45 - 20*log10(mean dE00): higher is better",
+        outputs: &["ciede2000"],
+    },
     Feature {
         name: "psnr_hvs",
         description: "PSNR-HVS (contrast-sensitivity weighted)",

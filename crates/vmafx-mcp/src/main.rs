@@ -93,6 +93,11 @@ async fn run(a: Args) -> anyhow::Result<()> {
         Some(url) => {
             let token = vmafx_client::find_token(vmafx_client::TokenKind::Admin, a.token.as_deref())
                 .with_context(|| format!("--controller {url}"))?;
+            // stderr: stdout may carry the protocol. VMAFX_CONTROLLER may be exported for
+            // other tools, so say where scoring goes; each result's `ran_on` says it too.
+            eprintln!(
+                "vmafx-mcp: scoring runs as jobs on the cluster at {url} (--controller or VMAFX_CONTROLLER)"
+            );
             Some(Cluster::new(url, &token)?)
         }
         None => None,

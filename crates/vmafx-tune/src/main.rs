@@ -237,7 +237,15 @@ impl Common {
         let Some(controller) = &self.controller else { return Ok(runner) };
         let token = vmafx_client::find_token(vmafx_client::TokenKind::Admin, self.token.as_deref())
             .map_err(|e| usage(format!("--controller {controller}: {e}")))?;
-        Ok(runner.with_remote(vmafx_tune::remote::Remote::connect(controller, &token)?))
+        let remote = vmafx_tune::remote::Remote::connect(controller, &token)?;
+        if !self.quiet {
+            // VMAFX_CONTROLLER may be exported for other tools: say where the work goes.
+            eprintln!(
+                "vmafx-tune: encoding and scoring as jobs on the cluster at {controller} \
+                 (--controller or VMAFX_CONTROLLER; without it, everything runs here)"
+            );
+        }
+        Ok(runner.with_remote(remote))
     }
 }
 
