@@ -237,6 +237,33 @@ fn ladders_follow_the_hull_and_auto_needs_half_the_encodes() {
             .unwrap_or_else(|| panic!("bitrate {r} outside the auto hull {auto_hull:?}"));
         assert!(got >= sc - 0.5, "at {r} kbit/s the auto hull is {got}, the dense one {sc}");
     }
+
+    // --auto under the same cap finds a top rung within 0.5 of the grid's: it probes the
+    // region just under the cap, not only where the uncapped hull bends.
+    let capped = json_of(&tune(
+        &[
+            "ladder",
+            "-q",
+            "--source",
+            s,
+            "--resolutions",
+            res,
+            "--crfs",
+            "16:46:2",
+            "--auto",
+            "--rungs",
+            "4",
+            "--min-gap-ratio",
+            "1.6",
+            "--max-vmaf",
+            "97",
+            "--format",
+            "json",
+        ],
+        &cache,
+    ));
+    let (top, auto_top) = (rungs.last().unwrap().1, pairs(&capped["rungs"]).last().unwrap().1);
+    assert!(auto_top <= 97.0 && auto_top >= top - 0.5, "auto's top rung {auto_top}, the grid's {top}");
 }
 
 #[test]
@@ -247,7 +274,7 @@ fn bad_input_is_refused_with_exit_2() {
     let s = source.to_str().unwrap();
     let not_video = dir.path().join("notes.mp4");
     std::fs::write(&not_video, "not a video").unwrap();
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 7] = [
         (
             &["crf-search", "--source", s, "--encoder", "h264_nvenc", "--target-vmaf", "90"],
             "unknown encoder `h264_nvenc`",
@@ -262,7 +289,25 @@ fn bad_input_is_refused_with_exit_2() {
             &["ladder", "--source", s, "--resolutions", "320x180", "--crfs", "10,99"],
             "CRF 99 is outside libx264's range",
         ),
+        (
+            &["crf-search", "--source", s, "--target-vmaf", "90", "--enc", "foo=bar"],
+            "--enc foo=bar: ffmpeg has no option `-foo`",
+        ),
+        (
+            &["ladder", "--source", s, "--resolutions", "320x180", "--crfs", "45,51", "--max-vmaf", "5"],
+            "no encode scores at or below the cap of 5",
+        ),
     ];
+    // No --resolutions: the usual ones that fit the source (here none: its own size).
+    let ladder =
+        json_of(&tune(&["ladder", "-q", "--source", s, "--crfs", "30,40", "--format", "json"], &cache));
+    let sizes: Vec<(u64, u64)> = ladder["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["width"].as_u64().unwrap(), p["height"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(sizes, [(320, 180), (320, 180)]);
     for (args, says) in cases {
         let out = tune(args, &cache);
         let err = String::from_utf8_lossy(&out.stderr);

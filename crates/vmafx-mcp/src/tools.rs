@@ -183,7 +183,9 @@ pub struct LadderArgs {
     pub source: String,
     /// libx264 (default), libx265, libsvtav1, libaom-av1, libvpx-vp9.
     pub encoder: Option<String>,
-    /// Resolutions like ["1920x1080", "1280x720"]; none larger than the source.
+    /// Resolutions like ["1920x1080", "1280x720"]; none larger than the source. Default:
+    /// those of 1080p, 720p, 540p and 360p that fit the source.
+    #[serde(default)]
     pub resolutions: Vec<String>,
     /// Quality points: "18,23,28" or a lattice "16:46:2"; default the encoder's grid.
     pub crfs: Option<String>,

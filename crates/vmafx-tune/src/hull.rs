@@ -57,6 +57,16 @@ pub fn upper_hull(points: &[Point]) -> Vec<usize> {
     hull
 }
 
+/// The upper hull of the points that score at most `cap` (all of them without a cap), as
+/// indices into `points`: what a ladder under a quality cap chooses its rungs from. A point
+/// above the cap is no rung, even when it is the cheapest.
+pub fn capped_hull(points: &[Point], cap: Option<f64>) -> Vec<usize> {
+    let within: Vec<usize> =
+        (0..points.len()).filter(|&i| cap.is_none_or(|c| points[i].score <= c)).collect();
+    let subset: Vec<Point> = within.iter().map(|&i| points[i].clone()).collect();
+    upper_hull(&subset).into_iter().map(|k| within[k]).collect()
+}
+
 /// The hull's score at `bitrate`, linear between its vertices; `None` outside its range.
 pub fn hull_score_at(points: &[Point], hull: &[usize], bitrate: f64) -> Option<f64> {
     let first = &points[*hull.first()?];
@@ -93,18 +103,11 @@ pub fn choose_rungs(points: &[Point], hull: &[usize], rules: RungRules) -> Vec<u
     if hull.is_empty() || rules.rungs == 0 {
         return Vec::new();
     }
-    let capped: Vec<usize> = match rules.max_score {
-        Some(cap) => {
-            let within: Vec<usize> = hull.iter().copied().filter(|&i| points[i].score <= cap).collect();
-            // Even the cheapest point is above the cap: it alone is the ladder's top.
-            if within.is_empty() {
-                vec![hull[0]]
-            } else {
-                within
-            }
-        }
-        None => hull.to_vec(),
-    };
+    let capped: Vec<usize> =
+        hull.iter().copied().filter(|&i| rules.max_score.is_none_or(|cap| points[i].score <= cap)).collect();
+    if capped.is_empty() {
+        return Vec::new();
+    }
     let ratio = rules.min_gap_ratio.max(1.0);
     let mut picked = vec![*capped.last().expect("not empty")];
     for &i in capped.iter().rev().skip(1) {
@@ -222,9 +225,18 @@ mod tests {
         assert_eq!(at(&pts, &r3), [(100.0, 30.0), (400.0, 65.0), (1600.0, 90.0)]);
         let r1 = choose_rungs(&pts, &hull, RungRules { rungs: 1, ..rules });
         assert_eq!(at(&pts, &r1), [(1600.0, 90.0)]);
-        // Every point above the cap: the cheapest is the only rung.
-        let r = choose_rungs(&pts, &hull, RungRules { max_score: Some(10.0), ..rules });
-        assert_eq!(at(&pts, &r), [(100.0, 30.0)]);
+        // Every point above the cap: no rung (the caller says so).
+        assert!(choose_rungs(&pts, &hull, RungRules { max_score: Some(10.0), ..rules }).is_empty());
+        // Under a cap, a point off the full hull can be the top rung.
+        let mut with_low = pts.clone();
+        with_low.push(p(2000.0, 91.0));
+        let full = upper_hull(&with_low);
+        assert!(!full.contains(&7), "91 at 2000 is under the chord 1600 → 3200");
+        let capped = capped_hull(&with_low, Some(95.0));
+        assert_eq!(
+            at(&with_low, &choose_rungs(&with_low, &capped, RungRules { rungs: 1, ..rules })),
+            [(2000.0, 91.0)]
+        );
         for w in choose_rungs(&pts, &hull, RungRules { rungs: 4, ..rules }).windows(2) {
             assert!(pts[w[1]].bitrate_kbps >= 1.5 * pts[w[0]].bitrate_kbps);
             assert!(pts[w[1]].score > pts[w[0]].score);

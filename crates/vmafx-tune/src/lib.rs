@@ -128,6 +128,71 @@ impl EncodeSettings {
     }
 }
 
+impl EncodeSettings {
+    /// Tries the `--enc` options on one small frame with `ffmpeg` before any search, so that
+    /// an option ffmpeg or the encoder refuses is a caller's mistake naming the option, not a
+    /// failed encode halfway through. Nothing to check without options, or without a local
+    /// ffmpeg (a cluster's nodes then report it).
+    pub fn check_options(&self, ffmpeg: &std::path::Path) -> Result<(), TuneError> {
+        if self.extra.is_empty() {
+            return Ok(());
+        }
+        let attempt = |extra: &[(String, String)]| -> Option<Result<(), String>> {
+            let crf = (self.encoder.crf_min + self.encoder.crf_max) / 2;
+            let trial =
+                Trial { extra: extra.to_vec(), ..self.trial(std::path::Path::new(""), crf, None, None) };
+            let out = std::process::Command::new(ffmpeg)
+                .args([
+                    "-hide_banner",
+                    "-nostdin",
+                    "-v",
+                    "error",
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    "testsrc2=size=64x64:rate=24",
+                ])
+                .args(["-frames:v", "1"])
+                .args(trial.encode_args())
+                .args(["-f", "null", "-"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .output()
+                .ok()?;
+            Some(if out.status.success() {
+                Ok(())
+            } else {
+                Err(String::from_utf8_lossy(&out.stderr).into_owned())
+            })
+        };
+        match attempt(&self.extra) {
+            None | Some(Ok(())) => return Ok(()),
+            Some(Err(_)) => {}
+        }
+        let mut refused = Vec::new();
+        for (k, v) in &self.extra {
+            if let Some(Err(stderr)) = attempt(&[(k.clone(), v.clone())]) {
+                let flag = k.trim_start_matches('-');
+                let why = if stderr.contains(&format!("Unrecognized option '{flag}'")) {
+                    format!("ffmpeg has no option `-{flag}`")
+                } else {
+                    let lines: Vec<&str> = stderr.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+                    format!(
+                        "{} refuses it: {}",
+                        self.encoder.name,
+                        lines[lines.len().saturating_sub(3)..].join("; ")
+                    )
+                };
+                refused.push(format!("--enc {k}={v}: {why}"));
+            }
+        }
+        if refused.is_empty() {
+            refused.push(format!("{} refuses these --enc options together", self.encoder.name));
+        }
+        Err(TuneError::Usage(refused.join("\n")))
+    }
+}
+
 /// `n` samples of `frames` frames each, evenly spread over `total` frames; `None` when they
 /// would cover the whole source anyway.
 pub fn plan_samples(total: u64, n: u64, frames: u64) -> Option<Vec<Sample>> {
@@ -315,7 +380,12 @@ pub fn ladder(
     on_point: &(dyn Fn(&hull::Point) + Sync),
 ) -> Result<Ladder, TuneError> {
     let source = runner.source(&req.source)?;
-    for &(w, h) in &req.resolutions {
+    let resolutions = if req.resolutions.is_empty() {
+        default_resolutions(source.width, source.height)
+    } else {
+        req.resolutions.clone()
+    };
+    for &(w, h) in &resolutions {
         if w > source.width || h > source.height {
             return Err(TuneError::Usage(format!(
                 "resolution {w}x{h} is larger than the source ({}x{}): a ladder only scales down",
@@ -362,17 +432,28 @@ pub fn ladder(
         }
         Ok(())
     };
+    let cap = req.rules.max_score;
     if req.auto {
-        auto_points(&req.resolutions, &crfs, &mut points, measure)?;
+        auto_points(&resolutions, &crfs, cap, &mut points, measure)?;
     } else {
         let all: Vec<(u32, u32, u32)> =
-            req.resolutions.iter().flat_map(|&(w, h)| crfs.iter().map(move |&c| (w, h, c))).collect();
+            resolutions.iter().flat_map(|&(w, h)| crfs.iter().map(move |&c| (w, h, c))).collect();
         measure(&all, &mut points)?;
     }
     // A stable order for output: by resolution (largest first), then CRF.
     points.sort_by(|a, b| (b.width * b.height).cmp(&(a.width * a.height)).then(a.crf.cmp(&b.crf)));
     let hull_idx = hull::upper_hull(&points);
-    let rungs_idx = hull::choose_rungs(&points, &hull_idx, req.rules);
+    let under_cap = hull::capped_hull(&points, cap);
+    if let (Some(cap), true) = (cap, under_cap.is_empty()) {
+        let lowest = points.iter().min_by(|a, b| a.score.total_cmp(&b.score));
+        return Err(TuneError::Unreachable(format!(
+            "no encode scores at or below the cap of {cap}{}: add lower resolutions or higher CRFs, or raise the cap",
+            lowest
+                .map(|p| format!(" (the lowest is {:.2}, {}x{} at CRF {})", p.score, p.width, p.height, p.crf))
+                .unwrap_or_default()
+        )));
+    }
+    let rungs_idx = hull::choose_rungs(&points, &under_cap, req.rules);
     Ok(Ladder {
         source: req.source.display().to_string(),
         encoder: e.name.into(),
@@ -401,6 +482,7 @@ pub const AUTO_TOLERANCE: f64 = 0.5;
 fn auto_points(
     resolutions: &[(u32, u32)],
     lattice: &[u32],
+    cap: Option<f64>,
     points: &mut Vec<hull::Point>,
     measure: impl Fn(&[(u32, u32, u32)], &mut Vec<hull::Point>) -> Result<(), TuneError>,
 ) -> Result<(), TuneError> {
@@ -411,7 +493,17 @@ fn auto_points(
         resolutions.iter().flat_map(|&(w, h)| first.iter().map(move |&i| (w, h, lattice[i]))).collect();
     measure(&initial, points)?;
     loop {
-        let hull_idx = hull::upper_hull(points);
+        // Under a cap, what matters is the hull of the points under it.
+        let hull_idx = hull::capped_hull(points, cap);
+        // The hull's level at a bitrate: nothing below its cheapest point, its top score past
+        // its dearest (more bits for less is no gain).
+        let level = |x: f64| match hull::hull_score_at(points, &hull_idx, x) {
+            Some(v) => v,
+            None if hull_idx.first().is_some_and(|&i| x > points[i].bitrate_kbps) => {
+                hull_idx.last().map_or(f64::NEG_INFINITY, |&i| points[i].score)
+            }
+            None => f64::NEG_INFINITY,
+        };
         let mut wanted: Vec<(u32, u32, u32)> = Vec::new();
         for &(w, h) in resolutions {
             let mut mine: Vec<&hull::Point> =
@@ -431,10 +523,13 @@ fn auto_points(
                 let predict = |x: f64| {
                     predict_between(k.checked_sub(1).map(|i| mine[i]), a, b, mine.get(k + 2).copied(), x)
                 };
+                // Only predictions under the cap count: rungs cannot go above it.
                 let gain = (1..32)
                     .map(|j| a.bitrate_kbps + (b.bitrate_kbps - a.bitrate_kbps) * j as f64 / 32.0)
-                    .map(|x| predict(x) - hull::hull_score_at(points, &hull_idx, x).unwrap_or(f64::MIN))
-                    .fold(f64::MIN, f64::max);
+                    .map(|x| (x, predict(x)))
+                    .filter(|&(_, y)| cap.is_none_or(|c| y <= c))
+                    .map(|(x, y)| y - level(x))
+                    .fold(f64::NEG_INFINITY, f64::max);
                 if gain > AUTO_TOLERANCE {
                     wanted.push((w, h, lattice[(lo + hi) / 2]));
                 }
@@ -475,6 +570,18 @@ fn predict_between(
         return hi;
     }
     (fits.iter().sum::<f64>() / fits.len() as f64).clamp(lo, hi)
+}
+
+/// A ladder's usual resolutions, those that fit a `width`×`height` source; the source's own
+/// size (made even) when none does.
+pub fn default_resolutions(width: u32, height: u32) -> Vec<(u32, u32)> {
+    const LADDER: [(u32, u32); 4] = [(1920, 1080), (1280, 720), (960, 540), (640, 360)];
+    let fit: Vec<(u32, u32)> = LADDER.into_iter().filter(|&(w, h)| w <= width && h <= height).collect();
+    if fit.is_empty() {
+        vec![(width & !1, height & !1)]
+    } else {
+        fit
+    }
 }
 
 /// Parses `WxH`.

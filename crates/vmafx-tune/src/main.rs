@@ -119,8 +119,9 @@ struct CrfArgs {
 struct LadderArgs {
     #[command(flatten)]
     common: Common,
-    /// Resolutions to encode at, WxH, comma-separated; none may exceed the source.
-    #[arg(long, value_delimiter = ',', default_value = "1920x1080,1280x720,960x540,640x360")]
+    /// Resolutions to encode at, WxH, comma-separated; none may exceed the source
+    /// [default: those of 1920x1080,1280x720,960x540,640x360 that fit the source].
+    #[arg(long, value_delimiter = ',')]
     resolutions: Vec<String>,
     /// Quality points: a list `18,23,28` or a lattice `START:END:STEP` [default: the encoder's].
     #[arg(long)]
@@ -195,7 +196,9 @@ impl Common {
                 Ok((k.trim().to_string(), v.trim().to_string()))
             })
             .collect::<anyhow::Result<_>>()?;
-        Ok(EncodeSettings { encoder, preset: self.preset.clone(), extra })
+        let settings = EncodeSettings { encoder, preset: self.preset.clone(), extra };
+        settings.check_options(&Tools::default().ffmpeg)?;
+        Ok(settings)
     }
 
     fn scoring(&self) -> anyhow::Result<Scoring> {
