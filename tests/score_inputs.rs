@@ -211,7 +211,8 @@ fn the_same_cases_give_the_same_frames_through_a_cluster_and_mcp() {
         wants.push(want);
     }
     // The HTTP API gives the same frames and notes (jobs list oldest first: in case order).
-    let (status, body) = http(&controller.http, "GET", "/v1/jobs?page_size=100", Some(&admin), None);
+    let (status, body) =
+        http(&controller.http, "GET", "/v1/jobs?page_size=100&order=oldest", Some(&admin), None);
     assert_eq!(status, 200, "{body}");
     let listed: Value = serde_json::from_str(&body).unwrap();
     let listed = listed["jobs"].as_array().unwrap();

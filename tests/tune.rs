@@ -363,13 +363,13 @@ fn a_ladder_over_vmafx_up_equals_the_local_one() {
         Duration::from_secs(60),
     );
     let jobs: Value = serde_json::from_slice(&jobs.stdout).unwrap();
-    let jobs = jobs.as_array().unwrap();
+    let jobs = jobs["jobs"].as_array().unwrap();
     assert_eq!(jobs.len(), 6);
     assert!(jobs.iter().all(|j| j["state"] == "succeeded"), "{jobs:?}");
-    // A bad encoder argument fails the job with ffmpeg's reason, reported by vmafx-tune.
+    // A bad encoder argument is refused before anything is submitted, naming it.
     let out =
         remote(&["crf-search", "-q", "--source", s, "--target-vmaf", "90", "--enc", "no-such-option=1"]);
-    assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("encoding failed") && err.contains("Option not found"), "{err}");
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--enc no-such-option=1: ffmpeg has no option `-no-such-option`"), "{err}");
 }
