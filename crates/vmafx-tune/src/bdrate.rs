@@ -27,6 +27,10 @@ pub struct BdResult {
     pub rate_percent: f64,
     /// Average score change at equal bitrate (positive: `test` looks better).
     pub score_delta: f64,
+    /// The scores both curves cover, over which BD-rate averages.
+    pub score_overlap: (f64, f64),
+    /// The bitrates both curves cover, over which BD-score averages.
+    pub rate_overlap: (f64, f64),
 }
 
 pub fn bd(anchor: &Curve, test: &Curve) -> Result<BdResult, BdError> {
@@ -42,7 +46,7 @@ pub fn bd(anchor: &Curve, test: &Curve) -> Result<BdResult, BdError> {
         }
         let diff =
             (Pchip::new(&xt, &yt).integral(lo, hi) - Pchip::new(&xa, &ya).integral(lo, hi)) / (hi - lo);
-        (10f64.powf(diff) - 1.0) * 100.0
+        ((10f64.powf(diff) - 1.0) * 100.0, (lo, hi))
     };
     // BD-score: score as a function of log-rate, over the common rate range.
     let score = {
@@ -52,9 +56,11 @@ pub fn bd(anchor: &Curve, test: &Curve) -> Result<BdResult, BdError> {
         if hi <= lo {
             return Err(BdError::NoOverlap("bitrate"));
         }
-        (Pchip::new(&xt, &yt).integral(lo, hi) - Pchip::new(&xa, &ya).integral(lo, hi)) / (hi - lo)
+        let delta =
+            (Pchip::new(&xt, &yt).integral(lo, hi) - Pchip::new(&xa, &ya).integral(lo, hi)) / (hi - lo);
+        (delta, (10f64.powf(lo), 10f64.powf(hi)))
     };
-    Ok(BdResult { rate_percent: rate, score_delta: score })
+    Ok(BdResult { rate_percent: rate.0, score_delta: score.0, score_overlap: rate.1, rate_overlap: score.1 })
 }
 
 /// (log10 rate, score) pairs, checked.
@@ -171,6 +177,14 @@ mod tests {
         assert!(r.rate_percent < 0.0);
         let same = bd(&ANCHOR, &ANCHOR).unwrap();
         assert!(same.rate_percent.abs() < 1e-12 && same.score_delta.abs() < 1e-12);
+        // The ranges averaged over: both curves' common scores and bitrates.
+        let (lo, hi) = ANCHOR.iter().fold((f64::MAX, f64::MIN), |(l, h), p| (l.min(p.0), h.max(p.0)));
+        let shifted: Vec<_> = ANCHOR.iter().map(|&(r, s)| (r * 0.9, s)).collect();
+        let r = bd(&ANCHOR, &shifted).unwrap();
+        assert!((r.rate_overlap.0 - lo).abs() < 1e-9 && (r.rate_overlap.1 - hi * 0.9).abs() < 1e-9, "{r:?}");
+        let scores: Vec<f64> = ANCHOR.iter().map(|p| p.1).collect();
+        let (smin, smax) = scores.iter().fold((f64::MAX, f64::MIN), |(l, h), &s| (l.min(s), h.max(s)));
+        assert_eq!(r.score_overlap, (smin, smax));
     }
 
     #[test]

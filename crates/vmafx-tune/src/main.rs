@@ -411,17 +411,31 @@ fn read_curve(path: &Path) -> anyhow::Result<Vec<(f64, f64)>> {
 fn bd_rate(a: BdArgs) -> anyhow::Result<()> {
     let (anchor, test) = (read_curve(&a.anchor)?, read_curve(&a.test)?);
     let r = bdrate::bd(&anchor, &test).map_err(|e| usage(e.to_string()))?;
+    let (anchor_path, test_path) = (a.anchor.display(), a.test.display());
+    let (slo, shi) = r.score_overlap;
+    let (rlo, rhi) = r.rate_overlap;
     match a.format {
-        Format::Json => {
-            println!("{}", serde_json::json!({"bd_rate_percent": r.rate_percent, "bd_score": r.score_delta}))
-        }
+        Format::Json => println!(
+            "{}",
+            serde_json::json!({
+                "anchor": anchor_path.to_string(),
+                "test": test_path.to_string(),
+                "bd_rate_percent": r.rate_percent,
+                "bd_score": r.score_delta,
+                "overlap": {"score": [slo, shi], "bitrate_kbps": [rlo, rhi]},
+            })
+        ),
         Format::Text => {
+            println!("{test_path} against the anchor {anchor_path}:");
             println!(
-                "BD-rate  {:+.2} %  ({} the bitrate for the same quality)",
+                "BD-rate  {:+.2} %  ({} the bitrate for the same quality, over scores {slo:.2} to {shi:.2})",
                 r.rate_percent,
                 if r.rate_percent <= 0.0 { "saves" } else { "costs" }
             );
-            println!("BD-score {:+.3}    (at the same bitrate)", r.score_delta);
+            println!(
+                "BD-score {:+.3}    (at the same bitrate, over {rlo:.0} to {rhi:.0} kbit/s)",
+                r.score_delta
+            );
         }
     }
     Ok(())
