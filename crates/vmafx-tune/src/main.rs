@@ -273,7 +273,11 @@ fn crf_search(a: CrfArgs) -> anyhow::Result<()> {
         jobs: c.jobs,
     };
     let quiet = c.quiet;
-    let metric = c.metric.clone();
+    // `vmaf`, or `vmaf p5` when the search pools otherwise than by the mean.
+    let metric = match c.pool {
+        Pool::Mean => c.metric.clone(),
+        pool => format!("{} {}", c.metric, pool.name()),
+    };
     let answer = vmafx_tune::crf_search(&runner, &req, &|p| {
         if !quiet {
             eprintln!(
@@ -289,7 +293,7 @@ fn crf_search(a: CrfArgs) -> anyhow::Result<()> {
                 "CRF {} ({}): {} {:.2} (target {}), {:.0} kbit/s, predicted size {}{}",
                 answer.crf,
                 answer.encoder,
-                answer.metric,
+                metric,
                 answer.score,
                 answer.target,
                 answer.bitrate_kbps,

@@ -47,6 +47,16 @@ pub enum Pool {
 }
 
 impl Pool {
+    /// The name `--pool` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Pool::Mean => "mean",
+            Pool::HarmonicMean => "harmonic_mean",
+            Pool::P5 => "p5",
+            Pool::Min => "min",
+        }
+    }
+
     pub fn apply(self, values: &[f64]) -> Option<f64> {
         let p = pool(values)?;
         Some(match self {
