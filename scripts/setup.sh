@@ -2,7 +2,7 @@
 # Installs what vmafx needs when it is missing (Debian/Ubuntu, as root or with sudo).
 #   setup.sh run   build + run: ffmpeg/ffprobe, meson, ninja, nasm, xxd, a C compiler
 #   setup.sh test  the above + the independent libvmaf (PyPI imageio-ffmpeg), hyperfine, flock,
-#                  PostgreSQL (a throwaway server per test run)
+#                  PostgreSQL (a throwaway server per test run), curl and jq (the docs' examples)
 set -euo pipefail
 mode=${1:-run}
 
@@ -19,6 +19,9 @@ have python3 || need_apt+=(python3 python3-pip)
 if [[ $mode == test ]]; then
   have hyperfine || need_apt+=(hyperfine)
   have flock || need_apt+=(util-linux)
+  # The docs' examples use them, and tests/docs_examples.rs runs the examples.
+  have curl || need_apt+=(curl)
+  have jq || need_apt+=(jq)
   # A throwaway PostgreSQL server for the PostgreSQL store's tests (scripts/with-postgres.sh).
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql)
 fi

@@ -36,12 +36,31 @@ impl std::fmt::Display for JobEnded {
 
 impl std::error::Error for JobEnded {}
 
+/// How long a command waits for a controller that is still starting (`vmafx up &` then
+/// `vmafx submit` at once): its token file not written yet, its port not open yet.
+const STARTING_PATIENCE: Duration = Duration::from_secs(5);
+
 /// Connects to the controller the flags name, with the admin token (flag, else the data
 /// directory's `admin.token`).
 async fn connect(c: &ClusterArgs) -> anyhow::Result<JobClient> {
-    let token = vmafx_client::find_token(TokenKind::Admin, c.token.as_deref())
-        .map_err(|e| UsageError(e.to_string()))?;
-    Ok(JobClient::connect(&c.controller, &token).await?)
+    let started = std::time::Instant::now();
+    loop {
+        let starting = started.elapsed() < STARTING_PATIENCE;
+        let token = match vmafx_client::find_token(TokenKind::Admin, c.token.as_deref()) {
+            Ok(t) => t,
+            Err(_) if starting => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+            Err(e) => return Err(UsageError(e.to_string()).into()),
+        };
+        match JobClient::connect(&c.controller, &token).await {
+            Err(vmafx_client::ClientError::Unreachable { .. }) if starting => {
+                tokio::time::sleep(Duration::from_millis(200)).await
+            }
+            other => return Ok(other?),
+        }
+    }
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
