@@ -211,6 +211,16 @@ fn ladders_follow_the_hull_and_auto_needs_half_the_encodes() {
     let file: Value =
         serde_json::from_str(&std::fs::read_to_string(out_dir.join("ladder.json")).unwrap()).unwrap();
     assert_eq!(file, dense);
+    // Each rung says how to make it again: ffmpeg's arguments after `-i SOURCE`.
+    for rung in dense["rungs"].as_array().unwrap() {
+        let args: Vec<&str> = rung["args"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+        let crf = rung["crf"].as_u64().unwrap().to_string();
+        assert!(args.windows(2).any(|w| w == ["-crf", crf.as_str()]), "{args:?}");
+        assert!(args.windows(2).any(|w| w == ["-c:v", "libx264"]), "{args:?}");
+        if rung["width"] != 512 {
+            assert!(args.iter().any(|a| a.starts_with("scale=")), "a smaller rung is scaled: {args:?}");
+        }
+    }
 
     // --auto on the same lattice: at most half the encodes, a hull within 0.5 VMAF.
     let auto = json_of(&tune(

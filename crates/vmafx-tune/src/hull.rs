@@ -15,6 +15,10 @@ pub struct Point {
     pub crf: u32,
     pub bitrate_kbps: f64,
     pub score: f64,
+    /// ffmpeg's arguments after `-i SOURCE` that make this encode: a rung reproduced as
+    /// `ffmpeg -i SOURCE ARGS OUT`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
 }
 
 /// Indices of the points on the upper convex hull of (bitrate, score), by rising bitrate:
@@ -147,7 +151,7 @@ mod tests {
     use super::*;
 
     fn p(bitrate: f64, score: f64) -> Point {
-        Point { width: 1920, height: 1080, crf: 0, bitrate_kbps: bitrate, score }
+        Point { width: 1920, height: 1080, crf: 0, bitrate_kbps: bitrate, score, args: vec![] }
     }
 
     fn at(points: &[Point], idx: &[usize]) -> Vec<(f64, f64)> {

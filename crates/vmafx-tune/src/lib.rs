@@ -425,10 +425,12 @@ pub fn ladder(
                 crf: t.crf,
                 bitrate_kbps: m.bitrate_kbps,
                 score: m.score,
+                args: t.encode_args(),
             });
         })?;
-        for (&(width, height, crf), m) in wanted.iter().zip(results) {
-            points.push(hull::Point { width, height, crf, bitrate_kbps: m.bitrate_kbps, score: m.score });
+        for ((&(width, height, crf), m), t) in wanted.iter().zip(results).zip(&trials) {
+            let (bitrate_kbps, score, args) = (m.bitrate_kbps, m.score, t.encode_args());
+            points.push(hull::Point { width, height, crf, bitrate_kbps, score, args });
         }
         Ok(())
     };

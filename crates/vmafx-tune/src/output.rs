@@ -199,7 +199,7 @@ mod tests {
     use crate::Pool;
 
     fn ladder() -> Ladder {
-        let p = |w, h, crf, b, s| Point { width: w, height: h, crf, bitrate_kbps: b, score: s };
+        let p = |w, h, crf, b, s| Point { width: w, height: h, crf, bitrate_kbps: b, score: s, args: vec![] };
         let points = vec![
             p(1280, 720, 20, 3000.0, 95.0),
             p(1280, 720, 30, 1000.0, 85.0),
