@@ -98,6 +98,9 @@ fn crf_search_lands_on_the_sweeps_answer_with_a_third_of_the_encodes() {
         &cache,
     ));
     assert_eq!(again["crf"], answer["crf"]);
+    let cached: Vec<&Value> = again["probes"].as_array().unwrap().iter().map(|p| &p["cached"]).collect();
+    assert!(cached.iter().all(|c| **c == true), "a rerun's probes say they are cached: {cached:?}");
+    assert!(answer["probes"].as_array().unwrap().iter().all(|p| p["cached"] == false));
     assert_eq!(listing(&cache), before, "nothing re-encoded");
 
     // Text output names the CRF; samples work on a clip long enough to sample.

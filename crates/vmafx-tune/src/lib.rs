@@ -232,6 +232,9 @@ pub struct ProbeReport {
     pub score: f64,
     pub bitrate_kbps: f64,
     pub encode_seconds: f64,
+    /// Every encode of the probe came from the cache (`encode_seconds` is then the time it
+    /// took when it was made).
+    pub cached: bool,
 }
 
 /// A CRF search's answer.
@@ -289,6 +292,7 @@ pub fn crf_search(
             score,
             bitrate_kbps: bytes as f64 * 8.0 / (frames as f64 / source.fps) / 1000.0,
             encode_seconds: results.iter().map(|m| m.encode_seconds).sum(),
+            cached: results.iter().all(|m| m.cached),
         };
         on_probe(&report);
         measured.push((crf, report));
@@ -296,7 +300,7 @@ pub fn crf_search(
     })?;
     let probes: Vec<ProbeReport> = measured.iter().map(|(_, p)| p.clone()).collect();
     let at = |crf: u32| measured.iter().find(|(c, _)| *c == crf).map(|(_, p)| p.clone()).expect("probed");
-    let metric = format!("{} {}", pool_name(req.scoring.pool), req.scoring.metric);
+    let metric = format!("{} {}", req.scoring.pool.name(), req.scoring.metric);
     let (crf, exact) = match outcome {
         search::Outcome::Found { crf } => (crf, true),
         search::Outcome::Stopped { crf } => (crf, false),
@@ -333,15 +337,6 @@ pub fn crf_search(
         exact,
         probes,
     })
-}
-
-fn pool_name(p: Pool) -> &'static str {
-    match p {
-        Pool::Mean => "mean",
-        Pool::HarmonicMean => "harmonic-mean",
-        Pool::P5 => "5th-percentile",
-        Pool::Min => "min",
-    }
 }
 
 /// A ladder's request.

@@ -281,8 +281,12 @@ fn crf_search(a: CrfArgs) -> anyhow::Result<()> {
     let answer = vmafx_tune::crf_search(&runner, &req, &|p| {
         if !quiet {
             eprintln!(
-                "  CRF {:>2}: {metric} {:.3}, {:.0} kbit/s, encoded in {:.1} s",
-                p.crf, p.score, p.bitrate_kbps, p.encode_seconds
+                "  CRF {:>2}: {metric} {:.3}, {:.0} kbit/s, encoded in {:.1} s{}",
+                p.crf,
+                p.score,
+                p.bitrate_kbps,
+                p.encode_seconds,
+                if p.cached { " (cached)" } else { "" }
             );
         }
     })?;

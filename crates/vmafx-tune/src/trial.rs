@@ -131,6 +131,10 @@ pub struct Measured {
     pub per_frame: Vec<f64>,
     /// Where the encode is (in the cache); `None` when a cluster node made it.
     pub path: Option<PathBuf>,
+    /// Read from the cache: nothing was encoded or scored for it now (`encode_seconds` is
+    /// the time of the original encode).
+    #[serde(default)]
+    pub cached: bool,
 }
 
 /// What is known of the source.
@@ -230,6 +234,7 @@ impl LocalRunner {
         };
         let scoring_key = format!("{}/{}", scoring.model, scoring.metric);
         let frames = trial.sample.map_or(source.frames, |s| s.frames);
+        let cached = entry.bytes > 0 && entry.scores.contains_key(&scoring_key);
         let per_frame = match (entry.scores.get(&scoring_key), &self.remote) {
             (Some(v), _) if entry.bytes > 0 => v.clone(),
             (_, Some(remote)) => {
@@ -277,6 +282,7 @@ impl LocalRunner {
             score,
             per_frame,
             path: video.is_file().then_some(video),
+            cached,
         })
     }
 
