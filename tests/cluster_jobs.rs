@@ -600,10 +600,27 @@ fn vmafx_submit_wait_prints_the_same_report_as_vmafx_score() {
     assert_eq!(remote["frames"], local["frames"], "per-frame scores");
     assert_eq!(remote["pooled_metrics"], local["pooled_metrics"], "pooled scores");
 
+    // The same knobs as `vmafx score`: skips and a frame limit, over segments.
+    let knobs = ["--skip-distorted", "2", "--skip-reference", "1", "--frames", "20"];
+    let mut args = vec!["submit", "-q", "--wait", "--format", "json", "--segment-frames", "7"];
+    args.extend(knobs);
+    args.extend([rs, ds]);
+    let out = cluster(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let remote: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let local = common::vmafx_json(&r, &d, &knobs);
+    assert_eq!(remote["frames"].as_array().unwrap().len(), 20);
+    assert_eq!(remote["frames"], local["frames"], "per-frame scores with skips and --frames");
+    assert_eq!(remote["pooled_metrics"], local["pooled_metrics"]);
+    let out = cluster(&["submit", "--skip-reference", "100000", rs, ds]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("score.inputs.skip_reference"));
+
     let out = cluster(&["jobs", "list", "--json"]);
     let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(listed["jobs"][0]["state"], "succeeded");
-    assert_eq!(listed["jobs"][0]["segments_total"], 5);
+    assert_eq!(listed["jobs"][1]["state"], "succeeded");
+    assert_eq!(listed["jobs"][1]["segments_total"], 5, "the first job, listed second: newest first");
+    assert_eq!(listed["jobs"][0]["segments_total"], 3, "20 frames in segments of 7");
     let out = cluster(&["nodes", "--json"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let nodes: Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -284,6 +284,15 @@ fn pick_inputs(
 /// How inputs are read and matched: the same flags for `score` and `submit`.
 #[derive(Debug, Clone, Args)]
 pub struct InputArgs {
+    /// Score at most N frame pairs.
+    #[arg(long, env = "VMAFX_FRAMES", value_name = "N")]
+    pub frames: Option<u64>,
+    /// Skip the first N frames of the reference (to align clips that start differently).
+    #[arg(long, env = "VMAFX_SKIP_REFERENCE", default_value_t = 0, value_name = "N")]
+    pub skip_reference: u64,
+    /// Skip the first N frames of the distorted video.
+    #[arg(long, env = "VMAFX_SKIP_DISTORTED", default_value_t = 0, value_name = "N")]
+    pub skip_distorted: u64,
     /// swscale filter used to scale the distorted video (bicubic, bilinear, lanczos, spline...).
     #[arg(long, env = "VMAFX_SCALE_FILTER", default_value = "bicubic")]
     pub scale_filter: String,
@@ -333,6 +342,9 @@ impl InputArgs {
             fps_match: self.fps_match,
             reference_raw: side(&self.reference_raw, reference),
             distorted_raw: side(&self.distorted_raw, distorted),
+            skip_reference: self.skip_reference,
+            skip_distorted: self.skip_distorted,
+            max_frames: self.frames,
         })
     }
 }
@@ -392,15 +404,6 @@ pub struct ScoreArgs {
     /// Score every N-th frame only (faster, less precise).
     #[arg(long, env = "VMAFX_SUBSAMPLE", default_value_t = 1, value_name = "N")]
     pub subsample: u32,
-    /// Score at most N frame pairs.
-    #[arg(long, env = "VMAFX_FRAMES", value_name = "N")]
-    pub frames: Option<u64>,
-    /// Skip the first N frames of the reference (to align clips that start differently).
-    #[arg(long, env = "VMAFX_SKIP_REFERENCE", default_value_t = 0, value_name = "N")]
-    pub skip_reference: u64,
-    /// Skip the first N frames of the distorted video.
-    #[arg(long, env = "VMAFX_SKIP_DISTORTED", default_value_t = 0, value_name = "N")]
-    pub skip_distorted: u64,
     /// Score only frames START..START+COUNT, with exactly the per-frame scores a whole run
     /// gives (one context frame on each side feeds the motion feature). For splitting work.
     #[arg(long, env = "VMAFX_SEGMENT", value_name = "START:COUNT", value_parser = parse_segment)]

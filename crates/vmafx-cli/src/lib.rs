@@ -120,9 +120,6 @@ fn score(args: ScoreArgs) -> anyhow::Result<()> {
         features: args.feature.clone(),
         threads,
         subsample: args.subsample,
-        max_frames: args.frames,
-        skip_reference: args.skip_reference,
-        skip_distorted: args.skip_distorted,
         allow_length_mismatch: args.allow_length_mismatch,
         segment: args.segment,
         decode: DecodeOptions {

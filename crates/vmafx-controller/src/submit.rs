@@ -153,16 +153,26 @@ fn frame_count(spec: &ScoreJobSpec, tools: &Tools, probes: &ProbeCache) -> Resul
         probes.probe(Path::new(path), raw, tools).map_err(|e| ControllerError::invalid(field, e.to_string()))
     };
     let reference = probed("score.reference", &spec.reference, ref_raw.as_ref())?;
-    let mut counts: Vec<u64> = reference.frame_count.into_iter().collect();
+    let skips = (spec.inputs.skip_reference, spec.inputs.skip_distorted);
+    let mut counts: Vec<u64> = reference.frame_count.map(|n| n.saturating_sub(skips.0)).into_iter().collect();
     // An encode job's distorted is made on the node: only the reference exists yet.
     if spec.encode.is_none() {
         let distorted = probed("score.distorted", &spec.distorted, dist_raw.as_ref())?;
         reference.format().map_err(|e| ControllerError::invalid("score.reference", e.to_string()))?;
         let plan = plan(&reference, &distorted, &matching)
             .map_err(|e| ControllerError::invalid("score.distorted", e.to_string()))?;
-        counts.extend(plan.distorted_frames);
+        counts.extend(plan.distorted_frames.map(|n| n.saturating_sub(skips.1)));
     }
-    let total = counts.into_iter().min().unwrap_or(0);
+    if (skips.0 > 0 || skips.1 > 0) && counts.contains(&0) {
+        let (field, skip) = if reference.frame_count.is_some_and(|n| n <= skips.0) {
+            ("score.inputs.skip_reference", skips.0)
+        } else {
+            ("score.inputs.skip_distorted", skips.1)
+        };
+        return Err(ControllerError::invalid(field, format!("skipping {skip} frames leaves none to score")));
+    }
+    // Unknown lengths (streams) with a limit: the limit is the length.
+    let total = counts.into_iter().chain(spec.inputs.max_frames).min().unwrap_or(0);
     match &spec.encode {
         Some(e) if e.frames > 0 => {
             if total > 0 && e.start + e.frames > total {
@@ -204,9 +214,20 @@ fn validate(spec: &mut ScoreJobSpec) -> Result<(), ControllerError> {
         if e.args.is_empty() {
             return Err(ControllerError::invalid("score.encode.args", "is required (ffmpeg output options)"));
         }
+        let i = &spec.inputs;
+        if i.skip_reference > 0 || i.skip_distorted > 0 || i.max_frames.is_some() {
+            return Err(ControllerError::invalid(
+                "score.inputs",
+                "an encode job scores frames encode.start .. start + frames of its reference: \
+                 give those instead of skips or max_frames",
+            ));
+        }
         // One encode is one work item.
         spec.segment_frames = None;
         spec.distorted.clear();
+    }
+    if spec.inputs.max_frames == Some(0) {
+        return Err(ControllerError::invalid("score.inputs.max_frames", "must be at least 1"));
     }
     match &spec.model_path {
         Some(p) if p.is_empty() => spec.model_path = None,

@@ -49,6 +49,20 @@ pub struct InputOptions {
     pub reference_raw: Option<RawVideo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distorted_raw: Option<RawVideo>,
+    /// Frames of the reference to skip before the first scored pair (to align clips that
+    /// start differently).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skip_reference: u64,
+    /// Frames of the distorted to skip before the first scored pair.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skip_distorted: u64,
+    /// Score at most this many pairs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_frames: Option<u64>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl InputOptions {

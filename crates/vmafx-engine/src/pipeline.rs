@@ -109,6 +109,9 @@ impl ScoreRequest {
         self.matching = settings.matching;
         self.reference_raw = settings.reference_raw;
         self.distorted_raw = settings.distorted_raw;
+        self.skip_reference = inputs.skip_reference;
+        self.skip_distorted = inputs.skip_distorted;
+        self.max_frames = inputs.max_frames;
         Ok(self)
     }
 
@@ -133,6 +136,8 @@ impl ScoreRequest {
             ..Self::new(&spec.reference, &spec.distorted)
         }
         .with_inputs(&spec.inputs)
+        // The controller planned the segments within the job's `max_frames`.
+        .map(|req| Self { max_frames: None, ..req })
     }
 }
 

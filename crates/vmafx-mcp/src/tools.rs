@@ -88,6 +88,7 @@ impl ScoreArgs {
             fps_match: self.fps_match,
             reference_raw: raw(&self.reference_raw),
             distorted_raw: raw(&self.distorted_raw),
+            ..InputOptions::default()
         }
     }
 }

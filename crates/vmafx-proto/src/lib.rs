@@ -44,6 +44,9 @@ impl From<v1::ScoreSpec> for ScoreJobSpec {
                 fps_match: s.fps_match,
                 reference_raw: s.reference_raw.map(RawVideo::from),
                 distorted_raw: s.distorted_raw.map(RawVideo::from),
+                skip_reference: s.skip_reference,
+                skip_distorted: s.skip_distorted,
+                max_frames: Some(s.max_frames).filter(|&n| n > 0),
             },
         }
     }
@@ -99,6 +102,9 @@ impl From<&ScoreJobSpec> for v1::ScoreSpec {
             fps_match: s.inputs.fps_match,
             reference_raw: s.inputs.reference_raw.as_ref().map(Into::into),
             distorted_raw: s.inputs.distorted_raw.as_ref().map(Into::into),
+            skip_reference: s.inputs.skip_reference,
+            skip_distorted: s.inputs.skip_distorted,
+            max_frames: s.inputs.max_frames.unwrap_or(0),
         }
     }
 }
