@@ -15,6 +15,15 @@ fn bad(args: &[&str]) -> String {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(2), "expected exit 2 for {args:?}, stderr: {stderr}");
     assert!(out.stdout.is_empty(), "no report on failure");
+    // One statement: the problem is said once, not again by each layer it passed through.
+    let error = stderr
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or_else(|| panic!("no error line: {stderr}"));
+    let parts: Vec<&str> = error.trim_start_matches("error: ").split(": ").collect();
+    for (i, p) in parts.iter().enumerate() {
+        assert!(!parts[i + 1..].contains(p), "`{p}` said twice: {error}");
+    }
     stderr
 }
 
