@@ -28,7 +28,7 @@ fn json_of(out: &Output) -> Value {
 }
 
 /// Mean VMAF of the source encoded with libx264 at `crf`, measured without vmafx-tune.
-fn sweep_point(source: &Path, dir: &Path, crf: u32) -> f64 {
+fn sweep_point(source: &Path, dir: &Path, crf: f64) -> f64 {
     let enc = common::encode(
         source,
         dir,
@@ -47,7 +47,8 @@ fn crf_search_lands_on_the_sweeps_answer_with_a_third_of_the_encodes() {
     let target = 92.0;
 
     // The exhaustive sweep over libx264's whole range.
-    let sweep: Vec<(u32, f64)> = (0..=51).map(|crf| (crf, sweep_point(&source, dir.path(), crf))).collect();
+    let sweep: Vec<(u32, f64)> =
+        (0..=51).map(|crf| (crf, sweep_point(&source, dir.path(), crf as f64))).collect();
     let best =
         sweep.iter().filter(|(_, s)| *s >= target).map(|(c, _)| *c).max().expect("the target is reachable");
 
@@ -62,13 +63,15 @@ fn crf_search_lands_on_the_sweeps_answer_with_a_third_of_the_encodes() {
             "libx264",
             "--target-vmaf",
             "92",
+            "--crf-step",
+            "1",
             "--format",
             "json",
         ],
         &cache,
     );
     let answer = json_of(&out);
-    let crf = answer["crf"].as_u64().unwrap() as u32;
+    let crf = answer["crf"].as_f64().unwrap() as u32;
     let probes = answer["probes"].as_array().unwrap().len();
     assert!(crf.abs_diff(best) <= 1, "search says CRF {crf}, the sweep {best}: {answer}");
     assert!(probes * 3 <= sweep.len(), "{probes} probes against a sweep of {}", sweep.len());
@@ -94,7 +97,7 @@ fn crf_search_lands_on_the_sweeps_answer_with_a_third_of_the_encodes() {
     let before = listing(&cache);
     assert_eq!(before.len(), probes);
     let again = json_of(&tune(
-        &["crf-search", "-q", "--source", s, "--target-vmaf", "92", "--format", "json"],
+        &["crf-search", "-q", "--source", s, "--target-vmaf", "92", "--crf-step", "1", "--format", "json"],
         &cache,
     ));
     assert_eq!(again["crf"], answer["crf"]);
@@ -104,7 +107,7 @@ fn crf_search_lands_on_the_sweeps_answer_with_a_third_of_the_encodes() {
     assert_eq!(listing(&cache), before, "nothing re-encoded");
 
     // Text output names the CRF; samples work on a clip long enough to sample.
-    let text = tune(&["crf-search", "-q", "--source", s, "--target-vmaf", "92"], &cache);
+    let text = tune(&["crf-search", "-q", "--source", s, "--target-vmaf", "92", "--crf-step", "1"], &cache);
     assert!(String::from_utf8_lossy(&text.stdout).starts_with(&format!("CRF {crf} (libx264)")));
     let sampled = json_of(&tune(
         &[
@@ -134,6 +137,33 @@ fn crf_search_lands_on_the_sweeps_answer_with_a_third_of_the_encodes() {
         err.contains("unreachable") && err.contains("best achievable") && err.contains("CRF 30"),
         "{err}"
     );
+}
+
+#[test]
+fn a_fractional_answer_on_x264_lands_within_0_3_of_a_tenth_step_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = common::lavfi(dir.path(), "src.y4m", "testsrc2=size=320x180:rate=24", 24, "yuv420p");
+    let s = source.to_str().unwrap();
+    let target = 90.0;
+    let answer = json_of(&tune(
+        &["crf-search", "-q", "--source", s, "--target-vmaf", "90", "--format", "json"],
+        &dir.path().join("cache"),
+    ));
+    let crf = answer["crf"].as_f64().unwrap();
+    assert_eq!(answer["crf_step"], 0.1, "libx264 takes fractional CRFs: {answer}");
+    assert!(answer["score"].as_f64().unwrap() >= target);
+    // The 0.1-step sweep, made here with ffmpeg and `vmafx score`, 1.5 CRF either side.
+    let tenths = (crf * 10.0).round() as i64;
+    let sweep: Vec<(f64, f64)> = (tenths - 15..=tenths + 15)
+        .map(|t| t as f64 / 10.0)
+        .map(|c| (c, sweep_point(&source, dir.path(), c)))
+        .collect();
+    let best = sweep.iter().filter(|(_, v)| *v >= target).map(|(c, _)| *c).fold(f64::MIN, f64::max);
+    assert!(best > f64::MIN, "the sweep reaches the target: {sweep:?}");
+    assert!((crf - best).abs() <= 0.3 + 1e-9, "search says CRF {crf}, the sweep {best}: {sweep:?}");
+    // The same encode, scored the same way.
+    let at = sweep.iter().find(|(c, _)| (c - crf).abs() < 1e-9).unwrap().1;
+    assert!((answer["score"].as_f64().unwrap() - at).abs() < 1e-9, "{} vs {at}", answer["score"]);
 }
 
 /// The hull's score at `rate`, linear between its points.

@@ -176,6 +176,9 @@ pub struct CrfSearchArgs {
     pub sample_seconds: Option<f64>,
     /// Most encodes to spend (default 12).
     pub max_probes: Option<usize>,
+    /// Precision of the answer (default 0.1 for libx264/libx265, which take fractional CRFs;
+    /// 1 for the others).
+    pub crf_step: Option<f64>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -467,6 +470,7 @@ impl Vmafx {
                 max_probes: a.max_probes.unwrap_or(12),
                 min_crf: None,
                 max_crf: None,
+                crf_step: a.crf_step,
                 jobs: 1,
             };
             let answer = vmafx_tune::crf_search(runner, &req, &|p| {

@@ -19,6 +19,9 @@ pub struct Encoder {
     pub fixed_args: &'static [&'static str],
     /// A ladder's default quality points.
     pub ladder_crfs: &'static [u32],
+    /// Takes a fractional CRF (x264 and x265 do; ffmpeg's libvpx and libaom wrappers and
+    /// SVT-AV1 take whole numbers, so that 30.4 encodes exactly as 30).
+    pub fractional: bool,
 }
 
 pub const ENCODERS: &[Encoder] = &[
@@ -31,6 +34,7 @@ pub const ENCODERS: &[Encoder] = &[
         default_preset: None,
         fixed_args: &[],
         ladder_crfs: &[18, 22, 26, 30, 34, 38],
+        fractional: true,
     },
     Encoder {
         name: "libx265",
@@ -41,6 +45,7 @@ pub const ENCODERS: &[Encoder] = &[
         default_preset: None,
         fixed_args: &["-x265-params", "log-level=error"],
         ladder_crfs: &[20, 24, 28, 32, 36, 40],
+        fractional: true,
     },
     Encoder {
         name: "libsvtav1",
@@ -51,6 +56,7 @@ pub const ENCODERS: &[Encoder] = &[
         default_preset: Some("8"),
         fixed_args: &[],
         ladder_crfs: &[24, 30, 36, 42, 48, 54],
+        fractional: false,
     },
     Encoder {
         name: "libaom-av1",
@@ -61,6 +67,7 @@ pub const ENCODERS: &[Encoder] = &[
         default_preset: Some("6"),
         fixed_args: &["-b:v", "0", "-row-mt", "1"],
         ladder_crfs: &[20, 27, 34, 41, 48, 55],
+        fractional: false,
     },
     Encoder {
         name: "libvpx-vp9",
@@ -71,6 +78,7 @@ pub const ENCODERS: &[Encoder] = &[
         default_preset: Some("4"),
         fixed_args: &["-b:v", "0", "-row-mt", "1", "-deadline", "good"],
         ladder_crfs: &[20, 27, 34, 41, 48, 55],
+        fractional: false,
     },
 ];
 

@@ -35,7 +35,7 @@ pub enum TuneError {
     #[error("source `{path}`: {problem}")]
     Source { path: PathBuf, problem: String },
     #[error("encoding with {encoder} at CRF {crf} failed: {problem}")]
-    Encode { encoder: String, crf: u32, problem: String },
+    Encode { encoder: String, crf: f64, problem: String },
     #[error("scoring failed: {0}")]
     Scoring(String),
     #[error("cache `{0}`: {1}")]
@@ -112,7 +112,7 @@ impl EncodeSettings {
     fn trial(
         &self,
         source: &std::path::Path,
-        crf: u32,
+        crf: f64,
         size: Option<(u32, u32)>,
         sample: Option<Sample>,
     ) -> Trial {
@@ -138,7 +138,7 @@ impl EncodeSettings {
             return Ok(());
         }
         let attempt = |extra: &[(String, String)]| -> Option<Result<(), String>> {
-            let crf = (self.encoder.crf_min + self.encoder.crf_max) / 2;
+            let crf = ((self.encoder.crf_min + self.encoder.crf_max) / 2) as f64;
             let trial =
                 Trial { extra: extra.to_vec(), ..self.trial(std::path::Path::new(""), crf, None, None) };
             let out = std::process::Command::new(ffmpeg)
@@ -193,6 +193,51 @@ impl EncodeSettings {
     }
 }
 
+/// The CRF precision to search to: `asked`, or 0.1 for an encoder that takes fractional
+/// CRFs and 1 for one that does not. A step finer than 0.01, or a fraction of a CRF for an
+/// encoder that takes whole ones only, is refused.
+fn crf_step(e: &encoders::Encoder, asked: Option<f64>) -> Result<f64, TuneError> {
+    let step = asked.unwrap_or(if e.fractional { 0.1 } else { 1.0 });
+    let hundredths = step * 100.0;
+    if !((0.01..=10.0).contains(&step) && (hundredths - hundredths.round()).abs() < 1e-6) {
+        return Err(TuneError::Usage(format!(
+            "--crf-step {step}: give a step from 0.01 to 10, in hundredths"
+        )));
+    }
+    if !e.fractional && step.fract() != 0.0 {
+        return Err(TuneError::Usage(format!(
+            "--crf-step {step}: {} takes whole CRFs only (a fraction would encode as the whole number)",
+            e.name
+        )));
+    }
+    Ok(step)
+}
+
+/// The CRFs a search may probe: multiples of `step`, numbered by position.
+#[derive(Debug, Clone, Copy)]
+struct CrfLattice {
+    step: f64,
+}
+
+impl CrfLattice {
+    /// The CRF at `position`, rounded to hundredths (24.4, not 24.400000000000002).
+    fn crf(&self, position: u32) -> f64 {
+        (position as f64 * self.step * 100.0).round() / 100.0
+    }
+
+    fn nearest(&self, crf: f64) -> u32 {
+        (crf / self.step).round().max(0.0) as u32
+    }
+
+    fn at_or_above(&self, crf: f64) -> u32 {
+        (crf / self.step - 1e-9).ceil().max(0.0) as u32
+    }
+
+    fn at_or_below(&self, crf: f64) -> u32 {
+        (crf / self.step + 1e-9).floor().max(0.0) as u32
+    }
+}
+
 /// `n` samples of `frames` frames each, evenly spread over `total` frames; `None` when they
 /// would cover the whole source anyway.
 pub fn plan_samples(total: u64, n: u64, frames: u64) -> Option<Vec<Sample>> {
@@ -220,15 +265,18 @@ pub struct CrfSearch {
     /// Evenly spread samples (count, frames each); `None`: the whole source.
     pub samples: Option<(u64, u64)>,
     pub max_probes: usize,
-    pub min_crf: Option<u32>,
-    pub max_crf: Option<u32>,
+    pub min_crf: Option<f64>,
+    pub max_crf: Option<f64>,
+    /// The answer's precision: 0.1 by default for an encoder that takes fractional CRFs,
+    /// else 1.
+    pub crf_step: Option<f64>,
     pub jobs: usize,
 }
 
 /// One probe as reported.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProbeReport {
-    pub crf: u32,
+    pub crf: f64,
     pub score: f64,
     pub bitrate_kbps: f64,
     pub encode_seconds: f64,
@@ -241,7 +289,9 @@ pub struct ProbeReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct CrfAnswer {
     pub encoder: String,
-    pub crf: u32,
+    pub crf: f64,
+    /// The precision searched to: the next CRF up by this misses the target.
+    pub crf_step: f64,
     /// The score measured at `crf` (on the samples when sampling).
     pub score: f64,
     pub target: f64,
@@ -266,17 +316,25 @@ pub fn crf_search(
 ) -> Result<CrfAnswer, TuneError> {
     let e = req.settings.encoder;
     let source = runner.source(&req.source)?;
-    let (min, max) = (req.min_crf.unwrap_or(e.crf_min), req.max_crf.unwrap_or(e.crf_max));
-    if min > max || min < e.crf_min || max > e.crf_max {
+    let (min, max) = (req.min_crf.unwrap_or(e.crf_min as f64), req.max_crf.unwrap_or(e.crf_max as f64));
+    if !(min <= max && min >= e.crf_min as f64 && max <= e.crf_max as f64) {
         return Err(TuneError::Usage(format!(
             "--min-crf/--max-crf {min}..{max} is outside {}'s range {}..{}",
             e.name, e.crf_min, e.crf_max
         )));
     }
+    let step = crf_step(e, req.crf_step)?;
+    let lattice = CrfLattice { step };
+    let range = search::Range {
+        min: lattice.at_or_above(min),
+        max: lattice.at_or_below(max),
+        start: lattice.nearest(e.start_crf as f64).clamp(lattice.at_or_above(min), lattice.at_or_below(max)),
+        per_crf: 1.0 / step,
+    };
     let samples = req.samples.and_then(|(n, frames)| plan_samples(source.frames, n, frames));
     let mut measured: Vec<(u32, ProbeReport)> = Vec::new();
-    let range = search::Range { min, max, start: e.start_crf.clamp(min, max) };
-    let (outcome, _) = search::search(range, req.target, req.max_probes.max(1), |crf| {
+    let (outcome, _) = search::search(range, req.target, req.max_probes.max(1), |position| {
+        let crf = lattice.crf(position);
         let trials: Vec<Trial> = match &samples {
             Some(s) => s.iter().map(|&s| req.settings.trial(&req.source, crf, None, Some(s))).collect(),
             None => vec![req.settings.trial(&req.source, crf, None, None)],
@@ -295,7 +353,7 @@ pub fn crf_search(
             cached: results.iter().all(|m| m.cached),
         };
         on_probe(&report);
-        measured.push((crf, report));
+        measured.push((position, report));
         Ok::<_, TuneError>(score)
     })?;
     let probes: Vec<ProbeReport> = measured.iter().map(|(_, p)| p.clone()).collect();
@@ -308,7 +366,10 @@ pub fn crf_search(
             return Err(TuneError::Unreachable(format!(
                 "target {metric} {} is unreachable with {}: best achievable {:.2} at CRF {} (the lowest allowed); \
                  lower --target-vmaf, or allow a lower --min-crf",
-                req.target, e.name, best.score, best.crf
+                req.target,
+                e.name,
+                best.score,
+                lattice.crf(best.crf)
             )))
         }
         search::Outcome::StoppedBelow { best } => {
@@ -317,7 +378,7 @@ pub fn crf_search(
                 req.target,
                 probes.len(),
                 best.score,
-                best.crf
+                lattice.crf(best.crf)
             )))
         }
     };
@@ -325,7 +386,8 @@ pub fn crf_search(
     let duration = source.frames as f64 / source.fps;
     Ok(CrfAnswer {
         encoder: e.name.into(),
-        crf,
+        crf: lattice.crf(crf),
+        crf_step: step,
         score: p.score,
         target: req.target,
         metric: req.scoring.metric.clone(),
@@ -409,7 +471,7 @@ pub fn ladder(
             .iter()
             .map(|&(w, h, crf)| {
                 let size = ((w, h) != (source.width, source.height)).then_some((w, h));
-                req.settings.trial(&req.source, crf, size, None)
+                req.settings.trial(&req.source, crf as f64, size, None)
             })
             .collect();
         let results = run_all(runner, &trials, &source, &req.scoring, req.jobs, &|t, m| {
@@ -417,7 +479,8 @@ pub fn ladder(
             on_point(&hull::Point {
                 width: w,
                 height: h,
-                crf: t.crf,
+                // A ladder's grid is whole CRFs.
+                crf: t.crf as u32,
                 bitrate_kbps: m.bitrate_kbps,
                 score: m.score,
                 args: t.encode_args(),
@@ -605,6 +668,31 @@ pub fn parse_crfs(s: &str) -> Result<Vec<u32>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_crf_step_suits_the_encoder() {
+        let x264 = encoders::encoder("libx264").unwrap();
+        let svt = encoders::encoder("libsvtav1").unwrap();
+        assert_eq!(crf_step(x264, None).unwrap(), 0.1);
+        assert_eq!(crf_step(svt, None).unwrap(), 1.0);
+        assert_eq!(crf_step(x264, Some(0.25)).unwrap(), 0.25);
+        assert!(crf_step(svt, Some(0.5)).unwrap_err().to_string().contains("whole CRFs"));
+        assert!(crf_step(x264, Some(0.001)).is_err() && crf_step(x264, Some(0.0)).is_err());
+        let tenths = CrfLattice { step: 0.1 };
+        assert_eq!(tenths.crf(244), 24.4, "no 24.400000000000002");
+        assert_eq!((tenths.at_or_above(23.95), tenths.at_or_below(23.95)), (240, 239));
+        assert_eq!(tenths.nearest(23.0), 230);
+    }
+
+    #[test]
+    fn a_tenth_step_search_finds_the_boundary_in_a_few_more_probes() {
+        let curve = |position: u32| 100.0 - 0.04 * (position as f64 / 10.0).powf(1.6);
+        let range = search::Range { min: 0, max: 510, start: 230, per_crf: 10.0 };
+        let (outcome, probes) = search::search(range, 90.0, 20, |p| Ok::<_, ()>(curve(p))).unwrap();
+        let best = (0..=510).filter(|&p| curve(p) >= 90.0).max().unwrap();
+        assert_eq!(outcome, search::Outcome::Found { crf: best }, "{probes:?}");
+        assert!(probes.len() <= 7, "{} probes: {probes:?}", probes.len());
+    }
 
     #[test]
     fn samples_spread_evenly_and_stay_inside() {

@@ -89,6 +89,13 @@ struct Common {
     /// Admin token for --controller [default: $VMAFX_DATA_DIR/admin.token or ./vmafx-data/admin.token].
     #[arg(long, env = "VMAFX_TOKEN", hide_env_values = true)]
     token: Option<String>,
+    /// ffmpeg binary that encodes (and decodes for scoring), e.g. another build with more
+    /// encoders; a cluster's nodes use their own (`vmafx-node --ffmpeg`).
+    #[arg(long, env = "VMAFX_FFMPEG", default_value = "ffmpeg")]
+    ffmpeg: PathBuf,
+    /// ffprobe binary that inspects the source and encodes.
+    #[arg(long, env = "VMAFX_FFPROBE", default_value = "ffprobe")]
+    ffprobe: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -109,10 +116,14 @@ struct CrfArgs {
     max_probes: usize,
     /// Lowest CRF (best quality) the search may try [default: the encoder's range].
     #[arg(long)]
-    min_crf: Option<u32>,
+    min_crf: Option<f64>,
     /// Highest CRF (smallest file) the search may try [default: the encoder's range].
     #[arg(long)]
-    max_crf: Option<u32>,
+    max_crf: Option<f64>,
+    /// Precision of the answer: the next CRF up by this step misses the target [default: 0.1
+    /// for libx264 and libx265, which take fractional CRFs; 1 for the others].
+    #[arg(long, value_name = "STEP")]
+    crf_step: Option<f64>,
 }
 
 #[derive(Debug, Args)]
@@ -197,7 +208,7 @@ impl Common {
             })
             .collect::<anyhow::Result<_>>()?;
         let settings = EncodeSettings { encoder, preset: self.preset.clone(), extra };
-        settings.check_options(&Tools::default().ffmpeg)?;
+        settings.check_options(&self.ffmpeg)?;
         Ok(settings)
     }
 
@@ -236,7 +247,8 @@ impl Common {
         };
         let cores = std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1);
         let jobs = self.jobs.max(1) as u32;
-        let runner = LocalRunner::new(cache, Tools::default(), (cores / jobs).max(1));
+        let tools = Tools { ffmpeg: self.ffmpeg.clone(), ffprobe: self.ffprobe.clone() };
+        let runner = LocalRunner::new(cache, tools, (cores / jobs).max(1));
         let Some(controller) = &self.controller else { return Ok(runner) };
         let token = vmafx_client::find_token(vmafx_client::TokenKind::Admin, self.token.as_deref())
             .map_err(|e| usage(format!("--controller {controller}: {e}")))?;
@@ -270,6 +282,7 @@ fn crf_search(a: CrfArgs) -> anyhow::Result<()> {
         max_probes: a.max_probes,
         min_crf: a.min_crf,
         max_crf: a.max_crf,
+        crf_step: a.crf_step,
         jobs: c.jobs,
     };
     let quiet = c.quiet;

@@ -3,8 +3,11 @@
 //!
 //! Scores fall as CRF rises. The search keeps every probe; once two probes bracket the target
 //! it probes where the straight line between them crosses the target (rounded towards the
-//! side that meets it), and it stops when the bracket is one CRF wide. Before a bracket
-//! exists it steps from the start with the slope measured so far. Each probe is an encode
+//! side that meets it), and it stops when the bracket is one step wide. Before a bracket
+//! exists it steps from the start with the slope measured so far.
+//!
+//! The search runs on positions of a lattice (whole CRFs, or tenths of a CRF for encoders
+//! that take fractional ones): `per_crf` positions make one CRF. Each probe is an encode
 //! and a scoring run, so the probe count is what the search minimises.
 
 /// A measured CRF.
@@ -27,12 +30,14 @@ pub enum Outcome {
     StoppedBelow { best: Probe },
 }
 
-/// The CRF range and where to start.
+/// The CRF range and where to start, in lattice positions.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Range {
     pub min: u32,
     pub max: u32,
     pub start: u32,
+    /// Positions per CRF (1 for whole CRFs, 10 for steps of 0.1).
+    pub per_crf: f64,
 }
 
 /// Runs the search; `probe` measures a CRF (an encode and a score). Probes are never
@@ -80,17 +85,18 @@ pub fn search<E>(
                 let x = a.crf as f64 + (a.score - target) / (a.score - b.score) * (b.crf - a.crf) as f64;
                 (x.floor() as u32).clamp(a.crf + 1, b.crf - 1)
             }
-            (Some(a), None) => step(&probes, a, target, range.max, 1),
-            (None, Some(b)) => step(&probes, b, target, range.min, -1),
+            (Some(a), None) => step(&probes, a, target, range.max, 1, range.per_crf),
+            (None, Some(b)) => step(&probes, b, target, range.min, -1, range.per_crf),
             (None, None) => unreachable!("a probe was just made"),
         };
     }
 }
 
-/// The next CRF outside the measured range, towards the target: along the slope of the two
-/// nearest probes if there are two, else a fixed step; at least 1 and at most 12 CRFs away.
-fn step(probes: &[Probe], from: Probe, target: f64, limit: u32, dir: i64) -> u32 {
-    const DEFAULT_STEP: f64 = 6.0;
+/// The next position outside the measured range, towards the target: along the slope of the
+/// two nearest probes if there are two, else a fixed step of 6 CRFs; at least one position
+/// and at most 12 CRFs away.
+fn step(probes: &[Probe], from: Probe, target: f64, limit: u32, dir: i64, per_crf: f64) -> u32 {
+    let default_step = 6.0 * per_crf;
     let mut sorted: Vec<&Probe> = probes.iter().collect();
     sorted.sort_by_key(|p| (p.crf as i64 - from.crf as i64).abs());
     let distance = match sorted.get(1) {
@@ -99,9 +105,9 @@ fn step(probes: &[Probe], from: Probe, target: f64, limit: u32, dir: i64) -> u32
             let slope = (other.score - from.score) / (other.crf as f64 - from.crf as f64);
             ((target - from.score) / slope).abs().ceil()
         }
-        _ => DEFAULT_STEP,
+        _ => default_step,
     };
-    let to = from.crf as i64 + dir * distance.clamp(1.0, 12.0) as i64;
+    let to = from.crf as i64 + dir * distance.clamp(1.0, (12.0 * per_crf).max(1.0)) as i64;
     if dir > 0 {
         to.min(limit as i64) as u32
     } else {
@@ -122,7 +128,7 @@ mod tests {
         search(range, target, max, |c| Ok::<_, ()>(curve(c))).unwrap()
     }
 
-    const X264: Range = Range { min: 0, max: 51, start: 23 };
+    const X264: Range = Range { min: 0, max: 51, start: 23, per_crf: 1.0 };
 
     #[test]
     fn finds_the_highest_crf_meeting_the_target_in_few_probes() {

@@ -77,7 +77,8 @@ impl Pool {
 pub struct Trial {
     pub source: PathBuf,
     pub encoder: &'static Encoder,
-    pub crf: u32,
+    /// Whole, or fractional for an encoder that takes it (`24.4`).
+    pub crf: f64,
     pub preset: Option<String>,
     /// `--enc key=value` pairs, passed as `-key value`.
     pub extra: Vec<(String, String)>,
@@ -165,13 +166,36 @@ pub struct LocalRunner {
     /// libvmaf threads per scoring run.
     pub threads: u32,
     digests: Mutex<HashMap<PathBuf, String>>,
+    /// `ffmpeg -version`'s first line, once asked: part of every cache key, since another
+    /// ffmpeg build (another x264) makes other encodes from the same arguments.
+    ffmpeg_build: std::sync::OnceLock<String>,
     /// Run encodes and scores as jobs on this cluster instead.
     remote: Option<crate::remote::Remote>,
 }
 
 impl LocalRunner {
     pub fn new(cache_dir: PathBuf, tools: Tools, threads: u32) -> Self {
-        Self { cache_dir, tools, threads, digests: Mutex::default(), remote: None }
+        Self {
+            cache_dir,
+            tools,
+            threads,
+            digests: Mutex::default(),
+            ffmpeg_build: std::sync::OnceLock::new(),
+            remote: None,
+        }
+    }
+
+    /// Which ffmpeg encodes: its version line, or its path when it does not run (the encode
+    /// then fails and says why).
+    fn ffmpeg_build(&self) -> &str {
+        self.ffmpeg_build.get_or_init(|| {
+            std::process::Command::new(&self.tools.ffmpeg)
+                .args(["-hide_banner", "-version"])
+                .output()
+                .ok()
+                .and_then(|o| String::from_utf8_lossy(&o.stdout).lines().next().map(str::to_string))
+                .unwrap_or_else(|| self.tools.ffmpeg.display().to_string())
+        })
     }
 
     /// The same runner, sending every encode-and-score to the cluster as a job.
@@ -218,6 +242,8 @@ impl LocalRunner {
         let key = {
             let mut h = Sha256::new();
             h.update(source.digest.as_bytes());
+            h.update([0]);
+            h.update(self.ffmpeg_build().as_bytes());
             for a in &args {
                 h.update([0]);
                 h.update(a.as_bytes());
