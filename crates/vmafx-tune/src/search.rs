@@ -80,16 +80,30 @@ pub fn search<E>(
         }
         next = match (pass, fail) {
             (Some(a), Some(b)) => {
-                // Where the chord crosses the target, strictly inside the bracket; rounded
+                // Where the curve crosses the target, strictly inside the bracket; rounded
                 // down so that the probe likely passes and the next one closes the bracket.
-                let x = a.crf as f64 + (a.score - target) / (a.score - b.score) * (b.crf - a.crf) as f64;
-                (x.floor() as u32).clamp(a.crf + 1, b.crf - 1)
+                // The line through the two probes scoring nearest the target follows the
+                // curve's local slope (a secant), where the chord from a far probe would not.
+                let x = crossing(&probes, target).unwrap_or_else(|| {
+                    a.crf as f64 + (a.score - target) / (a.score - b.score) * (b.crf - a.crf) as f64
+                });
+                (x.floor().max(0.0) as u32).clamp(a.crf + 1, b.crf - 1)
             }
             (Some(a), None) => step(&probes, a, target, range.max, 1, range.per_crf),
             (None, Some(b)) => step(&probes, b, target, range.min, -1, range.per_crf),
             (None, None) => unreachable!("a probe was just made"),
         };
     }
+}
+
+/// Where the line through the two probes scoring nearest `target` crosses it; `None` when
+/// they are too few or the line is flat or rising (noise at fine steps).
+fn crossing(probes: &[Probe], target: f64) -> Option<f64> {
+    let mut near: Vec<&Probe> = probes.iter().collect();
+    near.sort_by(|p, q| (p.score - target).abs().total_cmp(&(q.score - target).abs()));
+    let (p, q) = (near.first()?, near.get(1)?);
+    let slope = (q.score - p.score) / (q.crf as f64 - p.crf as f64);
+    (slope.is_finite() && slope < 0.0).then(|| p.crf as f64 + (target - p.score) / slope)
 }
 
 /// The next position outside the measured range, towards the target: along the slope of the
