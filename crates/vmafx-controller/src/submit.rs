@@ -173,6 +173,15 @@ fn frame_count(spec: &ScoreJobSpec, tools: &Tools, probes: &ProbeCache) -> Resul
     }
     // Unknown lengths (streams) with a limit: the limit is the length.
     let total = counts.into_iter().chain(spec.inputs.max_frames).min().unwrap_or(0);
+    if total > vmafx_core::job::MAX_JOB_FRAMES {
+        return Err(ControllerError::invalid(
+            "score.reference",
+            format!(
+                "{total} frames is more than a job may score ({}); split the video, or set max_frames",
+                vmafx_core::job::MAX_JOB_FRAMES
+            ),
+        ));
+    }
     match &spec.encode {
         Some(e) if e.frames > 0 => {
             if total > 0 && e.start + e.frames > total {

@@ -111,10 +111,23 @@ pub struct SegmentSpec {
 /// compressed input decodes its way there, so many short segments cost more than they save.
 pub const MAX_SEGMENT_FRAMES: u64 = 50_000;
 
+/// The most work items one job is split into: `segment_frames: 1` on a film would otherwise
+/// plan hundreds of thousands of items (rows, leases, results), so segments grow instead.
+pub const MAX_ITEMS_PER_JOB: u64 = 10_000;
+
+/// The most frames a job may have: [`MAX_ITEMS_PER_JOB`] segments of [`MAX_SEGMENT_FRAMES`]
+/// (over eight months of video at 24 fps). A container claiming more is refused.
+pub const MAX_JOB_FRAMES: u64 = MAX_ITEMS_PER_JOB * MAX_SEGMENT_FRAMES;
+
 /// Splits `total` frames into segments of `segment_frames` (the last one shorter), never more
-/// than [`MAX_SEGMENT_FRAMES`]; `None` or zero asks for no split below that.
+/// than [`MAX_SEGMENT_FRAMES`]; `None` or zero asks for no split below that. Segments grow
+/// past the size asked for when it would make more than [`MAX_ITEMS_PER_JOB`] of them.
 pub fn plan_segments(total: u64, segment_frames: Option<u64>) -> Vec<SegmentSpec> {
-    let size = segment_frames.filter(|&n| n > 0).unwrap_or(total).clamp(1, MAX_SEGMENT_FRAMES);
+    let size = segment_frames
+        .filter(|&n| n > 0)
+        .unwrap_or(total)
+        .clamp(1, MAX_SEGMENT_FRAMES)
+        .max(total.div_ceil(MAX_ITEMS_PER_JOB));
     if total <= size {
         return vec![SegmentSpec { start: 0, frames: total }];
     }
@@ -204,6 +217,9 @@ mod tests {
         assert_eq!(s.iter().map(|s| s.frames).sum::<u64>(), 50);
         assert!(s.windows(2).all(|w| w[0].start + w[0].frames == w[1].start));
         // A three-hour film asked to be one item still becomes items of at most 50,000 frames.
+        let fine = plan_segments(250_000, Some(1));
+        assert_eq!(fine.len() as u64, MAX_ITEMS_PER_JOB, "segments of 1 frame grow to 25");
+        assert!(fine.iter().all(|s| s.frames == 25));
         let film = plan_segments(250_000, None);
         assert_eq!(film.len(), 5);
         assert!(film.iter().all(|s| s.frames == MAX_SEGMENT_FRAMES));

@@ -182,9 +182,29 @@ pub struct VideoFormat {
     pub pix_fmt: PixelFormat,
 }
 
+/// The widest or tallest picture vmafx takes (16K): a size a header or a client states past
+/// it is more likely corrupt or hostile than real.
+pub const MAX_DIMENSION: u32 = 16_384;
+
+/// The largest frame vmafx takes: 16K 4:2:0 at 8 bits fits, 16K 4:4:4 at 16 bits does not.
+pub const MAX_FRAME_BYTES: u64 = 1 << 30;
+
 impl VideoFormat {
     pub fn frame_bytes(&self) -> usize {
         self.pix_fmt.frame_bytes(self.width, self.height)
+    }
+
+    /// Refuses a size no frame buffer should be allocated for: a side of 0 or past
+    /// [`MAX_DIMENSION`], or a frame past [`MAX_FRAME_BYTES`].
+    pub fn check_size(&self) -> Result<(), String> {
+        let (w, h) = (self.width, self.height);
+        if !(1..=MAX_DIMENSION).contains(&w) || !(1..=MAX_DIMENSION).contains(&h) {
+            return Err(format!("size {w}x{h} is out of range (1 to {MAX_DIMENSION} pixels each side)"));
+        }
+        if self.frame_bytes() as u64 > MAX_FRAME_BYTES {
+            return Err(format!("a {w}x{h} {} frame takes more than {MAX_FRAME_BYTES} bytes", self.pix_fmt));
+        }
+        Ok(())
     }
 }
 

@@ -28,14 +28,10 @@ impl RawFormat {
                 spec.pix_fmt
             )
         })?;
-        // Bounded so that a frame buffer stays allocatable (16K x 16K).
-        const MAX_SIDE: u32 = 16384;
-        if !(1..=MAX_SIDE).contains(&spec.width) || !(1..=MAX_SIDE).contains(&spec.height) {
-            return Err(format!(
-                "raw size {}x{} is out of range (1 to {MAX_SIDE} pixels each side)",
-                spec.width, spec.height
-            ));
-        }
+        // Bounded so that a frame buffer stays allocatable.
+        VideoFormat { width: spec.width, height: spec.height, pix_fmt }
+            .check_size()
+            .map_err(|e| format!("raw {e}"))?;
         let rate = match spec.fps.as_str() {
             "" => None,
             text => Some(

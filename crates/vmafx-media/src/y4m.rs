@@ -28,8 +28,13 @@ pub struct Y4mHeader {
 }
 
 impl Y4mHeader {
-    /// Parses the header line (without or with its trailing newline).
+    /// Parses the header line (without or with its trailing newline). Any bytes give an
+    /// answer, never a panic: a header that is not ASCII, lacks a size, or states one
+    /// [`VideoFormat::check_size`] refuses is refused with the reason.
     pub fn parse(line: &[u8]) -> Result<Self, String> {
+        if !line.is_ascii() {
+            return Err("header is not ASCII".into());
+        }
         let text = std::str::from_utf8(line).map_err(|_| "header is not ASCII".to_string())?;
         let body =
             text.trim_end_matches('\n').strip_prefix("YUV4MPEG2").ok_or("missing YUV4MPEG2 signature")?;
@@ -59,14 +64,9 @@ impl Y4mHeader {
         let height = height.filter(|h| *h > 0).ok_or("missing or invalid height (H)")?;
         let pix_fmt =
             parse_colorspace(colorspace).ok_or_else(|| format!("unsupported colorspace `C{colorspace}`"))?;
-        Ok(Self {
-            format: VideoFormat { width, height, pix_fmt },
-            rate,
-            range,
-            interlace,
-            sar,
-            len: line.len(),
-        })
+        let format = VideoFormat { width, height, pix_fmt };
+        format.check_size()?;
+        Ok(Self { format, rate, range, interlace, sar, len: line.len() })
     }
 }
 
@@ -228,6 +228,50 @@ pub fn write_pattern(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_header_bytes_panic_and_sizes_are_bounded() {
+        // A small xorshift: the same bytes every run.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let pieces: [&[u8]; 12] = [
+            b"YUV4MPEG2",
+            b" W",
+            b" H",
+            b" C",
+            b"420p10",
+            b"444p16",
+            b" F",
+            b":",
+            b"0",
+            b"99999999999",
+            b"\xc3\xa9",
+            b"\n",
+        ];
+        for _ in 0..200_000 {
+            let mut line = Vec::new();
+            for _ in 0..(next() % 12) {
+                if next() % 4 == 0 {
+                    line.push((next() % 256) as u8);
+                } else {
+                    line.extend_from_slice(pieces[(next() % pieces.len() as u64) as usize]);
+                }
+            }
+            if let Ok(h) = Y4mHeader::parse(&line) {
+                assert!(h.format.check_size().is_ok(), "{:?}", String::from_utf8_lossy(&line));
+            }
+        }
+        let huge = Y4mHeader::parse(b"YUV4MPEG2 W16384 H16384 C444p16\n").unwrap_err();
+        assert!(huge.contains("more than"), "{huge}");
+        assert!(Y4mHeader::parse(b"YUV4MPEG2 W20000 H2 C420jpeg\n").unwrap_err().contains("out of range"));
+        assert!(Y4mHeader::parse("YUV4MPEG2 W2 H2 \u{e9}x\n".as_bytes()).unwrap_err().contains("ASCII"));
+        assert!(Y4mHeader::parse(b"YUV4MPEG2 W16384 H16384 C420jpeg\n").is_ok(), "16K 4:2:0 fits");
+    }
     use std::io::Write;
 
     #[test]
