@@ -442,6 +442,15 @@ pub fn ladder(
     } else {
         req.resolutions.clone()
     };
+    // A ladder has a handful of resolutions; a long list is a mistake (or a client's attempt
+    // to queue thousands of encodes).
+    const MAX_RESOLUTIONS: usize = 16;
+    if resolutions.len() > MAX_RESOLUTIONS {
+        return Err(TuneError::Usage(format!(
+            "{} resolutions: a ladder takes at most {MAX_RESOLUTIONS}",
+            resolutions.len()
+        )));
+    }
     for &(w, h) in &resolutions {
         if w > source.width || h > source.height {
             return Err(TuneError::Usage(format!(
@@ -653,7 +662,16 @@ pub fn parse_resolution(s: &str) -> Result<(u32, u32), String> {
 
 /// Parses a CRF list `18,23,28` or a lattice `START:END:STEP`.
 pub fn parse_crfs(s: &str) -> Result<Vec<u32>, String> {
-    let num = |v: &str| v.trim().parse::<u32>().map_err(|_| format!("`{v}` in `{s}` is not a CRF"));
+    // No encoder's scale goes past 63: a larger number is a mistake, refused before a lattice
+    // of it is built.
+    const MAX_CRF: u32 = 255;
+    let num = |v: &str| {
+        v.trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|&c| c <= MAX_CRF)
+            .ok_or_else(|| format!("`{v}` in `{s}` is not a CRF (0 to {MAX_CRF})"))
+    };
     if let Some((start, rest)) = s.split_once(':') {
         let (end, step) = rest.split_once(':').unwrap_or((rest, "1"));
         let (start, end, step) = (num(start)?, num(end)?, num(step)?);
@@ -662,12 +680,22 @@ pub fn parse_crfs(s: &str) -> Result<Vec<u32>, String> {
         }
         return Ok((start..=end).step_by(step as usize).collect());
     }
+    if s.split(',').count() > MAX_CRF as usize + 1 {
+        return Err(format!("`{s}`: more quality points than CRFs"));
+    }
     s.split(',').map(num).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn crf_lists_are_bounded_before_they_are_built() {
+        assert_eq!(parse_crfs("16:24:4").unwrap(), [16, 20, 24]);
+        assert!(parse_crfs("0:4000000000:1").unwrap_err().contains("not a CRF (0 to 255)"));
+        assert!(parse_crfs(&vec!["20"; 300].join(",")).unwrap_err().contains("more quality points"));
+    }
 
     #[test]
     fn the_crf_step_suits_the_encoder() {
