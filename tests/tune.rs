@@ -409,10 +409,11 @@ fn a_ladder_over_vmafx_up_equals_the_local_one() {
     let jobs = jobs["jobs"].as_array().unwrap();
     assert_eq!(jobs.len(), 6);
     assert!(jobs.iter().all(|j| j["state"] == "succeeded"), "{jobs:?}");
-    // A bad encoder argument is refused before anything is submitted, naming it.
-    let out =
-        remote(&["crf-search", "-q", "--source", s, "--target-vmaf", "90", "--enc", "no-such-option=1"]);
+    // A bad encoder argument is refused before anything is submitted, naming it; and the
+    // run says where its work would go (VMAFX_CONTROLLER may be exported for other tools).
+    let out = remote(&["crf-search", "--source", s, "--target-vmaf", "90", "--enc", "no-such-option=1"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(&format!("encoding and scoring as jobs on the cluster at {grpc}")), "{err}");
     assert!(err.contains("--enc no-such-option=1: ffmpeg has no option `-no-such-option`"), "{err}");
 }
