@@ -409,6 +409,11 @@ fn a_ladder_over_vmafx_up_equals_the_local_one() {
     let jobs = jobs["jobs"].as_array().unwrap();
     assert_eq!(jobs.len(), 6);
     assert!(jobs.iter().all(|j| j["state"] == "succeeded"), "{jobs:?}");
+    // Encode jobs say so, with the encode's size and time, in the one job view.
+    assert!(
+        jobs.iter().all(|j| j["kind"] == "encode" && j["encode"]["bytes"].as_u64().unwrap() > 0),
+        "{jobs:?}"
+    );
     // A bad encoder argument is refused before anything is submitted, naming it; and the
     // run says where its work would go (VMAFX_CONTROLLER may be exported for other tools).
     let out = remote(&["crf-search", "--source", s, "--target-vmaf", "90", "--enc", "no-such-option=1"]);
