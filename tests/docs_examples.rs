@@ -112,12 +112,36 @@ fn run(script: &str, dir: &Path) -> Result<(), String> {
         }
         std::thread::sleep(Duration::from_millis(100));
     };
-    // Stop what the block left running (`vmafx up &`), then let its ports go.
+    // Stop what the block left running (`vmafx up &`): politely, then not; and wait until
+    // every process of the block is gone, so that the next block finds the ports and the
+    // data directory's lock free.
     let group = format!("-{}", child.id());
-    let _ = Command::new("kill").args(["-TERM", "--", &group]).stderr(Stdio::null()).status();
-    std::thread::sleep(Duration::from_millis(500));
-    let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
-    let _ = child.wait();
+    let signal = |sig: &str| {
+        Command::new("kill")
+            .args([sig, "--", &group])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let mut gone_within = |limit: Duration| {
+        let deadline = Instant::now() + limit;
+        loop {
+            // Reap the block's shell once it exits: a zombie still counts as in the group.
+            let _ = child.try_wait();
+            if !signal("-0") {
+                return true;
+            }
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    signal("-TERM");
+    if !gone_within(Duration::from_secs(5)) {
+        signal("-KILL");
+        assert!(gone_within(Duration::from_secs(10)), "the processes of a block outlived SIGKILL");
+    }
     let output = std::fs::read_to_string(&log).unwrap_or_default();
     let tail: Vec<&str> = output.lines().rev().take(15).collect::<Vec<_>>().into_iter().rev().collect();
     match status {
@@ -198,6 +222,11 @@ fn the_checker_runs_commands_honours_markers_and_catches_a_failing_example() {
     assert!(run("true", dir.path()).is_ok());
     let err = run("echo said this; false", dir.path()).unwrap_err();
     assert!(err.contains("said this"), "{err}");
+    // What a block leaves running in the background is gone when it returns.
+    run("sleep 1000 & echo $! > left.pid", dir.path()).unwrap();
+    let pid = std::fs::read_to_string(dir.path().join("left.pid")).unwrap();
+    let alive = Command::new("kill").args(["-0", pid.trim()]).stderr(Stdio::null()).status().unwrap();
+    assert!(!alive.success(), "the background process {} outlived its block", pid.trim());
 }
 
 #[test]
