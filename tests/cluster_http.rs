@@ -107,6 +107,14 @@ fn http_api_runs_the_job_lifecycle() {
         Some("score.reference"),
         "absolute",
     );
+    // A FIFO would block every node's reader for ever; a directory fails it: both refused.
+    let fifo = clips.path().join("pipe.y4m");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let not_files =
+        [(job_body(&r, &fifo), "score.distorted"), (job_body(clips.path(), &d), "score.reference")];
+    for (body, field) in not_files {
+        assert_error(call(h, &admin, "POST", "/v1/jobs", Some(body)), 400, Some(field), "not a regular file");
+    }
     let (status, body) = http(h, "POST", "/v1/jobs", Some(&admin), Some("{not json"));
     assert_eq!(status, 400, "{body}");
     assert_error(call(h, &admin, "GET", "/v1/jobs?state=done", None), 400, Some("state"), "succeeded");

@@ -209,7 +209,8 @@ fn validate(spec: &mut ScoreJobSpec) -> Result<(), ControllerError> {
     }
     let paths = [("score.reference", Some(&spec.reference)), ("score.distorted", Some(&spec.distorted))];
     for (field, path) in paths.into_iter().chain([("score.model_path", spec.model_path.as_ref())]) {
-        if let Some(p) = path.filter(|p| !p.is_empty() && !Path::new(p).is_absolute()) {
+        let Some(p) = path.filter(|p| !p.is_empty()) else { continue };
+        if !Path::new(p).is_absolute() {
             return Err(ControllerError::invalid(
                 field,
                 format!(
@@ -217,6 +218,16 @@ fn validate(spec: &mut ScoreJobSpec) -> Result<(), ControllerError> {
                      where a relative path would mean something else)"
                 ),
             ));
+        }
+        // Where the controller sees the file: a FIFO would block a node's reader for ever,
+        // a device or a directory fail it (a path it cannot see is left to the probe).
+        if let Ok(meta) = std::fs::metadata(p) {
+            if !meta.is_file() {
+                return Err(ControllerError::invalid(
+                    field,
+                    format!("`{p}` is not a regular file (a FIFO, device or directory); give a video file"),
+                ));
+            }
         }
     }
     if let Some(e) = &mut spec.encode {
