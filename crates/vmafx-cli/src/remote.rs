@@ -136,6 +136,8 @@ async fn follow(client: &JobClient, id: &str, quiet: bool) -> anyhow::Result<Job
         let mut check = tokio::time::interval(Duration::from_secs(3));
         check.tick().await;
         let mut hinted = String::new();
+        // Hints are for a person watching, and only until the job starts: then no more calls.
+        let mut hinting = !quiet;
         loop {
             tokio::select! {
                 ended = &mut wait => break ended,
@@ -149,14 +151,14 @@ async fn follow(client: &JobClient, id: &str, quiet: bool) -> anyhow::Result<Job
                     }
                     .into());
                 }
-                _ = check.tick() => {
-                    if let Some(hint) = waiting_hint(client, id).await {
-                        if hint != hinted && !quiet {
-                            eprintln!("{hint}");
-                            hinted = hint;
-                        }
+                _ = check.tick(), if hinting => match waiting_hint(client, id).await {
+                    Waiting::Started => hinting = false,
+                    Waiting::Hint(hint) if hint != hinted => {
+                        eprintln!("{hint}");
+                        hinted = hint;
                     }
-                }
+                    Waiting::Hint(_) | Waiting::Unknown => {}
+                },
             }
         }
     };
@@ -164,21 +166,30 @@ async fn follow(client: &JobClient, id: &str, quiet: bool) -> anyhow::Result<Job
     Ok(finished?)
 }
 
-/// Why a queued job has not started, when the node list tells: `None` while it is running or
-/// some live node could take it.
-async fn waiting_hint(client: &JobClient, id: &str) -> Option<String> {
-    let job = client.get(id, false).await.ok()?;
+/// What a look at a followed job tells.
+enum Waiting {
+    /// It runs (or ended): nothing more to say.
+    Started,
+    /// Queued, and no live node can run it: why.
+    Hint(String),
+    /// Queued, and a live node could take it (or the controller did not answer).
+    Unknown,
+}
+
+/// Why a queued job has not started, when the node list tells.
+async fn waiting_hint(client: &JobClient, id: &str) -> Waiting {
+    let Ok(job) = client.get(id, false).await else { return Waiting::Unknown };
     if job.state != JobState::Queued || job.frames_done > 0 {
-        return None;
+        return Waiting::Started;
     }
-    let nodes = client.nodes().await.ok()?;
+    let Ok(nodes) = client.nodes().await else { return Waiting::Unknown };
     let live: Vec<&NodeInfo> = nodes.iter().filter(|n| n.state == NodeState::Live).collect();
     let needs = &job.spec.requirements;
     if live.iter().any(|n| needs.satisfied_by(&n.capabilities)) {
-        return None;
+        return Waiting::Unknown;
     }
     let wanted = if needs.is_empty() { String::new() } else { format!(" with {}", describe(needs)) };
-    Some(match live.len() {
+    Waiting::Hint(match live.len() {
         0 => format!("waiting for a node{wanted}: no node is live (start one with `vmafx-node`, or `vmafx up`)"),
         n => format!(
             "waiting for a node{wanted}: none of the {n} live node{} has it (`vmafx nodes` lists what each has)",
