@@ -488,11 +488,7 @@ mod tests {
         assert!(parse_raw("64:yuv420p").unwrap_err().contains("WIDTHxHEIGHT"));
     }
 
-    #[test]
-    fn every_flag_has_help_text() {
-        let missing = vmafx_logging::undocumented_flags(&<Cli as clap::CommandFactory>::command());
-        assert!(missing.is_empty(), "no help text: {missing:#?}");
-    }
+    vmafx_logging::every_flag_has_help_text!(Cli);
 
     #[test]
     fn features_repeat_or_comma_separate() {

@@ -164,10 +164,4 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
-    #[test]
-    fn every_flag_has_help_text() {
-        let missing = vmafx_logging::undocumented_flags(&<super::Config as clap::CommandFactory>::command());
-        assert!(missing.is_empty(), "no help text: {missing:#?}");
-    }
-}
+vmafx_logging::every_flag_has_help_text!(Config);

@@ -49,6 +49,19 @@ pub fn init(format: LogFormat) {
     };
 }
 
+/// A test, in a binary's crate, that every flag of its clap type `$cli` has help text:
+/// `#[cfg(test)] vmafx_logging::every_flag_has_help_text!(Args);` at the end of its `main.rs`.
+#[macro_export]
+macro_rules! every_flag_has_help_text {
+    ($cli:ty) => {
+        #[test]
+        fn every_flag_has_help_text() {
+            let missing = $crate::undocumented_flags(&<$cli as clap::CommandFactory>::command());
+            assert!(missing.is_empty(), "no help text: {missing:#?}");
+        }
+    };
+}
+
 /// Every argument of `cmd` and its subcommands, at any depth, that has no help text, as
 /// `vmafx jobs list --state`. Each binary's tests assert this is empty: `--help` teaches
 /// every flag.

@@ -463,10 +463,4 @@ fn bd_rate(a: BdArgs) -> anyhow::Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
-    #[test]
-    fn every_flag_has_help_text() {
-        let missing = vmafx_logging::undocumented_flags(&<super::Cli as clap::CommandFactory>::command());
-        assert!(missing.is_empty(), "no help text: {missing:#?}");
-    }
-}
+vmafx_logging::every_flag_has_help_text!(Cli);
