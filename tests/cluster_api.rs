@@ -198,7 +198,8 @@ async fn past_the_queue_size_or_rate_submissions_are_refused_with_a_hint_and_cli
 
     // The CLI backs off and gets in once there is room.
     let mut cli = std::process::Command::new(common::bin("vmafx"))
-        .args(["submit", "--controller", &format!("http://{}", ctl.addr), "--token", &admin])
+        .args(["submit", "--controller", &ctl.url(), "--token", &admin])
+        .env("VMAFX_CA", ctl.ca())
         .args([&r, &d])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -232,11 +233,15 @@ async fn past_the_queue_size_or_rate_submissions_are_refused_with_a_hint_and_cli
 /// Sends a raw HTTP/1.1 request and returns the whole answer, head included.
 fn raw_http(addr: &str, request: &str) -> String {
     use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    let mut s = common::cluster::http_stream(addr);
     s.write_all(request.as_bytes()).unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out
+    let mut out = Vec::new();
+    match s.read_to_end(&mut out) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {}
+        Err(e) => panic!("{e}"),
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[tokio::test]

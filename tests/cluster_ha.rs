@@ -12,7 +12,7 @@ use serde_json::Value;
 use vmafx_proto::v1::job_service_client::JobServiceClient;
 use vmafx_proto::v1::{self, JobState};
 
-use common::cluster::{authed, connect, fresh_database, spawn_controller, spawn_node, token};
+use common::cluster::{authed, ca_env, connect, fresh_database, spawn_controller, spawn_node, token, url};
 
 fn psql(url: &str, sql: &str) -> String {
     let out = Command::new("psql").args([url, "-qAt", "-c", sql]).output().expect("run psql");
@@ -28,9 +28,13 @@ async fn two_controllers_one_killed_mid_job_the_other_finishes_it() {
     let log = |name: &str| Stdio::from(std::fs::File::create(logs.path().join(name)).unwrap());
     let args = ["--store", store.as_str(), "--lease-ttl-ms", "3000"];
     let a = spawn_controller(dir_a.path(), &args, log("a.log"));
-    let b = spawn_controller(dir_b.path(), &args, log("b.log"));
+    // One CA for both, as clients of several controllers need: B serves A's certificate
+    // (made for 127.0.0.1) from files.
+    let (cert, key) = (dir_a.path().join("tls/server.pem"), dir_a.path().join("tls/server.key"));
+    let files = ["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()];
+    let b = spawn_controller(dir_b.path(), &[&args[..], &files].concat(), log("b.log"));
     // Both controllers, first A: nodes and the client talk to A until it goes away.
-    let both = format!("{},http://{}", a.addr, b.addr);
+    let both = format!("{},{}", a.addr, b.addr);
     let _n1 = spawn_node(&both, dir_a.path(), "n1", &[], log("n1.log"));
     let _n2 = spawn_node(&both, dir_a.path(), "n2", &[], log("n2.log"));
 
@@ -41,7 +45,8 @@ async fn two_controllers_one_killed_mid_job_the_other_finishes_it() {
     let mut cli = Command::new(common::bin("vmafx"))
         .args(["submit", "-q", "--wait", "--format", "json", "--segment-frames", "4"])
         .args([&r, &d])
-        .env("VMAFX_CONTROLLER", format!("http://{both}"))
+        .env("VMAFX_CONTROLLER", url(&both))
+        .env("VMAFX_CA", ca_env(&both))
         .env("VMAFX_TOKEN", &admin)
         .stdout(Stdio::piped())
         .stderr(log("cli.log"))

@@ -13,7 +13,7 @@ use tonic::Request;
 use vmafx_proto::v1::job_service_client::JobServiceClient;
 use vmafx_proto::v1::{self, JobState};
 
-use common::cluster::{self, connect, start_controller, start_node, token, Proc};
+use common::cluster::{self, ca_env, connect, start_controller, start_node, token, url, Proc};
 
 fn controller(data: &Path, extra: &[&str]) -> (Proc, String) {
     let c = start_controller(data, extra);
@@ -420,7 +420,8 @@ async fn an_input_the_node_cannot_read_fails_the_job_with_the_reason() {
     // Following a failed job ends in exit code 1 with the reason.
     let watched = common::run_with_timeout(
         Command::new(common::bin("vmafx"))
-            .args(["jobs", "watch", &job.id, "--controller", &format!("http://{addr}")])
+            .args(["jobs", "watch", &job.id, "--controller", &url(&addr)])
+            .env("VMAFX_CA", ca_env(&addr))
             .env("VMAFX_TOKEN", token(data.path(), "admin.token")),
         Duration::from_secs(60),
     );
@@ -474,7 +475,7 @@ fn jobs_from_the_cli_show_scores_hints_exit_codes_and_gone_nodes() {
     // The node finds its token in the controller's data directory, as the CLI does.
     let mut node_a = Proc(
         Command::new(common::bin("vmafx-node"))
-            .args(["--controller", &format!("http://{addr}"), "--name", "a", "--threads", "1"])
+            .args(["--controller", &url(&addr), "--name", "a", "--threads", "1"])
             .env_remove("VMAFX_TOKEN")
             .env("VMAFX_DATA_DIR", data.path())
             .stdout(std::process::Stdio::null())
@@ -484,7 +485,7 @@ fn jobs_from_the_cli_show_scores_hints_exit_codes_and_gone_nodes() {
     let admin = token(data.path(), "admin.token");
     let vmafx = || {
         let mut c = Command::new(common::bin("vmafx"));
-        c.env("VMAFX_CONTROLLER", format!("http://{addr}")).env("VMAFX_TOKEN", &admin);
+        c.env("VMAFX_CONTROLLER", url(&addr)).env("VMAFX_TOKEN", &admin).env("VMAFX_CA", ca_env(&addr));
         c
     };
     let cli = |args: &[&str]| common::run_with_timeout(vmafx().args(args), Duration::from_secs(120));
@@ -575,7 +576,8 @@ fn vmafx_submit_wait_prints_the_same_report_as_vmafx_score() {
         common::run_with_timeout(
             Command::new(common::bin("vmafx"))
                 .args(args)
-                .env("VMAFX_CONTROLLER", format!("http://{addr}"))
+                .env("VMAFX_CONTROLLER", url(&addr))
+                .env("VMAFX_CA", ca_env(&addr))
                 .env("VMAFX_TOKEN", &admin),
             Duration::from_secs(300),
         )
@@ -634,7 +636,8 @@ fn vmafx_submit_wait_prints_the_same_report_as_vmafx_score() {
     let out = common::run_with_timeout(
         Command::new(common::bin("vmafx"))
             .args(["jobs", "list"])
-            .env("VMAFX_CONTROLLER", format!("http://{addr}"))
+            .env("VMAFX_CONTROLLER", url(&addr))
+            .env("VMAFX_CA", ca_env(&addr))
             .env("VMAFX_TOKEN", "wrong"),
         Duration::from_secs(60),
     );

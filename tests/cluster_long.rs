@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use vmafx_proto::v1::job_service_client::JobServiceClient;
 use vmafx_proto::v1::{self, JobState};
 
-use common::cluster::{authed, connect, http, start_up_with_http, token};
+use common::cluster::{authed, ca_env, connect, http, start_up_with_http, token};
 
 const FRAMES: u32 = 250_000;
 
@@ -54,19 +54,21 @@ async fn a_three_hour_film_reaches_every_client_frame_for_frame() {
 
     // submit --wait: the same report.
     let out = common::run_with_timeout(
-        Command::new(common::bin("vmafx")).args([
-            "submit",
-            "-q",
-            "--wait",
-            "--format",
-            "json",
-            "--controller",
-            &grpc,
-            "--token",
-            &admin,
-            rs,
-            ds,
-        ]),
+        Command::new(common::bin("vmafx"))
+            .args([
+                "submit",
+                "-q",
+                "--wait",
+                "--format",
+                "json",
+                "--controller",
+                &grpc,
+                "--token",
+                &admin,
+                rs,
+                ds,
+            ])
+            .env("VMAFX_CA", ca_env(&grpc)),
         Duration::from_secs(600),
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -78,8 +80,8 @@ async fn a_three_hour_film_reaches_every_client_frame_for_frame() {
 
     // GetJob with scores, over gRPC, with a client that allows large messages (as
     // vmafx-client does).
-    let mut jobs = JobServiceClient::new(connect(grpc.trim_start_matches("http://")).await)
-        .max_decoding_message_size(vmafx_proto::MAX_JOB_BYTES);
+    let mut jobs =
+        JobServiceClient::new(connect(&grpc).await).max_decoding_message_size(vmafx_proto::MAX_JOB_BYTES);
     let list = jobs.list_jobs(authed(v1::ListJobsRequest::default(), &admin)).await.unwrap().into_inner();
     let id = list.jobs[0].id.clone();
     assert_eq!(list.jobs[0].segments_total, 5, "split at 50,000 frames though no split was asked");
@@ -117,7 +119,8 @@ async fn a_three_hour_film_reaches_every_client_frame_for_frame() {
             .arg("stdio")
             .arg(&scenario)
             .args(["--", server.to_str().unwrap(), "--allow-root", dir.path().to_str().unwrap()])
-            .args(["--controller", &grpc, "--token", &admin]),
+            .args(["--controller", &grpc, "--token", &admin])
+            .env("VMAFX_CA", ca_env(&grpc)),
         Duration::from_secs(300),
     );
     assert!(out.status.success(), "MCP client failed: {}", String::from_utf8_lossy(&out.stderr));

@@ -25,7 +25,7 @@ async fn vmafx_up_scores_jobs_like_vmafx_score_with_live_progress() {
 
     // Through the API: one segment over the whole clip (about 1.5 s of scoring, so that several of
     // the node's half-second progress reports fall inside it); progress arrives while it is scored.
-    let mut jobs = JobServiceClient::new(connect(grpc.trim_start_matches("http://")).await);
+    let mut jobs = JobServiceClient::new(connect(&grpc).await);
     let spec = v1::ScoreSpec {
         reference: r.display().to_string(),
         distorted: d.display().to_string(),

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use common::cluster::{http, start_up_with_http, token, Proc};
+use common::cluster::{ca_env, http, start_up_with_http, token, trust, Proc};
 
 /// Runs the Python client with `scenario`; `transport` is the rest of its command line.
 fn drive(dir: &Path, scenario: &Value, transport: &[&str]) -> Value {
@@ -182,6 +182,7 @@ fn http_needs_its_token_and_runs_jobs_on_vmafx_up() {
 
     let mut child = Command::new(common::bin("vmafx-mcp"))
         .args(["--http", "127.0.0.1:0", "--allow-root", dir.path().to_str().unwrap(), "--controller", &grpc])
+        .env("VMAFX_CA", ca_env(&grpc))
         .env("VMAFX_MCP_TOKEN", "agent-secret")
         .env("VMAFX_TOKEN", token(&data, "admin.token"))
         .stderr(Stdio::piped())
@@ -197,6 +198,7 @@ fn http_needs_its_token_and_runs_jobs_on_vmafx_up() {
     };
     std::thread::spawn(move || lines.for_each(drop));
     let addr = url.trim_start_matches("http://").trim_end_matches("/mcp");
+    trust(addr, None); // the MCP server's own HTTP is plaintext
     let (status, _) = http(addr, "POST", "/mcp", None, Some("{}"));
     assert_eq!(status, 401);
     let (status, _) = http(addr, "POST", "/mcp", Some("wrong"), Some("{}"));
@@ -260,6 +262,7 @@ fn http_needs_its_token_and_runs_jobs_on_vmafx_up() {
     let cli = common::run_with_timeout(
         Command::new(common::bin("vmafx"))
             .args(["jobs", "get", &id, "--format", "json", "--controller", &grpc])
+            .env("VMAFX_CA", ca_env(&grpc))
             .env("VMAFX_TOKEN", &admin),
         Duration::from_secs(60),
     );

@@ -187,7 +187,9 @@ fn the_same_cases_give_the_same_frames_through_a_cluster_and_mcp() {
             ["submit", "-q", "--wait", "--format", "json", "--segment-frames", "16"].map(String::from).into();
         args.extend([
             "--controller".into(),
-            format!("http://{}", controller.addr),
+            controller.url(),
+            "--ca".into(),
+            controller.ca().display().to_string(),
             "--token".into(),
             admin.clone(),
         ]);

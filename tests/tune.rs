@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use common::cluster::{start_up, token};
+use common::cluster::{ca_env, start_up, token};
 
 fn tune(args: &[&str], cache: &Path) -> Output {
     let out = common::run_with_timeout(
@@ -402,6 +402,7 @@ fn a_ladder_over_vmafx_up_equals_the_local_one() {
     let jobs = common::run_with_timeout(
         Command::new(common::bin("vmafx"))
             .args(["jobs", "list", "--json", "--controller", &grpc])
+            .env("VMAFX_CA", ca_env(&grpc))
             .env("VMAFX_TOKEN", token(&data, "admin.token")),
         Duration::from_secs(60),
     );

@@ -1,8 +1,10 @@
 //! Starting the controller and nodes for cluster tests, and calling them with tokens.
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tonic::transport::Channel;
@@ -15,6 +17,61 @@ impl Drop for Proc {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+/// The CA each started controller's certificate is checked against, by `host:port` (gRPC
+/// and HTTP); `None`: plaintext (`--insecure-plaintext`).
+static TRUST: Mutex<Option<HashMap<String, Option<PathBuf>>>> = Mutex::new(None);
+
+pub fn trust(addr: &str, ca: Option<PathBuf>) {
+    TRUST.lock().unwrap().get_or_insert_with(HashMap::new).insert(addr.to_string(), ca);
+}
+
+/// `host:port` of an address that may carry a scheme.
+pub fn host_port(addr: &str) -> &str {
+    addr.split_once("://").map_or(addr, |(_, rest)| rest).trim_end_matches('/')
+}
+
+/// The CA of the controller at `addr` (`host:port`, with or without a scheme); `None` when it
+/// serves plaintext.
+pub fn ca_of(addr: &str) -> Option<PathBuf> {
+    let addr = host_port(addr);
+    TRUST
+        .lock()
+        .unwrap()
+        .as_ref()
+        .and_then(|t| t.get(addr).cloned())
+        .unwrap_or_else(|| panic!("no controller was started at {addr} by this test"))
+}
+
+/// The URL a client uses for `addr`: `https://` unless that controller serves plaintext.
+/// Several comma-separated addresses give several URLs.
+pub fn url(addrs: &str) -> String {
+    addrs
+        .split(',')
+        .map(|a| {
+            let a = host_port(a.trim());
+            format!("{}://{a}", if ca_of(a).is_some() { "https" } else { "http" })
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The CA file for the CLI's `VMAFX_CA` when talking to `addr` (first of several).
+pub fn ca_env(addrs: &str) -> PathBuf {
+    ca_of(addrs.split(',').next().unwrap()).expect("a TLS controller")
+}
+
+/// The CA a controller started with `extra` on `data` serves under: its generated one, the
+/// `ca.pem` beside a `--tls-cert` given, or none with `--insecure-plaintext`.
+fn controller_ca(data: &Path, extra: &[&str]) -> Option<PathBuf> {
+    if extra.contains(&"--insecure-plaintext") {
+        return None;
+    }
+    match extra.iter().position(|a| *a == "--tls-cert") {
+        Some(i) => Some(Path::new(extra[i + 1]).parent().unwrap().join("ca.pem")),
+        None => Some(data.join("tls").join("ca.pem")),
     }
 }
 
@@ -95,7 +152,22 @@ pub fn spawn_controller(data: &Path, extra: &[&str], stderr: Stdio) -> Controlle
     };
     // Keep draining stdout so the controller never blocks on it.
     std::thread::spawn(move || lines.for_each(drop));
+    let ca = controller_ca(data, extra);
+    trust(&addr, ca.clone());
+    trust(&http, ca);
     Controller { proc: Proc(child), addr, http }
+}
+
+impl Controller {
+    /// The gRPC URL clients use (`https://127.0.0.1:PORT`).
+    pub fn url(&self) -> String {
+        url(&self.addr)
+    }
+
+    /// The CA its certificate is checked against.
+    pub fn ca(&self) -> PathBuf {
+        ca_env(&self.addr)
+    }
 }
 
 /// Starts a node with one libvmaf thread, joined with the controller's node token.
@@ -103,11 +175,16 @@ pub fn start_node(addr: &str, data: &Path, name: &str) -> Proc {
     spawn_node(addr, data, name, &[], Stdio::inherit())
 }
 
-/// Like [`start_node`], with more arguments and its stderr (its log) sent to `stderr`.
+/// Like [`start_node`], with more arguments and its stderr (its log) sent to `stderr`. `addr`:
+/// one `host:port` or several, comma separated, of controllers this test started.
 pub fn spawn_node(addr: &str, data: &Path, name: &str, args: &[&str], stderr: Stdio) -> Proc {
+    let mut command = Command::new(super::bin("vmafx-node"));
+    if let Some(ca) = ca_of(addr.split(',').next().unwrap()) {
+        command.arg("--ca").arg(ca);
+    }
     Proc(
-        Command::new(super::bin("vmafx-node"))
-            .args(["--controller", &format!("http://{addr}"), "--name", name, "--threads", "1"])
+        command
+            .args(["--controller", &url(addr), "--name", name, "--threads", "1"])
             .args(args)
             .env("VMAFX_TOKEN", token(data, "node.token"))
             .stdout(Stdio::null())
@@ -129,21 +206,59 @@ pub fn authed<T>(msg: T, token: &str) -> Request<T> {
     r
 }
 
+/// A gRPC connection to the controller at `addr` (`host:port`, or a URL), over TLS checked
+/// against its CA unless it serves plaintext.
 pub async fn connect(addr: &str) -> Channel {
-    Channel::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect_timeout(Duration::from_secs(5))
-        .connect()
-        .await
-        .unwrap()
+    let mut endpoint = Channel::from_shared(url(addr)).unwrap().connect_timeout(Duration::from_secs(5));
+    if let Some(ca) = ca_of(addr) {
+        let pem = std::fs::read(ca).unwrap();
+        let tls = tonic::transport::ClientTlsConfig::new()
+            .ca_certificate(tonic::transport::Certificate::from_pem(pem));
+        endpoint = endpoint.tls_config(tls).unwrap();
+    }
+    endpoint.connect().await.unwrap()
 }
 
-/// A plain HTTP/1.1 request with an optional bearer token and JSON body; returns the status
-/// code and body.
+/// A rustls client configuration trusting the certificates in `ca`.
+pub fn tls_client_config(ca: &Path) -> Arc<rustls::ClientConfig> {
+    use rustls::pki_types::pem::PemObject as _;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::CertificateDer::pem_file_iter(ca).unwrap() {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Arc::new(
+        rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    )
+}
+
+/// A stream to the controller's HTTP address: TLS checked against its CA, or plain TCP.
+pub fn http_stream(addr: &str) -> Box<dyn ReadWrite> {
+    let tcp = std::net::TcpStream::connect(host_port(addr)).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    match ca_of(addr) {
+        None => Box::new(tcp),
+        Some(ca) => {
+            let host = host_port(addr).rsplit_once(':').unwrap().0.trim_matches(['[', ']']).to_string();
+            let name = rustls::pki_types::ServerName::try_from(host).unwrap();
+            let conn = rustls::ClientConnection::new(tls_client_config(&ca), name).unwrap();
+            Box::new(rustls::StreamOwned::new(conn, tcp))
+        }
+    }
+}
+
+pub trait ReadWrite: std::io::Read + std::io::Write + Send {}
+impl<T: std::io::Read + std::io::Write + Send> ReadWrite for T {}
+
+/// An HTTP/1.1 request (over TLS to a TLS controller) with an optional bearer token and JSON
+/// body; returns the status code and body.
 pub fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, String) {
     use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut s = http_stream(addr);
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     if let Some(t) = token {
         head += &format!("Authorization: Bearer {t}\r\n");
@@ -153,8 +268,14 @@ pub fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: Opt
         head += &format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len());
     }
     write!(s, "{head}\r\n{body}").unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).unwrap();
+    let mut raw = Vec::new();
+    // A TLS peer that closes without close_notify after `Connection: close` is fine here.
+    match s.read_to_end(&mut raw) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {}
+        Err(e) => panic!("reading the HTTP answer from {addr}: {e}"),
+    }
+    let raw = String::from_utf8_lossy(&raw).into_owned();
     let status = raw.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
     let body = raw.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
     (status, body)
@@ -189,7 +310,7 @@ pub fn parse_prometheus(text: &str) -> Vec<String> {
 }
 
 /// Starts `vmafx up` on free loopback ports with one libvmaf thread; returns it and its
-/// gRPC URL (`http://127.0.0.1:PORT`).
+/// gRPC URL (`https://127.0.0.1:PORT`).
 pub fn start_up(data: &Path) -> (Proc, String) {
     let (up, grpc, _) = start_up_with_http(data);
     (up, grpc)
@@ -217,12 +338,15 @@ pub fn start_up_with_http(data: &Path) -> (Proc, String, String) {
     let up = Proc(child);
     let (grpc, http) = loop {
         let line = lines.next().expect("vmafx up exited before listening").unwrap();
-        // vmafx up: controller on http://A (gRPC) and http://B (HTTP)
+        // vmafx up: controller on https://A (gRPC) and https://B (HTTP)
         if let Some(rest) = line.strip_prefix("vmafx up: controller on ") {
             let words: Vec<&str> = rest.split_whitespace().collect();
-            break (words[0].to_string(), words[3].trim_start_matches("http://").to_string());
+            break (words[0].to_string(), host_port(words[3]).to_string());
         }
     };
+    let ca = Some(data.join("tls").join("ca.pem"));
+    trust(host_port(&grpc), ca.clone());
+    trust(&http, ca);
     std::thread::spawn(move || lines.for_each(drop));
     (up, grpc, http)
 }

@@ -74,9 +74,14 @@ pub enum Command {
 /// Where the controller is and how to authenticate.
 #[derive(Debug, Clone, Args)]
 pub struct ClusterArgs {
-    /// Controller gRPC address (several, comma separated, for controllers sharing one queue).
-    #[arg(long, env = "VMAFX_CONTROLLER", default_value = "http://127.0.0.1:50051", global = true)]
+    /// Controller gRPC address (several, comma separated, for controllers sharing one queue);
+    /// http:// only for a controller started with --insecure-plaintext.
+    #[arg(long, env = "VMAFX_CONTROLLER", default_value = "https://127.0.0.1:50051", global = true)]
     pub controller: String,
+    /// The CA certificate (PEM) that signed the controller's [default: $VMAFX_DATA_DIR/tls/ca.pem
+    /// or ./vmafx-data/tls/ca.pem, where the controller makes one].
+    #[arg(long, env = "VMAFX_CA", value_name = "FILE", global = true)]
+    pub ca: Option<PathBuf>,
     /// Admin token [default: read from $VMAFX_DATA_DIR/admin.token or ./vmafx-data/admin.token,
     /// where `vmafx up` and `vmafx-controller` write it].
     #[arg(long, env = "VMAFX_TOKEN", hide_env_values = true, global = true)]
@@ -97,8 +102,8 @@ pub enum NodesCommand {
 #[command(after_help = "Then, from another shell on this machine:\n  \
     vmafx submit --wait ref.y4m dist.mp4      # the token is read from --data-dir\n  \
     vmafx jobs list\n\n\
-    Other machines can join with `vmafx-node --controller http://THIS-HOST:50051 --token $(cat vmafx-data/node.token)`\n\
-    once --listen is on a reachable address.")]
+    Other machines can join with `vmafx-node --controller https://THIS-HOST:50051 --token $(cat vmafx-data/node.token) --ca ca.pem`\n\
+    (ca.pem: a copy of vmafx-data/tls/ca.pem) once --listen is on a reachable address and --tls-name names THIS-HOST.")]
 pub struct UpArgs {
     /// Where the job queue (SQLite) and the API tokens live; kept across restarts.
     #[arg(long, env = "VMAFX_DATA_DIR", default_value = "vmafx-data")]
@@ -125,6 +130,8 @@ pub struct UpArgs {
     /// Log lines on stderr: text, or json (with job_id, item_id and node_id fields).
     #[arg(long, env = "VMAFX_LOG_FORMAT", default_value = "text")]
     pub log_format: vmafx_logging::LogFormat,
+    #[command(flatten)]
+    pub tls: vmafx_controller::tls::TlsArgs,
     /// Delete jobs this long after they end (30d, 12h, 90m) [default: keep everything].
     #[arg(long, env = "VMAFX_RETAIN", value_name = "DURATION", value_parser = vmafx_core::parse_duration)]
     pub retain: Option<std::time::Duration>,

@@ -54,7 +54,7 @@ async fn connect(c: &ClusterArgs) -> anyhow::Result<JobClient> {
             }
             Err(e) => return Err(UsageError(e.to_string()).into()),
         };
-        match JobClient::connect(&c.controller, &token).await {
+        match JobClient::connect(&c.controller, &token, &vmafx_client::Tls::with_ca(c.ca.clone())).await {
             Err(vmafx_client::ClientError::Unreachable { .. }) if starting => {
                 tokio::time::sleep(Duration::from_millis(200)).await
             }

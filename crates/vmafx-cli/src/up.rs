@@ -27,6 +27,7 @@ async fn serve(a: UpArgs) -> anyhow::Result<()> {
         store: a.store.clone(),
         listen: a.listen,
         http_listen: a.http_listen,
+        tls: a.tls.clone(),
         config: ControllerConfig {
             retry: RetryPolicy { max_attempts: a.max_attempts.max(1), ..RetryPolicy::default() },
             tools: tools.clone(),
@@ -35,9 +36,12 @@ async fn serve(a: UpArgs) -> anyhow::Result<()> {
         },
     })
     .await?;
-    let grpc = format!("http://{}", running.grpc_addr);
-    println!("vmafx up: controller on {grpc} (gRPC) and http://{} (HTTP)", running.http_addr);
-    println!("vmafx up: tokens in {}", a.data_dir.display());
+    let grpc = format!("{}://{}", running.scheme, running.grpc_addr);
+    println!("vmafx up: controller on {grpc} (gRPC) and {}://{} (HTTP)", running.scheme, running.http_addr);
+    match &running.generated_ca {
+        Some(ca) => println!("vmafx up: tokens in {}; TLS CA in {}", a.data_dir.display(), ca.display()),
+        None => println!("vmafx up: tokens in {}", a.data_dir.display()),
+    }
     println!("vmafx up: submit with `vmafx submit --controller {grpc} --wait REF DIST`");
 
     let drain = Arc::new(AtomicBool::new(false));
@@ -48,6 +52,10 @@ async fn serve(a: UpArgs) -> anyhow::Result<()> {
         let cores = std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1);
         let cfg = NodeConfig {
             controller: grpc.clone(),
+            tls: vmafx_client::Tls {
+                ca: running.generated_ca.clone().or_else(|| a.tls.tls_cert.clone()),
+                identity: None,
+            },
             token: token.trim().to_string(),
             name: "local".into(),
             slots: a.slots,

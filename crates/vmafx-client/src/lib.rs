@@ -9,14 +9,15 @@
 
 mod token;
 
-pub use token::{find_token, local_token_path, MissingToken, TokenKind};
+pub use token::{find_token, local_ca_path, local_token_path, MissingToken, TokenKind};
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tonic::metadata::MetadataValue;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tonic::{Code, Request, Status};
 use vmafx_core::{JobState, JobView, NodeInfo, NodeState, ScoreJobSpec};
 use vmafx_proto::v1::job_service_client::JobServiceClient;
@@ -35,9 +36,13 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Why a call to the controller failed, in the terms a caller acts on.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ClientError {
-    /// The address is not a URL (`http://host:50051`).
-    #[error("`{0}` is not a controller address like http://host:50051")]
+    /// The address is not a URL (`https://host:50051`).
+    #[error("`{0}` is not a controller address like https://host:50051 (http:// for a controller started with --insecure-plaintext)")]
     BadAddress(String),
+    /// TLS is misconfigured on this side: no CA to check the controller with, a CA or client
+    /// certificate that does not load, or a controller whose certificate this CA did not sign.
+    #[error("{0}")]
+    Tls(String),
     /// Nothing answers there (or the connection broke): worth retrying later.
     #[error("cannot reach the controller at {address}: {message} (is a controller running there? `vmafx up` starts one; --controller or VMAFX_CONTROLLER names another)")]
     Unreachable { address: String, message: String },
@@ -56,7 +61,7 @@ pub enum ClientError {
 impl ClientError {
     /// A mistake of whoever made the call (exit code 2 in the command-line tools).
     pub fn is_caller_mistake(&self) -> bool {
-        matches!(self, ClientError::BadAddress(_) | ClientError::Refused { .. })
+        matches!(self, ClientError::BadAddress(_) | ClientError::Tls(_) | ClientError::Refused { .. })
     }
 
     /// Trying again later may succeed.
@@ -69,6 +74,13 @@ impl ClientError {
 
     fn from_status(address: &str, s: Status) -> Self {
         let message = s.message().to_string();
+        if address.starts_with("http://") && message.contains("h2 protocol error") {
+            return ClientError::Tls(format!(
+                "{address} did not answer plaintext gRPC ({message}): controllers use TLS unless started \
+                 with --insecure-plaintext; use https://{}",
+                address.trim_start_matches("http://")
+            ));
+        }
         match s.code() {
             Code::InvalidArgument
             | Code::NotFound
@@ -87,6 +99,82 @@ impl ClientError {
     }
 }
 
+/// How a client checks the controller's certificate (`https://` addresses) and, for a
+/// controller that asks (`--client-ca`), proves who it is.
+#[derive(Debug, Clone, Default)]
+pub struct Tls {
+    /// The CA (PEM) that signed the controller's certificate [default: the local
+    /// controller's, [`local_ca_path`]].
+    pub ca: Option<PathBuf>,
+    /// This client's certificate and key (PEM).
+    pub identity: Option<(PathBuf, PathBuf)>,
+}
+
+impl Tls {
+    /// Checks the controller against `ca`, or the local controller's CA when `None`.
+    pub fn with_ca(ca: Option<PathBuf>) -> Self {
+        Self { ca, identity: None }
+    }
+
+    fn client_config(&self, address: &str) -> Result<ClientTlsConfig, ClientError> {
+        let (path, given) = match &self.ca {
+            Some(p) => (p.clone(), true),
+            None => (local_ca_path(), false),
+        };
+        let pem =
+            std::fs::read(&path).map_err(|e| {
+                ClientError::Tls(if given {
+                    format!("--ca `{}`: {e}", path.display())
+                } else {
+                    format!(
+                    "{address}: no CA to check the controller's certificate with: pass --ca FILE (or set \
+                     VMAFX_CA) with the controller's DATA_DIR/tls/ca.pem; on the controller's machine it \
+                     is read from `{}` (set VMAFX_DATA_DIR if the data directory is elsewhere), which {}",
+                    path.display(),
+                    if e.kind() == std::io::ErrorKind::NotFound { "does not exist" } else { "cannot be read" }
+                )
+                })
+            })?;
+        if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
+            return Err(ClientError::Tls(format!(
+                "--ca `{}` holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+                path.display()
+            )));
+        }
+        let mut config = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem));
+        if let Some((cert, key)) = &self.identity {
+            let read = |p: &PathBuf, what: &str| {
+                std::fs::read(p).map_err(|e| ClientError::Tls(format!("{what} `{}`: {e}", p.display())))
+            };
+            config = config.identity(Identity::from_pem(read(cert, "--tls-cert")?, read(key, "--tls-key")?));
+        }
+        Ok(config)
+    }
+}
+
+/// A failed first connection, named in the caller's terms: a certificate problem is the
+/// caller's to fix (which CA), anything else is an unreachable controller.
+fn connect_error(address: &str, e: &tonic::transport::Error) -> ClientError {
+    let message = root_cause(e);
+    let lower = message.to_ascii_lowercase();
+    if lower.contains("certificate") || lower.contains("unknownissuer") {
+        ClientError::Tls(format!(
+            "{address}: the controller's certificate does not check out ({message}): pass --ca with the \
+             CA that signed it (a controller that made its own keeps it in DATA_DIR/tls/ca.pem), and reach \
+             it by a name the certificate holds (vmafx-controller --tls-name adds one)"
+        ))
+    } else if address.starts_with("http://") && (lower.contains("connection") || lower.contains("h2")) {
+        ClientError::Unreachable {
+            address: address.into(),
+            message: format!(
+                "{message}; controllers speak TLS unless started with --insecure-plaintext: try https://"
+            ),
+        }
+    } else {
+        ClientError::Unreachable { address: address.into(), message }
+    }
+}
+
 /// The controllers to talk to and the token to show them. With several addresses (controllers
 /// sharing one PostgreSQL queue), calls go to one of them until it stops answering, then to
 /// the next.
@@ -98,17 +186,32 @@ struct Connection {
 }
 
 impl Connection {
-    /// The endpoints of `addresses`: one address, or several separated by commas.
-    fn endpoints(addresses: &str) -> Result<Vec<(Arc<str>, Endpoint)>, ClientError> {
+    /// The endpoints of `addresses`: one address, or several separated by commas. `https://`
+    /// addresses check the controller's certificate against `tls`'s CA.
+    fn endpoints(addresses: &str, tls: &Tls) -> Result<Vec<(Arc<str>, Endpoint)>, ClientError> {
         let list: Vec<&str> = addresses.split(',').map(str::trim).filter(|a| !a.is_empty()).collect();
         if list.is_empty() {
             return Err(ClientError::BadAddress(addresses.into()));
         }
+        let mut config = None;
         list.into_iter()
             .map(|a| {
-                Channel::from_shared(a.to_string())
-                    .map_err(|_| ClientError::BadAddress(a.into()))
-                    .map(|e| (Arc::from(a), e.connect_timeout(CONNECT_TIMEOUT)))
+                let endpoint = Channel::from_shared(a.to_string())
+                    .map_err(|_| ClientError::BadAddress(a.into()))?
+                    .connect_timeout(CONNECT_TIMEOUT);
+                let endpoint = match a.split_once("://").map(|(scheme, _)| scheme.to_ascii_lowercase()) {
+                    Some(s) if s == "https" => {
+                        if config.is_none() {
+                            config = Some(tls.client_config(a)?);
+                        }
+                        endpoint
+                            .tls_config(config.clone().expect("made above"))
+                            .map_err(|e| ClientError::Tls(format!("{a}: {}", root_cause(&e))))?
+                    }
+                    Some(s) if s == "http" => endpoint,
+                    _ => return Err(ClientError::BadAddress(a.into())),
+                };
+                Ok((Arc::from(a), endpoint))
             })
             .collect()
     }
@@ -122,8 +225,8 @@ impl Connection {
     }
 
     /// Connects to the first controller that answers (the others connect when needed).
-    async fn connect(addresses: &str, token: &str) -> Result<Self, ClientError> {
-        let endpoints = Self::endpoints(addresses)?;
+    async fn connect(addresses: &str, token: &str, tls: &Tls) -> Result<Self, ClientError> {
+        let endpoints = Self::endpoints(addresses, tls)?;
         let mut failure = None;
         for (i, (address, endpoint)) in endpoints.iter().enumerate() {
             match endpoint.connect().await {
@@ -137,19 +240,15 @@ impl Connection {
                         .collect();
                     return Ok(Self::new(channels, i, token));
                 }
-                Err(e) => {
-                    failure = Some(ClientError::Unreachable {
-                        address: address.to_string(),
-                        message: root_cause(&e),
-                    })
-                }
+                Err(e) => failure = Some(connect_error(address, &e)),
             }
         }
         Err(failure.expect("at least one address"))
     }
 
-    fn lazy(addresses: &str, token: &str) -> Result<Self, ClientError> {
-        let channels = Self::endpoints(addresses)?.into_iter().map(|(a, e)| (a, e.connect_lazy())).collect();
+    fn lazy(addresses: &str, token: &str, tls: &Tls) -> Result<Self, ClientError> {
+        let channels =
+            Self::endpoints(addresses, tls)?.into_iter().map(|(a, e)| (a, e.connect_lazy())).collect();
         Ok(Self::new(channels, 0, token))
     }
 
@@ -283,13 +382,13 @@ pub struct JobClient {
 
 impl JobClient {
     /// Connects now: an unreachable controller is an error here rather than at the first call.
-    pub async fn connect(address: &str, token: &str) -> Result<Self, ClientError> {
-        Ok(Self::with(Connection::connect(address, token).await?))
+    pub async fn connect(address: &str, token: &str, tls: &Tls) -> Result<Self, ClientError> {
+        Ok(Self::with(Connection::connect(address, token, tls).await?))
     }
 
     /// Connects at the first call (the controller may start after this client).
-    pub fn connect_lazy(address: &str, token: &str) -> Result<Self, ClientError> {
-        Ok(Self::with(Connection::lazy(address, token)?))
+    pub fn connect_lazy(address: &str, token: &str, tls: &Tls) -> Result<Self, ClientError> {
+        Ok(Self::with(Connection::lazy(address, token, tls)?))
     }
 
     fn with(conn: Connection) -> Self {
@@ -479,8 +578,8 @@ pub struct NodeClient {
 
 impl NodeClient {
     /// Connects at the first call (nodes may start before their controller).
-    pub fn connect_lazy(address: &str, token: &str) -> Result<Self, ClientError> {
-        Ok(Self { conn: Connection::lazy(address, token)? })
+    pub fn connect_lazy(address: &str, token: &str, tls: &Tls) -> Result<Self, ClientError> {
+        Ok(Self { conn: Connection::lazy(address, token, tls)? })
     }
 
     /// The node API on the controller calls go to now.
@@ -566,7 +665,10 @@ mod tests {
         assert!(e.is_transient());
         assert!(e.to_string().starts_with("cannot reach the controller at http://x:1: connection refused ("));
         assert!(e.to_string().contains("VMAFX_CONTROLLER"), "says what to do: {e}");
-        assert!(matches!(JobClient::connect_lazy("not a url", "t"), Err(ClientError::BadAddress(_))));
+        assert!(matches!(
+            JobClient::connect_lazy("not a url", "t", &Tls::default()),
+            Err(ClientError::BadAddress(_))
+        ));
     }
 
     #[test]
@@ -598,7 +700,10 @@ mod tests {
     async fn an_unreachable_controller_says_where_and_why_once() {
         // A port nothing listens on: bind one, then free it.
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let err = JobClient::connect(&format!("http://127.0.0.1:{port}"), "t").await.err().unwrap();
+        let err = JobClient::connect(&format!("http://127.0.0.1:{port}"), "t", &Tls::default())
+            .await
+            .err()
+            .unwrap();
         let text = err.to_string();
         assert!(
             text.starts_with(&format!("cannot reach the controller at http://127.0.0.1:{port}: ")),

@@ -44,8 +44,17 @@ pub struct MissingToken {
 /// `vmafx-data/FILE` in the working directory (where `vmafx up` and `vmafx-controller` write
 /// it by default).
 pub fn local_token_path(kind: TokenKind) -> PathBuf {
-    let dir = std::env::var_os("VMAFX_DATA_DIR").unwrap_or_else(|| "vmafx-data".into());
-    PathBuf::from(dir).join(kind.file())
+    local_data_dir().join(kind.file())
+}
+
+/// Where a controller on this machine keeps the CA it made: `tls/ca.pem` in the same data
+/// directory as the tokens.
+pub fn local_ca_path() -> PathBuf {
+    local_data_dir().join("tls").join("ca.pem")
+}
+
+fn local_data_dir() -> PathBuf {
+    PathBuf::from(std::env::var_os("VMAFX_DATA_DIR").unwrap_or_else(|| "vmafx-data".into()))
 }
 
 /// The token to use: `given` when set (not blank), else the local controller's.

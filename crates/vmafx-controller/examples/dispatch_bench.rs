@@ -15,6 +15,8 @@
 //!    is measured is the controller (auth, long-poll pull, lease with fencing token, fenced
 //!    result, assembly).
 //!
+//! TLS is on, as by default (the controller's generated CA); `--plaintext` measures without.
+//!
 //!   cargo run --release -p vmafx-controller --example dispatch_bench -- --nodes 200 --jobs 100 --segments 100
 //!
 //! Prints a summary and, with `--json`, one JSON object.
@@ -40,6 +42,7 @@ struct Options {
     backlog: usize,
     submitters: usize,
     store: Option<String>,
+    plaintext: bool,
     json: bool,
 }
 
@@ -53,6 +56,7 @@ fn options() -> Options {
         backlog: 0,
         submitters: 20,
         store: None,
+        plaintext: false,
         json: false,
     };
     let mut args = std::env::args().skip(1);
@@ -70,9 +74,10 @@ fn options() -> Options {
             "--submitters" => o.submitters = num("--submitters").max(1),
             "--store" => o.store = Some(args.next().expect("--store needs a URL")),
             "--json" => o.json = true,
+            "--plaintext" => o.plaintext = true,
             other => panic!(
                 "unknown argument `{other}` (--nodes N --jobs N --segments N --work-ms MS --backlog N \
-                 --submitters N --store URL --json)"
+                 --submitters N --store URL --plaintext --json)"
             ),
         }
     }
@@ -83,6 +88,17 @@ fn authed<T>(msg: T, token: &str) -> Request<T> {
     let mut r = Request::new(msg);
     r.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
     r
+}
+
+/// A connection to the controller at `url`, checking its certificate against `ca` (https).
+async fn channel(url: &str, ca: &Option<Vec<u8>>) -> anyhow::Result<Channel> {
+    let mut endpoint = Channel::from_shared(url.to_string())?;
+    if let Some(ca) = ca {
+        let tls = tonic::transport::ClientTlsConfig::new()
+            .ca_certificate(tonic::transport::Certificate::from_pem(ca));
+        endpoint = endpoint.tls_config(tls)?;
+    }
+    Ok(endpoint.connect().await?)
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -103,6 +119,7 @@ fn summary(mut seconds: Vec<f64>) -> serde_json::Value {
 /// and each submission's latency in seconds.
 async fn submit_all(
     url: &str,
+    ca: &Option<Vec<u8>>,
     admin: &str,
     clip: &std::path::Path,
     count: usize,
@@ -113,9 +130,10 @@ async fn submit_all(
     let next = Arc::new(AtomicU64::new(0));
     let mut handles = Vec::new();
     for _ in 0..clients {
-        let (url, admin, clip, next) = (url.to_string(), admin.to_string(), clip.to_path_buf(), next.clone());
+        let (url, ca, admin, clip, next) =
+            (url.to_string(), ca.clone(), admin.to_string(), clip.to_path_buf(), next.clone());
         handles.push(tokio::spawn(async move {
-            let mut jobs = JobServiceClient::new(Channel::from_shared(url)?.connect().await?);
+            let mut jobs = JobServiceClient::new(channel(&url, &ca).await?);
             let (mut ids, mut latencies) = (Vec::new(), Vec::new());
             while next.fetch_add(1, Ordering::Relaxed) < count as u64 {
                 let spec = v1::ScoreSpec {
@@ -153,10 +171,12 @@ async fn main() -> anyhow::Result<()> {
         store: o.store.as_deref().map(str::parse).transpose().map_err(anyhow::Error::msg)?,
         listen: "127.0.0.1:0".parse()?,
         http_listen: "127.0.0.1:0".parse()?,
+        tls: vmafx_controller::tls::TlsArgs { insecure_plaintext: o.plaintext, ..Default::default() },
         config: ControllerConfig { lease_ttl_ms: 120_000, ..ControllerConfig::default() },
     })
     .await?;
-    let url = format!("http://{}", running.grpc_addr);
+    let url = format!("{}://{}", running.scheme, running.grpc_addr);
+    let ca = running.generated_ca.as_ref().map(std::fs::read).transpose()?;
     let read = |name: &str| {
         std::fs::read_to_string(dir.path().join("data").join(name)).map(|t| t.trim().to_string())
     };
@@ -164,12 +184,12 @@ async fn main() -> anyhow::Result<()> {
 
     // The backlog: jobs that wait behind the measured ones.
     let backlog_start = Instant::now();
-    let (_, backlog_latencies) = submit_all(&url, &admin, &clip, o.backlog, o.submitters, -1, 0).await?;
+    let (_, backlog_latencies) = submit_all(&url, &ca, &admin, &clip, o.backlog, o.submitters, -1, 0).await?;
     let backlog_s = backlog_start.elapsed().as_secs_f64();
 
     // The measured jobs, all queued before the first pull (the queue never runs dry).
     let queue_start = Instant::now();
-    let (ids, submit_latencies) = submit_all(&url, &admin, &clip, o.jobs, o.submitters, 0, 1).await?;
+    let (ids, submit_latencies) = submit_all(&url, &ca, &admin, &clip, o.jobs, o.submitters, 0, 1).await?;
     let queue_s = queue_start.elapsed().as_secs_f64();
     let total = (o.jobs * o.segments) as u64;
 
@@ -178,8 +198,8 @@ async fn main() -> anyhow::Result<()> {
     let start = Instant::now();
     let mut handles = Vec::with_capacity(o.nodes);
     for n in 0..o.nodes {
-        let (url, token, done, work, jitter) =
-            (url.clone(), node_token.clone(), done.clone(), o.work_ms, o.jitter_ms);
+        let (url, ca, token, done, work, jitter) =
+            (url.clone(), ca.clone(), node_token.clone(), done.clone(), o.work_ms, o.jitter_ms);
         handles.push(tokio::spawn(async move {
             // A small xorshift per node: repeatable, and no dependency for it.
             let mut rng = 0x9e37_79b9_7f4a_7c15_u64 ^ (n as u64 + 1).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -192,7 +212,7 @@ async fn main() -> anyhow::Result<()> {
             if jitter > 0 {
                 tokio::time::sleep(std::time::Duration::from_millis(draw(work))).await;
             }
-            let mut c = NodeServiceClient::new(Channel::from_shared(url)?.connect().await?);
+            let mut c = NodeServiceClient::new(channel(&url, &ca).await?);
             let reg = v1::RegisterNodeRequest { name: format!("sim-{n:03}"), ..Default::default() };
             let node_id = c.register_node(authed(reg, &token)).await?.into_inner().node_id;
             let mut latencies = Vec::new();
@@ -229,7 +249,7 @@ async fn main() -> anyhow::Result<()> {
     let wall = start.elapsed().as_secs_f64();
 
     // Every measured job assembled, with all its frames.
-    let mut jobs = JobServiceClient::new(Channel::from_shared(url.clone())?.connect().await?);
+    let mut jobs = JobServiceClient::new(channel(&url, &ca).await?);
     for id in &ids {
         let job =
             jobs.get_job(authed(v1::GetJobRequest { id: id.clone(), include_scores: true }, &admin)).await?;
@@ -241,6 +261,7 @@ async fn main() -> anyhow::Result<()> {
 
     let per_s = total as f64 / wall;
     let report = serde_json::json!({
+        "tls": !o.plaintext,
         "store": o.store.as_deref().map_or("sqlite", |s| if s.starts_with("postgres") { "postgres" } else { "sqlite" }),
         "nodes": o.nodes, "items": total, "jobs": o.jobs, "work_ms": o.work_ms, "jitter_ms": o.jitter_ms,
         "backlog": o.backlog,
@@ -258,8 +279,9 @@ async fn main() -> anyhow::Result<()> {
         println!("{report}");
     } else {
         println!(
-            "{} items ({} jobs x {} segments) over {} simulated nodes spending {}±{} ms each, {} jobs queued behind, store {}",
-            total, o.jobs, o.segments, o.nodes, o.work_ms, o.jitter_ms, o.backlog, report["store"]
+            "{} items ({} jobs x {} segments) over {} simulated nodes spending {}±{} ms each, {} jobs queued behind, store {}, {}",
+            total, o.jobs, o.segments, o.nodes, o.work_ms, o.jitter_ms, o.backlog, report["store"],
+            if o.plaintext { "plaintext" } else { "TLS" }
         );
         let f = |v: &serde_json::Value| v.as_f64().unwrap_or(f64::NAN);
         let (p, s) = (&report["pull_ms"], &report["submit"]);

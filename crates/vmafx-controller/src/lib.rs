@@ -15,6 +15,7 @@ pub mod result_check;
 pub mod scheduling;
 pub mod server;
 mod submit;
+pub mod tls;
 mod views;
 
 pub use dispatch::{Expired, NodeRegistration, NodeView};

@@ -12,7 +12,8 @@ use vmafx_controller::RetryPolicy;
 #[derive(Debug, Parser)]
 #[command(
     version,
-    after_help = "On first start it writes admin.token (clients) and node.token (workers) into --data-dir.",
+    after_help = "On first start it writes admin.token (clients), node.token (workers) and, unless --tls-cert is given,\n\
+    a private CA (tls/ca.pem) and server certificate into --data-dir. Clients connect to https://HOST:PORT.",
     args_conflicts_with_subcommands = true
 )]
 struct Config {
@@ -56,6 +57,8 @@ struct Config {
     /// node_id fields on every event of a job's life).
     #[arg(long, env = "VMAFX_LOG_FORMAT", default_value = "text")]
     log_format: vmafx_logging::LogFormat,
+    #[command(flatten)]
+    tls: vmafx_controller::tls::TlsArgs,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -135,6 +138,7 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
         store: cfg.store.clone(),
         listen: cfg.listen,
         http_listen: cfg.http_listen,
+        tls: cfg.tls.clone(),
         config: ControllerConfig {
             lease_ttl_ms: cfg.lease_ttl_ms,
             heartbeat_interval_ms: (cfg.lease_ttl_ms / 3).max(100),
@@ -153,6 +157,16 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
             running.tokens.admin_path.display(),
             running.tokens.node_path.display()
         );
+    }
+    match &running.generated_ca {
+        Some(ca) => println!(
+            "vmafx-controller: TLS with a private CA: clients on this machine find {} like the tokens; give it to others with --ca",
+            ca.display()
+        ),
+        None if running.scheme == "http" => {
+            println!("vmafx-controller: no TLS (--insecure-plaintext): clients use http:// addresses")
+        }
+        None => {}
     }
     println!("vmafx-controller: HTTP listening on {}", running.http_addr);
     println!("vmafx-controller: gRPC listening on {}", running.grpc_addr);

@@ -19,6 +19,7 @@ use vmafx_store::{AnyStore, Store, StoreLocation};
 
 use crate::auth::{Role, Tokens};
 use crate::grpc_adapter::{JobApi, NodeApi};
+use crate::tls::{ServerTls, TlsArgs};
 use crate::{Controller, ControllerConfig};
 
 /// How long a stop waits for calls in flight.
@@ -37,6 +38,8 @@ pub struct ServeOptions {
     pub listen: SocketAddr,
     /// HTTP address (JSON API, health checks, metrics); port 0 picks a free one.
     pub http_listen: SocketAddr,
+    /// TLS: generated in the data directory unless files are given, or off.
+    pub tls: TlsArgs,
     pub config: ControllerConfig,
 }
 
@@ -91,6 +94,10 @@ pub struct Running {
     _lock: File,
     pub grpc_addr: SocketAddr,
     pub http_addr: SocketAddr,
+    /// `https` or `http` (`--insecure-plaintext`).
+    pub scheme: &'static str,
+    /// The private CA clients should trust, when the controller made it (no --tls-cert).
+    pub generated_ca: Option<PathBuf>,
     pub tokens: Tokens,
     /// The tokens were written by this start (first start on this data directory).
     pub tokens_created: bool,
@@ -106,6 +113,16 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<Running> {
     std::fs::create_dir_all(&opts.data_dir)
         .with_context(|| format!("cannot create the data directory `{}`", opts.data_dir.display()))?;
     let lock = lock_data_dir(&opts.data_dir)?;
+    let tls = ServerTls::prepare(&opts.data_dir, &opts.tls, &[opts.listen, opts.http_listen])
+        .context("cannot set up TLS")?;
+    if tls.as_ref().is_some_and(|t| t.generated_ca.is_some())
+        && matches!(opts.store, Some(StoreLocation::Postgres(_)))
+    {
+        tracing::warn!(
+            "this controller made its own CA, but shares a PostgreSQL queue: clients of several \
+             controllers trust one CA, so give each controller --tls-cert/--tls-key signed by it"
+        );
+    }
     let location =
         opts.store.clone().unwrap_or_else(|| StoreLocation::Sqlite(opts.data_dir.join("state.db")));
     let store =
@@ -195,34 +212,58 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<Running> {
     let http_addr = http_listener.local_addr()?;
     let router = crate::http_adapter::router(controller.clone(), tokens.clone());
     let http_stopped = until_stopped();
-    let http =
-        tokio::spawn(
-            async move { axum::serve(http_listener, router).with_graceful_shutdown(http_stopped).await },
-        );
+    let http = match &tls {
+        Some(tls) => {
+            let incoming = tls.incoming(http_listener, &[b"http/1.1"])?;
+            tokio::spawn(
+                async move { axum::serve(incoming, router).with_graceful_shutdown(http_stopped).await },
+            )
+        }
+        None => tokio::spawn(async move {
+            axum::serve(http_listener, router).with_graceful_shutdown(http_stopped).await
+        }),
+    };
 
     let grpc_listener = tokio::net::TcpListener::bind(opts.listen)
         .await
         .with_context(|| format!("cannot listen on {} (gRPC)", opts.listen))?;
     let grpc_addr = grpc_listener.local_addr()?;
-    let grpc = tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(InterceptedService::new(
-                JobServiceServer::new(JobApi(controller.clone())).max_encoding_message_size(MAX_JOB_BYTES),
-                tokens.interceptor(&[Role::Admin]),
-            ))
-            .add_service(InterceptedService::new(
-                NodeServiceServer::new(NodeApi(controller)).max_decoding_message_size(MAX_REPORT_BYTES),
-                tokens.interceptor(&[Role::Node, Role::Admin]),
-            ))
-            .serve_with_incoming_shutdown(
-                tokio_stream::wrappers::TcpListenerStream::new(grpc_listener),
-                until_stopped(),
-            ),
-    );
+    let needs_cert = tls.as_ref().is_some_and(|t| t.nodes_need_certificates);
+    let node_auth = tokens.interceptor(&[Role::Node, Role::Admin]);
+    let routes = tonic::transport::Server::builder()
+        .add_service(InterceptedService::new(
+            JobServiceServer::new(JobApi(controller.clone())).max_encoding_message_size(MAX_JOB_BYTES),
+            tokens.interceptor(&[Role::Admin]),
+        ))
+        .add_service(InterceptedService::new(
+            NodeServiceServer::new(NodeApi(controller)).max_decoding_message_size(MAX_REPORT_BYTES),
+            move |req: tonic::Request<()>| {
+                if needs_cert && req.peer_certs().is_none_or(|c| c.is_empty()) {
+                    return Err(tonic::Status::unauthenticated(
+                        "this controller requires a client certificate on node calls (--client-ca): \
+                         start the node with --tls-cert and --tls-key",
+                    ));
+                }
+                let mut auth = node_auth.clone();
+                auth(req)
+            },
+        ));
+    let grpc = match &tls {
+        Some(tls) => {
+            let incoming = tls.incoming(grpc_listener, &[b"h2"])?.into_stream();
+            tokio::spawn(routes.serve_with_incoming_shutdown(incoming, until_stopped()))
+        }
+        None => tokio::spawn(routes.serve_with_incoming_shutdown(
+            tokio_stream::wrappers::TcpListenerStream::new(grpc_listener),
+            until_stopped(),
+        )),
+    };
     Ok(Running {
         _lock: lock,
         grpc_addr,
         http_addr,
+        scheme: if tls.is_some() { "https" } else { "http" },
+        generated_ca: tls.and_then(|t| t.generated_ca),
         tokens,
         tokens_created,
         stop,

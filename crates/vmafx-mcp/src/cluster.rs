@@ -8,14 +8,15 @@ use vmafx_client::{ClientError, JobClient};
 pub struct Cluster {
     pub client: JobClient,
     token: String,
+    tls: vmafx_client::Tls,
 }
 
 impl Cluster {
     /// A lazily connected client: the controller may start after the server.
-    pub fn new(address: &str, token: &str) -> anyhow::Result<Self> {
+    pub fn new(address: &str, token: &str, tls: &vmafx_client::Tls) -> anyhow::Result<Self> {
         let client =
-            JobClient::connect_lazy(address, token).map_err(|e| anyhow::anyhow!("--controller: {e}"))?;
-        Ok(Self { client, token: token.trim().into() })
+            JobClient::connect_lazy(address, token, tls).map_err(|e| anyhow::anyhow!("--controller: {e}"))?;
+        Ok(Self { client, token: token.trim().into(), tls: tls.clone() })
     }
 
     pub fn address(&self) -> &str {
@@ -24,6 +25,10 @@ impl Cluster {
 
     pub fn token(&self) -> &str {
         &self.token
+    }
+
+    pub fn tls(&self) -> &vmafx_client::Tls {
+        &self.tls
     }
 
     /// A controller error as an agent should read it.

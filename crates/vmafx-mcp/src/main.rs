@@ -38,6 +38,10 @@ struct Args {
     /// The controller's admin token [default: $VMAFX_DATA_DIR/admin.token or ./vmafx-data/admin.token].
     #[arg(long, env = "VMAFX_TOKEN", hide_env_values = true)]
     token: Option<String>,
+    /// The CA certificate (PEM) that signed the controller's [default: $VMAFX_DATA_DIR/tls/ca.pem
+    /// or ./vmafx-data/tls/ca.pem, where the controller makes one].
+    #[arg(long, env = "VMAFX_CA", value_name = "FILE")]
+    ca: Option<PathBuf>,
     /// Where crf_search and ladder cache encodes [default: $XDG_CACHE_HOME/vmafx-tune].
     #[arg(long, env = "VMAFX_TUNE_CACHE")]
     cache_dir: Option<PathBuf>,
@@ -98,7 +102,7 @@ async fn run(a: Args) -> anyhow::Result<()> {
             eprintln!(
                 "vmafx-mcp: scoring runs as jobs on the cluster at {url} (--controller or VMAFX_CONTROLLER)"
             );
-            Some(Cluster::new(url, &token)?)
+            Some(Cluster::new(url, &token, &vmafx_client::Tls::with_ca(a.ca.clone()))?)
         }
         None => None,
     };

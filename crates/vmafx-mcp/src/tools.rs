@@ -741,7 +741,8 @@ fn tune_runner(settings: &Settings, cluster: Option<&Cluster>) -> Result<vmafx_t
         vmafx_tune::LocalRunner::new(settings.cache_dir.clone(), Default::default(), settings.threads);
     Ok(match cluster {
         Some(c) => runner.with_remote(
-            vmafx_tune::remote::Remote::connect(c.address(), c.token()).map_err(|e| e.to_string())?,
+            vmafx_tune::remote::Remote::connect(c.address(), c.token(), c.tls())
+                .map_err(|e| e.to_string())?,
         ),
         None => runner,
     })

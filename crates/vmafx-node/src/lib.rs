@@ -29,6 +29,8 @@ use vmafx_proto::v1::{self, report_result_request::Outcome};
 #[derive(Debug, Clone)]
 pub struct NodeConfig {
     pub controller: String,
+    /// How the controller's certificate is checked, and this node's own, if it has one.
+    pub tls: vmafx_client::Tls,
     pub token: String,
     pub name: String,
     pub slots: u32,
@@ -116,7 +118,7 @@ type Held = Arc<Mutex<HashMap<i64, (i64, Arc<AtomicBool>)>>>;
 
 /// Runs the node until `drain` is set and its running items are done.
 pub async fn run(cfg: NodeConfig, drain: Arc<AtomicBool>) -> anyhow::Result<()> {
-    let client = NodeClient::connect_lazy(&cfg.controller, &cfg.token)?;
+    let client = NodeClient::connect_lazy(&cfg.controller, &cfg.token, &cfg.tls)?;
     let caps = &cfg.capabilities;
     let reg = v1::RegisterNodeRequest {
         name: cfg.name.clone(),

@@ -14,10 +14,20 @@ use vmafx_node::{run, NodeConfig};
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
-    /// Controller address, e.g. http://127.0.0.1:50051; several controllers sharing one
+    /// Controller address, e.g. https://127.0.0.1:50051; several controllers sharing one
     /// PostgreSQL queue: all their addresses, comma separated (it fails over between them).
     #[arg(long, env = "VMAFX_CONTROLLER")]
     controller: String,
+    /// The CA certificate (PEM) that signed the controller's [default: $VMAFX_DATA_DIR/tls/ca.pem
+    /// or ./vmafx-data/tls/ca.pem, where the controller makes one].
+    #[arg(long, env = "VMAFX_CA", value_name = "FILE")]
+    ca: Option<PathBuf>,
+    /// This node's certificate (PEM), for a controller that requires one (--client-ca).
+    #[arg(long, env = "VMAFX_TLS_CERT", value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, env = "VMAFX_TLS_KEY", value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Node join token [default: read from $VMAFX_DATA_DIR/node.token or
     /// ./vmafx-data/node.token, where the controller writes it].
     #[arg(long, env = "VMAFX_TOKEN", hide_env_values = true)]
@@ -81,6 +91,7 @@ async fn main() -> anyhow::Result<()> {
     let capabilities = vmafx_node::detect_capabilities(&tools, slots, gpu, labels);
     let cfg = NodeConfig {
         controller: a.controller,
+        tls: vmafx_client::Tls { ca: a.ca, identity: a.tls_cert.zip(a.tls_key) },
         token: vmafx_client::find_token(vmafx_client::TokenKind::Node, a.token.as_deref())?,
         name,
         slots,

@@ -82,13 +82,17 @@ struct Common {
     /// No progress lines on stderr.
     #[arg(long, short = 'q')]
     quiet: bool,
-    /// Run every encode-and-score as a job on this controller (e.g. http://127.0.0.1:50051,
+    /// Run every encode-and-score as a job on this controller (e.g. https://127.0.0.1:50051,
     /// a `vmafx up`); the nodes must see --source at the same path.
     #[arg(long, env = "VMAFX_CONTROLLER")]
     controller: Option<String>,
     /// Admin token for --controller [default: $VMAFX_DATA_DIR/admin.token or ./vmafx-data/admin.token].
     #[arg(long, env = "VMAFX_TOKEN", hide_env_values = true)]
     token: Option<String>,
+    /// The CA certificate (PEM) that signed the controller's [default: $VMAFX_DATA_DIR/tls/ca.pem
+    /// or ./vmafx-data/tls/ca.pem, where the controller makes one].
+    #[arg(long, env = "VMAFX_CA", value_name = "FILE")]
+    ca: Option<PathBuf>,
     /// ffmpeg binary that encodes (and decodes for scoring), e.g. another build with more
     /// encoders; a cluster's nodes use their own (`vmafx-node --ffmpeg`).
     #[arg(long, env = "VMAFX_FFMPEG", default_value = "ffmpeg")]
@@ -252,7 +256,11 @@ impl Common {
         let Some(controller) = &self.controller else { return Ok(runner) };
         let token = vmafx_client::find_token(vmafx_client::TokenKind::Admin, self.token.as_deref())
             .map_err(|e| usage(format!("--controller {controller}: {e}")))?;
-        let remote = vmafx_tune::remote::Remote::connect(controller, &token)?;
+        let remote = vmafx_tune::remote::Remote::connect(
+            controller,
+            &token,
+            &vmafx_client::Tls::with_ca(self.ca.clone()),
+        )?;
         if !self.quiet {
             // VMAFX_CONTROLLER may be exported for other tools: say where the work goes.
             eprintln!(

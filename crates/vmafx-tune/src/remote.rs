@@ -28,14 +28,14 @@ impl From<ClientError> for TuneError {
 }
 
 impl Remote {
-    /// Connects to the controller at `address` (`http://host:50051`) with an admin token.
-    pub fn connect(address: &str, token: &str) -> Result<Self, TuneError> {
+    /// Connects to the controller at `address` (`https://host:50051`) with an admin token.
+    pub fn connect(address: &str, token: &str, tls: &vmafx_client::Tls) -> Result<Self, TuneError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
             .build()
             .map_err(|e| TuneError::Remote(e.to_string()))?;
-        let client = runtime.block_on(JobClient::connect(address, token))?;
+        let client = runtime.block_on(JobClient::connect(address, token, tls))?;
         Ok(Self { runtime, client })
     }
 
