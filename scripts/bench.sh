@@ -46,7 +46,7 @@ rm -rf "$updata"
 up_pid=$!
 trap 'kill $up_pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do grep -q "controller on" "$out/up.log" && break; sleep 0.1; done
-grpc=$(grep -o 'controller on http://[0-9.:]*' "$out/up.log" | cut -d' ' -f3)
+grpc=$(grep -o 'controller on https://[0-9.:]*' "$out/up.log" | cut -d' ' -f3)
 hyperfine --warmup 1 --runs "$runs" --export-json "$out/platform.json" \
   -n "vmafx score" "$vmafx score -q --threads 2 $ref $dist" \
   -n "vmafx submit --wait (to vmafx up)" "VMAFX_DATA_DIR=$updata $vmafx submit -q --wait --controller $grpc $ref $dist" >&2

@@ -2,7 +2,8 @@
 # Installs what vmafx needs when it is missing (Debian/Ubuntu, as root or with sudo).
 #   setup.sh run   build + run: ffmpeg/ffprobe, meson, ninja, nasm, xxd, a C compiler
 #   setup.sh test  the above + the independent libvmaf (PyPI imageio-ffmpeg), hyperfine, flock,
-#                  PostgreSQL (a throwaway server per test run), curl and jq (the docs' examples)
+#                  PostgreSQL (a throwaway server per test run), curl and jq (the docs' examples),
+#                  openssl (the TLS tests)
 set -euo pipefail
 mode=${1:-run}
 
@@ -22,6 +23,9 @@ if [[ $mode == test ]]; then
   # The docs' examples use them, and tests/docs_examples.rs runs the examples.
   have curl || need_apt+=(curl)
   have jq || need_apt+=(jq)
+  # An independent TLS toolkit: the TLS tests make client certificates and probe the
+  # controller with it.
+  have openssl || need_apt+=(openssl)
   # A throwaway PostgreSQL server for the PostgreSQL store's tests (scripts/with-postgres.sh).
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql)
 fi
