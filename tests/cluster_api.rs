@@ -109,9 +109,45 @@ async fn api_authenticates_validates_and_keeps_jobs_across_restarts() {
     // A node registers and takes the first segment under a lease.
     let mut nodes = NodeServiceClient::new(connect(&ctl.addr).await);
     let reg = v1::RegisterNodeRequest { name: "n1".into(), ..Default::default() };
-    let node_id = nodes.register_node(authed(reg, &node)).await.unwrap().into_inner().node_id;
+    let registered = nodes.register_node(authed(reg, &node)).await.unwrap().into_inner();
+    let (node_id, cred) = (registered.node_id, registered.credential);
+    assert!(!cred.is_empty() && cred != node, "a credential of its own");
+    // The join token only registers.
     let pull = v1::PullWorkRequest { node_id: node_id.clone(), wait_ms: 1000 };
-    let item = nodes.pull_work(authed(pull, &node)).await.unwrap().into_inner().item.expect("work");
+    assert_eq!(
+        nodes.pull_work(authed(pull.clone(), &node)).await.unwrap_err().code(),
+        Code::PermissionDenied
+    );
+    let item = nodes.pull_work(authed(pull, &cred)).await.unwrap().into_inner().item.expect("work");
+    // Another node cannot act as this one: not with its own credential, and not by
+    // registering under this one's id with the join token.
+    let reg2 = v1::RegisterNodeRequest { name: "n2".into(), ..Default::default() };
+    let other = nodes.register_node(authed(reg2, &node)).await.unwrap().into_inner();
+    let as_n1 = v1::HeartbeatRequest { node_id: node_id.clone(), leases: vec![], leaving: false };
+    let err = nodes.heartbeat(authed(as_n1, &other.credential)).await.unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied, "{}", err.message());
+    assert!(err.message().contains(&format!("not `{node_id}`")), "{}", err.message());
+    let steal = v1::RegisterNodeRequest { name: "n1".into(), node_id: node_id.clone(), ..Default::default() };
+    assert_eq!(nodes.register_node(authed(steal, &node)).await.unwrap_err().code(), Code::PermissionDenied);
+    // Nor report on its item, even with the right fence.
+    let forged = v1::ReportResultRequest {
+        node_id: other.node_id.clone(),
+        item_id: item.item_id,
+        fence: item.fence,
+        outcome: Some(v1::report_result_request::Outcome::Failure(v1::Failure {
+            message: "forged".into(),
+            permanent: true,
+        })),
+    };
+    let err = nodes.report_result(authed(forged, &other.credential)).await.unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied, "{}", err.message());
+    // It rejoins under its id with its own credential.
+    let rejoin =
+        v1::RegisterNodeRequest { name: "n1".into(), node_id: node_id.clone(), ..Default::default() };
+    let again = nodes.register_node(authed(rejoin, &cred)).await.unwrap().into_inner();
+    assert_eq!((again.node_id.as_str(), again.credential.as_str()), (node_id.as_str(), ""));
+    // A node credential is no job API token.
+    assert_eq!(jobs.list_jobs(authed(list.clone(), &cred)).await.unwrap_err().code(), Code::PermissionDenied);
     assert_eq!((item.job_id.as_str(), item.start, item.frames), (job.id.as_str(), 0, 6));
 
     // Restart the controller on the same data directory: nothing is lost.
@@ -130,7 +166,7 @@ async fn api_authenticates_validates_and_keeps_jobs_across_restarts() {
         outcome: Some(v1::report_result_request::Outcome::Scores(v1::Scores::default())),
     };
     assert!(
-        !nodes.report_result(authed(stale, &node)).await.unwrap().into_inner().accepted,
+        !nodes.report_result(authed(stale, &cred)).await.unwrap().into_inner().accepted,
         "wrong fence refused"
     );
 
@@ -139,11 +175,19 @@ async fn api_authenticates_validates_and_keeps_jobs_across_restarts() {
         jobs.cancel_job(authed(v1::CancelJobRequest { id: job.id.clone() }, &admin)).await.unwrap();
     assert_eq!(cancelled.into_inner().state(), JobState::Cancelled);
     let hb = v1::HeartbeatRequest {
-        node_id,
+        node_id: node_id.clone(),
         leases: vec![v1::HeldLease { item_id: item.item_id, fence: item.fence }],
         leaving: false,
     };
-    assert_eq!(nodes.heartbeat(authed(hb, &node)).await.unwrap().into_inner().stop_items, vec![item.item_id]);
+    assert_eq!(
+        nodes.heartbeat(authed(hb.clone(), &cred)).await.unwrap().into_inner().stop_items,
+        vec![item.item_id]
+    );
+    // Removed: its credential is refused at once.
+    jobs.remove_node(authed(v1::RemoveNodeRequest { id: node_id.clone() }, &admin)).await.unwrap();
+    let err = nodes.heartbeat(authed(hb, &cred)).await.unwrap_err();
+    assert_eq!(err.code(), Code::Unauthenticated, "{}", err.message());
+    assert!(err.message().contains("revoked"), "{}", err.message());
     let missing =
         jobs.get_job(authed(v1::GetJobRequest { id: "nope".into(), include_scores: false }, &admin)).await;
     assert_eq!(missing.unwrap_err().code(), Code::NotFound);

@@ -50,7 +50,7 @@ pub enum Command {
     },
     /// Submit a scoring job to a controller (see docs/cluster.md).
     Submit(Box<SubmitArgs>),
-    /// List the nodes registered with a controller, or drain one.
+    /// List the nodes registered with a controller, drain or remove one.
     Nodes {
         #[command(flatten)]
         cluster: ClusterArgs,
@@ -62,6 +62,13 @@ pub enum Command {
     },
     /// Run a controller and a local node in one process: the single-machine service.
     Up(Box<UpArgs>),
+    /// Make, list and revoke API tokens with roles (admin token).
+    Tokens {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        #[command(subcommand)]
+        command: TokensCommand,
+    },
     /// List, show, cancel or follow jobs on a controller.
     Jobs {
         #[command(flatten)]
@@ -94,6 +101,50 @@ pub enum NodesCommand {
     Drain {
         /// Node name or id, as `vmafx nodes` lists them.
         node: String,
+    },
+    /// Remove a node: its credential is revoked at once (its calls are refused) and it is
+    /// forgotten; its leased items go back to the queue when their leases expire. It may join
+    /// again only with the join token, as a new node.
+    Remove {
+        /// Node name or id, as `vmafx nodes` lists them.
+        node: String,
+    },
+    /// Replace the join token (node.token) that registers nodes: the old one stops working on
+    /// every controller of the queue within seconds; registered nodes keep their own
+    /// credentials. Prints the new token (the controller also writes it to its node.token).
+    RotateJoinToken,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// Make a token; its secret is printed once (only its SHA-256 is kept).
+    #[command(
+        after_help = "Roles:\n  read    list and get jobs, watch them, list nodes and models (dashboards, Grafana)\n  \
+        submit  also submit jobs (CI, vmafx-tune)\n  admin   everything: cancel, drain, remove nodes, tokens\n\n\
+        Example:\n  vmafx tokens create --role read --name grafana"
+    )]
+    Create {
+        /// read, submit or admin.
+        #[arg(long)]
+        role: String,
+        /// Who holds it (letters, digits, -, _ and .): shown in listings and in the
+        /// controller's log when it is refused.
+        #[arg(long)]
+        name: String,
+    },
+    /// List the tokens: name, role, when made, when revoked (never their secrets).
+    List {
+        /// Also every node's credential.
+        #[arg(long)]
+        nodes: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke the tokens called NAME: refused on every controller of the queue within seconds.
+    Revoke {
+        /// The token's name.
+        name: String,
     },
 }
 

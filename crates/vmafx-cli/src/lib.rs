@@ -74,6 +74,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Jobs { cluster, command } => remote::jobs(cluster, command),
         Command::Nodes { cluster, json, command } => remote::nodes(cluster, json, command),
         Command::Up(args) => up::up(*args),
+        Command::Tokens { cluster, command } => remote::tokens(cluster, command),
         Command::Models { json } => {
             if json {
                 let list: Vec<_> = catalog::BUILTIN_MODELS

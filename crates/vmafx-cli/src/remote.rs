@@ -10,7 +10,7 @@ use vmafx_core::{
     Requirements, ScoreJobSpec,
 };
 
-use crate::args::{ClusterArgs, JobsCommand, NodesCommand, SubmitArgs, ViewFormat};
+use crate::args::{ClusterArgs, JobsCommand, NodesCommand, SubmitArgs, TokensCommand, ViewFormat};
 use crate::{progress, write_report, UsageError};
 
 /// Exit code of `jobs watch` and `submit --wait` for a job that failed.
@@ -56,6 +56,13 @@ async fn connect(c: &ClusterArgs) -> anyhow::Result<JobClient> {
         };
         match JobClient::connect(&c.controller, &token, &vmafx_client::Tls::with_ca(c.ca.clone())).await {
             Err(vmafx_client::ClientError::Unreachable { .. }) if starting => {
+                tokio::time::sleep(Duration::from_millis(200)).await
+            }
+            // A controller starting on this data directory for the first time since TLS: its
+            // CA is written just before it listens.
+            Err(vmafx_client::ClientError::Tls(_))
+                if starting && c.ca.is_none() && !vmafx_client::local_ca_path().exists() =>
+            {
                 tokio::time::sleep(Duration::from_millis(200)).await
             }
             other => return Ok(other?),
@@ -383,10 +390,24 @@ fn now_ms() -> i64 {
 pub fn nodes(cluster: ClusterArgs, json: bool, command: Option<NodesCommand>) -> anyhow::Result<()> {
     runtime()?.block_on(async {
         let client = connect(&cluster).await?;
-        if let Some(NodesCommand::Drain { node }) = command {
-            let n = client.drain(&node).await?;
-            println!("{} ({}): draining; it finishes its running items, then exits", n.name, n.id);
-            return Ok(());
+        match command {
+            Some(NodesCommand::Drain { node }) => {
+                let n = client.drain(&node).await?;
+                println!("{} ({}): draining; it finishes its running items, then exits", n.name, n.id);
+                return Ok(());
+            }
+            Some(NodesCommand::Remove { node }) => {
+                let id = client.remove_node(&node).await?;
+                println!("{id}: removed; its credential is revoked");
+                return Ok(());
+            }
+            Some(NodesCommand::RotateJoinToken) => {
+                let token = client.rotate_join_token().await?;
+                println!("{token}");
+                eprintln!("vmafx: the join token was replaced; start new nodes with this one (--token or VMAFX_TOKEN)");
+                return Ok(());
+            }
+            None => {}
         }
         let nodes = client.nodes().await?;
         if json {
@@ -459,4 +480,49 @@ mod tests {
         };
         assert_eq!(describe(&r), "gpu nvidia, encoder libx264, label zone=eu");
     }
+}
+
+/// `vmafx tokens …`.
+pub fn tokens(cluster: ClusterArgs, command: TokensCommand) -> anyhow::Result<()> {
+    runtime()?.block_on(async {
+        let client = connect(&cluster).await?;
+        match command {
+            TokensCommand::Create { role, name } => {
+                let (secret, info) = client.create_token(&role, &name).await?;
+                println!("{secret}");
+                eprintln!(
+                    "vmafx: made the {} token `{}`; this is the only time its secret is shown",
+                    info.role, info.name
+                );
+            }
+            TokensCommand::List { nodes, json } => {
+                let tokens = client.tokens(nodes).await?;
+                if json {
+                    let list: Vec<_> = tokens
+                        .iter()
+                        .map(|t| {
+                            serde_json::json!({
+                                "name": t.name, "role": t.role,
+                                "node_id": (!t.node_id.is_empty()).then_some(&t.node_id),
+                                "created_ms": t.created_ms,
+                                "revoked_ms": (t.revoked_ms > 0).then_some(t.revoked_ms),
+                            })
+                        })
+                        .collect();
+                    println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "tokens": list }))?);
+                } else {
+                    println!("{:<24} {:<7} {:<10} node", "name", "role", "state");
+                    for t in &tokens {
+                        let state = if t.revoked_ms > 0 { "revoked" } else { "active" };
+                        println!("{:<24} {:<7} {:<10} {}", t.name, t.role, state, t.node_id);
+                    }
+                }
+            }
+            TokensCommand::Revoke { name } => {
+                let n = client.revoke_token(&name).await?;
+                println!("revoked {n} token(s) called `{name}`");
+            }
+        }
+        Ok(())
+    })
 }

@@ -567,19 +567,75 @@ impl JobClient {
         let drained = self.api().drain_node(self.conn.request(req)).await.map_err(|s| self.conn.fail(s))?;
         Ok(drained.into_inner().into())
     }
+
+    /// Removes a node (a name or an id): its credential is revoked and it is forgotten.
+    pub async fn remove_node(&self, node: &str) -> Result<String, ClientError> {
+        let nodes = self.nodes().await?;
+        let id = match nodes.iter().find(|n| n.id == node) {
+            Some(n) => n.id.clone(),
+            None => pick_by_name(&nodes, node)?,
+        };
+        let req = v1::RemoveNodeRequest { id: id.clone() };
+        self.api().remove_node(self.conn.request(req)).await.map_err(|s| self.conn.fail(s))?;
+        Ok(id)
+    }
+
+    /// Makes a token with `role` (read, submit, admin) called `name`; returns its secret,
+    /// which is shown only now.
+    pub async fn create_token(&self, role: &str, name: &str) -> Result<(String, v1::TokenInfo), ClientError> {
+        let req = v1::CreateTokenRequest { role: role.into(), name: name.into() };
+        let resp = self.api().create_token(self.conn.request(req)).await.map_err(|s| self.conn.fail(s))?;
+        let resp = resp.into_inner();
+        Ok((resp.token, resp.info.unwrap_or_default()))
+    }
+
+    /// The tokens, revoked ones included (and nodes' credentials with `include_nodes`).
+    pub async fn tokens(&self, include_nodes: bool) -> Result<Vec<v1::TokenInfo>, ClientError> {
+        let req = v1::ListTokensRequest { include_nodes };
+        let resp = self.api().list_tokens(self.conn.request(req)).await.map_err(|s| self.conn.fail(s))?;
+        Ok(resp.into_inner().tokens)
+    }
+
+    /// Revokes the tokens called `name`; how many.
+    pub async fn revoke_token(&self, name: &str) -> Result<u32, ClientError> {
+        let req = v1::RevokeTokenRequest { name: name.into() };
+        let resp = self.api().revoke_token(self.conn.request(req)).await.map_err(|s| self.conn.fail(s))?;
+        Ok(resp.into_inner().revoked)
+    }
+
+    /// Replaces the join token; returns the new one.
+    pub async fn rotate_join_token(&self) -> Result<String, ClientError> {
+        let req = v1::RotateJoinTokenRequest {};
+        let resp =
+            self.api().rotate_join_token(self.conn.request(req)).await.map_err(|s| self.conn.fail(s))?;
+        Ok(resp.into_inner().token)
+    }
 }
 
 /// The node API, as a worker uses it. Calls return the controller's status unchanged: the
 /// worker decides what to retry.
+///
+/// `token` is the join token: it registers the node, which gets its own credential back; every
+/// later call (and a later registration under the same id) carries that credential.
 #[derive(Clone)]
 pub struct NodeClient {
     conn: Connection,
+    credential: Arc<std::sync::RwLock<Option<MetadataValue<tonic::metadata::Ascii>>>>,
 }
 
 impl NodeClient {
     /// Connects at the first call (nodes may start before their controller).
     pub fn connect_lazy(address: &str, token: &str, tls: &Tls) -> Result<Self, ClientError> {
-        Ok(Self { conn: Connection::lazy(address, token, tls)? })
+        Ok(Self { conn: Connection::lazy(address, token, tls)?, credential: Arc::default() })
+    }
+
+    /// `msg` with this node's credential, or the join token before it has one.
+    fn request<T>(&self, msg: T) -> Request<T> {
+        let mut r = self.conn.request(msg);
+        if let Some(v) = self.credential.read().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            r.metadata_mut().insert("authorization", v.clone());
+        }
+        r
     }
 
     /// The node API on the controller calls go to now.
@@ -592,31 +648,29 @@ impl NodeClient {
         self.conn.address()
     }
 
+    /// Registers (or rejoins, with the credential it has); keeps the credential it is given.
     pub async fn register(&self, req: v1::RegisterNodeRequest) -> Result<v1::RegisterNodeResponse, Status> {
-        Ok(self
+        let resp = self
             .api()
-            .register_node(self.conn.request(req))
+            .register_node(self.request(req))
             .await
             .inspect_err(|s| self.conn.note(s))?
-            .into_inner())
+            .into_inner();
+        if !resp.credential.is_empty() {
+            let value = format!("Bearer {}", resp.credential)
+                .parse()
+                .map_err(|_| Status::internal("the controller sent a credential that is not ASCII"))?;
+            *self.credential.write().unwrap_or_else(|p| p.into_inner()) = Some(value);
+        }
+        Ok(resp)
     }
 
     pub async fn pull(&self, req: v1::PullWorkRequest) -> Result<v1::PullWorkResponse, Status> {
-        Ok(self
-            .api()
-            .pull_work(self.conn.request(req))
-            .await
-            .inspect_err(|s| self.conn.note(s))?
-            .into_inner())
+        Ok(self.api().pull_work(self.request(req)).await.inspect_err(|s| self.conn.note(s))?.into_inner())
     }
 
     pub async fn heartbeat(&self, req: v1::HeartbeatRequest) -> Result<v1::HeartbeatResponse, Status> {
-        Ok(self
-            .api()
-            .heartbeat(self.conn.request(req))
-            .await
-            .inspect_err(|s| self.conn.note(s))?
-            .into_inner())
+        Ok(self.api().heartbeat(self.request(req)).await.inspect_err(|s| self.conn.note(s))?.into_inner())
     }
 
     pub async fn progress(
@@ -625,19 +679,14 @@ impl NodeClient {
     ) -> Result<v1::ReportProgressResponse, Status> {
         Ok(self
             .api()
-            .report_progress(self.conn.request(req))
+            .report_progress(self.request(req))
             .await
             .inspect_err(|s| self.conn.note(s))?
             .into_inner())
     }
 
     pub async fn report(&self, req: v1::ReportResultRequest) -> Result<v1::ReportResultResponse, Status> {
-        Ok(self
-            .api()
-            .report_result(self.conn.request(req))
-            .await
-            .inspect_err(|s| self.conn.note(s))?
-            .into_inner())
+        Ok(self.api().report_result(self.request(req)).await.inspect_err(|s| self.conn.note(s))?.into_inner())
     }
 }
 

@@ -15,7 +15,8 @@
 //!    is measured is the controller (auth, long-poll pull, lease with fencing token, fenced
 //!    result, assembly).
 //!
-//! TLS is on, as by default (the controller's generated CA); `--plaintext` measures without.
+//! TLS is on, as by default (the controller's generated CA), and each node calls with its own
+//! credential; `--plaintext` measures without TLS.
 //!
 //!   cargo run --release -p vmafx-controller --example dispatch_bench -- --nodes 200 --jobs 100 --segments 100
 //!
@@ -172,6 +173,7 @@ async fn main() -> anyhow::Result<()> {
         listen: "127.0.0.1:0".parse()?,
         http_listen: "127.0.0.1:0".parse()?,
         tls: vmafx_controller::tls::TlsArgs { insecure_plaintext: o.plaintext, ..Default::default() },
+        metrics_need_token: false,
         config: ControllerConfig { lease_ttl_ms: 120_000, ..ControllerConfig::default() },
     })
     .await?;
@@ -214,7 +216,9 @@ async fn main() -> anyhow::Result<()> {
             }
             let mut c = NodeServiceClient::new(channel(&url, &ca).await?);
             let reg = v1::RegisterNodeRequest { name: format!("sim-{n:03}"), ..Default::default() };
-            let node_id = c.register_node(authed(reg, &token)).await?.into_inner().node_id;
+            // The join token registers; the node's own credential carries every later call.
+            let registered = c.register_node(authed(reg, &token)).await?.into_inner();
+            let (node_id, token) = (registered.node_id, registered.credential);
             let mut latencies = Vec::new();
             while done.load(Ordering::Relaxed) < total {
                 let t = Instant::now();

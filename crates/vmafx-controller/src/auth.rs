@@ -1,52 +1,174 @@
-//! API tokens: made on first start, kept in the data directory (mode 0600), checked on every
-//! call as `authorization: Bearer <token>`. Only their SHA-256 is held in memory and in the
-//! store; controllers sharing a store accept each other's tokens (learned from the store).
-
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+//! Who is calling, and what they may do.
+//!
+//! Every token is a random secret that only its holder knows; the store (shared by the
+//! controllers of one queue) keeps its SHA-256 with a role and a name:
+//!
+//! - `admin` (admin.token, written on first start, and any made with `vmafx tokens create`):
+//!   everything;
+//! - `submit`: read, submit, and cancel the jobs it submitted;
+//! - `read`: list and get jobs, watch them, list nodes and models;
+//! - `join` (node.token): registers a node, and nothing else;
+//! - `node`: one node's credential, returned by `RegisterNode`; every later node call must
+//!   carry it and name that node.
+//!
+//! Checking a token is one SHA-256 and a map lookup, so dispatch stays fast; the map is read
+//! again from the store every few seconds (and at once, at most once a second, when an
+//! unknown token arrives: a node that registered with another controller), so revocations
+//! reach every controller within seconds. Failed attempts are logged with the token's name
+//! when it is a revoked one (never the token), and a peer that keeps failing is refused for
+//! a while without looking.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::io::Write;
+use std::net::IpAddr;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-use tonic::{Request, Status};
+use vmafx_store::{Store, TokenRecord};
 
-/// Who may call what.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Role {
-    /// Clients: the job API (and anything a node may do).
+    /// List and get jobs and nodes, watch jobs.
+    Read,
+    /// Also submit jobs, and cancel its own.
+    Submit,
+    /// Everything on the job API: anyone's jobs, drain and remove nodes, tokens.
     Admin,
-    /// Workers: the node API only.
+    /// Register a node (node.token, the join token).
+    Join,
+    /// Act as one node (its credential).
     Node,
-}
-
-/// The token hashes the controller accepts.
-#[derive(Debug, Clone)]
-pub struct Tokens {
-    admin: [u8; 32],
-    node: [u8; 32],
-    pub admin_path: PathBuf,
-    pub node_path: PathBuf,
-    /// Hashes other controllers on the same store made ([`Tokens::learn`]).
-    shared: Arc<RwLock<HashMap<[u8; 32], Role>>>,
 }
 
 impl Role {
     /// The name the store keeps.
     pub fn kind(self) -> &'static str {
         match self {
+            Role::Read => "read",
+            Role::Submit => "submit",
             Role::Admin => "admin",
+            Role::Join => "join",
             Role::Node => "node",
         }
     }
 
-    fn from_kind(kind: &str) -> Option<Self> {
-        match kind {
-            "admin" => Some(Role::Admin),
-            "node" => Some(Role::Node),
-            _ => None,
+    pub fn from_kind(kind: &str) -> Option<Self> {
+        Some(match kind {
+            "read" => Role::Read,
+            "submit" => Role::Submit,
+            "admin" => Role::Admin,
+            "join" => Role::Join,
+            "node" => Role::Node,
+            _ => return None,
+        })
+    }
+
+    /// Whether a token of this role may do what `need` allows: admin ⊇ submit ⊇ read; join
+    /// and node credentials only their own calls.
+    pub fn allows(self, need: Role) -> bool {
+        match (self, need) {
+            (Role::Read | Role::Submit | Role::Admin, Role::Read | Role::Submit | Role::Admin) => {
+                self >= need
+            }
+            _ => self == need,
         }
+    }
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub role: Role,
+    /// The token's name (`admin`, `grafana`; a node credential: the node's name).
+    pub name: String,
+    /// The node a credential belongs to.
+    pub node_id: Option<String>,
+}
+
+impl Caller {
+    /// `Ok` when this caller may do what `need` allows.
+    pub fn need(&self, need: Role) -> Result<(), Denied> {
+        if self.role.allows(need) {
+            Ok(())
+        } else {
+            Err(Denied::Forbidden { role: self.role, need })
+        }
+    }
+
+    /// `Ok` when this caller is the credential of `node`.
+    pub fn is_node(&self, node: &str) -> Result<(), Denied> {
+        self.need(Role::Node)?;
+        match self.node_id.as_deref() {
+            Some(id) if id == node => Ok(()),
+            other => {
+                Err(Denied::OtherNode { holder: other.unwrap_or_default().into(), claimed: node.into() })
+            }
+        }
+    }
+}
+
+/// Why a call was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    #[error(
+        "missing token: send `authorization: Bearer <token>` (admin.token in the controller's --data-dir, or one \
+         from `vmafx tokens create`)"
+    )]
+    Missing,
+    #[error("unknown token: it was never issued by a controller of this queue")]
+    Unknown,
+    #[error("token `{name}` was revoked")]
+    Revoked { name: String },
+    #[error("too many failed attempts from this address: try again in a few seconds")]
+    Throttled,
+    #[error("a {} token may not do this: it needs a {} token", .role.kind(), .need.kind())]
+    Forbidden { role: Role, need: Role },
+    #[error("this credential belongs to node `{holder}`, not `{claimed}`")]
+    OtherNode { holder: String, claimed: String },
+}
+
+impl Denied {
+    /// Not authenticated at all (401 / UNAUTHENTICATED), as opposed to not allowed (403).
+    pub fn unauthenticated(&self) -> bool {
+        matches!(self, Denied::Missing | Denied::Unknown | Denied::Revoked { .. })
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Known {
+    caller: Caller,
+    revoked: bool,
+}
+
+/// How often the token map is read again from the store.
+pub const REFRESH_EVERY: Duration = Duration::from_secs(3);
+/// An unknown token triggers a read at most this often.
+const REFRESH_ON_MISS: Duration = Duration::from_secs(1);
+/// Failed attempts a peer may make per window before it is refused without a look.
+const FAILURES_PER_WINDOW: u32 = 20;
+const FAILURE_WINDOW: Duration = Duration::from_secs(10);
+
+struct Inner {
+    known: RwLock<HashMap<[u8; 32], Known>>,
+    refreshed: Mutex<Instant>,
+    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+}
+
+/// The tokens a controller accepts. Cheap to clone.
+#[derive(Clone)]
+pub struct Auth {
+    inner: Arc<Inner>,
+    pub admin_path: PathBuf,
+    pub node_path: PathBuf,
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auth").field("admin_path", &self.admin_path).finish_non_exhaustive()
     }
 }
 
@@ -54,14 +176,23 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+fn unhex(h: &str) -> Option<[u8; 32]> {
+    let bytes: Vec<u8> = (0..h.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(h.get(i..i + 2)?, 16).ok())
+        .collect::<Option<_>>()?;
+    bytes.try_into().ok()
+}
+
 fn hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.trim().as_bytes()).into()
 }
 
-fn random_token() -> std::io::Result<String> {
+/// A fresh secret: 32 random bytes, hex.
+pub fn random_secret() -> std::io::Result<String> {
     let mut bytes = [0u8; 32];
     std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut bytes)?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hex(&bytes))
 }
 
 /// Reads `path`, or writes a fresh token there (readable by the owner only) first.
@@ -72,78 +203,193 @@ fn load_or_create(path: &Path) -> std::io::Result<(String, bool)> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e),
     }
-    let token = random_token()?;
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
-    writeln!(f, "{token}")?;
+    let token = random_secret()?;
+    write_secret(path, &token)?;
     Ok((token, true))
 }
 
-impl Tokens {
-    /// Loads `admin.token` and `node.token` from `dir`, creating them on first start.
-    /// Returns the tokens and whether they were just created.
-    pub fn load_or_create(dir: &Path) -> std::io::Result<(Self, bool)> {
+/// Writes a secret to `path`, readable by the owner only, replacing what was there.
+pub fn write_secret(path: &Path, secret: &str) -> std::io::Result<()> {
+    let tmp = path.with_extension("new");
+    let _ = std::fs::remove_file(&tmp);
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+    writeln!(f, "{secret}")?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+/// A new token's record: the secret to hand out once, and what the store keeps.
+pub fn new_token(
+    role: Role,
+    name: &str,
+    node_id: Option<&str>,
+    now: i64,
+) -> std::io::Result<(String, TokenRecord)> {
+    let secret = random_secret()?;
+    let record = TokenRecord {
+        hash: hex(&hash(&secret)),
+        kind: role.kind().into(),
+        name: name.into(),
+        node_id: node_id.map(String::from),
+        created_ms: now,
+        revoked_ms: None,
+    };
+    Ok((secret, record))
+}
+
+impl Auth {
+    /// Loads `admin.token` and `node.token` (the join token) from `dir`, creating them on
+    /// first start. Returns the tokens, their records for the store, and whether they were
+    /// just created. Until [`Auth::learn`] runs they are the only tokens accepted.
+    pub fn load_or_create(dir: &Path, now: i64) -> std::io::Result<(Self, Vec<TokenRecord>, bool)> {
         let (admin_path, node_path) = (dir.join("admin.token"), dir.join("node.token"));
         let (admin, new_admin) = load_or_create(&admin_path)?;
-        let (node, new_node) = load_or_create(&node_path)?;
-        let tokens =
-            Self { admin: hash(&admin), node: hash(&node), admin_path, node_path, shared: Arc::default() };
-        Ok((tokens, new_admin || new_node))
+        let (join, new_join) = load_or_create(&node_path)?;
+        let record = |secret: &str, role: Role| TokenRecord {
+            hash: hex(&hash(secret)),
+            kind: role.kind().into(),
+            name: role.kind().into(),
+            node_id: None,
+            created_ms: now,
+            revoked_ms: None,
+        };
+        let records = vec![record(&admin, Role::Admin), record(&join, Role::Join)];
+        let auth = Self {
+            inner: Arc::new(Inner {
+                known: RwLock::default(),
+                refreshed: Mutex::new(Instant::now()),
+                failures: Mutex::default(),
+            }),
+            admin_path,
+            node_path,
+        };
+        auth.learn(&records);
+        Ok((auth, records, new_admin || new_join))
     }
 
-    /// This controller's token hashes as the store keeps them: (hex SHA-256, kind).
-    pub fn stored(&self) -> [(String, &'static str); 2] {
-        [(hex(&self.admin), Role::Admin.kind()), (hex(&self.node), Role::Node.kind())]
-    }
-
-    /// Accepts the tokens the store lists (hex SHA-256 and kind), replacing those learned
-    /// before; entries that do not parse are ignored.
-    pub fn learn(&self, stored: &[(String, String)]) {
-        let learned = stored
+    /// Accepts (or refuses, when revoked) exactly the tokens the store lists; rows that do not
+    /// parse are ignored.
+    pub fn learn(&self, stored: &[TokenRecord]) {
+        let map = stored
             .iter()
-            .filter_map(|(h, kind)| {
-                let role = Role::from_kind(kind)?;
-                let bytes: Vec<u8> = (0..h.len())
-                    .step_by(2)
-                    .map(|i| u8::from_str_radix(h.get(i..i + 2)?, 16).ok())
-                    .collect::<Option<_>>()?;
-                Some((<[u8; 32]>::try_from(bytes).ok()?, role))
+            .filter_map(|t| {
+                let caller = Caller {
+                    role: Role::from_kind(&t.kind)?,
+                    name: t.name.clone(),
+                    node_id: t.node_id.clone(),
+                };
+                Some((unhex(&t.hash)?, Known { caller, revoked: t.revoked_ms.is_some() }))
             })
             .collect();
-        *self.shared.write().unwrap_or_else(|p| p.into_inner()) = learned;
+        *self.inner.known.write().unwrap_or_else(|p| p.into_inner()) = map;
+        *self.inner.refreshed.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
     }
 
-    /// The role a request's bearer token grants, if any.
-    pub fn role<T>(&self, req: &Request<T>) -> Option<Role> {
-        self.role_of(req.metadata().get("authorization")?.to_str().ok()?)
-    }
-
-    /// The role an `authorization` header value (`Bearer <token>`) grants, if any.
-    pub fn role_of(&self, value: &str) -> Option<Role> {
-        let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "))?;
-        let h = hash(token);
-        if h == self.admin {
-            Some(Role::Admin)
-        } else if h == self.node {
-            Some(Role::Node)
-        } else {
-            self.shared.read().unwrap_or_else(|p| p.into_inner()).get(&h).copied()
+    /// Accepts one more token at once (made here; the store has it too).
+    pub fn add(&self, t: &TokenRecord) {
+        if let (Some(h), Some(role)) = (unhex(&t.hash), Role::from_kind(&t.kind)) {
+            let caller = Caller { role, name: t.name.clone(), node_id: t.node_id.clone() };
+            self.inner
+                .known
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(h, Known { caller, revoked: false });
         }
     }
 
-    /// A gRPC interceptor that admits `allowed` roles.
-    pub fn interceptor(
+    /// Reads the store's tokens again.
+    pub async fn refresh<S: Store>(&self, store: &S) -> Result<(), vmafx_store::StoreError> {
+        let stored = store.tokens().await?;
+        self.learn(&stored);
+        Ok(())
+    }
+
+    fn lookup(&self, h: &[u8; 32]) -> Option<Known> {
+        self.inner.known.read().unwrap_or_else(|p| p.into_inner()).get(h).cloned()
+    }
+
+    /// Who `authorization` (`Bearer <token>`) is, from `peer`.
+    pub async fn authenticate<S: Store>(
         &self,
-        allowed: &'static [Role],
-    ) -> impl FnMut(Request<()>) -> Result<Request<()>, Status> + Clone + Send + Sync + 'static {
-        let tokens = self.clone();
-        move |req: Request<()>| {
-            match tokens.role(&req) {
-            Some(role) if allowed.contains(&role) => Ok(req),
-            Some(_) => Err(Status::permission_denied("this token may not call this API")),
-            None => Err(Status::unauthenticated(
-                "missing or wrong token: send `authorization: Bearer <token>` (see admin.token in --data-dir)",
-            )),
+        store: &S,
+        authorization: Option<&str>,
+        peer: Option<IpAddr>,
+    ) -> Result<Caller, Denied> {
+        if let Some(ip) = peer {
+            let failures = self.inner.failures.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((n, since)) = failures.get(&ip) {
+                if *n >= FAILURES_PER_WINDOW && since.elapsed() < FAILURE_WINDOW {
+                    return Err(Denied::Throttled);
+                }
+            }
         }
+        let result = self.check(store, authorization).await;
+        if let Err(e) = &result {
+            self.failed(e, peer);
+        }
+        result
+    }
+
+    async fn check<S: Store>(&self, store: &S, authorization: Option<&str>) -> Result<Caller, Denied> {
+        let value = authorization.ok_or(Denied::Missing)?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(Denied::Missing)?;
+        let h = hash(token);
+        let known = match self.lookup(&h) {
+            Some(k) => Some(k),
+            None => {
+                // Maybe made by another controller since the last read.
+                let due = {
+                    let mut last = self.inner.refreshed.lock().unwrap_or_else(|p| p.into_inner());
+                    let due = last.elapsed() >= REFRESH_ON_MISS;
+                    if due {
+                        *last = Instant::now();
+                    }
+                    due
+                };
+                if due {
+                    if let Err(e) = self.refresh(store).await {
+                        tracing::error!(error = %e, "reading the tokens failed");
+                    }
+                }
+                self.lookup(&h)
+            }
+        };
+        match known {
+            Some(k) if k.revoked => Err(Denied::Revoked { name: k.caller.name }),
+            Some(k) => Ok(k.caller),
+            None => Err(Denied::Unknown),
+        }
+    }
+
+    fn failed(&self, e: &Denied, peer: Option<IpAddr>) {
+        let peer_text = peer.map(|p| p.to_string()).unwrap_or_default();
+        match e {
+            Denied::Revoked { name } => {
+                tracing::warn!(peer = %peer_text, token = %name, "refused a revoked token")
+            }
+            Denied::Unknown => tracing::warn!(peer = %peer_text, "refused an unknown token"),
+            Denied::Missing => tracing::debug!(peer = %peer_text, "refused a call without a token"),
+            _ => {}
+        }
+        if let Some(ip) = peer {
+            let mut failures = self.inner.failures.lock().unwrap_or_else(|p| p.into_inner());
+            let entry = failures.entry(ip).or_insert((0, Instant::now()));
+            if entry.1.elapsed() >= FAILURE_WINDOW {
+                *entry = (0, Instant::now());
+            }
+            entry.0 += 1;
+            if entry.0 == FAILURES_PER_WINDOW {
+                tracing::warn!(peer = %peer_text, "too many failed authentications: refusing this address for a while");
+            }
+            // Forget quiet peers now and then, so the map stays small.
+            if failures.len() > 10_000 {
+                failures.retain(|_, (_, since)| since.elapsed() < FAILURE_WINDOW);
+            }
         }
     }
 }
@@ -154,54 +400,71 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     #[test]
-    fn tokens_are_made_once_private_and_checked() {
-        let dir = tempfile::tempdir().unwrap();
-        let (t, created) = Tokens::load_or_create(dir.path()).unwrap();
-        assert!(created);
-        let mode = std::fs::metadata(&t.admin_path).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
-        let (again, created) = Tokens::load_or_create(dir.path()).unwrap();
-        assert!(!created);
-        assert_eq!(again.admin, t.admin);
-        let admin = std::fs::read_to_string(&t.admin_path).unwrap();
-        let node = std::fs::read_to_string(&t.node_path).unwrap();
-        assert_ne!(admin, node);
-        let with = |v: String| {
-            let mut r = Request::new(());
-            r.metadata_mut().insert("authorization", v.parse().unwrap());
-            r
-        };
-        assert_eq!(t.role(&with(format!("Bearer {}", admin.trim()))), Some(Role::Admin));
-        assert_eq!(t.role(&with(format!("Bearer {}", node.trim()))), Some(Role::Node));
-        assert_eq!(t.role(&with("Bearer nope".into())), None);
-        assert_eq!(t.role(&Request::new(())), None);
-        let mut only_admin = t.interceptor(&[Role::Admin]);
-        assert_eq!(
-            only_admin(with(format!("Bearer {}", node.trim()))).unwrap_err().code(),
-            tonic::Code::PermissionDenied
-        );
-        assert_eq!(only_admin(Request::new(())).unwrap_err().code(), tonic::Code::Unauthenticated);
+    fn roles_nest_and_credentials_stand_apart() {
+        assert!(Role::Admin.allows(Role::Submit) && Role::Admin.allows(Role::Read));
+        assert!(Role::Submit.allows(Role::Read) && !Role::Submit.allows(Role::Admin));
+        assert!(!Role::Read.allows(Role::Submit));
+        for r in [Role::Read, Role::Submit, Role::Admin] {
+            assert!(!r.allows(Role::Join) && !r.allows(Role::Node), "{r:?}");
+            assert!(!Role::Join.allows(r) && !Role::Node.allows(r), "{r:?}");
+        }
+        assert!(!Role::Join.allows(Role::Node) && !Role::Node.allows(Role::Join));
+        let node = Caller { role: Role::Node, name: "a".into(), node_id: Some("n1".into()) };
+        assert!(node.is_node("n1").is_ok());
+        assert_eq!(node.is_node("n2"), Err(Denied::OtherNode { holder: "n1".into(), claimed: "n2".into() }));
+        let join = Caller { role: Role::Join, name: "join".into(), node_id: None };
+        assert!(matches!(join.is_node("n1"), Err(Denied::Forbidden { .. })));
     }
 
-    #[test]
-    fn tokens_of_other_controllers_are_learned_from_the_store() {
-        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-        let (ta, _) = Tokens::load_or_create(a.path()).unwrap();
-        let (tb, _) = Tokens::load_or_create(b.path()).unwrap();
-        let b_admin = std::fs::read_to_string(&tb.admin_path).unwrap();
-        let b_node = std::fs::read_to_string(&tb.node_path).unwrap();
+    #[tokio::test]
+    async fn tokens_are_made_once_private_and_checked_against_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = vmafx_store::SqliteStore::open(&dir.path().join("s.db")).await.unwrap();
+        let (auth, records, created) = Auth::load_or_create(dir.path(), 1).unwrap();
+        assert!(created);
+        let mode = std::fs::metadata(&auth.admin_path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let (again, _, created) = Auth::load_or_create(dir.path(), 2).unwrap();
+        assert!(!created);
+        for r in &records {
+            store.put_token(r).await.unwrap();
+        }
+        let admin = std::fs::read_to_string(&auth.admin_path).unwrap();
+        let join = std::fs::read_to_string(&auth.node_path).unwrap();
         let bearer = |t: &str| format!("Bearer {}", t.trim());
-        assert_eq!(ta.role_of(&bearer(&b_admin)), None);
-        let stored: Vec<(String, String)> = tb
-            .stored()
-            .into_iter()
-            .map(|(h, k)| (h, k.to_string()))
-            .chain([("zz".into(), "admin".into())])
-            .collect();
-        ta.learn(&stored);
-        assert_eq!(ta.role_of(&bearer(&b_admin)), Some(Role::Admin));
-        assert_eq!(ta.role_of(&bearer(&b_node)), Some(Role::Node), "a node token stays a node token");
-        ta.learn(&[]);
-        assert_eq!(ta.role_of(&bearer(&b_admin)), None, "forgotten once the store no longer lists it");
+        let who = |a: &Auth, t: &str| {
+            let (a, store, t) = (a.clone(), store.clone(), bearer(t));
+            async move { a.authenticate(&store, Some(&t), None).await }
+        };
+        assert_eq!(who(&again, &admin).await.unwrap().role, Role::Admin);
+        assert_eq!(who(&auth, &join).await.unwrap().role, Role::Join);
+        assert_eq!(auth.authenticate(&store, None, None).await, Err(Denied::Missing));
+        assert_eq!(who(&auth, "nope").await, Err(Denied::Unknown));
+
+        // A token made by another controller is found in the store on a miss.
+        let (secret, record) = new_token(Role::Read, "grafana", None, 3).unwrap();
+        store.put_token(&record).await.unwrap();
+        std::thread::sleep(REFRESH_ON_MISS);
+        let caller = who(&auth, &secret).await.unwrap();
+        assert_eq!((caller.role, caller.name.as_str()), (Role::Read, "grafana"));
+        // Revoked: refused by name once the store is read again.
+        store.revoke_tokens("grafana", None, 4).await.unwrap();
+        auth.refresh(&store).await.unwrap();
+        assert_eq!(who(&auth, &secret).await, Err(Denied::Revoked { name: "grafana".into() }));
+    }
+
+    #[tokio::test]
+    async fn a_peer_that_keeps_failing_is_refused_without_a_look() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = vmafx_store::SqliteStore::open(&dir.path().join("s.db")).await.unwrap();
+        let (auth, records, _) = Auth::load_or_create(dir.path(), 1).unwrap();
+        store.put_token(&records[0]).await.unwrap();
+        let admin = format!("Bearer {}", std::fs::read_to_string(&auth.admin_path).unwrap().trim());
+        let (bad, other): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        for _ in 0..FAILURES_PER_WINDOW {
+            assert_eq!(auth.authenticate(&store, Some("Bearer x"), Some(bad)).await, Err(Denied::Unknown));
+        }
+        assert_eq!(auth.authenticate(&store, Some(&admin), Some(bad)).await, Err(Denied::Throttled));
+        assert!(auth.authenticate(&store, Some(&admin), Some(other)).await.is_ok());
     }
 }

@@ -177,7 +177,7 @@ impl<S: Store> Controller<S> {
     }
 
     /// Forgets a node's cached touch, so that its next call writes its time again.
-    fn forget_touch(&self, node: &str) {
+    pub(crate) fn forget_touch(&self, node: &str) {
         self.touched.lock().unwrap_or_else(|p| p.into_inner()).remove(node);
     }
 
@@ -274,11 +274,13 @@ impl<S: Store> Controller<S> {
     /// that does not fit the item (wrong frames or metrics) fails the attempt and is refused.
     pub async fn report_result(
         &self,
+        by: &str,
         item: i64,
         fence: i64,
         result: SegmentResult,
     ) -> Result<bool, ControllerError> {
         let context = self.report_context(item, fence).await?;
+        holder_check(context.as_ref(), by, item, fence)?;
         let node = context.as_ref().and_then(|c| c.item.lease_node.clone()).unwrap_or_default();
         if let Some(problem) = context.as_ref().and_then(|c| result_problem(c, fence, &result)) {
             let refused = format!("refused result: {problem}");
@@ -309,13 +311,17 @@ impl<S: Store> Controller<S> {
     /// Records a failed attempt; `permanent` failures (bad input) fail the job at once.
     pub async fn report_failure(
         &self,
+        by: &str,
         item: i64,
         fence: i64,
         message: &str,
         permanent: bool,
     ) -> Result<bool, ControllerError> {
         match self.report_context(item, fence).await? {
-            Some(context) => self.fail_attempt(&context, fence, message, permanent).await,
+            Some(context) => {
+                holder_check(Some(&context), by, item, fence)?;
+                self.fail_attempt(&context, fence, message, permanent).await
+            }
             None => Ok(false),
         }
     }
@@ -415,4 +421,20 @@ fn result_problem(context: &ReportContext, fence: i64, result: &SegmentResult) -
         &result.scores.metrics,
         result.scores.frames.iter().map(|f| f.frame_num),
     )
+}
+
+/// A report under the item's current lease must come from the node holding it: the fence
+/// alone is a guessable number.
+fn holder_check(
+    context: Option<&ReportContext>,
+    by: &str,
+    item: i64,
+    fence: i64,
+) -> Result<(), ControllerError> {
+    match context {
+        Some(c) if c.item.fence == fence && c.item.lease_node.as_deref().is_some_and(|n| n != by) => {
+            Err(ControllerError::NotYourItem { item, node: by.into() })
+        }
+        _ => Ok(()),
+    }
 }

@@ -13,6 +13,9 @@ pub enum ControllerError {
     NodeNotFound(String),
     #[error("unknown node `{0}`: register first")]
     UnknownNode(String),
+    /// A node reported on an item another node holds.
+    #[error("item {item} is not leased to node `{node}`")]
+    NotYourItem { item: i64, node: String },
     /// An idempotency key reused for a different job: the first job stands.
     #[error(
         "idempotency key `{key}` was already used for job `{job}` with a different spec or priority; \

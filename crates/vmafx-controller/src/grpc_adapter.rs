@@ -13,6 +13,7 @@ use vmafx_proto::v1::node_service_server::NodeService;
 use vmafx_proto::v1::{self, job_event, report_result_request};
 use vmafx_store::{JobQuery, Lease, Store};
 
+use crate::auth::{Auth, Caller, Denied, Role};
 use crate::{Controller, ControllerError, JobRequest, NodeRegistration};
 
 /// Longest long poll a node may ask for.
@@ -20,6 +21,41 @@ const MAX_PULL_WAIT: Duration = Duration::from_secs(30);
 /// How often a watch looks at the job when nothing wakes it (progress comes twice a second;
 /// results, failures and cancellations wake it at once).
 const WATCH_INTERVAL: Duration = Duration::from_millis(500);
+
+impl From<Denied> for Status {
+    fn from(d: Denied) -> Self {
+        match d {
+            Denied::Throttled => Status::resource_exhausted(d.to_string()),
+            d if d.unauthenticated() => Status::unauthenticated(d.to_string()),
+            d => Status::permission_denied(d.to_string()),
+        }
+    }
+}
+
+/// Who sent `req`, if they may do what `need` allows.
+async fn caller<S: Store, T>(
+    c: &Controller<S>,
+    auth: &Auth,
+    req: &Request<T>,
+    need: Role,
+) -> Result<Caller, Status> {
+    let authorization = req.metadata().get("authorization").and_then(|v| v.to_str().ok());
+    let peer = req.remote_addr().map(|a| a.ip());
+    let caller = auth.authenticate(c.store(), authorization, peer).await?;
+    caller.need(need)?;
+    Ok(caller)
+}
+
+/// `Ok` when `req` carries the credential of `node`.
+async fn node_caller<S: Store, T>(
+    c: &Controller<S>,
+    auth: &Auth,
+    req: &Request<T>,
+    node: &str,
+) -> Result<(), Status> {
+    caller(c, auth, req, Role::Node).await?.is_node(node)?;
+    Ok(())
+}
 
 impl From<ControllerError> for Status {
     fn from(e: ControllerError) -> Self {
@@ -29,6 +65,7 @@ impl From<ControllerError> for Status {
                 Status::not_found(e.to_string())
             }
             ControllerError::UnknownNode(_) => Status::failed_precondition(e.to_string()),
+            ControllerError::NotYourItem { .. } => Status::permission_denied(e.to_string()),
             ControllerError::IdempotencyConflict { .. } => Status::already_exists(e.to_string()),
             ControllerError::Overloaded { retry_after_ms, .. } => {
                 let mut s = Status::resource_exhausted(e.to_string());
@@ -43,6 +80,16 @@ impl From<ControllerError> for Status {
             )),
             ControllerError::Store(_) | ControllerError::Internal(_) => Status::internal(e.to_string()),
         }
+    }
+}
+
+fn token_info(t: &vmafx_store::TokenRecord) -> v1::TokenInfo {
+    v1::TokenInfo {
+        name: t.name.clone(),
+        role: t.kind.clone(),
+        node_id: t.node_id.clone().unwrap_or_default(),
+        created_ms: t.created_ms,
+        revoked_ms: t.revoked_ms.unwrap_or(0),
     }
 }
 
@@ -63,11 +110,18 @@ fn work_item(lease: &Lease) -> v1::WorkItem {
 }
 
 /// The client API over a controller.
-pub struct JobApi<S>(pub Controller<S>);
+pub struct JobApi<S> {
+    pub c: Controller<S>,
+    pub auth: Auth,
+}
 
 impl<S: Store> JobApi<S> {
+    async fn caller<T>(&self, req: &Request<T>, need: Role) -> Result<Caller, Status> {
+        caller(&self.c, &self.auth, req, need).await
+    }
+
     async fn job_with_scores(&self, id: &str, include_scores: bool) -> Result<v1::Job, Status> {
-        Ok(v1::Job::from(&self.0.job_view(id, include_scores).await?))
+        Ok(v1::Job::from(&self.c.job_view(id, include_scores).await?))
     }
 }
 
@@ -79,18 +133,20 @@ impl<S: Store> JobService for JobApi<S> {
         &self,
         req: Request<v1::SubmitJobRequest>,
     ) -> Result<Response<v1::SubmitJobResponse>, Status> {
+        self.caller(&req, Role::Submit).await?;
         let r = req.into_inner();
         let request = JobRequest {
             spec: spec_from_wire(r.score)?,
             priority: r.priority,
             idempotency_key: Some(r.idempotency_key).filter(|k| !k.is_empty()),
         };
-        let (job, created) = self.0.submit(request).await?;
-        let job = self.0.view(job, false).await?;
+        let (job, created) = self.c.submit(request).await?;
+        let job = self.c.view(job, false).await?;
         Ok(Response::new(v1::SubmitJobResponse { job: Some(v1::Job::from(&job)), created }))
     }
 
     async fn get_job(&self, req: Request<v1::GetJobRequest>) -> Result<Response<v1::Job>, Status> {
+        self.caller(&req, Role::Read).await?;
         let r = req.into_inner();
         Ok(Response::new(self.job_with_scores(&r.id, r.include_scores).await?))
     }
@@ -99,6 +155,7 @@ impl<S: Store> JobService for JobApi<S> {
         &self,
         req: Request<v1::ListJobsRequest>,
     ) -> Result<Response<v1::ListJobsResponse>, Status> {
+        self.caller(&req, Role::Read).await?;
         let r = req.into_inner();
         let state = job_state(r.state());
         let size = match r.page_size {
@@ -113,7 +170,7 @@ impl<S: Store> JobService for JobApi<S> {
             ),
         };
         let query = JobQuery { state, cursor: after, limit: size, newest_first: !r.oldest_first };
-        let (jobs, next_page_token) = self.0.job_page(query).await?;
+        let (jobs, next_page_token) = self.c.job_page(query).await?;
         Ok(Response::new(v1::ListJobsResponse {
             jobs: jobs.iter().map(v1::Job::from).collect(),
             next_page_token: next_page_token.map(|t| t.to_string()).unwrap_or_default(),
@@ -121,31 +178,97 @@ impl<S: Store> JobService for JobApi<S> {
     }
 
     async fn cancel_job(&self, req: Request<v1::CancelJobRequest>) -> Result<Response<v1::Job>, Status> {
-        let job = self.0.cancel(&req.into_inner().id).await?;
-        Ok(Response::new(v1::Job::from(&self.0.view(job, false).await?)))
+        self.caller(&req, Role::Admin).await?;
+        let job = self.c.cancel(&req.into_inner().id).await?;
+        Ok(Response::new(v1::Job::from(&self.c.view(job, false).await?)))
     }
 
     async fn list_nodes(
         &self,
-        _req: Request<v1::ListNodesRequest>,
+        req: Request<v1::ListNodesRequest>,
     ) -> Result<Response<v1::ListNodesResponse>, Status> {
-        let nodes = self.0.node_infos().await?.iter().map(v1::NodeInfo::from).collect();
+        self.caller(&req, Role::Read).await?;
+        let nodes = self.c.node_infos().await?.iter().map(v1::NodeInfo::from).collect();
         Ok(Response::new(v1::ListNodesResponse { nodes }))
     }
 
     async fn drain_node(&self, req: Request<v1::DrainNodeRequest>) -> Result<Response<v1::NodeInfo>, Status> {
+        self.caller(&req, Role::Admin).await?;
         let id = req.into_inner().id;
-        self.0.drain(&id).await?;
-        let node = self.0.node_infos().await?.into_iter().find(|n| n.id == id);
+        self.c.drain(&id).await?;
+        let node = self.c.node_infos().await?.into_iter().find(|n| n.id == id);
         Ok(Response::new(v1::NodeInfo::from(&node.ok_or(ControllerError::NodeNotFound(id))?)))
+    }
+
+    async fn remove_node(
+        &self,
+        req: Request<v1::RemoveNodeRequest>,
+    ) -> Result<Response<v1::RemoveNodeResponse>, Status> {
+        let who = self.caller(&req, Role::Admin).await?;
+        let id = req.into_inner().id;
+        self.c.remove_node(&id).await?;
+        self.auth.refresh(self.c.store()).await.map_err(ControllerError::from)?;
+        tracing::info!(node_id = %id, by = %who.name, "node removed");
+        Ok(Response::new(v1::RemoveNodeResponse {}))
+    }
+
+    async fn create_token(
+        &self,
+        req: Request<v1::CreateTokenRequest>,
+    ) -> Result<Response<v1::CreateTokenResponse>, Status> {
+        let who = self.caller(&req, Role::Admin).await?;
+        let r = req.into_inner();
+        let (token, record) = self.c.create_token(&r.role, &r.name).await?;
+        self.auth.add(&record);
+        tracing::info!(token = %record.name, role = %record.kind, by = %who.name, "token created");
+        Ok(Response::new(v1::CreateTokenResponse { token, info: Some(token_info(&record)) }))
+    }
+
+    async fn list_tokens(
+        &self,
+        req: Request<v1::ListTokensRequest>,
+    ) -> Result<Response<v1::ListTokensResponse>, Status> {
+        self.caller(&req, Role::Admin).await?;
+        let nodes = req.into_inner().include_nodes;
+        let tokens = self.c.store().tokens().await.map_err(ControllerError::from)?;
+        let tokens = tokens.iter().filter(|t| nodes || t.kind != "node").map(token_info).collect();
+        Ok(Response::new(v1::ListTokensResponse { tokens }))
+    }
+
+    async fn revoke_token(
+        &self,
+        req: Request<v1::RevokeTokenRequest>,
+    ) -> Result<Response<v1::RevokeTokenResponse>, Status> {
+        let who = self.caller(&req, Role::Admin).await?;
+        let name = req.into_inner().name;
+        let revoked = self.c.revoke_token(&name).await?;
+        self.auth.refresh(self.c.store()).await.map_err(ControllerError::from)?;
+        tracing::info!(token = %name, revoked, by = %who.name, "token revoked");
+        Ok(Response::new(v1::RevokeTokenResponse { revoked: revoked as u32 }))
+    }
+
+    async fn rotate_join_token(
+        &self,
+        req: Request<v1::RotateJoinTokenRequest>,
+    ) -> Result<Response<v1::RotateJoinTokenResponse>, Status> {
+        let who = self.caller(&req, Role::Admin).await?;
+        let (token, record) = self.c.rotate_join_token().await?;
+        self.auth.refresh(self.c.store()).await.map_err(ControllerError::from)?;
+        self.auth.add(&record);
+        if let Err(e) = crate::auth::write_secret(&self.auth.node_path, &token) {
+            tracing::warn!(error = %e, path = %self.auth.node_path.display(), "could not write the new join token");
+        }
+        tracing::info!(by = %who.name, "join token rotated");
+        Ok(Response::new(v1::RotateJoinTokenResponse { token }))
     }
 
     type WatchJobStream = EventStream;
 
     async fn watch_job(&self, req: Request<v1::WatchJobRequest>) -> Result<Response<EventStream>, Status> {
+        self.caller(&req, Role::Read).await?;
         let id = req.into_inner().id;
-        let first = self.0.job(&id).await?;
-        let controller = self.0.clone();
+        let first = self.c.job(&id).await?;
+        let controller = self.c.clone();
         let (tx, rx) = tokio::sync::mpsc::channel(16);
         tokio::spawn(async move {
             let mut reported = vec![false; first.items_total as usize];
@@ -186,8 +309,8 @@ impl<S: Store> JobService for JobApi<S> {
                     }
                 }
                 if job.state.is_terminal() {
-                    let api = JobApi(controller.clone());
-                    let finished = api.job_with_scores(&id, true).await;
+                    let finished =
+                        controller.job_view(&id, true).await.map(|j| v1::Job::from(&j)).map_err(Status::from);
                     let _ = tx
                         .send(finished.map(|j| v1::JobEvent { event: Some(job_event::Event::Finished(j)) }))
                         .await;
@@ -204,7 +327,10 @@ impl<S: Store> JobService for JobApi<S> {
 }
 
 /// The node API over a controller.
-pub struct NodeApi<S>(pub Controller<S>);
+pub struct NodeApi<S> {
+    pub c: Controller<S>,
+    pub auth: Auth,
+}
 
 #[tonic::async_trait]
 impl<S: Store> NodeService for NodeApi<S> {
@@ -212,19 +338,47 @@ impl<S: Store> NodeService for NodeApi<S> {
         &self,
         req: Request<v1::RegisterNodeRequest>,
     ) -> Result<Response<v1::RegisterNodeResponse>, Status> {
+        let authorization = req.metadata().get("authorization").and_then(|v| v.to_str().ok());
+        let peer = req.remote_addr().map(|a| a.ip());
+        let who = self.auth.authenticate(self.c.store(), authorization, peer).await?;
         let r = req.into_inner();
         if r.name.is_empty() {
             return Err(Status::invalid_argument("name: is required"));
         }
+        // The join token makes a new node; a node's credential rejoins as that node.
+        let (id, rejoin) = match who.role {
+            Role::Join => {
+                if !r.node_id.is_empty() && self.c.node_exists(&r.node_id).await? {
+                    return Err(Status::permission_denied(format!(
+                        "node `{}` is registered: rejoin with its credential, or register without an id to join as a new node",
+                        r.node_id
+                    )));
+                }
+                (Some(r.node_id).filter(|i| !i.is_empty()), false)
+            }
+            Role::Node => {
+                let id =
+                    if r.node_id.is_empty() { who.node_id.clone().unwrap_or_default() } else { r.node_id };
+                who.is_node(&id)?;
+                (Some(id), true)
+            }
+            role => return Err(Denied::Forbidden { role, need: Role::Join }.into()),
+        };
         let capabilities = r.capabilities.unwrap_or_default().into();
-        let reg =
-            NodeRegistration { id: Some(r.node_id).filter(|i| !i.is_empty()), name: r.name, capabilities };
-        let node = self.0.register(reg).await?;
-        let cfg = self.0.config();
+        let node = self.c.register(NodeRegistration { id, name: r.name, capabilities }).await?;
+        let credential = if rejoin {
+            String::new()
+        } else {
+            let (secret, record) = self.c.issue_node_credential(&node).await?;
+            self.auth.add(&record);
+            secret
+        };
+        let cfg = self.c.config();
         Ok(Response::new(v1::RegisterNodeResponse {
             node_id: node.id,
             heartbeat_interval_ms: cfg.heartbeat_interval_ms as u32,
             lease_ttl_ms: cfg.lease_ttl_ms as u32,
+            credential,
         }))
     }
 
@@ -232,13 +386,14 @@ impl<S: Store> NodeService for NodeApi<S> {
         &self,
         req: Request<v1::HeartbeatRequest>,
     ) -> Result<Response<v1::HeartbeatResponse>, Status> {
+        node_caller(&self.c, &self.auth, &req, &req.get_ref().node_id).await?;
         let r = req.into_inner();
         let leases: Vec<(i64, i64)> = r.leases.iter().map(|l| (l.item_id, l.fence)).collect();
         if r.leaving {
-            self.0.node_left(&r.node_id).await?;
+            self.c.node_left(&r.node_id).await?;
             return Ok(Response::new(v1::HeartbeatResponse { stop_items: vec![], drain: true }));
         }
-        let (stop_items, drain) = self.0.heartbeat_drain(&r.node_id, &leases).await?;
+        let (stop_items, drain) = self.c.heartbeat_drain(&r.node_id, &leases).await?;
         Ok(Response::new(v1::HeartbeatResponse { stop_items, drain }))
     }
 
@@ -246,9 +401,10 @@ impl<S: Store> NodeService for NodeApi<S> {
         &self,
         req: Request<v1::PullWorkRequest>,
     ) -> Result<Response<v1::PullWorkResponse>, Status> {
+        node_caller(&self.c, &self.auth, &req, &req.get_ref().node_id).await?;
         let r = req.into_inner();
         let wait = Duration::from_millis(r.wait_ms as u64).min(MAX_PULL_WAIT);
-        let lease = self.0.pull_wait(&r.node_id, wait).await?;
+        let lease = self.c.pull_wait(&r.node_id, wait).await?;
         Ok(Response::new(v1::PullWorkResponse { item: lease.as_ref().map(work_item) }))
     }
 
@@ -256,8 +412,9 @@ impl<S: Store> NodeService for NodeApi<S> {
         &self,
         req: Request<v1::ReportProgressRequest>,
     ) -> Result<Response<v1::ReportProgressResponse>, Status> {
+        node_caller(&self.c, &self.auth, &req, &req.get_ref().node_id).await?;
         let r = req.into_inner();
-        let stop = self.0.report_progress(&r.node_id, r.item_id, r.fence, r.frames_done).await?;
+        let stop = self.c.report_progress(&r.node_id, r.item_id, r.fence, r.frames_done).await?;
         Ok(Response::new(v1::ReportProgressResponse { stop }))
     }
 
@@ -265,13 +422,14 @@ impl<S: Store> NodeService for NodeApi<S> {
         &self,
         req: Request<v1::ReportResultRequest>,
     ) -> Result<Response<v1::ReportResultResponse>, Status> {
+        node_caller(&self.c, &self.auth, &req, &req.get_ref().node_id).await?;
         let r = req.into_inner();
         let accepted = match r.outcome {
             Some(report_result_request::Outcome::Scores(s)) => {
-                self.0.report_result(r.item_id, r.fence, SegmentResult::from(s)).await?
+                self.c.report_result(&r.node_id, r.item_id, r.fence, SegmentResult::from(s)).await?
             }
             Some(report_result_request::Outcome::Failure(f)) => {
-                self.0.report_failure(r.item_id, r.fence, &f.message, f.permanent).await?
+                self.c.report_failure(&r.node_id, r.item_id, r.fence, &f.message, f.permanent).await?
             }
             None => return Err(Status::invalid_argument("outcome: scores or failure is required")),
         };

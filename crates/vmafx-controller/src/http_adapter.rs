@@ -29,10 +29,23 @@ use serde_json::{json, Value};
 use vmafx_core::{catalog, job_json, node_json, FramesShown, JobState, ScoreJobSpec};
 use vmafx_store::{JobQuery, Store};
 
-use crate::auth::{Role, Tokens};
+use crate::auth::{Auth, Denied, Role};
 use crate::{now_ms, Controller, ControllerError, JobRequest};
 
-pub fn router<S: Store>(controller: Controller<S>, tokens: Tokens) -> Router {
+/// The role a `/v1` call needs: reading takes a read token, submitting a submit token,
+/// anything else (cancel, drain) an admin token.
+fn http_need(method: &axum::http::Method, path: &str) -> Role {
+    use axum::http::Method;
+    match *method {
+        Method::GET | Method::HEAD => Role::Read,
+        Method::POST if path.trim_end_matches('/') == "/v1/jobs" => Role::Submit,
+        _ => Role::Admin,
+    }
+}
+
+/// The `/v1` routes, and `/metrics` with `metrics_need_token`, need a token of the right role.
+pub fn router<S: Store>(controller: Controller<S>, tokens: Auth, metrics_need_token: bool) -> Router {
+    let gate = middleware::from_fn_with_state((controller.clone(), tokens), require_token::<S>);
     let api = Router::new()
         .route("/v1/jobs", post(submit::<S>).get(list::<S>))
         .route("/v1/jobs/{id}", get(job::<S>).delete(cancel::<S>))
@@ -40,11 +53,13 @@ pub fn router<S: Store>(controller: Controller<S>, tokens: Tokens) -> Router {
         .route("/v1/nodes/{id}/drain", post(drain::<S>))
         .route("/v1/models", get(models))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API path".into()) })
-        .layer(middleware::from_fn_with_state(tokens, require_admin));
+        .layer(gate.clone());
+    let metrics_route = Router::new().route("/metrics", get(metrics::<S>));
+    let metrics_route = if metrics_need_token { metrics_route.layer(gate) } else { metrics_route };
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz::<S>))
-        .route("/metrics", get(metrics::<S>))
+        .merge(metrics_route)
         .merge(api)
         .with_state(controller)
 }
@@ -95,6 +110,7 @@ impl From<ControllerError> for ApiError {
             ControllerError::JobNotFound(_) | ControllerError::NodeNotFound(_) => {
                 Self::new(StatusCode::NOT_FOUND, "not_found", message)
             }
+            ControllerError::NotYourItem { .. } => Self::new(StatusCode::FORBIDDEN, "permission_denied", message),
             ControllerError::Overloaded { retry_after_ms, .. } => Self {
                 retry_after_s: Some(retry_after_ms.div_ceil(1000)),
                 ..Self::new(StatusCode::TOO_MANY_REQUESTS, "resource_exhausted", message)
@@ -120,34 +136,54 @@ impl From<ControllerError> for ApiError {
 
 type ApiResult = Result<Response, ApiError>;
 
-/// The `/v1` API takes the admin token.
-async fn require_admin(
-    State(tokens): State<Tokens>,
+/// The address a connection came from, over TLS or not (failed authentications are counted
+/// per address).
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub std::net::SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tokio::net::TcpListener>>
+    for Peer
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, tokio::net::TcpListener>) -> Self {
+        Peer(*stream.remote_addr())
+    }
+}
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, crate::tls::TlsIncoming>>
+    for Peer
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, crate::tls::TlsIncoming>) -> Self {
+        Peer(*stream.remote_addr())
+    }
+}
+
+/// Authenticates a call and checks its role ([`http_need`]).
+async fn require_token<S: Store>(
+    State((controller, tokens)): State<(Controller<S>, Auth)>,
     headers: HeaderMap,
     req: Request,
     next: Next,
 ) -> Response {
-    let role =
-        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| tokens.role_of(v));
-    match role {
-        Some(Role::Admin) => next.run(req).await,
-        Some(Role::Node) => ApiError::new(
-            StatusCode::FORBIDDEN,
-            "permission_denied",
-            "the node token may not call the job API".into(),
-        )
-        .into_response(),
-        None => {
-            let mut r = ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                "missing or wrong token: send `Authorization: Bearer <token>` (admin.token in the controller's --data-dir)"
-                    .into(),
-            )
-            .into_response();
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let peer = req.extensions().get::<axum::extract::ConnectInfo<Peer>>().map(|c| c.0 .0.ip());
+    let need = http_need(req.method(), req.uri().path());
+    let checked = match tokens.authenticate(controller.store(), authorization, peer).await {
+        Ok(caller) => caller.need(need),
+        Err(e) => Err(e),
+    };
+    match checked {
+        Ok(()) => next.run(req).await,
+        Err(Denied::Throttled) => {
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "resource_exhausted", Denied::Throttled.to_string())
+                .into_response()
+        }
+        Err(e) if e.unauthenticated() => {
+            let mut r =
+                ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", e.to_string()).into_response();
             r.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
             r
         }
+        Err(e) => ApiError::new(StatusCode::FORBIDDEN, "permission_denied", e.to_string()).into_response(),
     }
 }
 

@@ -2,6 +2,7 @@
 //! results back and assembling them. It sees only domain types and the [`Store`]; the gRPC
 //! and HTTP adapters that will sit in front of it translate and nothing more.
 
+mod access;
 pub mod admission;
 pub mod auth;
 mod batch;

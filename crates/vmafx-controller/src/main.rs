@@ -57,6 +57,10 @@ struct Config {
     /// node_id fields on every event of a job's life).
     #[arg(long, env = "VMAFX_LOG_FORMAT", default_value = "text")]
     log_format: vmafx_logging::LogFormat,
+    /// `/metrics` needs a read token (`vmafx tokens create --role read --name prometheus`)
+    /// [default: open, like /healthz and /readyz].
+    #[arg(long, env = "VMAFX_METRICS_NEED_TOKEN")]
+    metrics_need_token: bool,
     #[command(flatten)]
     tls: vmafx_controller::tls::TlsArgs,
 }
@@ -139,6 +143,7 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
         listen: cfg.listen,
         http_listen: cfg.http_listen,
         tls: cfg.tls.clone(),
+        metrics_need_token: cfg.metrics_need_token,
         config: ControllerConfig {
             lease_ttl_ms: cfg.lease_ttl_ms,
             heartbeat_interval_ms: (cfg.lease_ttl_ms / 3).max(100),

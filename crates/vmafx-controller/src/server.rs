@@ -17,7 +17,7 @@ use vmafx_proto::v1::node_service_server::NodeServiceServer;
 use vmafx_proto::{MAX_JOB_BYTES, MAX_REPORT_BYTES};
 use vmafx_store::{AnyStore, Store, StoreLocation};
 
-use crate::auth::{Role, Tokens};
+use crate::auth::Auth;
 use crate::grpc_adapter::{JobApi, NodeApi};
 use crate::tls::{ServerTls, TlsArgs};
 use crate::{Controller, ControllerConfig};
@@ -40,6 +40,8 @@ pub struct ServeOptions {
     pub http_listen: SocketAddr,
     /// TLS: generated in the data directory unless files are given, or off.
     pub tls: TlsArgs,
+    /// `/metrics` needs a read token.
+    pub metrics_need_token: bool,
     pub config: ControllerConfig,
 }
 
@@ -98,7 +100,7 @@ pub struct Running {
     pub scheme: &'static str,
     /// The private CA clients should trust, when the controller made it (no --tls-cert).
     pub generated_ca: Option<PathBuf>,
-    pub tokens: Tokens,
+    pub tokens: Auth,
     /// The tokens were written by this start (first start on this data directory).
     pub tokens_created: bool,
     stop: watch::Sender<bool>,
@@ -127,16 +129,14 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<Running> {
         opts.store.clone().unwrap_or_else(|| StoreLocation::Sqlite(opts.data_dir.join("state.db")));
     let store =
         AnyStore::open(&location).await.with_context(|| format!("cannot open the store `{location}`"))?;
-    let (tokens, tokens_created) = Tokens::load_or_create(&opts.data_dir)
+    let (tokens, records, tokens_created) = Auth::load_or_create(&opts.data_dir, crate::now_ms())
         .with_context(|| format!("cannot read or write tokens in `{}`", opts.data_dir.display()))?;
-    // Controllers sharing the store accept each other's tokens.
-    for (hash, kind) in tokens.stored() {
-        store
-            .put_token(&hash, kind, crate::now_ms())
-            .await
-            .context("cannot record the tokens in the store")?;
+    // Controllers sharing the store accept each other's tokens (and refuse revoked ones, even
+    // when a data directory still holds them).
+    for record in &records {
+        store.put_token(record).await.context("cannot record the tokens in the store")?;
     }
-    tokens.learn(&store.tokens().await.context("cannot read the tokens in the store")?);
+    tokens.refresh(&store).await.context("cannot read the tokens in the store")?;
     let events = store.subscribe();
     let controller = Controller::new(store, opts.config);
     let (stop, stopped) = watch::channel(false);
@@ -176,10 +176,9 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<Running> {
                 }
                 ticks += 1;
                 // Tokens another controller recorded are accepted within a few seconds.
-                if ticks.is_multiple_of(3) {
-                    match c.store().tokens().await {
-                        Ok(stored) => tokens.learn(&stored),
-                        Err(e) => tracing::error!(error = %e, "reading the tokens failed"),
+                if ticks.is_multiple_of(crate::auth::REFRESH_EVERY.as_secs()) {
+                    if let Err(e) = tokens.refresh(c.store()).await {
+                        tracing::error!(error = %e, "reading the tokens failed");
                     }
                 }
                 if let Err(e) = c.sweep().await {
@@ -210,7 +209,8 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<Running> {
         .await
         .with_context(|| format!("cannot listen on {} (HTTP)", opts.http_listen))?;
     let http_addr = http_listener.local_addr()?;
-    let router = crate::http_adapter::router(controller.clone(), tokens.clone());
+    let router = crate::http_adapter::router(controller.clone(), tokens.clone(), opts.metrics_need_token)
+        .into_make_service_with_connect_info::<crate::http_adapter::Peer>();
     let http_stopped = until_stopped();
     let http = match &tls {
         Some(tls) => {
@@ -229,14 +229,14 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<Running> {
         .with_context(|| format!("cannot listen on {} (gRPC)", opts.listen))?;
     let grpc_addr = grpc_listener.local_addr()?;
     let needs_cert = tls.as_ref().is_some_and(|t| t.nodes_need_certificates);
-    let node_auth = tokens.interceptor(&[Role::Node, Role::Admin]);
     let routes = tonic::transport::Server::builder()
+        .add_service(
+            JobServiceServer::new(JobApi { c: controller.clone(), auth: tokens.clone() })
+                .max_encoding_message_size(MAX_JOB_BYTES),
+        )
         .add_service(InterceptedService::new(
-            JobServiceServer::new(JobApi(controller.clone())).max_encoding_message_size(MAX_JOB_BYTES),
-            tokens.interceptor(&[Role::Admin]),
-        ))
-        .add_service(InterceptedService::new(
-            NodeServiceServer::new(NodeApi(controller)).max_decoding_message_size(MAX_REPORT_BYTES),
+            NodeServiceServer::new(NodeApi { c: controller, auth: tokens.clone() })
+                .max_decoding_message_size(MAX_REPORT_BYTES),
             move |req: tonic::Request<()>| {
                 if needs_cert && req.peer_certs().is_none_or(|c| c.is_empty()) {
                     return Err(tonic::Status::unauthenticated(
@@ -244,8 +244,7 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<Running> {
                          start the node with --tls-cert and --tls-key",
                     ));
                 }
-                let mut auth = node_auth.clone();
-                auth(req)
+                Ok(req)
             },
         ));
     let grpc = match &tls {

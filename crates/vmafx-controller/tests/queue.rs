@@ -125,7 +125,12 @@ async fn work_off(c: &Controller<SqliteStore>, nodes: &[String]) -> usize {
             ScoreRequest::for_job(&lease.job.spec, lease.item.segment, 1, DecodeOptions::default()).unwrap();
         let scores = score_files(&req, &mut |_| {}).unwrap().report.scores;
         assert!(c
-            .report_result(lease.item.id, lease.fence, SegmentResult { scores: scores.clone(), encode: None })
+            .report_result(
+                lease.item.lease_node.as_deref().unwrap_or_default(),
+                lease.item.id,
+                lease.fence,
+                SegmentResult { scores: scores.clone(), encode: None }
+            )
             .await
             .unwrap());
         done += 1;
@@ -175,14 +180,24 @@ async fn a_dead_nodes_lease_expires_and_its_late_result_is_refused() {
         ScoreRequest::for_job(&lease.job.spec, lease.item.segment, 1, DecodeOptions::default()).unwrap();
     let scores = score_files(&req, &mut |_| {}).unwrap().report.scores;
     assert!(
-        !c.report_result(lost.item.id, lost.fence, SegmentResult { scores: scores.clone(), encode: None })
-            .await
-            .unwrap(),
+        !c.report_result(
+            lost.item.lease_node.as_deref().unwrap_or_default(),
+            lost.item.id,
+            lost.fence,
+            SegmentResult { scores: scores.clone(), encode: None }
+        )
+        .await
+        .unwrap(),
         "stale fence refused"
     );
     assert_eq!(c.heartbeat(&dead, &[(lost.item.id, lost.fence)]).await.unwrap(), vec![lost.item.id]);
     assert!(c
-        .report_result(lease.item.id, lease.fence, SegmentResult { scores: scores.clone(), encode: None })
+        .report_result(
+            lease.item.lease_node.as_deref().unwrap_or_default(),
+            lease.item.id,
+            lease.fence,
+            SegmentResult { scores: scores.clone(), encode: None }
+        )
         .await
         .unwrap());
     assert_eq!(c.job(&job.id).await.unwrap().state, JobState::Succeeded);
@@ -195,7 +210,16 @@ async fn a_permanent_failure_fails_the_job_with_the_reason() {
     let (job, _) = c.submit(request(&f.spec)).await.unwrap();
     let n = node(&c, "n").await;
     let lease = c.pull(&n).await.unwrap().unwrap();
-    assert!(c.report_failure(lease.item.id, lease.fence, "distorted `x`: no such file", true).await.unwrap());
+    assert!(c
+        .report_failure(
+            lease.item.lease_node.as_deref().unwrap_or_default(),
+            lease.item.id,
+            lease.fence,
+            "distorted `x`: no such file",
+            true
+        )
+        .await
+        .unwrap());
     let failed = c.job(&job.id).await.unwrap();
     assert_eq!(failed.state, JobState::Failed);
     assert!(failed.error.unwrap().contains("no such file"));
@@ -285,9 +309,14 @@ async fn a_result_that_does_not_cover_its_segment_fails_the_attempt_with_the_rea
     let good = scores.clone();
     scores.frames.pop();
     let (field, message) = field_of(
-        c.report_result(lease.item.id, lease.fence, SegmentResult { scores: scores.clone(), encode: None })
-            .await
-            .unwrap_err(),
+        c.report_result(
+            lease.item.lease_node.as_deref().unwrap_or_default(),
+            lease.item.id,
+            lease.fence,
+            SegmentResult { scores: scores.clone(), encode: None },
+        )
+        .await
+        .unwrap_err(),
     );
     assert_eq!((field.as_str(), message.as_str()), ("scores", "segment 0..4 result stops before frame 3"));
     // The attempt failed (not the job): the item is retried and a whole result is taken.
@@ -301,7 +330,12 @@ async fn a_result_that_does_not_cover_its_segment_fails_the_attempt_with_the_rea
     let again = c.pull_wait(&n, Duration::from_secs(2)).await.unwrap().expect("retried");
     assert_eq!(again.item.id, lease.item.id);
     assert!(c
-        .report_result(again.item.id, again.fence, SegmentResult { scores: good.clone(), encode: None })
+        .report_result(
+            again.item.lease_node.as_deref().unwrap_or_default(),
+            again.item.id,
+            again.fence,
+            SegmentResult { scores: good.clone(), encode: None }
+        )
         .await
         .unwrap());
 }

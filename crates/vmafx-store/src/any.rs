@@ -166,12 +166,20 @@ impl Store for AnyStore {
         both!(self, s => s.nodes().await)
     }
 
-    async fn put_token(&self, hash: &str, kind: &str, now: Millis) -> Result<(), StoreError> {
-        both!(self, s => s.put_token(hash, kind, now).await)
+    async fn put_token(&self, token: &TokenRecord) -> Result<(), StoreError> {
+        both!(self, s => s.put_token(token).await)
     }
 
-    async fn tokens(&self) -> Result<Vec<(String, String)>, StoreError> {
+    async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
         both!(self, s => s.tokens().await)
+    }
+
+    async fn revoke_tokens(&self, name: &str, kind: Option<&str>, now: Millis) -> Result<u64, StoreError> {
+        both!(self, s => s.revoke_tokens(name, kind, now).await)
+    }
+
+    async fn remove_node(&self, id: &str, now: Millis) -> Result<bool, StoreError> {
+        both!(self, s => s.remove_node(id, now).await)
     }
 
     async fn stats(&self) -> Result<QueueStats, StoreError> {

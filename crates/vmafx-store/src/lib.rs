@@ -22,7 +22,7 @@ pub use migrate::{migrate, Migrated};
 pub use postgres::PgStore;
 pub use records::{
     Candidate, Completion, ItemRecord, ItemResult, JobQuery, JobRecord, Lease, NewJob, NodeRecord, Pruned,
-    Pull, QueueStats, ReportContext, Transition,
+    Pull, QueueStats, ReportContext, TokenRecord, Transition,
 };
 pub use sqlite::SqliteStore;
 
@@ -207,14 +207,22 @@ pub trait Store: Send + Sync + 'static {
     fn set_draining(&self, id: &str, draining: bool)
         -> impl Future<Output = Result<bool, StoreError>> + Send;
     fn nodes(&self) -> impl Future<Output = Result<Vec<NodeRecord>, StoreError>> + Send;
-    fn put_token(
+    /// Records a token; one with the same hash already there stays as it is.
+    fn put_token(&self, token: &TokenRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Every token, revoked ones included, oldest first: what the controllers sharing this
+    /// store accept (and refuse).
+    fn tokens(&self) -> impl Future<Output = Result<Vec<TokenRecord>, StoreError>> + Send;
+    /// Revokes the tokens not yet revoked whose name is `name` (tokens of `kind`, or any kind
+    /// but node credentials when `None`); returns how many.
+    fn revoke_tokens(
         &self,
-        hash: &str,
-        kind: &str,
+        name: &str,
+        kind: Option<&str>,
         now: Millis,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Every token as (hash, kind): what the controllers sharing this store accept.
-    fn tokens(&self) -> impl Future<Output = Result<Vec<(String, String)>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// Removes a node: its record goes and its credentials are revoked (a removed node is
+    /// refused; it may join again with the join token as a new node). `false`: no such node.
+    fn remove_node(&self, id: &str, now: Millis) -> impl Future<Output = Result<bool, StoreError>> + Send;
     /// Records a job and its items exactly as another store holds them (states, attempts,
     /// fences, results), for moving a queue between backends; `false` (nothing written) when a
     /// job with this id is already here. Submission order is the order of the calls.

@@ -51,8 +51,8 @@ pub async fn migrate(
         to.upsert_node(&node).await?;
         done.nodes += 1;
     }
-    for (hash, kind) in from.tokens().await? {
-        to.put_token(&hash, &kind, 0).await?;
+    for token in from.tokens().await? {
+        to.put_token(&token).await?;
         done.tokens += 1;
     }
     Ok(done)

@@ -777,16 +777,47 @@ impl Store for PgStore {
             .collect()
     }
 
-    async fn put_token(&self, hash: &str, kind: &str, now: Millis) -> Result<(), StoreError> {
+    async fn put_token(&self, t: &TokenRecord) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO tokens (hash, kind, created_ms) VALUES ($1, $2, $3) ON CONFLICT (hash) DO NOTHING",
+            "INSERT INTO tokens (hash, kind, name, node_id, created_ms, revoked_ms) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hash) DO NOTHING",
         )
-        .bind(hash)
-        .bind(kind)
-        .bind(now)
+        .bind(&t.hash)
+        .bind(&t.kind)
+        .bind(&t.name)
+        .bind(&t.node_id)
+        .bind(t.created_ms)
+        .bind(t.revoked_ms)
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    async fn revoke_tokens(&self, name: &str, kind: Option<&str>, now: Millis) -> Result<u64, StoreError> {
+        let n = sqlx::query(
+            "UPDATE tokens SET revoked_ms = $1 WHERE name = $2 AND revoked_ms IS NULL \
+             AND (($3::TEXT IS NULL AND kind <> 'node') OR kind = $4)",
+        )
+        .bind(now)
+        .bind(name)
+        .bind(kind)
+        .bind(kind)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n)
+    }
+
+    async fn remove_node(&self, id: &str, now: Millis) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE tokens SET revoked_ms = $1 WHERE node_id = $2 AND revoked_ms IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let n =
+            sqlx::query("DELETE FROM nodes WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
+        tx.commit().await?;
+        Ok(n > 0)
     }
 
     async fn import_job(&self, job: &JobRecord, items: &[ItemRecord]) -> Result<bool, StoreError> {
@@ -859,8 +890,24 @@ impl Store for PgStore {
         Ok(())
     }
 
-    async fn tokens(&self) -> Result<Vec<(String, String)>, StoreError> {
-        Ok(sqlx::query_as("SELECT hash, kind FROM tokens ORDER BY created_ms").fetch_all(&self.pool).await?)
+    async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT hash, kind, name, node_id, created_ms, revoked_ms FROM tokens ORDER BY created_ms, hash",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TokenRecord {
+                    hash: r.try_get("hash")?,
+                    kind: r.try_get("kind")?,
+                    name: r.try_get("name")?,
+                    node_id: r.try_get("node_id")?,
+                    created_ms: r.try_get("created_ms")?,
+                    revoked_ms: r.try_get("revoked_ms")?,
+                })
+            })
+            .collect()
     }
 
     async fn stats(&self) -> Result<QueueStats, StoreError> {

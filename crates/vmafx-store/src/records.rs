@@ -155,6 +155,22 @@ pub struct NodeRecord {
     pub draining: bool,
 }
 
+/// An API token as the store keeps it: never the secret, only its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// Hex SHA-256 of the secret.
+    pub hash: String,
+    /// admin, submit, read, join (registers nodes) or node (one node's credential).
+    pub kind: String,
+    /// Shown in listings and logs (`grafana`, `ci`; a node's credential: the node's name).
+    pub name: String,
+    /// The node a `node` credential belongs to.
+    pub node_id: Option<String>,
+    pub created_ms: Millis,
+    /// When it was revoked; a revoked token is refused.
+    pub revoked_ms: Option<Millis>,
+}
+
 /// Queue figures for monitoring.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct QueueStats {

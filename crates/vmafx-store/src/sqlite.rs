@@ -747,14 +747,47 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn put_token(&self, hash: &str, kind: &str, now: Millis) -> Result<(), StoreError> {
-        sqlx::query("INSERT OR IGNORE INTO tokens (hash, kind, created_ms) VALUES (?, ?, ?)")
-            .bind(hash)
-            .bind(kind)
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
+    async fn put_token(&self, t: &TokenRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT OR IGNORE INTO tokens (hash, kind, name, node_id, created_ms, revoked_ms) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&t.hash)
+        .bind(&t.kind)
+        .bind(&t.name)
+        .bind(&t.node_id)
+        .bind(t.created_ms)
+        .bind(t.revoked_ms)
+        .execute(&self.pool)
+        .await?;
         Ok(())
+    }
+
+    async fn revoke_tokens(&self, name: &str, kind: Option<&str>, now: Millis) -> Result<u64, StoreError> {
+        let n = sqlx::query(
+            "UPDATE tokens SET revoked_ms = ? WHERE name = ? AND revoked_ms IS NULL \
+             AND ((? IS NULL AND kind <> 'node') OR kind = ?)",
+        )
+        .bind(now)
+        .bind(name)
+        .bind(kind)
+        .bind(kind)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n)
+    }
+
+    async fn remove_node(&self, id: &str, now: Millis) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE tokens SET revoked_ms = ? WHERE node_id = ? AND revoked_ms IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let n =
+            sqlx::query("DELETE FROM nodes WHERE id = ?").bind(id).execute(&mut *tx).await?.rows_affected();
+        tx.commit().await?;
+        Ok(n > 0)
     }
 
     async fn stats(&self) -> Result<QueueStats, StoreError> {
@@ -851,7 +884,23 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn tokens(&self) -> Result<Vec<(String, String)>, StoreError> {
-        Ok(sqlx::query_as("SELECT hash, kind FROM tokens ORDER BY created_ms").fetch_all(&self.pool).await?)
+    async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT hash, kind, name, node_id, created_ms, revoked_ms FROM tokens ORDER BY created_ms, hash",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TokenRecord {
+                    hash: r.try_get("hash")?,
+                    kind: r.try_get("kind")?,
+                    name: r.try_get("name")?,
+                    node_id: r.try_get("node_id")?,
+                    created_ms: r.try_get("created_ms")?,
+                    revoked_ms: r.try_get("revoked_ms")?,
+                })
+            })
+            .collect()
     }
 }

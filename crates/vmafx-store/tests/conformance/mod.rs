@@ -340,11 +340,39 @@ pub async fn nodes_and_tokens(s: impl Store) {
         stats,
         QueueStats { jobs: vec![(JobState::Queued, 1)], pending_items: 2, oldest_pending_ms: Some(7) }
     );
-    s.put_token("abc", "admin", 1).await.unwrap();
-    s.put_token("abc", "admin", 2).await.unwrap();
-    s.put_token("def", "node", 3).await.unwrap();
-    let tokens = [("abc", "admin"), ("def", "node")].map(|(h, k)| (h.to_string(), k.to_string()));
+    s.put_token(&token("abc", "admin", "admin", None, 1)).await.unwrap();
+    s.put_token(&token("abc", "read", "other", None, 2)).await.unwrap();
+    s.put_token(&token("def", "node", "n1", Some("n1"), 3)).await.unwrap();
+    s.put_token(&token("ghi", "read", "grafana", None, 4)).await.unwrap();
+    let mut tokens = vec![
+        token("abc", "admin", "admin", None, 1),
+        token("def", "node", "n1", Some("n1"), 3),
+        token("ghi", "read", "grafana", None, 4),
+    ];
     assert_eq!(s.tokens().await.unwrap(), tokens, "once each, oldest first");
+    // Revoking by name leaves node credentials alone unless asked for.
+    assert_eq!(s.revoke_tokens("grafana", None, 9).await.unwrap(), 1);
+    assert_eq!(s.revoke_tokens("grafana", None, 10).await.unwrap(), 0, "already revoked");
+    assert_eq!(s.revoke_tokens("n1", None, 10).await.unwrap(), 0, "a node credential");
+    tokens[2].revoked_ms = Some(9);
+    assert_eq!(s.tokens().await.unwrap(), tokens);
+    // Removing a node forgets it and revokes its credential.
+    assert!(s.remove_node("n1", 11).await.unwrap());
+    assert!(!s.remove_node("n1", 12).await.unwrap());
+    assert!(s.nodes().await.unwrap().is_empty());
+    tokens[1].revoked_ms = Some(11);
+    assert_eq!(s.tokens().await.unwrap(), tokens);
+}
+
+fn token(hash: &str, kind: &str, name: &str, node: Option<&str>, created_ms: i64) -> TokenRecord {
+    TokenRecord {
+        hash: hash.into(),
+        kind: kind.into(),
+        name: name.into(),
+        node_id: node.map(String::from),
+        created_ms,
+        revoked_ms: None,
+    }
 }
 
 pub async fn prune_deletes_what_ended_long_ago(s: impl Store) {
@@ -418,7 +446,7 @@ pub async fn a_queue_moves_here_whole(target: impl Store) {
             source.complete(l.item.id, l.fence, &result(l.item.segment.start, 91.25), 13).await.unwrap();
         }
     }
-    source.put_token("feed", "admin", 1).await.unwrap();
+    source.put_token(&token("feed", "admin", "admin", None, 1)).await.unwrap();
     source.set_job_vmaf("done", 91.25).await.unwrap();
     source
         .upsert_node(&NodeRecord {
@@ -456,7 +484,7 @@ pub async fn a_queue_moves_here_whole(target: impl Store) {
         assert_eq!(unid(source.items(id).await.unwrap()), unid(target.items(id).await.unwrap()), "{id}");
     }
     assert_eq!(target.nodes().await.unwrap(), source.nodes().await.unwrap());
-    assert_eq!(target.tokens().await.unwrap(), [("feed".to_string(), "admin".to_string())]);
+    assert_eq!(target.tokens().await.unwrap(), [token("feed", "admin", "admin", None, 1)]);
     // The moved lease still takes its node's result; new leases get fresh, larger fences.
     let leased =
         target.items("leased").await.unwrap().into_iter().find(|i| i.state == ItemState::Leased).unwrap();
