@@ -11,7 +11,7 @@ pub enum ControllerError {
     JobNotFound(String),
     #[error("no node `{0}`")]
     NodeNotFound(String),
-    #[error("unknown node `{0}`: register first")]
+    #[error("node `{0}` is not registered (removed with `vmafx nodes remove`, or forgotten after --retain): register first")]
     UnknownNode(String),
     /// A node reported on an item another node holds.
     #[error("item {item} is not leased to node `{node}`")]

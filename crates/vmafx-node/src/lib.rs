@@ -133,7 +133,9 @@ pub async fn run(cfg: NodeConfig, drain: Arc<AtomicBool>) -> anyhow::Result<()> 
         }),
         node_id: String::new(),
     };
-    let registered = with_retry("register", cfg.give_up_after, || client.register(reg.clone())).await?;
+    let registered = with_retry("register", cfg.give_up_after, || client.register(reg.clone()))
+        .await
+        .map_err(|s| refused("register", &s))?;
     let node_id = registered.node_id;
     println!("vmafx-node: registered as {node_id} with {} slot(s)", cfg.slots);
     tracing::info!(node_id = %node_id, name = %cfg.name, slots = cfg.slots, "registered");
@@ -200,6 +202,20 @@ async fn heartbeats(
     }
 }
 
+/// A call the controller refused for good, in words: a removed node or a revoked token is
+/// told how to come back.
+fn refused(what: &str, s: &tonic::Status) -> anyhow::Error {
+    use tonic::Code;
+    match s.code() {
+        Code::Unauthenticated | Code::PermissionDenied | Code::FailedPrecondition => anyhow::anyhow!(
+            "{what}: the controller refused this node: {} (a removed node, or a revoked token: start it again \
+             with a valid join token to join as a new node)",
+            s.message()
+        ),
+        _ => anyhow::anyhow!("{what}: {}", s.message()),
+    }
+}
+
 /// One slot: pull, score, report, until drained.
 async fn slot(
     client: NodeClient,
@@ -210,7 +226,10 @@ async fn slot(
 ) -> anyhow::Result<()> {
     while !drain.load(Ordering::Relaxed) {
         let pull = v1::PullWorkRequest { node_id: node_id.clone(), wait_ms: 2_000 };
-        let item = with_retry("pull", cfg.give_up_after, || client.pull(pull.clone())).await?.item;
+        let item = with_retry("pull", cfg.give_up_after, || client.pull(pull.clone()))
+            .await
+            .map_err(|s| refused("pull", &s))?
+            .item;
         let Some(item) = item else { continue };
         // Every line of this item's life on this node carries its job, item and node ids.
         let ids =

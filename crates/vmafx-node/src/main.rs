@@ -71,8 +71,17 @@ struct Args {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let a = Args::parse();
+async fn main() -> std::process::ExitCode {
+    match node(Args::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("vmafx-node: error: {}", vmafx_core::one_statement(e.as_ref()));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn node(a: Args) -> anyhow::Result<()> {
     vmafx_logging::init(a.log_format);
     let cores = std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1);
     let slots = a.slots.max(1);

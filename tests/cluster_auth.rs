@@ -1,0 +1,143 @@
+//! Tokens with roles, from the CLI and over HTTP: a read token reads and cannot submit, a
+//! submit token submits, a revoked token is refused (401 / UNAUTHENTICATED) by name in the
+//! log; the join token rotates; a removed node is refused and exits; `/metrics` can need a
+//! read token.
+
+mod common;
+
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::cluster::{http, spawn_controller, spawn_node, token, Controller};
+use serde_json::Value;
+
+fn vmafx(ctl: &Controller, token: &str, args: &[&str]) -> Output {
+    common::run_with_timeout(
+        Command::new(common::bin("vmafx"))
+            .args(args)
+            .env("VMAFX_CONTROLLER", ctl.url())
+            .env("VMAFX_CA", ctl.ca())
+            .env("VMAFX_TOKEN", token),
+        Duration::from_secs(120),
+    )
+}
+
+fn stdout(o: &Output) -> String {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(Instant::now() < deadline, "{what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn each_token_does_what_its_role_allows_and_revoked_ones_are_refused_by_name() {
+    let data = tempfile::tempdir().unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let log_path = logs.path().join("controller.log");
+    let ctl = spawn_controller(
+        data.path(),
+        &["--metrics-need-token"],
+        Stdio::from(std::fs::File::create(&log_path).unwrap()),
+    );
+    let admin = token(data.path(), "admin.token");
+    let corpus = common::corpus();
+    let (r, d) = (corpus.join("testsrc_324.y4m"), corpus.join("testsrc_324_x264_crf35.mp4"));
+    let (rs, ds) = (r.to_str().unwrap(), d.to_str().unwrap());
+
+    let read = stdout(&vmafx(&ctl, &admin, &["tokens", "create", "--role", "read", "--name", "grafana"]));
+    let submit = stdout(&vmafx(&ctl, &admin, &["tokens", "create", "--role", "submit", "--name", "ci"]));
+    assert_eq!(read.len(), 64, "the secret alone on stdout: {read}");
+    let bad = vmafx(&ctl, &admin, &["tokens", "create", "--role", "root", "--name", "x"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("`root` is not read, submit or admin"));
+
+    // read: lists, cannot submit (exit 2 naming the role it needs), over gRPC and HTTP.
+    assert!(vmafx(&ctl, &read, &["jobs", "list"]).status.success());
+    let refused = vmafx(&ctl, &read, &["submit", rs, ds]);
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{said}");
+    assert!(said.contains("a read token may not do this: it needs a submit token"), "{said}");
+    let body = format!(r#"{{"score": {{"reference": "{rs}", "distorted": "{ds}"}}}}"#);
+    assert_eq!(http(&ctl.http, "POST", "/v1/jobs", Some(&read), Some(&body)).0, 403);
+    assert_eq!(http(&ctl.http, "GET", "/v1/jobs", Some(&read), None).0, 200);
+
+    // submit: submits; cancelling needs admin.
+    let job = stdout(&vmafx(&ctl, &submit, &["submit", rs, ds]));
+    assert!(job.starts_with("job-"), "{job}");
+    assert_eq!(http(&ctl.http, "POST", "/v1/jobs", Some(&submit), Some(&body)).0, 201);
+    assert_eq!(vmafx(&ctl, &submit, &["jobs", "cancel", &job]).status.code(), Some(2));
+    assert!(vmafx(&ctl, &admin, &["jobs", "cancel", &job]).status.success());
+    // Only admin manages tokens and nodes.
+    assert_eq!(vmafx(&ctl, &submit, &["tokens", "list"]).status.code(), Some(2));
+
+    // /metrics needs a read token here.
+    assert_eq!(http(&ctl.http, "GET", "/metrics", None, None).0, 401);
+    assert_eq!(http(&ctl.http, "GET", "/metrics", Some(&read), None).0, 200);
+
+    // Revoked: 401 over HTTP, UNAUTHENTICATED (exit 2) from the CLI, named in the log.
+    assert!(stdout(&vmafx(&ctl, &admin, &["tokens", "revoke", "grafana"])).contains("revoked 1 token(s)"));
+    let (status, body) = http(&ctl.http, "GET", "/v1/jobs", Some(&read), None);
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("token `grafana` was revoked"), "{body}");
+    let refused = vmafx(&ctl, &read, &["jobs", "list"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("revoked"));
+    let listed: Value =
+        serde_json::from_str(&stdout(&vmafx(&ctl, &admin, &["tokens", "list", "--json"]))).unwrap();
+    let grafana = listed["tokens"].as_array().unwrap().iter().find(|t| t["name"] == "grafana").unwrap();
+    assert!(grafana["revoked_ms"].as_i64().unwrap() > 0, "{listed}");
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(log.contains("refused a revoked token") && log.contains("grafana"), "{log}");
+    assert!(!log.contains(&read), "a token's secret in the log");
+    assert!(!String::from_utf8_lossy(&listed.to_string().into_bytes()).contains(&read));
+}
+
+#[test]
+fn a_removed_node_is_refused_and_a_rotated_join_token_registers_no_more() {
+    let data = tempfile::tempdir().unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let log = |name: &str| Stdio::from(std::fs::File::create(logs.path().join(name)).unwrap());
+    let ctl = spawn_controller(data.path(), &[], Stdio::inherit());
+    let admin = token(data.path(), "admin.token");
+    let old_join = token(data.path(), "node.token");
+    let mut node = spawn_node(&ctl.addr, data.path(), "a", &[], log("a.log"));
+    let nodes = || -> Vec<Value> {
+        let v: Value = serde_json::from_str(&stdout(&vmafx(&ctl, &admin, &["nodes", "--json"]))).unwrap();
+        v["nodes"].as_array().unwrap().clone()
+    };
+    wait_for("node a never registered", || !nodes().is_empty());
+
+    // Removed: forgotten, its credential refused; the node exits saying so.
+    assert!(stdout(&vmafx(&ctl, &admin, &["nodes", "remove", "a"])).contains("removed"));
+    assert!(nodes().is_empty());
+    wait_for("the removed node kept running", || node.0.try_wait().unwrap().is_some());
+    let said = std::fs::read_to_string(logs.path().join("a.log")).unwrap();
+    assert!(said.contains("the controller refused this node"), "{said}");
+    assert!(!node.0.wait().unwrap().success());
+
+    // Rotated: the old join token registers nothing, the new one does (and is in node.token).
+    let new_join = stdout(&vmafx(&ctl, &admin, &["nodes", "rotate-join-token"]));
+    assert_ne!(new_join, old_join);
+    assert_eq!(token(data.path(), "node.token"), new_join);
+    let mut old = Command::new(common::bin("vmafx-node"))
+        .args(["--controller", &ctl.url(), "--name", "old", "--threads", "1"])
+        .env("VMAFX_CA", ctl.ca())
+        .env("VMAFX_TOKEN", &old_join)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("a node with the old join token kept running", || old.try_wait().unwrap().is_some());
+    let out = old.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("token `join` was revoked") && said.contains("join token"), "{said}");
+    let _b = spawn_node(&ctl.addr, data.path(), "b", &[], log("b.log"));
+    wait_for("node b never registered with the new join token", || nodes().iter().any(|n| n["name"] == "b"));
+}
