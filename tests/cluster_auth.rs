@@ -67,12 +67,22 @@ fn each_token_does_what_its_role_allows_and_revoked_ones_are_refused_by_name() {
     assert_eq!(http(&ctl.http, "POST", "/v1/jobs", Some(&read), Some(&body)).0, 403);
     assert_eq!(http(&ctl.http, "GET", "/v1/jobs", Some(&read), None).0, 200);
 
-    // submit: submits; cancelling needs admin.
+    // submit: submits, and cancels its own jobs only; admin cancels anyone's.
     let job = stdout(&vmafx(&ctl, &submit, &["submit", rs, ds]));
     assert!(job.starts_with("job-"), "{job}");
-    assert_eq!(http(&ctl.http, "POST", "/v1/jobs", Some(&submit), Some(&body)).0, 201);
-    assert_eq!(vmafx(&ctl, &submit, &["jobs", "cancel", &job]).status.code(), Some(2));
-    assert!(vmafx(&ctl, &admin, &["jobs", "cancel", &job]).status.success());
+    assert!(vmafx(&ctl, &submit, &["jobs", "cancel", &job]).status.success());
+    let (status, posted) = http(&ctl.http, "POST", "/v1/jobs", Some(&submit), Some(&body));
+    assert_eq!(status, 201, "{posted}");
+    let posted: Value = serde_json::from_str(&posted).unwrap();
+    let path = format!("/v1/jobs/{}", posted["id"].as_str().unwrap());
+    assert_eq!(http(&ctl.http, "DELETE", &path, Some(&read), None).0, 403);
+    assert_eq!(http(&ctl.http, "DELETE", &path, Some(&submit), None).0, 200);
+    let admins = stdout(&vmafx(&ctl, &admin, &["submit", rs, ds]));
+    let refused = vmafx(&ctl, &submit, &["jobs", "cancel", &admins]);
+    assert_eq!(refused.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("was not submitted by token `ci`"), "{said}");
+    assert!(vmafx(&ctl, &admin, &["jobs", "cancel", &admins]).status.success());
     // Only admin manages tokens and nodes.
     assert_eq!(vmafx(&ctl, &submit, &["tokens", "list"]).status.code(), Some(2));
 

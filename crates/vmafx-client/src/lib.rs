@@ -74,13 +74,26 @@ impl ClientError {
 
     fn from_status(address: &str, s: Status) -> Self {
         let message = s.message().to_string();
+        // A TLS server drops a plaintext HTTP/2 preface: the client sees a protocol error (then
+        // it is certain), or a reset connection, depending on timing (then it may be a plaintext
+        // controller going away: still worth retrying, with the hint).
+        let hint = "controllers use TLS unless started with --insecure-plaintext";
         if address.starts_with("http://") && message.contains("h2 protocol error") {
             return ClientError::Tls(format!(
-                "{address} did not answer plaintext gRPC ({message}): controllers use TLS unless started \
-                 with --insecure-plaintext; use https://{}",
+                "{address} did not answer plaintext gRPC ({message}): {hint}; use https://{}",
                 address.trim_start_matches("http://")
             ));
         }
+        let message = if address.starts_with("http://")
+            && (message.contains("transport error") || message.contains("connection reset"))
+        {
+            format!(
+                "{message} (if it serves TLS: {hint}; use https://{})",
+                address.trim_start_matches("http://")
+            )
+        } else {
+            message
+        };
         match s.code() {
             Code::InvalidArgument
             | Code::NotFound

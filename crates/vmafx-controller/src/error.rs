@@ -13,6 +13,9 @@ pub enum ControllerError {
     NodeNotFound(String),
     #[error("node `{0}` is not registered (removed with `vmafx nodes remove`, or forgotten after --retain): register first")]
     UnknownNode(String),
+    /// A submit token cancelling a job another token submitted.
+    #[error("job `{job}` was not submitted by token `{owner}`: only its submitter or an admin token may cancel it")]
+    NotYourJob { job: String, owner: String },
     /// A node reported on an item another node holds.
     #[error("item {item} is not leased to node `{node}`")]
     NotYourItem { item: i64, node: String },

@@ -65,7 +65,9 @@ impl From<ControllerError> for Status {
                 Status::not_found(e.to_string())
             }
             ControllerError::UnknownNode(_) => Status::failed_precondition(e.to_string()),
-            ControllerError::NotYourItem { .. } => Status::permission_denied(e.to_string()),
+            ControllerError::NotYourItem { .. } | ControllerError::NotYourJob { .. } => {
+                Status::permission_denied(e.to_string())
+            }
             ControllerError::IdempotencyConflict { .. } => Status::already_exists(e.to_string()),
             ControllerError::Overloaded { retry_after_ms, .. } => {
                 let mut s = Status::resource_exhausted(e.to_string());
@@ -133,9 +135,10 @@ impl<S: Store> JobService for JobApi<S> {
         &self,
         req: Request<v1::SubmitJobRequest>,
     ) -> Result<Response<v1::SubmitJobResponse>, Status> {
-        self.caller(&req, Role::Submit).await?;
+        let who = self.caller(&req, Role::Submit).await?;
         let r = req.into_inner();
         let request = JobRequest {
+            owner: who.name,
             spec: spec_from_wire(r.score)?,
             priority: r.priority,
             idempotency_key: Some(r.idempotency_key).filter(|k| !k.is_empty()),
@@ -178,8 +181,9 @@ impl<S: Store> JobService for JobApi<S> {
     }
 
     async fn cancel_job(&self, req: Request<v1::CancelJobRequest>) -> Result<Response<v1::Job>, Status> {
-        self.caller(&req, Role::Admin).await?;
-        let job = self.c.cancel(&req.into_inner().id).await?;
+        let who = self.caller(&req, Role::Submit).await?;
+        let only_owner = (who.role != Role::Admin).then_some(who.name.as_str());
+        let job = self.c.cancel(&req.into_inner().id, only_owner).await?;
         Ok(Response::new(v1::Job::from(&self.c.view(job, false).await?)))
     }
 

@@ -23,13 +23,13 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use vmafx_core::{catalog, job_json, node_json, FramesShown, JobState, ScoreJobSpec};
 use vmafx_store::{JobQuery, Store};
 
-use crate::auth::{Auth, Denied, Role};
+use crate::auth::{Auth, Caller, Denied, Role};
 use crate::{now_ms, Controller, ControllerError, JobRequest};
 
 /// The role a `/v1` call needs: reading takes a read token, submitting a submit token,
@@ -39,6 +39,8 @@ fn http_need(method: &axum::http::Method, path: &str) -> Role {
     match *method {
         Method::GET | Method::HEAD => Role::Read,
         Method::POST if path.trim_end_matches('/') == "/v1/jobs" => Role::Submit,
+        // Its own jobs; anyone's needs admin (checked with the job).
+        Method::DELETE if path.starts_with("/v1/jobs/") => Role::Submit,
         _ => Role::Admin,
     }
 }
@@ -110,7 +112,9 @@ impl From<ControllerError> for ApiError {
             ControllerError::JobNotFound(_) | ControllerError::NodeNotFound(_) => {
                 Self::new(StatusCode::NOT_FOUND, "not_found", message)
             }
-            ControllerError::NotYourItem { .. } => Self::new(StatusCode::FORBIDDEN, "permission_denied", message),
+            ControllerError::NotYourItem { .. } | ControllerError::NotYourJob { .. } => {
+                Self::new(StatusCode::FORBIDDEN, "permission_denied", message)
+            }
             ControllerError::Overloaded { retry_after_ms, .. } => Self {
                 retry_after_s: Some(retry_after_ms.div_ceil(1000)),
                 ..Self::new(StatusCode::TOO_MANY_REQUESTS, "resource_exhausted", message)
@@ -168,11 +172,15 @@ async fn require_token<S: Store>(
     let peer = req.extensions().get::<axum::extract::ConnectInfo<Peer>>().map(|c| c.0 .0.ip());
     let need = http_need(req.method(), req.uri().path());
     let checked = match tokens.authenticate(controller.store(), authorization, peer).await {
-        Ok(caller) => caller.need(need),
+        Ok(caller) => caller.need(need).map(|()| caller),
         Err(e) => Err(e),
     };
     match checked {
-        Ok(()) => next.run(req).await,
+        Ok(caller) => {
+            let mut req = req;
+            req.extensions_mut().insert(caller);
+            next.run(req).await
+        }
         Err(Denied::Throttled) => {
             ApiError::new(StatusCode::TOO_MANY_REQUESTS, "resource_exhausted", Denied::Throttled.to_string())
                 .into_response()
@@ -225,7 +233,12 @@ struct ScoreBody {
     inputs: vmafx_core::InputOptions,
 }
 
-async fn submit<S: Store>(State(c): State<Controller<S>>, headers: HeaderMap, body: Bytes) -> ApiResult {
+async fn submit<S: Store>(
+    State(c): State<Controller<S>>,
+    Extension(who): Extension<Caller>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
     let body: SubmitBody = serde_json::from_slice(&body).map_err(|e| {
         ApiError::new(StatusCode::BAD_REQUEST, "invalid_argument", format!("body: not a job: {e}"))
     })?;
@@ -247,6 +260,7 @@ async fn submit<S: Store>(State(c): State<Controller<S>>, headers: HeaderMap, bo
         },
         priority: body.priority,
         idempotency_key: body.idempotency_key.or(header_key),
+        owner: who.name,
     };
     let (job, created) = c.submit(request).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
@@ -315,8 +329,13 @@ async fn job<S: Store>(
     Ok(Json(job_json(&job, q.frames())).into_response())
 }
 
-async fn cancel<S: Store>(State(c): State<Controller<S>>, Path(id): Path<String>) -> ApiResult {
-    let job = c.cancel(&id).await?;
+async fn cancel<S: Store>(
+    State(c): State<Controller<S>>,
+    Extension(who): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let only_owner = (who.role != Role::Admin).then_some(who.name.as_str());
+    let job = c.cancel(&id, only_owner).await?;
     Ok(Json(job_json(&c.view(job, false).await?, FramesShown::None)).into_response())
 }
 

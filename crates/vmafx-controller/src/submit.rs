@@ -16,6 +16,8 @@ pub struct JobRequest {
     pub spec: ScoreJobSpec,
     pub priority: i32,
     pub idempotency_key: Option<String>,
+    /// The name of the token that submits it.
+    pub owner: String,
 }
 
 impl<S: Store> Controller<S> {
@@ -49,6 +51,7 @@ impl<S: Store> Controller<S> {
             total_frames,
             segments,
             requirement,
+            owner: req.owner.clone(),
         };
         let (record, created) = self.submissions.call(job).await?;
         if created {
@@ -106,8 +109,12 @@ impl<S: Store> Controller<S> {
     }
 
     /// Cancels a job that has not ended (an ended job is returned as it is).
-    pub async fn cancel(&self, id: &str) -> Result<JobRecord, ControllerError> {
+    /// Cancels a job; with `only_owner`, only a job that owner submitted.
+    pub async fn cancel(&self, id: &str, only_owner: Option<&str>) -> Result<JobRecord, ControllerError> {
         let before = self.job(id).await?;
+        if let Some(owner) = only_owner.filter(|o| *o != before.owner) {
+            return Err(ControllerError::NotYourJob { job: id.into(), owner: owner.into() });
+        }
         let job =
             self.store.cancel(id, now_ms()).await?.ok_or_else(|| ControllerError::JobNotFound(id.into()))?;
         if !before.state.is_terminal() && job.state == JobState::Cancelled {

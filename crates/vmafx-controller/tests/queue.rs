@@ -45,7 +45,7 @@ async fn controller(config: ControllerConfig) -> Controller<SqliteStore> {
 }
 
 fn request(spec: &ScoreJobSpec) -> JobRequest {
-    JobRequest { spec: spec.clone(), priority: 0, idempotency_key: None }
+    JobRequest { spec: spec.clone(), priority: 0, idempotency_key: None, owner: "tester".into() }
 }
 
 async fn node(c: &Controller<SqliteStore>, name: &str) -> String {
@@ -352,7 +352,7 @@ async fn retention_prunes_ended_jobs_and_gone_nodes_and_keeps_live_work() {
             ids.push(c.submit(request(&f.spec)).await.unwrap().0.id);
         }
         for id in &ids {
-            c.cancel(id).await.unwrap();
+            c.cancel(id, None).await.unwrap();
         }
         tokio::time::sleep(Duration::from_millis(80)).await;
         let pruned = c.prune().await.unwrap();

@@ -38,7 +38,7 @@ pub struct PgStore {
 
 const JOB_COLUMNS: &str = "j.seq, j.id, j.idempotency_key, j.spec, j.state, j.priority, j.total_frames, \
      j.submitted_ms, j.started_ms, j.finished_ms, j.error, j.items_total, \
-     j.items_total - j.items_left AS items_done, j.vmaf";
+     j.items_total - j.items_left AS items_done, j.vmaf, j.owner";
 
 const ITEM_COLUMNS: &str =
     "id, job_id, idx, start_frame, frames, state, attempts, not_before_ms, lease_node, \
@@ -337,7 +337,7 @@ impl PgStore {
         let n = job.segments.len() as i64;
         let sql = format!(
             "INSERT INTO jobs AS j (id, idempotency_key, spec, state, priority, total_frames, submitted_ms, \
-             items_total, items_left) VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $7) \
+             items_total, items_left, owner) VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $7, $8) \
              ON CONFLICT (idempotency_key) DO NOTHING RETURNING {JOB_COLUMNS}"
         );
         let inserted = sqlx::query(AssertSqlSafe(sql))
@@ -348,6 +348,7 @@ impl PgStore {
             .bind(job.total_frames as i64)
             .bind(now)
             .bind(n)
+            .bind(&job.owner)
             .fetch_optional(&mut *conn)
             .await?;
         let Some(row) = inserted else {
@@ -827,8 +828,8 @@ impl Store for PgStore {
         in_tx!(self, conn, {
             let seq: Option<i64> = sqlx::query_scalar(
                 "INSERT INTO jobs (id, idempotency_key, spec, state, priority, total_frames, submitted_ms, \
-                 started_ms, finished_ms, error, items_total, items_left, vmaf) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                 started_ms, finished_ms, error, items_total, items_left, vmaf, owner) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
                  ON CONFLICT (id) DO NOTHING RETURNING seq",
             )
             .bind(&job.id)
@@ -844,6 +845,7 @@ impl Store for PgStore {
             .bind(items.len() as i64)
             .bind(left)
             .bind(job.vmaf)
+            .bind(&job.owner)
             .fetch_optional(&mut *conn)
             .await?;
             let Some(seq) = seq else { return Ok(false) };

@@ -16,6 +16,8 @@ pub struct NewJob {
     pub segments: Vec<SegmentSpec>,
     /// [`vmafx_core::Requirements::key`] of what a node needs to run the items.
     pub requirement: String,
+    /// The name of the token that submitted it.
+    pub owner: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,6 +38,9 @@ pub struct JobRecord {
     pub items_done: u32,
     /// The pooled (mean) VMAF of a succeeded job, once the controller has assembled it.
     pub vmaf: Option<f64>,
+    /// The name of the token that submitted it.
+    #[serde(default)]
+    pub owner: String,
 }
 
 /// Which jobs a listing returns: optionally one state, a page of `limit` after `cursor` (the

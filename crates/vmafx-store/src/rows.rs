@@ -77,6 +77,7 @@ where
         items_total: r.int("items_total")? as u32,
         items_done: r.int("items_done")? as u32,
         vmaf: r.opt_float("vmaf")?,
+        owner: r.text("owner")?,
     })
 }
 

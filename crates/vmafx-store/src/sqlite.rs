@@ -31,7 +31,7 @@ pub struct SqliteStore {
 
 const JOB_COLUMNS: &str = "j.seq, j.id, j.idempotency_key, j.spec, j.state, j.priority, j.total_frames, \
      j.submitted_ms, j.started_ms, j.finished_ms, j.error, j.items_total, \
-     j.items_total - j.items_left AS items_done, j.vmaf";
+     j.items_total - j.items_left AS items_done, j.vmaf, j.owner";
 
 /// Results per statement (three bound values each, under SQLite's limit of 32766).
 const COMPLETE_CHUNK: usize = 256;
@@ -379,7 +379,7 @@ impl Store for SqliteStore {
                 let n = job.segments.len() as i64;
                 let seq: i64 = sqlx::query_scalar(
                     "INSERT INTO jobs (id, idempotency_key, spec, state, priority, total_frames, submitted_ms, \
-                     items_total, items_left) VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?) RETURNING seq",
+                     items_total, items_left, owner) VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?) RETURNING seq",
                 )
                 .bind(&job.id)
                 .bind(&job.idempotency_key)
@@ -389,6 +389,7 @@ impl Store for SqliteStore {
                 .bind(now)
                 .bind(n)
                 .bind(n)
+                .bind(&job.owner)
                 .fetch_one(&mut *conn)
                 .await?;
                 // All the segments in one statement: [[start, frames], ...] unpacked by SQLite.
@@ -823,7 +824,7 @@ impl Store for SqliteStore {
         self.durably(async |conn| {
             let seq: Option<i64> = sqlx::query_scalar(
                 "INSERT INTO jobs (id, idempotency_key, spec, state, priority, total_frames, submitted_ms, \
-                 started_ms, finished_ms, error, items_total, items_left, vmaf) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 started_ms, finished_ms, error, items_total, items_left, vmaf, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
                  ON CONFLICT (id) DO NOTHING RETURNING seq",
             )
             .bind(&job.id)
@@ -839,6 +840,7 @@ impl Store for SqliteStore {
             .bind(items.len() as i64)
             .bind(items.iter().filter(|i| i.state != vmafx_core::ItemState::Done).count() as i64)
             .bind(job.vmaf)
+            .bind(&job.owner)
             .fetch_optional(&mut *conn)
             .await?;
             let Some(seq) = seq else { return Ok(false) };

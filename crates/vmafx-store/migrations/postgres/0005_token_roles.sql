@@ -7,3 +7,5 @@ ALTER TABLE tokens ADD COLUMN revoked_ms BIGINT;
 UPDATE tokens SET kind = 'join', name = 'join' WHERE kind = 'node';
 UPDATE tokens SET name = 'admin' WHERE kind = 'admin';
 CREATE INDEX tokens_by_node ON tokens (node_id);
+-- Who submitted a job (the token's name): a submit token may cancel its own jobs only.
+ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT '';

@@ -68,6 +68,7 @@ pub fn job(id: &str, key: Option<&str>, priority: i32, frames: u64) -> NewJob {
         total_frames: frames,
         segments: plan_segments(frames, Some(12)),
         requirement: String::new(),
+        owner: format!("owner-of-{id}"),
     }
 }
 
