@@ -119,8 +119,9 @@ async fn a_three_hour_film_reaches_every_client_frame_for_frame() {
             .arg("stdio")
             .arg(&scenario)
             .args(["--", server.to_str().unwrap(), "--allow-root", dir.path().to_str().unwrap()])
-            .args(["--controller", &grpc, "--token", &admin])
-            .env("VMAFX_CA", ca_env(&grpc)),
+            // An MCP client starts its server with a minimal environment: arguments only.
+            .args(["--controller", &grpc, "--token", &admin, "--ca"])
+            .arg(ca_env(&grpc)),
         Duration::from_secs(300),
     );
     assert!(out.status.success(), "MCP client failed: {}", String::from_utf8_lossy(&out.stderr));

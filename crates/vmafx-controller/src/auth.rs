@@ -154,7 +154,8 @@ const FAILURE_WINDOW: Duration = Duration::from_secs(10);
 
 struct Inner {
     known: RwLock<HashMap<[u8; 32], Known>>,
-    refreshed: Mutex<Instant>,
+    /// When the map was last read from the store; held while a miss reads it again.
+    refreshed: tokio::sync::Mutex<Instant>,
     failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
 }
 
@@ -257,7 +258,7 @@ impl Auth {
         let auth = Self {
             inner: Arc::new(Inner {
                 known: RwLock::default(),
-                refreshed: Mutex::new(Instant::now()),
+                refreshed: tokio::sync::Mutex::new(Instant::now()),
                 failures: Mutex::default(),
             }),
             admin_path,
@@ -282,7 +283,6 @@ impl Auth {
             })
             .collect();
         *self.inner.known.write().unwrap_or_else(|p| p.into_inner()) = map;
-        *self.inner.refreshed.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
     }
 
     /// Accepts one more token at once (made here; the store has it too).
@@ -299,9 +299,30 @@ impl Auth {
 
     /// Reads the store's tokens again.
     pub async fn refresh<S: Store>(&self, store: &S) -> Result<(), vmafx_store::StoreError> {
+        let mut refreshed = self.inner.refreshed.lock().await;
         let stored = store.tokens().await?;
         self.learn(&stored);
+        *refreshed = Instant::now();
         Ok(())
+    }
+
+    /// After a miss: reads the store again unless that happened since `asked`, waiting so
+    /// that misses read it at most every [`REFRESH_ON_MISS`] (a node failing over from
+    /// another controller, whose credential that one issued, waits at most that long).
+    async fn refresh_after_miss<S: Store>(&self, store: &S, asked: Instant) {
+        let mut refreshed = self.inner.refreshed.lock().await;
+        if *refreshed > asked {
+            return; // another call read the store meanwhile
+        }
+        let wait = REFRESH_ON_MISS.saturating_sub(refreshed.elapsed());
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+        match store.tokens().await {
+            Ok(stored) => self.learn(&stored),
+            Err(e) => tracing::error!(error = %e, "reading the tokens failed"),
+        }
+        *refreshed = Instant::now();
     }
 
     fn lookup(&self, h: &[u8; 32]) -> Option<Known> {
@@ -338,24 +359,13 @@ impl Auth {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(Denied::Missing)?;
+        let asked = Instant::now();
         let h = hash(token);
         let known = match self.lookup(&h) {
             Some(k) => Some(k),
             None => {
                 // Maybe made by another controller since the last read.
-                let due = {
-                    let mut last = self.inner.refreshed.lock().unwrap_or_else(|p| p.into_inner());
-                    let due = last.elapsed() >= REFRESH_ON_MISS;
-                    if due {
-                        *last = Instant::now();
-                    }
-                    due
-                };
-                if due {
-                    if let Err(e) = self.refresh(store).await {
-                        tracing::error!(error = %e, "reading the tokens failed");
-                    }
-                }
+                self.refresh_after_miss(store, asked).await;
                 self.lookup(&h)
             }
         };
@@ -444,7 +454,6 @@ mod tests {
         // A token made by another controller is found in the store on a miss.
         let (secret, record) = new_token(Role::Read, "grafana", None, 3).unwrap();
         store.put_token(&record).await.unwrap();
-        std::thread::sleep(REFRESH_ON_MISS);
         let caller = who(&auth, &secret).await.unwrap();
         assert_eq!((caller.role, caller.name.as_str()), (Role::Read, "grafana"));
         // Revoked: refused by name once the store is read again.
@@ -461,8 +470,14 @@ mod tests {
         store.put_token(&records[0]).await.unwrap();
         let admin = format!("Bearer {}", std::fs::read_to_string(&auth.admin_path).unwrap().trim());
         let (bad, other): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        // At once, as an attacker would: the misses share one read of the store.
+        let mut tries = tokio::task::JoinSet::new();
         for _ in 0..FAILURES_PER_WINDOW {
-            assert_eq!(auth.authenticate(&store, Some("Bearer x"), Some(bad)).await, Err(Denied::Unknown));
+            let (auth, store) = (auth.clone(), store.clone());
+            tries.spawn(async move { auth.authenticate(&store, Some("Bearer x"), Some(bad)).await });
+        }
+        while let Some(r) = tries.join_next().await {
+            assert_eq!(r.unwrap(), Err(Denied::Unknown));
         }
         assert_eq!(auth.authenticate(&store, Some(&admin), Some(bad)).await, Err(Denied::Throttled));
         assert!(auth.authenticate(&store, Some(&admin), Some(other)).await.is_ok());
