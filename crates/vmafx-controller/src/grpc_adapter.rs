@@ -136,6 +136,9 @@ impl<S: Store> JobService for JobApi<S> {
         req: Request<v1::SubmitJobRequest>,
     ) -> Result<Response<v1::SubmitJobResponse>, Status> {
         let who = self.caller(&req, Role::Submit).await?;
+        if req.get_ref().score.as_ref().is_some_and(|s| s.encode.is_some()) {
+            who.need(Role::Admin).map_err(|_| Status::permission_denied(crate::auth::ENCODE_NEEDS_ADMIN))?;
+        }
         let r = req.into_inner();
         let request = JobRequest {
             owner: who.name,
