@@ -84,7 +84,8 @@ fn each_token_does_what_its_role_allows_and_revoked_ones_are_refused_by_name() {
     assert!(said.contains("was not submitted by token `ci`"), "{said}");
     assert!(vmafx(&ctl, &admin, &["jobs", "cancel", &admins]).status.success());
     // Encode jobs (ffmpeg options as given) need admin.
-    let encode = format!(r#"{{"score": {{"reference": "{rs}", "encode": {{"args": ["-c:v", "libx264"]}}}}}}"#);
+    let encode =
+        format!(r#"{{"score": {{"reference": "{rs}", "encode": {{"args": ["-c:v", "libx264"]}}}}}}"#);
     let (status, said) = http(&ctl.http, "POST", "/v1/jobs", Some(&submit), Some(&encode));
     assert_eq!(status, 403, "{said}");
     assert!(said.contains("encode jobs need an admin token"), "{said}");
@@ -142,6 +143,7 @@ fn a_removed_node_is_refused_and_a_rotated_join_token_registers_no_more() {
     assert_eq!(token(data.path(), "node.token"), new_join);
     let mut old = Command::new(common::bin("vmafx-node"))
         .args(["--controller", &ctl.url(), "--name", "old", "--threads", "1"])
+        .args(common::cluster::test_roots())
         .env("VMAFX_CA", ctl.ca())
         .env("VMAFX_TOKEN", &old_join)
         .stdout(Stdio::null())

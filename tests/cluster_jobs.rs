@@ -409,11 +409,12 @@ async fn an_input_the_node_cannot_read_fails_the_job_with_the_reason() {
     let (_ctl, addr) = controller(data.path(), &["--no-probe-inputs"]);
     let _n = node(&addr, data.path(), "n");
     let mut jobs = client(&addr).await;
-    let (r, d) = (corpus.join("testsrc_324.y4m"), Path::new("/nowhere/dist.mp4").to_path_buf());
+    // Under the node's roots, but not there.
+    let (r, d) = (corpus.join("testsrc_324.y4m"), data.path().join("nowhere/dist.mp4"));
     let job = submit_segmented(&mut jobs, data.path(), (&r, &d), 0).await;
     let failed = wait_for(&mut jobs, data.path(), &job.id, JobState::Failed).await;
     assert!(
-        failed.error.contains("/nowhere/dist.mp4") && failed.error.contains("no such file"),
+        failed.error.contains("nowhere/dist.mp4") && failed.error.contains("no such file"),
         "{}",
         failed.error
     );
@@ -476,6 +477,7 @@ fn jobs_from_the_cli_show_scores_hints_exit_codes_and_gone_nodes() {
     let mut node_a = Proc(
         Command::new(common::bin("vmafx-node"))
             .args(["--controller", &url(&addr), "--name", "a", "--threads", "1"])
+            .args(cluster::test_roots())
             .env_remove("VMAFX_TOKEN")
             .env("VMAFX_DATA_DIR", data.path())
             .stdout(std::process::Stdio::null())

@@ -75,6 +75,14 @@ fn controller_ca(data: &Path, extra: &[&str]) -> Option<PathBuf> {
     }
 }
 
+/// `--allow-root` for what tests read: the temporary directory (test clips) and the corpus.
+pub fn test_roots() -> Vec<String> {
+    let tmp = std::env::temp_dir().canonicalize().unwrap();
+    let corpus = super::corpus().canonicalize().unwrap();
+    ["--allow-root".into(), tmp.display().to_string(), "--allow-root".into(), corpus.display().to_string()]
+        .into()
+}
+
 /// A running controller and the addresses it printed.
 pub struct Controller {
     pub proc: Proc,
@@ -132,6 +140,7 @@ pub fn spawn_controller(data: &Path, extra: &[&str], stderr: Stdio) -> Controlle
     let mut child = Command::new(super::bin("vmafx-controller"))
         .args(listen)
         .args(store_args(data, extra))
+        .args(if extra.contains(&"--allow-root") { vec![] } else { test_roots() })
         .args(if extra.contains(&"--http-listen") { &[][..] } else { &["--http-listen", "127.0.0.1:0"][..] })
         .arg("--data-dir")
         .arg(data)
@@ -186,6 +195,7 @@ pub fn spawn_node(addr: &str, data: &Path, name: &str, args: &[&str], stderr: St
     Proc(
         command
             .args(["--controller", &url(addr), "--name", name, "--threads", "1"])
+            .args(if args.contains(&"--allow-root") { vec![] } else { test_roots() })
             .args(args)
             .env("VMAFX_TOKEN", token(data, "node.token"))
             .stdout(Stdio::null())
@@ -332,6 +342,7 @@ pub fn start_up_with_http(data: &Path) -> (Proc, String, String) {
         ])
         .arg(data)
         .args(store_args(data, &[]))
+        .args(test_roots())
         .stdout(Stdio::piped())
         .spawn()
         .expect("start vmafx up");

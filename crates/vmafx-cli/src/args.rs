@@ -183,6 +183,10 @@ pub struct UpArgs {
     pub log_format: vmafx_logging::LogFormat,
     #[command(flatten)]
     pub tls: vmafx_controller::tls::TlsArgs,
+    /// A directory jobs may read local files from (inputs, model files), repeatable; paths
+    /// are resolved (symlinks, `..`) before the check, and only regular files pass [default: the working directory].
+    #[arg(long = "allow-root", env = "VMAFX_ALLOW_ROOTS", value_name = "DIR", value_delimiter = ',')]
+    pub allow_roots: Vec<PathBuf>,
     /// Delete jobs this long after they end (30d, 12h, 90m) [default: keep everything].
     #[arg(long, env = "VMAFX_RETAIN", value_name = "DURATION", value_parser = vmafx_core::parse_duration)]
     pub retain: Option<std::time::Duration>,

@@ -22,6 +22,8 @@ pub fn up(args: UpArgs) -> anyhow::Result<()> {
 async fn serve(a: UpArgs) -> anyhow::Result<()> {
     vmafx_logging::init(a.log_format);
     let tools = Tools { ffmpeg: a.ffmpeg.clone(), ffprobe: a.ffprobe.clone() };
+    let dirs = if a.allow_roots.is_empty() { vec![std::env::current_dir()?] } else { a.allow_roots.clone() };
+    let roots = vmafx_media::AllowedRoots::new(&dirs).map_err(anyhow::Error::msg)?;
     let running = server::start(ServeOptions {
         data_dir: a.data_dir.clone(),
         store: a.store.clone(),
@@ -33,6 +35,7 @@ async fn serve(a: UpArgs) -> anyhow::Result<()> {
             retry: RetryPolicy { max_attempts: a.max_attempts.max(1), ..RetryPolicy::default() },
             tools: tools.clone(),
             retain: a.retain,
+            input_roots: roots.clone(),
             ..ControllerConfig::default()
         },
     })
@@ -66,6 +69,7 @@ async fn serve(a: UpArgs) -> anyhow::Result<()> {
             // In-process: the controller is never away.
             give_up_after: None,
             stall_timeout: vmafx_node::DEFAULT_STALL_TIMEOUT,
+            input_roots: roots,
         };
         Some(tokio::spawn(vmafx_node::run(cfg, drain.clone())))
     } else {

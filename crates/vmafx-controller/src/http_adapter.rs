@@ -244,7 +244,11 @@ async fn submit<S: Store>(
     })?;
     let score = body.score.ok_or_else(|| ApiError::bad_request("score", "is required"))?;
     if score.encode.is_some() && who.role != Role::Admin {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "permission_denied", crate::auth::ENCODE_NEEDS_ADMIN.into()));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "permission_denied",
+            crate::auth::ENCODE_NEEDS_ADMIN.into(),
+        ));
     }
     // The key may come in the body or, as HTTP clients often send it, in a header.
     let header_key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(String::from);

@@ -53,6 +53,9 @@ pub struct ControllerConfig {
     pub max_pending_items: Option<u64>,
     /// Refuse submissions beyond this many per second (a token bucket holding one second's worth).
     pub max_submit_rate: Option<f64>,
+    /// The directories jobs may read local files from (inputs and model files); none: no
+    /// local path is accepted.
+    pub input_roots: vmafx_media::AllowedRoots,
 }
 
 impl Default for ControllerConfig {
@@ -66,6 +69,7 @@ impl Default for ControllerConfig {
             retain: None,
             max_pending_items: None,
             max_submit_rate: None,
+            input_roots: vmafx_media::AllowedRoots::none(),
         }
     }
 }

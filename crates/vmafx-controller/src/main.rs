@@ -61,6 +61,10 @@ struct Config {
     /// [default: open, like /healthz and /readyz].
     #[arg(long, env = "VMAFX_METRICS_NEED_TOKEN")]
     metrics_need_token: bool,
+    /// A directory jobs may read local files from (inputs, model files), repeatable; paths
+    /// are resolved (symlinks, `..`) before the check, and only regular files pass [default: none: no local path is accepted].
+    #[arg(long = "allow-root", env = "VMAFX_ALLOW_ROOTS", value_name = "DIR", value_delimiter = ',')]
+    allow_roots: Vec<PathBuf>,
     #[command(flatten)]
     tls: vmafx_controller::tls::TlsArgs,
 }
@@ -152,6 +156,7 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
             retain: cfg.retain,
             max_pending_items: cfg.max_pending_items,
             max_submit_rate: cfg.max_submit_rate,
+            input_roots: vmafx_media::AllowedRoots::new(&cfg.allow_roots).map_err(anyhow::Error::msg)?,
             ..ControllerConfig::default()
         },
     })

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use vmafx_core::{catalog, plan_segments, sched, EncodeOutcome, JobState, ScoreJobSpec, Scores, SegmentSpec};
-use vmafx_media::{plan, InputSettings, RawFormat, Tools};
+use vmafx_media::{plan, AllowedRoots, InputSettings, RawFormat, Tools};
 use vmafx_store::{JobRecord, NewJob, Store};
 
 use crate::probe_cache::ProbeCache;
@@ -26,7 +26,7 @@ impl<S: Store> Controller<S> {
     pub async fn submit(&self, mut req: JobRequest) -> Result<(JobRecord, bool), ControllerError> {
         self.admit().await?;
         let spec = &mut req.spec;
-        validate(spec)?;
+        validate(spec, &self.config.input_roots, self.config.probe_inputs)?;
         let total_frames = if self.config.probe_inputs {
             // ffprobe is a blocking subprocess: keep it off the async workers.
             let (spec, tools, probes) = (spec.clone(), self.config.tools.clone(), self.probes.clone());
@@ -207,17 +207,24 @@ fn frame_count(spec: &ScoreJobSpec, tools: &Tools, probes: &ProbeCache) -> Resul
     }
 }
 
-/// Checks every field a client sets; normalises defaults (model, subsample).
-fn validate(spec: &mut ScoreJobSpec) -> Result<(), ControllerError> {
+/// Checks every field a client sets; normalises defaults (model, subsample). Local paths
+/// must name regular files under `roots` (resolved, when this machine sees the files:
+/// `probe`), and are replaced by what they resolve to.
+fn validate(spec: &mut ScoreJobSpec, roots: &AllowedRoots, probe: bool) -> Result<(), ControllerError> {
     for (field, value) in [("score.reference", &spec.reference), ("score.distorted", &spec.distorted)] {
         if value.trim().is_empty() && !(field == "score.distorted" && spec.encode.is_some()) {
             return Err(ControllerError::invalid(field, "is required"));
         }
     }
-    let paths = [("score.reference", Some(&spec.reference)), ("score.distorted", Some(&spec.distorted))];
-    for (field, path) in paths.into_iter().chain([("score.model_path", spec.model_path.as_ref())]) {
+    let encode = spec.encode.is_some();
+    let paths = [
+        ("score.reference", Some(&mut spec.reference)),
+        ("score.distorted", Some(&mut spec.distorted).filter(|_| !encode)),
+        ("score.model_path", spec.model_path.as_mut()),
+    ];
+    for (field, path) in paths {
         let Some(p) = path.filter(|p| !p.is_empty()) else { continue };
-        if !Path::new(p).is_absolute() {
+        if !Path::new(p.as_str()).is_absolute() {
             return Err(ControllerError::invalid(
                 field,
                 format!(
@@ -226,15 +233,14 @@ fn validate(spec: &mut ScoreJobSpec) -> Result<(), ControllerError> {
                 ),
             ));
         }
-        // Where the controller sees the file: a FIFO would block a node's reader for ever,
-        // a device or a directory fail it (a path it cannot see is left to the probe).
-        if let Ok(meta) = std::fs::metadata(p) {
-            if !meta.is_file() {
-                return Err(ControllerError::invalid(
-                    field,
-                    format!("`{p}` is not a regular file (a FIFO, device or directory); give a video file"),
-                ));
-            }
+        if probe {
+            let resolved =
+                roots.check(field, p).map_err(|m| ControllerError::invalid(field, strip_field(field, &m)))?;
+            *p = resolved.display().to_string();
+        } else {
+            roots
+                .check_spelling(field, p)
+                .map_err(|m| ControllerError::invalid(field, strip_field(field, &m)))?;
         }
     }
     if let Some(e) = &mut spec.encode {
@@ -256,15 +262,8 @@ fn validate(spec: &mut ScoreJobSpec) -> Result<(), ControllerError> {
     if spec.inputs.max_frames == Some(0) {
         return Err(ControllerError::invalid("score.inputs.max_frames", "must be at least 1"));
     }
-    match &spec.model_path {
-        Some(p) if p.is_empty() => spec.model_path = None,
-        Some(p) if !Path::new(p).is_file() => {
-            return Err(ControllerError::invalid(
-                "score.model_path",
-                format!("`{p}` is not a readable file"),
-            ));
-        }
-        _ => {}
+    if spec.model_path.as_ref().is_some_and(|p| p.is_empty()) {
+        spec.model_path = None;
     }
     if spec.model.is_empty() {
         spec.model = catalog::DEFAULT_MODEL.into();
@@ -305,4 +304,12 @@ fn validate(spec: &mut ScoreJobSpec) -> Result<(), ControllerError> {
         spec.segment_frames = None;
     }
     Ok(())
+}
+
+/// A roots message without its leading field name (the error adds it back).
+fn strip_field(field: &str, message: &str) -> String {
+    message
+        .strip_prefix(field)
+        .map(|m| m.trim_start_matches([':', ' ']).to_string())
+        .unwrap_or_else(|| message.into())
 }

@@ -40,7 +40,9 @@ fn fixture(frames: usize, segment_frames: Option<u64>) -> Fixture {
     Fixture { _dir: dir, spec }
 }
 
-async fn controller(config: ControllerConfig) -> Controller<SqliteStore> {
+async fn controller(mut config: ControllerConfig) -> Controller<SqliteStore> {
+    // The fixtures' files are in the temporary directory.
+    config.input_roots = vmafx_media::AllowedRoots::new(&[std::env::temp_dir()]).unwrap();
     Controller::new(SqliteStore::in_memory().await.unwrap(), config)
 }
 

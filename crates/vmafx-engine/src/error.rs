@@ -45,6 +45,9 @@ pub enum EngineError {
     NoFrames(String),
     #[error("invalid option: {0}")]
     InvalidOption(String),
+    /// A path outside what this machine allows jobs to read.
+    #[error("{0}")]
+    NotAllowed(String),
     #[error("cancelled")]
     Cancelled,
     #[error("libvmaf failed in {op} (error {code})")]

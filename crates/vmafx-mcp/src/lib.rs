@@ -9,7 +9,7 @@
 mod cluster;
 mod tools;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub use cluster::Cluster;
 pub use tools::Vmafx;
@@ -17,8 +17,8 @@ pub use tools::Vmafx;
 /// How the server runs its tools.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Canonical directories whose files the tools may read.
-    pub roots: Vec<PathBuf>,
+    /// Directories whose files the tools may read.
+    pub roots: vmafx_media::AllowedRoots,
     /// Where `crf_search` and `ladder` cache their encodes.
     pub cache_dir: PathBuf,
     /// libvmaf threads for local scoring.
@@ -29,22 +29,7 @@ impl Settings {
     /// `path` resolved and checked: it must exist and lie under an allowed root. The error
     /// names the argument and says what to do.
     pub fn check_path(&self, arg: &str, path: &str) -> Result<PathBuf, String> {
-        if path.trim().is_empty() {
-            return Err(format!("{arg}: a path is required"));
-        }
-        let canonical = Path::new(path).canonicalize().map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => format!("{arg} `{path}`: no such file"),
-            _ => format!("{arg} `{path}`: cannot open: {e}"),
-        })?;
-        if !self.roots.iter().any(|r| canonical.starts_with(r)) {
-            let roots: Vec<String> = self.roots.iter().map(|r| r.display().to_string()).collect();
-            return Err(format!(
-                "{arg} `{path}` is outside the allowed roots ({}); the server was started to read only \
-                 files under those (vmafx-mcp --allow-root DIR)",
-                roots.join(", ")
-            ));
-        }
-        Ok(canonical)
+        self.roots.check(arg, path)
     }
 }
 
@@ -58,7 +43,7 @@ mod tests {
         let inside = dir.path().join("a.y4m");
         std::fs::write(&inside, b"x").unwrap();
         let s = Settings {
-            roots: vec![dir.path().canonicalize().unwrap()],
+            roots: vmafx_media::AllowedRoots::new(&[dir.path().into()]).unwrap(),
             cache_dir: dir.path().into(),
             threads: 1,
         };

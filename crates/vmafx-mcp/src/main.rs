@@ -76,12 +76,7 @@ fn main() -> ExitCode {
 
 async fn run(a: Args) -> anyhow::Result<()> {
     let roots = if a.allow_roots.is_empty() { vec![std::env::current_dir()?] } else { a.allow_roots.clone() };
-    let roots = roots
-        .iter()
-        .map(|r| {
-            r.canonicalize().with_context(|| format!("--allow-root `{}`: no such directory", r.display()))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let roots = vmafx_media::AllowedRoots::new(&roots).map_err(anyhow::Error::msg)?;
     let cache_dir = match a.cache_dir {
         Some(d) => d,
         None => std::env::var_os("XDG_CACHE_HOME")

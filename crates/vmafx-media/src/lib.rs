@@ -16,6 +16,7 @@ pub mod orientation;
 pub mod probe;
 pub mod raw;
 pub mod reader;
+pub mod roots;
 pub mod tool;
 pub mod y4m;
 
@@ -28,4 +29,5 @@ pub use orientation::Orientation;
 pub use probe::{probe, probe_native, ColorTags, Container, Probe, Tools};
 pub use raw::{RawFormat, RawReader};
 pub use reader::{open_reader, FrameReader, PlaneMut, Stopper};
+pub use roots::AllowedRoots;
 pub use y4m::Y4mReader;

@@ -43,6 +43,8 @@ pub struct NodeConfig {
     pub give_up_after: Option<Duration>,
     /// Fail an item's attempt when its frame count has not moved for this long.
     pub stall_timeout: Duration,
+    /// The directories jobs may read local files from; a job naming another fails for good.
+    pub input_roots: vmafx_media::AllowedRoots,
 }
 
 /// What this machine offers: cores, the ffmpeg encoders it has, and its GPU (from
@@ -378,7 +380,8 @@ async fn score(
     cancel: Arc<AtomicBool>,
     frames_done: Arc<AtomicU64>,
 ) -> Result<v1::Scores, EngineError> {
-    let spec: ScoreJobSpec = item.score.clone().unwrap_or_default().into();
+    let mut spec: ScoreJobSpec = item.score.clone().unwrap_or_default().into();
+    allowed_inputs(&mut spec, &cfg.input_roots)?;
     if let Some(encode) = spec.encode.clone() {
         return encode_and_score(cfg, item, spec, encode, cancel, frames_done).await;
     }
@@ -394,6 +397,22 @@ async fn score(
         .await
         .map_err(|e| EngineError::Internal(format!("scoring task failed: {e}")))?
         .map(|outcome| wire_result(outcome.report))
+}
+
+/// Checks the job's local paths against this node's roots (whatever the controller checked:
+/// this machine's files are this node's to guard) and opens what they resolve to.
+fn allowed_inputs(spec: &mut ScoreJobSpec, roots: &vmafx_media::AllowedRoots) -> Result<(), EngineError> {
+    let encode = spec.encode.is_some();
+    let paths = [
+        ("reference", Some(&mut spec.reference)),
+        ("distorted", Some(&mut spec.distorted).filter(|_| !encode)),
+        ("model_path", spec.model_path.as_mut().filter(|p| !p.is_empty())),
+    ];
+    for (field, path) in paths {
+        let Some(p) = path else { continue };
+        *p = roots.check(field, p).map_err(EngineError::NotAllowed)?.display().to_string();
+    }
+    Ok(())
 }
 
 /// A run's scores with its notes, as the controller takes them.
@@ -413,7 +432,13 @@ async fn encode_and_score(
     cancel: Arc<AtomicBool>,
     frames_done: Arc<AtomicU64>,
 ) -> Result<v1::Scores, EngineError> {
-    let out = std::env::temp_dir().join(format!("vmafx-node-{}-{}.mkv", std::process::id(), item.item_id));
+    // A private directory (mode 0700, a random name): no other user can plant a file or a
+    // link where the encode is written. Removed with everything in it when the item ends.
+    let workdir = tempfile::Builder::new()
+        .prefix(&format!("vmafx-encode-{}-", item.item_id))
+        .tempdir()
+        .map_err(|e| EngineError::Internal(format!("cannot make a directory for the encode: {e}")))?;
+    let out = workdir.path().join("encode.mkv");
     let (tools, threads, decode, stall) =
         (cfg.decode.tools.clone(), cfg.threads, cfg.decode.clone(), cfg.stall_timeout);
     tokio::task::spawn_blocking(move || {
@@ -446,7 +471,7 @@ async fn encode_and_score(
             scores.encode = Some(v1::EncodeResult { bytes: encoded.bytes, encode_seconds: encoded.seconds });
             Ok(scores)
         })();
-        let _ = std::fs::remove_file(&out);
+        drop(workdir);
         result
     })
     .await

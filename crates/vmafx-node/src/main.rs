@@ -64,6 +64,10 @@ struct Args {
     /// for this long: a decode stuck on a dead mount or a wedged decoder.
     #[arg(long, env = "VMAFX_STALL_TIMEOUT", value_name = "DURATION", value_parser = parse_duration, default_value = "120s")]
     stall_timeout: Duration,
+    /// A directory jobs may read local files from (inputs, model files), repeatable; paths
+    /// are resolved (symlinks, `..`) before the check, and only regular files pass [default: none: jobs naming local files fail, saying so].
+    #[arg(long = "allow-root", env = "VMAFX_ALLOW_ROOTS", value_name = "DIR", value_delimiter = ',')]
+    allow_roots: Vec<PathBuf>,
     /// Log lines on stderr: text, or json (one object per line, with job_id, item_id and
     /// node_id fields on every event of an item's life).
     #[arg(long, env = "VMAFX_LOG_FORMAT", default_value = "text")]
@@ -109,6 +113,7 @@ async fn node(a: Args) -> anyhow::Result<()> {
         capabilities,
         give_up_after: a.give_up_after,
         stall_timeout: a.stall_timeout,
+        input_roots: vmafx_media::AllowedRoots::new(&a.allow_roots).map_err(anyhow::Error::msg)?,
     };
     let drain = Arc::new(AtomicBool::new(false));
     let flag = drain.clone();
