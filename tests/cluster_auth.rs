@@ -8,7 +8,9 @@ mod common;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::cluster::{http, spawn_controller, spawn_node, token, Controller};
+use std::path::Path;
+
+use common::cluster::{http, spawn_controller, spawn_node, token, Controller, NO_ROOTS};
 use serde_json::Value;
 
 fn vmafx(ctl: &Controller, token: &str, args: &[&str]) -> Output {
@@ -157,4 +159,75 @@ fn a_removed_node_is_refused_and_a_rotated_join_token_registers_no_more() {
     assert!(said.contains("token `join` was revoked") && said.contains("join token"), "{said}");
     let _b = spawn_node(&ctl.addr, data.path(), "b", &[], log("b.log"));
     wait_for("node b never registered with the new join token", || nodes().iter().any(|n| n["name"] == "b"));
+}
+
+#[test]
+fn jobs_read_only_regular_files_under_the_allowed_roots() {
+    let data = tempfile::tempdir().unwrap();
+    let videos = tempfile::tempdir().unwrap();
+    let corpus = common::corpus();
+    let (r, d) = (videos.path().join("ref.y4m"), videos.path().join("dist.mp4"));
+    std::fs::copy(corpus.join("testsrc_324.y4m"), &r).unwrap();
+    std::fs::copy(corpus.join("testsrc_324_x264_crf35.mp4"), &d).unwrap();
+    let escape = videos.path().join("escape.y4m");
+    std::os::unix::fs::symlink(corpus.join("testsrc_324.y4m"), &escape).unwrap();
+    let fifo = videos.path().join("pipe.y4m");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let root = videos.path().to_str().unwrap();
+    let ctl = spawn_controller(data.path(), &["--allow-root", root], Stdio::inherit());
+    let admin = token(data.path(), "admin.token");
+    let post = |reference: &Path, distorted: &Path, model_path: Option<&str>| {
+        let model = model_path.map(|m| format!(r#", "model_path": "{m}""#)).unwrap_or_default();
+        let body = format!(
+            r#"{{"score": {{"reference": "{}", "distorted": "{}"{model}}}}}"#,
+            reference.display(),
+            distorted.display()
+        );
+        http(&ctl.http, "POST", "/v1/jobs", Some(&admin), Some(&body))
+    };
+    let field_of = |body: &str| {
+        serde_json::from_str::<Value>(body).unwrap()["error"]["field"].as_str().unwrap().to_string()
+    };
+
+    let (status, body) = post(&r, &d, None);
+    assert_eq!(status, 201, "{body}");
+    for (reference, distorted, model, field, says) in [
+        (corpus.join("testsrc_324.y4m"), d.clone(), None, "score.reference", "outside the allowed roots"),
+        (r.clone(), escape.clone(), None, "score.distorted", "resolves to"),
+        (fifo.clone(), d.clone(), None, "score.reference", "not a regular file"),
+        (r.clone(), d.clone(), Some("/etc/hostname"), "score.model_path", "outside the allowed roots"),
+    ] {
+        let (status, body) = post(&reference, &distorted, model);
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(field_of(&body), field, "{body}");
+        assert!(body.contains(says), "{body}");
+    }
+
+    // No root given: no local path at all, saying how to allow one.
+    let bare_data = tempfile::tempdir().unwrap();
+    let bare = spawn_controller(bare_data.path(), &[NO_ROOTS], Stdio::null());
+    let body = format!(r#"{{"score": {{"reference": "{}", "distorted": "{}"}}}}"#, r.display(), d.display());
+    let (status, body) =
+        http(&bare.http, "POST", "/v1/jobs", Some(&token(bare_data.path(), "admin.token")), Some(&body));
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("start it with --allow-root DIR"), "{body}");
+
+    // A node guards its own files, whatever its controller allowed.
+    let open_data = tempfile::tempdir().unwrap();
+    let open = spawn_controller(open_data.path(), &["--no-probe-inputs", "--allow-root", "/"], Stdio::null());
+    let _node = spawn_node(&open.addr, open_data.path(), "n", &["--allow-root", root], Stdio::null());
+    let outside = corpus.join("testsrc_324_x264_crf35.mp4");
+    let body =
+        format!(r#"{{"score": {{"reference": "{}", "distorted": "{}"}}}}"#, r.display(), outside.display());
+    let open_admin = token(open_data.path(), "admin.token");
+    let (status, body) = http(&open.http, "POST", "/v1/jobs", Some(&open_admin), Some(&body));
+    assert_eq!(status, 201, "{body}");
+    let path = format!("/v1/jobs/{}", serde_json::from_str::<Value>(&body).unwrap()["id"].as_str().unwrap());
+    let mut job = Value::Null;
+    wait_for("the job never failed", || {
+        job = serde_json::from_str(&http(&open.http, "GET", &path, Some(&open_admin), None).1).unwrap();
+        job["state"] == "failed"
+    });
+    let error = job["error"].as_str().unwrap();
+    assert!(error.contains("distorted") && error.contains("outside the allowed roots"), "{error}");
 }

@@ -83,6 +83,22 @@ pub fn test_roots() -> Vec<String> {
         .into()
 }
 
+/// Given to [`spawn_controller`] or [`spawn_node`]: start it with no `--allow-root` at all
+/// (not passed on).
+pub const NO_ROOTS: &str = "--test-no-roots";
+
+fn roots_for(extra: &[&str]) -> Vec<String> {
+    if extra.contains(&"--allow-root") || extra.contains(&NO_ROOTS) {
+        vec![]
+    } else {
+        test_roots()
+    }
+}
+
+fn without_marker<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    extra.iter().copied().filter(|a| *a != NO_ROOTS).collect()
+}
+
 /// A running controller and the addresses it printed.
 pub struct Controller {
     pub proc: Proc,
@@ -140,11 +156,11 @@ pub fn spawn_controller(data: &Path, extra: &[&str], stderr: Stdio) -> Controlle
     let mut child = Command::new(super::bin("vmafx-controller"))
         .args(listen)
         .args(store_args(data, extra))
-        .args(if extra.contains(&"--allow-root") { vec![] } else { test_roots() })
+        .args(roots_for(extra))
         .args(if extra.contains(&"--http-listen") { &[][..] } else { &["--http-listen", "127.0.0.1:0"][..] })
         .arg("--data-dir")
         .arg(data)
-        .args(extra)
+        .args(without_marker(extra))
         .stdout(Stdio::piped())
         .stderr(stderr)
         .spawn()
@@ -195,8 +211,8 @@ pub fn spawn_node(addr: &str, data: &Path, name: &str, args: &[&str], stderr: St
     Proc(
         command
             .args(["--controller", &url(addr), "--name", name, "--threads", "1"])
-            .args(if args.contains(&"--allow-root") { vec![] } else { test_roots() })
-            .args(args)
+            .args(roots_for(args))
+            .args(without_marker(args))
             .env("VMAFX_TOKEN", token(data, "node.token"))
             .stdout(Stdio::null())
             .stderr(stderr)
