@@ -56,7 +56,7 @@ async fn api_authenticates_validates_and_keeps_jobs_across_restarts() {
         .unwrap_err();
     assert_eq!(err.code(), Code::InvalidArgument);
     assert!(err.message().contains("score.distorted"), "{}", err.message());
-    let mut bad = spec(&r, &clips.path().join("missing.mp4"));
+    let mut bad = spec(&r, &d);
     bad.model = "vmaf_v9".into();
     let err = jobs
         .submit_job(authed(v1::SubmitJobRequest { score: Some(bad), ..Default::default() }, &admin))
