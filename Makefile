@@ -3,6 +3,7 @@
 #   make run REF=a.y4m DIST=b.mp4 score your own pair
 #   make test                     every test (unit + end-to-end against an independent libvmaf)
 #   make bench                    speed and memory vs ffmpeg -lavfi libvmaf; cluster path and dispatch
+#   make fuzz                     each fuzz target for FUZZ_SECONDS (60) under libFuzzer
 #   make lint                     cargo fmt --check + clippy -D warnings
 
 SHELL := /bin/bash
@@ -11,7 +12,7 @@ REF ?=
 DIST ?=
 ARGS ?=
 
-.PHONY: run test bench lint setup setup-test build corpus
+.PHONY: run test bench fuzz lint setup setup-test build corpus
 
 setup:
 	@scripts/setup.sh run
@@ -38,6 +39,11 @@ bench: setup-test build corpus
 	$(CARGO) build --release -p vmafx-controller --example dispatch_bench --bin vmafx-controller
 	$(CARGO) build --release -p vmafx-mcp --bin vmafx-mcp
 	@scripts/bench.sh
+
+# Fuzzing (cargo-fuzz, stable Rust with --sanitizer none); the property-test versions of the
+# same targets run in `make test`.
+fuzz: setup
+	@CARGO=$(CARGO) scripts/fuzz.sh
 
 lint:
 	$(CARGO) fmt --all -- --check

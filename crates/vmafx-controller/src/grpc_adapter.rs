@@ -95,6 +95,20 @@ fn token_info(t: &vmafx_store::TokenRecord) -> v1::TokenInfo {
     }
 }
 
+/// A `SubmitJob` message as a request from `who`: its shape checked, nothing else (what the
+/// controller checks of every request comes next, in `Controller::submit`).
+pub(crate) fn job_request(r: v1::SubmitJobRequest, who: Caller) -> Result<JobRequest, Status> {
+    if r.score.as_ref().is_some_and(|s| s.encode.is_some()) {
+        who.need(Role::Admin).map_err(|_| Status::permission_denied(crate::auth::ENCODE_NEEDS_ADMIN))?;
+    }
+    Ok(JobRequest {
+        owner: who.name,
+        spec: spec_from_wire(r.score)?,
+        priority: r.priority,
+        idempotency_key: Some(r.idempotency_key).filter(|k| !k.is_empty()),
+    })
+}
+
 fn spec_from_wire(s: Option<v1::ScoreSpec>) -> Result<ScoreJobSpec, Status> {
     Ok(s.ok_or_else(|| Status::invalid_argument("score: is required"))?.into())
 }
@@ -136,16 +150,7 @@ impl<S: Store> JobService for JobApi<S> {
         req: Request<v1::SubmitJobRequest>,
     ) -> Result<Response<v1::SubmitJobResponse>, Status> {
         let who = self.caller(&req, Role::Submit).await?;
-        if req.get_ref().score.as_ref().is_some_and(|s| s.encode.is_some()) {
-            who.need(Role::Admin).map_err(|_| Status::permission_denied(crate::auth::ENCODE_NEEDS_ADMIN))?;
-        }
-        let r = req.into_inner();
-        let request = JobRequest {
-            owner: who.name,
-            spec: spec_from_wire(r.score)?,
-            priority: r.priority,
-            idempotency_key: Some(r.idempotency_key).filter(|k| !k.is_empty()),
-        };
+        let request = job_request(req.into_inner(), who)?;
         let (job, created) = self.c.submit(request).await?;
         let job = self.c.view(job, false).await?;
         Ok(Response::new(v1::SubmitJobResponse { job: Some(v1::Job::from(&job)), created }))

@@ -68,7 +68,7 @@ pub fn router<S: Store>(controller: Controller<S>, tokens: Auth, metrics_need_to
 
 /// An error as the API answers it.
 #[derive(Debug)]
-struct ApiError {
+pub(crate) struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
@@ -239,7 +239,22 @@ async fn submit<S: Store>(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
-    let body: SubmitBody = serde_json::from_slice(&body).map_err(|e| {
+    // The key may come in the body or, as HTTP clients often send it, in a header.
+    let header_key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(String::from);
+    let request = job_request(&body, header_key, who)?;
+    let (job, created) = c.submit(request).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(job_json(&c.view(job, false).await?, FramesShown::None))).into_response())
+}
+
+/// A `POST /v1/jobs` body as a request from `who`: its shape checked, nothing else (what
+/// the controller checks of every request comes next, in `Controller::submit`).
+pub(crate) fn job_request(
+    body: &[u8],
+    header_key: Option<String>,
+    who: Caller,
+) -> Result<JobRequest, ApiError> {
+    let body: SubmitBody = serde_json::from_slice(body).map_err(|e| {
         ApiError::new(StatusCode::BAD_REQUEST, "invalid_argument", format!("body: not a job: {e}"))
     })?;
     let score = body.score.ok_or_else(|| ApiError::bad_request("score", "is required"))?;
@@ -250,9 +265,7 @@ async fn submit<S: Store>(
             crate::auth::ENCODE_NEEDS_ADMIN.into(),
         ));
     }
-    // The key may come in the body or, as HTTP clients often send it, in a header.
-    let header_key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(String::from);
-    let request = JobRequest {
+    Ok(JobRequest {
         spec: ScoreJobSpec {
             reference: score.reference,
             distorted: score.distorted,
@@ -268,10 +281,7 @@ async fn submit<S: Store>(
         priority: body.priority,
         idempotency_key: body.idempotency_key.or(header_key),
         owner: who.name,
-    };
-    let (job, created) = c.submit(request).await?;
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(job_json(&c.view(job, false).await?, FramesShown::None))).into_response())
+    })
 }
 
 #[derive(Debug, Deserialize)]

@@ -8,6 +8,7 @@ pub mod auth;
 mod batch;
 mod dispatch;
 mod error;
+pub mod fuzzing;
 pub mod grpc_adapter;
 pub mod http_adapter;
 pub mod metrics;

@@ -207,6 +207,12 @@ fn frame_count(spec: &ScoreJobSpec, tools: &Tools, probes: &ProbeCache) -> Resul
     }
 }
 
+/// What [`Controller::submit`] checks of a request before probing anything: for the fuzz
+/// targets, which feed it untrusted bytes.
+pub fn check_request(spec: &mut ScoreJobSpec, roots: &AllowedRoots) -> Result<(), ControllerError> {
+    validate(spec, roots, false)
+}
+
 /// Checks every field a client sets; normalises defaults (model, subsample). Local paths
 /// must name regular files under `roots` (resolved, when this machine sees the files:
 /// `probe`), and are replaced by what they resolve to.
