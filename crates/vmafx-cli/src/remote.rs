@@ -458,30 +458,6 @@ fn absolute(p: &Path) -> String {
     std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()).display().to_string()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ages_read_at_a_glance() {
-        assert_eq!(age(42_000), "42s");
-        assert_eq!(age(7 * 60_000 + 5), "7m");
-        assert_eq!(age(3 * 3_600_000), "3h");
-        assert_eq!(age(12 * 86_400_000), "12d");
-        assert_eq!(age(-5), "0s", "a clock a little behind the controller's");
-    }
-
-    #[test]
-    fn requirements_are_described_in_words() {
-        let r = Requirements {
-            gpu_vendor: Some("nvidia".into()),
-            encoder: Some("libx264".into()),
-            labels: [("zone".to_string(), "eu".to_string())].into(),
-        };
-        assert_eq!(describe(&r), "gpu nvidia, encoder libx264, label zone=eu");
-    }
-}
-
 /// `vmafx tokens …`.
 pub fn tokens(cluster: ClusterArgs, command: TokensCommand) -> anyhow::Result<()> {
     runtime()?.block_on(async {
@@ -525,4 +501,28 @@ pub fn tokens(cluster: ClusterArgs, command: TokensCommand) -> anyhow::Result<()
         }
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_read_at_a_glance() {
+        assert_eq!(age(42_000), "42s");
+        assert_eq!(age(7 * 60_000 + 5), "7m");
+        assert_eq!(age(3 * 3_600_000), "3h");
+        assert_eq!(age(12 * 86_400_000), "12d");
+        assert_eq!(age(-5), "0s", "a clock a little behind the controller's");
+    }
+
+    #[test]
+    fn requirements_are_described_in_words() {
+        let r = Requirements {
+            gpu_vendor: Some("nvidia".into()),
+            encoder: Some("libx264".into()),
+            labels: [("zone".to_string(), "eu".to_string())].into(),
+        };
+        assert_eq!(describe(&r), "gpu nvidia, encoder libx264, label zone=eu");
+    }
 }

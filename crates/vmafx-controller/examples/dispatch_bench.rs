@@ -91,10 +91,17 @@ fn authed<T>(msg: T, token: &str) -> Request<T> {
     r
 }
 
-/// A connection to the controller at `url`, checking its certificate against `ca` (https).
-async fn channel(url: &str, ca: &Option<Vec<u8>>) -> anyhow::Result<Channel> {
-    let mut endpoint = Channel::from_shared(url.to_string())?;
-    if let Some(ca) = ca {
+/// The controller's URL and, over TLS, the CA (PEM) its certificate is checked against.
+#[derive(Clone)]
+struct Target {
+    url: String,
+    ca: Option<Vec<u8>>,
+}
+
+/// A connection to the controller.
+async fn channel(target: &Target) -> anyhow::Result<Channel> {
+    let mut endpoint = Channel::from_shared(target.url.clone())?;
+    if let Some(ca) = &target.ca {
         let tls = tonic::transport::ClientTlsConfig::new()
             .ca_certificate(tonic::transport::Certificate::from_pem(ca));
         endpoint = endpoint.tls_config(tls)?;
@@ -119,8 +126,7 @@ fn summary(mut seconds: Vec<f64>) -> serde_json::Value {
 /// Submits `count` jobs of `clip` from `clients` concurrent connections; returns the job ids
 /// and each submission's latency in seconds.
 async fn submit_all(
-    url: &str,
-    ca: &Option<Vec<u8>>,
+    target: &Target,
     admin: &str,
     clip: &std::path::Path,
     count: usize,
@@ -131,10 +137,10 @@ async fn submit_all(
     let next = Arc::new(AtomicU64::new(0));
     let mut handles = Vec::new();
     for _ in 0..clients {
-        let (url, ca, admin, clip, next) =
-            (url.to_string(), ca.clone(), admin.to_string(), clip.to_path_buf(), next.clone());
+        let (target, admin, clip, next) =
+            (target.clone(), admin.to_string(), clip.to_path_buf(), next.clone());
         handles.push(tokio::spawn(async move {
-            let mut jobs = JobServiceClient::new(channel(&url, &ca).await?);
+            let mut jobs = JobServiceClient::new(channel(&target).await?);
             let (mut ids, mut latencies) = (Vec::new(), Vec::new());
             while next.fetch_add(1, Ordering::Relaxed) < count as u64 {
                 let spec = v1::ScoreSpec {
@@ -177,8 +183,10 @@ async fn main() -> anyhow::Result<()> {
         config: ControllerConfig { lease_ttl_ms: 120_000, ..ControllerConfig::default() },
     })
     .await?;
-    let url = format!("{}://{}", running.scheme, running.grpc_addr);
-    let ca = running.generated_ca.as_ref().map(std::fs::read).transpose()?;
+    let target = Target {
+        url: format!("{}://{}", running.scheme, running.grpc_addr),
+        ca: running.generated_ca.as_ref().map(std::fs::read).transpose()?,
+    };
     let read = |name: &str| {
         std::fs::read_to_string(dir.path().join("data").join(name)).map(|t| t.trim().to_string())
     };
@@ -186,12 +194,12 @@ async fn main() -> anyhow::Result<()> {
 
     // The backlog: jobs that wait behind the measured ones.
     let backlog_start = Instant::now();
-    let (_, backlog_latencies) = submit_all(&url, &ca, &admin, &clip, o.backlog, o.submitters, -1, 0).await?;
+    let (_, backlog_latencies) = submit_all(&target, &admin, &clip, o.backlog, o.submitters, -1, 0).await?;
     let backlog_s = backlog_start.elapsed().as_secs_f64();
 
     // The measured jobs, all queued before the first pull (the queue never runs dry).
     let queue_start = Instant::now();
-    let (ids, submit_latencies) = submit_all(&url, &ca, &admin, &clip, o.jobs, o.submitters, 0, 1).await?;
+    let (ids, submit_latencies) = submit_all(&target, &admin, &clip, o.jobs, o.submitters, 0, 1).await?;
     let queue_s = queue_start.elapsed().as_secs_f64();
     let total = (o.jobs * o.segments) as u64;
 
@@ -200,8 +208,8 @@ async fn main() -> anyhow::Result<()> {
     let start = Instant::now();
     let mut handles = Vec::with_capacity(o.nodes);
     for n in 0..o.nodes {
-        let (url, ca, token, done, work, jitter) =
-            (url.clone(), ca.clone(), node_token.clone(), done.clone(), o.work_ms, o.jitter_ms);
+        let (target, token, done, work, jitter) =
+            (target.clone(), node_token.clone(), done.clone(), o.work_ms, o.jitter_ms);
         handles.push(tokio::spawn(async move {
             // A small xorshift per node: repeatable, and no dependency for it.
             let mut rng = 0x9e37_79b9_7f4a_7c15_u64 ^ (n as u64 + 1).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -214,7 +222,7 @@ async fn main() -> anyhow::Result<()> {
             if jitter > 0 {
                 tokio::time::sleep(std::time::Duration::from_millis(draw(work))).await;
             }
-            let mut c = NodeServiceClient::new(channel(&url, &ca).await?);
+            let mut c = NodeServiceClient::new(channel(&target).await?);
             let reg = v1::RegisterNodeRequest { name: format!("sim-{n:03}"), ..Default::default() };
             // The join token registers; the node's own credential carries every later call.
             let registered = c.register_node(authed(reg, &token)).await?.into_inner();
@@ -253,7 +261,7 @@ async fn main() -> anyhow::Result<()> {
     let wall = start.elapsed().as_secs_f64();
 
     // Every measured job assembled, with all its frames.
-    let mut jobs = JobServiceClient::new(channel(&url, &ca).await?);
+    let mut jobs = JobServiceClient::new(channel(&target).await?);
     for id in &ids {
         let job =
             jobs.get_job(authed(v1::GetJobRequest { id: id.clone(), include_scores: true }, &admin)).await?;

@@ -5,7 +5,8 @@
 use std::path::Path;
 
 /// Files allowed to know the wire: they translate between it and the logic.
-const ADAPTERS: &[&str] = &["grpc_adapter.rs", "http_adapter.rs", "server.rs", "tls.rs", "fuzzing.rs", "main.rs"];
+const ADAPTERS: &[&str] =
+    &["grpc_adapter.rs", "http_adapter.rs", "server.rs", "tls.rs", "fuzzing.rs", "main.rs"];
 
 #[test]
 fn logic_modules_import_no_wire_types() {

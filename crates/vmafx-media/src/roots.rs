@@ -121,7 +121,7 @@ mod tests {
         std::fs::create_dir(&root).unwrap();
         let inside = root.join("a.y4m");
         std::fs::write(&inside, b"x").unwrap();
-        let roots = AllowedRoots::new(&[root.clone()]).unwrap();
+        let roots = AllowedRoots::new(std::slice::from_ref(&root)).unwrap();
         assert_eq!(
             roots.check("score.reference", inside.to_str().unwrap()).unwrap(),
             inside.canonicalize().unwrap()
