@@ -67,6 +67,10 @@ for args in "${dispatch_runs[@]}"; do
   # shellcheck disable=SC2086
   "$root/target/release/examples/dispatch_bench" $args --json >>"$out/dispatch.jsonl"
 done
+# The same closed loop without TLS: what TLS and per-node credentials cost, in the same run.
+echo "   sqlite: ${dispatch_runs[0]} --plaintext" >&2
+# shellcheck disable=SC2086
+"$root/target/release/examples/dispatch_bench" ${dispatch_runs[0]} --plaintext --json >>"$out/dispatch.jsonl"
 DISPATCH_RUNS="${dispatch_runs[*]/%/;}" PG_FSYNC=on "$root/scripts/with-postgres.sh" bash -c '
   IFS=";" read -ra runs <<<"$DISPATCH_RUNS"
   n=0
@@ -82,11 +86,12 @@ small_ref=$corpus/testsrc_324.y4m
 echo "== submissions: 10,000 over HTTP from 50 concurrent clients (Y4M pair), 1,000 with an MP4 distorted" >&2
 submit_load() { # inputs... -> JSON
   local data; data=$(mktemp -d)
-  "$root/target/release/vmafx-controller" --data-dir "$data" --listen 127.0.0.1:0 --http-listen 127.0.0.1:0 >"$data/log" 2>&1 &
+  "$root/target/release/vmafx-controller" --data-dir "$data" --listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
+    --allow-root "$corpus" >"$data/log" 2>&1 &
   local pid=$!
   for _ in $(seq 100); do grep -q "HTTP listening" "$data/log" && break; sleep 0.1; done
   local http; http=$(grep -o 'HTTP listening on [0-9.:]*' "$data/log" | awk '{print $4}')
-  python3 "$root/scripts/submit_bench.py" "$http" "$(cat "$data/admin.token")" "$@"
+  VMAFX_CA="$data/tls/ca.pem" python3 "$root/scripts/submit_bench.py" "$http" "$(cat "$data/admin.token")" "$@"
   kill "$pid"; wait "$pid" 2>/dev/null || true; rm -rf "$data"
 }
 submit_load "$small_ref" "$small_ref" 10000 50 >"$out/submit.json"
@@ -129,15 +134,21 @@ print()
 print(f"- vmafx up + submit --wait / vmafx score: **{platform_runs[1]['median'] / platform_runs[0]['median']:.2f}x** (target <= 1.10)")
 print()
 runs = [json.loads(l) for l in open(sys.argv[7]) if l.strip()]
-print("| store | work items (jobs × segments) | work per item | queued behind | items/s | PullWork p50 | p99 | submits/s (20 clients) | submit p99 |")
-print("|---|---|---|---:|---:|---:|---:|---:|---:|")
+print("| store | transport | work items (jobs × segments) | work per item | queued behind | items/s | PullWork p50 | p99 | submits/s (20 clients) | submit p99 |")
+print("|---|---|---|---|---:|---:|---:|---:|---:|---:|")
 for d in runs:
     p, s = d["pull_ms"], d["submit"]
     work = f"{d['work_ms']}±{d['jitter_ms']} ms" if d["jitter_ms"] else (f"{d['work_ms']} ms (lockstep)" if d["work_ms"] else "none")
-    print(f"| {d['store']} | {d['items']} ({d['jobs']} × {d['items'] // d['jobs']}) | {work} | {d['backlog']} | "
+    transport = "TLS" if d.get("tls", True) else "plaintext"
+    print(f"| {d['store']} | {transport} | {d['items']} ({d['jobs']} × {d['items'] // d['jobs']}) | {work} | {d['backlog']} | "
           f"{d['items_per_s']:.0f} | {p['p50']:.1f} ms | **{p['p99']:.1f} ms** | {s['per_s']:.0f} | {s['ms']['p99']:.1f} ms |")
+plain = [d for d in runs if not d.get("tls", True)]
+tls = [d for d in runs if d.get("tls", True) and d["store"] == "sqlite" and not d["work_ms"] and not d["backlog"]]
+if plain and tls:
+    print(f"\n- TLS with per-node credentials / plaintext, closed loop on SQLite: items/s **{tls[0]['items_per_s'] / plain[0]['items_per_s']:.2f}x**, "
+          f"PullWork p99 **{tls[0]['pull_ms']['p99'] / plain[0]['pull_ms']['p99']:.2f}x**, submits/s **{tls[0]['submit']['per_s'] / plain[0]['submit']['per_s']:.2f}x**")
 for store in ("sqlite", "postgres"):
-    b = {d["backlog"]: d for d in runs if d["store"] == store and d["backlog"]}
+    b = {d["backlog"]: d for d in runs if d["store"] == store and d["backlog"] and d.get("tls", True)}
     if 1000 in b and 100000 in b:
         print(f"\n- {store}, 100,000 vs 1,000 jobs queued: submit p99 **{b[100000]['submit']['ms']['p99'] / b[1000]['submit']['ms']['p99']:.2f}x**, "
               f"pull p99 **{b[100000]['pull_ms']['p99'] / b[1000]['pull_ms']['p99']:.2f}x** (target <= 1.5x)")

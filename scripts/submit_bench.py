@@ -3,6 +3,9 @@ with its own idempotency key, then a check that every one is there exactly once.
 
     python3 scripts/submit_bench.py HTTP_ADDR ADMIN_TOKEN REF DIST [TOTAL] [CLIENTS]
 
+With VMAFX_CA set (the controller's tls/ca.pem), it speaks HTTPS checked against that CA, as
+a client of a default (TLS) controller does; without it, plaintext HTTP.
+
 A client retries a submission that got 429 (backpressure), 503 or a broken connection,
 with the same key, as a careful client would. Prints JSON: submissions, clients, wall time,
 rate, latency percentiles of acknowledged submissions (ms), retries, and the jobs counted
@@ -11,6 +14,8 @@ on the controller afterwards (with duplicates, which must be 0).
 
 import http.client
 import json
+import os
+import ssl
 import statistics
 import sys
 import threading
@@ -20,13 +25,22 @@ addr, token, ref, dist = sys.argv[1:5]
 total = int(sys.argv[5]) if len(sys.argv) > 5 else 10_000
 clients = int(sys.argv[6]) if len(sys.argv) > 6 else 50
 host, port = addr.rsplit(":", 1)
+ca = os.environ.get("VMAFX_CA")
+tls = ssl.create_default_context(cafile=ca) if ca else None
+
+
+def connect():
+    if tls:
+        return http.client.HTTPSConnection(host, int(port), timeout=60, context=tls)
+    return http.client.HTTPConnection(host, int(port), timeout=60)
+
 headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
 latencies, retries, lock = [], [0], threading.Lock()
 
 
 def client(index):
-    conn = http.client.HTTPConnection(host, int(port), timeout=60)
+    conn = connect()
     for n in range(index, total, clients):
         body = json.dumps({"score": {"reference": ref, "distorted": dist}, "idempotency_key": f"bench-{n}"})
         while True:
@@ -36,7 +50,7 @@ def client(index):
                 resp = conn.getresponse()
                 resp.read()
             except (OSError, http.client.HTTPException):
-                conn = http.client.HTTPConnection(host, int(port), timeout=60)
+                conn = connect()
                 with lock:
                     retries[0] += 1
                 continue
@@ -61,7 +75,7 @@ for t in threads:
 wall = time.perf_counter() - started
 
 # Count what the controller holds, page by page.
-conn = http.client.HTTPConnection(host, int(port), timeout=60)
+conn = connect()
 seen, token_next = {}, ""
 while True:
     conn.request("GET", f"/v1/jobs?page_size=1000&page_token={token_next}", headers=headers)

@@ -180,7 +180,12 @@ async fn main() -> anyhow::Result<()> {
         http_listen: "127.0.0.1:0".parse()?,
         tls: vmafx_controller::tls::TlsArgs { insecure_plaintext: o.plaintext, ..Default::default() },
         metrics_need_token: false,
-        config: ControllerConfig { lease_ttl_ms: 120_000, ..ControllerConfig::default() },
+        config: ControllerConfig {
+            lease_ttl_ms: 120_000,
+            input_roots: vmafx_media::AllowedRoots::new(&[dir.path().to_path_buf()])
+                .map_err(anyhow::Error::msg)?,
+            ..ControllerConfig::default()
+        },
     })
     .await?;
     let target = Target {
