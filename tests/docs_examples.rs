@@ -95,6 +95,11 @@ fn run(script: &str, dir: &Path) -> Result<(), String> {
     for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("VMAFX_")) {
         cmd.env_remove(k);
     }
+    // The scratch directory links `target` to the repository's; in a checkout it is inside the
+    // working directory that `vmafx up` allows, here it is reached through that link, which
+    // the input policy (rightly) does not follow out. Allow both, as a checkout would.
+    let target = common::root().join("target").canonicalize().unwrap();
+    cmd.env("VMAFX_ALLOW_ROOTS", format!("{},{}", dir.canonicalize().unwrap().display(), target.display()));
     let log = dir.join(".example.log");
     let mut child = cmd
         .stdin(Stdio::null())
