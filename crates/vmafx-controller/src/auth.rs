@@ -11,7 +11,9 @@
 //! - `node`: one node's credential, returned by `RegisterNode`; every later node call must
 //!   carry it and name that node.
 //!
-//! Checking a token is one SHA-256 and a map lookup, so dispatch stays fast; the map is read
+//! Checking a token is one SHA-256 and a map lookup by that digest, so dispatch stays fast
+//! (the lookup's timing can tell a caller about digests, never about a secret: finding a
+//! digest's prefix gives no prefix of what hashes to it); the map is read
 //! again from the store every few seconds (and at once, at most once a second, when an
 //! unknown token arrives: a node that registered with another controller), so revocations
 //! reach every controller within seconds. Failed attempts are logged with the token's name

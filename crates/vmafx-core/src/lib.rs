@@ -13,6 +13,7 @@ pub mod pooling;
 pub mod report;
 pub mod sched;
 pub mod scores;
+pub mod secret;
 pub mod view;
 
 pub use duration::parse_duration;
@@ -25,4 +26,5 @@ pub use pooling::{pool, Pooled};
 pub use report::{Report, ReportFormat, ReportInfo};
 pub use sched::{Capabilities, Requirements};
 pub use scores::{AssembleError, EncodeOutcome, FrameScore, Scores, SegmentResult};
+pub use secret::secrets_equal;
 pub use view::{job_json, node_json, pooled_vmaf, FramesShown, JobView, NodeInfo, NodeState};

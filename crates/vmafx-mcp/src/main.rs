@@ -124,7 +124,7 @@ async fn run(a: Args) -> anyhow::Result<()> {
             let expected = format!("Bearer {}", token.trim());
             async move {
                 let given = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-                if given == Some(expected.as_str()) {
+                if given.is_some_and(|g| vmafx_core::secrets_equal(g.as_bytes(), expected.as_bytes())) {
                     next.run(req).await
                 } else {
                     unauthorized()
