@@ -715,6 +715,10 @@ impl Store for PgStore {
             .execute(&mut *conn)
             .await?
             .rows_affected();
+            // A forgotten node's credentials go with it: one is made at every registration.
+            sqlx::query("DELETE FROM tokens WHERE kind = 'node' AND node_id NOT IN (SELECT id FROM nodes)")
+                .execute(&mut *conn)
+                .await?;
             Ok(Pruned { jobs, nodes })
         })
     }

@@ -394,7 +394,13 @@ pub async fn prune_deletes_what_ended_long_ago(s: impl Store) {
     s.upsert_node(&node("busy", 5)).await.unwrap();
     s.upsert_node(&node("here", 2000)).await.unwrap();
     s.lease_next("busy", 20, 10_000, ANY).await.unwrap().unwrap();
+    for n in ["gone", "busy", "here"] {
+        s.put_token(&token(&format!("h-{n}"), "node", n, Some(n), 1)).await.unwrap();
+    }
+    s.put_token(&token("h-reader", "read", "grafana", None, 1)).await.unwrap();
     assert_eq!(s.prune(500, 500).await.unwrap(), Pruned { jobs: 1, nodes: 1 });
+    let tokens: Vec<String> = s.tokens().await.unwrap().into_iter().map(|t| t.name).collect();
+    assert_eq!(tokens, ["busy", "here", "grafana"], "a forgotten node's credential goes with it");
     assert!(s.job("old").await.unwrap().is_none() && s.items("old").await.unwrap().is_empty());
     let left: Vec<String> = s.nodes().await.unwrap().into_iter().map(|n| n.id).collect();
     assert_eq!(left, ["busy", "here"], "a node holding a lease stays");
