@@ -25,7 +25,7 @@ use std::io::Write;
 use std::net::IpAddr;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
@@ -163,7 +163,7 @@ struct Inner {
     known: RwLock<HashMap<[u8; 32], Known>>,
     /// When the map was last read from the store; held while a miss reads it again.
     refreshed: tokio::sync::Mutex<Instant>,
-    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+    failures: RwLock<HashMap<IpAddr, (u32, Instant)>>,
 }
 
 /// The tokens a controller accepts. Cheap to clone.
@@ -266,7 +266,7 @@ impl Auth {
             inner: Arc::new(Inner {
                 known: RwLock::default(),
                 refreshed: tokio::sync::Mutex::new(Instant::now()),
-                failures: Mutex::default(),
+                failures: RwLock::default(),
             }),
             admin_path,
             node_path,
@@ -344,7 +344,8 @@ impl Auth {
         peer: Option<IpAddr>,
     ) -> Result<Caller, Denied> {
         if let Some(ip) = peer {
-            let failures = self.inner.failures.lock().unwrap_or_else(|p| p.into_inner());
+            // Every call reads this; only failures write it.
+            let failures = self.inner.failures.read().unwrap_or_else(|p| p.into_inner());
             if let Some((n, since)) = failures.get(&ip) {
                 if *n >= FAILURES_PER_WINDOW && since.elapsed() < FAILURE_WINDOW {
                     return Err(Denied::Throttled);
@@ -394,7 +395,7 @@ impl Auth {
             _ => {}
         }
         if let Some(ip) = peer {
-            let mut failures = self.inner.failures.lock().unwrap_or_else(|p| p.into_inner());
+            let mut failures = self.inner.failures.write().unwrap_or_else(|p| p.into_inner());
             let entry = failures.entry(ip).or_insert((0, Instant::now()));
             if entry.1.elapsed() >= FAILURE_WINDOW {
                 *entry = (0, Instant::now());

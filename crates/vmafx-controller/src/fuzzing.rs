@@ -95,6 +95,16 @@ mod tests {
         files.iter().map(|f| std::fs::read(f).unwrap()).collect()
     }
 
+    /// Feeds `target` each seed of its corpus and `n` mutations of it.
+    fn never_panics(corpus: &str, target: fn(&[u8]), tokens: &[&[u8]], n: u64) {
+        for (i, seed) in seeds(corpus).iter().enumerate() {
+            target(seed);
+            for m in mutations(seed, tokens, n + i as u64) {
+                target(&m);
+            }
+        }
+    }
+
     #[test]
     fn http_job_json_never_panics() {
         let tokens: &[&[u8]] = &[
@@ -111,35 +121,20 @@ mod tests {
             b"18446744073709551616",
             b"\\u0000",
         ];
-        for (i, seed) in seeds("http_job_json").iter().enumerate() {
-            http_job_json(seed);
-            for m in mutations(seed, tokens, 30_000 + i as u64) {
-                http_job_json(&m);
-            }
-        }
+        never_panics("http_job_json", http_job_json, tokens, 30_000);
     }
 
     #[test]
     fn submit_job_messages_never_panic() {
         let tokens: &[&[u8]] =
             &[&[0x0a], &[0x12], &[0xff, 0xff, 0xff, 0xff, 0x0f], &[0x08, 0x80, 0x80, 0x80, 0x80, 0x10]];
-        for (i, seed) in seeds("submit_job").iter().enumerate() {
-            submit_job(seed);
-            for m in mutations(seed, tokens, 30_000 + i as u64) {
-                submit_job(&m);
-            }
-        }
+        never_panics("submit_job", submit_job, tokens, 30_000);
     }
 
     #[test]
     fn y4m_headers_never_panic() {
         let tokens: &[&[u8]] = &[b" W", b" H", b" C", b"444p16", b"99999999999", b" F", b":", b"\n"];
-        for (i, seed) in seeds("y4m_header").iter().enumerate() {
-            y4m_header(seed);
-            for m in mutations(seed, tokens, 20_000 + i as u64) {
-                y4m_header(&m);
-            }
-        }
+        never_panics("y4m_header", y4m_header, tokens, 20_000);
     }
 
     #[test]

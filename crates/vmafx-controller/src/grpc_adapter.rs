@@ -39,11 +39,16 @@ async fn caller<S: Store, T>(
     req: &Request<T>,
     need: Role,
 ) -> Result<Caller, Status> {
-    let authorization = req.metadata().get("authorization").and_then(|v| v.to_str().ok());
-    let peer = req.remote_addr().map(|a| a.ip());
-    let caller = auth.authenticate(c.store(), authorization, peer).await?;
+    let caller = who_sent(c, auth, req).await?;
     caller.need(need)?;
     Ok(caller)
+}
+
+/// Who sent `req`, whatever they may do.
+async fn who_sent<S: Store, T>(c: &Controller<S>, auth: &Auth, req: &Request<T>) -> Result<Caller, Status> {
+    let authorization = req.metadata().get("authorization").and_then(|v| v.to_str().ok());
+    let peer = req.remote_addr().map(|a| a.ip());
+    Ok(auth.authenticate(c.store(), authorization, peer).await?)
 }
 
 /// `Ok` when `req` carries the credential of `node`.
@@ -350,9 +355,7 @@ impl<S: Store> NodeService for NodeApi<S> {
         &self,
         req: Request<v1::RegisterNodeRequest>,
     ) -> Result<Response<v1::RegisterNodeResponse>, Status> {
-        let authorization = req.metadata().get("authorization").and_then(|v| v.to_str().ok());
-        let peer = req.remote_addr().map(|a| a.ip());
-        let who = self.auth.authenticate(self.c.store(), authorization, peer).await?;
+        let who = who_sent(&self.c, &self.auth, &req).await?;
         let r = req.into_inner();
         if r.name.is_empty() {
             return Err(Status::invalid_argument("name: is required"));
