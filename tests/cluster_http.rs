@@ -10,41 +10,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use common::cluster::{http, http_get, parse_prometheus, start_controller, start_node, token};
-
-/// A request with the admin token; returns the status and the JSON body.
-fn call(addr: &str, token: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let body = body.map(|b| b.to_string());
-    let (status, text) = http(addr, method, path, Some(token), body.as_deref());
-    (status, serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method} {path}: {e}: {text}")))
-}
+use common::cluster::{
+    assert_error, call, http, http_get, parse_prometheus, start_controller, start_node, token, wait_for,
+};
 
 fn job_body(reference: &Path, distorted: &Path) -> Value {
     json!({"score": {"reference": reference, "distorted": distorted, "segment_frames": 8, "features": ["psnr"]}})
-}
-
-/// Waits until the job reaches `state`.
-fn wait_for(addr: &str, token: &str, id: &str, state: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(180);
-    loop {
-        let (status, job) = call(addr, token, "GET", &format!("/v1/jobs/{id}"), None);
-        assert_eq!(status, 200, "{job}");
-        if job["state"] == state {
-            return job;
-        }
-        assert!(!["failed", "cancelled", "succeeded"].contains(&job["state"].as_str().unwrap()), "{job}");
-        assert!(Instant::now() < deadline, "job still {}", job["state"]);
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// The named error's status, code and field.
-fn assert_error(got: (u16, Value), status: u16, field: Option<&str>, says: &str) {
-    let (s, body) = got;
-    assert_eq!(s, status, "{body}");
-    let error = &body["error"];
-    assert_eq!(error["field"].as_str(), field, "{body}");
-    assert!(error["message"].as_str().unwrap().contains(says), "`{says}` not in {body}");
 }
 
 #[test]

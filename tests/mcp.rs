@@ -65,7 +65,7 @@ fn stdio_tools_score_like_vmafx_score_and_report_errors_as_tool_errors() {
         {"tool": "submit_job", "arguments": {"reference": rs, "distorted": ds}},
         {"tool": "crf_search", "arguments": {"source": tiny, "target": 90}},
         {"tool": "ladder", "arguments": {"source": tiny, "resolutions": ["160x90", "96x54"], "crfs": "22,30,38"}},
-        {"tool": "crf_search", "arguments": {"source": tiny, "target": 90, "encoder": "h264_nvenc"}},
+        {"tool": "crf_search", "arguments": {"source": tiny, "target": 90, "encoder": "h264_qsv"}},
     ]);
     let server = common::bin("vmafx-mcp");
     let out = drive(
@@ -152,7 +152,7 @@ fn stdio_tools_score_like_vmafx_score_and_report_errors_as_tool_errors() {
     assert_eq!(ladder["is_error"], false, "{ladder}");
     assert_eq!(ladder["result"]["encodes"], 6);
     assert!(!ladder["result"]["rungs"].as_array().unwrap().is_empty());
-    assert_tool_error(call(&out, 9, "crf_search"), "unknown encoder `h264_nvenc`");
+    assert_tool_error(call(&out, 9, "crf_search"), "unknown encoder `h264_qsv`");
 }
 
 #[test]

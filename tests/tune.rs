@@ -317,10 +317,10 @@ fn bad_input_is_refused_with_exit_2() {
     let s = source.to_str().unwrap();
     let not_video = dir.path().join("notes.mp4");
     std::fs::write(&not_video, "not a video").unwrap();
-    let cases: [(&[&str], &str); 7] = [
+    let cases: [(&[&str], &str); 10] = [
         (
-            &["crf-search", "--source", s, "--encoder", "h264_nvenc", "--target-vmaf", "90"],
-            "unknown encoder `h264_nvenc`",
+            &["crf-search", "--source", s, "--encoder", "h264_qsv", "--target-vmaf", "90"],
+            "unknown encoder `h264_qsv`",
         ),
         (
             &["ladder", "--source", s, "--resolutions", "640x360,320x180"],
@@ -334,7 +334,20 @@ fn bad_input_is_refused_with_exit_2() {
         ),
         (
             &["crf-search", "--source", s, "--target-vmaf", "90", "--enc", "foo=bar"],
-            "--enc foo=bar: ffmpeg has no option `-foo`",
+            "--enc foo: libx264 has no option `-foo`",
+        ),
+        (
+            &["crf-search", "--source", s, "--target-vmaf", "90", "--enc", "x264-params=stats=/tmp/leak"],
+            "--enc x264-params: `stats` names a file",
+        ),
+        (
+            &["crf-search", "--source", s, "--target-vmaf", "90", "--enc", "vf=hflip"],
+            "--enc vf: `-vf` is a filter",
+        ),
+        (
+            // A value only the encoder judges: one frame is encoded with it first.
+            &["crf-search", "--source", s, "--target-vmaf", "90", "--enc", "tune=nonsense"],
+            "--enc tune=nonsense: libx264 refuses it",
         ),
         (
             &["ladder", "--source", s, "--resolutions", "320x180", "--crfs", "45,51", "--max-vmaf", "5"],
@@ -421,5 +434,5 @@ fn a_ladder_over_vmafx_up_equals_the_local_one() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains(&format!("encoding and scoring as jobs on the cluster at {grpc}")), "{err}");
-    assert!(err.contains("--enc no-such-option=1: ffmpeg has no option `-no-such-option`"), "{err}");
+    assert!(err.contains("--enc no-such-option: libx264 has no option `-no-such-option`"), "{err}");
 }

@@ -5,7 +5,9 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
 
 use tonic::transport::Channel;
 use tonic::Request;
@@ -377,4 +379,35 @@ pub fn start_up_with_http(data: &Path) -> (Proc, String, String) {
     trust(&http, ca);
     std::thread::spawn(move || lines.for_each(drop));
     (up, grpc, http)
+}
+
+/// An HTTP request with `token` and a JSON body; returns the status and the JSON answer.
+pub fn call(addr: &str, token: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    let body = body.map(|b| b.to_string());
+    let (status, text) = http(addr, method, path, Some(token), body.as_deref());
+    (status, serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method} {path}: {e}: {text}")))
+}
+
+/// Waits (over HTTP) until the job reaches `state`; panics if it ends otherwise.
+pub fn wait_for(addr: &str, token: &str, id: &str, state: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let (status, job) = call(addr, token, "GET", &format!("/v1/jobs/{id}"), None);
+        assert_eq!(status, 200, "{job}");
+        if job["state"] == state {
+            return job;
+        }
+        assert!(!["failed", "cancelled", "succeeded"].contains(&job["state"].as_str().unwrap()), "{job}");
+        assert!(Instant::now() < deadline, "job still {}", job["state"]);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The named error's status, code and field.
+pub fn assert_error(got: (u16, Value), status: u16, field: Option<&str>, says: &str) {
+    let (s, body) = got;
+    assert_eq!(s, status, "{body}");
+    let error = &body["error"];
+    assert_eq!(error["field"].as_str(), field, "{body}");
+    assert!(error["message"].as_str().unwrap().contains(says), "`{says}` not in {body}");
 }

@@ -81,11 +81,6 @@ impl Role {
     }
 }
 
-/// Why a submit token may not submit an encode job: its ffmpeg output options reach the nodes
-/// as given, until encodes are described by typed fields.
-pub const ENCODE_NEEDS_ADMIN: &str =
-    "score.encode: encode jobs need an admin token (their ffmpeg options are passed to the nodes as given)";
-
 /// An authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {

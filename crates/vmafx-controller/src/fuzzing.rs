@@ -10,9 +10,9 @@ use vmafx_proto::v1;
 
 use crate::auth::{Caller, Role};
 
-/// An admin, so that encode specs get past the role check and into the checks after it.
+/// A submitter: the least role that may submit, encode jobs included.
 fn submitter() -> Caller {
-    Caller { role: Role::Admin, name: "fuzz".into(), node_id: None }
+    Caller { role: Role::Submit, name: "fuzz".into(), node_id: None }
 }
 
 /// Every absolute path passes by spelling, so that the checks after the paths run too.
@@ -149,5 +149,13 @@ mod tests {
             .any(|s| v1::SubmitJobRequest::decode(s.as_slice()).is_ok_and(|m| m.score.is_some()));
         let ok_y4m = seeds("y4m_header").iter().any(|s| vmafx_media::y4m::Y4mHeader::parse(s).is_ok());
         assert!(ok_json && ok_grpc && ok_y4m, "{ok_json} {ok_grpc} {ok_y4m}");
+        // The encode seeds are typed encodes that pass the checks, in both encodings.
+        let json = crate::http_adapter::job_request(&seeds("http_job_json")[0], None, submitter()).unwrap();
+        let grpc = v1::SubmitJobRequest::decode(seeds("submit_job")[0].as_slice()).unwrap();
+        let wire = vmafx_core::ScoreJobSpec::from(grpc.score.unwrap()).encode.unwrap();
+        for e in [json.spec.encode.unwrap(), wire] {
+            let args = vmafx_core::encode::check(&e, None).unwrap().ffmpeg_args();
+            assert!(args.join(" ").contains("-c:v libx264 -crf 23.5 -preset fast"), "{args:?}");
+        }
     }
 }

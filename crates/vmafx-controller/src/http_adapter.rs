@@ -258,13 +258,6 @@ pub(crate) fn job_request(
         ApiError::new(StatusCode::BAD_REQUEST, "invalid_argument", format!("body: not a job: {e}"))
     })?;
     let score = body.score.ok_or_else(|| ApiError::bad_request("score", "is required"))?;
-    if score.encode.is_some() && who.role != Role::Admin {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "permission_denied",
-            crate::auth::ENCODE_NEEDS_ADMIN.into(),
-        ));
-    }
     Ok(JobRequest {
         spec: ScoreJobSpec {
             reference: score.reference,

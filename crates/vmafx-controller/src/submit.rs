@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use vmafx_core::{catalog, plan_segments, sched, EncodeOutcome, JobState, ScoreJobSpec, Scores, SegmentSpec};
+use vmafx_core::{
+    catalog, plan_segments, EncodeOutcome, EncoderDescription, JobState, ScoreJobSpec, Scores, SegmentSpec,
+};
 use vmafx_media::{plan, AllowedRoots, InputSettings, RawFormat, Tools};
 use vmafx_store::{JobRecord, NewJob, Store};
 
@@ -27,6 +29,10 @@ impl<S: Store> Controller<S> {
         self.admit().await?;
         let spec = &mut req.spec;
         validate(spec, &self.config.input_roots, self.config.probe_inputs)?;
+        if let Some(e) = &spec.encode {
+            let described = self.encoder_described(&e.encoder).await?;
+            vmafx_core::encode::check(e, described.as_ref()).map_err(spec_error)?;
+        }
         let total_frames = if self.config.probe_inputs {
             // ffprobe is a blocking subprocess: keep it off the async workers.
             let (spec, tools, probes) = (spec.clone(), self.config.tools.clone(), self.probes.clone());
@@ -73,6 +79,19 @@ impl<S: Store> Controller<S> {
             self.work.notify_waiters();
         }
         Ok((record, created))
+    }
+
+    /// What the registered nodes (live or not yet forgotten) report of `encoder`, merged;
+    /// `None` when none has it yet: its options are then checked by the node that runs it.
+    async fn encoder_described(&self, encoder: &str) -> Result<Option<EncoderDescription>, ControllerError> {
+        let nodes = self.store.nodes().await?;
+        let described: Vec<EncoderDescription> = nodes
+            .into_iter()
+            .filter_map(|n| serde_json::from_value::<vmafx_core::Capabilities>(n.capabilities).ok())
+            .flat_map(|c| c.encoder_options)
+            .filter(|d| d.encoder == encoder)
+            .collect();
+        Ok(EncoderDescription::merge(&described))
     }
 
     /// Backpressure: refuses a submission past the submission rate or while the queue is full,
@@ -250,9 +269,8 @@ fn validate(spec: &mut ScoreJobSpec, roots: &AllowedRoots, probe: bool) -> Resul
         }
     }
     if let Some(e) = &mut spec.encode {
-        if e.args.is_empty() {
-            return Err(ControllerError::invalid("score.encode.args", "is required (ffmpeg output options)"));
-        }
+        // What can be checked without the nodes' reports (names against them: `submit`).
+        vmafx_core::encode::check(e, None).map_err(spec_error)?;
         let i = &spec.inputs;
         if i.skip_reference > 0 || i.skip_distorted > 0 || i.max_frames.is_some() {
             return Err(ControllerError::invalid(
@@ -290,16 +308,14 @@ fn validate(spec: &mut ScoreJobSpec, roots: &AllowedRoots, probe: bool) -> Resul
     }
     if let Some(e) = &spec.encode {
         // An encode runs only where the encoder is.
-        if let Some(encoder) = sched::encoder_in_args(&e.args) {
-            match &spec.requirements.encoder {
-                Some(asked) if *asked != encoder => {
-                    return Err(ControllerError::invalid(
-                        "score.requirements.encoder",
-                        format!("`{asked}` differs from the encode's -c:v `{encoder}`"),
-                    ));
-                }
-                _ => spec.requirements.encoder = Some(encoder),
+        match &spec.requirements.encoder {
+            Some(asked) if *asked != e.encoder => {
+                return Err(ControllerError::invalid(
+                    "score.requirements.encoder",
+                    format!("`{asked}` differs from the encode's encoder `{}`", e.encoder),
+                ));
             }
+            _ => spec.requirements.encoder = Some(e.encoder.clone()),
         }
     }
     spec.requirements
@@ -310,6 +326,10 @@ fn validate(spec: &mut ScoreJobSpec, roots: &AllowedRoots, probe: bool) -> Resul
         spec.segment_frames = None;
     }
     Ok(())
+}
+
+fn spec_error(e: vmafx_core::encode::SpecError) -> ControllerError {
+    ControllerError::invalid(&format!("score.{}", e.field), e.problem)
 }
 
 /// A roots message without its leading field name (the error adds it back).

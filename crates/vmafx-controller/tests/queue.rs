@@ -259,6 +259,15 @@ async fn work_goes_only_to_nodes_that_meet_its_requirements() {
             gpu_model: "H100".into(),
             encoders: vec!["libx264".into(), "libsvtav1".into()],
             labels: [("zone".to_string(), "eu".to_string())].into(),
+            encoder_options: vec![vmafx_core::EncoderDescription {
+                encoder: "libsvtav1".into(),
+                pix_fmts: vec!["yuv420p".into(), "yuv420p10le".into()],
+                options: vec![vmafx_core::encode::EncoderOption {
+                    name: "tile_columns".into(),
+                    kind: "int".into(),
+                    constants: vec![],
+                }],
+            }],
             ..Default::default()
         },
     )
@@ -272,13 +281,28 @@ async fn work_goes_only_to_nodes_that_meet_its_requirements() {
     assert!(c.pull(&cpu).await.unwrap().is_none(), "only GPU work is left");
     assert_eq!(c.pull(&gpu).await.unwrap().unwrap().job.id, gpu_job.id);
 
-    // An encode job needs its encoder, taken from the ffmpeg arguments.
+    // An encode job needs its encoder; its options are checked against what the nodes that
+    // have it reported.
     let mut encode = f.spec.clone();
-    encode.encode = Some(EncodeSpec {
-        args: ["-c:v", "libsvtav1", "-crf", "40"].map(String::from).to_vec(),
-        start: 0,
-        frames: 0,
-    });
+    let svt = EncodeSpec {
+        encoder: "libsvtav1".into(),
+        crf: Some(40.0),
+        options: [("tile_columns".to_string(), "2".to_string())].into(),
+        ..Default::default()
+    };
+    for (option, value, problem) in [
+        ("tile_rows", "2", "libsvtav1 has no option `-tile_rows`"),
+        ("tile_columns", "two", "`two` is not a valid int"),
+    ] {
+        encode.encode =
+            Some(EncodeSpec { options: [(option.to_string(), value.to_string())].into(), ..svt.clone() });
+        let refused = field_of(c.submit(request(&encode)).await.unwrap_err());
+        assert_eq!(refused.0, format!("score.encode.options.{option}"));
+        assert!(refused.1.contains(problem), "{refused:?}");
+    }
+    encode.encode = Some(EncodeSpec { pix_fmt: Some("yuv444p".into()), ..svt.clone() });
+    assert!(field_of(c.submit(request(&encode)).await.unwrap_err()).1.contains("takes yuv420p yuv420p10le"));
+    encode.encode = Some(svt);
     let (job, _) = c.submit(request(&encode)).await.unwrap();
     assert_eq!(job.spec.requirements.encoder.as_deref(), Some("libsvtav1"));
     assert!(c.pull(&cpu).await.unwrap().is_none(), "no libsvtav1 on the CPU node");

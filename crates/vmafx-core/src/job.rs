@@ -6,10 +6,11 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::encode::EncodeSpec;
 use crate::sched::Requirements;
 
 /// A scoring job as submitted: the same knobs as `vmafx score`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScoreJobSpec {
     pub reference: String,
     pub distorted: String,
@@ -81,17 +82,6 @@ pub struct RawVideo {
     /// Frame rate (`25`, `24000/1001`); empty when unknown.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub fps: String,
-}
-
-/// An encode a node makes before scoring: `ffmpeg -i REFERENCE <args> OUT`, scored against
-/// frames `start .. start + frames` of the reference (`frames` 0: all of it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EncodeSpec {
-    pub args: Vec<String>,
-    #[serde(default)]
-    pub start: u64,
-    #[serde(default)]
-    pub frames: u64,
 }
 
 fn one() -> u32 {

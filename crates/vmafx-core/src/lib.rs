@@ -6,6 +6,7 @@
 
 pub mod catalog;
 pub mod duration;
+pub mod encode;
 pub mod job;
 pub mod message;
 pub mod note;
@@ -17,9 +18,8 @@ pub mod secret;
 pub mod view;
 
 pub use duration::parse_duration;
-pub use job::{
-    plan_segments, EncodeSpec, InputOptions, ItemState, JobState, RawVideo, ScoreJobSpec, SegmentSpec,
-};
+pub use encode::{EncodeSpec, EncoderDescription};
+pub use job::{plan_segments, InputOptions, ItemState, JobState, RawVideo, ScoreJobSpec, SegmentSpec};
 pub use message::one_statement;
 pub use note::{Note, NoteLevel};
 pub use pooling::{pool, Pooled};

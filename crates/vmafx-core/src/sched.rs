@@ -22,6 +22,10 @@ pub struct Capabilities {
     /// ffmpeg encoders it has (`libx264`, `libsvtav1`, `h264_nvenc`, ...).
     pub encoders: Vec<String>,
     pub labels: BTreeMap<String, String>,
+    /// What its ffmpeg says of the encoders of [`crate::encode::ENCODERS`] it has: their
+    /// options and pixel formats, which encode jobs are checked against.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub encoder_options: Vec<crate::encode::EncoderDescription>,
 }
 
 /// What a job needs of a node. Empty: any node.
@@ -87,14 +91,6 @@ impl Requirements {
     }
 }
 
-/// The ffmpeg video encoder in output options (`-c:v NAME`, `-codec:v`, `-vcodec`).
-pub fn encoder_in_args(args: &[String]) -> Option<String> {
-    args.windows(2)
-        .rev()
-        .find(|w| matches!(w[0].as_str(), "-c:v" | "-codec:v" | "-vcodec"))
-        .map(|w| w[1].clone())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,12 +133,5 @@ mod tests {
         let bad = Requirements { gpu_vendor: Some("3dfx".into()), ..Default::default() };
         assert_eq!(bad.validate().unwrap_err().0, "requirements.gpu_vendor");
         assert!(r.validate().is_ok());
-    }
-
-    #[test]
-    fn finds_the_video_encoder_in_ffmpeg_args() {
-        let args: Vec<String> = ["-map", "0:v:0", "-c:v", "libx265", "-crf", "28"].map(String::from).to_vec();
-        assert_eq!(encoder_in_args(&args).as_deref(), Some("libx265"));
-        assert_eq!(encoder_in_args(&["-crf".to_string(), "1".to_string()]), None);
     }
 }

@@ -49,7 +49,7 @@ impl JobView {
     /// What the job scores, in a few words: the distorted, or the encode's arguments.
     pub fn subject(&self) -> String {
         match &self.spec.encode {
-            Some(e) => format!("encode {}: {}", self.spec.reference, e.args.join(" ")),
+            Some(e) => format!("encode {}: {}", self.spec.reference, e),
             None => self.spec.distorted.clone(),
         }
     }

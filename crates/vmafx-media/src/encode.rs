@@ -1,10 +1,14 @@
-//! Encoding with ffmpeg: `ffmpeg -i SOURCE <args> OUT`, timed, written to a temporary name
-//! first so that an interrupted encode never looks finished, and stoppable.
+//! Encoding with ffmpeg: `ffmpeg -i SOURCE <args> OUT` with the arguments of a checked
+//! encode spec (`vmafx_core::encode`), timed, written to a temporary name first so that an
+//! interrupted encode never looks finished, and stoppable. And what this machine's ffmpeg
+//! says of an encoder ([`describe_encoder`]), which encode specs are checked against.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+use vmafx_core::encode::{CheckedEncode, EncoderDescription, EncoderOption};
 
 use crate::error::MediaError;
 use crate::probe::{tool_message, Tools};
@@ -17,7 +21,7 @@ pub struct Encoded {
     pub seconds: f64,
 }
 
-/// Encodes `source` with ffmpeg output options `args` into `out` (its extension picks the
+/// Encodes `source` as `spec` says into `out` (its extension picks the
 /// container). Muxing is bit-exact, so the same inputs give the same file. When `cancel` is
 /// set the ffmpeg process is killed within 50 ms and [`MediaError::Cancelled`] returned. With
 /// `stall_after`, an encode whose output has not grown for that long (a hung encoder, a dead
@@ -25,7 +29,7 @@ pub struct Encoded {
 pub fn encode(
     tools: &Tools,
     source: &Path,
-    args: &[String],
+    spec: &CheckedEncode,
     out: &Path,
     cancel: Option<&AtomicBool>,
     stall_after: Option<Duration>,
@@ -36,7 +40,7 @@ pub fn encode(
     let mut child = Command::new(&tools.ffmpeg)
         .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i"])
         .arg(source)
-        .args(args)
+        .args(spec.ffmpeg_args())
         .args(["-fflags", "+bitexact"])
         .arg(&partial)
         .stdin(Stdio::null())
@@ -111,6 +115,45 @@ pub fn encode(
     Ok(Encoded { bytes, seconds })
 }
 
+/// What `ffmpeg -h encoder=NAME` says of an encoder: its pixel formats and private options
+/// (`None` when this ffmpeg has no such encoder, or does not answer within `limit`).
+pub fn describe_encoder(tools: &Tools, name: &str, limit: Duration) -> Option<EncoderDescription> {
+    let mut cmd = Command::new(&tools.ffmpeg);
+    cmd.args(["-hide_banner", "-h"]).arg(format!("encoder={name}"));
+    let out = crate::tool::output_within(&mut cmd, limit).ok().filter(|o| o.status.success())?;
+    parse_encoder_help(name, &String::from_utf8_lossy(&out.stdout))
+}
+
+/// Parses `ffmpeg -h encoder=NAME`: the `Supported pixel formats:` line, and under
+/// `... AVOptions:` each `  -name <type> flags help` line with the `     constant value ...`
+/// lines below it.
+pub fn parse_encoder_help(name: &str, text: &str) -> Option<EncoderDescription> {
+    if !text.lines().next().is_some_and(|l| l.starts_with(&format!("Encoder {name} "))) {
+        return None;
+    }
+    let mut d = EncoderDescription { encoder: name.into(), ..Default::default() };
+    let mut in_options = false;
+    for line in text.lines() {
+        if let Some(formats) = line.trim().strip_prefix("Supported pixel formats:") {
+            d.pix_fmts = formats.split_whitespace().map(String::from).collect();
+        } else if line.ends_with("AVOptions:") {
+            in_options = true;
+        } else if !in_options {
+            continue;
+        } else if let Some(rest) = line.strip_prefix("  -") {
+            let mut words = rest.split_whitespace();
+            let (Some(option), Some(kind)) = (words.next(), words.next()) else { continue };
+            let kind = kind.trim_start_matches('<').trim_end_matches('>');
+            d.options.push(EncoderOption { name: option.into(), kind: kind.into(), constants: vec![] });
+        } else if line.starts_with("     ") {
+            if let (Some(constant), Some(last)) = (line.split_whitespace().next(), d.options.last_mut()) {
+                last.constants.push(constant.into());
+            }
+        }
+    }
+    Some(d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,13 +163,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let src = dir.path().join("src.y4m");
         crate::y4m::write_pattern(&src, 64, 48, 6, 8).unwrap();
-        let args: Vec<String> = ["-c:v", "libx264", "-crf", "30"].map(String::from).to_vec();
+        let x264 = |tune: &str| {
+            let spec = vmafx_core::EncodeSpec {
+                encoder: "libx264".into(),
+                crf: Some(30.0),
+                options: [("tune".to_string(), tune.to_string())].into(),
+                ..Default::default()
+            };
+            vmafx_core::encode::check(&spec, None).unwrap()
+        };
+        let args = x264("film");
         let (a, b) = (dir.path().join("a.mkv"), dir.path().join("b.mkv"));
         let ea = encode(&Tools::default(), &src, &args, &a, None, None).unwrap();
         encode(&Tools::default(), &src, &args, &b, None, None).unwrap();
         assert!(ea.bytes > 0);
         assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap(), "bit-exact");
-        let bad: Vec<String> = ["-c:v", "no_such_encoder"].map(String::from).to_vec();
+        // A value only the encoder can judge: refused when it runs.
+        let bad = x264("no_such_tune");
         let err = encode(&Tools::default(), &src, &bad, &dir.path().join("c.mkv"), None, None).unwrap_err();
         assert!(err.to_string().contains("src.y4m"), "{err}");
         assert!(!dir.path().join("c.partial.mkv").exists());
@@ -135,6 +188,21 @@ mod tests {
             encode(&Tools::default(), &src, &args, &dir.path().join("d.mkv"), Some(&stop), None),
             Err(MediaError::Cancelled)
         ));
+    }
+
+    #[test]
+    fn this_ffmpeg_describes_its_encoders() {
+        let limit = Duration::from_secs(30);
+        let x264 =
+            describe_encoder(&Tools::default(), "libx264", limit).expect("Debian's ffmpeg has libx264");
+        assert!(x264.pix_fmts.iter().any(|f| f == "yuv420p10le"), "{x264:?}");
+        let aq = x264.options.iter().find(|o| o.name == "aq-mode").unwrap();
+        assert_eq!(aq.kind, "int");
+        assert!(aq.constants.iter().any(|c| c == "variance"), "{aq:?}");
+        assert!(x264.options.iter().any(|o| o.name == "x264-params" && o.kind == "dictionary"));
+        let svt = describe_encoder(&Tools::default(), "libsvtav1", limit).unwrap();
+        assert!(svt.options.iter().any(|o| o.name == "crf" && o.kind == "int"), "{svt:?}");
+        assert_eq!(describe_encoder(&Tools::default(), "no_such_encoder", limit), None);
     }
 
     #[test]
@@ -148,7 +216,10 @@ mod tests {
         let tools = Tools { ffmpeg: hung, ..Tools::default() };
         let at = Instant::now();
         let limit = Some(Duration::from_millis(300));
-        let err = encode(&tools, &src, &[], &dir.path().join("e.mkv"), None, limit).unwrap_err();
+        let spec =
+            vmafx_core::EncodeSpec { encoder: "libx264".into(), crf: Some(30.0), ..Default::default() };
+        let spec = vmafx_core::encode::check(&spec, None).unwrap();
+        let err = encode(&tools, &src, &spec, &dir.path().join("e.mkv"), None, limit).unwrap_err();
         assert!(at.elapsed() < Duration::from_secs(5), "{:?}", at.elapsed());
         assert!(matches!(err, MediaError::ToolTimeout { .. }) && !err.is_bad_input(), "{err}");
         assert!(err.to_string().contains("no output for 0 s"), "{err}");

@@ -21,7 +21,7 @@ pub mod tool;
 pub mod y4m;
 
 pub use decode::{DecodeOptions, FfmpegReader};
-pub use encode::{encode, Encoded};
+pub use encode::{describe_encoder, encode, Encoded};
 pub use error::MediaError;
 pub use format::{Chroma, PixelFormat, Range, Rate, VideoFormat};
 pub use matching::{plan, Conversion, InputSettings, MatchOptions, MatchPlan};

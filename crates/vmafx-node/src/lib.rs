@@ -57,15 +57,30 @@ pub fn detect_capabilities(
     labels: std::collections::BTreeMap<String, String>,
 ) -> Capabilities {
     let (gpu_vendor, gpu_model) = gpu.or_else(detect_gpu).unwrap_or_default();
+    let encoders = ffmpeg_encoders(tools);
     Capabilities {
         cores: std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1),
         slots,
         gpu_vendor,
         gpu_model,
         onnx_providers: vec![],
-        encoders: ffmpeg_encoders(tools),
+        encoder_options: describe_encoders(tools, &encoders),
+        encoders,
         labels,
     }
+}
+
+/// What this ffmpeg says of each encoder encode jobs can use that it has (one
+/// `ffmpeg -h encoder=NAME` each, all at once): the controller checks encode specs against it.
+fn describe_encoders(tools: &vmafx_media::Tools, have: &[String]) -> Vec<vmafx_core::EncoderDescription> {
+    std::thread::scope(|s| {
+        let asked: Vec<_> = vmafx_core::encode::ENCODERS
+            .iter()
+            .filter(|e| have.iter().any(|h| h == e.name))
+            .map(|e| s.spawn(move || vmafx_media::describe_encoder(tools, e.name, TOOL_TIMEOUT)))
+            .collect();
+        asked.into_iter().filter_map(|h| h.join().ok().flatten()).collect()
+    })
 }
 
 /// How long `ffmpeg -encoders` and `nvidia-smi` may take (a wedged GPU driver can hang the
@@ -124,15 +139,7 @@ pub async fn run(cfg: NodeConfig, drain: Arc<AtomicBool>) -> anyhow::Result<()> 
     let caps = &cfg.capabilities;
     let reg = v1::RegisterNodeRequest {
         name: cfg.name.clone(),
-        capabilities: Some(v1::Capabilities {
-            cores: caps.cores,
-            slots: cfg.slots,
-            gpu_vendor: caps.gpu_vendor.clone(),
-            gpu_model: caps.gpu_model.clone(),
-            onnx_providers: caps.onnx_providers.clone(),
-            encoders: caps.encoders.clone(),
-            labels: caps.labels.clone().into_iter().collect(),
-        }),
+        capabilities: Some(v1::Capabilities { slots: cfg.slots, ..caps.into() }),
         node_id: String::new(),
     };
     let registered = with_retry("register", cfg.give_up_after, || client.register(reg.clone()))
@@ -439,6 +446,16 @@ async fn encode_and_score(
         .tempdir()
         .map_err(|e| EngineError::Internal(format!("cannot make a directory for the encode: {e}")))?;
     let out = workdir.path().join("encode.mkv");
+    // Checked again here, against this node's own ffmpeg: what the controller accepted was
+    // checked against what some node reported, and this machine is this node's to guard.
+    let described = cfg.capabilities.encoder_options.iter().find(|d| d.encoder == encode.encoder);
+    let checked =
+        vmafx_core::encode::check(&encode, described).map_err(|e| match encode.encoder.is_empty() {
+            true => EngineError::NotAllowed(format!(
+                "{e}: a job queued before encodes were typed; submit it again"
+            )),
+            false => EngineError::NotAllowed(e.to_string()),
+        })?;
     let (tools, threads, decode, stall) =
         (cfg.decode.tools.clone(), cfg.threads, cfg.decode.clone(), cfg.stall_timeout);
     tokio::task::spawn_blocking(move || {
@@ -446,7 +463,7 @@ async fn encode_and_score(
             let encoded = vmafx_media::encode(
                 &tools,
                 Path::new(&spec.reference),
-                &encode.args,
+                &checked,
                 &out,
                 Some(&cancel),
                 Some(stall),

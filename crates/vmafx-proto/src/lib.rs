@@ -23,8 +23,9 @@ pub const MAX_JOB_BYTES: usize = 1 << 30;
 pub const RETRY_AFTER_MS: &str = "retry-after-ms";
 
 use vmafx_core::{
-    Capabilities, EncodeOutcome, EncodeSpec, FrameScore, InputOptions, JobState as CoreJobState, JobView,
-    NodeInfo, NodeState, Note, NoteLevel, RawVideo, Requirements, ScoreJobSpec, Scores, SegmentResult,
+    Capabilities, EncodeOutcome, EncodeSpec, EncoderDescription, FrameScore, InputOptions,
+    JobState as CoreJobState, JobView, NodeInfo, NodeState, Note, NoteLevel, RawVideo, Requirements,
+    ScoreJobSpec, Scores, SegmentResult,
 };
 
 impl From<v1::ScoreSpec> for ScoreJobSpec {
@@ -37,7 +38,7 @@ impl From<v1::ScoreSpec> for ScoreJobSpec {
             features: s.features,
             subsample: s.subsample,
             segment_frames: Some(s.segment_frames).filter(|&n| n > 0),
-            encode: s.encode.map(|e| EncodeSpec { args: e.args, start: e.start, frames: e.frames }),
+            encode: s.encode.map(EncodeSpec::from),
             requirements: s.requirements.map(Requirements::from).unwrap_or_default(),
             inputs: InputOptions {
                 scale_filter: s.scale_filter,
@@ -93,11 +94,7 @@ impl From<&ScoreJobSpec> for v1::ScoreSpec {
             segment_frames: s.segment_frames.unwrap_or(0),
             requirements: Some((&s.requirements).into())
                 .filter(|r: &v1::Requirements| *r != v1::Requirements::default()),
-            encode: s.encode.as_ref().map(|e| v1::EncodeSpec {
-                args: e.args.clone(),
-                start: e.start,
-                frames: e.frames,
-            }),
+            encode: s.encode.as_ref().map(Into::into),
             scale_filter: s.inputs.scale_filter.clone(),
             fps_match: s.inputs.fps_match,
             reference_raw: s.inputs.reference_raw.as_ref().map(Into::into),
@@ -139,6 +136,92 @@ impl From<v1::Capabilities> for Capabilities {
             onnx_providers: c.onnx_providers,
             encoders: c.encoders,
             labels: c.labels.into_iter().collect(),
+            encoder_options: c
+                .encoder_options
+                .into_iter()
+                .filter(|d| vmafx_core::encode::encoder(&d.encoder).is_ok())
+                .take(vmafx_core::encode::ENCODERS.len())
+                .map(EncoderDescription::from)
+                .collect(),
+        }
+    }
+}
+
+/// The most options and pixel formats kept of one encoder's description, and the most named
+/// values of one option: a node's report is bounded like anything else a caller sends.
+const MAX_DESCRIBED: usize = 1000;
+const MAX_CONSTANTS: usize = 200;
+
+impl From<v1::EncoderDescription> for EncoderDescription {
+    fn from(d: v1::EncoderDescription) -> Self {
+        let short = |s: &String| s.len() <= 64;
+        EncoderDescription {
+            encoder: d.encoder,
+            pix_fmts: d.pix_fmts.into_iter().filter(short).take(MAX_DESCRIBED).collect(),
+            options: d
+                .options
+                .into_iter()
+                .filter(|o| short(&o.name) && short(&o.kind))
+                .take(MAX_DESCRIBED)
+                .map(|o| vmafx_core::encode::EncoderOption {
+                    name: o.name,
+                    kind: o.kind,
+                    constants: o.constants.into_iter().filter(short).take(MAX_CONSTANTS).collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<&EncoderDescription> for v1::EncoderDescription {
+    fn from(d: &EncoderDescription) -> Self {
+        v1::EncoderDescription {
+            encoder: d.encoder.clone(),
+            pix_fmts: d.pix_fmts.clone(),
+            options: d
+                .options
+                .iter()
+                .map(|o| v1::EncoderOption {
+                    name: o.name.clone(),
+                    kind: o.kind.clone(),
+                    constants: o.constants.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<v1::EncodeSpec> for EncodeSpec {
+    fn from(e: v1::EncodeSpec) -> Self {
+        let some = |s: String| Some(s).filter(|s| !s.is_empty());
+        EncodeSpec {
+            encoder: e.encoder,
+            crf: e.crf,
+            bitrate_kbps: Some(e.bitrate_kbps).filter(|&b| b > 0),
+            preset: some(e.preset),
+            width: Some(e.width).filter(|&w| w > 0),
+            height: Some(e.height).filter(|&h| h > 0),
+            pix_fmt: some(e.pix_fmt),
+            start: e.start,
+            frames: e.frames,
+            options: e.options.into_iter().collect(),
+        }
+    }
+}
+
+impl From<&EncodeSpec> for v1::EncodeSpec {
+    fn from(e: &EncodeSpec) -> Self {
+        v1::EncodeSpec {
+            encoder: e.encoder.clone(),
+            crf: e.crf,
+            bitrate_kbps: e.bitrate_kbps.unwrap_or(0),
+            preset: e.preset.clone().unwrap_or_default(),
+            width: e.width.unwrap_or(0),
+            height: e.height.unwrap_or(0),
+            pix_fmt: e.pix_fmt.clone().unwrap_or_default(),
+            start: e.start,
+            frames: e.frames,
+            options: e.options.clone().into_iter().collect(),
         }
     }
 }
@@ -270,6 +353,7 @@ impl From<&Capabilities> for v1::Capabilities {
             onnx_providers: c.onnx_providers.clone(),
             encoders: c.encoders.clone(),
             labels: c.labels.clone().into_iter().collect(),
+            encoder_options: c.encoder_options.iter().map(Into::into).collect(),
         }
     }
 }

@@ -13,7 +13,6 @@
 //! scores with the in-process engine, caching both.
 
 pub mod bdrate;
-pub mod encoders;
 pub mod hull;
 pub mod output;
 pub mod remote;
@@ -24,8 +23,8 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-pub use encoders::{encoder, Encoder, ENCODERS};
 pub use trial::{LocalRunner, Measured, Pool, Sample, Scoring, SourceInfo, Trial};
+pub use vmafx_core::encode::{encoder, Encoder, ENCODERS};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TuneError {
@@ -129,16 +128,29 @@ impl EncodeSettings {
 }
 
 impl EncodeSettings {
-    /// Tries the `--enc` options on one small frame with `ffmpeg` before any search, so that
-    /// an option ffmpeg or the encoder refuses is a caller's mistake naming the option, not a
-    /// failed encode halfway through. Nothing to check without options, or without a local
-    /// ffmpeg (a cluster's nodes then report it).
-    pub fn check_options(&self, ffmpeg: &std::path::Path) -> Result<(), TuneError> {
+    /// Checks the `--enc` options before any search, so that an option this machine's
+    /// encoder lacks, or one an encode may not set (files, inputs, filters), is a caller's
+    /// mistake naming the option, not a failed encode halfway through: first against what
+    /// `ffmpeg -h encoder=NAME` lists (the checks a controller makes of an encode job), then
+    /// by encoding one small frame with them (values only the encoder judges). Without a
+    /// local ffmpeg only the first, by name, is made (a cluster's nodes check the rest).
+    pub fn check_options(&self, tools: &vmafx_media::Tools) -> Result<(), TuneError> {
+        let described =
+            vmafx_media::describe_encoder(tools, self.encoder.name, std::time::Duration::from_secs(30));
+        let crf = ((self.encoder.crf_min + self.encoder.crf_max) / 2) as f64;
+        let probe = self.trial(std::path::Path::new(""), crf, None, None);
+        vmafx_core::encode::check(&probe.spec(), described.as_ref()).map_err(|e| {
+            let flag = match e.field.strip_prefix("encode.options.") {
+                Some(key) => format!("--enc {key}"),
+                None => format!("--{}", e.field.trim_start_matches("encode.").replace('_', "-")),
+            };
+            TuneError::Usage(format!("{flag}: {}", e.problem))
+        })?;
         if self.extra.is_empty() {
             return Ok(());
         }
+        let ffmpeg = &tools.ffmpeg;
         let attempt = |extra: &[(String, String)]| -> Option<Result<(), String>> {
-            let crf = ((self.encoder.crf_min + self.encoder.crf_max) / 2) as f64;
             let trial =
                 Trial { extra: extra.to_vec(), ..self.trial(std::path::Path::new(""), crf, None, None) };
             let out = std::process::Command::new(ffmpeg)
@@ -196,7 +208,7 @@ impl EncodeSettings {
 /// The CRF precision to search to: `asked`, or 0.1 for an encoder that takes fractional
 /// CRFs and 1 for one that does not. A step finer than 0.01, or a fraction of a CRF for an
 /// encoder that takes whole ones only, is refused.
-fn crf_step(e: &encoders::Encoder, asked: Option<f64>) -> Result<f64, TuneError> {
+fn crf_step(e: &Encoder, asked: Option<f64>) -> Result<f64, TuneError> {
     let step = asked.unwrap_or(if e.fractional { 0.1 } else { 1.0 });
     let hundredths = step * 100.0;
     if !((0.01..=10.0).contains(&step) && (hundredths - hundredths.round()).abs() < 1e-6) {
@@ -699,8 +711,8 @@ mod tests {
 
     #[test]
     fn the_crf_step_suits_the_encoder() {
-        let x264 = encoders::encoder("libx264").unwrap();
-        let svt = encoders::encoder("libsvtav1").unwrap();
+        let x264 = encoder("libx264").unwrap();
+        let svt = encoder("libsvtav1").unwrap();
         assert_eq!(crf_step(x264, None).unwrap(), 0.1);
         assert_eq!(crf_step(svt, None).unwrap(), 1.0);
         assert_eq!(crf_step(x264, Some(0.25)).unwrap(), 0.25);

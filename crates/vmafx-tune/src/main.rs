@@ -212,8 +212,12 @@ impl Common {
             })
             .collect::<anyhow::Result<_>>()?;
         let settings = EncodeSettings { encoder, preset: self.preset.clone(), extra };
-        settings.check_options(&self.ffmpeg)?;
+        settings.check_options(&self.tools())?;
         Ok(settings)
+    }
+
+    fn tools(&self) -> Tools {
+        Tools { ffmpeg: self.ffmpeg.clone(), ffprobe: self.ffprobe.clone() }
     }
 
     fn scoring(&self) -> anyhow::Result<Scoring> {
@@ -251,8 +255,7 @@ impl Common {
         };
         let cores = std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1);
         let jobs = self.jobs.max(1) as u32;
-        let tools = Tools { ffmpeg: self.ffmpeg.clone(), ffprobe: self.ffprobe.clone() };
-        let runner = LocalRunner::new(cache, tools, (cores / jobs).max(1));
+        let runner = LocalRunner::new(cache, self.tools(), (cores / jobs).max(1));
         let Some(controller) = &self.controller else { return Ok(runner) };
         let token = vmafx_client::find_token(vmafx_client::TokenKind::Admin, self.token.as_deref())
             .map_err(|e| usage(format!("--controller {controller}: {e}")))?;

@@ -1,11 +1,11 @@
 //! Trials as jobs on a vmafx cluster: each encode-and-score is one job whose node encodes the
-//! source with the trial's ffmpeg arguments, scores the encode against the source, and
+//! source as the trial's typed encode spec says, scores the encode against the source, and
 //! reports the scores with the encode's size and time. The numbers equal a local run's: the
-//! same ffmpeg arguments, bit-exact muxing, the same engine. Each trial follows its job's
+//! same spec makes the same ffmpeg arguments, bit-exact muxing, the same engine. Each trial follows its job's
 //! watch (no polling).
 
 use vmafx_client::{ClientError, JobClient};
-use vmafx_core::{EncodeSpec, JobState, ScoreJobSpec};
+use vmafx_core::{JobState, ScoreJobSpec};
 use vmafx_media::Encoded;
 
 use crate::trial::{Scoring, Trial};
@@ -28,7 +28,7 @@ impl From<ClientError> for TuneError {
 }
 
 impl Remote {
-    /// Connects to the controller at `address` (`https://host:50051`) with an admin token.
+    /// Connects to the controller at `address` (`https://host:50051`) with a submit token (or an admin one).
     pub fn connect(address: &str, token: &str, tls: &vmafx_client::Tls) -> Result<Self, TuneError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -41,12 +41,7 @@ impl Remote {
 
     /// Submits the trial as a job and waits for it; returns the encode's size and time and
     /// the searched metric per frame.
-    pub fn run(
-        &self,
-        trial: &Trial,
-        args: &[String],
-        scoring: &Scoring,
-    ) -> Result<(Encoded, Vec<f64>), TuneError> {
+    pub fn run(&self, trial: &Trial, scoring: &Scoring) -> Result<(Encoded, Vec<f64>), TuneError> {
         let source = std::path::absolute(&trial.source).unwrap_or_else(|_| trial.source.clone());
         let spec = ScoreJobSpec {
             reference: source.display().to_string(),
@@ -56,11 +51,7 @@ impl Remote {
             features: crate::trial::features_for(&scoring.metric),
             subsample: 1,
             segment_frames: None,
-            encode: Some(EncodeSpec {
-                args: args.to_vec(),
-                start: trial.sample.map_or(0, |s| s.start),
-                frames: trial.sample.map_or(0, |s| s.frames),
-            }),
+            encode: Some(trial.spec()),
             requirements: Default::default(),
             inputs: Default::default(),
         };

@@ -14,8 +14,8 @@ use vmafx_core::pooling::{percentile_sorted, pool};
 use vmafx_engine::{score_files, ModelChoice, ScoreRequest};
 use vmafx_media::{DecodeOptions, Tools};
 
-use crate::encoders::Encoder;
 use crate::TuneError;
+use vmafx_core::encode::{CheckedEncode, EncodeSpec, Encoder};
 
 /// Frames `start..start + frames` of the source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -80,7 +80,7 @@ pub struct Trial {
     /// Whole, or fractional for an encoder that takes it (`24.4`).
     pub crf: f64,
     pub preset: Option<String>,
-    /// `--enc key=value` pairs, passed as `-key value`.
+    /// `--enc key=value` pairs: the encoder's options (`EncodeSpec::options`).
     pub extra: Vec<(String, String)>,
     /// Encode at this size (scaled with bicubic); `None`: the source's size.
     pub size: Option<(u32, u32)>,
@@ -89,32 +89,36 @@ pub struct Trial {
 }
 
 impl Trial {
-    /// ffmpeg's arguments after the input: filters, encoder and its settings.
+    /// The trial as an encode spec: what a cluster node is sent, and what arguments are
+    /// built from here.
+    pub fn spec(&self) -> EncodeSpec {
+        EncodeSpec {
+            encoder: self.encoder.name.into(),
+            crf: Some(self.crf),
+            preset: self.preset.clone(),
+            width: self.size.map(|s| s.0),
+            height: self.size.map(|s| s.1),
+            start: self.sample.map_or(0, |s| s.start),
+            frames: self.sample.map_or(0, |s| s.frames),
+            options: self
+                .extra
+                .iter()
+                .map(|(k, v)| (k.trim_start_matches('-').to_string(), v.clone()))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    /// The spec, checked (its options were checked against this machine's encoder first,
+    /// [`crate::EncodeSettings::check_options`]).
+    pub fn checked(&self) -> Result<CheckedEncode, TuneError> {
+        vmafx_core::encode::check(&self.spec(), None).map_err(|e| TuneError::Usage(e.to_string()))
+    }
+
+    /// ffmpeg's arguments after the input: filters, encoder and its settings (none for a
+    /// trial whose spec does not check; running it fails saying why).
     pub fn encode_args(&self) -> Vec<String> {
-        let mut args: Vec<String> = ["-map", "0:v:0", "-an", "-sn", "-dn"].map(String::from).to_vec();
-        let mut filters = Vec::new();
-        if let Some(s) = self.sample {
-            filters.push(format!(
-                "trim=start_frame={}:end_frame={},setpts=PTS-STARTPTS",
-                s.start,
-                s.start + s.frames
-            ));
-        }
-        if let Some((w, h)) = self.size {
-            filters.push(format!("scale={w}:{h}:flags=bicubic"));
-        }
-        if !filters.is_empty() {
-            args.extend(["-vf".into(), filters.join(",")]);
-        }
-        args.extend(["-c:v".into(), self.encoder.name.into(), "-crf".into(), self.crf.to_string()]);
-        if let Some(p) = self.preset.as_deref().or(self.encoder.default_preset) {
-            args.extend([self.encoder.preset_flag.into(), p.into()]);
-        }
-        args.extend(self.encoder.fixed_args.iter().map(|a| a.to_string()));
-        for (k, v) in &self.extra {
-            args.extend([format!("-{}", k.trim_start_matches('-')), v.clone()]);
-        }
-        args
+        self.checked().map(|c| c.ffmpeg_args()).unwrap_or_default()
     }
 }
 
@@ -238,7 +242,8 @@ impl LocalRunner {
     /// the cache (for the user, and for scoring with other metrics later); on a cluster the
     /// node encodes, scores and reports, and only the numbers are cached.
     pub fn run(&self, trial: &Trial, source: &SourceInfo, scoring: &Scoring) -> Result<Measured, TuneError> {
-        let args = trial.encode_args();
+        let checked = trial.checked()?;
+        let args = checked.ffmpeg_args();
         let key = {
             let mut h = Sha256::new();
             h.update(source.digest.as_bytes());
@@ -264,7 +269,7 @@ impl LocalRunner {
         let per_frame = match (entry.scores.get(&scoring_key), &self.remote) {
             (Some(v), _) if entry.bytes > 0 => v.clone(),
             (_, Some(remote)) => {
-                let (encoded, per_frame) = remote.run(trial, &args, scoring)?;
+                let (encoded, per_frame) = remote.run(trial, scoring)?;
                 entry.bytes = encoded.bytes;
                 entry.encode_seconds = encoded.seconds;
                 entry.frames = frames;
@@ -273,12 +278,13 @@ impl LocalRunner {
             }
             (_, None) => {
                 if entry.bytes == 0 || !video.is_file() {
-                    let encoded = vmafx_media::encode(&self.tools, &trial.source, &args, &video, None, None)
-                        .map_err(|e| TuneError::Encode {
-                            encoder: trial.encoder.name.into(),
-                            crf: trial.crf,
-                            problem: e.to_string(),
-                        })?;
+                    let encoded =
+                        vmafx_media::encode(&self.tools, &trial.source, &checked, &video, None, None)
+                            .map_err(|e| TuneError::Encode {
+                                encoder: trial.encoder.name.into(),
+                                crf: trial.crf,
+                                problem: e.to_string(),
+                            })?;
                     entry = CacheEntry {
                         bytes: encoded.bytes,
                         frames,
