@@ -10,7 +10,7 @@ set -euo pipefail
 "${CARGO:-cargo}" test --workspace "$@"
 echo "test.sh: the cluster end-to-end tests again, with the queue on PostgreSQL" >&2
 export VMAFX_TEST_STORE=postgres
-"${CARGO:-cargo}" test --workspace --test cluster_api --test cluster_auth --test cluster_http --test cluster_jobs --test cluster_up --test cluster_long "$@"
+"${CARGO:-cargo}" test --workspace --test cluster_api --test cluster_auth --test cluster_encode --test cluster_http --test cluster_jobs --test cluster_up --test cluster_long "$@"
 "${CARGO:-cargo}" test --workspace --test score_inputs "$@" -- the_same_cases_give_the_same_frames_through_a_cluster
 "${CARGO:-cargo}" test --workspace --test mcp "$@" -- http_needs_its_token_and_runs_jobs_on_vmafx_up
 "${CARGO:-cargo}" test --workspace --test tune "$@" -- a_ladder_over_vmafx_up_equals_the_local_one

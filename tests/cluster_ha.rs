@@ -27,9 +27,19 @@ async fn two_controllers_one_killed_mid_job_the_other_finishes_it() {
     let logs = tempfile::tempdir().unwrap();
     let log = |name: &str| Stdio::from(std::fs::File::create(logs.path().join(name)).unwrap());
     let args = ["--store", store.as_str(), "--lease-ttl-ms", "3000"];
+    // A controller of a shared queue does not make its own CA: clients of several
+    // controllers trust one, so the certificate comes from files (`tls-init`).
+    let own_ca = common::run_with_timeout(
+        Command::new(common::bin("vmafx-controller")).args(args).arg("--data-dir").arg(dir_b.path()),
+        std::time::Duration::from_secs(60),
+    );
+    assert_eq!(own_ca.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&own_ca.stderr);
+    assert!(said.contains("vmafx-controller tls-init --dir DIR"), "{said}");
+    assert!(!dir_b.path().join("tls").exists(), "it made a CA anyway");
+    // A's certificate is made by `tls-init` (the test helper runs it); B serves the same
+    // files.
     let a = spawn_controller(dir_a.path(), &args, log("a.log"));
-    // One CA for both, as clients of several controllers need: B serves A's certificate
-    // (made for 127.0.0.1) from files.
     let (cert, key) = (dir_a.path().join("tls/server.pem"), dir_a.path().join("tls/server.key"));
     let files = ["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()];
     let b = spawn_controller(dir_b.path(), &[&args[..], &files].concat(), log("b.log"));

@@ -6,7 +6,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -180,25 +180,44 @@ fn http_needs_its_token_and_runs_jobs_on_vmafx_up() {
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--http-token"));
 
+    let mcp_data = dir.path().join("mcp-data");
     let mut child = Command::new(common::bin("vmafx-mcp"))
         .args(["--http", "127.0.0.1:0", "--allow-root", dir.path().to_str().unwrap(), "--controller", &grpc])
         .env("VMAFX_CA", ca_env(&grpc))
         .env("VMAFX_MCP_TOKEN", "agent-secret")
         .env("VMAFX_TOKEN", token(&data, "admin.token"))
+        .env("VMAFX_DATA_DIR", &mcp_data)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let _server = Proc(child);
-    let url = loop {
+    // TLS by default, with a private CA made in its data directory (VMAFX_DATA_DIR).
+    let (url, ca) = loop {
         let line = lines.next().expect("vmafx-mcp exited before listening").unwrap();
-        if let Some(u) = line.strip_prefix("vmafx-mcp: streamable HTTP on ") {
-            break u.to_string();
+        if let Some(rest) = line.strip_prefix("vmafx-mcp: streamable HTTP on ") {
+            let (url, ca) = rest.split_once(" (clients trust ").expect("a generated CA is named");
+            break (url.to_string(), PathBuf::from(ca.trim_end_matches(')')));
         }
     };
     std::thread::spawn(move || lines.for_each(drop));
-    let addr = url.trim_start_matches("http://").trim_end_matches("/mcp");
-    trust(addr, None); // the MCP server's own HTTP is plaintext
+    assert!(url.starts_with("https://") && ca.starts_with(&mcp_data), "{url} {}", ca.display());
+    let addr = url.trim_start_matches("https://").trim_end_matches("/mcp");
+    // A plaintext client gets no HTTP answer from it.
+    {
+        use std::io::{Read, Write};
+        let mut plain = std::net::TcpStream::connect(addr).unwrap();
+        plain.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        plain.write_all(b"POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}").unwrap();
+        let mut answer = Vec::new();
+        let _ = plain.read_to_end(&mut answer);
+        assert!(
+            !answer.starts_with(b"HTTP/"),
+            "plaintext was answered: {}",
+            String::from_utf8_lossy(&answer)
+        );
+    }
+    trust(addr, Some(ca.clone()));
     let (status, _) = http(addr, "POST", "/mcp", None, Some("{}"));
     assert_eq!(status, 401);
     let (status, _) = http(addr, "POST", "/mcp", Some("wrong"), Some("{}"));
@@ -213,7 +232,7 @@ fn http_needs_its_token_and_runs_jobs_on_vmafx_up() {
         {"tool": "vmaf_score", "arguments": {"reference": long_ref, "distorted": long_dist}, "cancel_after": 1.5},
         {"tool": "list_jobs", "arguments": {"state": "cancelled"}},
     ]);
-    let out = drive(dir.path(), &scenario, &["http", &url, "agent-secret"]);
+    let out = drive(dir.path(), &scenario, &["http", &url, "agent-secret", ca.to_str().unwrap()]);
     let scored = call(&out, 0, "vmaf_score");
     assert_eq!(scored["is_error"], false, "{scored}");
     assert!(scored["result"]["ran_on"].as_str().unwrap().starts_with("cluster job "), "{scored}");
@@ -241,7 +260,7 @@ fn http_needs_its_token_and_runs_jobs_on_vmafx_up() {
         let out = drive(
             dir.path(),
             &json!([{"tool": "get_job", "arguments": {"id": id, "scores": true}}]),
-            &["http", &url, "agent-secret"],
+            &["http", &url, "agent-secret", ca.to_str().unwrap()],
         );
         job = call(&out, 0, "get_job")["result"].clone();
         if job["state"] == "succeeded" {

@@ -1,7 +1,7 @@
 """Drives vmafx-mcp with the official MCP Python SDK (PyPI `mcp`), as an agent would.
 
     python3 mcp_client.py stdio SCENARIO.json -- vmafx-mcp ARGS...
-    python3 mcp_client.py http  SCENARIO.json URL TOKEN
+    python3 mcp_client.py http  SCENARIO.json URL TOKEN CA.pem
 
 SCENARIO is a list of {"tool": NAME, "arguments": {...}} calls, made in order on one session
 after `initialize` and `tools/list`; a call with "cancel_after": SECONDS is abandoned after
@@ -14,7 +14,10 @@ import asyncio
 
 import anyio
 import json
+import ssl
 import sys
+
+import httpx2
 
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
@@ -68,8 +71,10 @@ async def main():
         async with stdio_client(params) as (read, write):
             out = await drive(read, write, scenario)
     else:
-        url, token = sys.argv[3], sys.argv[4]
+        url, token, ca = sys.argv[3], sys.argv[4], sys.argv[5]
         client = create_mcp_http_client(headers={"Authorization": f"Bearer {token}"})
+        # The server's certificate is signed by its own private CA: trust that one only.
+        client = httpx2.AsyncClient(headers=client.headers, timeout=client.timeout, verify=ssl.create_default_context(cafile=ca))
         async with client:
             async with streamable_http_client(url, http_client=client) as streams:
                 out = await drive(streams[0], streams[1], scenario)

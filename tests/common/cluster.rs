@@ -152,6 +152,25 @@ fn store_args(data: &Path, extra: &[&str]) -> Vec<String> {
     vec!["--store".into(), url]
 }
 
+/// A controller on PostgreSQL serves a certificate from files: made with `tls-init` in
+/// `data/tls` (where a controller would make its own, so [`controller_ca`] finds the CA).
+fn shared_queue_tls(data: &Path, extra: &[&str]) -> Vec<String> {
+    let on_pg =
+        extra.iter().any(|a| a.starts_with("postgres://")) || (on_postgres() && !extra.contains(&"--store"));
+    if !on_pg || extra.contains(&"--tls-cert") || extra.contains(&"--insecure-plaintext") {
+        return vec![];
+    }
+    let dir = data.join("tls");
+    let out = Command::new(super::bin("vmafx-controller"))
+        .args(["tls-init", "--dir"])
+        .arg(&dir)
+        .output()
+        .expect("run vmafx-controller tls-init");
+    assert!(out.status.success(), "tls-init: {}", String::from_utf8_lossy(&out.stderr));
+    let file = |name: &str| dir.join(name).display().to_string();
+    vec!["--tls-cert".into(), file("server.pem"), "--tls-key".into(), file("server.key")]
+}
+
 /// Like [`start_controller`], with its stderr (its log) sent to `stderr`.
 pub fn spawn_controller(data: &Path, extra: &[&str], stderr: Stdio) -> Controller {
     let listen: &[&str] = if extra.contains(&"--listen") { &[] } else { &["--listen", "127.0.0.1:0"] };
@@ -163,6 +182,7 @@ pub fn spawn_controller(data: &Path, extra: &[&str], stderr: Stdio) -> Controlle
         .arg("--data-dir")
         .arg(data)
         .args(without_marker(extra))
+        .args(shared_queue_tls(data, extra))
         .stdout(Stdio::piped())
         .stderr(stderr)
         .spawn()

@@ -17,7 +17,8 @@ pub mod result_check;
 pub mod scheduling;
 pub mod server;
 mod submit;
-pub mod tls;
+/// TLS for the listeners (its own crate: vmafx-mcp serves with it too).
+pub use vmafx_tls as tls;
 mod views;
 
 pub use dispatch::{Expired, NodeRegistration, NodeView};

@@ -85,6 +85,24 @@ enum Command {
         #[arg(long, value_name = "URL")]
         to: vmafx_store::StoreLocation,
     },
+    /// Makes a private CA and a server certificate it signs, for controllers that share a
+    /// PostgreSQL queue (they must serve certificates one CA signed, from files). Kept when
+    /// run again, unless a name is new or the certificate expires within 30 days.
+    #[command(
+        name = "tls-init",
+        after_help = "Example:\n  vmafx-controller tls-init --dir /etc/vmafx/tls --name ctl-a.example.com --name ctl-b.example.com\n\n\
+        Then start each controller with --tls-cert /etc/vmafx/tls/server.pem --tls-key /etc/vmafx/tls/server.key,\n\
+        and give clients /etc/vmafx/tls/ca.pem (--ca). Keep ca.key offline once certificates are made."
+    )]
+    TlsInit {
+        /// Where to write ca.pem, ca.key, server.pem and server.key.
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// A host name or address clients use to reach a controller (repeatable; localhost
+        /// and the loopback addresses are always in it).
+        #[arg(long = "name", value_name = "NAME", value_delimiter = ',')]
+        names: Vec<String>,
+    },
 }
 
 /// `migrate`: refuses a SQLite source a controller still runs on.
@@ -123,6 +141,18 @@ async fn migrate(from: &vmafx_store::StoreLocation, to: &vmafx_store::StoreLocat
     Ok(())
 }
 
+/// A mistake in how the controller was started (exit 2).
+#[derive(Debug)]
+struct Usage(String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     match run(Config::parse()).await {
@@ -130,7 +160,8 @@ async fn main() -> std::process::ExitCode {
         Err(e) => {
             eprintln!("vmafx-controller: error: {}", vmafx_core::one_statement(e.as_ref()));
             // A mistake in how it was started (a data directory another controller holds) is 2.
-            let usage = e.downcast_ref::<server::DataDirInUse>().is_some();
+            let usage =
+                e.downcast_ref::<server::DataDirInUse>().is_some() || e.downcast_ref::<Usage>().is_some();
             std::process::ExitCode::from(if usage { 2 } else { 1 })
         }
     }
@@ -138,8 +169,32 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(cfg: Config) -> anyhow::Result<()> {
     vmafx_logging::init(cfg.log_format);
-    if let Some(Command::Migrate { from, to }) = &cfg.command {
-        return migrate(from, to).await;
+    match &cfg.command {
+        Some(Command::Migrate { from, to }) => return migrate(from, to).await,
+        Some(Command::TlsInit { dir, names }) => {
+            let files = vmafx_controller::tls::ensure_generated(
+                dir,
+                &vmafx_controller::tls::certificate_names(&[], names),
+            )?;
+            println!(
+                "vmafx-controller: --tls-cert {} --tls-key {}; clients: --ca {}",
+                files.cert.display(),
+                files.key.display(),
+                files.ca.display()
+            );
+            return Ok(());
+        }
+        None => {}
+    }
+    let shared_queue = matches!(cfg.store, Some(vmafx_store::StoreLocation::Postgres(_)));
+    if shared_queue && cfg.tls.tls_cert.is_none() && !cfg.tls.insecure_plaintext {
+        return Err(Usage(
+            "a controller on PostgreSQL serves a certificate from files, so that every controller \
+             of the queue is trusted through one CA: make them with `vmafx-controller tls-init --dir DIR \
+             --name HOST...` and pass --tls-cert DIR/server.pem --tls-key DIR/server.key"
+                .into(),
+        )
+        .into());
     }
     let running = server::start(ServeOptions {
         data_dir: cfg.data_dir.clone(),

@@ -29,6 +29,26 @@ struct Args {
     /// Bearer token HTTP clients must send (required with --http).
     #[arg(long, env = "VMAFX_MCP_TOKEN", hide_env_values = true)]
     http_token: Option<String>,
+    /// Certificate chain (PEM) --http serves with [default: DATA_DIR/mcp/tls/server.pem, made
+    /// on first start and signed by a private CA in DATA_DIR/mcp/tls/ca.pem, which clients
+    /// then trust]. Reloaded when the file changes.
+    #[arg(long, env = "VMAFX_MCP_TLS_CERT", value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, env = "VMAFX_MCP_TLS_KEY", value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Another host name or address clients reach --http by, added to the generated
+    /// certificate (repeatable).
+    #[arg(long = "tls-name", value_name = "NAME", value_delimiter = ',')]
+    tls_names: Vec<String>,
+    /// Serve --http without TLS: the bearer token crosses the network in the clear. Only
+    /// behind a TLS-terminating proxy or on a trusted network.
+    #[arg(long, conflicts_with = "tls_cert")]
+    insecure_plaintext: bool,
+    /// Where the generated certificate is kept (in `mcp/tls/`) [default: $VMAFX_DATA_DIR or
+    /// ./vmafx-data].
+    #[arg(long, env = "VMAFX_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
     /// A directory whose files the tools may read (repeatable) [default: the working directory].
     #[arg(long = "allow-root", value_name = "DIR")]
     allow_roots: Vec<PathBuf>,
@@ -134,12 +154,30 @@ async fn run(a: Args) -> anyhow::Result<()> {
     ));
     let listener =
         tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
-    eprintln!("vmafx-mcp: streamable HTTP on http://{}/mcp", listener.local_addr()?);
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    let local = listener.local_addr()?;
+    let tls_args = vmafx_tls::TlsArgs {
+        tls_cert: a.tls_cert,
+        tls_key: a.tls_key,
+        tls_names: a.tls_names,
+        client_ca: None,
+        insecure_plaintext: a.insecure_plaintext,
+    };
+    let data_dir = a.data_dir.unwrap_or_else(|| PathBuf::from("vmafx-data")).join("mcp");
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    match vmafx_tls::ServerTls::prepare(&data_dir, &tls_args, &[local])? {
+        Some(tls) => {
+            let trust = tls.generated_ca.as_ref().map(|ca| format!(" (clients trust {})", ca.display()));
+            eprintln!("vmafx-mcp: streamable HTTP on https://{local}/mcp{}", trust.unwrap_or_default());
+            let incoming = tls.incoming(listener, &[b"h2", b"http/1.1"])?;
+            axum::serve(incoming, router).with_graceful_shutdown(shutdown).await?;
+        }
+        None => {
+            eprintln!("vmafx-mcp: streamable HTTP on http://{local}/mcp (no TLS: --insecure-plaintext)");
+            axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
+        }
+    }
     Ok(())
 }
 

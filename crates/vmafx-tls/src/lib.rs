@@ -1,4 +1,5 @@
-//! TLS for the controller's gRPC and HTTP listeners (rustls with the ring provider).
+//! TLS for vmafx's listeners — the controller's gRPC and HTTP, `vmafx up`, vmafx-mcp's
+//! streamable HTTP — with rustls and the ring provider.
 //!
 //! Without `--tls-cert/--tls-key` the controller makes a private certificate authority and a
 //! server certificate in `DATA_DIR/tls/` on first start and keeps them: clients on this
