@@ -256,7 +256,7 @@ pub fn ensure_generated(dir: &Path, names: &[String]) -> anyhow::Result<Generate
         let (ca_pem, ca_key_pem) = make_ca()?;
         write_private(&ca_key_path, &ca_key_pem)?;
         write_public(&files.ca, &ca_pem)?;
-        tracing::info!(ca = %files.ca.display(), "made a private certificate authority for this controller");
+        tracing::info!(ca = %files.ca.display(), "made a private certificate authority");
         (ca_pem, ca_key_pem)
     };
     let keep = files.cert.exists()
@@ -310,7 +310,7 @@ fn make_ca() -> anyhow::Result<(String, String)> {
     let mut id = [0u8; 4];
     std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut id)?;
     let id: String = id.iter().map(|b| format!("{b:02x}")).collect();
-    params.distinguished_name.push(rcgen::DnType::CommonName, format!("vmafx controller CA {id}"));
+    params.distinguished_name.push(rcgen::DnType::CommonName, format!("vmafx private CA {id}"));
     params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Constrained(0));
     params.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign, rcgen::KeyUsagePurpose::CrlSign];
     params.not_before = now_plus(Duration::ZERO) - Duration::from_secs(86_400);
