@@ -10,19 +10,8 @@ use std::time::{Duration, Instant};
 
 use std::path::Path;
 
-use common::cluster::{http, spawn_controller, spawn_node, token, Controller, NO_ROOTS};
+use common::cluster::{http, spawn_controller, spawn_node, token, NO_ROOTS};
 use serde_json::Value;
-
-fn vmafx(ctl: &Controller, token: &str, args: &[&str]) -> Output {
-    common::run_with_timeout(
-        Command::new(common::bin("vmafx"))
-            .args(args)
-            .env("VMAFX_CONTROLLER", ctl.url())
-            .env("VMAFX_CA", ctl.ca())
-            .env("VMAFX_TOKEN", token),
-        Duration::from_secs(120),
-    )
-}
 
 fn stdout(o: &Output) -> String {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -52,16 +41,16 @@ fn each_token_does_what_its_role_allows_and_revoked_ones_are_refused_by_name() {
     let (r, d) = (corpus.join("testsrc_324.y4m"), corpus.join("testsrc_324_x264_crf35.mp4"));
     let (rs, ds) = (r.to_str().unwrap(), d.to_str().unwrap());
 
-    let read = stdout(&vmafx(&ctl, &admin, &["tokens", "create", "--role", "read", "--name", "grafana"]));
-    let submit = stdout(&vmafx(&ctl, &admin, &["tokens", "create", "--role", "submit", "--name", "ci"]));
+    let read = stdout(&ctl.cli(&admin, &["tokens", "create", "--role", "read", "--name", "grafana"]));
+    let submit = stdout(&ctl.cli(&admin, &["tokens", "create", "--role", "submit", "--name", "ci"]));
     assert_eq!(read.len(), 64, "the secret alone on stdout: {read}");
-    let bad = vmafx(&ctl, &admin, &["tokens", "create", "--role", "root", "--name", "x"]);
+    let bad = ctl.cli(&admin, &["tokens", "create", "--role", "root", "--name", "x"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("`root` is not read, submit or admin"));
 
     // read: lists, cannot submit (exit 2 naming the role it needs), over gRPC and HTTP.
-    assert!(vmafx(&ctl, &read, &["jobs", "list"]).status.success());
-    let refused = vmafx(&ctl, &read, &["submit", rs, ds]);
+    assert!(ctl.cli(&read, &["jobs", "list"]).status.success());
+    let refused = ctl.cli(&read, &["submit", rs, ds]);
     let said = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(2), "{said}");
     assert!(said.contains("a read token may not do this: it needs a submit token"), "{said}");
@@ -70,38 +59,38 @@ fn each_token_does_what_its_role_allows_and_revoked_ones_are_refused_by_name() {
     assert_eq!(http(&ctl.http, "GET", "/v1/jobs", Some(&read), None).0, 200);
 
     // submit: submits, and cancels its own jobs only; admin cancels anyone's.
-    let job = stdout(&vmafx(&ctl, &submit, &["submit", rs, ds]));
+    let job = stdout(&ctl.cli(&submit, &["submit", rs, ds]));
     assert!(job.starts_with("job-"), "{job}");
-    assert!(vmafx(&ctl, &submit, &["jobs", "cancel", &job]).status.success());
+    assert!(ctl.cli(&submit, &["jobs", "cancel", &job]).status.success());
     let (status, posted) = http(&ctl.http, "POST", "/v1/jobs", Some(&submit), Some(&body));
     assert_eq!(status, 201, "{posted}");
     let posted: Value = serde_json::from_str(&posted).unwrap();
     let path = format!("/v1/jobs/{}", posted["id"].as_str().unwrap());
     assert_eq!(http(&ctl.http, "DELETE", &path, Some(&read), None).0, 403);
     assert_eq!(http(&ctl.http, "DELETE", &path, Some(&submit), None).0, 200);
-    let admins = stdout(&vmafx(&ctl, &admin, &["submit", rs, ds]));
-    let refused = vmafx(&ctl, &submit, &["jobs", "cancel", &admins]);
+    let admins = stdout(&ctl.cli(&admin, &["submit", rs, ds]));
+    let refused = ctl.cli(&submit, &["jobs", "cancel", &admins]);
     assert_eq!(refused.status.code(), Some(2));
     let said = String::from_utf8_lossy(&refused.stderr);
     assert!(said.contains("was not submitted by token `ci`"), "{said}");
-    assert!(vmafx(&ctl, &admin, &["jobs", "cancel", &admins]).status.success());
+    assert!(ctl.cli(&admin, &["jobs", "cancel", &admins]).status.success());
     // Only admin manages tokens and nodes.
-    assert_eq!(vmafx(&ctl, &submit, &["tokens", "list"]).status.code(), Some(2));
+    assert_eq!(ctl.cli(&submit, &["tokens", "list"]).status.code(), Some(2));
 
     // /metrics needs a read token here.
     assert_eq!(http(&ctl.http, "GET", "/metrics", None, None).0, 401);
     assert_eq!(http(&ctl.http, "GET", "/metrics", Some(&read), None).0, 200);
 
     // Revoked: 401 over HTTP, UNAUTHENTICATED (exit 2) from the CLI, named in the log.
-    assert!(stdout(&vmafx(&ctl, &admin, &["tokens", "revoke", "grafana"])).contains("revoked 1 token(s)"));
+    assert!(stdout(&ctl.cli(&admin, &["tokens", "revoke", "grafana"])).contains("revoked 1 token(s)"));
     let (status, body) = http(&ctl.http, "GET", "/v1/jobs", Some(&read), None);
     assert_eq!(status, 401, "{body}");
     assert!(body.contains("token `grafana` was revoked"), "{body}");
-    let refused = vmafx(&ctl, &read, &["jobs", "list"]);
+    let refused = ctl.cli(&read, &["jobs", "list"]);
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("revoked"));
     let listed: Value =
-        serde_json::from_str(&stdout(&vmafx(&ctl, &admin, &["tokens", "list", "--json"]))).unwrap();
+        serde_json::from_str(&stdout(&ctl.cli(&admin, &["tokens", "list", "--json"]))).unwrap();
     let grafana = listed["tokens"].as_array().unwrap().iter().find(|t| t["name"] == "grafana").unwrap();
     assert!(grafana["revoked_ms"].as_i64().unwrap() > 0, "{listed}");
     let log = std::fs::read_to_string(&log_path).unwrap();
@@ -120,13 +109,13 @@ fn a_removed_node_is_refused_and_a_rotated_join_token_registers_no_more() {
     let old_join = token(data.path(), "node.token");
     let mut node = spawn_node(&ctl.addr, data.path(), "a", &[], log("a.log"));
     let nodes = || -> Vec<Value> {
-        let v: Value = serde_json::from_str(&stdout(&vmafx(&ctl, &admin, &["nodes", "--json"]))).unwrap();
+        let v: Value = serde_json::from_str(&stdout(&ctl.cli(&admin, &["nodes", "--json"]))).unwrap();
         v["nodes"].as_array().unwrap().clone()
     };
     wait_for("node a never registered", || !nodes().is_empty());
 
     // Removed: forgotten, its credential refused; the node exits saying so.
-    assert!(stdout(&vmafx(&ctl, &admin, &["nodes", "remove", "a"])).contains("removed"));
+    assert!(stdout(&ctl.cli(&admin, &["nodes", "remove", "a"])).contains("removed"));
     assert!(nodes().is_empty());
     wait_for("the removed node kept running", || node.0.try_wait().unwrap().is_some());
     let said = std::fs::read_to_string(logs.path().join("a.log")).unwrap();
@@ -134,7 +123,7 @@ fn a_removed_node_is_refused_and_a_rotated_join_token_registers_no_more() {
     assert!(!node.0.wait().unwrap().success());
 
     // Rotated: the old join token registers nothing, the new one does (and is in node.token).
-    let new_join = stdout(&vmafx(&ctl, &admin, &["nodes", "rotate-join-token"]));
+    let new_join = stdout(&ctl.cli(&admin, &["nodes", "rotate-join-token"]));
     assert_ne!(new_join, old_join);
     assert_eq!(token(data.path(), "node.token"), new_join);
     let mut old = Command::new(common::bin("vmafx-node"))

@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -22,14 +21,7 @@ fn encode_specs_are_typed_checked_against_the_node_and_equal_a_hand_made_encode(
     let ctl = start_controller(data.path(), &[]);
     let admin = token(data.path(), "admin.token");
     let h = ctl.http.as_str();
-    let made = common::run_with_timeout(
-        Command::new(common::bin("vmafx"))
-            .args(["tokens", "create", "--role", "submit", "--name", "ci"])
-            .env("VMAFX_CONTROLLER", ctl.url())
-            .env("VMAFX_CA", ctl.ca())
-            .env("VMAFX_TOKEN", &admin),
-        Duration::from_secs(60),
-    );
+    let made = ctl.cli(&admin, &["tokens", "create", "--role", "submit", "--name", "ci"]);
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
     let submit = String::from_utf8_lossy(&made.stdout).trim().to_string();
     let mut node = start_node(&ctl.addr, data.path(), "encoder-1");

@@ -216,6 +216,18 @@ impl Controller {
     pub fn ca(&self) -> PathBuf {
         ca_env(&self.addr)
     }
+
+    /// Runs the `vmafx` CLI against this controller with `token` (two minutes at most).
+    pub fn cli(&self, token: &str, args: &[&str]) -> std::process::Output {
+        super::run_with_timeout(
+            Command::new(super::bin("vmafx"))
+                .args(args)
+                .env("VMAFX_CONTROLLER", self.url())
+                .env("VMAFX_CA", self.ca())
+                .env("VMAFX_TOKEN", token),
+            Duration::from_secs(120),
+        )
+    }
 }
 
 /// Starts a node with one libvmaf thread, joined with the controller's node token.
