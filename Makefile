@@ -2,7 +2,8 @@
 #   make run                      score a sample pair (made on the fly)
 #   make run REF=a.y4m DIST=b.mp4 score your own pair
 #   make test                     every test (unit + end-to-end against an independent libvmaf)
-#   make bench                    speed and memory vs ffmpeg -lavfi libvmaf; cluster path and dispatch
+#   make bench                    speed and memory vs ffmpeg -lavfi libvmaf; cluster path and dispatch;
+#                                 vmafx-tune vs ab-av1 (ONLY=tune make bench: just that)
 #   make fuzz                     each fuzz target for FUZZ_SECONDS (60) under libFuzzer
 #   make lint                     cargo fmt --check + clippy -D warnings
 
@@ -36,8 +37,9 @@ test: setup-test corpus
 	@CARGO=$(CARGO) scripts/with-postgres.sh scripts/test.sh
 
 bench: setup-test build corpus
-	$(CARGO) build --release -p vmafx-controller --example dispatch_bench --bin vmafx-controller
-	$(CARGO) build --release -p vmafx-mcp --bin vmafx-mcp
+	$(CARGO) build --release -p vmafx-tune --bin vmafx-tune
+	@[[ "$(ONLY)" == tune ]] || $(CARGO) build --release -p vmafx-controller --example dispatch_bench --bin vmafx-controller
+	@[[ "$(ONLY)" == tune ]] || $(CARGO) build --release -p vmafx-mcp --bin vmafx-mcp
 	@scripts/bench.sh
 
 # Fuzzing (cargo-fuzz, stable Rust with --sanitizer none); the property-test versions of the

@@ -4,6 +4,7 @@
 # docs/benchmarks.md) and the raw hyperfine JSON next to it.
 #
 #   RUNS=20 scripts/bench.sh     # runs per command (default 10); ratios use medians
+#   ONLY=tune scripts/bench.sh    # only vmafx-tune against ab-av1 (scripts/tune_bench.py)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 corpus=${VMAFX_CORPUS:-$root/target/corpus}
@@ -12,6 +13,21 @@ mkdir -p "$out"
 vmafx=$root/target/release/vmafx
 ff9=$(python3 -c "import imageio_ffmpeg as m; print(m.get_ffmpeg_exe())")
 runs=${RUNS:-10}
+
+# vmafx-tune against ab-av1 (installed with cargo into target/tools, same ffmpeg 9 for both):
+# target/bench/tune.md.
+tune_bench() {
+  [[ -x $root/target/tools/bin/ab-av1 ]] ||
+    cargo install --locked --quiet --root "$root/target/tools" ab-av1 --version 0.11.7
+  echo "== vmafx-tune against ab-av1: CRF search, x264/x265/SVT-AV1, two targets, three clips" >&2
+  python3 "$root/scripts/tune_bench.py" "$out" "$corpus" "$root/target/release/vmafx-tune" "$vmafx" \
+    "$root/target/tools/bin/ab-av1" "$ff9" >&2
+}
+if [[ ${ONLY:-} == tune ]]; then
+  tune_bench
+  cat "$out/tune.md"
+  exit 0
+fi
 
 ref=$corpus/mandel_1080.y4m
 dist=$corpus/mandel_1080_x264_crf35.mp4
@@ -173,4 +189,6 @@ for label, path in (("Y4M pair (probed natively)", sys.argv[10]), ("MP4 distorte
     b = json.load(open(path))
     print(f"| {label} | {b['submissions']} | {b['jobs_on_controller']} | {b['duplicates']} | {b['per_s']:.0f} | {b['p50_ms']:.1f} | {b['p99_ms']:.1f} | {b['retries']} |")
 PY
+tune_bench
+cat "$out/tune.md" >>"$out/results.md"
 cat "$out/results.md"

@@ -152,6 +152,15 @@ fn a_fractional_answer_on_x264_lands_within_0_3_of_a_tenth_step_sweep() {
     let crf = answer["crf"].as_f64().unwrap();
     assert_eq!(answer["crf_step"], 0.1, "libx264 takes fractional CRFs: {answer}");
     assert!(answer["score"].as_f64().unwrap() >= target);
+    // The step above misses the target: measured, or predicted from the probes either side
+    // (and then not encoded).
+    let next = &answer["next"];
+    assert!((next["crf"].as_f64().unwrap() - crf - 0.1).abs() < 1e-9, "{answer}");
+    assert!(next["score"].as_f64().unwrap() < target, "{answer}");
+    let probed = |c: f64| {
+        answer["probes"].as_array().unwrap().iter().any(|p| (p["crf"].as_f64().unwrap() - c).abs() < 1e-9)
+    };
+    assert_eq!(probed(crf + 0.1), next["predicted"] == false, "{answer}");
     // The 0.1-step sweep, made here with ffmpeg and `vmafx score`, 1.5 CRF either side.
     let tenths = (crf * 10.0).round() as i64;
     let sweep: Vec<(f64, f64)> = (tenths - 15..=tenths + 15)

@@ -333,6 +333,14 @@ fn crf_search(a: CrfArgs) -> anyhow::Result<()> {
                 answer.encode_seconds,
                 answer.probes.len()
             );
+            match &answer.next {
+                Some(n) if n.predicted => println!(
+                    "  CRF {} misses it: {:.2} on the line between the probes either side (not encoded)",
+                    n.crf, n.score
+                ),
+                Some(n) => println!("  CRF {} misses it: {:.2}", n.crf, n.score),
+                None => {}
+            }
             if !answer.exact {
                 println!("  note: --max-probes stopped the search; a higher CRF may also reach the target");
             }
