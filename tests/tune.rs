@@ -175,6 +175,36 @@ fn a_fractional_answer_on_x264_lands_within_0_3_of_a_tenth_step_sweep() {
     assert!((answer["score"].as_f64().unwrap() - at).abs() < 1e-9, "{} vs {at}", answer["score"]);
 }
 
+#[test]
+fn svt_av1_4_searches_quarter_crfs_and_an_older_one_says_why_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = common::lavfi(dir.path(), "src.y4m", "testsrc2=size=320x180:rate=24", 24, "yuv420p");
+    let s = source.to_str().unwrap();
+    let ff9 = common::reference_ffmpeg();
+    let cache = dir.path().join("cache");
+    let search = |extra: &[&str]| {
+        let mut args =
+            vec!["crf-search", "-q", "--source", s, "--encoder", "libsvtav1", "--target-vmaf", "90"];
+        args.extend_from_slice(extra);
+        tune(&args, &cache)
+    };
+    // ffmpeg 9 (SVT-AV1 4.x): quarter steps by default, passed in -svtav1-params.
+    let answer = json_of(&search(&["--ffmpeg", ff9.to_str().unwrap(), "--format", "json"]));
+    assert_eq!(answer["crf_step"], 0.25, "{answer}");
+    let crf = answer["crf"].as_f64().unwrap();
+    assert_eq!((crf * 4.0).fract(), 0.0, "{answer}");
+    assert!(answer["score"].as_f64().unwrap() >= 90.0);
+    assert!((answer["next"]["crf"].as_f64().unwrap() - crf - 0.25).abs() < 1e-9, "{answer}");
+    assert!(answer["next"]["score"].as_f64().unwrap() < 90.0, "{answer}");
+    // Debian's ffmpeg (SVT-AV1 1.4): whole CRFs, and a quarter step is refused saying why.
+    let whole = json_of(&search(&["--format", "json"]));
+    assert_eq!(whole["crf_step"], 1.0, "{whole}");
+    let out = search(&["--crf-step", "0.25"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--crf-step 0.25") && err.contains("SVT-AV1 4.0"), "{err}");
+}
+
 /// The hull's score at `rate`, linear between its points.
 fn hull_at(hull: &[(f64, f64)], rate: f64) -> Option<f64> {
     hull.windows(2)

@@ -93,8 +93,12 @@ pub struct Encoder {
     /// A CRF near the middle of the useful range, where a search starts.
     pub start_crf: u32,
     /// Takes a fractional CRF (x264, x265 and NVENC do; libvpx, libaom and SVT-AV1 take
-    /// whole numbers).
+    /// whole numbers through ffmpeg's option).
     pub fractional: bool,
+    /// Takes quarter CRFs (24.25) through this `*-params` option instead: SVT-AV1 4.0 and
+    /// later. An older library reads a fraction there as its default CRF, so the encode
+    /// itself checks the library first (`vmafx_media::encode`).
+    pub quarter_steps_in: Option<&'static str>,
     /// Set with a constant-quality value: what makes it constant quality for this encoder.
     pub quality_fixed: &'static [(&'static str, &'static str)],
     /// Always set unless the spec's options set them (a `*-params` default is merged in).
@@ -114,6 +118,7 @@ const X264_LIKE: Encoder = Encoder {
     crf_max: 51,
     start_crf: 23,
     fractional: true,
+    quarter_steps_in: None,
     quality_fixed: &[],
     defaults: &[],
     preset_option: "preset",
@@ -128,6 +133,7 @@ const NVENC: Encoder = Encoder {
     crf_max: 51,
     start_crf: 28,
     fractional: true,
+    quarter_steps_in: None,
     quality_fixed: &[("rc", "vbr"), ("b:v", "0")],
     defaults: &[],
     preset_option: "preset",
@@ -151,6 +157,7 @@ pub const ENCODERS: &[Encoder] = &[
         crf_max: 63,
         start_crf: 35,
         fractional: false,
+        quarter_steps_in: Some("svtav1-params"),
         default_preset: Some("8"),
         ladder_crfs: &[24, 30, 36, 42, 48, 54],
         ..X264_LIKE
@@ -412,8 +419,13 @@ pub fn check(spec: &EncodeSpec, described: Option<&EncoderDescription>) -> Resul
                     format!("{crf} is outside {}'s range {lo}..{hi}", enc.name),
                 ));
             }
-            if !enc.fractional && crf.fract() != 0.0 {
-                return Err(refuse("encode.crf", format!("{} takes whole CRF values, not {crf}", enc.name)));
+            let quarter = enc.quarter_steps_in.is_some() && (crf * 4.0).fract() == 0.0;
+            if !enc.fractional && crf.fract() != 0.0 && !quarter {
+                let steps = if enc.quarter_steps_in.is_some() { "whole or quarter" } else { "whole" };
+                return Err(refuse(
+                    "encode.crf",
+                    format!("{} takes {steps} CRF values, not {crf}", enc.name),
+                ));
             }
         }
         (None, Some(kbps)) => {
@@ -625,8 +637,20 @@ impl CheckedEncode {
             args.extend(["-vf".into(), filters.join(",")]);
         }
         args.extend(["-c:v".into(), e.name.into()]);
+        // A quarter CRF goes into the encoder's own parameters, after any others (the last
+        // `crf=` wins); ffmpeg's option gets the whole part.
+        let quarter = self.quarter_crf().map(|(params, crf)| (params, format!("crf={crf}")));
+        let mut quarter_unset = quarter.clone();
+        let mut with_quarter = |name: &str, value: String| match &quarter {
+            Some((params, kv)) if *params == name => {
+                quarter_unset = None;
+                format!("{value}:{kv}")
+            }
+            _ => value,
+        };
         let mut set = |name: &str, value: String| args.extend([format!("-{name}"), value]);
         match (s.crf, s.bitrate_kbps) {
+            (Some(crf), _) if quarter.is_some() => set(e.quality_option, crf.trunc().to_string()),
             (Some(crf), _) => {
                 set(e.quality_option, crf.to_string());
                 for (k, v) in e.quality_fixed {
@@ -641,9 +665,9 @@ impl CheckedEncode {
         }
         for (k, v) in e.defaults {
             match s.options.get(*k) {
-                None => set(k, v.to_string()),
+                None => set(k, with_quarter(k, v.to_string())),
                 // A default `*-params` goes first, so that the spec's own keys win.
-                Some(mine) if k.ends_with("-params") => set(k, format!("{v}:{mine}")),
+                Some(mine) if k.ends_with("-params") => set(k, with_quarter(k, format!("{v}:{mine}"))),
                 Some(_) => {}
             }
         }
@@ -652,10 +676,20 @@ impl CheckedEncode {
         }
         for (k, v) in &s.options {
             if !e.defaults.iter().any(|(d, _)| d == k && d.ends_with("-params")) {
-                set(k, v.clone());
+                set(k, with_quarter(k, v.clone()));
             }
         }
+        if let Some((params, kv)) = quarter_unset {
+            set(params, kv);
+        }
         args
+    }
+
+    /// A CRF with a fraction for an encoder that takes quarter steps in its own parameters:
+    /// that option's name and the CRF.
+    pub fn quarter_crf(&self) -> Option<(&'static str, f64)> {
+        let crf = self.spec.crf.filter(|c| c.fract() != 0.0 && !self.encoder.fractional)?;
+        self.encoder.quarter_steps_in.map(|p| (p, crf))
     }
 }
 
@@ -795,6 +829,30 @@ mod tests {
     }
 
     #[test]
+    fn a_quarter_crf_goes_into_svt_av1_s_own_parameters() {
+        let args = |crf: f64, options: &[(&str, &str)]| {
+            let spec = EncodeSpec {
+                encoder: "libsvtav1".into(),
+                crf: Some(crf),
+                options: options.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                ..Default::default()
+            };
+            check(&spec, None).unwrap().ffmpeg_args().join(" ")
+        };
+        assert!(
+            args(34.25, &[]).contains("-crf 34 -preset 8 -svtav1-params crf=34.25"),
+            "{}",
+            args(34.25, &[])
+        );
+        // Merged after the caller's keys, once.
+        let merged = args(34.5, &[("svtav1-params", "tune=0")]);
+        assert!(merged.ends_with("-svtav1-params tune=0:crf=34.5"), "{merged}");
+        assert_eq!(merged.matches("svtav1-params").count(), 1, "{merged}");
+        // A whole CRF stays ffmpeg's option alone.
+        assert!(!args(34.0, &[]).contains("svtav1-params"), "{}", args(34.0, &[]));
+    }
+
+    #[test]
     fn quality_size_and_format_are_bounded() {
         let d = described();
         let bad = |spec: EncodeSpec| check(&spec, Some(&d)).unwrap_err().to_string();
@@ -802,8 +860,10 @@ mod tests {
         assert!(bad(EncodeSpec { crf: Some(f64::NAN), ..x264(&[]) }).contains("outside"));
         assert!(bad(EncodeSpec { bitrate_kbps: Some(900), ..x264(&[]) }).contains("not both"));
         assert!(bad(EncodeSpec { crf: None, ..x264(&[]) }).contains("is required"));
-        let svt = EncodeSpec { encoder: "libsvtav1".into(), crf: Some(30.5), ..Default::default() };
-        assert!(check(&svt, None).unwrap_err().problem.contains("whole CRF values"));
+        let svt = EncodeSpec { encoder: "libsvtav1".into(), crf: Some(30.3), ..Default::default() };
+        assert!(check(&svt, None).unwrap_err().problem.contains("whole or quarter CRF values"));
+        let vp9 = EncodeSpec { encoder: "libvpx-vp9".into(), crf: Some(30.5), ..Default::default() };
+        assert!(check(&vp9, None).unwrap_err().problem.contains("takes whole CRF values"));
         assert!(bad(EncodeSpec { width: Some(640), ..x264(&[]) }).contains("together"));
         assert!(bad(EncodeSpec { width: Some(100_000), height: Some(10), ..x264(&[]) })
             .contains("outside 16..16384"));

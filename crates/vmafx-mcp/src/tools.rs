@@ -177,7 +177,7 @@ pub struct CrfSearchArgs {
     /// Most encodes to spend (default 12).
     pub max_probes: Option<usize>,
     /// Precision of the answer (default 0.1 for libx264/libx265, which take fractional CRFs;
-    /// 1 for the others).
+    /// 0.25 for libsvtav1 with SVT-AV1 4.0 or later; 1 for the others).
     pub crf_step: Option<f64>,
 }
 

@@ -34,6 +34,21 @@ pub fn encode(
     cancel: Option<&AtomicBool>,
     stall_after: Option<Duration>,
 ) -> Result<Encoded, MediaError> {
+    if let Some((_, crf)) = spec.quarter_crf() {
+        let version = svtav1_version(tools);
+        if version.is_none_or(|v| v.0 < 4) {
+            let lib = version
+                .map_or("an SVT-AV1 of unknown version".into(), |v| format!("SVT-AV1 {}.{}", v.0, v.1));
+            return Err(MediaError::EncodeFailed {
+                input: source.into(),
+                message: format!(
+                    "CRF {crf}: {} has {lib}, which takes whole CRFs (quarter steps need SVT-AV1 4.0 or later; \
+                     an older one would encode at its default CRF)",
+                    tools.ffmpeg.display()
+                ),
+            });
+        }
+    }
     let ext = out.extension().and_then(|e| e.to_str()).unwrap_or("mkv");
     let partial = out.with_extension(format!("partial.{ext}"));
     let started = Instant::now();
@@ -115,6 +130,39 @@ pub fn encode(
     Ok(Encoded { bytes, seconds })
 }
 
+/// The SVT-AV1 library version (major, minor) in `tools.ffmpeg`, from the banner it prints
+/// when it encodes one small frame; `None` when this ffmpeg has no libsvtav1 or says no
+/// version. Asked once per ffmpeg path.
+pub fn svtav1_version(tools: &Tools) -> Option<(u32, u32)> {
+    /// (major, minor) by ffmpeg path.
+    type Known = Vec<(std::path::PathBuf, Option<(u32, u32)>)>;
+    static KNOWN: std::sync::Mutex<Known> = std::sync::Mutex::new(Vec::new());
+    let mut known = KNOWN.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, v)) = known.iter().find(|(p, _)| *p == tools.ffmpeg) {
+        return *v;
+    }
+    let mut cmd = Command::new(&tools.ffmpeg);
+    cmd.args(["-hide_banner", "-nostdin", "-f", "lavfi", "-i", "color=size=64x64", "-frames:v", "1"]).args([
+        "-c:v",
+        "libsvtav1",
+        "-f",
+        "null",
+        "-",
+    ]);
+    let version = crate::tool::output_within(&mut cmd, Duration::from_secs(30))
+        .ok()
+        .and_then(|o| parse_svtav1_version(&String::from_utf8_lossy(&o.stderr)));
+    known.push((tools.ffmpeg.clone(), version));
+    version
+}
+
+/// `SVT-AV1 Encoder Lib v4.2.0-151-g5ed9ffbcb` → (4, 2).
+fn parse_svtav1_version(banner: &str) -> Option<(u32, u32)> {
+    let rest = &banner[banner.find("SVT-AV1 Encoder Lib v")? + "SVT-AV1 Encoder Lib v".len()..];
+    let mut parts = rest.split(|c: char| !c.is_ascii_digit());
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+}
+
 /// What `ffmpeg -h encoder=NAME` says of an encoder: its pixel formats and private options
 /// (`None` when this ffmpeg has no such encoder, or does not answer within `limit`).
 pub fn describe_encoder(tools: &Tools, name: &str, limit: Duration) -> Option<EncoderDescription> {
@@ -188,6 +236,32 @@ mod tests {
             encode(&Tools::default(), &src, &args, &dir.path().join("d.mkv"), Some(&stop), None),
             Err(MediaError::Cancelled)
         ));
+    }
+
+    #[test]
+    fn a_quarter_crf_needs_svt_av1_4() {
+        assert_eq!(
+            parse_svtav1_version("Svt[info]: SVT [version]:\tSVT-AV1 Encoder Lib v4.2.0-151-g5"),
+            Some((4, 2))
+        );
+        assert_eq!(
+            parse_svtav1_version("Svt[info]: SVT [version]:\tSVT-AV1 Encoder Lib v1.4.1"),
+            Some((1, 4))
+        );
+        assert_eq!(parse_svtav1_version("Unknown encoder 'libsvtav1'"), None);
+        // Debian 12's ffmpeg has SVT-AV1 1.4, which would read crf=30.25 as its default CRF:
+        // the encode is refused, naming the library and what to do.
+        let tools = Tools::default();
+        assert_eq!(svtav1_version(&tools), Some((1, 4)), "Debian 12's libsvtav1");
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src.y4m");
+        crate::y4m::write_pattern(&src, 64, 48, 2, 8).unwrap();
+        let spec =
+            vmafx_core::EncodeSpec { encoder: "libsvtav1".into(), crf: Some(30.25), ..Default::default() };
+        let checked = vmafx_core::encode::check(&spec, None).unwrap();
+        let err =
+            encode(&tools, &src, &checked, &dir.path().join("q.mkv"), None, None).unwrap_err().to_string();
+        assert!(err.contains("SVT-AV1 1.4") && err.contains("quarter steps need SVT-AV1 4.0"), "{err}");
     }
 
     #[test]

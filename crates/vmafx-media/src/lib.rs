@@ -21,7 +21,7 @@ pub mod tool;
 pub mod y4m;
 
 pub use decode::{DecodeOptions, FfmpegReader};
-pub use encode::{describe_encoder, encode, Encoded};
+pub use encode::{describe_encoder, encode, svtav1_version, Encoded};
 pub use error::MediaError;
 pub use format::{Chroma, PixelFormat, Range, Rate, VideoFormat};
 pub use matching::{plan, Conversion, InputSettings, MatchOptions, MatchPlan};

@@ -57,6 +57,8 @@ impl TuneError {
 pub trait Runner: Sync {
     fn source(&self, path: &std::path::Path) -> Result<SourceInfo, TuneError>;
     fn run(&self, trial: &Trial, source: &SourceInfo, scoring: &Scoring) -> Result<Measured, TuneError>;
+    /// Whether the encoder where trials run takes quarter CRFs (SVT-AV1 4.0 and later).
+    fn quarter_crf(&self, e: &Encoder) -> bool;
 }
 
 impl Runner for LocalRunner {
@@ -65,6 +67,9 @@ impl Runner for LocalRunner {
     }
     fn run(&self, trial: &Trial, source: &SourceInfo, scoring: &Scoring) -> Result<Measured, TuneError> {
         LocalRunner::run(self, trial, source, scoring)
+    }
+    fn quarter_crf(&self, e: &Encoder) -> bool {
+        LocalRunner::quarter_crf(self, e)
     }
 }
 
@@ -206,21 +211,35 @@ impl EncodeSettings {
 }
 
 /// The CRF precision to search to: `asked`, or 0.1 for an encoder that takes fractional
-/// CRFs and 1 for one that does not. A step finer than 0.01, or a fraction of a CRF for an
-/// encoder that takes whole ones only, is refused.
-fn crf_step(e: &Encoder, asked: Option<f64>) -> Result<f64, TuneError> {
-    let step = asked.unwrap_or(if e.fractional { 0.1 } else { 1.0 });
+/// CRFs, 0.25 for one that takes quarter steps (`quarter`: SVT-AV1 4.0 and later) and 1 for
+/// the others. A step finer than 0.01, or one the encoder cannot take, is refused.
+fn crf_step(e: &Encoder, asked: Option<f64>, quarter: bool) -> Result<f64, TuneError> {
+    let step = asked.unwrap_or(if e.fractional {
+        0.1
+    } else if quarter {
+        0.25
+    } else {
+        1.0
+    });
     let hundredths = step * 100.0;
     if !((0.01..=10.0).contains(&step) && (hundredths - hundredths.round()).abs() < 1e-6) {
         return Err(TuneError::Usage(format!(
             "--crf-step {step}: give a step from 0.01 to 10, in hundredths"
         )));
     }
-    if !e.fractional && step.fract() != 0.0 {
+    if !e.fractional && quarter && (step * 4.0).fract() != 0.0 {
         return Err(TuneError::Usage(format!(
-            "--crf-step {step}: {} takes whole CRFs only (a fraction would encode as the whole number)",
+            "--crf-step {step}: {} takes quarter CRFs at the finest (0.25, 0.5, 1, ...)",
             e.name
         )));
+    }
+    if !e.fractional && !quarter && step.fract() != 0.0 {
+        let why = if e.quarter_steps_in.is_some() {
+            "quarter steps need SVT-AV1 4.0 or later, and this one is older or on a cluster whose nodes do not say"
+        } else {
+            "a fraction would encode as the whole number"
+        };
+        return Err(TuneError::Usage(format!("--crf-step {step}: {} takes whole CRFs only ({why})", e.name)));
     }
     Ok(step)
 }
@@ -360,7 +379,7 @@ pub fn crf_search(
             e.name, e.crf_min, e.crf_max
         )));
     }
-    let step = crf_step(e, req.crf_step)?;
+    let step = crf_step(e, req.crf_step, runner.quarter_crf(e))?;
     let lattice = CrfLattice { step };
     let range = search::Range {
         min: lattice.at_or_above(min),
@@ -747,11 +766,14 @@ mod tests {
     fn the_crf_step_suits_the_encoder() {
         let x264 = encoder("libx264").unwrap();
         let svt = encoder("libsvtav1").unwrap();
-        assert_eq!(crf_step(x264, None).unwrap(), 0.1);
-        assert_eq!(crf_step(svt, None).unwrap(), 1.0);
-        assert_eq!(crf_step(x264, Some(0.25)).unwrap(), 0.25);
-        assert!(crf_step(svt, Some(0.5)).unwrap_err().to_string().contains("whole CRFs"));
-        assert!(crf_step(x264, Some(0.001)).is_err() && crf_step(x264, Some(0.0)).is_err());
+        assert_eq!(crf_step(x264, None, false).unwrap(), 0.1);
+        assert_eq!(crf_step(svt, None, false).unwrap(), 1.0);
+        assert_eq!(crf_step(svt, None, true).unwrap(), 0.25, "SVT-AV1 4.0 takes quarter steps");
+        assert_eq!(crf_step(svt, Some(0.5), true).unwrap(), 0.5);
+        assert!(crf_step(svt, Some(0.1), true).unwrap_err().to_string().contains("quarter CRFs"));
+        assert_eq!(crf_step(x264, Some(0.25), false).unwrap(), 0.25);
+        assert!(crf_step(svt, Some(0.5), false).unwrap_err().to_string().contains("whole CRFs"));
+        assert!(crf_step(x264, Some(0.001), false).is_err() && crf_step(x264, Some(0.0), false).is_err());
         let tenths = CrfLattice { step: 0.1 };
         assert_eq!(tenths.crf(244), 24.4, "no 24.400000000000002");
         assert_eq!((tenths.at_or_above(23.95), tenths.at_or_below(23.95)), (240, 239));

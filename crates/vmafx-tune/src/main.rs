@@ -125,7 +125,8 @@ struct CrfArgs {
     #[arg(long)]
     max_crf: Option<f64>,
     /// Precision of the answer: the next CRF up by this step misses the target [default: 0.1
-    /// for libx264 and libx265, which take fractional CRFs; 1 for the others].
+    /// for libx264 and libx265, which take fractional CRFs; 0.25 for libsvtav1 when this
+    /// ffmpeg's SVT-AV1 is 4.0 or later (quarter steps); 1 for the others].
     #[arg(long, value_name = "STEP")]
     crf_step: Option<f64>,
 }

@@ -9,8 +9,9 @@
 //!
 //! It stops when the highest passing probe `a` has the next position up measured to miss
 //! the target, or, when a failing probe lies at most two CRFs above `a`, when the line
-//! between them puts the next position under the target (over two CRFs the curve's bend
-//! moves that line by hundredths of a VMAF point): that neighbour is then predicted, not
+//! between them crosses the target nearer to `a` than to the next position (over two CRFs
+//! the curve's bend moves that line by hundredths of a VMAF point; the half step is a
+//! margin for the noise between neighbouring probes): that neighbour is then predicted, not
 //! encoded, and the answer says so.
 //!
 //! The search runs on positions of a lattice (whole CRFs, or tenths of a CRF for encoders
@@ -83,8 +84,13 @@ pub fn search<E>(
                 Some(Outcome::Found { crf: a.crf, predicted_next: None })
             }
             (Some(a), Some(b)) if b.crf - a.crf <= predict_within => {
-                let next = a.score + (b.score - a.score) / (b.crf - a.crf) as f64;
-                (next < target).then_some(Outcome::Found { crf: a.crf, predicted_next: Some(next) })
+                // Where the line between them crosses the target, in positions above `a`:
+                // nearer to `a` than to the next position, which is then under the target
+                // by more than the noise between neighbouring probes (about half a step).
+                let drop = (a.score - b.score) / (b.crf - a.crf) as f64;
+                let cross = (a.score - target) / drop;
+                (drop > 0.0 && cross < 0.5)
+                    .then_some(Outcome::Found { crf: a.crf, predicted_next: Some(a.score - drop) })
             }
             (Some(a), None) if a.crf == range.max => {
                 Some(Outcome::Found { crf: a.crf, predicted_next: None })

@@ -202,6 +202,14 @@ impl LocalRunner {
         })
     }
 
+    /// Whether trials can encode `e` at quarter CRFs: SVT-AV1 4.0 or later in this
+    /// machine's ffmpeg. Not on a cluster: nodes do not report their SVT-AV1's version.
+    pub fn quarter_crf(&self, e: &Encoder) -> bool {
+        self.remote.is_none()
+            && e.quarter_steps_in.is_some()
+            && vmafx_media::svtav1_version(&self.tools).is_some_and(|v| v.0 >= 4)
+    }
+
     /// The same runner, sending every encode-and-score to the cluster as a job.
     pub fn with_remote(mut self, remote: crate::remote::Remote) -> Self {
         self.remote = Some(remote);
