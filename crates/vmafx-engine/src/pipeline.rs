@@ -15,6 +15,7 @@ use std::time::Instant;
 use vmafx_core::{InputOptions, Note, Report, ReportInfo, ScoreJobSpec, SegmentSpec};
 use vmafx_media::{
     open_reader, plan, probe, DecodeOptions, FrameReader, InputSettings, MatchOptions, RawFormat,
+    StreamedInput,
 };
 
 use crate::error::{EngineError, Role};
@@ -51,6 +52,9 @@ pub struct ScoreRequest {
     /// What a raw YUV reference or distorted holds (they have no header).
     pub reference_raw: Option<RawFormat>,
     pub distorted_raw: Option<RawFormat>,
+    /// The distorted arrives on a pipe as it is encoded (`distorted` then only names it):
+    /// described in advance instead of probed.
+    pub distorted_stream: Option<StreamedInput>,
     pub decode: DecodeOptions,
     /// Set to stop scoring: decoders (and their ffmpeg) stop within a frame or two and the
     /// call returns [`EngineError::Cancelled`].
@@ -95,6 +99,7 @@ impl ScoreRequest {
             matching: MatchOptions::default(),
             reference_raw: None,
             distorted_raw: None,
+            distorted_stream: None,
             decode: DecodeOptions::default(),
             cancel: None,
         }
@@ -293,8 +298,11 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
     let tools = &req.decode.tools;
     let ref_probe = probe(&req.reference, req.reference_raw.as_ref(), tools)
         .map_err(EngineError::input(Role::Reference))?;
-    let dist_probe = probe(&req.distorted, req.distorted_raw.as_ref(), tools)
-        .map_err(EngineError::input(Role::Distorted))?;
+    let dist_probe = match &req.distorted_stream {
+        Some(stream) => stream.probe.clone(),
+        None => probe(&req.distorted, req.distorted_raw.as_ref(), tools)
+            .map_err(EngineError::input(Role::Distorted))?,
+    };
     // The input-matching rules: what libvmaf gets, and how each input is brought to it.
     // A reference libvmaf cannot take fails as the reference; anything else about the pair
     // is the distorted's to fix.
@@ -337,8 +345,11 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
     })?;
     let ref_reader =
         open_reader(&ref_probe, &plan.reference, &req.decode).map_err(EngineError::input(Role::Reference))?;
-    let dist_reader = open_reader(&dist_probe, &plan.distorted, &req.decode)
-        .map_err(EngineError::input(Role::Distorted))?;
+    let dist_reader = match &req.distorted_stream {
+        Some(stream) => stream.open(&plan.distorted, &req.decode),
+        None => open_reader(&dist_probe, &plan.distorted, &req.decode),
+    }
+    .map_err(EngineError::input(Role::Distorted))?;
     // Each decoder holds what it has queued plus the frame it is filling; the pump holds a pair.
     let pool = scorer.picture_pool(2 * (DECODE_AHEAD as u32 + 1) + 2)?;
     let reference =

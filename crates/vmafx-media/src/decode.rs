@@ -52,8 +52,11 @@ pub fn decode_args(
     conv: &Conversion,
     opts: &DecodeOptions,
 ) -> Vec<String> {
-    let mut args: Vec<String> =
-        ["-nostdin", "-hide_banner", "-loglevel", "error", "-xerror"].map(String::from).into();
+    let mut args: Vec<String> = ["-hide_banner", "-loglevel", "error", "-xerror"].map(String::from).into();
+    // A stream on stdin is the input; otherwise ffmpeg must not read stdin.
+    if input != Path::new("pipe:0") {
+        args.insert(0, "-nostdin".into());
+    }
     if opts.threads > 0 {
         args.extend(["-threads".into(), opts.threads.to_string()]);
     }
@@ -84,9 +87,31 @@ impl FfmpegReader {
         conv: &Conversion,
         opts: &DecodeOptions,
     ) -> Result<Self, MediaError> {
+        Self::start(input, decode_args(input, raw, conv, opts), Stdio::null(), conv, opts)
+    }
+
+    /// Starts ffmpeg on a stream arriving on `pipe` (an encode as it is made, see
+    /// [`StreamedInput`](crate::StreamedInput)); `label` names it in errors.
+    pub fn spawn_pipe(
+        label: &Path,
+        pipe: std::io::PipeReader,
+        conv: &Conversion,
+        opts: &DecodeOptions,
+    ) -> Result<Self, MediaError> {
+        let args = decode_args(Path::new("pipe:0"), None, conv, opts);
+        Self::start(label, args, Stdio::from(pipe), conv, opts)
+    }
+
+    fn start(
+        input: &Path,
+        args: Vec<String>,
+        stdin: Stdio,
+        conv: &Conversion,
+        opts: &DecodeOptions,
+    ) -> Result<Self, MediaError> {
         let mut child = Command::new(&opts.tools.ffmpeg)
-            .args(decode_args(input, raw, conv, opts))
-            .stdin(Stdio::null())
+            .args(args)
+            .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

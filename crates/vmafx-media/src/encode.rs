@@ -34,6 +34,35 @@ pub fn encode(
     cancel: Option<&AtomicBool>,
     stall_after: Option<Duration>,
 ) -> Result<Encoded, MediaError> {
+    encode_to(tools, source, spec, out, None, cancel, stall_after)
+}
+
+/// [`encode`], also writing the encode into `stream` (Matroska) as the encoder makes it, so
+/// that it can be decoded and scored at the same time instead of after
+/// ([`StreamedInput`](crate::StreamedInput)). `out` is then remuxed from the stream: the same
+/// size as [`encode`] makes (a stream cannot go back to write the index). A reader that
+/// stops early does not stop the encode.
+pub fn encode_streaming(
+    tools: &Tools,
+    source: &Path,
+    spec: &CheckedEncode,
+    out: &Path,
+    stream: std::io::PipeWriter,
+    cancel: Option<&AtomicBool>,
+    stall_after: Option<Duration>,
+) -> Result<Encoded, MediaError> {
+    encode_to(tools, source, spec, out, Some(stream), cancel, stall_after)
+}
+
+fn encode_to(
+    tools: &Tools,
+    source: &Path,
+    spec: &CheckedEncode,
+    out: &Path,
+    stream: Option<std::io::PipeWriter>,
+    cancel: Option<&AtomicBool>,
+    stall_after: Option<Duration>,
+) -> Result<Encoded, MediaError> {
     if let Some((_, crf)) = spec.quarter_crf() {
         let version = svtav1_version(tools);
         if version.is_none_or(|v| v.0 < 4) {
@@ -51,18 +80,25 @@ pub fn encode(
     }
     let ext = out.extension().and_then(|e| e.to_str()).unwrap_or("mkv");
     let partial = out.with_extension(format!("partial.{ext}"));
+    // What the encoder writes: the file, or (streaming) Matroska on stdout that a thread
+    // copies into this file and the stream.
+    let written = if stream.is_some() { out.with_extension("stream.mkv") } else { partial.clone() };
+    let tool_err = |e| MediaError::Tool { program: tools.ffmpeg.display().to_string(), source: e };
+    let remove = || {
+        let _ = std::fs::remove_file(&partial);
+        let _ = std::fs::remove_file(&written);
+    };
     let started = Instant::now();
-    let mut child = Command::new(&tools.ffmpeg)
-        .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i"])
+    let mut cmd = Command::new(&tools.ffmpeg);
+    cmd.args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i"])
         .arg(source)
         .args(spec.ffmpeg_args())
-        .args(["-fflags", "+bitexact"])
-        .arg(&partial)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| MediaError::Tool { program: tools.ffmpeg.display().to_string(), source: e })?;
+        .args(["-fflags", "+bitexact"]);
+    match &stream {
+        None => cmd.arg(&partial).stdout(Stdio::null()),
+        Some(_) => cmd.args(["-f", "matroska", "pipe:1"]).stdout(Stdio::piped()),
+    };
+    let mut child = cmd.stdin(Stdio::null()).stderr(Stdio::piped()).spawn().map_err(tool_err)?;
     // Read stderr on a thread so that a chatty encoder never blocks on a full pipe.
     let stderr = child.stderr.take();
     let reader = std::thread::spawn(move || {
@@ -72,29 +108,34 @@ pub fn encode(
         }
         text
     });
+    let copier = match (stream, child.stdout.take()) {
+        (Some(stream), Some(stdout)) => {
+            let file = std::fs::File::create(&written)
+                .map_err(|e| MediaError::Unreadable { input: written.clone(), source: e })?;
+            Some(std::thread::spawn(move || tee(stdout, file, stream)))
+        }
+        _ => None,
+    };
     // Output size and when it last changed, for `stall_after`.
     let mut grown = (0u64, Instant::now());
     let status = loop {
-        if let Some(status) = child
-            .try_wait()
-            .map_err(|e| MediaError::Tool { program: tools.ffmpeg.display().to_string(), source: e })?
-        {
+        if let Some(status) = child.try_wait().map_err(tool_err)? {
             break status;
         }
         if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
             let _ = child.kill();
             let _ = child.wait();
-            let _ = std::fs::remove_file(&partial);
+            remove();
             return Err(MediaError::Cancelled);
         }
         if let Some(limit) = stall_after {
-            let size = std::fs::metadata(&partial).map_or(0, |m| m.len());
+            let size = std::fs::metadata(&written).map_or(0, |m| m.len());
             if size != grown.0 {
                 grown = (size, Instant::now());
             } else if grown.1.elapsed() >= limit {
                 let _ = child.kill();
                 let _ = child.wait();
-                let _ = std::fs::remove_file(&partial);
+                remove();
                 return Err(MediaError::ToolTimeout {
                     program: format!(
                         "{} (encoding; no output for {} s)",
@@ -105,12 +146,14 @@ pub fn encode(
                 });
             }
         }
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(if copier.is_some() { 10 } else { 50 }));
     };
     let seconds = started.elapsed().as_secs_f64();
     let stderr = reader.join().unwrap_or_default();
+    let copied = copier
+        .map(|c| c.join().unwrap_or_else(|_| Err(std::io::Error::other("the copying thread panicked"))));
     if let Some(signal) = crate::tool::killed_by(&status) {
-        let _ = std::fs::remove_file(&partial);
+        remove();
         return Err(MediaError::ToolKilled {
             input: source.into(),
             frame: 0,
@@ -118,16 +161,74 @@ pub fn encode(
         });
     }
     if !status.success() {
-        let _ = std::fs::remove_file(&partial);
+        remove();
         return Err(MediaError::EncodeFailed {
             input: source.into(),
             message: tool_message(&stderr, source),
         });
     }
+    if let Some(copied) = copied {
+        if let Err(e) = copied {
+            remove();
+            return Err(MediaError::Unreadable { input: written, source: e });
+        }
+        // The stream has no index (cues) or duration: remux it as a file, which is what
+        // `encode` would have written.
+        let mut remux = Command::new(&tools.ffmpeg);
+        remux
+            .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i"])
+            .arg(&written)
+            .args(["-map", "0", "-c", "copy", "-fflags", "+bitexact"])
+            .arg(&partial);
+        let done = crate::tool::output_within(&mut remux, Duration::from_secs(600));
+        let _ = std::fs::remove_file(&written);
+        match done {
+            Ok(o) if o.status.success() => {}
+            Ok(o) => {
+                remove();
+                return Err(MediaError::EncodeFailed {
+                    input: source.into(),
+                    message: tool_message(&o.stderr, source),
+                });
+            }
+            Err(e) => {
+                remove();
+                return Err(e);
+            }
+        }
+    }
     std::fs::rename(&partial, out).map_err(|e| MediaError::Unreadable { input: out.into(), source: e })?;
     let bytes =
         std::fs::metadata(out).map_err(|e| MediaError::Unreadable { input: out.into(), source: e })?.len();
     Ok(Encoded { bytes, seconds })
+}
+
+/// Copies the encoder's output into `file` and `stream`; a stream whose reader went away is
+/// dropped (the file is what the encode is kept as).
+fn tee(
+    mut from: impl std::io::Read,
+    file: std::fs::File,
+    stream: std::io::PipeWriter,
+) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = std::io::BufWriter::with_capacity(1 << 20, file);
+    let mut stream = Some(stream);
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        file.write_all(&buf[..n])?;
+        if stream.as_mut().is_some_and(|s| s.write_all(&buf[..n]).is_err()) {
+            stream = None;
+        }
+    }
+    // Dropping the stream here ends it: the reader sees the end as the encoder finishes.
+    drop(stream);
+    file.flush()
 }
 
 /// The SVT-AV1 library version (major, minor) in `tools.ffmpeg`, from the banner it prints
@@ -236,6 +337,32 @@ mod tests {
             encode(&Tools::default(), &src, &args, &dir.path().join("d.mkv"), Some(&stop), None),
             Err(MediaError::Cancelled)
         ));
+    }
+
+    #[test]
+    fn a_streamed_encode_keeps_the_file_a_plain_one_writes_even_when_its_reader_stops() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src.y4m");
+        crate::y4m::write_pattern(&src, 96, 64, 12, 8).unwrap();
+        let spec =
+            vmafx_core::EncodeSpec { encoder: "libx264".into(), crf: Some(28.0), ..Default::default() };
+        let checked = vmafx_core::encode::check(&spec, None).unwrap();
+        let tools = Tools::default();
+        let plain = encode(&tools, &src, &checked, &dir.path().join("plain.mkv"), None, None).unwrap();
+        // Read the whole stream.
+        let (mut rx, tx) = std::io::pipe().unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut v = Vec::new();
+            std::io::Read::read_to_end(&mut rx, &mut v).map(|_| v.len())
+        });
+        let a = encode_streaming(&tools, &src, &checked, &dir.path().join("a.mkv"), tx, None, None).unwrap();
+        assert!(reader.join().unwrap().unwrap() > 0);
+        // A reader gone before the first byte.
+        let (rx, tx) = std::io::pipe().unwrap();
+        drop(rx);
+        let b = encode_streaming(&tools, &src, &checked, &dir.path().join("b.mkv"), tx, None, None).unwrap();
+        assert_eq!((a.bytes, b.bytes), (plain.bytes, plain.bytes));
+        assert!(!dir.path().join("a.stream.mkv").exists() && !dir.path().join("b.partial.mkv").exists());
     }
 
     #[test]

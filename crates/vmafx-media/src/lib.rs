@@ -21,13 +21,13 @@ pub mod tool;
 pub mod y4m;
 
 pub use decode::{DecodeOptions, FfmpegReader};
-pub use encode::{describe_encoder, encode, svtav1_version, Encoded};
+pub use encode::{describe_encoder, encode, encode_streaming, svtav1_version, Encoded};
 pub use error::MediaError;
 pub use format::{Chroma, PixelFormat, Range, Rate, VideoFormat};
 pub use matching::{plan, Conversion, InputSettings, MatchOptions, MatchPlan};
 pub use orientation::Orientation;
 pub use probe::{probe, probe_native, ColorTags, Container, Probe, Tools};
 pub use raw::{RawFormat, RawReader};
-pub use reader::{open_reader, FrameReader, PlaneMut, Stopper};
+pub use reader::{open_reader, FrameReader, PlaneMut, Stopper, StreamedInput};
 pub use roots::AllowedRoots;
 pub use y4m::Y4mReader;

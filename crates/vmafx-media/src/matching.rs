@@ -143,7 +143,7 @@ impl Conversion {
 }
 
 /// The outcome of the rules for one pair.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MatchPlan {
     /// What libvmaf is given: the reference's coded size and pixel format.
     pub format: VideoFormat,

@@ -71,6 +71,39 @@ pub trait FrameReader: Send {
     }
 }
 
+/// A video arriving on a pipe as it is made (an encoder's output, see
+/// [`encode_streaming`](crate::encode::encode_streaming)), described in advance: a pipe
+/// cannot be probed ahead of reading it. The decoder takes the pipe once.
+#[derive(Clone)]
+pub struct StreamedInput {
+    /// What the stream will be; the caller checks it against the finished file's probe.
+    pub probe: Probe,
+    pipe: std::sync::Arc<std::sync::Mutex<Option<std::io::PipeReader>>>,
+}
+
+impl StreamedInput {
+    pub fn new(probe: Probe, pipe: std::io::PipeReader) -> Self {
+        Self { probe, pipe: std::sync::Arc::new(std::sync::Mutex::new(Some(pipe))) }
+    }
+
+    /// Opens the stream for frames converted by `conv` (once).
+    pub fn open(&self, conv: &Conversion, opts: &DecodeOptions) -> Result<Box<dyn FrameReader>, MediaError> {
+        let pipe = self.pipe.lock().unwrap_or_else(|p| p.into_inner()).take().ok_or_else(|| {
+            MediaError::Unreadable {
+                input: self.probe.path.clone(),
+                source: io::Error::other("the stream was already read"),
+            }
+        })?;
+        Ok(Box::new(FfmpegReader::spawn_pipe(&self.probe.path, pipe, conv, opts)?))
+    }
+}
+
+impl std::fmt::Debug for StreamedInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StreamedInput({})", self.probe.path.display())
+    }
+}
+
 /// Opens `probe`'s input for frames converted by `conv`.
 ///
 /// A Y4M or raw file whose frames pass unchanged is read natively; anything else goes

@@ -140,6 +140,9 @@ pub struct Measured {
     /// the time of the original encode).
     #[serde(default)]
     pub cached: bool,
+    /// Scored from the encoder's output as it was made, beside the encoder.
+    #[serde(default)]
+    pub scored_while_encoding: bool,
 }
 
 /// What is known of the source.
@@ -170,6 +173,7 @@ pub struct LocalRunner {
     /// libvmaf threads per scoring run.
     pub threads: u32,
     digests: Mutex<HashMap<PathBuf, String>>,
+    probes: Mutex<HashMap<PathBuf, vmafx_media::Probe>>,
     /// `ffmpeg -version`'s first line, once asked: part of every cache key, since another
     /// ffmpeg build (another x264) makes other encodes from the same arguments.
     ffmpeg_build: std::sync::OnceLock<String>,
@@ -184,6 +188,7 @@ impl LocalRunner {
             tools,
             threads,
             digests: Mutex::default(),
+            probes: Mutex::default(),
             ffmpeg_build: std::sync::OnceLock::new(),
             remote: None,
         }
@@ -274,6 +279,7 @@ impl LocalRunner {
         let scoring_key = format!("{}/{}", scoring.model, scoring.metric);
         let frames = trial.sample.map_or(source.frames, |s| s.frames);
         let cached = entry.bytes > 0 && entry.scores.contains_key(&scoring_key);
+        let mut scored_while_encoding = false;
         let per_frame = match (entry.scores.get(&scoring_key), &self.remote) {
             (Some(v), _) if entry.bytes > 0 => v.clone(),
             (_, Some(remote)) => {
@@ -285,22 +291,22 @@ impl LocalRunner {
                 per_frame
             }
             (_, None) => {
+                let mut streamed = None;
                 if entry.bytes == 0 || !video.is_file() {
-                    let encoded =
-                        vmafx_media::encode(&self.tools, &trial.source, &checked, &video, None, None)
-                            .map_err(|e| TuneError::Encode {
-                                encoder: trial.encoder.name.into(),
-                                crf: trial.crf,
-                                problem: e.to_string(),
-                            })?;
+                    let (encoded, scores) = self.encode_and_score(trial, &checked, &video, scoring)?;
                     entry = CacheEntry {
                         bytes: encoded.bytes,
                         frames,
                         encode_seconds: encoded.seconds,
                         scores: BTreeMap::new(),
                     };
+                    streamed = scores;
                 }
-                let v = self.score(trial, &video, scoring)?;
+                scored_while_encoding = streamed.is_some();
+                let v = match streamed {
+                    Some(v) => v,
+                    None => self.score(trial, &video, scoring, None)?,
+                };
                 entry.scores.insert(scoring_key, v.clone());
                 v
             }
@@ -323,10 +329,86 @@ impl LocalRunner {
             per_frame,
             path: video.is_file().then_some(video),
             cached,
+            scored_while_encoding,
         })
     }
 
-    fn score(&self, trial: &Trial, encoded: &Path, scoring: &Scoring) -> Result<Vec<f64>, TuneError> {
+    /// Encodes `trial` into `video`, scoring it as it is made where the encode's stream is
+    /// known before it exists ([`predict_encode`]): decoding and scoring then run beside the
+    /// encoder instead of after it. The scores are kept only when the finished file probes
+    /// to the same scoring plan as predicted (the same frames reach libvmaf, so the same
+    /// numbers as scoring the file); otherwise `None`, and the file is scored.
+    fn encode_and_score(
+        &self,
+        trial: &Trial,
+        checked: &CheckedEncode,
+        video: &Path,
+        scoring: &Scoring,
+    ) -> Result<(vmafx_media::Encoded, Option<Vec<f64>>), TuneError> {
+        let failed = |e: vmafx_media::MediaError| TuneError::Encode {
+            encoder: trial.encoder.name.into(),
+            crf: trial.crf,
+            problem: e.to_string(),
+        };
+        let source = self.source_probe(&trial.source)?;
+        let predicted = predict_encode(&source, trial, video);
+        let pipe = predicted.as_ref().and_then(|_| std::io::pipe().ok());
+        let (Some(predicted), Some((rx, tx))) = (predicted, pipe) else {
+            let encoded = vmafx_media::encode(&self.tools, &trial.source, checked, video, None, None);
+            return Ok((encoded.map_err(failed)?, None));
+        };
+        let stream = vmafx_media::StreamedInput::new(predicted.clone(), rx);
+        let (encoded, scored) = std::thread::scope(|s| {
+            let encoder = s.spawn(|| {
+                vmafx_media::encode_streaming(&self.tools, &trial.source, checked, video, tx, None, None)
+            });
+            let scored = self.score(trial, video, scoring, Some(stream));
+            (encoder.join().unwrap_or(Err(vmafx_media::MediaError::Cancelled)), scored)
+        });
+        let encoded = encoded.map_err(failed)?;
+        // The same plan (a Matroska file states no frame count; the frames scored are
+        // counted instead).
+        let o = vmafx_media::MatchOptions::default();
+        let planned = |p: &vmafx_media::Probe| {
+            vmafx_media::plan(&source, p, &o)
+                .ok()
+                .map(|plan| vmafx_media::MatchPlan { distorted_frames: None, ..plan })
+        };
+        let as_predicted = vmafx_media::probe(video, None, &self.tools)
+            .ok()
+            .is_some_and(|actual| planned(&actual) == planned(&predicted));
+        match scored {
+            Ok(v) if as_predicted && Some(v.len() as u64) == predicted.frame_count => Ok((encoded, Some(v))),
+            other => {
+                tracing::debug!(
+                    encode = %video.display(),
+                    scored = other.is_ok(),
+                    "the encode is not what was predicted, or scoring its stream failed: scoring the file"
+                );
+                Ok((encoded, None))
+            }
+        }
+    }
+
+    /// The source's probe, once per run.
+    fn source_probe(&self, path: &Path) -> Result<vmafx_media::Probe, TuneError> {
+        let mut known = self.probes.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(p) = known.get(path) {
+            return Ok(p.clone());
+        }
+        let probed = vmafx_media::probe(path, None, &self.tools)
+            .map_err(|e| TuneError::Source { path: path.to_path_buf(), problem: e.to_string() })?;
+        known.insert(path.to_path_buf(), probed.clone());
+        Ok(probed)
+    }
+
+    fn score(
+        &self,
+        trial: &Trial,
+        encoded: &Path,
+        scoring: &Scoring,
+        stream: Option<vmafx_media::StreamedInput>,
+    ) -> Result<Vec<f64>, TuneError> {
         let features = features_for(&scoring.metric);
         let req = ScoreRequest {
             model: ModelChoice::Builtin(scoring.model.clone()),
@@ -335,6 +417,7 @@ impl LocalRunner {
             skip_reference: trial.sample.map_or(0, |s| s.start),
             max_frames: trial.sample.map(|s| s.frames),
             decode: DecodeOptions { tools: self.tools.clone(), threads: 1 },
+            distorted_stream: stream,
             ..ScoreRequest::new(&trial.source, encoded)
         };
         let outcome = score_files(&req, &mut |_| {}).map_err(|e| TuneError::Scoring(e.to_string()))?;
@@ -346,6 +429,45 @@ impl LocalRunner {
     }
 }
 
+/// What an encode of `trial` will probe as, where that is known before it exists: a
+/// progressive, unrotated, constant-rate 8-bit 4:2:0 source with square pixels, encoded in
+/// its own pixel format (at the trial's size, if any); `None` for anything else, whose encode
+/// is scored after it is written.
+fn predict_encode(source: &vmafx_media::Probe, trial: &Trial, out: &Path) -> Option<vmafx_media::Probe> {
+    let plain = source.pix_fmt == "yuv420p"
+        && source.orientation == vmafx_media::Orientation::IDENTITY
+        && source.free_rotation.is_none()
+        && source.field_order.as_deref().is_none_or(|f| f == "progressive")
+        && source.sar.is_none_or(|(n, d)| n == d)
+        && !source.variable_rate;
+    if !plain || trial.spec().pix_fmt.is_some() {
+        return None;
+    }
+    let mut p = source.clone();
+    p.path = out.to_path_buf();
+    p.container =
+        vmafx_media::Container::Other { format: "matroska,webm".into(), codec: trial.encoder.name.into() };
+    if let Some((w, h)) = trial.size {
+        // ffmpeg's scaler keeps the display aspect: pixels stretch where the shape changes.
+        let (n, d) = (u64::from(source.width) * u64::from(h), u64::from(source.height) * u64::from(w));
+        let g = gcd(n, d);
+        if n != d {
+            p.sar = Some(((n / g) as u32, (d / g) as u32));
+        }
+        (p.width, p.height) = (w, h);
+    }
+    p.frame_count = Some(trial.sample.map_or(source.frame_count?, |s| s.frames));
+    Some(p)
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
 /// The extra feature that computes `metric` (none for `vmaf`, which the model gives).
 pub fn features_for(metric: &str) -> Vec<String> {
     vmafx_core::catalog::FEATURES
@@ -354,4 +476,61 @@ pub fn features_for(metric: &str) -> Vec<String> {
         .map(|f| f.name.to_string())
         .take(1)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lavfi(dir: &Path, name: &str, pix_fmt: &str) -> PathBuf {
+        let path = dir.join(name);
+        let ok = std::process::Command::new("ffmpeg")
+            .args(["-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=160x96:rate=24"])
+            .args(["-frames:v", "30", "-pix_fmt", pix_fmt, "-y"])
+            .arg(&path)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "ffmpeg made {name}");
+        path
+    }
+
+    #[test]
+    fn scoring_while_encoding_gives_the_numbers_of_scoring_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let runner = LocalRunner::new(dir.path().join("cache"), Tools::default(), 2);
+        let scoring = Scoring { model: "vmaf_v0.6.1".into(), metric: "vmaf".into(), pool: Pool::Mean };
+        let src = lavfi(dir.path(), "src.y4m", "yuv420p");
+        let info = runner.source(&src).unwrap();
+        let trial = |sample, size| Trial {
+            source: src.clone(),
+            encoder: vmafx_core::encode::encoder("libx264").unwrap(),
+            crf: 32.5,
+            preset: Some("veryfast".into()),
+            extra: vec![],
+            size,
+            sample,
+        };
+        for t in [
+            trial(None, None),
+            trial(Some(Sample { start: 11, frames: 9 }), None),
+            trial(None, Some((80, 48))),
+            trial(None, Some((128, 72))),
+        ] {
+            let m = runner.run(&t, &info, &scoring).unwrap();
+            assert!(m.scored_while_encoding, "{t:?}");
+            let file = m.path.clone().unwrap();
+            assert_eq!(m.per_frame, runner.score(&t, &file, &scoring, None).unwrap(), "{t:?}");
+            // The kept encode is the size a plain encode to a file has.
+            let plain = dir.path().join("plain.mkv");
+            let encoded =
+                vmafx_media::encode(&runner.tools, &src, &t.checked().unwrap(), &plain, None, None).unwrap();
+            assert_eq!(m.bytes, encoded.bytes, "{t:?}");
+        }
+        // A 4:2:2 source's encode is not predicted: its file is scored, with the same result.
+        let src422 = lavfi(dir.path(), "src422.y4m", "yuv422p");
+        let t = Trial { source: src422.clone(), ..trial(None, None) };
+        let m = runner.run(&t, &runner.source(&src422).unwrap(), &scoring).unwrap();
+        assert!(!m.scored_while_encoding && m.per_frame.len() == 30);
+    }
 }
