@@ -352,15 +352,16 @@ pub struct NextStep {
     pub predicted: bool,
 }
 
-/// The VMAF lost per CRF near common targets (85–95), for the search's first step: about
-/// 1.3 on the 0–51 scales of x264, x265 and NVENC, 0.55 on the 0–63 scales of SVT-AV1,
-/// libaom and libvpx (measured on the corpus clips; the search measures the real slope from
-/// the second probe on).
+/// How fast VMAF's distance from 100 grows per CRF, as `-ln(100 - vmaf)` per CRF (the scale
+/// the search works in, where VMAF falls nearly linearly), for the search's first step: about
+/// 0.12 on the 0–51 scales of x264, x265 and NVENC and 0.06 on the 0–63 scales of SVT-AV1,
+/// libaom and libvpx (measured on the corpus clips: x264 0.117–0.124, x265 0.114, SVT-AV1
+/// 0.059–0.060). The search measures the real slope from the second probe on.
 fn typical_vmaf_slope(e: &Encoder) -> f64 {
     if e.crf_max > 51 {
-        -0.55
+        -0.06
     } else {
-        -1.3
+        -0.12
     }
 }
 
@@ -380,13 +381,15 @@ pub fn crf_search(
         )));
     }
     let step = crf_step(e, req.crf_step, runner.quarter_crf(e))?;
+    let vmaf = req.scoring.metric == "vmaf";
     let lattice = CrfLattice { step };
     let range = search::Range {
         min: lattice.at_or_above(min),
         max: lattice.at_or_below(max),
         start: lattice.nearest(e.start_crf as f64).clamp(lattice.at_or_above(min), lattice.at_or_below(max)),
         per_crf: 1.0 / step,
-        prior_slope: (req.scoring.metric == "vmaf").then(|| typical_vmaf_slope(e)),
+        prior_slope: vmaf.then(|| typical_vmaf_slope(e)),
+        headroom: vmaf.then_some(100.0),
     };
     let samples = req.samples.and_then(|(n, frames)| plan_samples(source.frames, n, frames));
     let mut measured: Vec<(u32, ProbeReport)> = Vec::new();
@@ -783,7 +786,8 @@ mod tests {
     #[test]
     fn a_tenth_step_search_finds_the_boundary_in_a_few_more_probes() {
         let curve = |position: u32| 100.0 - 0.04 * (position as f64 / 10.0).powf(1.6);
-        let range = search::Range { min: 0, max: 510, start: 230, per_crf: 10.0, prior_slope: None };
+        let range =
+            search::Range { min: 0, max: 510, start: 230, per_crf: 10.0, prior_slope: None, headroom: None };
         let (outcome, probes) = search::search(range, 90.0, 20, |p| Ok::<_, ()>(curve(p))).unwrap();
         let best = (0..=510).filter(|&p| curve(p) >= 90.0).max().unwrap();
         assert!(
