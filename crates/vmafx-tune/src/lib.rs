@@ -352,16 +352,16 @@ pub struct NextStep {
     pub predicted: bool,
 }
 
-/// How fast VMAF's distance from 100 grows per CRF, as `-ln(100 - vmaf)` per CRF (the scale
-/// the search works in, where VMAF falls nearly linearly), for the search's first step: about
-/// 0.12 on the 0–51 scales of x264, x265 and NVENC and 0.06 on the 0–63 scales of SVT-AV1,
-/// libaom and libvpx (measured on the corpus clips: x264 0.117–0.124, x265 0.114, SVT-AV1
-/// 0.059–0.060). The search measures the real slope from the second probe on.
+/// How fast VMAF falls per CRF in the scale the search works in (`-ln(105 - vmaf)`, where
+/// it falls close to linearly), for the search's first step: about 0.09 on the 0–51 scales
+/// of x264, x265 and NVENC and 0.05 on the 0–63 scales of SVT-AV1, libaom and libvpx
+/// (measured on the corpus clips: x264 0.07–0.19, x265 0.07, SVT-AV1 0.035–0.10). The
+/// search measures the real slope from the second probe on.
 fn typical_vmaf_slope(e: &Encoder) -> f64 {
     if e.crf_max > 51 {
-        -0.06
+        -0.05
     } else {
-        -0.12
+        -0.09
     }
 }
 
@@ -389,7 +389,7 @@ pub fn crf_search(
         start: lattice.nearest(e.start_crf as f64).clamp(lattice.at_or_above(min), lattice.at_or_below(max)),
         per_crf: 1.0 / step,
         prior_slope: vmaf.then(|| typical_vmaf_slope(e)),
-        headroom: vmaf.then_some(100.0),
+        headroom: vmaf.then_some(105.0),
     };
     let samples = req.samples.and_then(|(n, frames)| plan_samples(source.frames, n, frames));
     let mut measured: Vec<(u32, ProbeReport)> = Vec::new();
