@@ -154,7 +154,8 @@ for name, path, tune_extra, ab_extra in CLIPS:
                           f"probes {res['probes']} wall {res['wall']:.1f} s; full encode "
                           f"{res['full_bytes']} B at {res['full_vmaf']:.2f}", file=sys.stderr)
             rows.append(case)
-json.dump(rows, open(os.path.join(out, "tune.json"), "w"), indent=1)
+            # Every finished case is kept, should a later one fail.
+            json.dump(rows, open(os.path.join(out, "tune.json"), "w"), indent=1)
 
 versions = {
     "ab-av1": subprocess.run([abav1, "--version"], capture_output=True, text=True).stdout.strip(),

@@ -26,7 +26,7 @@ pub use error::MediaError;
 pub use format::{Chroma, PixelFormat, Range, Rate, VideoFormat};
 pub use matching::{plan, Conversion, InputSettings, MatchOptions, MatchPlan};
 pub use orientation::Orientation;
-pub use probe::{probe, probe_native, ColorTags, Container, Probe, Tools};
+pub use probe::{count_frames, probe, probe_native, ColorTags, Container, Probe, Tools};
 pub use raw::{RawFormat, RawReader};
 pub use reader::{open_reader, FrameReader, PlaneMut, Stopper, StreamedInput};
 pub use roots::AllowedRoots;

@@ -4,6 +4,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -250,6 +251,28 @@ struct FfprobeFormat {
 /// A tag's value, or `None` for ffprobe's `unknown` / `unspecified`.
 fn tag(v: Option<String>) -> Option<String> {
     v.filter(|t| !matches!(t.as_str(), "" | "unknown" | "unspecified" | "reserved"))
+}
+
+/// The video frames of `path`, counted by reading its packets (no decoding): for a container
+/// whose index states no count (Matroska, most often). A packet is a frame for the video
+/// codecs vmafx reads; an MP4 edit list is not applied (MP4 states its count anyway).
+pub fn count_frames(path: &Path, tools: &Tools) -> Result<u64, MediaError> {
+    let out = output_within(
+        Command::new(&tools.ffprobe)
+            .args(["-v", "error", "-select_streams", "v:0", "-count_packets"])
+            .args(["-show_entries", "stream=nb_read_packets", "-of", "csv=p=0"])
+            .arg(path),
+        Duration::from_secs(300),
+    )?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    match text.trim().trim_end_matches(',').parse::<u64>() {
+        Ok(n) if out.status.success() && n > 0 => Ok(n),
+        _ => Err(MediaError::Corrupt {
+            input: path.into(),
+            frame: 0,
+            message: format!("ffprobe could not count its frames: {}", tool_message(&out.stderr, path)),
+        }),
+    }
 }
 
 pub(crate) fn ffprobe(path: &Path, tools: &Tools) -> Result<Probe, MediaError> {

@@ -224,7 +224,7 @@ impl LocalRunner {
     /// Probes the source and hashes its content (once per run).
     pub fn source(&self, path: &Path) -> Result<SourceInfo, TuneError> {
         let bad = |problem: String| TuneError::Source { path: path.to_path_buf(), problem };
-        let probed = vmafx_media::probe(path, None, &self.tools).map_err(|e| bad(e.to_string()))?;
+        let probed = self.source_probe(path)?;
         let format = probed.format().map_err(|e| bad(e.to_string()))?;
         let frames = probed.frame_count.ok_or_else(|| bad("its frame count is unknown".into()))?;
         let fps = probed.fps().ok_or_else(|| bad("its frame rate is unknown".into()))?;
@@ -390,14 +390,22 @@ impl LocalRunner {
         }
     }
 
-    /// The source's probe, once per run.
+    /// The source's probe (with its frames counted where the container does not say), once
+    /// per run.
     fn source_probe(&self, path: &Path) -> Result<vmafx_media::Probe, TuneError> {
         let mut known = self.probes.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(p) = known.get(path) {
             return Ok(p.clone());
         }
-        let probed = vmafx_media::probe(path, None, &self.tools)
-            .map_err(|e| TuneError::Source { path: path.to_path_buf(), problem: e.to_string() })?;
+        let bad = |e: vmafx_media::MediaError| TuneError::Source {
+            path: path.to_path_buf(),
+            problem: e.to_string(),
+        };
+        let mut probed = vmafx_media::probe(path, None, &self.tools).map_err(bad)?;
+        // A Matroska source states no frame count: count its packets.
+        if probed.frame_count.is_none() {
+            probed.frame_count = Some(vmafx_media::count_frames(path, &self.tools).map_err(bad)?);
+        }
         known.insert(path.to_path_buf(), probed.clone());
         Ok(probed)
     }
@@ -486,7 +494,9 @@ mod tests {
         let path = dir.join(name);
         let ok = std::process::Command::new("ffmpeg")
             .args(["-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=160x96:rate=24"])
-            .args(["-frames:v", "30", "-pix_fmt", pix_fmt, "-y"])
+            .args(["-frames:v", "30", "-pix_fmt", pix_fmt])
+            .args(if name.ends_with(".mkv") { &["-c:v", "ffv1"][..] } else { &[] })
+            .arg("-y")
             .arg(&path)
             .status()
             .unwrap()
@@ -527,6 +537,12 @@ mod tests {
                 vmafx_media::encode(&runner.tools, &src, &t.checked().unwrap(), &plain, None, None).unwrap();
             assert_eq!(m.bytes, encoded.bytes, "{t:?}");
         }
+        // A Matroska source states no frame count: its packets are counted.
+        let mkv = lavfi(dir.path(), "src.mkv", "yuv420p");
+        let mkv_info = runner.source(&mkv).unwrap();
+        assert_eq!(mkv_info.frames, 30);
+        let m = runner.run(&Trial { source: mkv.clone(), ..trial(None, None) }, &mkv_info, &scoring).unwrap();
+        assert!(m.scored_while_encoding && m.per_frame.len() == 30);
         // A 4:2:2 source's encode is not predicted: its file is scored, with the same result.
         let src422 = lavfi(dir.path(), "src422.y4m", "yuv422p");
         let t = Trial { source: src422.clone(), ..trial(None, None) };
