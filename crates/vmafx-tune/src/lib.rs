@@ -357,7 +357,7 @@ pub struct NextStep {
 /// of x264, x265 and NVENC and 0.05 on the 0–63 scales of SVT-AV1, libaom and libvpx
 /// (measured on the corpus clips: x264 0.07–0.19, x265 0.07, SVT-AV1 0.035–0.10). The
 /// search measures the real slope from the second probe on.
-fn typical_vmaf_slope(e: &Encoder) -> f64 {
+pub(crate) fn typical_vmaf_slope(e: &Encoder) -> f64 {
     if e.crf_max > 51 {
         -0.05
     } else {
@@ -389,7 +389,7 @@ pub fn crf_search(
         start: lattice.nearest(e.start_crf as f64).clamp(lattice.at_or_above(min), lattice.at_or_below(max)),
         per_crf: 1.0 / step,
         prior_slope: vmaf.then(|| typical_vmaf_slope(e)),
-        headroom: vmaf.then_some(105.0),
+        headroom: vmaf.then_some(search::VMAF_HEADROOM),
     };
     let samples = req.samples.and_then(|(n, frames)| plan_samples(source.frames, n, frames));
     let mut measured: Vec<(u32, ProbeReport)> = Vec::new();

@@ -65,6 +65,9 @@ pub struct Range {
 /// the probe brackets the target instead of falling just short of it where the curve bends.
 const OVERSHOOT: f64 = 1.2;
 
+/// The headroom VMAF is searched with (see [`search`]).
+pub const VMAF_HEADROOM: f64 = 105.0;
+
 /// The longest outward step, in CRFs: 12, or 6 on a bounded scale (VMAF), where a longer
 /// one lands where scores saturate (near 100, or far below any target) and tells little
 /// about the crossing.
@@ -514,20 +517,22 @@ mod tests {
         let mut report = String::new();
         for &(name, per_crf, points) in MEASURED {
             let svt = per_crf == 4.0;
-            let (start, max, prior) = if svt {
-                (35.0, 63.0, -0.05)
+            let encoder = if svt {
+                "libsvtav1"
             } else if name.contains("x265") {
-                (28.0, 51.0, -0.09)
+                "libx265"
             } else {
-                (23.0, 51.0, -0.09)
+                "libx264"
             };
+            let e = crate::encoder(encoder).unwrap();
+            let (start, max, prior) = (e.start_crf as f64, e.crf_max as f64, crate::typical_vmaf_slope(e));
             let range = Range {
                 min: per_crf as u32,
                 max: (max * per_crf) as u32,
                 start: (start * per_crf) as u32,
                 per_crf,
                 prior_slope: Some(prior),
-                headroom: Some(105.0),
+                headroom: Some(VMAF_HEADROOM),
             };
             let at = |p: u32| measured(points, p as f64 / per_crf);
             for target in [90.0, 95.0] {
