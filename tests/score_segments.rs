@@ -83,3 +83,36 @@ fn thread_count_does_not_change_scores() {
         assert_eq!(frames(&one), frames(&other), "--threads {threads}");
     }
 }
+
+/// Segments and skips of inputs in an indexed container start by seeking to their first
+/// frame instead of decoding every frame before it (crates/vmafx-media/src/seek.rs): the
+/// scores are still those of decoding from the start, and a skip past the end still says so.
+#[test]
+fn indexed_inputs_seek_to_segments_and_skips_with_the_same_scores() {
+    let dir = corpus();
+    let (y4m, d) = (dir.join("testsrc_324.y4m"), dir.join("testsrc_324_x264_crf35.mp4"));
+    let tmp = tempfile::tempdir().unwrap();
+    // The reference, losslessly in Matroska with a key frame every 10 frames.
+    let mkv = tmp.path().join("ref.mkv");
+    ffmpeg(&["-i", y4m.to_str().unwrap(), "-c:v", "ffv1", "-g", "10", mkv.to_str().unwrap()]);
+    let whole = vmafx_json(&y4m, &d, &[]);
+    let mut joined = Vec::new();
+    for seg in ["0:13", "13:9", "22:26"] {
+        joined.extend(frames(&vmafx_json(&mkv, &d, &["--segment", seg])).iter().cloned());
+    }
+    assert_eq!(&joined, frames(&whole));
+    let skip = ["--skip-reference", "21", "--skip-distorted", "21"];
+    assert_eq!(frames(&vmafx_json(&mkv, &d, &skip)), frames(&vmafx_json(&y4m, &d, &skip)));
+    let out = vmafx(&[
+        "score",
+        "-q",
+        "--skip-reference",
+        "60",
+        "--allow-length-mismatch",
+        mkv.to_str().unwrap(),
+        d.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--skip-reference 60 skips past the end of the reference"), "{err}");
+}

@@ -623,12 +623,19 @@ impl CheckedEncode {
     /// and size as filters, the encoder and its settings. The one place encode arguments are
     /// made.
     pub fn ffmpeg_args(&self) -> Vec<String> {
+        self.ffmpeg_args_from(0)
+    }
+
+    /// [`Self::ffmpeg_args`] for a source that an input seek starts at frame `at` (at most
+    /// the spec's `start`): the frame range counts from there.
+    pub fn ffmpeg_args_from(&self, at: u64) -> Vec<String> {
         let (s, e) = (&self.spec, self.encoder);
         let mut args: Vec<String> = ["-map", "0:v:0", "-an", "-sn", "-dn"].map(String::from).to_vec();
         let mut filters = Vec::new();
         if s.start > 0 || s.frames > 0 {
-            let end = if s.frames > 0 { format!(":end_frame={}", s.start + s.frames) } else { String::new() };
-            filters.push(format!("trim=start_frame={}{end},setpts=PTS-STARTPTS", s.start));
+            let start = s.start - at.min(s.start);
+            let end = if s.frames > 0 { format!(":end_frame={}", start + s.frames) } else { String::new() };
+            filters.push(format!("trim=start_frame={start}{end},setpts=PTS-STARTPTS"));
         }
         if let (Some(w), Some(h)) = (s.width, s.height) {
             filters.push(format!("scale={w}:{h}:flags=bicubic"));

@@ -176,18 +176,21 @@ struct Decoder {
 }
 
 impl Decoder {
+    /// Reads `reader`, which starts at frame `reader.1`, from frame `first` on: at most
+    /// `limit` frames.
     fn start(
         role: Role,
-        mut reader: Box<dyn FrameReader>,
+        reader: (Box<dyn FrameReader>, u64),
         pool: PicturePool,
-        skip: u64,
+        first: u64,
         limit: Option<u64>,
     ) -> Result<Self, EngineError> {
+        let (mut reader, at) = reader;
         let (tx, rx) = sync_channel(DECODE_AHEAD);
         let stopper = reader.stopper();
         let handle = std::thread::Builder::new()
             .name(format!("decode-{role}"))
-            .spawn(move || decode_loop(role, reader.as_mut(), &pool, skip, limit, &tx))
+            .spawn(move || decode_loop(role, reader.as_mut(), &pool, (at, first), limit, &tx))
             .map_err(|e| EngineError::Internal(format!("cannot start decoder thread: {e}")))?;
         Ok(Self { rx, handle, stopper })
     }
@@ -219,21 +222,27 @@ impl Decoder {
     }
 }
 
+/// Reads frames from `reader` into the channel: from frame `first`, the reader being at
+/// frame `at` (where it seeked to, or 0).
 fn decode_loop(
     role: Role,
     reader: &mut dyn FrameReader,
     pool: &PicturePool,
-    skip: u64,
+    (at, first): (u64, u64),
     limit: Option<u64>,
     tx: &SyncSender<Msg>,
 ) {
     let err = |e| Msg::Error(EngineError::Input { role, source: e });
+    let past_end = |has: String| {
+        Msg::Error(EngineError::NoFrames(format!(
+            "--skip-{role} {first} skips past the end of the {role}, which has {has} frames"
+        )))
+    };
+    let skip = first.saturating_sub(at);
     if skip > 0 {
         match reader.skip_frames(skip) {
             Ok(n) if n < skip => {
-                let _ = tx.send(Msg::Error(EngineError::NoFrames(format!(
-                    "--skip-{role} {skip} skips past the end of the {role}, which has {n} frames"
-                ))));
+                let _ = tx.send(past_end((at + n).to_string()));
                 return;
             }
             Ok(_) => {}
@@ -243,6 +252,8 @@ fn decode_loop(
             }
         }
     }
+    // A seek past the end yields nothing: say so as skipping there would have.
+    let mut seeked_into_nothing = at > 0;
     let mut sent = 0u64;
     while limit.is_none_or(|l| sent < l) {
         let mut pic = match pool.fetch() {
@@ -254,9 +265,11 @@ fn decode_loop(
         };
         let msg = match reader.read_frame(&mut pic.planes_mut()) {
             Ok(true) => Msg::Frame(pic),
+            Ok(false) if seeked_into_nothing => past_end(format!("fewer than {at}")),
             Ok(false) => break,
             Err(e) => err(e),
         };
+        seeked_into_nothing = false;
         let last = matches!(msg, Msg::Error(_));
         if tx.send(msg).is_err() || last {
             return;
@@ -343,18 +356,21 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
         first_frame: lead,
         report: req.segment.map(|s| s.start..s.end()),
     })?;
-    let ref_reader =
-        open_reader(&ref_probe, &plan.reference, &req.decode).map_err(EngineError::input(Role::Reference))?;
+    // Each input is read from its first frame to score: seeking there where that is exact,
+    // else decoding from the start and dropping what comes before.
+    let ref_first = req.skip_reference + lead;
+    let dist_first = req.skip_distorted + lead;
+    let ref_reader = open_reader(&ref_probe, &plan.reference, &req.decode, ref_first)
+        .map_err(EngineError::input(Role::Reference))?;
     let dist_reader = match &req.distorted_stream {
-        Some(stream) => stream.open(&plan.distorted, &req.decode),
-        None => open_reader(&dist_probe, &plan.distorted, &req.decode),
+        Some(stream) => stream.open(&plan.distorted, &req.decode).map(|r| (r, 0)),
+        None => open_reader(&dist_probe, &plan.distorted, &req.decode, dist_first),
     }
     .map_err(EngineError::input(Role::Distorted))?;
     // Each decoder holds what it has queued plus the frame it is filling; the pump holds a pair.
     let pool = scorer.picture_pool(2 * (DECODE_AHEAD as u32 + 1) + 2)?;
-    let reference =
-        Decoder::start(Role::Reference, ref_reader, pool.clone(), req.skip_reference + lead, window)?;
-    let distorted = Decoder::start(Role::Distorted, dist_reader, pool, req.skip_distorted + lead, window)?;
+    let reference = Decoder::start(Role::Reference, ref_reader, pool.clone(), ref_first, window)?;
+    let distorted = Decoder::start(Role::Distorted, dist_reader, pool, dist_first, window)?;
 
     let total = match (ref_count, dist_count) {
         (Some(r), Some(d)) => Some(r.min(d).saturating_sub(lead)),

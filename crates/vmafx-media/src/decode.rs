@@ -45,10 +45,12 @@ pub struct FfmpegReader {
 /// The ffmpeg arguments that decode `input` into raw frames on stdout, converted by `conv`.
 ///
 /// Display rotation is never applied by ffmpeg (`-noautorotate`): [`Conversion`] says when
-/// to turn. A raw input is described by `raw` before its `-i`.
+/// to turn. A raw input is described by `raw` before its `-i`, and `seek` (input options,
+/// [`crate::seek::seek_args`]) comes just before it.
 pub fn decode_args(
     input: &Path,
     raw: Option<&RawFormat>,
+    seek: &[String],
     conv: &Conversion,
     opts: &DecodeOptions,
 ) -> Vec<String> {
@@ -64,11 +66,19 @@ pub fn decode_args(
     if let Some(raw) = raw {
         args.extend(raw.ffmpeg_input_args());
     }
+    args.extend(seek.iter().cloned());
     args.push("-i".into());
     args.push(input.display().to_string());
     args.extend(["-map", "0:v:0", "-an", "-sn", "-dn", "-fps_mode", "passthrough"].map(String::from));
     args.push("-vf".into());
-    args.push(conv.filter_graph());
+    // After a seek the frames' times start half a frame in: counted again from the first
+    // frame, they stay whole ticks of the output's time base (two frames could otherwise
+    // round to one time, which the raw muxer refuses).
+    args.push(if seek.is_empty() {
+        conv.filter_graph()
+    } else {
+        format!("setpts=PTS-STARTPTS,{}", conv.filter_graph())
+    });
     args.extend([
         "-pix_fmt".into(),
         conv.out.pix_fmt.ffmpeg_name(),
@@ -80,14 +90,16 @@ pub fn decode_args(
 }
 
 impl FfmpegReader {
-    /// Starts ffmpeg on `input`, producing frames converted by `conv`.
+    /// Starts ffmpeg on `input`, producing frames converted by `conv`, from where `seek`
+    /// (input options) starts it.
     pub fn spawn(
         input: &Path,
         raw: Option<&RawFormat>,
+        seek: &[String],
         conv: &Conversion,
         opts: &DecodeOptions,
     ) -> Result<Self, MediaError> {
-        Self::start(input, decode_args(input, raw, conv, opts), Stdio::null(), conv, opts)
+        Self::start(input, decode_args(input, raw, seek, conv, opts), Stdio::null(), conv, opts)
     }
 
     /// Starts ffmpeg on a stream arriving on `pipe` (an encode as it is made, see
@@ -98,7 +110,7 @@ impl FfmpegReader {
         conv: &Conversion,
         opts: &DecodeOptions,
     ) -> Result<Self, MediaError> {
-        let args = decode_args(Path::new("pipe:0"), None, conv, opts);
+        let args = decode_args(Path::new("pipe:0"), None, &[], conv, opts);
         Self::start(label, args, Stdio::from(pipe), conv, opts)
     }
 
@@ -244,7 +256,7 @@ mod tests {
             out,
             scale_filter: "lanczos".into(),
         };
-        let plain = decode_args(Path::new("a.mp4"), None, &conv, &DecodeOptions::default());
+        let plain = decode_args(Path::new("a.mp4"), None, &[], &conv, &DecodeOptions::default());
         assert!(!plain.iter().any(|a| a == "-threads"));
         assert!(plain.windows(2).any(|w| w == ["-noautorotate", "-i"]));
         assert!(plain.iter().any(|a| a == "scale=640:360:flags=lanczos:in_range=full:out_range=full"));
@@ -257,7 +269,7 @@ mod tests {
         ]));
         let opts = DecodeOptions { threads: 1, ..Default::default() };
         let raw = RawFormat { width: 640, height: 360, pix_fmt: PixelFormat::YUV420P, rate: None };
-        let args = decode_args(Path::new("a.yuv"), Some(&raw), &conv, &opts).join(" ");
+        let args = decode_args(Path::new("a.yuv"), Some(&raw), &[], &conv, &opts).join(" ");
         assert!(
             args.contains(
                 "-threads 1 -noautorotate -f rawvideo -pix_fmt yuv420p -video_size 640x360 -i a.yuv"
@@ -283,7 +295,7 @@ mod tests {
         let plan = crate::plan(&probe, &probe, &Default::default()).unwrap();
         assert!(plan.notes.is_empty(), "{:?}", plan.notes);
         let mut reader =
-            FfmpegReader::spawn(&clip, None, &plan.distorted, &DecodeOptions::default()).unwrap();
+            FfmpegReader::spawn(&clip, None, &[], &plan.distorted, &DecodeOptions::default()).unwrap();
         let fmt = reader.format();
         let mut ours = Vec::new();
         let mut frame = vec![0u8; fmt.frame_bytes()];

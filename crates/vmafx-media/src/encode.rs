@@ -89,10 +89,19 @@ fn encode_to(
         let _ = std::fs::remove_file(&written);
     };
     let started = Instant::now();
+    // A range that starts late starts the decode there where seeking is exact.
+    let (seek, at) = match spec.spec().start {
+        0 => (Vec::new(), 0),
+        start => crate::probe::probe(source, None, tools)
+            .map(|p| crate::seek::seek_args(&p, start))
+            .unwrap_or_default(),
+    };
     let mut cmd = Command::new(&tools.ffmpeg);
-    cmd.args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i"])
+    cmd.args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y"])
+        .args(seek)
+        .arg("-i")
         .arg(source)
-        .args(spec.ffmpeg_args())
+        .args(spec.ffmpeg_args_from(at))
         .args(["-fflags", "+bitexact"]);
     match &stream {
         None => cmd.arg(&partial).stdout(Stdio::null()),
@@ -337,6 +346,47 @@ mod tests {
             encode(&Tools::default(), &src, &args, &dir.path().join("d.mkv"), Some(&stop), None),
             Err(MediaError::Cancelled)
         ));
+    }
+
+    #[test]
+    fn a_range_from_the_middle_seeks_there_and_encodes_the_same_bytes_as_decoding_from_the_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let y4m = dir.path().join("src.y4m");
+        crate::y4m::write_pattern(&y4m, 96, 64, 160, 8).unwrap();
+        // An indexed source (seeks), key frames every 25.
+        let src = dir.path().join("src.mkv");
+        let made = Command::new("ffmpeg")
+            .args(["-nostdin", "-v", "error", "-i"])
+            .arg(&y4m)
+            .args(["-c:v", "ffv1", "-g", "25"])
+            .arg(&src)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let probe = crate::probe::probe(&src, None, &Tools::default()).unwrap();
+        let spec = vmafx_core::EncodeSpec {
+            encoder: "libx264".into(),
+            crf: Some(30.0),
+            start: 112,
+            frames: 24,
+            ..Default::default()
+        };
+        assert!(crate::seek::seek_seconds(&probe, spec.start).is_some(), "{probe:?}");
+        let checked = vmafx_core::encode::check(&spec, None).unwrap();
+        let seeked = dir.path().join("seeked.mkv");
+        encode(&Tools::default(), &src, &checked, &seeked, None, None).unwrap();
+        // The same range cut by decoding every frame before it.
+        let whole = dir.path().join("whole.mkv");
+        let cut = Command::new("ffmpeg")
+            .args(["-nostdin", "-v", "error", "-y", "-i"])
+            .arg(&src)
+            .args(checked.ffmpeg_args())
+            .args(["-fflags", "+bitexact"])
+            .arg(&whole)
+            .status()
+            .unwrap();
+        assert!(cut.success());
+        assert_eq!(std::fs::read(&seeked).unwrap(), std::fs::read(&whole).unwrap());
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod probe;
 pub mod raw;
 pub mod reader;
 pub mod roots;
+pub mod seek;
 pub mod tool;
 pub mod y4m;
 
@@ -30,4 +31,5 @@ pub use probe::{count_frames, probe, probe_native, ColorTags, Container, Probe, 
 pub use raw::{RawFormat, RawReader};
 pub use reader::{open_reader, FrameReader, PlaneMut, Stopper, StreamedInput};
 pub use roots::AllowedRoots;
+pub use seek::{seek_args, seek_seconds};
 pub use y4m::Y4mReader;

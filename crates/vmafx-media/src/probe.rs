@@ -75,6 +75,10 @@ pub struct Probe {
     pub field_order: Option<String>,
     /// Sample aspect ratio, when stated.
     pub sar: Option<(u32, u32)>,
+    /// Seconds from the container's start to the stream's first frame, where the container's
+    /// index lets ffmpeg start decoding at a frame exactly ([`crate::seek`]); `None`: frames
+    /// are reached by decoding from the start.
+    pub seek_offset: Option<f64>,
 }
 
 impl Probe {
@@ -95,6 +99,7 @@ impl Probe {
             color: ColorTags::default(),
             field_order: None,
             sar: None,
+            seek_offset: None,
         }
     }
 
@@ -232,6 +237,7 @@ struct FfprobeStream {
     color_primaries: Option<String>,
     field_order: Option<String>,
     sample_aspect_ratio: Option<String>,
+    start_time: Option<String>,
     #[serde(default)]
     side_data_list: Vec<FfprobeSideData>,
 }
@@ -246,6 +252,7 @@ struct FfprobeSideData {
 #[derive(Deserialize)]
 struct FfprobeFormat {
     format_name: Option<String>,
+    start_time: Option<String>,
 }
 
 /// A tag's value, or `None` for ffprobe's `unknown` / `unspecified`.
@@ -281,8 +288,8 @@ pub(crate) fn ffprobe(path: &Path, tools: &Tools) -> Result<Probe, MediaError> {
             .args(["-v", "error", "-select_streams", "v:0", "-show_entries"])
             .arg(
                 "stream=codec_name,width,height,pix_fmt,nb_frames,avg_frame_rate,r_frame_rate,duration,\
-                 color_range,color_space,color_transfer,color_primaries,field_order,sample_aspect_ratio:\
-                 stream_side_data:format=format_name",
+                 color_range,color_space,color_transfer,color_primaries,field_order,sample_aspect_ratio,\
+                 start_time:stream_side_data:format=format_name,start_time",
             )
             .args(["-of", "json"])
             .arg(path),
@@ -299,7 +306,9 @@ pub(crate) fn ffprobe(path: &Path, tools: &Tools) -> Result<Probe, MediaError> {
     let (Some(width), Some(height)) = (stream.width, stream.height) else {
         return Err(not_video("the video stream has no frame size".into()));
     };
+    let format_start = parsed.format.as_ref().and_then(|f| f.start_time.as_deref()?.parse::<f64>().ok());
     let format = parsed.format.and_then(|f| f.format_name).unwrap_or_default();
+    let stream_start = stream.start_time.as_deref().and_then(|t| t.parse::<f64>().ok());
     let pix_fmt = stream.pix_fmt.unwrap_or_else(|| "unknown".into());
     let mut p = Probe::new(
         path,
@@ -319,6 +328,10 @@ pub(crate) fn ffprobe(path: &Path, tools: &Tools) -> Result<Probe, MediaError> {
         primaries: tag(stream.color_primaries),
     };
     p.field_order = tag(stream.field_order);
+    p.seek_offset = match (stream_start, format_start) {
+        (Some(s), Some(f)) if crate::seek::seeks_exactly(&format, path) => Some(s - f),
+        _ => None,
+    };
     p.sar = stream
         .sample_aspect_ratio
         .as_deref()

@@ -104,7 +104,9 @@ impl std::fmt::Debug for StreamedInput {
     }
 }
 
-/// Opens `probe`'s input for frames converted by `conv`.
+/// Opens `probe`'s input for frames converted by `conv`, to be read from frame `first`:
+/// returns the reader and the frame it starts at, `first` where it could start there
+/// (seeking, [`crate::seek`]) and 0 otherwise; the caller skips the frames in between.
 ///
 /// A Y4M or raw file whose frames pass unchanged is read natively; anything else goes
 /// through ffmpeg.
@@ -112,19 +114,25 @@ pub fn open_reader(
     probe: &Probe,
     conv: &Conversion,
     opts: &DecodeOptions,
-) -> Result<Box<dyn FrameReader>, MediaError> {
+    first: u64,
+) -> Result<(Box<dyn FrameReader>, u64), MediaError> {
     let raw = match &probe.container {
         Container::Raw(raw) => Some(raw),
         _ => None,
     };
     if conv.is_passthrough(probe) {
         match raw {
-            Some(raw) => return Ok(Box::new(RawReader::open(&probe.path, raw)?)),
-            None if probe.container == Container::Y4m => return Ok(Box::new(Y4mReader::open(&probe.path)?)),
+            Some(raw) => return Ok((Box::new(RawReader::open(&probe.path, raw)?), 0)),
+            None if probe.container == Container::Y4m => {
+                return Ok((Box::new(Y4mReader::open(&probe.path)?), 0))
+            }
             None => {}
         }
     }
-    Ok(Box::new(FfmpegReader::spawn(&probe.path, raw, conv, opts)?))
+    // A frame-rate change makes frame numbers the resampled stream's, not the file's.
+    let (seek, from) =
+        if conv.fps.is_none() { crate::seek::seek_args(probe, first) } else { (Vec::new(), 0) };
+    Ok((Box::new(FfmpegReader::spawn(&probe.path, raw, &seek, conv, opts)?), from))
 }
 
 /// What [`read_planes`] found.
