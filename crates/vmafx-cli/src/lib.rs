@@ -124,7 +124,7 @@ fn score(args: ScoreArgs) -> anyhow::Result<()> {
         allow_length_mismatch: args.allow_length_mismatch,
         segment: args.segment,
         decode: DecodeOptions {
-            tools: Tools { ffmpeg: args.ffmpeg.clone(), ffprobe: args.ffprobe.clone() },
+            tools: Tools::new(args.ffmpeg.clone(), args.ffprobe.clone()),
             threads: args.decode_threads.unwrap_or_else(|| default_decode_threads(cores, threads)),
         },
         ..ScoreRequest::new(&reference, &distorted)

@@ -21,7 +21,7 @@ pub fn up(args: UpArgs) -> anyhow::Result<()> {
 
 async fn serve(a: UpArgs) -> anyhow::Result<()> {
     vmafx_logging::init(a.log_format);
-    let tools = Tools { ffmpeg: a.ffmpeg.clone(), ffprobe: a.ffprobe.clone() };
+    let tools = Tools::new(a.ffmpeg.clone(), a.ffprobe.clone()).remembering_probes();
     let dirs = if a.allow_roots.is_empty() { vec![std::env::current_dir()?] } else { a.allow_roots.clone() };
     let roots = vmafx_media::AllowedRoots::new(&dirs).map_err(anyhow::Error::msg)?;
     let running = server::start(ServeOptions {

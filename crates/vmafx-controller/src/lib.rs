@@ -12,7 +12,6 @@ pub mod fuzzing;
 pub mod grpc_adapter;
 pub mod http_adapter;
 pub mod metrics;
-mod probe_cache;
 pub mod result_check;
 pub mod scheduling;
 pub mod server;
@@ -106,8 +105,6 @@ pub struct Controller<S> {
     /// When each node was last marked seen, and its draining flag then: a node pulling many
     /// times a second costs the store one read per [`TOUCH_EVERY_MS`].
     touched: Arc<Mutex<HashMap<String, (Millis, bool)>>>,
-    /// Inputs probed at submission, by path, size and modification time.
-    probes: Arc<probe_cache::ProbeCache>,
 }
 
 /// How long a node's draining flag is taken from memory before the store is read again (and
@@ -131,13 +128,16 @@ impl<S> Clone for Controller<S> {
             completions: Arc::clone(&self.completions),
             submissions: Arc::clone(&self.submissions),
             touched: Arc::clone(&self.touched),
-            probes: Arc::clone(&self.probes),
         }
     }
 }
 
 impl<S: Store> Controller<S> {
-    pub fn new(store: S, config: ControllerConfig) -> Self {
+    pub fn new(store: S, mut config: ControllerConfig) -> Self {
+        // Inputs probed at submission are remembered by path, size and modification time.
+        if config.tools.probes.is_none() {
+            config.tools = config.tools.remembering_probes();
+        }
         let store = Arc::new(store);
         let ttl = config.lease_ttl_ms;
         let workers = store.concurrent_batches();
@@ -161,7 +161,6 @@ impl<S: Store> Controller<S> {
             completions: Arc::new(completions),
             submissions: Arc::new(submissions),
             touched: Arc::default(),
-            probes: Arc::default(),
             store,
             work: Arc::new(Notify::new()),
             metrics: Arc::default(),

@@ -9,7 +9,6 @@ use vmafx_core::{
 use vmafx_media::{plan, AllowedRoots, InputSettings, RawFormat, Tools};
 use vmafx_store::{JobRecord, NewJob, Store};
 
-use crate::probe_cache::ProbeCache;
 use crate::{fresh_id, now_ms, Controller, ControllerError};
 
 /// A client's request for a scoring job.
@@ -35,8 +34,8 @@ impl<S: Store> Controller<S> {
         }
         let total_frames = if self.config.probe_inputs {
             // ffprobe is a blocking subprocess: keep it off the async workers.
-            let (spec, tools, probes) = (spec.clone(), self.config.tools.clone(), self.probes.clone());
-            tokio::task::spawn_blocking(move || frame_count(&spec, &tools, &probes))
+            let (spec, tools) = (spec.clone(), self.config.tools.clone());
+            tokio::task::spawn_blocking(move || frame_count(&spec, &tools))
                 .await
                 .map_err(|e| ControllerError::Internal(format!("probing the inputs failed: {e}")))??
         } else {
@@ -171,12 +170,13 @@ impl<S: Store> Controller<S> {
 /// Frames both inputs have once matched (the smaller count), 0 when neither is known before
 /// decoding. The input-matching rules run here too, so a pair a node would refuse (frame
 /// rates that differ without `fps_match`) is refused at submission.
-fn frame_count(spec: &ScoreJobSpec, tools: &Tools, probes: &ProbeCache) -> Result<u64, ControllerError> {
+fn frame_count(spec: &ScoreJobSpec, tools: &Tools) -> Result<u64, ControllerError> {
     let InputSettings { matching, reference_raw: ref_raw, distorted_raw: dist_raw } =
         InputSettings::from_spec(&spec.inputs)
             .map_err(|(field, e)| ControllerError::invalid(&format!("score.inputs.{field}"), e))?;
     let probed = |field: &str, path: &str, raw: Option<&RawFormat>| {
-        probes.probe(Path::new(path), raw, tools).map_err(|e| ControllerError::invalid(field, e.to_string()))
+        vmafx_media::probe(Path::new(path), raw, tools)
+            .map_err(|e| ControllerError::invalid(field, e.to_string()))
     };
     let reference = probed("score.reference", &spec.reference, ref_raw.as_ref())?;
     let skips = (spec.inputs.skip_reference, spec.inputs.skip_distorted);

@@ -89,6 +89,41 @@ pub fn decode_args(
     args
 }
 
+/// Decodes frames `start .. start + frames` of `source` into the Y4M file `out`, pixels
+/// unchanged (its own pixel format, range tag kept), seeking to `start` where that is exact
+/// ([`crate::seek`]): an excerpt that can be read again and again without decoding the source
+/// (vmafx-tune's samples). Written under a temporary name first.
+pub fn cut_y4m(
+    tools: &Tools,
+    source: &crate::Probe,
+    start: u64,
+    frames: u64,
+    out: &Path,
+) -> Result<(), MediaError> {
+    let (seek, at) = crate::seek::seek_args(source, start);
+    let partial = out.with_extension("partial.y4m");
+    let mut cmd = Command::new(&tools.ffmpeg);
+    cmd.args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-noautorotate"])
+        .args(seek)
+        .arg("-i")
+        .arg(&source.path)
+        .args(["-map", "0:v:0", "-an", "-sn", "-dn", "-vf"])
+        .arg(format!("trim=start_frame={}:end_frame={},setpts=PTS-STARTPTS", start - at, start - at + frames))
+        .args(["-pix_fmt", &source.pix_fmt, "-strict", "-1", "-f", "yuv4mpegpipe"])
+        .arg(&partial);
+    let out_err = |e| MediaError::Unreadable { input: out.into(), source: e };
+    let done = crate::tool::output_within(&mut cmd, std::time::Duration::from_secs(3600))?;
+    if !done.status.success() {
+        let _ = std::fs::remove_file(&partial);
+        return Err(MediaError::Corrupt {
+            input: source.path.clone(),
+            frame: start,
+            message: tool_message(&done.stderr, &source.path),
+        });
+    }
+    std::fs::rename(&partial, out).map_err(out_err)
+}
+
 impl FfmpegReader {
     /// Starts ffmpeg on `input`, producing frames converted by `conv`, from where `seek`
     /// (input options) starts it.

@@ -15,16 +15,32 @@ use crate::raw::RawFormat;
 use crate::tool::{output_within, PROBE_TIMEOUT};
 use crate::y4m::{self, Y4mReader};
 
-/// The external programs vmafx runs.
+/// The external programs vmafx runs, and what they said of files when a process asks about
+/// the same files again and again.
 #[derive(Debug, Clone)]
 pub struct Tools {
     pub ffmpeg: PathBuf,
     pub ffprobe: PathBuf,
+    /// Probes remembered by path, size and modification time ([`Tools::remembering_probes`]);
+    /// `None`: every [`probe`] asks ffprobe.
+    pub probes: Option<std::sync::Arc<crate::ProbeCache>>,
 }
 
 impl Default for Tools {
     fn default() -> Self {
-        Self { ffmpeg: "ffmpeg".into(), ffprobe: "ffprobe".into() }
+        Self::new("ffmpeg".into(), "ffprobe".into())
+    }
+}
+
+impl Tools {
+    pub fn new(ffmpeg: PathBuf, ffprobe: PathBuf) -> Self {
+        Self { ffmpeg, ffprobe, probes: None }
+    }
+
+    /// These tools, remembering what each file probed as (for a service, a node or a search
+    /// that is handed the same inputs many times; a one-off score has no use for it).
+    pub fn remembering_probes(self) -> Self {
+        Self { probes: Some(Default::default()), ..self }
     }
 }
 
@@ -148,8 +164,21 @@ pub(crate) fn open_error(path: &Path, e: std::io::Error) -> MediaError {
 }
 
 /// Looks at `path`: checks it is a readable, non-empty file, then reads its Y4M header or asks
-/// ffprobe about its first video stream. `raw` says what a raw YUV file holds.
+/// ffprobe about its first video stream. `raw` says what a raw YUV file holds. With
+/// [`Tools::probes`], a file probed before (same path, size and modification time) is
+/// answered from memory.
 pub fn probe(path: &Path, raw: Option<&RawFormat>, tools: &Tools) -> Result<Probe, MediaError> {
+    match &tools.probes {
+        Some(cache) => cache.probe(path, raw, tools),
+        None => probe_uncached(path, raw, tools),
+    }
+}
+
+pub(crate) fn probe_uncached(
+    path: &Path,
+    raw: Option<&RawFormat>,
+    tools: &Tools,
+) -> Result<Probe, MediaError> {
     match probe_native(path, raw)? {
         Some(p) => Ok(p),
         None => ffprobe(path, tools),

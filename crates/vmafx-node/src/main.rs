@@ -99,7 +99,7 @@ async fn node(a: Args) -> anyhow::Result<()> {
         let (k, v) = l.split_once('=').ok_or_else(|| anyhow::anyhow!("--label `{l}`: expected KEY=VALUE"))?;
         labels.insert(k.trim().to_string(), v.trim().to_string());
     }
-    let tools = Tools { ffmpeg: a.ffmpeg, ffprobe: a.ffprobe };
+    let tools = Tools::new(a.ffmpeg, a.ffprobe).remembering_probes();
     let gpu = a.gpu_vendor.map(|v| (v.to_ascii_lowercase(), a.gpu_model.clone()));
     let capabilities = vmafx_node::detect_capabilities(&tools, slots, gpu, labels);
     let cfg = NodeConfig {

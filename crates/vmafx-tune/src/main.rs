@@ -70,8 +70,9 @@ struct Common {
     /// How per-frame scores become one number.
     #[arg(long, value_enum, default_value = "mean")]
     pool: Pool,
-    /// Encode-and-score runs at once.
-    #[arg(long, short = 'j', default_value_t = 1)]
+    /// Encode-and-score runs at once: a probe's samples, a ladder's points. Two keep both
+    /// cores of a small machine busy while one run starts or drains its encoder.
+    #[arg(long, short = 'j', default_value_t = 2)]
     jobs: usize,
     /// Where encodes and their scores are cached [default: $XDG_CACHE_HOME/vmafx-tune].
     #[arg(long, env = "VMAFX_TUNE_CACHE")]
@@ -218,7 +219,7 @@ impl Common {
     }
 
     fn tools(&self) -> Tools {
-        Tools { ffmpeg: self.ffmpeg.clone(), ffprobe: self.ffprobe.clone() }
+        Tools::new(self.ffmpeg.clone(), self.ffprobe.clone())
     }
 
     fn scoring(&self) -> anyhow::Result<Scoring> {

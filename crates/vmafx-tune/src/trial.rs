@@ -174,6 +174,8 @@ pub struct LocalRunner {
     pub threads: u32,
     digests: Mutex<HashMap<PathBuf, String>>,
     probes: Mutex<HashMap<PathBuf, vmafx_media::Probe>>,
+    /// Held while an excerpt is written.
+    excerpts: Mutex<()>,
     /// `ffmpeg -version`'s first line, once asked: part of every cache key, since another
     /// ffmpeg build (another x264) makes other encodes from the same arguments.
     ffmpeg_build: std::sync::OnceLock<String>,
@@ -185,10 +187,12 @@ impl LocalRunner {
     pub fn new(cache_dir: PathBuf, tools: Tools, threads: u32) -> Self {
         Self {
             cache_dir,
-            tools,
+            // Every probe encodes and scores against the same source: probe it once.
+            tools: if tools.probes.is_some() { tools } else { tools.remembering_probes() },
             threads,
             digests: Mutex::default(),
             probes: Mutex::default(),
+            excerpts: Mutex::default(),
             ffmpeg_build: std::sync::OnceLock::new(),
             remote: None,
         }
@@ -257,9 +261,17 @@ impl LocalRunner {
     pub fn run(&self, trial: &Trial, source: &SourceInfo, scoring: &Scoring) -> Result<Measured, TuneError> {
         let checked = trial.checked()?;
         let args = checked.ffmpeg_args();
+        // A sample run here is encoded and scored from its excerpt where it has one.
+        let excerpt = match (&self.remote, trial.sample) {
+            (None, Some(sample)) => self.excerpt(&trial.source, &source.digest, sample)?,
+            _ => None,
+        };
         let key = {
             let mut h = Sha256::new();
             h.update(source.digest.as_bytes());
+            if excerpt.is_some() {
+                h.update(b"\0excerpt");
+            }
             h.update([0]);
             h.update(self.ffmpeg_build().as_bytes());
             for a in &args {
@@ -291,6 +303,15 @@ impl LocalRunner {
                 per_frame
             }
             (_, None) => {
+                let (trial, checked) = match &excerpt {
+                    Some(path) => {
+                        let t = Trial { source: path.clone(), sample: None, ..trial.clone() };
+                        let c = t.checked()?;
+                        (t, c)
+                    }
+                    None => (trial.clone(), checked),
+                };
+                let trial = &trial;
                 let mut streamed = None;
                 if entry.bytes == 0 || !video.is_file() {
                     let (encoded, scores) = self.encode_and_score(trial, &checked, &video, scoring)?;
@@ -331,6 +352,46 @@ impl LocalRunner {
             cached,
             scored_while_encoding,
         })
+    }
+
+    /// The excerpt of `source` that a sample is encoded and scored from: its frames decoded
+    /// once into a Y4M file in the cache (`excerpts/`), so that each probe of a search reads
+    /// them instead of decoding the source twice (for the encoder and as the reference) up to
+    /// the sample or from a seek. The frames are the source's, unchanged; the encode differs
+    /// from cutting the source while encoding only in its timestamps (exact multiples of the
+    /// frame duration). `None` (seek into the source instead) for a source whose pixels a Y4M
+    /// file would not carry as they are ([`plain_source`]), or an excerpt over
+    /// [`EXCERPT_MAX_BYTES`].
+    fn excerpt(&self, source: &Path, digest: &str, sample: Sample) -> Result<Option<PathBuf>, TuneError> {
+        let probe = self.source_probe(source)?;
+        let Ok(format) = probe.format() else { return Ok(None) };
+        if !plain_source(&probe) || format.frame_bytes() as u64 * sample.frames > EXCERPT_MAX_BYTES {
+            return Ok(None);
+        }
+        let dir = self.cache_dir.join("excerpts");
+        let path =
+            dir.join(format!("{}-{}-{}.y4m", &digest[..32.min(digest.len())], sample.start, sample.frames));
+        // One maker at a time: two jobs of one probe never write the same file.
+        let _making = self.excerpts.lock().unwrap_or_else(|p| p.into_inner());
+        let whole = |p: &Path| {
+            vmafx_media::probe(p, None, &self.tools).is_ok_and(|e| e.frame_count == Some(sample.frames))
+        };
+        if !whole(&path) {
+            std::fs::create_dir_all(&dir).map_err(|e| TuneError::Cache(dir.clone(), e.to_string()))?;
+            vmafx_media::cut_y4m(&self.tools, &probe, sample.start, sample.frames, &path)
+                .map_err(|e| TuneError::Source { path: source.to_path_buf(), problem: e.to_string() })?;
+            if !whole(&path) {
+                return Err(TuneError::Source {
+                    path: source.to_path_buf(),
+                    problem: format!(
+                        "its excerpt of frames {}..{} came out short: the source ends early",
+                        sample.start,
+                        sample.start + sample.frames
+                    ),
+                });
+            }
+        }
+        Ok(Some(path))
     }
 
     /// Encodes `trial` into `video`, scoring it as it is made where the encode's stream is
@@ -442,13 +503,7 @@ impl LocalRunner {
 /// its own pixel format (at the trial's size, if any); `None` for anything else, whose encode
 /// is scored after it is written.
 fn predict_encode(source: &vmafx_media::Probe, trial: &Trial, out: &Path) -> Option<vmafx_media::Probe> {
-    let plain = source.pix_fmt == "yuv420p"
-        && source.orientation == vmafx_media::Orientation::IDENTITY
-        && source.free_rotation.is_none()
-        && source.field_order.as_deref().is_none_or(|f| f == "progressive")
-        && source.sar.is_none_or(|(n, d)| n == d)
-        && !source.variable_rate;
-    if !plain || trial.spec().pix_fmt.is_some() {
+    if !plain_source(source) || trial.spec().pix_fmt.is_some() {
         return None;
     }
     let mut p = source.clone();
@@ -467,6 +522,23 @@ fn predict_encode(source: &vmafx_media::Probe, trial: &Trial, out: &Path) -> Opt
     p.frame_count = Some(trial.sample.map_or(source.frame_count?, |s| s.frames));
     Some(p)
 }
+
+/// A progressive, unrotated, constant-rate 8-bit 4:2:0 source with square pixels, in a
+/// container (not raw YUV): what an encode's stream can be predicted for, and what a Y4M
+/// excerpt carries unchanged (colour tags aside, which scoring does not read).
+fn plain_source(source: &vmafx_media::Probe) -> bool {
+    source.pix_fmt == "yuv420p"
+        && !matches!(source.container, vmafx_media::Container::Raw(_))
+        && source.orientation == vmafx_media::Orientation::IDENTITY
+        && source.free_rotation.is_none()
+        && source.field_order.as_deref().is_none_or(|f| f == "progressive")
+        && source.sar.is_none_or(|(n, d)| n == d)
+        && !source.variable_rate
+}
+
+/// The largest excerpt written for a sample (about 10 s of 1080p 4:2:0); a longer sample is
+/// cut from the source by seeking, each probe.
+pub const EXCERPT_MAX_BYTES: u64 = 1 << 30;
 
 fn gcd(a: u64, b: u64) -> u64 {
     if b == 0 {
@@ -543,6 +615,15 @@ mod tests {
         assert_eq!(mkv_info.frames, 30);
         let m = runner.run(&Trial { source: mkv.clone(), ..trial(None, None) }, &mkv_info, &scoring).unwrap();
         assert!(m.scored_while_encoding && m.per_frame.len() == 30);
+        // A sample is encoded and scored from its excerpt (the frames decoded once into Y4M):
+        // its scores are those of its encode against the source's own frames.
+        let t = Trial { source: mkv.clone(), ..trial(Some(Sample { start: 17, frames: 8 }), None) };
+        let m = runner.run(&t, &mkv_info, &scoring).unwrap();
+        let excerpts: Vec<_> = std::fs::read_dir(dir.path().join("cache/excerpts")).unwrap().collect();
+        assert_eq!(excerpts.len(), 2, "the y4m's sample and this one: {excerpts:?}");
+        assert!(m.scored_while_encoding && m.per_frame.len() == 8);
+        assert_eq!(m.per_frame, runner.score(&t, m.path.as_ref().unwrap(), &scoring, None).unwrap());
+        assert_eq!(runner.run(&t, &mkv_info, &scoring).unwrap().per_frame, m.per_frame, "from the cache");
         // A 4:2:2 source's encode is not predicted: its file is scored, with the same result.
         let src422 = lavfi(dir.path(), "src422.y4m", "yuv422p");
         let t = Trial { source: src422.clone(), ..trial(None, None) };

@@ -1,13 +1,15 @@
-//! What a submission's inputs are, remembered by path, size and modification time: a
-//! service that is handed the same reference many times (a CRF search, a ladder, a team's
-//! test set) probes it once. A file that changes (another size or time) is probed again.
+//! What inputs are, remembered by path, size and modification time: a process handed the
+//! same reference many times (a controller's submissions, a node's segments, a CRF search's
+//! samples) probes it once. A file that changes (another size or time) is probed again.
+//! [`Tools::remembering_probes`] attaches one; [`crate::probe`] then uses it.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::SystemTime;
 
-use vmafx_media::{probe, MediaError, Probe, RawFormat, Tools};
+use crate::probe::{probe_uncached, Probe, Tools};
+use crate::{MediaError, RawFormat};
 
 /// Inputs remembered at most; past this the cache starts over.
 const MAX_ENTRIES: usize = 10_000;
@@ -18,30 +20,37 @@ struct Key {
     len: u64,
     modified: Option<SystemTime>,
     raw: Option<String>,
+    ffprobe: PathBuf,
 }
 
-#[derive(Default)]
+#[derive(Default, Debug)]
 pub struct ProbeCache {
     probes: Mutex<HashMap<Key, Probe>>,
 }
 
 impl ProbeCache {
-    /// [`vmafx_media::probe`], from memory when this file (same path, size and modification
-    /// time) was probed before.
-    pub fn probe(&self, path: &Path, raw: Option<&RawFormat>, tools: &Tools) -> Result<Probe, MediaError> {
+    /// [`crate::probe`], from memory when this file (same path, size and modification time)
+    /// was probed before with the same ffprobe.
+    pub(crate) fn probe(
+        &self,
+        path: &Path,
+        raw: Option<&RawFormat>,
+        tools: &Tools,
+    ) -> Result<Probe, MediaError> {
         let Some(key) = std::fs::metadata(path).ok().filter(|m| m.is_file()).map(|m| Key {
             path: path.to_path_buf(),
             len: m.len(),
             modified: m.modified().ok(),
             raw: raw.map(|r| format!("{r:?}")),
+            ffprobe: tools.ffprobe.clone(),
         }) else {
             // Not a readable file: let probe say what is wrong.
-            return probe(path, raw, tools);
+            return probe_uncached(path, raw, tools);
         };
         if let Some(known) = self.probes.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
             return Ok(known.clone());
         }
-        let probed = probe(path, raw, tools)?;
+        let probed = probe_uncached(path, raw, tools)?;
         let mut probes = self.probes.lock().unwrap_or_else(|p| p.into_inner());
         if probes.len() >= MAX_ENTRIES {
             probes.clear();
@@ -54,22 +63,25 @@ impl ProbeCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::probe::probe;
 
     #[test]
     fn a_file_is_probed_again_only_when_it_changes() {
         let dir = tempfile::tempdir().unwrap();
         let clip = dir.path().join("a.y4m");
-        vmafx_media::y4m::write_pattern(&clip, 16, 16, 3, 0).unwrap();
-        let cache = ProbeCache::default();
-        let tools = Tools::default();
-        assert_eq!(cache.probe(&clip, None, &tools).unwrap().frame_count, Some(3));
+        crate::y4m::write_pattern(&clip, 16, 16, 3, 0).unwrap();
+        let tools = Tools::default().remembering_probes();
+        let cache = tools.probes.clone().unwrap();
+        assert_eq!(probe(&clip, None, &tools).unwrap().frame_count, Some(3));
         assert_eq!(cache.probes.lock().unwrap().len(), 1);
-        assert_eq!(cache.probe(&clip, None, &tools).unwrap().frame_count, Some(3));
+        assert_eq!(probe(&clip, None, &tools).unwrap().frame_count, Some(3));
         assert_eq!(cache.probes.lock().unwrap().len(), 1, "the second probe came from memory");
         // Rewritten with more frames: another size, probed again.
-        vmafx_media::y4m::write_pattern(&clip, 16, 16, 5, 0).unwrap();
-        assert_eq!(cache.probe(&clip, None, &tools).unwrap().frame_count, Some(5));
+        crate::y4m::write_pattern(&clip, 16, 16, 5, 0).unwrap();
+        assert_eq!(probe(&clip, None, &tools).unwrap().frame_count, Some(5));
         std::fs::remove_file(&clip).unwrap();
-        assert!(cache.probe(&clip, None, &tools).is_err(), "a file gone is an error, not a memory");
+        assert!(probe(&clip, None, &tools).is_err(), "a file gone is an error, not a memory");
+        // Tools without a cache run ffprobe each time.
+        assert!(Tools::default().probes.is_none());
     }
 }
