@@ -161,8 +161,26 @@ fn http_needs_its_token_and_runs_jobs_on_vmafx_up() {
     let r = common::lavfi(dir.path(), "ref.y4m", "testsrc2=size=320x180:rate=24", 48, "yuv420p");
     let d = common::encode(&r, dir.path(), "dist.mp4", &["-c:v", "libx264", "-crf", "30"]);
     let (rs, ds) = (r.to_str().unwrap(), d.to_str().unwrap());
-    // Long enough to cancel while it runs.
-    let long_ref = common::lavfi(dir.path(), "long.y4m", "testsrc2=size=640x360:rate=24", 480, "yuv420p");
+    // Long enough to cancel while it runs: a minute at 24 fps, both sides decoded from H.264
+    // (segments seek to their frames, so the job takes as long as its frames, no longer).
+    let long_ref = dir.path().join("long.mkv");
+    common::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=640x360:rate=24",
+        "-frames:v",
+        "1440",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-crf",
+        "10",
+        long_ref.to_str().unwrap(),
+    ]);
     let long_dist = common::encode(
         &long_ref,
         dir.path(),

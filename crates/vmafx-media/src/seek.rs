@@ -139,6 +139,12 @@ mod tests {
             ("bframes.mp4", format!("{src} -map 0 -map 1 -c:v libx264 -bf 3 -g 60 -c:a aac"), true),
             ("piped.mkv", format!("{src} -map 0 -c:v libx264 -bf 2 -g 45 -f matroska pipe:1"), true),
             ("vp9.webm", format!("{src} -map 0 -c:v libvpx-vp9 -deadline realtime -g 50"), true),
+            // Open GOPs: frames after a CRA that refer to the GOP before it.
+            (
+                "open_gop.mkv",
+                format!("{src} -map 0 -c:v libx265 -x265-params log-level=0:keyint=45:open-gop=1:bframes=4"),
+                true,
+            ),
             (
                 "fragmented.mp4",
                 format!("{src} -map 0 -c:v libx264 -g 45 -movflags frag_keyframe+empty_moov"),

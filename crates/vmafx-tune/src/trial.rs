@@ -357,10 +357,11 @@ impl LocalRunner {
     /// The excerpt of `source` that a sample is encoded and scored from: its frames decoded
     /// once into a Y4M file in the cache (`excerpts/`), so that each probe of a search reads
     /// them instead of decoding the source twice (for the encoder and as the reference) up to
-    /// the sample or from a seek. The frames are the source's, unchanged; the encode differs
-    /// from cutting the source while encoding only in its timestamps (exact multiples of the
-    /// frame duration). `None` (seek into the source instead) for a source whose pixels a Y4M
-    /// file would not carry as they are ([`plain_source`]), or an excerpt over
+    /// the sample or from a seek. The frames are the source's, unchanged (range tag kept); the
+    /// encode differs from cutting the source while encoding only in its timestamps (exact
+    /// multiples of the frame duration) and in colour tags a Y4M file does not carry (which
+    /// scoring does not read). `None` (seek into the source instead) for a source whose
+    /// pixels a Y4M file would not carry as they are ([`plain_source`]), or an excerpt over
     /// [`EXCERPT_MAX_BYTES`].
     fn excerpt(&self, source: &Path, digest: &str, sample: Sample) -> Result<Option<PathBuf>, TuneError> {
         let probe = self.source_probe(source)?;
