@@ -261,7 +261,8 @@ impl LocalRunner {
     pub fn run(&self, trial: &Trial, source: &SourceInfo, scoring: &Scoring) -> Result<Measured, TuneError> {
         let checked = trial.checked()?;
         let args = checked.ffmpeg_args();
-        // A sample run here is encoded and scored from its excerpt where it has one.
+        // A sample run here is encoded and scored from its excerpt where it has one (made
+        // only when something is encoded or scored, below).
         let excerpt = match (&self.remote, trial.sample) {
             (None, Some(sample)) => self.excerpt(&trial.source, &source.digest, sample)?,
             _ => None,
@@ -305,6 +306,7 @@ impl LocalRunner {
             (_, None) => {
                 let (trial, checked) = match &excerpt {
                     Some(path) => {
+                        self.make_excerpt(trial, path)?;
                         let t = Trial { source: path.clone(), sample: None, ..trial.clone() };
                         let c = t.checked()?;
                         (t, c)
@@ -354,10 +356,10 @@ impl LocalRunner {
         })
     }
 
-    /// The excerpt of `source` that a sample is encoded and scored from: its frames decoded
-    /// once into a Y4M file in the cache (`excerpts/`), so that each probe of a search reads
-    /// them instead of decoding the source twice (for the encoder and as the reference) up to
-    /// the sample or from a seek. The frames are the source's, unchanged (range tag kept); the
+    /// Where the excerpt of `source` that a sample is encoded and scored from is kept (made
+    /// by [`Self::make_excerpt`] when needed): its frames decoded once into a Y4M file in the
+    /// cache (`excerpts/`), so that each probe of a search reads them instead of decoding the
+    /// source twice (for the encoder and as the reference) up to the sample or from a seek. The frames are the source's, unchanged (range tag kept); the
     /// encode differs from cutting the source while encoding only in its timestamps (exact
     /// multiples of the frame duration) and in colour tags a Y4M file does not carry (which
     /// scoring does not read). `None` (seek into the source instead) for a source whose
@@ -369,30 +371,36 @@ impl LocalRunner {
         if !plain_source(&probe) || format.frame_bytes() as u64 * sample.frames > EXCERPT_MAX_BYTES {
             return Ok(None);
         }
-        let dir = self.cache_dir.join("excerpts");
-        let path =
-            dir.join(format!("{}-{}-{}.y4m", &digest[..32.min(digest.len())], sample.start, sample.frames));
+        let name = format!("{}-{}-{}.y4m", &digest[..32.min(digest.len())], sample.start, sample.frames);
+        Ok(Some(self.cache_dir.join("excerpts").join(name)))
+    }
+
+    /// Writes the excerpt `path` of `trial`'s sample ([`Self::excerpt`]) unless it is there.
+    fn make_excerpt(&self, trial: &Trial, path: &Path) -> Result<(), TuneError> {
+        let Some(sample) = trial.sample else { return Ok(()) };
         // One maker at a time: two jobs of one probe never write the same file.
         let _making = self.excerpts.lock().unwrap_or_else(|p| p.into_inner());
         let whole = |p: &Path| {
             vmafx_media::probe(p, None, &self.tools).is_ok_and(|e| e.frame_count == Some(sample.frames))
         };
-        if !whole(&path) {
-            std::fs::create_dir_all(&dir).map_err(|e| TuneError::Cache(dir.clone(), e.to_string()))?;
-            vmafx_media::cut_y4m(&self.tools, &probe, sample.start, sample.frames, &path)
-                .map_err(|e| TuneError::Source { path: source.to_path_buf(), problem: e.to_string() })?;
-            if !whole(&path) {
-                return Err(TuneError::Source {
-                    path: source.to_path_buf(),
-                    problem: format!(
-                        "its excerpt of frames {}..{} came out short: the source ends early",
-                        sample.start,
-                        sample.start + sample.frames
-                    ),
-                });
-            }
+        if whole(path) {
+            return Ok(());
         }
-        Ok(Some(path))
+        let bad = |problem: String| TuneError::Source { path: trial.source.clone(), problem };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| TuneError::Cache(dir.to_path_buf(), e.to_string()))?;
+        }
+        let probe = self.source_probe(&trial.source)?;
+        vmafx_media::cut_y4m(&self.tools, &probe, sample.start, sample.frames, path)
+            .map_err(|e| bad(e.to_string()))?;
+        if !whole(path) {
+            return Err(bad(format!(
+                "its excerpt of frames {}..{} came out short: the source ends early",
+                sample.start,
+                sample.start + sample.frames
+            )));
+        }
+        Ok(())
     }
 
     /// Encodes `trial` into `video`, scoring it as it is made where the encode's stream is
@@ -539,7 +547,7 @@ fn plain_source(source: &vmafx_media::Probe) -> bool {
 
 /// The largest excerpt written for a sample (about 10 s of 1080p 4:2:0); a longer sample is
 /// cut from the source by seeking, each probe.
-pub const EXCERPT_MAX_BYTES: u64 = 1 << 30;
+const EXCERPT_MAX_BYTES: u64 = 1 << 30;
 
 fn gcd(a: u64, b: u64) -> u64 {
     if b == 0 {
@@ -624,7 +632,11 @@ mod tests {
         assert_eq!(excerpts.len(), 2, "the y4m's sample and this one: {excerpts:?}");
         assert!(m.scored_while_encoding && m.per_frame.len() == 8);
         assert_eq!(m.per_frame, runner.score(&t, m.path.as_ref().unwrap(), &scoring, None).unwrap());
-        assert_eq!(runner.run(&t, &mkv_info, &scoring).unwrap().per_frame, m.per_frame, "from the cache");
+        // A trial answered from the cache needs no excerpt: one deleted is not cut again.
+        std::fs::remove_dir_all(dir.path().join("cache/excerpts")).unwrap();
+        let again = runner.run(&t, &mkv_info, &scoring).unwrap();
+        assert!(again.cached && again.per_frame == m.per_frame);
+        assert!(!dir.path().join("cache/excerpts").exists());
         // A 4:2:2 source's encode is not predicted: its file is scored, with the same result.
         let src422 = lavfi(dir.path(), "src422.y4m", "yuv422p");
         let t = Trial { source: src422.clone(), ..trial(None, None) };
