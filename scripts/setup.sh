@@ -3,7 +3,7 @@
 #   setup.sh run   build + run: ffmpeg/ffprobe, meson, ninja, nasm, xxd, a C compiler
 #   setup.sh test  the above + the independent libvmaf (PyPI imageio-ffmpeg), hyperfine, flock,
 #                  PostgreSQL (a throwaway server per test run), curl and jq (the docs' examples),
-#                  openssl (the TLS tests)
+#                  openssl (the TLS tests), rclone and moto (remote inputs over HTTP and S3)
 set -euo pipefail
 mode=${1:-run}
 
@@ -28,6 +28,8 @@ if [[ $mode == test ]]; then
   have openssl || need_apt+=(openssl)
   # A throwaway PostgreSQL server for the PostgreSQL store's tests (scripts/with-postgres.sh).
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql)
+  # Remote inputs: rclone serves files over HTTP with byte ranges (and as rclone remotes).
+  have rclone || need_apt+=(rclone)
 fi
 
 sudo_cmd=()
@@ -62,6 +64,12 @@ if [[ $mode == test ]]; then
     echo "setup: installing prometheus-client (checks the /metrics format in tests)" >&2
     python3 -m pip install -q prometheus-client 2>/dev/null ||
       python3 -m pip install -q --break-system-packages prometheus-client
+  fi
+  # A real S3 server on loopback for the remote-input tests (moto's server mode).
+  if ! python3 -c "import moto.server, flask" 2>/dev/null; then
+    echo "setup: installing moto[server] (an S3 server for the remote-input tests)" >&2
+    python3 -m pip install -q "moto[server]==5.2.1" 2>/dev/null ||
+      python3 -m pip install -q --break-system-packages "moto[server]==5.2.1"
   fi
   # The official MCP Python SDK: a real MCP client to drive vmafx-mcp in tests.
   if ! python3 -c "import mcp, importlib.metadata as m, sys; sys.exit(0 if m.version('mcp') == '2.3.0' else 1)" 2>/dev/null; then

@@ -11,6 +11,7 @@ mod up;
 
 use std::ffi::OsString;
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::Parser;
@@ -110,6 +111,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn score(args: ScoreArgs) -> anyhow::Result<()> {
     let (reference, distorted) = args.inputs().map_err(|m| UsageError(m.into()))?;
+    let (ref_at, dist_at) = readable_inputs(&reference, &distorted)?;
     let model = match (&args.model_path, &args.model) {
         (Some(path), _) => ModelChoice::Path(path.clone()),
         (None, name) => ModelChoice::Builtin(name.clone()),
@@ -127,7 +129,7 @@ fn score(args: ScoreArgs) -> anyhow::Result<()> {
             tools: Tools::new(args.ffmpeg.clone(), args.ffprobe.clone()),
             threads: args.decode_threads.unwrap_or_else(|| default_decode_threads(cores, threads)),
         },
-        ..ScoreRequest::new(&reference, &distorted)
+        ..ScoreRequest::new(&ref_at, &dist_at)
     }
     .with_inputs(&args.inputs.options(&reference, &distorted).map_err(UsageError)?)?;
     let mut bar = progress::Bar::new(args.quiet);
@@ -142,7 +144,37 @@ fn score(args: ScoreArgs) -> anyhow::Result<()> {
         Progress::Frames { done } => bar.set(done),
     });
     bar.finish();
-    write_report(&outcome?.report, args.format, args.output.as_deref(), args.quiet)
+    let mut report = outcome?.report;
+    // Named as the user gave them, never by a signed URL.
+    report.info.reference = reference.display().to_string();
+    report.info.distorted = distorted.display().to_string();
+    write_report(&report, args.format, args.output.as_deref(), args.quiet)
+}
+
+/// Where the reference and distorted are read from: a local path or URL as given, an object
+/// in S3/GCS/Azure as a GET URL signed with this user's credentials (`AWS_*`, `GOOGLE_*`,
+/// `AZURE_*`), so ffmpeg and the Y4M reader stream it with no copy on disk.
+fn readable_inputs(reference: &Path, distorted: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let parse = |role: &str, p: &Path| {
+        vmafx_core::InputUri::parse(&p.to_string_lossy()).map_err(|e| UsageError(format!("{role} {e}")))
+    };
+    let inputs = [parse("reference", reference)?, parse("distorted", distorted)?];
+    if inputs.iter().all(|i| matches!(i, vmafx_core::InputUri::Local(_) | vmafx_core::InputUri::Http(_))) {
+        return Ok((reference.into(), distorted.into()));
+    }
+    // One user on their own machine: any input they name, with their own credentials.
+    let resolver = vmafx_storage::Resolver::new(vmafx_storage::InputPolicy::everything());
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let [r, d] =
+        inputs.map(|input| runtime.block_on(resolver.locate(&input, vmafx_storage::DEFAULT_URL_TTL)));
+    let located = |role: &str, at: Result<String, vmafx_storage::StorageError>| -> anyhow::Result<PathBuf> {
+        match at {
+            Ok(at) => Ok(PathBuf::from(at)),
+            Err(e) if e.is_bad_input() => Err(UsageError(format!("{role} {e}")).into()),
+            Err(e) => Err(anyhow::anyhow!("{role} {e}")),
+        }
+    };
+    Ok((located("reference", r)?, located("distorted", d)?))
 }
 
 /// Prints `report` in `format` to stdout, or writes it to `output`.

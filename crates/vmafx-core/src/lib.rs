@@ -7,6 +7,7 @@
 pub mod catalog;
 pub mod duration;
 pub mod encode;
+pub mod input;
 pub mod job;
 pub mod message;
 pub mod note;
@@ -19,6 +20,7 @@ pub mod view;
 
 pub use duration::parse_duration;
 pub use encode::{EncodeSpec, EncoderDescription};
+pub use input::{InputUri, InputUriError};
 pub use job::{plan_segments, InputOptions, ItemState, JobState, RawVideo, ScoreJobSpec, SegmentSpec};
 pub use message::one_statement;
 pub use note::{Note, NoteLevel};

@@ -67,6 +67,7 @@ pub fn decode_args(
         args.extend(raw.ffmpeg_input_args());
     }
     args.extend(seek.iter().cloned());
+    args.extend(crate::location::input_args(input));
     args.push("-i".into());
     args.push(input.display().to_string());
     args.extend(["-map", "0:v:0", "-an", "-sn", "-dn", "-fps_mode", "passthrough"].map(String::from));
@@ -105,6 +106,7 @@ pub fn cut_y4m(
     let mut cmd = Command::new(&tools.ffmpeg);
     cmd.args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-noautorotate"])
         .args(seek)
+        .args(crate::location::input_args(&source.path))
         .arg("-i")
         .arg(&source.path)
         .args(["-map", "0:v:0", "-an", "-sn", "-dn", "-vf"])
@@ -293,7 +295,12 @@ mod tests {
         };
         let plain = decode_args(Path::new("a.mp4"), None, &[], &conv, &DecodeOptions::default());
         assert!(!plain.iter().any(|a| a == "-threads"));
-        assert!(plain.windows(2).any(|w| w == ["-noautorotate", "-i"]));
+        let at = |a: &str| plain.iter().position(|x| x == a).unwrap();
+        assert!(at("-noautorotate") < at("-i"));
+        assert!(
+            at("-protocol_whitelist") < at("-i") && plain[at("-protocol_whitelist") + 1] == "file,pipe,fd"
+        );
+        assert!(at("-format_whitelist") < at("-i"));
         assert!(plain.iter().any(|a| a == "scale=640:360:flags=lanczos:in_range=full:out_range=full"));
         assert!(plain.ends_with(&[
             "-pix_fmt".into(),
@@ -307,7 +314,7 @@ mod tests {
         let args = decode_args(Path::new("a.yuv"), Some(&raw), &[], &conv, &opts).join(" ");
         assert!(
             args.contains(
-                "-threads 1 -noautorotate -f rawvideo -pix_fmt yuv420p -video_size 640x360 -i a.yuv"
+                "-threads 1 -noautorotate -f rawvideo -pix_fmt yuv420p -video_size 640x360 -protocol_whitelist"
             ),
             "{args}"
         );

@@ -99,6 +99,7 @@ fn encode_to(
     let mut cmd = Command::new(&tools.ffmpeg);
     cmd.args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y"])
         .args(seek)
+        .args(crate::location::input_args(source))
         .arg("-i")
         .arg(source)
         .args(spec.ffmpeg_args_from(at))

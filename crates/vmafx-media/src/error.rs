@@ -4,29 +4,29 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
-    #[error("`{}`: no such file", .input.display())]
+    #[error("`{}`: no such file", crate::location::shown(.input))]
     NotFound { input: PathBuf },
-    #[error("`{}`: cannot read: {source}", .input.display())]
+    #[error("`{}`: cannot read: {source}", crate::location::shown(.input))]
     Unreadable { input: PathBuf, source: std::io::Error },
-    #[error("`{}`: the file is empty (0 bytes)", .input.display())]
+    #[error("`{}`: the file is empty (0 bytes)", crate::location::shown(.input))]
     Empty { input: PathBuf },
-    #[error("`{}`: not a video ffprobe can read ({reason})", .input.display())]
+    #[error("`{}`: not a video ffprobe can read ({reason})", crate::location::shown(.input))]
     NotAVideo { input: PathBuf, reason: String },
-    #[error("`{}`: invalid Y4M: {reason}", .input.display())]
+    #[error("`{}`: invalid Y4M: {reason}", crate::location::shown(.input))]
     BadY4m { input: PathBuf, reason: String },
-    #[error("`{}`: invalid raw YUV: {reason}", .input.display())]
+    #[error("`{}`: invalid raw YUV: {reason}", crate::location::shown(.input))]
     BadRaw { input: PathBuf, reason: String },
-    #[error("`{}`: {message}", .input.display())]
+    #[error("`{}`: {message}", crate::location::shown(.input))]
     Mismatch { input: PathBuf, message: String },
     #[error(
         "`{}`: unsupported pixel format `{pix_fmt}`; vmafx scores planar YUV 4:2:0, 4:2:2 or 4:4:4 \
          at 8 to 16 bits (convert it with e.g. `ffmpeg -i IN -pix_fmt yuv420p OUT.y4m`)",
-        .input.display()
+        crate::location::shown(.input)
     )]
     UnsupportedPixelFormat { input: PathBuf, pix_fmt: String },
-    #[error("`{}`: truncated stream: frame {frame} is incomplete (last good frame: {})", .input.display(), last_good(*.frame))]
+    #[error("`{}`: truncated stream: frame {frame} is incomplete (last good frame: {})", crate::location::shown(.input), last_good(*.frame))]
     Truncated { input: PathBuf, frame: u64 },
-    #[error("`{}`: corrupt or truncated stream: decoding failed after {frame} frames (last good frame: {}): {message}", .input.display(), last_good(*.frame))]
+    #[error("`{}`: corrupt or truncated stream: decoding failed after {frame} frames (last good frame: {}): {message}", crate::location::shown(.input), last_good(*.frame))]
     Corrupt { input: PathBuf, frame: u64, message: String },
     #[error("cannot run `{program}` (is ffmpeg installed? set --ffmpeg / VMAFX_FFMPEG): {source}")]
     Tool { program: String, source: std::io::Error },
@@ -34,11 +34,11 @@ pub enum MediaError {
     ToolTimeout { program: String, seconds: u64 },
     /// A tool died of a signal: the machine's trouble (out of memory, an operator), not the
     /// input's; another attempt, maybe elsewhere, may succeed.
-    #[error("`{}`: ffmpeg was killed by {signal} after {frame} frames", .input.display())]
+    #[error("`{}`: ffmpeg was killed by {signal} after {frame} frames", crate::location::shown(.input))]
     ToolKilled { input: PathBuf, frame: u64, signal: String },
-    #[error("`{}`: read error at frame {frame}: {source}", .input.display())]
+    #[error("`{}`: read error at frame {frame}: {source}", crate::location::shown(.input))]
     Io { input: PathBuf, frame: u64, source: std::io::Error },
-    #[error("`{}`: encoding failed: {message}", .input.display())]
+    #[error("`{}`: encoding failed: {message}", crate::location::shown(.input))]
     EncodeFailed { input: PathBuf, message: String },
     #[error("stopped on request")]
     Cancelled,

@@ -11,6 +11,7 @@ pub mod decode;
 pub mod encode;
 pub mod error;
 pub mod format;
+pub mod location;
 pub mod matching;
 pub mod orientation;
 pub mod probe;

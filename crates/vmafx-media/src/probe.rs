@@ -157,8 +157,11 @@ fn planar_equivalent(name: &str) -> Option<PixelFormat> {
 }
 
 pub(crate) fn open_error(path: &Path, e: std::io::Error) -> MediaError {
+    let url = crate::location::is_url(path);
     match e.kind() {
-        std::io::ErrorKind::NotFound => MediaError::NotFound { input: path.into() },
+        // The server's answer says more than "no such file".
+        std::io::ErrorKind::NotFound if !url => MediaError::NotFound { input: path.into() },
+        std::io::ErrorKind::UnexpectedEof if url => MediaError::Empty { input: path.into() },
         _ => MediaError::Unreadable { input: path.into(), source: e },
     }
 }
@@ -188,36 +191,43 @@ pub(crate) fn probe_uncached(
 /// Checks that `path` is a readable, non-empty file and describes it if it is Y4M or raw;
 /// `None` means it needs ffprobe.
 pub fn probe_native(path: &Path, raw: Option<&RawFormat>) -> Result<Option<Probe>, MediaError> {
-    let meta = std::fs::metadata(path).map_err(|e| open_error(path, e))?;
-    if meta.is_dir() {
-        return Err(MediaError::Unreadable {
-            input: path.into(),
-            source: std::io::Error::other("is a directory"),
-        });
-    }
-    if !meta.is_file() {
-        return Err(MediaError::Unreadable {
-            input: path.into(),
-            source: std::io::Error::other("not a regular file (a FIFO, socket or device)"),
-        });
-    }
-    if meta.len() == 0 {
+    let len = if crate::location::is_url(path) {
+        // A URL that answers a ranged read is a file; its length comes with the answer.
+        crate::location::HttpFile::open(&path.to_string_lossy()).map_err(|e| open_error(path, e))?.len()
+    } else {
+        let meta = std::fs::metadata(path).map_err(|e| open_error(path, e))?;
+        if meta.is_dir() {
+            return Err(MediaError::Unreadable {
+                input: path.into(),
+                source: std::io::Error::other("is a directory"),
+            });
+        }
+        if !meta.is_file() {
+            return Err(MediaError::Unreadable {
+                input: path.into(),
+                source: std::io::Error::other("not a regular file (a FIFO, socket or device)"),
+            });
+        }
+        meta.len()
+    };
+    if len == 0 {
         return Err(MediaError::Empty { input: path.into() });
     }
     if let Some(raw) = raw {
         let mut p = Probe::new(path, Container::Raw(*raw), raw.width, raw.height, raw.pix_fmt.ffmpeg_name());
-        p.frame_count = Some(raw.frame_count(path, meta.len())?);
+        p.frame_count = Some(raw.frame_count(path, len)?);
         p.rate = raw.rate;
         return Ok(Some(p));
     }
     let mut magic = [0u8; 10];
-    let n =
-        std::fs::File::open(path).and_then(|mut f| f.read(&mut magic)).map_err(|e| open_error(path, e))?;
+    let n = crate::location::open(path)
+        .and_then(|(mut f, _)| f.read(&mut magic))
+        .map_err(|e| open_error(path, e))?;
     if magic[..n] == y4m::MAGIC[..n.min(y4m::MAGIC.len())] && n == y4m::MAGIC.len() {
         let h = y4m::read_header(path)?;
         let f = h.format;
         let mut p = Probe::new(path, Container::Y4m, f.width, f.height, f.pix_fmt.ffmpeg_name());
-        p.frame_count = Y4mReader::frame_count(path, &h);
+        p.frame_count = Y4mReader::frame_count(len, &h);
         p.rate = h.rate.and_then(|(n, d)| Rate::new(n.into(), d.into()));
         p.range = h.range;
         p.field_order = h.interlace.map(|i| {
@@ -297,6 +307,7 @@ pub fn count_frames(path: &Path, tools: &Tools) -> Result<u64, MediaError> {
         Command::new(&tools.ffprobe)
             .args(["-v", "error", "-select_streams", "v:0", "-count_packets"])
             .args(["-show_entries", "stream=nb_read_packets", "-of", "csv=p=0"])
+            .args(crate::location::input_args(path))
             .arg(path),
         Duration::from_secs(300),
     )?;
@@ -321,6 +332,7 @@ pub(crate) fn ffprobe(path: &Path, tools: &Tools) -> Result<Probe, MediaError> {
                  start_time:stream_side_data:format=format_name,start_time",
             )
             .args(["-of", "json"])
+            .args(crate::location::input_args(path))
             .arg(path),
         PROBE_TIMEOUT,
     )?;

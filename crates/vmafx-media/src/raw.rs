@@ -2,7 +2,6 @@
 //! the size, pixel format and (optionally) frame rate. Read natively like Y4M, one frame at a
 //! time, with flat memory.
 
-use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
@@ -81,17 +80,19 @@ impl RawFormat {
 /// Streams frames out of a raw YUV file.
 pub struct RawReader {
     path: PathBuf,
-    inner: BufReader<File>,
+    inner: BufReader<Box<dyn crate::location::ReadSeek>>,
+    len: u64,
     format: VideoFormat,
     frames: u64,
 }
 
 impl RawReader {
     pub fn open(path: &Path, raw: &RawFormat) -> Result<Self, MediaError> {
-        let file = File::open(path).map_err(|e| crate::probe::open_error(path, e))?;
+        let (file, len) = crate::location::open(path).map_err(|e| crate::probe::open_error(path, e))?;
         Ok(Self {
             path: path.into(),
             inner: BufReader::with_capacity(1 << 20, file),
+            len,
             format: raw.video_format(),
             frames: 0,
         })
@@ -116,7 +117,7 @@ impl FrameReader for RawReader {
     }
 
     fn skip_frames(&mut self, n: u64) -> Result<u64, MediaError> {
-        let size = std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(u64::MAX);
+        let size = self.len;
         let frame = self.format.frame_bytes() as u64;
         let left = size.saturating_sub(self.frames * frame) / frame;
         let skip = n.min(left);

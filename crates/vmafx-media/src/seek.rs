@@ -54,8 +54,7 @@ pub(crate) fn seeks_exactly(format: &str, path: &Path) -> bool {
 /// Whether an MP4/MOV file holds movie fragments (a top-level `moof` box): its boxes are
 /// walked by their sizes, reading only their headers.
 fn is_fragmented_mp4(path: &Path) -> std::io::Result<bool> {
-    let mut f = std::fs::File::open(path)?;
-    let len = f.metadata()?.len();
+    let (mut f, len) = crate::location::open(path)?;
     let mut at = 0u64;
     // A file has a handful of top-level boxes; a fragmented one shows a `moof` early.
     for _ in 0..100_000 {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::MediaError;
 use crate::format::{Chroma, PixelFormat, Range, VideoFormat};
+use crate::location::ReadSeek;
 use crate::reader::{read_counted, Filled, FrameReader, PlaneMut};
 
 /// Magic bytes at the start of every Y4M stream.
@@ -85,11 +86,16 @@ fn parse_colorspace(c: &str) -> Option<PixelFormat> {
     (8..=16).contains(&bit_depth).then_some(PixelFormat::new(chroma, bit_depth))
 }
 
-/// Reads the header of the Y4M file at `path`.
+/// Reads the header of the Y4M file (or URL) at `path`.
 pub fn read_header(path: &Path) -> Result<Y4mHeader, MediaError> {
-    let file = File::open(path).map_err(|e| crate::probe::open_error(path, e))?;
+    let (file, _) = crate::location::open(path).map_err(|e| crate::probe::open_error(path, e))?;
+    header_from(path, &mut BufReader::new(file))
+}
+
+/// Reads a header line from the start of `input`, leaving it at the first frame.
+fn header_from(path: &Path, input: &mut impl BufRead) -> Result<Y4mHeader, MediaError> {
     let mut line = Vec::new();
-    BufReader::new(file)
+    input
         .take(4096)
         .read_until(b'\n', &mut line)
         .map_err(|source| MediaError::Unreadable { input: path.into(), source })?;
@@ -105,7 +111,7 @@ pub fn read_header(path: &Path) -> Result<Y4mHeader, MediaError> {
 /// Streams frames out of a Y4M file.
 pub struct Y4mReader {
     path: PathBuf,
-    inner: BufReader<File>,
+    inner: BufReader<Box<dyn ReadSeek>>,
     header: Y4mHeader,
     frames: u64,
     line: Vec<u8>,
@@ -113,13 +119,10 @@ pub struct Y4mReader {
 
 impl Y4mReader {
     pub fn open(path: &Path) -> Result<Self, MediaError> {
-        let header = read_header(path)?;
-        let file = File::open(path).map_err(|e| crate::probe::open_error(path, e))?;
+        let (file, _) = crate::location::open(path).map_err(|e| crate::probe::open_error(path, e))?;
         // Large enough to hold several rows of 4K 16-bit video, small enough not to matter.
         let mut inner = BufReader::with_capacity(1 << 20, file);
-        inner
-            .seek_relative(header.len as i64)
-            .map_err(|source| MediaError::Unreadable { input: path.into(), source })?;
+        let header = header_from(path, &mut inner)?;
         Ok(Self { path: path.into(), inner, header, frames: 0, line: Vec::new() })
     }
 
@@ -150,9 +153,8 @@ impl Y4mReader {
         Ok(true)
     }
 
-    /// Frame count from the file size, when every frame has a bare `FRAME` marker.
-    pub fn frame_count(path: &Path, header: &Y4mHeader) -> Option<u64> {
-        let size = std::fs::metadata(path).ok()?.len();
+    /// Frame count from the file's size in bytes, when every frame has a bare `FRAME` marker.
+    pub fn frame_count(size: u64, header: &Y4mHeader) -> Option<u64> {
         let per_frame = (header.format.frame_bytes() + b"FRAME\n".len()) as u64;
         let payload = size.checked_sub(header.len as u64)?;
         (payload % per_frame == 0).then_some(payload / per_frame)
@@ -325,7 +327,7 @@ mod tests {
         let f = write_y4m(3, 0);
         assert_eq!(read_all(f.path()).unwrap(), vec![0, 1, 2]);
         let h = read_header(f.path()).unwrap();
-        assert_eq!(Y4mReader::frame_count(f.path(), &h), Some(3));
+        assert_eq!(Y4mReader::frame_count(f.path().metadata().unwrap().len(), &h), Some(3));
     }
 
     #[test]

@@ -1,0 +1,46 @@
+//! Inputs that are not local files: which of them a job may name ([`policy`]), and how a
+//! reader with no credentials reaches their bytes ([`resolver`]: presigned URLs for object
+//! stores, the URL itself for a web server). The bytes themselves are read by
+//! `vmafx-media` (ffmpeg over HTTP with ranges, or ranged GETs for Y4M): nothing is copied to
+//! disk on the way.
+
+pub mod policy;
+pub mod resolver;
+
+pub use policy::{forbidden_address, InputPolicy};
+pub use resolver::{ObjectInfo, Resolver};
+
+/// How long a presigned URL lives by default: longer than any one work item runs.
+pub const DEFAULT_URL_TTL: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
+
+/// What can go wrong reaching a remote input; every variant names the input (never with a
+/// signature) and the store's reason.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("{0}")]
+    Refused(String),
+    #[error("`{input}`: no such bucket or object")]
+    NotFound { input: String },
+    #[error("`{input}`: access denied: {reason}")]
+    Denied { input: String, reason: String },
+    #[error("`{input}`: the store could not be reached: {reason}")]
+    Unreachable { input: String, reason: String },
+    #[error("`{input}`: the store's configuration is incomplete: {reason}")]
+    Config { input: String, reason: String },
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+impl StorageError {
+    /// True when the job's input is at fault (refused, missing, denied), false when the store
+    /// or this process is (unreachable, misconfigured): a client may try again later.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            StorageError::Refused(_)
+                | StorageError::NotFound { .. }
+                | StorageError::Denied { .. }
+                | StorageError::Unsupported(_)
+        )
+    }
+}

@@ -1,0 +1,180 @@
+//! Turns an input into a location a node can read with no credentials: a local path stays a
+//! path, an `http(s)` URL stays itself (its addresses checked), and an object in S3, GCS or
+//! Azure Blob becomes a presigned GET URL made with the credentials of whoever resolves it
+//! (the controller, or a user's own `vmafx score`). Credentials come from each SDK's usual
+//! environment (`AWS_*` including `AWS_ENDPOINT_URL`, `GOOGLE_*`, `AZURE_*`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::azure::{MicrosoftAzure, MicrosoftAzureBuilder};
+use object_store::gcp::{GoogleCloudStorage, GoogleCloudStorageBuilder};
+use object_store::path::Path as ObjectPath;
+use object_store::signer::Signer;
+use object_store::ObjectStoreExt;
+use vmafx_core::InputUri;
+
+use crate::policy::{split_url, InputPolicy};
+use crate::StorageError;
+
+/// What an object store says of an object: its size and the tag that changes with its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub size: u64,
+    pub etag: Option<String>,
+}
+
+/// One bucket or container, with the credentials of this process.
+#[derive(Debug, Clone)]
+enum Bucket {
+    S3(Arc<AmazonS3>),
+    Gs(Arc<GoogleCloudStorage>),
+    Az(Arc<MicrosoftAzure>),
+}
+
+/// Resolves inputs under a policy; remembers one client per bucket.
+#[derive(Debug, Default)]
+pub struct Resolver {
+    policy: InputPolicy,
+    buckets: Mutex<HashMap<(&'static str, String), Bucket>>,
+}
+
+impl Resolver {
+    pub fn new(policy: InputPolicy) -> Self {
+        Self { policy, buckets: Mutex::default() }
+    }
+
+    pub fn policy(&self) -> &InputPolicy {
+        &self.policy
+    }
+
+    /// Whether a job may name `input`: the policy's rules, and for a URL the addresses its host
+    /// resolves to now.
+    pub async fn check(&self, input: &InputUri) -> Result<(), StorageError> {
+        self.policy.check(input).map_err(StorageError::Refused)?;
+        if let InputUri::Http(url) = input {
+            let (scheme, host, port) = split_url(url)
+                .ok_or_else(|| StorageError::Refused(format!("`{input}`: the URL names no host")))?;
+            let port = port.unwrap_or(if scheme == "https" { 443 } else { 80 });
+            let addrs = tokio::net::lookup_host((host.as_str(), port)).await.map_err(|e| {
+                StorageError::Unreachable {
+                    input: input.to_string(),
+                    reason: format!("cannot resolve `{host}`: {e}"),
+                }
+            })?;
+            for addr in addrs {
+                self.policy
+                    .check_address(&host, addr.ip())
+                    .map_err(|reason| StorageError::Refused(format!("`{input}`: {reason}")))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The location a reader opens for `input`: its path, its URL, or a GET URL signed for
+    /// `ttl`. Signing is local (no request) for keys given in the environment.
+    pub async fn locate(&self, input: &InputUri, ttl: Duration) -> Result<String, StorageError> {
+        let (bucket, name) = match input {
+            InputUri::Local(path) => return Ok(path.clone()),
+            InputUri::Http(url) => return Ok(url.clone()),
+            InputUri::Rclone { .. } => {
+                return Err(StorageError::Unsupported(format!(
+                    "`{input}`: rclone remotes are not read by this build yet; serve the remote over HTTP \
+                     (`rclone serve http REMOTE:`) and give its URL"
+                )))
+            }
+            InputUri::S3 { key, .. } => (self.bucket(input)?, key),
+            InputUri::Gs { object, .. } => (self.bucket(input)?, object),
+            InputUri::Az { blob, .. } => (self.bucket(input)?, blob),
+        };
+        let path = ObjectPath::from(name.as_str());
+        let signed = match &bucket {
+            Bucket::S3(s) => s.signed_url(http::Method::GET, &path, ttl).await,
+            Bucket::Gs(s) => s.signed_url(http::Method::GET, &path, ttl).await,
+            Bucket::Az(s) => s.signed_url(http::Method::GET, &path, ttl).await,
+        };
+        signed.map(|u| u.to_string()).map_err(|e| object_error(input, e))
+    }
+
+    /// Asks the store about an object (`None` for a path or URL): it exists, this process
+    /// may read it, and its size and tag.
+    pub async fn stat(&self, input: &InputUri) -> Result<Option<ObjectInfo>, StorageError> {
+        let (bucket, name) = match input {
+            InputUri::S3 { key, .. } => (self.bucket(input)?, key),
+            InputUri::Gs { object, .. } => (self.bucket(input)?, object),
+            InputUri::Az { blob, .. } => (self.bucket(input)?, blob),
+            _ => return Ok(None),
+        };
+        let path = ObjectPath::from(name.as_str());
+        let meta = match &bucket {
+            Bucket::S3(s) => s.head(&path).await,
+            Bucket::Gs(s) => s.head(&path).await,
+            Bucket::Az(s) => s.head(&path).await,
+        }
+        .map_err(|e| object_error(input, e))?;
+        Ok(Some(ObjectInfo { size: meta.size, etag: meta.e_tag }))
+    }
+
+    fn bucket(&self, input: &InputUri) -> Result<Bucket, StorageError> {
+        let (scheme, name) = match input {
+            InputUri::S3 { bucket, .. } => ("s3", bucket),
+            InputUri::Gs { bucket, .. } => ("gs", bucket),
+            InputUri::Az { container, .. } => ("az", container),
+            _ => unreachable!("only object-store inputs have a bucket"),
+        };
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(b) = buckets.get(&(scheme, name.clone())) {
+            return Ok(b.clone());
+        }
+        let config = |e: object_store::Error| StorageError::Config {
+            input: input.to_string(),
+            reason: first_line(&e.to_string()),
+        };
+        let bucket = match scheme {
+            "s3" => Bucket::S3(Arc::new(
+                AmazonS3Builder::from_env().with_bucket_name(name).build().map_err(config)?,
+            )),
+            "gs" => Bucket::Gs(Arc::new(
+                GoogleCloudStorageBuilder::from_env().with_bucket_name(name).build().map_err(config)?,
+            )),
+            _ => Bucket::Az(Arc::new(
+                MicrosoftAzureBuilder::from_env().with_container_name(name).build().map_err(config)?,
+            )),
+        };
+        buckets.insert((scheme, name.clone()), bucket.clone());
+        Ok(bucket)
+    }
+}
+
+/// An object store's error as one line that names the input and the store's reason.
+fn object_error(input: &InputUri, e: object_store::Error) -> StorageError {
+    let text = first_line(&e.to_string());
+    let input = input.to_string();
+    match e {
+        object_store::Error::NotFound { .. } => StorageError::NotFound { input },
+        object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. } => {
+            StorageError::Denied { input, reason: text }
+        }
+        _ if text.contains("NoSuchBucket")
+            || text.contains("ContainerNotFound")
+            || text.contains("bucket does not exist") =>
+        {
+            StorageError::NotFound { input }
+        }
+        _ if text.contains("AccessDenied")
+            || text.contains("403")
+            || text.contains("AuthorizationFailure") =>
+        {
+            StorageError::Denied { input, reason: text }
+        }
+        _ => StorageError::Unreachable { input, reason: text },
+    }
+}
+
+/// Errors of the stores can run over several lines and quote signed URLs.
+fn first_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or("");
+    line.split(' ').map(vmafx_core::input::shown).collect::<Vec<_>>().join(" ")
+}
