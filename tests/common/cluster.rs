@@ -173,6 +173,17 @@ fn shared_queue_tls(data: &Path, extra: &[&str]) -> Vec<String> {
 
 /// Like [`start_controller`], with its stderr (its log) sent to `stderr`.
 pub fn spawn_controller(data: &Path, extra: &[&str], stderr: Stdio) -> Controller {
+    spawn_controller_with_env(data, extra, stderr, &[])
+}
+
+/// Like [`spawn_controller`], with environment variables only the controller sees (its
+/// object-store credentials, say).
+pub fn spawn_controller_with_env(
+    data: &Path,
+    extra: &[&str],
+    stderr: Stdio,
+    env: &[(&str, &str)],
+) -> Controller {
     let listen: &[&str] = if extra.contains(&"--listen") { &[] } else { &["--listen", "127.0.0.1:0"] };
     let mut child = Command::new(super::bin("vmafx-controller"))
         .args(listen)
@@ -183,6 +194,7 @@ pub fn spawn_controller(data: &Path, extra: &[&str], stderr: Stdio) -> Controlle
         .arg(data)
         .args(without_marker(extra))
         .args(shared_queue_tls(data, extra))
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(stderr)
         .spawn()

@@ -5,6 +5,7 @@
 
 pub mod cluster;
 pub mod inputs;
+pub mod servers;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

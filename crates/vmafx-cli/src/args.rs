@@ -183,6 +183,8 @@ pub struct UpArgs {
     pub log_format: vmafx_logging::LogFormat,
     #[command(flatten)]
     pub tls: vmafx_controller::tls::TlsArgs,
+    #[command(flatten)]
+    pub remote_inputs: vmafx_storage::RemoteInputArgs,
     /// A directory jobs may read local files from (inputs, model files), repeatable; paths
     /// are resolved (symlinks, `..`) before the check, and only regular files pass [default: the working directory].
     #[arg(long = "allow-root", env = "VMAFX_ALLOW_ROOTS", value_name = "DIR", value_delimiter = ',')]

@@ -165,8 +165,13 @@ fn readable_inputs(reference: &Path, distorted: &Path) -> anyhow::Result<(PathBu
     // One user on their own machine: any input they name, with their own credentials.
     let resolver = vmafx_storage::Resolver::new(vmafx_storage::InputPolicy::everything());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let [r, d] =
-        inputs.map(|input| runtime.block_on(resolver.locate(&input, vmafx_storage::DEFAULT_URL_TTL)));
+    // Asked first, the store names a missing object or a refusal by the input's own name.
+    let [r, d] = inputs.map(|input| {
+        runtime.block_on(async {
+            resolver.stat(&input).await?;
+            resolver.locate(&input, vmafx_storage::DEFAULT_URL_TTL).await
+        })
+    });
     let located = |role: &str, at: Result<String, vmafx_storage::StorageError>| -> anyhow::Result<PathBuf> {
         match at {
             Ok(at) => Ok(PathBuf::from(at)),

@@ -235,8 +235,14 @@ fn report(job: &JobView) -> anyhow::Result<Report> {
     let spec = &job.spec;
     let scores = job.scores.clone().context("the controller sent no scores")?;
     let raw = spec.inputs.reference_raw.as_ref().and_then(|r| vmafx_media::RawFormat::from_spec(r).ok());
-    let format = vmafx_media::probe(Path::new(&spec.reference), raw.as_ref(), &Default::default())
-        .ok()
+    // The frame size, from the reference where this machine can read it as it is.
+    let readable = matches!(
+        vmafx_core::InputUri::parse(&spec.reference),
+        Ok(vmafx_core::InputUri::Local(_) | vmafx_core::InputUri::Http(_))
+    );
+    let format = readable
+        .then(|| vmafx_media::probe(Path::new(&spec.reference), raw.as_ref(), &Default::default()).ok())
+        .flatten()
         .and_then(|p| p.format().ok());
     let headline = catalog::headline_metrics(&spec.features, &scores.metrics);
     let info = ReportInfo {
@@ -454,8 +460,15 @@ fn node_table(nodes: &[NodeInfo], now: i64) -> String {
 }
 
 /// Nodes resolve paths on their own machine: send absolute ones.
+/// A local path made absolute (nodes open it on their own machine); a URI as written.
 fn absolute(p: &Path) -> String {
-    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()).display().to_string()
+    let text = p.to_string_lossy();
+    match vmafx_core::InputUri::parse(&text) {
+        Ok(vmafx_core::InputUri::Local(_)) | Err(_) => {
+            std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()).display().to_string()
+        }
+        Ok(_) => text.into_owned(),
+    }
 }
 
 /// `vmafx tokens …`.

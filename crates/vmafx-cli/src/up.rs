@@ -36,6 +36,8 @@ async fn serve(a: UpArgs) -> anyhow::Result<()> {
             tools: tools.clone(),
             retain: a.retain,
             input_roots: roots.clone(),
+            remote_inputs: Arc::new(a.remote_inputs.resolver().map_err(anyhow::Error::msg)?),
+            url_ttl: a.remote_inputs.url_ttl,
             ..ControllerConfig::default()
         },
     })

@@ -249,6 +249,11 @@ impl<S: Store> Controller<S> {
     }
 
     /// Like [`Controller::pull`], waiting up to `wait` for work to appear (a long poll).
+    /// `lease` with its job's remote inputs signed for the node that holds it.
+    pub async fn readable(&self, lease: Lease) -> Result<Lease, ControllerError> {
+        crate::inputs::readable_lease(&self.config.remote_inputs, lease, self.config.url_ttl).await
+    }
+
     pub async fn pull_wait(&self, node: &str, wait: Duration) -> Result<Option<Lease>, ControllerError> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {

@@ -30,6 +30,10 @@ pub enum ControllerError {
     Overloaded { message: String, retry_after_ms: u64 },
     #[error("job `{job}` has no complete result: {reason}")]
     NoResult { job: String, reason: String },
+    /// A remote input's store could not be reached (or is misconfigured on the controller):
+    /// nothing was recorded; the same request may succeed later.
+    #[error("{field}: {message}")]
+    InputUnavailable { field: String, message: String },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("internal error: {0}")]

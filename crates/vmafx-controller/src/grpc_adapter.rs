@@ -82,6 +82,7 @@ impl From<ControllerError> for Status {
                 s
             }
             ControllerError::NoResult { .. } => Status::failed_precondition(e.to_string()),
+            ControllerError::InputUnavailable { .. } => Status::unavailable(e.to_string()),
             ControllerError::Store(s) if s.is_unavailable() => Status::unavailable(format!(
                 "the controller cannot write its state ({s}); nothing was recorded: try again once it has space"
             )),
@@ -416,7 +417,10 @@ impl<S: Store> NodeService for NodeApi<S> {
         node_caller(&self.c, &self.auth, &req, &req.get_ref().node_id).await?;
         let r = req.into_inner();
         let wait = Duration::from_millis(r.wait_ms as u64).min(MAX_PULL_WAIT);
-        let lease = self.c.pull_wait(&r.node_id, wait).await?;
+        let lease = match self.c.pull_wait(&r.node_id, wait).await? {
+            Some(lease) => Some(self.c.readable(lease).await?),
+            None => None,
+        };
         Ok(Response::new(v1::PullWorkResponse { item: lease.as_ref().map(work_item) }))
     }
 

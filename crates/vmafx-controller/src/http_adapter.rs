@@ -126,6 +126,9 @@ impl From<ControllerError> for ApiError {
             ControllerError::UnknownNode(_) | ControllerError::NoResult { .. } => {
                 Self::new(StatusCode::CONFLICT, "failed_precondition", message)
             }
+            ControllerError::InputUnavailable { .. } => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+            }
             ControllerError::Store(s) if s.is_unavailable() => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",

@@ -11,6 +11,7 @@ mod error;
 pub mod fuzzing;
 pub mod grpc_adapter;
 pub mod http_adapter;
+mod inputs;
 pub mod metrics;
 pub mod result_check;
 pub mod scheduling;
@@ -57,6 +58,11 @@ pub struct ControllerConfig {
     /// The directories jobs may read local files from (inputs and model files); none: no
     /// local path is accepted.
     pub input_roots: vmafx_media::AllowedRoots,
+    /// Which remote inputs (object stores, web servers) jobs may name, with this controller's
+    /// credentials for them; none by default.
+    pub remote_inputs: Arc<vmafx_storage::Resolver>,
+    /// How long the URLs signed into a lease stay valid (past the longest work item).
+    pub url_ttl: std::time::Duration,
 }
 
 impl Default for ControllerConfig {
@@ -71,6 +77,8 @@ impl Default for ControllerConfig {
             max_pending_items: None,
             max_submit_rate: None,
             input_roots: vmafx_media::AllowedRoots::none(),
+            remote_inputs: Arc::default(),
+            url_ttl: vmafx_storage::DEFAULT_URL_TTL,
         }
     }
 }

@@ -66,6 +66,8 @@ struct Config {
     #[arg(long = "allow-root", env = "VMAFX_ALLOW_ROOTS", value_name = "DIR", value_delimiter = ',')]
     allow_roots: Vec<PathBuf>,
     #[command(flatten)]
+    remote_inputs: vmafx_storage::RemoteInputArgs,
+    #[command(flatten)]
     tls: vmafx_controller::tls::TlsArgs,
 }
 
@@ -212,6 +214,8 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
             max_pending_items: cfg.max_pending_items,
             max_submit_rate: cfg.max_submit_rate,
             input_roots: vmafx_media::AllowedRoots::new(&cfg.allow_roots).map_err(anyhow::Error::msg)?,
+            remote_inputs: std::sync::Arc::new(cfg.remote_inputs.resolver().map_err(anyhow::Error::msg)?),
+            url_ttl: cfg.remote_inputs.url_ttl,
             ..ControllerConfig::default()
         },
     })

@@ -28,13 +28,15 @@ impl<S: Store> Controller<S> {
         self.admit().await?;
         let spec = &mut req.spec;
         validate(spec, &self.config.input_roots, self.config.probe_inputs)?;
+        crate::inputs::check(&self.config.remote_inputs, spec, self.config.probe_inputs).await?;
         if let Some(e) = &spec.encode {
             let described = self.encoder_described(&e.encoder).await?;
             vmafx_core::encode::check(e, described.as_ref()).map_err(spec_error)?;
         }
         let total_frames = if self.config.probe_inputs {
             // ffprobe is a blocking subprocess: keep it off the async workers.
-            let (spec, tools) = (spec.clone(), self.config.tools.clone());
+            let spec = crate::inputs::for_probe(&self.config.remote_inputs, spec).await?;
+            let tools = self.config.tools.clone();
             tokio::task::spawn_blocking(move || frame_count(&spec, &tools))
                 .await
                 .map_err(|e| ControllerError::Internal(format!("probing the inputs failed: {e}")))??
@@ -249,6 +251,15 @@ fn validate(spec: &mut ScoreJobSpec, roots: &AllowedRoots, probe: bool) -> Resul
     ];
     for (field, path) in paths {
         let Some(p) = path.filter(|p| !p.is_empty()) else { continue };
+        if crate::inputs::remote(field, p)?.is_some() {
+            if field == "score.model_path" {
+                return Err(ControllerError::invalid(
+                    field,
+                    "a model file is a local path under --allow-root",
+                ));
+            }
+            continue;
+        }
         if !Path::new(p.as_str()).is_absolute() {
             return Err(ControllerError::invalid(
                 field,

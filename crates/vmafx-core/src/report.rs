@@ -227,10 +227,10 @@ impl Report {
         let _ = writeln!(out, "  distorted  {}{}", i.distorted, scaled);
         let _ = writeln!(
             out,
-            "  {} frames, {}x{} {}{}, scored in {:.2} s ({:.1} fps)",
+            "  {} frames{}{}{}, scored in {:.2} s ({:.1} fps)",
             n,
-            i.width,
-            i.height,
+            // Unknown where the reader could not open the reference (a cluster job's object).
+            if i.width > 0 { format!(", {}x{} ", i.width, i.height) } else { String::new() },
             i.pix_fmt,
             if i.subsample > 1 { format!(", every {}th frame", i.subsample) } else { String::new() },
             i.elapsed_s,

@@ -429,9 +429,20 @@ fn shown_packets(path: &Path, tools: &Tools) -> Result<u64, MediaError> {
 /// The last meaningful line an ffmpeg tool printed, without the input path it starts with.
 pub(crate) fn tool_message(stderr: &[u8], path: &Path) -> String {
     let text = String::from_utf8_lossy(stderr);
+    // `[hls @ 0x…] Format not on whitelist 'mov,…'`: a playlist or list that would open other
+    // files ([`crate::location::DEMUXERS`]).
+    if let Some(line) = text.lines().find(|l| l.contains("Format not on whitelist")) {
+        let format = line.strip_prefix('[').and_then(|l| l.split(" @").next()).unwrap_or("its format");
+        return format!(
+            "`{format}` is a playlist or list format that opens other files or URLs, which vmafx does not \
+             follow: give the video file itself"
+        );
+    }
     let line = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no details").trim();
     let prefix = format!("{}: ", path.display());
-    line.strip_prefix(&prefix).unwrap_or(line).to_string()
+    let line = line.strip_prefix(&prefix).unwrap_or(line);
+    // A URL in ffmpeg's words may carry a signature.
+    line.split(' ').map(vmafx_core::input::shown).collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -476,5 +487,12 @@ pub(crate) mod tests {
         let m =
             tool_message(b"x\n/a/b.mp4: Invalid data found when processing input\n\n", Path::new("/a/b.mp4"));
         assert_eq!(m, "Invalid data found when processing input");
+        let m = tool_message(
+            b"[hls @ 0x5585] Format not on whitelist 'mov'\nl.m3u8: Invalid argument\n",
+            Path::new("l.m3u8"),
+        );
+        assert!(m.starts_with("`hls` is a playlist or list format"), "{m}");
+        let m = tool_message(b"Error opening https://h/k?X-Amz-Signature=s: 403\n", Path::new("x"));
+        assert!(!m.contains("Signature"), "{m}");
     }
 }

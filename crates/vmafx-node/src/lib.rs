@@ -407,7 +407,9 @@ async fn score(
 }
 
 /// Checks the job's local paths against this node's roots (whatever the controller checked:
-/// this machine's files are this node's to guard) and opens what they resolve to.
+/// this machine's files are this node's to guard) and opens what they resolve to. A URL is
+/// what the controller signed for this lease from a remote input its policy allowed: it is
+/// read as it is (ffmpeg limited to http/https, ranged reads for Y4M).
 fn allowed_inputs(spec: &mut ScoreJobSpec, roots: &vmafx_media::AllowedRoots) -> Result<(), EngineError> {
     let encode = spec.encode.is_some();
     let paths = [
@@ -417,6 +419,9 @@ fn allowed_inputs(spec: &mut ScoreJobSpec, roots: &vmafx_media::AllowedRoots) ->
     ];
     for (field, path) in paths {
         let Some(p) = path else { continue };
+        if field != "model_path" && vmafx_media::location::is_url(Path::new(p.as_str())) {
+            continue;
+        }
         *p = roots.check(field, p).map_err(EngineError::NotAllowed)?.display().to_string();
     }
     Ok(())

@@ -44,3 +44,34 @@ impl StorageError {
         )
     }
 }
+
+/// The remote-input flags of `vmafx-controller` and `vmafx up`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RemoteInputArgs {
+    /// A remote input jobs may name, repeatable: a scheme (`s3://`, `gs://`, `az://`,
+    /// `https://`), a bucket or container (`s3://media`), a host (`https://cdn.example.com`)
+    /// or an rclone remote (`rclone:nas`). Object-store credentials come from this process's
+    /// environment (AWS_*, GOOGLE_APPLICATION_CREDENTIALS, AZURE_*); nodes get presigned
+    /// URLs and hold none [default: no remote input].
+    #[arg(
+        long = "allow-input",
+        env = "VMAFX_ALLOW_INPUTS",
+        value_name = "URI_PREFIX",
+        value_delimiter = ','
+    )]
+    pub allow_inputs: Vec<String>,
+    /// Let job URLs reach loopback, private and link-local addresses (cloud metadata
+    /// included): only for a lab or an object store on the cluster's own network.
+    #[arg(long, env = "VMAFX_ALLOW_PRIVATE_ADDRESSES")]
+    pub allow_private_addresses: bool,
+    /// How long a URL signed into a work item stays valid: longer than the longest item runs.
+    #[arg(long, env = "VMAFX_URL_TTL", value_name = "DURATION", default_value = "6h", value_parser = vmafx_core::parse_duration)]
+    pub url_ttl: std::time::Duration,
+}
+
+impl RemoteInputArgs {
+    /// The resolver these flags describe; a rule that is not one is an error naming it.
+    pub fn resolver(&self) -> Result<Resolver, String> {
+        Ok(Resolver::new(InputPolicy::parse(&self.allow_inputs, self.allow_private_addresses)?))
+    }
+}

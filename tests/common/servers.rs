@@ -1,0 +1,139 @@
+//! Real storage servers on loopback for the remote-input tests: `rclone serve http` (a web
+//! server that honours byte ranges) and moto's S3 server, each on a port of its own.
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::cluster::Proc;
+
+/// A port the OS says is free now (rclone 1.60 does not print the port it picked for `:0`).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn wait_listening(port: u16, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "{what} did not listen on port {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `rclone serve http DIR` on `port`; its base URL ends with `/`.
+pub fn rclone_http_on(dir: &Path, port: u16) -> (Proc, String) {
+    let child = Command::new("rclone")
+        .args(["serve", "http", "--config", "/dev/null", "--addr", &format!("127.0.0.1:{port}")])
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start rclone (make setup-test installs it)");
+    let proc = Proc(child);
+    wait_listening(port, "rclone serve http");
+    (proc, format!("http://127.0.0.1:{port}/"))
+}
+
+/// `rclone serve http DIR` on a free port.
+pub fn rclone_http(dir: &Path) -> (Proc, String) {
+    rclone_http_on(dir, free_port())
+}
+
+/// The credentials and endpoint of the test S3 server, as the AWS SDKs read them.
+pub fn s3_env(endpoint: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ACCESS_KEY_ID", "vmafx-test".into()),
+        ("AWS_SECRET_ACCESS_KEY", "vmafx-test-secret".into()),
+        ("AWS_DEFAULT_REGION", "us-east-1".into()),
+        ("AWS_ENDPOINT_URL", endpoint.into()),
+        ("AWS_ALLOW_HTTP", "true".into()),
+    ]
+}
+
+/// moto's S3 server on a free port; returns it and its endpoint URL.
+pub fn moto() -> (Proc, String) {
+    let mut child = Command::new("python3")
+        .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", "0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start moto's server (make setup-test installs moto[server])");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let proc = Proc(child);
+    let endpoint = loop {
+        let line = lines.next().expect("moto exited before listening").unwrap();
+        if let Some(url) = line.trim().strip_prefix("* Running on ") {
+            break url.trim().to_string();
+        }
+    };
+    // Keep draining its log so that it never blocks on it.
+    std::thread::spawn(move || lines.for_each(drop));
+    (proc, endpoint)
+}
+
+/// Creates `bucket` on the S3 server at `endpoint` and uploads `files` into it under their
+/// file names (with boto3, which moto depends on: an independent S3 client).
+pub fn upload(endpoint: &str, bucket: &str, files: &[&Path]) {
+    let script = r#"
+import sys, boto3
+endpoint, bucket, files = sys.argv[1], sys.argv[2], sys.argv[3:]
+s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                  aws_access_key_id="vmafx-test", aws_secret_access_key="vmafx-test-secret")
+s3.create_bucket(Bucket=bucket)
+for f in files:
+    s3.upload_file(f, bucket, f.rsplit("/", 1)[-1])
+"#;
+    let out = Command::new("python3")
+        .args(["-c", script, endpoint, bucket])
+        .args(files)
+        // This machine's AWS_CA_BUNDLE would make boto3 verify a plain-HTTP endpoint's CA.
+        .env_remove("AWS_CA_BUNDLE")
+        .output()
+        .expect("python3");
+    assert!(out.status.success(), "upload to moto: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Runs `cmd` and returns its output with the blocks it and every process it started wrote
+/// to disk (the kernel's I/O accounting of the whole tree, `RUSAGE_CHILDREN`'s `ru_oublock`).
+pub fn run_counting_disk_writes(cmd: &mut Command) -> (std::process::Output, u64) {
+    let script = r#"
+import resource, subprocess, sys
+p = subprocess.run(sys.argv[1:], capture_output=True)
+sys.stdout.buffer.write(p.stdout)
+sys.stderr.buffer.write(p.stderr)
+sys.stderr.write("\nblocks-written %d\n" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_oublock)
+sys.exit(p.returncode)
+"#;
+    let mut wrapped = Command::new("python3");
+    wrapped.args(["-c", script]).arg(cmd.get_program()).args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => wrapped.env(k, v),
+            None => wrapped.env_remove(k),
+        };
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        wrapped.current_dir(dir);
+    }
+    let mut out = wrapped.output().expect("python3");
+    let text = String::from_utf8_lossy(&out.stderr).to_string();
+    let (rest, count) = text.rsplit_once("blocks-written ").expect("the wrapper's count");
+    let blocks = count.trim().parse().unwrap();
+    out.stderr = rest.as_bytes().to_vec();
+    (out, blocks)
+}
+
+/// Reads the whole body of `url` (a plain GET), for checks.
+pub fn get(url: &str) -> Vec<u8> {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_once('/').unwrap();
+    let mut s = TcpStream::connect(host).unwrap();
+    std::io::Write::write_all(&mut s, format!("GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n").as_bytes())
+        .unwrap();
+    let mut all = Vec::new();
+    s.read_to_end(&mut all).unwrap();
+    let at = all.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    all[at + 4..].to_vec()
+}

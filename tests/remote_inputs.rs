@@ -1,0 +1,222 @@
+//! Inputs that are not local files, read from real servers on loopback: a web server with
+//! byte ranges (`rclone serve http`) and an S3 server (moto). `vmafx score` and a segmented
+//! job on two nodes give the same frames as the local files; nothing is written to disk on
+//! the way; nodes hold no cloud credentials (the controller signs URLs); what the
+//! controller's policy does not allow is refused, naming the input.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+use common::cluster::{spawn_controller_with_env, spawn_node, token};
+use common::servers::{self, moto, rclone_http, rclone_http_on, run_counting_disk_writes, s3_env, upload};
+use common::{bin, encode, lavfi, vmafx_json};
+
+/// A reference (Y4M, read with ranged GETs) and a distorted (MP4, read by ffmpeg over HTTP).
+fn pair(dir: &Path) -> (PathBuf, PathBuf) {
+    let reference = lavfi(dir, "ref.y4m", "testsrc2=size=320x240:rate=24", 48, "yuv420p");
+    let distorted =
+        encode(&reference, dir, "dist.mp4", &["-c:v", "libx264", "-preset", "ultrafast", "-crf", "35"]);
+    (reference, distorted)
+}
+
+fn score_json(reference: &str, distorted: &str, env: &[(&str, String)]) -> (Value, u64) {
+    let mut cmd = Command::new(bin("vmafx"));
+    cmd.args(["score", "-q", "--threads", "2", "--format", "json", reference, distorted]);
+    cmd.envs(env.iter().map(|(k, v)| (k, v)));
+    let (out, blocks) = run_counting_disk_writes(&mut cmd);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "vmafx score {reference} {distorted}: {stderr}");
+    (serde_json::from_slice(&out.stdout).unwrap(), blocks)
+}
+
+fn frames(report: &Value) -> &Value {
+    &report["frames"]
+}
+
+#[test]
+fn score_reads_http_and_s3_inputs_like_local_files_writing_nothing_to_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reference, distorted) = pair(dir.path());
+    let local = vmafx_json(&reference, &distorted, &[]);
+    assert_eq!(frames(&local).as_array().unwrap().len(), 48);
+
+    let (_web, base) = rclone_http(dir.path());
+    let (_s3, endpoint) = moto();
+    upload(&endpoint, "media", &[&reference, &distorted]);
+    let env = s3_env(&endpoint);
+
+    for (r, d) in [
+        (format!("{base}ref.y4m"), format!("{base}dist.mp4")),
+        ("s3://media/ref.y4m".to_string(), "s3://media/dist.mp4".to_string()),
+        // One of each, and a local file beside a remote one.
+        (format!("{base}ref.y4m"), "s3://media/dist.mp4".to_string()),
+        (reference.display().to_string(), "s3://media/dist.mp4".to_string()),
+    ] {
+        let (remote, blocks) = score_json(&r, &d, &env);
+        assert_eq!(frames(&remote), frames(&local), "{r} {d}: frames differ from the local files'");
+        assert_eq!(remote["pooled_metrics"], local["pooled_metrics"], "{r} {d}");
+        assert_eq!(blocks, 0, "{r} {d}: vmafx and its ffmpegs wrote {blocks} blocks to disk");
+    }
+
+    // The count sees writes: the same run writing its report to a file counts them.
+    let report = dir.path().join("report.json");
+    let mut writes = Command::new(bin("vmafx"));
+    writes.args(["score", "-q", "--format", "json", "-o"]).arg(&report);
+    writes.args(["s3://media/ref.y4m", "s3://media/dist.mp4"]).envs(env.iter().map(|(k, v)| (k, v)));
+    let (out, blocks) = run_counting_disk_writes(&mut writes);
+    assert!(out.status.success());
+    assert!(blocks > 0, "a report written to disk was not counted");
+
+    // Reports name the inputs as given, never by a signed URL.
+    let mut cmd = Command::new(bin("vmafx"));
+    cmd.args(["score", "--threads", "1", "s3://media/ref.y4m", "s3://media/dist.mp4"]);
+    let out = cmd.envs(env.iter().map(|(k, v)| (k, v))).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("reference  s3://media/ref.y4m") && !stdout.contains("Signature"), "{stdout}");
+}
+
+#[test]
+fn bad_remote_inputs_are_named_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reference, distorted) = pair(dir.path());
+    // A file that is not a video, and an HLS playlist that would make ffmpeg open a local
+    // file (or another URL): written before the server lists the directory.
+    std::fs::write(dir.path().join("notes.txt"), "not a video\n").unwrap();
+    let playlist = format!(
+        "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nfile://{}\n#EXTINF:2,\n{}\n#EXT-X-ENDLIST\n",
+        distorted.display(),
+        distorted.display()
+    );
+    std::fs::write(dir.path().join("list.m3u8"), &playlist).unwrap();
+    let (_web, base) = rclone_http(dir.path());
+    let (_s3, endpoint) = moto();
+    upload(&endpoint, "media", &[&reference, &distorted]);
+    let env = s3_env(&endpoint);
+    let fails = |r: &str, d: &str, says: &[&str]| {
+        let mut cmd = Command::new(bin("vmafx"));
+        cmd.args(["score", "-q", r, d]).envs(env.iter().map(|(k, v)| (k, v)));
+        let out = common::run_with_timeout(&mut cmd, std::time::Duration::from_secs(60));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{r} {d}: {stderr}");
+        for s in says {
+            assert!(stderr.contains(s), "{r} {d}: expected `{s}` in: {stderr}");
+        }
+        assert!(!stderr.contains("Signature") && !stderr.contains("panicked"), "{stderr}");
+    };
+    fails("s3://media/missing.y4m", "s3://media/dist.mp4", &["reference", "s3://media/missing.y4m"]);
+    fails("s3://media/ref.y4m", "s3://nobucket/dist.mp4", &["distorted", "s3://nobucket/dist.mp4"]);
+    fails(&format!("{base}missing.y4m"), "s3://media/dist.mp4", &["no such object (HTTP 404)"]);
+    fails("ftp://host/a.mp4", "s3://media/dist.mp4", &["unsupported scheme `ftp://`", "s3://BUCKET/KEY"]);
+    fails("s3://media/ref.y4m", "rclone:nas", &["rclone:REMOTE:PATH"]);
+    fails("s3://media/ref.y4m", &format!("{base}notes.txt"), &["distorted", "notes.txt", "not a video"]);
+    // ffmpeg reads inputs with single-file demuxers only, local and remote.
+    fails(
+        "s3://media/ref.y4m",
+        &format!("{base}list.m3u8"),
+        &["distorted", "list.m3u8", "`hls` is a playlist"],
+    );
+    let local_list = dir.path().join("list.m3u8").display().to_string();
+    fails(&reference.display().to_string(), &local_list, &["distorted", "list.m3u8", "`hls` is a playlist"]);
+    let concat = dir.path().join("list.ffconcat");
+    std::fs::write(&concat, format!("ffconcat version 1.0\nfile '{}'\n", distorted.display())).unwrap();
+    fails(
+        &reference.display().to_string(),
+        &concat.display().to_string(),
+        &["distorted", "`concat` is a playlist"],
+    );
+}
+
+#[test]
+fn a_server_gone_mid_read_fails_the_run_naming_the_url() {
+    let dir = tempfile::tempdir().unwrap();
+    // Long enough to still be reading when the server goes.
+    lavfi(dir.path(), "long.y4m", "testsrc2=size=640x360:rate=24", 240, "yuv420p");
+    let port = servers::free_port();
+    let (web, base) = rclone_http_on(dir.path(), port);
+    let mut cmd = Command::new(bin("vmafx"));
+    cmd.args(["score", "-q", "--threads", "1", &format!("{base}long.y4m"), &format!("{base}long.y4m")]);
+    let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    drop(web);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a run whose server went away succeeded: {stderr}");
+    assert!(stderr.contains(&format!("{base}long.y4m")) && !stderr.contains("panicked"), "{stderr}");
+    assert!(out.stdout.is_empty(), "a partial report was printed");
+}
+
+#[test]
+fn a_cluster_job_reads_s3_and_http_with_signed_urls_on_nodes_without_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reference, distorted) = pair(dir.path());
+    let local = vmafx_json(&reference, &distorted, &[]);
+    let (_web, base) = rclone_http(dir.path());
+    let (_s3, endpoint) = moto();
+    upload(&endpoint, "media", &[&reference, &distorted]);
+
+    let data = dir.path().join("data");
+    let env = s3_env(&endpoint);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    // The web server is on loopback: this lab's controller lets URLs reach it.
+    let c = spawn_controller_with_env(
+        &data,
+        &["--allow-input", "s3://media,http://", "--allow-private-addresses"],
+        Stdio::inherit(),
+        &env,
+    );
+    // Nodes see no AWS_* at all (nor any local root: every input is remote).
+    let nodes: Vec<_> =
+        (0..2).map(|i| spawn_node(&c.addr, &data, &format!("n{i}"), &[], Stdio::inherit())).collect();
+    let admin = token(&data, "admin.token");
+    for (r, d) in [
+        ("s3://media/ref.y4m".to_string(), "s3://media/dist.mp4".to_string()),
+        (format!("{base}ref.y4m"), format!("{base}dist.mp4")),
+    ] {
+        let out = c.cli(&admin, &["submit", "--wait", "--format", "json", "--segment-frames", "16", &r, &d]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{r} {d}: {stderr}");
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(frames(&report), frames(&local), "{r} {d}: frames differ from the local files'");
+        assert_eq!(report["pooled_metrics"], local["pooled_metrics"]);
+        // Job views keep the URIs as submitted; signed URLs live only in leases.
+        let listed = c.cli(&admin, &["jobs", "list", "--json"]);
+        let listed = String::from_utf8_lossy(&listed.stdout);
+        assert!(!listed.contains("X-Amz-Signature"), "{listed}");
+    }
+    drop(nodes);
+
+    // What the policy does not allow is refused at submission, naming the input.
+    let refused = |r: &str, says: &str| {
+        let out = c.cli(&admin, &["submit", r, "s3://media/dist.mp4"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{r}: {stderr}");
+        assert!(
+            stderr.contains("score.reference") && stderr.contains(says),
+            "{r}: expected `{says}` in {stderr}"
+        );
+    };
+    refused("s3://other/ref.y4m", "`s3://other/ref.y4m` is not allowed on this controller");
+    refused("s3://media/missing.y4m", "no such bucket or object");
+    refused("rclone::local:/etc/passwd", "on-the-fly rclone backend");
+    refused("https://example.invalid/a.mp4", "not allowed");
+
+    // Without --allow-private-addresses, metadata and loopback addresses are refused.
+    let strict_data = dir.path().join("strict");
+    let strict =
+        spawn_controller_with_env(&strict_data, &["--allow-input", "http://"], Stdio::inherit(), &env);
+    let strict_admin = token(&strict_data, "admin.token");
+    for (r, says) in [
+        ("http://169.254.169.254/latest/meta-data/iam", "link-local (cloud metadata)"),
+        (&format!("{base}ref.y4m")[..], "loopback"),
+        ("http://[::ffff:127.0.0.1]:9/a.mp4", "loopback"),
+    ] {
+        let out = strict.cli(&strict_admin, &["submit", r, &format!("{base}dist.mp4")]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{r}: {stderr}");
+        assert!(stderr.contains(says) && stderr.contains("--allow-private-addresses"), "{r}: {stderr}");
+    }
+}
