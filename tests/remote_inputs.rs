@@ -9,7 +9,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use common::cluster::{spawn_controller_with_env, spawn_node, token};
 use common::servers::{self, moto, rclone_http, rclone_http_on, run_counting_disk_writes, s3_env, upload};
@@ -218,5 +218,56 @@ fn a_cluster_job_reads_s3_and_http_with_signed_urls_on_nodes_without_credentials
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{r}: {stderr}");
         assert!(stderr.contains(says) && stderr.contains("--allow-private-addresses"), "{r}: {stderr}");
+    }
+}
+
+#[test]
+fn an_mcp_call_scores_s3_and_http_inputs_like_local_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reference, distorted) = pair(dir.path());
+    let local = vmafx_json(&reference, &distorted, &[]);
+    let (_web, base) = rclone_http(dir.path());
+    let (_s3, endpoint) = moto();
+    upload(&endpoint, "media", &[&reference, &distorted]);
+
+    let score = |r: &str, d: &str| json!({"tool": "vmaf_score", "arguments": {"reference": r, "distorted": d, "per_frame": true}});
+    let scenario = json!([
+        score("s3://media/ref.y4m", "s3://media/dist.mp4"),
+        score(&format!("{base}ref.y4m"), &format!("{base}dist.mp4")),
+        score("s3://other/ref.y4m", "s3://media/dist.mp4"),
+        score("s3://media/missing.y4m", "s3://media/dist.mp4"),
+        score("rclone::local:/etc/passwd", "s3://media/dist.mp4"),
+    ]);
+    let file = dir.path().join("scenario.json");
+    std::fs::write(&file, scenario.to_string()).unwrap();
+    // The SDK starts the server with a bare environment: its credentials go on its command line.
+    let mut server = vec!["env".to_string()];
+    server.extend(s3_env(&endpoint).into_iter().map(|(k, v)| format!("{k}={v}")));
+    server.push(bin("vmafx-mcp").display().to_string());
+    server.extend(["--allow-root", dir.path().to_str().unwrap(), "--threads", "2"].map(String::from));
+    server.extend(["--allow-input", "s3://media,http://", "--allow-private-addresses"].map(String::from));
+    let out = common::run_with_timeout(
+        Command::new("python3")
+            .arg(common::root().join("tests/mcp_client.py"))
+            .args(["stdio", file.to_str().unwrap(), "--"])
+            .args(&server),
+        std::time::Duration::from_secs(300),
+    );
+    assert!(out.status.success(), "MCP client failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let calls = out["calls"].as_array().unwrap();
+    for (i, given) in [(0, "s3://media/ref.y4m"), (1, &format!("{base}ref.y4m")[..])] {
+        let c = &calls[i];
+        assert_eq!(c["is_error"], false, "{c}");
+        assert_eq!(c["result"]["per_frame"], local["frames"], "{given}: frames differ from the local files'");
+        assert_eq!(c["result"]["pooled_metrics"], local["pooled_metrics"]);
+        assert_eq!(c["result"]["reference"], given);
+    }
+    for (i, says) in
+        [(2, "is not allowed"), (3, "no such bucket or object"), (4, "on-the-fly rclone backend")]
+    {
+        let c = &calls[i];
+        assert_eq!(c["is_error"], true, "{c}");
+        assert!(c["text"].as_str().unwrap().contains(says), "`{says}` not in {c}");
     }
 }

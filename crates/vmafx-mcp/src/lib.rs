@@ -23,6 +23,9 @@ pub struct Settings {
     pub cache_dir: PathBuf,
     /// libvmaf threads for local scoring.
     pub threads: u32,
+    /// Which remote inputs (object stores, web servers) tools may read, with this server's
+    /// credentials; none by default.
+    pub remote_inputs: std::sync::Arc<vmafx_storage::Resolver>,
 }
 
 impl Settings {
@@ -30,6 +33,36 @@ impl Settings {
     /// names the argument and says what to do.
     pub fn check_path(&self, arg: &str, path: &str) -> Result<PathBuf, String> {
         self.roots.check(arg, path)
+    }
+
+    /// An input as a tool takes it: a local path checked against the roots (returned
+    /// resolved), or a remote URI checked against the policy and its store (returned as
+    /// written).
+    pub async fn check_input(&self, arg: &str, input: &str) -> Result<String, String> {
+        match vmafx_core::InputUri::parse(input) {
+            Ok(vmafx_core::InputUri::Local(_)) => Ok(self.check_path(arg, input)?.display().to_string()),
+            Ok(uri) => {
+                let resolver = &self.remote_inputs;
+                resolver.check(&uri).await.map_err(|e| format!("{arg} {e}"))?;
+                resolver.stat(&uri).await.map_err(|e| format!("{arg} {e}"))?;
+                Ok(uri.to_string())
+            }
+            Err(e) => Err(format!("{arg} {e}")),
+        }
+    }
+
+    /// Where the engine reads a checked input: its path, or a URL signed for one run.
+    pub async fn readable(&self, arg: &str, input: &str) -> Result<PathBuf, String> {
+        match vmafx_core::InputUri::parse(input) {
+            Ok(vmafx_core::InputUri::Local(p)) => Ok(p.into()),
+            Ok(uri) => self
+                .remote_inputs
+                .locate(&uri, vmafx_storage::DEFAULT_URL_TTL)
+                .await
+                .map(PathBuf::from)
+                .map_err(|e| format!("{arg} {e}")),
+            Err(e) => Err(format!("{arg} {e}")),
+        }
     }
 }
 
@@ -46,6 +79,7 @@ mod tests {
             roots: vmafx_media::AllowedRoots::new(&[dir.path().into()]).unwrap(),
             cache_dir: dir.path().into(),
             threads: 1,
+            remote_inputs: Default::default(),
         };
         assert!(s.check_path("reference", inside.to_str().unwrap()).is_ok());
         let err = s.check_path("reference", "/etc/hostname").unwrap_err();

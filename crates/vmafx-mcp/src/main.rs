@@ -52,6 +52,8 @@ struct Args {
     /// A directory whose files the tools may read (repeatable) [default: the working directory].
     #[arg(long = "allow-root", value_name = "DIR")]
     allow_roots: Vec<PathBuf>,
+    #[command(flatten)]
+    remote_inputs: vmafx_storage::RemoteInputArgs,
     /// Run scoring as jobs on this vmafx controller (gRPC URL) and enable the job tools.
     #[arg(long, env = "VMAFX_CONTROLLER")]
     controller: Option<String>,
@@ -121,7 +123,15 @@ async fn run(a: Args) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let server = Vmafx::new(Settings { roots, cache_dir, threads }, cluster);
+    let server = Vmafx::new(
+        Settings {
+            roots,
+            cache_dir,
+            threads,
+            remote_inputs: std::sync::Arc::new(a.remote_inputs.resolver().map_err(anyhow::Error::msg)?),
+        },
+        cluster,
+    );
 
     let Some(addr) = a.http else {
         // stdio: stdout carries the protocol, so nothing else may be printed there.

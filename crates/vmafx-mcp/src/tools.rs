@@ -317,9 +317,10 @@ impl Vmafx {
             Ok(r) => r,
             Err(m) => return fail(m),
         };
-        let fps = vmafx_media::probe(std::path::Path::new(&a.reference), None, &Default::default())
-            .ok()
-            .and_then(|p| p.fps());
+        let fps = match self.settings.readable("reference", &a.reference).await {
+            Ok(at) => vmafx_media::probe(&at, None, &Default::default()).ok().and_then(|p| p.fps()),
+            Err(_) => None,
+        };
         let Some(vmaf) = report.scores.index_of("vmaf") else { return fail("no vmaf scores came back") };
         let mut frames: Vec<&vmafx_core::FrameScore> = report.scores.frames.iter().collect();
         frames.sort_by(|x, y| x.values[vmaf].total_cmp(&y.values[vmaf]));
@@ -345,15 +346,15 @@ impl Vmafx {
     async fn submit_job(&self, Parameters(a): Parameters<SubmitArgs>) -> Result<CallToolResult, McpError> {
         let Some(c) = &self.cluster else { return fail(NO_CONTROLLER) };
         let (r, d) = match (
-            self.settings.check_path("reference", &a.reference),
-            self.settings.check_path("distorted", &a.distorted),
+            self.settings.check_input("reference", &a.reference).await,
+            self.settings.check_input("distorted", &a.distorted).await,
         ) {
             (Ok(r), Ok(d)) => (r, d),
             (Err(m), _) | (_, Err(m)) => return fail(m),
         };
         let spec = ScoreJobSpec {
-            reference: r.display().to_string(),
-            distorted: d.display().to_string(),
+            reference: r,
+            distorted: d,
             model: a.model.unwrap_or_default(),
             model_path: None,
             features: a.features,
@@ -561,8 +562,8 @@ impl Vmafx {
         inputs: &InputOptions,
         ctx: &RequestContext<RoleServer>,
     ) -> Result<(Report, String), String> {
-        let r = self.settings.check_path("reference", reference)?;
-        let d = self.settings.check_path("distorted", distorted)?;
+        let r = self.settings.check_input("reference", reference).await?;
+        let d = self.settings.check_input("distorted", distorted).await?;
         let model = model.filter(|m| !m.is_empty()).unwrap_or(catalog::DEFAULT_MODEL).to_string();
         if !catalog::model_names().contains(&model) {
             return Err(format!(
@@ -588,8 +589,8 @@ impl Vmafx {
     #[allow(clippy::too_many_arguments)]
     async fn score_here(
         &self,
-        r: PathBuf,
-        d: PathBuf,
+        r: String,
+        d: String,
         model: String,
         features: &[String],
         subsample: Option<u32>,
@@ -603,7 +604,10 @@ impl Vmafx {
             threads: self.settings.threads,
             subsample: subsample.unwrap_or(1).max(1),
             cancel: Some(cancel.clone()),
-            ..ScoreRequest::new(r, d)
+            ..ScoreRequest::new(
+                self.settings.readable("reference", &r).await?,
+                self.settings.readable("distorted", &d).await?,
+            )
         }
         .with_inputs(inputs)
         .map_err(|e| e.to_string())?;
@@ -632,15 +636,18 @@ impl Vmafx {
         progress.send(last.0 as f64, last.1.map(|t| t as f64), "frames scored", true).await;
         watch_cancel.abort();
         let outcome = work.await.map_err(|e| format!("scoring failed: {e}"))?.map_err(|e| e.to_string())?;
-        Ok(outcome.report)
+        let mut report = outcome.report;
+        // Named as the agent gave them, never by a signed URL.
+        (report.info.reference, report.info.distorted) = (r, d);
+        Ok(report)
     }
 
     #[allow(clippy::too_many_arguments)]
     async fn score_on_cluster(
         &self,
         c: &Cluster,
-        r: PathBuf,
-        d: PathBuf,
+        r: String,
+        d: String,
         model: String,
         features: &[String],
         subsample: Option<u32>,
@@ -648,8 +655,8 @@ impl Vmafx {
         ctx: &RequestContext<RoleServer>,
     ) -> Result<(Report, String), String> {
         let spec = ScoreJobSpec {
-            reference: r.display().to_string(),
-            distorted: d.display().to_string(),
+            reference: r,
+            distorted: d,
             model,
             model_path: None,
             features: features.to_vec(),
