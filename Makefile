@@ -3,7 +3,7 @@
 #   make run REF=a.y4m DIST=b.mp4 score your own pair
 #   make test                     every test (unit + end-to-end against an independent libvmaf)
 #   make bench                    speed and memory vs ffmpeg -lavfi libvmaf; cluster path and dispatch;
-#                                 vmafx-tune vs ab-av1 (ONLY=tune make bench: just that)
+#                                 remote inputs; vmafx-tune vs ab-av1 (ONLY=tune or ONLY=remote: just that)
 #   make fuzz                     each fuzz target for FUZZ_SECONDS (60) under libFuzzer
 #   make lint                     cargo fmt --check + clippy -D warnings
 
@@ -13,13 +13,16 @@ REF ?=
 DIST ?=
 ARGS ?=
 
-.PHONY: run test bench fuzz lint setup setup-test build corpus
+.PHONY: run test bench fuzz lint setup setup-test setup-bench build corpus
 
 setup:
 	@scripts/setup.sh run
 
 setup-test:
 	@scripts/setup.sh test
+
+setup-bench:
+	@scripts/setup.sh bench
 
 build: setup
 	$(CARGO) build --release -p vmafx-cli --bin vmafx
@@ -36,10 +39,10 @@ test: setup-test corpus
 	$(CARGO) build --workspace --bins
 	@CARGO=$(CARGO) scripts/with-postgres.sh scripts/test.sh
 
-bench: setup-test build corpus
+bench: setup-bench build corpus
 	$(CARGO) build --release -p vmafx-tune --bin vmafx-tune
-	@[[ "$(ONLY)" == tune ]] || $(CARGO) build --release -p vmafx-controller --example dispatch_bench --bin vmafx-controller
-	@[[ "$(ONLY)" == tune ]] || $(CARGO) build --release -p vmafx-mcp --bin vmafx-mcp
+	@[[ "$(ONLY)" =~ ^(tune|remote)$$ ]] || $(CARGO) build --release -p vmafx-controller --example dispatch_bench --bin vmafx-controller
+	@[[ "$(ONLY)" =~ ^(tune|remote)$$ ]] || $(CARGO) build --release -p vmafx-mcp --bin vmafx-mcp
 	@scripts/bench.sh
 
 # Fuzzing (cargo-fuzz, stable Rust with --sanitizer none); the property-test versions of the

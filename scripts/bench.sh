@@ -29,6 +29,76 @@ if [[ ${ONLY:-} == tune ]]; then
   exit 0
 fi
 
+# Remote inputs: the 1080p corpus pair from local files, over HTTP from range-capable servers
+# (nginx, as an origin or CDN serves files; rclone serve http) and from S3 (moto), all on
+# loopback, same run: target/bench/remote.md.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+remote_bench() {
+  local ref=$corpus/mandel_1080.y4m dist=$corpus/mandel_1080_x264_crf35.mp4
+  local ngx ngx_port rclone_port s3_port
+  ngx=$(mktemp -d)
+  ngx_port=$(free_port); rclone_port=$(free_port); s3_port=$(free_port)
+  cat >"$ngx/nginx.conf" <<NGINX
+daemon off;
+worker_processes 1;
+pid $ngx/nginx.pid;
+error_log $ngx/error.log;
+events { worker_connections 64; }
+http {
+  access_log off;
+  sendfile on;
+  client_body_temp_path $ngx; proxy_temp_path $ngx; fastcgi_temp_path $ngx; uwsgi_temp_path $ngx; scgi_temp_path $ngx;
+  server { listen 127.0.0.1:$ngx_port; root $corpus; }
+}
+NGINX
+  nginx -c "$ngx/nginx.conf" &
+  local nginx_pid=$!
+  rclone serve http --config /dev/null --addr "127.0.0.1:$rclone_port" "$corpus" >/dev/null 2>&1 &
+  local web=$!
+  python3 -m moto.server -H 127.0.0.1 -p "$s3_port" >/dev/null 2>&1 &
+  local moto=$!
+  for _ in $(seq 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$ngx_port/" && curl -s -o /dev/null "http://127.0.0.1:$rclone_port/" &&
+      curl -s -o /dev/null "http://127.0.0.1:$s3_port/" && break
+    sleep 0.1
+  done
+  export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_DEFAULT_REGION=us-east-1 \
+    AWS_ENDPOINT_URL=http://127.0.0.1:$s3_port AWS_ALLOW_HTTP=true
+  env -u AWS_CA_BUNDLE python3 -c '
+import sys, boto3
+s3 = boto3.client("s3", endpoint_url=sys.argv[1])
+s3.create_bucket(Bucket="corpus")
+for f in sys.argv[2:]:
+    s3.upload_file(f, "corpus", f.rsplit("/", 1)[-1])' "$AWS_ENDPOINT_URL" "$ref" "$dist"
+  url_pair() { printf '%s/mandel_1080.y4m %s/mandel_1080_x264_crf35.mp4' "$1" "$1"; }
+  echo "== remote inputs: 1080p pair from local files, over HTTP (nginx, rclone serve http), from S3 (moto)" >&2
+  hyperfine --warmup 1 --runs "$runs" --export-json "$out/remote.json" \
+    -n "local files" "$vmafx score -q --threads 2 $ref $dist" \
+    -n "http:// (nginx)" "$vmafx score -q --threads 2 $(url_pair "http://127.0.0.1:$ngx_port")" \
+    -n "http:// (rclone serve http)" "$vmafx score -q --threads 2 $(url_pair "http://127.0.0.1:$rclone_port")" \
+    -n "s3:// (moto)" "$vmafx score -q --threads 2 $(url_pair s3://corpus)" >&2
+  kill "$nginx_pid" "$web" "$moto"
+  wait "$nginx_pid" "$web" "$moto" 2>/dev/null || true
+  rm -rf "$ngx"
+  python3 - "$out/remote.json" >"$out/remote.md" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+print(f"| 1080p pair, 60 frames ({len(r[0]['times'])} runs) | median wall (s) | mean ± stddev (s) | / local |")
+print("|---|---:|---:|---:|")
+for x in r:
+    print(f"| {x['command']} | {x['median']:.3f} | {x['mean']:.3f} ± {x['stddev']:.3f} | {x['median'] / r[0]['median']:.2f}x |")
+print()
+print(f"- over HTTP from nginx / local files: **{r[1]['median'] / r[0]['median']:.2f}x** (target <= 1.10); "
+      f"from rclone serve http: {r[2]['median'] / r[0]['median']:.2f}x; from S3 on moto: {r[3]['median'] / r[0]['median']:.2f}x "
+      f"(reported only: moto reads whole objects for ranged GETs). The servers share the 2 cores with the scoring.")
+PY
+}
+if [[ ${ONLY:-} == remote ]]; then
+  remote_bench
+  cat "$out/remote.md"
+  exit 0
+fi
+
 ref=$corpus/mandel_1080.y4m
 dist=$corpus/mandel_1080_x264_crf35.mp4
 predecoded=$out/mandel_1080_x264_crf35.y4m
@@ -189,6 +259,8 @@ for label, path in (("Y4M pair (probed natively)", sys.argv[10]), ("MP4 distorte
     b = json.load(open(path))
     print(f"| {label} | {b['submissions']} | {b['jobs_on_controller']} | {b['duplicates']} | {b['per_s']:.0f} | {b['p50_ms']:.1f} | {b['p99_ms']:.1f} | {b['retries']} |")
 PY
+remote_bench
+cat "$out/remote.md" >>"$out/results.md"
 tune_bench
 cat "$out/tune.md" >>"$out/results.md"
 cat "$out/results.md"

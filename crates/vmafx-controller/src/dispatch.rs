@@ -249,9 +249,14 @@ impl<S: Store> Controller<S> {
     }
 
     /// Like [`Controller::pull`], waiting up to `wait` for work to appear (a long poll).
-    /// `lease` with its job's remote inputs signed for the node that holds it.
-    pub async fn readable(&self, lease: Lease) -> Result<Lease, ControllerError> {
-        crate::inputs::readable_lease(&self.config.remote_inputs, lease, self.config.url_ttl).await
+    /// `lease` with its job's remote inputs signed for `node`, which holds it; `None` when an
+    /// object changed since the job was accepted (the job then fails, saying so).
+    pub async fn readable(&self, node: &str, lease: Lease) -> Result<Option<Lease>, ControllerError> {
+        if let Some(change) = crate::inputs::changed(&self.config.remote_inputs, &lease.job.spec).await {
+            self.report_failure(node, lease.item.id, lease.fence, &change, true).await?;
+            return Ok(None);
+        }
+        crate::inputs::readable_lease(&self.config.remote_inputs, lease, self.config.url_ttl).await.map(Some)
     }
 
     pub async fn pull_wait(&self, node: &str, wait: Duration) -> Result<Option<Lease>, ControllerError> {
@@ -287,6 +292,13 @@ impl<S: Store> Controller<S> {
         let context = self.report_context(item, fence).await?;
         holder_check(context.as_ref(), by, item, fence)?;
         let node = context.as_ref().and_then(|c| c.item.lease_node.clone()).unwrap_or_default();
+        // Scores of an object that changed while they were read are not the job's.
+        if let Some(context) = context.as_ref().filter(|c| !c.spec.versions.is_empty()) {
+            if let Some(change) = crate::inputs::changed(&self.config.remote_inputs, &context.spec).await {
+                self.fail_attempt(context, fence, &change, true).await?;
+                return Ok(false);
+            }
+        }
         if let Some(problem) = context.as_ref().and_then(|c| result_problem(c, fence, &result)) {
             let refused = format!("refused result: {problem}");
             if let Some(context) = &context {

@@ -82,7 +82,9 @@ impl From<ControllerError> for Status {
                 s
             }
             ControllerError::NoResult { .. } => Status::failed_precondition(e.to_string()),
-            ControllerError::InputUnavailable { .. } => Status::unavailable(e.to_string()),
+            // The store behind an input, not this controller, is away: the client may retry the
+            // submission later (UNAVAILABLE would send it to another controller, or say this one is down).
+            ControllerError::InputUnavailable { .. } => Status::aborted(e.to_string()),
             ControllerError::Store(s) if s.is_unavailable() => Status::unavailable(format!(
                 "the controller cannot write its state ({s}); nothing was recorded: try again once it has space"
             )),
@@ -418,7 +420,7 @@ impl<S: Store> NodeService for NodeApi<S> {
         let r = req.into_inner();
         let wait = Duration::from_millis(r.wait_ms as u64).min(MAX_PULL_WAIT);
         let lease = match self.c.pull_wait(&r.node_id, wait).await? {
-            Some(lease) => Some(self.c.readable(lease).await?),
+            Some(lease) => self.c.readable(&r.node_id, lease).await?,
             None => None,
         };
         Ok(Response::new(v1::PullWorkResponse { item: lease.as_ref().map(work_item) }))

@@ -273,6 +273,7 @@ pub(crate) fn job_request(
             encode: score.encode,
             requirements: score.requirements,
             inputs: score.inputs,
+            versions: Default::default(),
         },
         priority: body.priority,
         idempotency_key: body.idempotency_key.or(header_key),

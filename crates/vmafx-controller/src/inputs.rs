@@ -4,6 +4,7 @@
 //! no cloud credentials and a retried item never gets a URL that has run out. The job keeps
 //! the URIs as the client wrote them; signed URLs live only in leases.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use vmafx_core::{InputUri, ScoreJobSpec};
@@ -41,21 +42,52 @@ fn storage_error(field: &str, e: StorageError) -> ControllerError {
 }
 
 /// Checks the remote inputs of `spec` against the policy and, with `stat`, asks their stores
-/// that they exist and may be read.
+/// that they exist and may be read. Returns the version (ETag) of each object, by URI.
 pub(crate) async fn check(
     resolver: &Resolver,
     spec: &ScoreJobSpec,
     stat: bool,
-) -> Result<(), ControllerError> {
+) -> Result<BTreeMap<String, String>, ControllerError> {
+    let mut versions = BTreeMap::new();
     for (field, text) in named(spec) {
         if let Some(uri) = remote(field, text)? {
             resolver.check(&uri).await.map_err(|e| storage_error(field, e))?;
             if stat {
-                resolver.stat(&uri).await.map_err(|e| storage_error(field, e))?;
+                let info = resolver.stat(&uri).await.map_err(|e| storage_error(field, e))?;
+                if let Some(etag) = info.and_then(|i| i.etag) {
+                    versions.insert(text.to_string(), etag);
+                }
             }
         }
     }
-    Ok(())
+    Ok(versions)
+}
+
+/// Whether an object of `spec` is no longer the version the job was accepted with: the reason
+/// to fail the job, or `None`. A store that cannot be asked now is not a change (the next
+/// check asks again).
+pub(crate) async fn changed(resolver: &Resolver, spec: &ScoreJobSpec) -> Option<String> {
+    for (text, then) in &spec.versions {
+        let Ok(uri) = InputUri::parse(text) else { continue };
+        let now = match resolver.stat(&uri).await {
+            Ok(info) => info.and_then(|i| i.etag),
+            Err(StorageError::NotFound { .. }) => {
+                return Some(format!("`{uri}` was deleted after the job was submitted"));
+            }
+            Err(e) => {
+                tracing::warn!(input = %uri, error = %e, "cannot check that the input is unchanged");
+                continue;
+            }
+        };
+        if now.as_deref() != Some(then.as_str()) {
+            return Some(format!(
+                "`{uri}` changed after the job was submitted (ETag {then} then, {} now): its segments would \
+                 not score the same video; submit the job again to score the new version",
+                now.as_deref().unwrap_or("none")
+            ));
+        }
+    }
+    None
 }
 
 /// `spec` with each remote input replaced by a URL a reader with no credentials can open for

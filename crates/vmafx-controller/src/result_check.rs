@@ -88,6 +88,7 @@ mod tests {
             encode: None,
             requirements: Default::default(),
             inputs: Default::default(),
+            versions: Default::default(),
         }
     }
 

@@ -28,7 +28,8 @@ impl<S: Store> Controller<S> {
         self.admit().await?;
         let spec = &mut req.spec;
         validate(spec, &self.config.input_roots, self.config.probe_inputs)?;
-        crate::inputs::check(&self.config.remote_inputs, spec, self.config.probe_inputs).await?;
+        spec.versions =
+            crate::inputs::check(&self.config.remote_inputs, spec, self.config.probe_inputs).await?;
         if let Some(e) = &spec.encode {
             let described = self.encoder_described(&e.encoder).await?;
             vmafx_core::encode::check(e, described.as_ref()).map_err(spec_error)?;

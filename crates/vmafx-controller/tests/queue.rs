@@ -36,6 +36,7 @@ fn fixture(frames: usize, segment_frames: Option<u64>) -> Fixture {
         encode: None,
         requirements: Default::default(),
         inputs: Default::default(),
+        versions: Default::default(),
     };
     Fixture { _dir: dir, spec }
 }

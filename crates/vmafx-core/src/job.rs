@@ -33,6 +33,10 @@ pub struct ScoreJobSpec {
     /// How the inputs are read and matched (raw YUV formats, scaler, frame-rate matching).
     #[serde(default, skip_serializing_if = "InputOptions::is_default")]
     pub inputs: InputOptions,
+    /// The version (ETag) each object-store input had when the job was accepted, by URI: set by
+    /// the controller, which fails the job when an object changes under it.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub versions: std::collections::BTreeMap<String, String>,
 }
 
 /// How a job's inputs are read and brought together: the knobs of `vmafx score` that change

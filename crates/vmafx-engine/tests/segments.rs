@@ -32,6 +32,7 @@ fn planned_segments_assemble_into_the_whole_run() {
         encode: None,
         requirements: Default::default(),
         inputs: Default::default(),
+        versions: Default::default(),
     };
     let whole = {
         let mut req = ScoreRequest::new(&r, &d);

@@ -49,6 +49,7 @@ impl From<v1::ScoreSpec> for ScoreJobSpec {
                 skip_distorted: s.skip_distorted,
                 max_frames: Some(s.max_frames).filter(|&n| n > 0),
             },
+            versions: Default::default(),
         }
     }
 }

@@ -54,6 +54,7 @@ impl Remote {
             encode: Some(trial.spec()),
             requirements: Default::default(),
             inputs: Default::default(),
+            versions: Default::default(),
         };
         self.runtime.block_on(async {
             let id = self.client.submit(&spec, 0, None).await?.job.id;

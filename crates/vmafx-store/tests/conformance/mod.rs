@@ -56,6 +56,7 @@ pub fn spec() -> ScoreJobSpec {
         encode: None,
         requirements: Default::default(),
         inputs: Default::default(),
+        versions: Default::default(),
     }
 }
 
