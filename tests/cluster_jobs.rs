@@ -128,6 +128,34 @@ async fn four_segments_over_two_nodes_equal_local_scoring() {
 }
 
 #[tokio::test]
+async fn inputs_the_controller_did_not_probe_are_scored_whole() {
+    // Without a probe the controller knows no length: the one work item is the whole video
+    // (it once was its first frame, reported as a success).
+    let data = tempfile::tempdir().unwrap();
+    let corpus = common::corpus();
+    let (r, d) = (corpus.join("testsrc_324.y4m"), corpus.join("testsrc_324_x264_crf35.mp4"));
+    let (_ctl, addr) = controller(data.path(), &["--no-probe-inputs"]);
+    let _n = node(&addr, data.path(), "n");
+    let mut jobs = client(&addr).await;
+    let job = submit_segmented(&mut jobs, data.path(), (&r, &d), 12).await;
+    assert_eq!(job.segments_total, 1);
+    let done = wait_for(&mut jobs, data.path(), &job.id, JobState::Succeeded).await;
+    let local = common::vmafx_json(&r, &d, &[]);
+    assert_same_as_local(done.scores.as_ref().unwrap(), &local);
+    // A frame limit still holds for the whole video.
+    let spec = v1::ScoreSpec {
+        reference: r.display().to_string(),
+        distorted: d.display().to_string(),
+        max_frames: 10,
+        ..Default::default()
+    };
+    let submit = v1::SubmitJobRequest { score: Some(spec), ..Default::default() };
+    let job = jobs.submit_job(authed(submit, data.path())).await.unwrap().into_inner().job.unwrap();
+    let done = wait_for(&mut jobs, data.path(), &job.id, JobState::Succeeded).await;
+    assert_eq!(done.scores.unwrap().frames.len(), 10);
+}
+
+#[tokio::test]
 async fn a_node_paused_past_its_lease_is_overtaken_and_its_late_result_refused() {
     let data = tempfile::tempdir().unwrap();
     let corpus = common::corpus();

@@ -324,3 +324,27 @@ fn an_mcp_call_scores_remote_inputs_like_local_files() {
         assert!(c["text"].as_str().unwrap().contains(says), "`{says}` not in {c}");
     }
 }
+
+#[test]
+fn seeks_in_a_y4m_read_over_http_land_on_the_same_frames() {
+    // 640x360 frames are larger than a read-through: skipping them asks the server for new
+    // ranges, growing ones as the reads go on.
+    let dir = tempfile::tempdir().unwrap();
+    let reference = lavfi(dir.path(), "big.y4m", "testsrc2=size=640x360:rate=24", 40, "yuv420p");
+    let distorted =
+        encode(&reference, dir.path(), "big.mp4", &["-c:v", "libx264", "-preset", "ultrafast", "-crf", "35"]);
+    let (_web, base) = rclone_http(dir.path());
+    for skips in
+        [["--skip-reference", "7", "--skip-distorted", "7"], ["--skip-reference", "0", "--segment", "11:9"]]
+    {
+        let local = vmafx_json(&reference, &distorted, &skips);
+        let (r, d) = (format!("{base}big.y4m"), format!("{base}big.mp4"));
+        let mut args = vec!["score", "-q", "--threads", "2", "--format", "json"];
+        args.extend(skips);
+        args.extend([r.as_str(), d.as_str()]);
+        let out = common::vmafx(&args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let remote: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(frames(&remote), frames(&local), "{skips:?}");
+    }
+}

@@ -70,7 +70,11 @@ pub fn after_lost_lease(item: &ItemRecord, policy: &RetryPolicy, now: Millis) ->
 }
 
 fn frames(item: &ItemRecord) -> String {
-    format!("{}..{}", item.segment.start, item.segment.start + item.segment.frames)
+    match item.segment.frames {
+        // A video whose length was not known at submission, read to its end.
+        0 => format!("{}..end", item.segment.start),
+        n => format!("{}..{}", item.segment.start, item.segment.start + n),
+    }
 }
 
 /// The requirement keys (of [`Requirements::key`]) among `keys` that a node with `caps` can

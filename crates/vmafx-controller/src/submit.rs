@@ -44,9 +44,12 @@ impl<S: Store> Controller<S> {
         } else {
             0
         };
-        // Unknown length (a stream without a frame count), or an encode: one work item.
-        let segments = if total_frames == 0 || spec.encode.is_some() {
+        // Unknown length (a stream without a frame count, inputs not probed): one work item of
+        // the whole video (0 frames: to the end). An encode: one work item.
+        let segments = if spec.encode.is_some() {
             vec![SegmentSpec { start: 0, frames: total_frames.max(1) }]
+        } else if total_frames == 0 {
+            vec![SegmentSpec { start: 0, frames: 0 }]
         } else {
             plan_segments(total_frames, spec.segment_frames)
         };

@@ -136,13 +136,15 @@ impl ScoreRequest {
             features: spec.features.clone(),
             threads,
             subsample: spec.subsample.max(1),
-            segment: Some(Segment { start: segment.start, frames: segment.frames }),
+            // 0 frames: the whole video, whose length the controller did not know.
+            segment: (segment.frames > 0).then_some(Segment { start: segment.start, frames: segment.frames }),
             decode,
             ..Self::new(&spec.reference, &spec.distorted)
         }
         .with_inputs(&spec.inputs)
-        // The controller planned the segments within the job's `max_frames`.
-        .map(|req| Self { max_frames: None, ..req })
+        // The controller planned the segments within the job's `max_frames`; a whole video
+        // keeps it.
+        .map(|req| Self { max_frames: if req.segment.is_some() { None } else { req.max_frames }, ..req })
     }
 }
 

@@ -61,16 +61,28 @@ impl<T: Read + Seek + Send> ReadSeek for T {}
 const HTTP_TIMEOUT: Duration = Duration::from_secs(60);
 /// A forward seek shorter than this reads through instead of asking again.
 const READ_THROUGH: u64 = 256 * 1024;
+/// The first range asked for after opening or seeking: a header or an index read costs the
+/// server no more than this. Each range read to its end doubles the next, up to the largest.
+const FIRST_RANGE: u64 = 64 * 1024;
+const LARGEST_RANGE: u64 = 64 * 1024 * 1024;
 
-/// A remote file read with ranged GETs: one response is streamed while reads go forward; a
-/// seek elsewhere asks again from there. Needs a server that honours `Range` (object
-/// stores, rclone, most web servers).
+/// The response being read: where it is in the file, where it ends (exclusive), its body.
+struct Body {
+    at: u64,
+    end: u64,
+    reader: ureq::BodyReader<'static>,
+}
+
+/// A remote file read with ranged GETs: reads going forward stream ranges that double in size
+/// (64 KiB to 64 MiB); a seek elsewhere starts small again. Needs a server that honours
+/// `Range` (object stores, rclone, nginx and most web servers).
 pub struct HttpFile {
     agent: ureq::Agent,
     url: String,
     len: u64,
     pos: u64,
-    body: Option<(u64, ureq::BodyReader<'static>)>,
+    next_range: u64,
+    body: Option<Body>,
 }
 
 impl HttpFile {
@@ -85,7 +97,8 @@ impl HttpFile {
             .max_redirects(0)
             .build()
             .into();
-        let mut file = HttpFile { agent, url: url.to_string(), len: 0, pos: 0, body: None };
+        let mut file =
+            HttpFile { agent, url: url.to_string(), len: 0, pos: 0, next_range: FIRST_RANGE, body: None };
         let response = file.get(0, Some(0))?;
         file.len = match response.headers().get("content-range").and_then(|v| v.to_str().ok()) {
             Some(range) => {
@@ -162,21 +175,28 @@ impl Read for HttpFile {
         if self.pos >= self.len || buf.is_empty() {
             return Ok(0);
         }
-        if self.body.as_ref().is_none_or(|(at, _)| *at != self.pos) {
-            let response = self.get(self.pos, None)?;
-            self.body = Some((self.pos, response.into_body().into_reader()));
+        let current = self.body.as_ref().is_some_and(|b| b.at == self.pos && b.at < b.end);
+        if !current {
+            // Read on from where the last range ended: the next one is larger.
+            if self.body.as_ref().is_some_and(|b| b.at == self.pos) {
+                self.next_range = (self.next_range * 2).min(LARGEST_RANGE);
+            }
+            let end = (self.pos + self.next_range).min(self.len);
+            let response = self.get(self.pos, Some(end - 1))?;
+            self.body = Some(Body { at: self.pos, end, reader: response.into_body().into_reader() });
         }
-        let (at, body) = self.body.as_mut().expect("just opened");
-        let n = body.read(buf)?;
+        let body = self.body.as_mut().expect("just opened");
+        let want = buf.len().min((body.end - body.at) as usize);
+        let n = body.reader.read(&mut buf[..want])?;
         if n == 0 {
-            // The server ended the body before the length it stated: a dropped connection.
+            // The server ended the body before the range it stated: a dropped connection.
             self.body = None;
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 format!("the connection ended at byte {} of {}", self.pos, self.len),
             ));
         }
-        *at += n as u64;
+        body.at += n as u64;
         self.pos += n as u64;
         Ok(n)
     }
@@ -190,17 +210,23 @@ impl Seek for HttpFile {
             SeekFrom::End(d) => self.len.checked_add_signed(d),
         }
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
-        // Close ahead on an open response: read through rather than ask again.
-        if let Some((at, body)) = self.body.as_mut() {
-            if target >= *at && target - *at <= READ_THROUGH && target <= self.len {
-                let skip = target - *at;
-                let copied = io::copy(&mut body.take(skip), &mut io::sink())?;
-                *at += copied;
-                if copied < skip {
-                    self.body = None;
+        if target == self.pos {
+            return Ok(target);
+        }
+        // Close ahead within the open range: read through rather than ask again.
+        if let Some(body) = self.body.as_mut() {
+            if target >= body.at && target - body.at <= READ_THROUGH && target <= body.end {
+                let skip = target - body.at;
+                let copied = io::copy(&mut (&mut body.reader).take(skip), &mut io::sink())?;
+                body.at += copied;
+                self.pos += copied;
+                if copied == skip {
+                    return Ok(target);
                 }
             }
         }
+        self.body = None;
+        self.next_range = FIRST_RANGE;
         self.pos = target;
         Ok(target)
     }
