@@ -348,3 +348,116 @@ fn seeks_in_a_y4m_read_over_http_land_on_the_same_frames() {
         assert_eq!(frames(&remote), frames(&local), "{skips:?}");
     }
 }
+
+/// `rclone serve webdav` and `rclone serve sftp` of `dir` on free ports, and an rclone.conf in
+/// `conf_dir` naming them `dav` and `box`: remotes as a node's operator would configure them.
+fn rclone_remotes(dir: &Path, conf_dir: &Path) -> (Vec<Proc>, PathBuf) {
+    let spawn = |args: &[&str]| -> Proc {
+        Proc(
+            Command::new("rclone")
+                .args(["serve"])
+                .args(args)
+                .args(["--config", "/dev/null"])
+                .arg(dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("rclone"),
+        )
+    };
+    let (dav_port, sftp_port) = (servers::free_port(), servers::free_port());
+    let dav = spawn(&["webdav", "--addr", &format!("127.0.0.1:{dav_port}")]);
+    let sftp =
+        spawn(&["sftp", "--addr", &format!("127.0.0.1:{sftp_port}"), "--user", "vmafx", "--pass", "s3cret"]);
+    for port in [dav_port, sftp_port] {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "rclone serve on {port} did not listen");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+    let obscured = Command::new("rclone").args(["obscure", "s3cret"]).output().unwrap();
+    let obscured = String::from_utf8(obscured.stdout).unwrap();
+    let conf = conf_dir.join("rclone.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[dav]\ntype = webdav\nurl = http://127.0.0.1:{dav_port}/\nvendor = other\n\n\
+             [box]\ntype = sftp\nhost = 127.0.0.1\nport = {sftp_port}\nuser = vmafx\npass = {}\nshell_type = none\n",
+            obscured.trim()
+        ),
+    )
+    .unwrap();
+    (vec![dav, sftp], conf)
+}
+
+#[test]
+fn rclone_remotes_over_webdav_and_sftp_score_like_local_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let media = dir.path().join("media");
+    std::fs::create_dir_all(&media).unwrap();
+    let (reference, distorted) = pair(&media);
+    let local = vmafx_json(&reference, &distorted, &[]);
+    let (_servers, conf) = rclone_remotes(&media, dir.path());
+    let conf_env = [("RCLONE_CONFIG", conf.display().to_string())];
+
+    // vmafx score: through rclone serve http processes it starts and stops, nothing on disk.
+    for (r, d) in
+        [("rclone:dav:ref.y4m", "rclone:box:dist.mp4"), ("rclone:box:ref.y4m", "rclone:dav:dist.mp4")]
+    {
+        let (remote, blocks) = score_json(r, d, &conf_env);
+        assert_eq!(frames(&remote), frames(&local), "{r} {d}: frames differ from the local files'");
+        assert_eq!(blocks, 0, "{r} {d}: vmafx, its ffmpegs and rclones wrote {blocks} blocks to disk");
+    }
+    let mut missing = Command::new(bin("vmafx"));
+    missing.args(["score", "-q", "rclone:nas:ref.y4m", "rclone:dav:dist.mp4"]).envs(conf_env.clone());
+    let out = common::run_with_timeout(&mut missing, std::time::Duration::from_secs(60));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("rclone:nas:ref.y4m") && stderr.contains("rclone could not serve"), "{stderr}");
+
+    // A cluster job: the controller allows the remotes, the node reads them with its rclone.conf
+    // (the controller has none: the node finds the length as it scores).
+    let data = dir.path().join("data");
+    let c =
+        spawn_controller_with_env(&data, &["--allow-input", "rclone:dav,rclone:box"], Stdio::inherit(), &[]);
+    let node =
+        spawn_node(&c.addr, &data, "n", &["--rclone-config", conf.to_str().unwrap()], Stdio::inherit());
+    let admin = token(&data, "admin.token");
+    let out =
+        c.cli(&admin, &["submit", "--wait", "--format", "json", "rclone:dav:ref.y4m", "rclone:box:dist.mp4"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(frames(&report), frames(&local));
+    let out = c.cli(&admin, &["submit", "rclone:other:ref.y4m", "rclone:dav:dist.mp4"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--allow-input rclone:other"), "{stderr}");
+
+    // A node killed outright (SIGKILL) leaves none of its rclone servers behind.
+    let servers = children(node.0.id(), "rclone");
+    assert_eq!(servers.len(), 2, "one rclone serve http per remote the node read");
+    drop(node);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while servers.iter().any(|pid| Path::new(&format!("/proc/{pid}")).exists()) {
+        assert!(std::time::Instant::now() < deadline, "rclone servers {servers:?} outlived their node");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// The processes named `comm` whose parent is `parent`.
+fn children(parent: u32, comm: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        // pid (comm) state ppid ...
+        let Some(close) = stat.rfind(')') else { continue };
+        let name = &stat[stat.find('(').unwrap_or(0) + 1..close];
+        let ppid = stat[close + 2..].split_whitespace().nth(1).and_then(|p| p.parse::<u32>().ok());
+        if name == comm && ppid == Some(parent) {
+            out.push(pid);
+        }
+    }
+    out
+}

@@ -12,6 +12,7 @@ mod up;
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::Parser;
@@ -111,7 +112,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn score(args: ScoreArgs) -> anyhow::Result<()> {
     let (reference, distorted) = args.inputs().map_err(|m| UsageError(m.into()))?;
-    let (ref_at, dist_at) = readable_inputs(&reference, &distorted)?;
+    let (ref_at, dist_at, _rclone) = readable_inputs(&reference, &distorted)?;
     let model = match (&args.model_path, &args.model) {
         (Some(path), _) => ModelChoice::Path(path.clone()),
         (None, name) => ModelChoice::Builtin(name.clone()),
@@ -154,16 +155,23 @@ fn score(args: ScoreArgs) -> anyhow::Result<()> {
 /// Where the reference and distorted are read from: a local path or URL as given, an object
 /// in S3/GCS/Azure as a GET URL signed with this user's credentials (`AWS_*`, `GOOGLE_*`,
 /// `AZURE_*`), so ffmpeg and the Y4M reader stream it with no copy on disk.
-fn readable_inputs(reference: &Path, distorted: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
+/// rclone remotes (`rclone:REMOTE:PATH`, from rclone's own configuration) are served over
+/// loopback by `rclone serve http` while the run lasts: the returned servers stop when dropped.
+fn readable_inputs(
+    reference: &Path,
+    distorted: &Path,
+) -> anyhow::Result<(PathBuf, PathBuf, Option<Arc<vmafx_storage::RcloneServers>>)> {
     let parse = |role: &str, p: &Path| {
         vmafx_core::InputUri::parse(&p.to_string_lossy()).map_err(|e| UsageError(format!("{role} {e}")))
     };
     let inputs = [parse("reference", reference)?, parse("distorted", distorted)?];
     if inputs.iter().all(|i| matches!(i, vmafx_core::InputUri::Local(_) | vmafx_core::InputUri::Http(_))) {
-        return Ok((reference.into(), distorted.into()));
+        return Ok((reference.into(), distorted.into(), None));
     }
     // One user on their own machine: any input they name, with their own credentials.
-    let resolver = vmafx_storage::Resolver::new(vmafx_storage::InputPolicy::everything());
+    let rclone = Arc::new(vmafx_storage::RcloneServers::new("rclone".into(), None));
+    let resolver =
+        vmafx_storage::Resolver::new(vmafx_storage::InputPolicy::everything()).with_rclone(rclone.clone());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     // Asked first, the store names a missing object or a refusal by the input's own name.
     let [r, d] = inputs.map(|input| {
@@ -179,7 +187,7 @@ fn readable_inputs(reference: &Path, distorted: &Path) -> anyhow::Result<(PathBu
             Err(e) => Err(anyhow::anyhow!("{role} {e}")),
         }
     };
-    Ok((located("reference", r)?, located("distorted", d)?))
+    Ok((located("reference", r)?, located("distorted", d)?, Some(rclone)))
 }
 
 /// Prints `report` in `format` to stdout, or writes it to `output`.

@@ -99,7 +99,8 @@ pub(crate) async fn located(
 ) -> Result<ScoreJobSpec, ControllerError> {
     let mut out = spec.clone();
     for (field, text) in named(spec) {
-        if let Some(uri) = remote(field, text)? {
+        // An rclone remote is read by the node, through its own rclone.conf.
+        if let Some(uri) = remote(field, text)?.filter(|u| !matches!(u, InputUri::Rclone { .. })) {
             let at = resolver.locate(&uri, ttl).await.map_err(|e| storage_error(field, e))?;
             match field {
                 "score.reference" => out.reference = at,
@@ -130,6 +131,12 @@ pub(crate) async fn readable_lease(
     }
     lease.job.spec = located(resolver, spec, ttl).await?;
     Ok(lease)
+}
+
+/// Whether `spec` names an rclone remote: the controller cannot probe it (its nodes hold the
+/// remote's configuration), so the video's length is found by the node that scores it.
+pub(crate) fn names_rclone(spec: &ScoreJobSpec) -> bool {
+    named(spec).iter().any(|(_, t)| t.starts_with("rclone:"))
 }
 
 /// A cheap test that keeps the pull path free of parsing for local paths.

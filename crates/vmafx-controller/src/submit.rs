@@ -34,7 +34,7 @@ impl<S: Store> Controller<S> {
             let described = self.encoder_described(&e.encoder).await?;
             vmafx_core::encode::check(e, described.as_ref()).map_err(spec_error)?;
         }
-        let total_frames = if self.config.probe_inputs {
+        let total_frames = if self.config.probe_inputs && !crate::inputs::names_rclone(spec) {
             // ffprobe is a blocking subprocess: keep it off the async workers.
             let spec = crate::inputs::for_probe(&self.config.remote_inputs, spec).await?;
             let tools = self.config.tools.clone();

@@ -128,7 +128,11 @@ async fn run(a: Args) -> anyhow::Result<()> {
             roots,
             cache_dir,
             threads,
-            remote_inputs: std::sync::Arc::new(a.remote_inputs.resolver().map_err(anyhow::Error::msg)?),
+            remote_inputs: std::sync::Arc::new(
+                a.remote_inputs.resolver().map_err(anyhow::Error::msg)?.with_rclone(std::sync::Arc::new(
+                    vmafx_storage::RcloneServers::new("rclone".into(), None),
+                )),
+            ),
         },
         cluster,
     );

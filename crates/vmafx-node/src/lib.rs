@@ -45,6 +45,9 @@ pub struct NodeConfig {
     pub stall_timeout: Duration,
     /// The directories jobs may read local files from; a job naming another fails for good.
     pub input_roots: vmafx_media::AllowedRoots,
+    /// How this node reads `rclone:` inputs: its own rclone.conf, `rclone serve http` on
+    /// loopback per remote, stopped when the node stops.
+    pub rclone: Arc<vmafx_storage::RcloneServers>,
 }
 
 /// What this machine offers: cores, the ffmpeg encoders it has, and its GPU (from
@@ -166,6 +169,8 @@ pub async fn run(cfg: NodeConfig, drain: Arc<AtomicBool>) -> anyhow::Result<()> 
         s.await??;
     }
     heartbeat.abort();
+    // The rclone servers this node started serve no more items.
+    cfg.rclone.stop_all();
     // Say goodbye, so that `vmafx nodes` lists this node as gone at once; a controller that
     // does not hear it counts the node gone after three missed heartbeats anyway.
     let goodbye = v1::HeartbeatRequest { node_id: node_id.clone(), leases: vec![], leaving: true };
@@ -387,8 +392,15 @@ async fn score(
     cancel: Arc<AtomicBool>,
     frames_done: Arc<AtomicU64>,
 ) -> Result<v1::Scores, EngineError> {
-    let mut spec: ScoreJobSpec = item.score.clone().unwrap_or_default().into();
-    allowed_inputs(&mut spec, &cfg.input_roots)?;
+    let spec: ScoreJobSpec = item.score.clone().unwrap_or_default().into();
+    // Starting an rclone server blocks for a moment: off the async workers.
+    let (roots, rclone) = (cfg.input_roots.clone(), cfg.rclone.clone());
+    let spec = tokio::task::spawn_blocking(move || {
+        let mut spec = spec;
+        allowed_inputs(&mut spec, &roots, &rclone).map(|()| spec)
+    })
+    .await
+    .map_err(|e| EngineError::Internal(format!("checking the inputs failed: {e}")))??;
     if let Some(encode) = spec.encode.clone() {
         return encode_and_score(cfg, item, spec, encode, cancel, frames_done).await;
     }
@@ -410,7 +422,11 @@ async fn score(
 /// this machine's files are this node's to guard) and opens what they resolve to. A URL is
 /// what the controller signed for this lease from a remote input its policy allowed: it is
 /// read as it is (ffmpeg limited to http/https, ranged reads for Y4M).
-fn allowed_inputs(spec: &mut ScoreJobSpec, roots: &vmafx_media::AllowedRoots) -> Result<(), EngineError> {
+fn allowed_inputs(
+    spec: &mut ScoreJobSpec,
+    roots: &vmafx_media::AllowedRoots,
+    rclone: &vmafx_storage::RcloneServers,
+) -> Result<(), EngineError> {
     let encode = spec.encode.is_some();
     let paths = [
         ("reference", Some(&mut spec.reference)),
@@ -420,6 +436,17 @@ fn allowed_inputs(spec: &mut ScoreJobSpec, roots: &vmafx_media::AllowedRoots) ->
     for (field, path) in paths {
         let Some(p) = path else { continue };
         if field != "model_path" && vmafx_media::location::is_url(Path::new(p.as_str())) {
+            continue;
+        }
+        if field != "model_path" && p.starts_with("rclone:") {
+            // A remote of this node's rclone.conf, which the controller's policy allowed.
+            let Ok(vmafx_core::InputUri::Rclone { remote, path }) = vmafx_core::InputUri::parse(p) else {
+                return Err(EngineError::NotAllowed(format!("{field} `{p}`: not an rclone input")));
+            };
+            *p = rclone.url(&remote, &path).map_err(|e| match e.is_bad_input() {
+                true => EngineError::NotAllowed(format!("{field} {e}")),
+                false => EngineError::Internal(format!("{field} {e}")),
+            })?;
             continue;
         }
         *p = roots.check(field, p).map_err(EngineError::NotAllowed)?.display().to_string();

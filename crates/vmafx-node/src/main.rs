@@ -68,6 +68,14 @@ struct Args {
     /// are resolved (symlinks, `..`) before the check, and only regular files pass [default: none: jobs naming local files fail, saying so].
     #[arg(long = "allow-root", env = "VMAFX_ALLOW_ROOTS", value_name = "DIR", value_delimiter = ',')]
     allow_roots: Vec<PathBuf>,
+    /// The rclone configuration whose remotes jobs may name as `rclone:REMOTE:PATH` (read
+    /// through `rclone serve http` on loopback, started on first use) [default: rclone's own,
+    /// $RCLONE_CONFIG or ~/.config/rclone/rclone.conf].
+    #[arg(long, env = "VMAFX_RCLONE_CONFIG", value_name = "FILE")]
+    rclone_config: Option<PathBuf>,
+    /// The rclone program.
+    #[arg(long, env = "VMAFX_RCLONE", value_name = "PATH", default_value = "rclone")]
+    rclone: PathBuf,
     /// Log lines on stderr: text, or json (one object per line, with job_id, item_id and
     /// node_id fields on every event of an item's life).
     #[arg(long, env = "VMAFX_LOG_FORMAT", default_value = "text")]
@@ -114,6 +122,7 @@ async fn node(a: Args) -> anyhow::Result<()> {
         give_up_after: a.give_up_after,
         stall_timeout: a.stall_timeout,
         input_roots: vmafx_media::AllowedRoots::new(&a.allow_roots).map_err(anyhow::Error::msg)?,
+        rclone: Arc::new(vmafx_storage::RcloneServers::new(a.rclone, a.rclone_config)),
     };
     let drain = Arc::new(AtomicBool::new(false));
     let flag = drain.clone();

@@ -5,9 +5,11 @@
 //! disk on the way.
 
 pub mod policy;
+pub mod rclone;
 pub mod resolver;
 
 pub use policy::{forbidden_address, InputPolicy};
+pub use rclone::RcloneServers;
 pub use resolver::{ObjectInfo, Resolver};
 
 /// How long a presigned URL lives by default: longer than any one work item runs.

@@ -17,6 +17,7 @@ use object_store::ObjectStoreExt;
 use vmafx_core::InputUri;
 
 use crate::policy::{split_url, InputPolicy};
+use crate::rclone::RcloneServers;
 use crate::StorageError;
 
 /// What an object store says of an object: its size and the tag that changes with its bytes.
@@ -39,11 +40,18 @@ enum Bucket {
 pub struct Resolver {
     policy: InputPolicy,
     buckets: Mutex<HashMap<(&'static str, String), Bucket>>,
+    /// How this process reads rclone remotes; `None`: it does not (a controller: its nodes do).
+    rclone: Option<Arc<RcloneServers>>,
 }
 
 impl Resolver {
     pub fn new(policy: InputPolicy) -> Self {
-        Self { policy, buckets: Mutex::default() }
+        Self { policy, buckets: Mutex::default(), rclone: None }
+    }
+
+    /// This resolver, reading `rclone:` inputs through `servers`.
+    pub fn with_rclone(self, servers: Arc<RcloneServers>) -> Self {
+        Self { rclone: Some(servers), ..self }
     }
 
     pub fn policy(&self) -> &InputPolicy {
@@ -79,11 +87,16 @@ impl Resolver {
         let (bucket, name) = match input {
             InputUri::Local(path) => return Ok(path.clone()),
             InputUri::Http(url) => return Ok(url.clone()),
-            InputUri::Rclone { .. } => {
-                return Err(StorageError::Unsupported(format!(
-                    "`{input}`: rclone remotes are not read by this build yet; serve the remote over HTTP \
-                     (`rclone serve http REMOTE:`) and give its URL"
-                )))
+            InputUri::Rclone { remote, path } => {
+                let Some(servers) = self.rclone.clone() else {
+                    return Err(StorageError::Unsupported(format!(
+                        "`{input}`: this process reads no rclone remote (nodes read them with their rclone.conf)"
+                    )));
+                };
+                let (remote, path) = (remote.clone(), path.clone());
+                return tokio::task::spawn_blocking(move || servers.url(&remote, &path)).await.map_err(
+                    |e| StorageError::Unreachable { input: input.to_string(), reason: e.to_string() },
+                )?;
             }
             InputUri::S3 { key, .. } => (self.bucket(input)?, key),
             InputUri::Gs { object, .. } => (self.bucket(input)?, object),
