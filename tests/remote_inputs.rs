@@ -461,3 +461,22 @@ fn children(parent: u32, comm: &str) -> Vec<u32> {
     }
     out
 }
+
+#[test]
+fn a_store_that_refuses_the_credentials_is_access_denied_naming_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reference, distorted) = pair(dir.path());
+    let (_azure, endpoint) = servers::azurite(&dir.path().join("azurite"));
+    servers::upload_azure(&endpoint, "media", &[&reference, &distorted]);
+    let mut env = servers::azure_env(&endpoint);
+    // Not the emulator's account key: Azurite refuses the signatures made with it.
+    env.push(("AZURE_STORAGE_ACCOUNT_KEY", "bm90LXRoZS1rZXktbm90LXRoZS1rZXktbm90LXRoZS1rZXk=".into()));
+    let mut cmd = Command::new(bin("vmafx"));
+    cmd.args(["score", "-q", "az://media/ref.y4m", "az://media/dist.mp4"])
+        .envs(env.iter().map(|(k, v)| (k, v)));
+    let out = common::run_with_timeout(&mut cmd, std::time::Duration::from_secs(120));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("reference `az://media/ref.y4m`: access denied"), "{stderr}");
+    assert!(!stderr.contains("sig=") && !stderr.contains("panicked"), "{stderr}");
+}

@@ -201,6 +201,8 @@ pub fn azurite(dir: &Path) -> (Proc, String) {
             &port.to_string(),
             "--silent",
             "--skipApiVersionCheck",
+            // Nothing leaves the machine (by default it reports usage to Microsoft).
+            "--disableTelemetry",
         ])
         .arg("--location")
         .arg(dir)
