@@ -167,7 +167,7 @@ async fn a_node_paused_past_its_lease_is_overtaken_and_its_late_result_refused()
     let mut jobs = client(&addr).await;
     let job = submit_running(&mut jobs, data.path(), &r, &d).await;
     let deadline = Instant::now() + Duration::from_secs(10);
-    while ffmpeg_children(paused.0.id()).is_empty() {
+    while common::children(paused.0.id(), "ffmpeg").is_empty() {
         assert!(Instant::now() < deadline, "the node never started ffmpeg");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -280,23 +280,6 @@ async fn a_node_killed_mid_segment_does_not_lose_the_job() {
     assert_same_as_local(done.scores.as_ref().unwrap(), &local);
 }
 
-/// Pids of the ffmpeg processes whose parent is `parent`.
-fn ffmpeg_children(parent: u32) -> Vec<u32> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
-        // pid (comm) state ppid ...
-        let Some(close) = stat.rfind(')') else { continue };
-        let comm = &stat[stat.find('(').unwrap_or(0) + 1..close];
-        let ppid = stat[close + 2..].split_whitespace().nth(1).and_then(|p| p.parse::<u32>().ok());
-        if comm == "ffmpeg" && ppid == Some(parent) {
-            out.push(pid);
-        }
-    }
-    out
-}
-
 #[tokio::test]
 async fn ffmpeg_killed_on_a_node_mid_segment_is_retried_and_the_job_succeeds() {
     let data = tempfile::tempdir().unwrap();
@@ -308,7 +291,7 @@ async fn ffmpeg_killed_on_a_node_mid_segment_is_retried_and_the_job_succeeds() {
     let job = submit_running(&mut jobs, data.path(), &r, &d).await;
     let deadline = Instant::now() + Duration::from_secs(10);
     let victims = loop {
-        let found = ffmpeg_children(n.0.id());
+        let found = common::children(n.0.id(), "ffmpeg");
         if !found.is_empty() {
             break found;
         }
@@ -370,7 +353,7 @@ async fn cancel_mid_segment_stops_the_nodes_ffmpeg_within_2_s() {
     let mut jobs = client(&addr).await;
     let job = submit_running(&mut jobs, data.path(), &r, &d).await;
     let deadline = Instant::now() + Duration::from_secs(10);
-    while ffmpeg_children(n.0.id()).is_empty() {
+    while common::children(n.0.id(), "ffmpeg").is_empty() {
         assert!(Instant::now() < deadline, "the node never started ffmpeg");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -378,7 +361,7 @@ async fn cancel_mid_segment_stops_the_nodes_ffmpeg_within_2_s() {
         jobs.cancel_job(authed(v1::CancelJobRequest { id: job.id.clone() }, data.path())).await.unwrap();
     let at = Instant::now();
     assert_eq!(cancelled.into_inner().state(), JobState::Cancelled);
-    while !ffmpeg_children(n.0.id()).is_empty() {
+    while !common::children(n.0.id(), "ffmpeg").is_empty() {
         assert!(
             at.elapsed() < Duration::from_secs(2),
             "ffmpeg still running {:?} after cancel",

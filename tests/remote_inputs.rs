@@ -435,7 +435,7 @@ fn rclone_remotes_over_webdav_and_sftp_score_like_local_files() {
     assert!(stderr.contains("--allow-input rclone:other"), "{stderr}");
 
     // A node killed outright (SIGKILL) leaves none of its rclone servers behind.
-    let servers = children(node.0.id(), "rclone");
+    let servers = common::children(node.0.id(), "rclone");
     assert_eq!(servers.len(), 2, "one rclone serve http per remote the node read");
     drop(node);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -443,23 +443,6 @@ fn rclone_remotes_over_webdav_and_sftp_score_like_local_files() {
         assert!(std::time::Instant::now() < deadline, "rclone servers {servers:?} outlived their node");
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-}
-
-/// The processes named `comm` whose parent is `parent`.
-fn children(parent: u32, comm: &str) -> Vec<u32> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
-        // pid (comm) state ppid ...
-        let Some(close) = stat.rfind(')') else { continue };
-        let name = &stat[stat.find('(').unwrap_or(0) + 1..close];
-        let ppid = stat[close + 2..].split_whitespace().nth(1).and_then(|p| p.parse::<u32>().ok());
-        if name == comm && ppid == Some(parent) {
-            out.push(pid);
-        }
-    }
-    out
 }
 
 #[test]

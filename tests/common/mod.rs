@@ -253,3 +253,20 @@ pub fn check_pair(reference: &Path, distorted: &Path, features: &[&str]) -> Valu
     eprintln!("{what}: {} frames, max |diff| {worst:.2e}", ours["frames"].as_array().unwrap().len());
     ours
 }
+
+/// The processes named `comm` whose parent is `parent`.
+pub fn children(parent: u32, comm: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        // pid (comm) state ppid ...
+        let Some(close) = stat.rfind(')') else { continue };
+        let name = &stat[stat.find('(').unwrap_or(0) + 1..close];
+        let ppid = stat[close + 2..].split_whitespace().nth(1).and_then(|p| p.parse::<u32>().ok());
+        if name == comm && ppid == Some(parent) {
+            out.push(pid);
+        }
+    }
+    out
+}
