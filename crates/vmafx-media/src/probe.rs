@@ -1,7 +1,7 @@
 //! What an input is before it is decoded: Y4M header or ffprobe's view of the first video
 //! stream, and the checks that turn a wrong path into a clear error.
 
-use std::io::Read;
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -191,10 +191,9 @@ pub(crate) fn probe_uncached(
 /// Checks that `path` is a readable, non-empty file and describes it if it is Y4M or raw;
 /// `None` means it needs ffprobe.
 pub fn probe_native(path: &Path, raw: Option<&RawFormat>) -> Result<Option<Probe>, MediaError> {
-    let len = if crate::location::is_url(path) {
-        // A URL that answers a ranged read is a file; its length comes with the answer.
-        crate::location::HttpFile::open(&path.to_string_lossy()).map_err(|e| open_error(path, e))?.len()
-    } else {
+    // A URL that answers a ranged read is a file; its length comes with the answer. A local
+    // path is checked before it is opened (opening a FIFO would block).
+    if !crate::location::is_url(path) {
         let meta = std::fs::metadata(path).map_err(|e| open_error(path, e))?;
         if meta.is_dir() {
             return Err(MediaError::Unreadable {
@@ -208,8 +207,9 @@ pub fn probe_native(path: &Path, raw: Option<&RawFormat>) -> Result<Option<Probe
                 source: std::io::Error::other("not a regular file (a FIFO, socket or device)"),
             });
         }
-        meta.len()
-    };
+    }
+    // Opened once: the magic and the header are read from the same stream.
+    let (file, len) = crate::location::open(path).map_err(|e| open_error(path, e))?;
     if len == 0 {
         return Err(MediaError::Empty { input: path.into() });
     }
@@ -219,12 +219,10 @@ pub fn probe_native(path: &Path, raw: Option<&RawFormat>) -> Result<Option<Probe
         p.rate = raw.rate;
         return Ok(Some(p));
     }
-    let mut magic = [0u8; 10];
-    let n = crate::location::open(path)
-        .and_then(|(mut f, _)| f.read(&mut magic))
-        .map_err(|e| open_error(path, e))?;
-    if magic[..n] == y4m::MAGIC[..n.min(y4m::MAGIC.len())] && n == y4m::MAGIC.len() {
-        let h = y4m::read_header(path)?;
+    let mut input = std::io::BufReader::new(file);
+    let start = input.fill_buf().map_err(|e| open_error(path, e))?;
+    if start.starts_with(y4m::MAGIC) {
+        let h = y4m::header_from(path, &mut input)?;
         let f = h.format;
         let mut p = Probe::new(path, Container::Y4m, f.width, f.height, f.pix_fmt.ffmpeg_name());
         p.frame_count = Y4mReader::frame_count(len, &h);

@@ -93,7 +93,7 @@ pub fn read_header(path: &Path) -> Result<Y4mHeader, MediaError> {
 }
 
 /// Reads a header line from the start of `input`, leaving it at the first frame.
-fn header_from(path: &Path, input: &mut impl BufRead) -> Result<Y4mHeader, MediaError> {
+pub(crate) fn header_from(path: &Path, input: &mut impl BufRead) -> Result<Y4mHeader, MediaError> {
     let mut line = Vec::new();
     input
         .take(4096)

@@ -53,10 +53,6 @@ impl InputPolicy {
         Ok(Self { rules, allow_private_addresses })
     }
 
-    pub fn allows_remote(&self) -> bool {
-        !self.rules.is_empty()
-    }
-
     /// Whether a job may name `input` (addresses are judged when they are resolved). The
     /// error says which rule would allow it.
     pub fn check(&self, input: &InputUri) -> Result<(), String> {

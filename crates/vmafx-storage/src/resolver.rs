@@ -54,10 +54,6 @@ impl Resolver {
         Self { rclone: Some(servers), ..self }
     }
 
-    pub fn policy(&self) -> &InputPolicy {
-        &self.policy
-    }
-
     /// Whether a job may name `input`: the policy's rules, and for a URL the addresses its host
     /// resolves to now.
     pub async fn check(&self, input: &InputUri) -> Result<(), StorageError> {
