@@ -227,3 +227,37 @@ for f in files:
         .expect("python3");
     assert!(out.status.success(), "upload to Azurite: {}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// A web server on a free port that serves the files of `dir` with byte ranges but drops the
+/// connection once it has sent the bytes before offset `cut` of a file: a server that goes
+/// away mid-read, every time at the same byte.
+pub fn dropping_http(dir: &Path, cut: u64) -> (Proc, String) {
+    let script = r#"
+import http.server, os, sys
+root, cut, port = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        path = os.path.join(root, self.path.lstrip("/"))
+        size = os.path.getsize(path)
+        first, last = 0, size - 1
+        r = self.headers.get("Range")
+        if r:
+            a, b = r.split("=", 1)[1].split("-")
+            first, last = int(a), int(b) if b else size - 1
+        self.send_response(206)
+        self.send_header("Content-Range", f"bytes {first}-{last}/{size}")
+        self.send_header("Content-Length", str(last - first + 1))
+        self.end_headers()
+        with open(path, "rb") as f:
+            f.seek(first)
+            self.wfile.write(f.read(max(0, min(last + 1, cut) - first)))
+        self.close_connection = True
+    def log_message(self, *args):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+"#;
+    let port = free_port();
+    let mut cmd = Command::new("python3");
+    cmd.args(["-c", script]).arg(dir).args([cut.to_string(), port.to_string()]);
+    (serve(&mut cmd, port, "a web server that drops connections"), format!("http://127.0.0.1:{port}/"))
+}
