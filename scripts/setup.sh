@@ -3,7 +3,7 @@
 #   setup.sh run   build + run: ffmpeg/ffprobe, meson, ninja, nasm, xxd, a C compiler
 #   setup.sh test  the above + the independent libvmaf (PyPI imageio-ffmpeg), hyperfine, flock,
 #                  PostgreSQL (a throwaway server per test run), curl and jq (the docs' examples),
-#                  openssl (the TLS tests), rclone, moto, fake-gcs-server, Azurite (remote inputs)
+#                  openssl (the TLS tests), rclone, fuse3, moto, fake-gcs-server, Azurite (remote inputs)
 #   setup.sh bench the above + nginx (serves the benchmark's files over HTTP)
 set -euo pipefail
 mode=${1:-run}
@@ -36,6 +36,8 @@ if [[ $mode == test ]]; then
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql)
   # Remote inputs: rclone serves files over HTTP with byte ranges (and as rclone remotes).
   have rclone || need_apt+=(rclone)
+  # A node's --rclone-mount mode mounts remotes with FUSE (fusermount3; /dev/fuse).
+  have fusermount3 || need_apt+=(fuse3)
   # Azurite (Azure Blob's emulator) comes from npm.
   have npm || need_apt+=(npm)
 fi

@@ -277,8 +277,13 @@ fn an_mcp_call_scores_remote_inputs_like_local_files() {
     let local = vmafx_json(&reference, &distorted, &[]);
     let stores = all_stores(dir.path(), &[&reference, &distorted]);
 
+    let conf_dir = dir.path().join("conf");
+    std::fs::create_dir_all(&conf_dir).unwrap();
+    let (_rclone_servers, conf) = rclone_remotes(dir.path(), &conf_dir);
+
     let score = |r: &str, d: &str| json!({"tool": "vmaf_score", "arguments": {"reference": r, "distorted": d, "per_frame": true}});
-    let pairs = remote_pairs(&stores.web);
+    let mut pairs = remote_pairs(&stores.web);
+    pairs.push(("rclone:dav:ref.y4m".into(), "rclone:box:dist.mp4".into()));
     let mut scenario: Vec<Value> = pairs.iter().map(|(r, d)| score(r, d)).collect();
     scenario.extend([
         score("s3://other/ref.y4m", "s3://media/dist.mp4"),
@@ -292,7 +297,13 @@ fn an_mcp_call_scores_remote_inputs_like_local_files() {
     server.extend(stores.env.iter().map(|(k, v)| format!("{k}={v}")));
     server.push(bin("vmafx-mcp").display().to_string());
     server.extend(["--allow-root", dir.path().to_str().unwrap(), "--threads", "2"].map(String::from));
-    let allow = ["--allow-input", "s3://media,gs://media,az://media,http://", "--allow-private-addresses"];
+    let allow = [
+        "--allow-input",
+        "s3://media,gs://media,az://media,http://,rclone:dav,rclone:box",
+        "--allow-private-addresses",
+        "--rclone-config",
+        conf.to_str().unwrap(),
+    ];
     server.extend(allow.map(String::from));
     let out = common::run_with_timeout(
         Command::new("python3")
@@ -394,30 +405,43 @@ fn rclone_remotes_over_webdav_and_sftp_score_like_local_files() {
     let out = common::run_with_timeout(&mut missing, std::time::Duration::from_secs(60));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("rclone:nas:ref.y4m") && stderr.contains("rclone could not serve"), "{stderr}");
+    assert!(stderr.contains("rclone:nas:ref.y4m") && stderr.contains("rclone serve http failed"), "{stderr}");
 
-    // A cluster job: the controller allows the remotes, the node reads them with its rclone.conf
-    // (the controller has none: the node finds the length as it scores).
+    // A segmented job on two nodes: the controller allows the remotes and, given the same
+    // rclone.conf, probes them at submission; each node reads them with its own rclone.conf.
     let data = dir.path().join("data");
-    let c =
-        spawn_controller_with_env(&data, &["--allow-input", "rclone:dav,rclone:box"], Stdio::inherit(), &[]);
-    let node =
-        spawn_node(&c.addr, &data, "n", &["--rclone-config", conf.to_str().unwrap()], Stdio::inherit());
+    let c = spawn_controller_with_env(
+        &data,
+        &["--allow-input", "rclone:dav,rclone:box", "--rclone-config", conf.to_str().unwrap()],
+        Stdio::inherit(),
+        &[],
+    );
+    let nodes: Vec<_> = (0..2)
+        .map(|i| {
+            let args = ["--rclone-config", conf.to_str().unwrap()];
+            spawn_node(&c.addr, &data, &format!("n{i}"), &args, Stdio::inherit())
+        })
+        .collect();
     let admin = token(&data, "admin.token");
     let out =
-        c.cli(&admin, &["submit", "--wait", "--format", "json", "rclone:dav:ref.y4m", "rclone:box:dist.mp4"]);
+        c.cli(&admin, &["submit", "--segment-frames", "16", "rclone:dav:ref.y4m", "rclone:box:dist.mp4"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let job = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let watched = c.cli(&admin, &["jobs", "watch", &job]);
+    assert!(watched.status.success(), "{}", String::from_utf8_lossy(&watched.stderr));
+    let got = c.cli(&admin, &["jobs", "get", &job, "--json", "--frames"]);
+    let report: Value = serde_json::from_slice(&got.stdout).unwrap();
+    assert_eq!(report["segments_total"], 3, "48 frames in segments of 16: {report}");
     assert_eq!(frames(&report), frames(&local));
     let out = c.cli(&admin, &["submit", "rclone:other:ref.y4m", "rclone:dav:dist.mp4"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--allow-input rclone:other"), "{stderr}");
 
-    // A node killed outright (SIGKILL) leaves none of its rclone servers behind.
-    let servers = common::children(node.0.id(), "rclone");
-    assert_eq!(servers.len(), 2, "one rclone serve http per remote the node read");
-    drop(node);
+    // Nodes killed outright (SIGKILL) leave none of their rclone servers behind.
+    let servers: Vec<u32> = nodes.iter().flat_map(|n| common::children(n.0.id(), "rclone")).collect();
+    assert!(servers.len() >= 2, "one rclone serve http per remote a node read: {servers:?}");
+    drop(nodes);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while servers.iter().any(|pid| Path::new(&format!("/proc/{pid}")).exists()) {
         assert!(std::time::Instant::now() < deadline, "rclone servers {servers:?} outlived their node");
@@ -442,4 +466,106 @@ fn a_store_that_refuses_the_credentials_is_access_denied_naming_the_input() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("reference `az://media/ref.y4m`: access denied"), "{stderr}");
     assert!(!stderr.contains("sig=") && !stderr.contains("panicked"), "{stderr}");
+}
+
+/// The rclone mounts (`fuse.rclone`) under `root`, from this process's mount table.
+fn rclone_mounts(root: &Path) -> Vec<PathBuf> {
+    let table = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let mut points: Vec<PathBuf> = table
+        .lines()
+        .filter(|l| l.split(" - ").nth(1).is_some_and(|t| t.starts_with("fuse.rclone")))
+        .filter_map(|l| l.split(' ').nth(4).map(PathBuf::from))
+        .filter(|p| p.starts_with(root))
+        .collect();
+    points.sort();
+    points
+}
+
+/// The `rclone` child of `node` whose command line names `remote`.
+fn rclone_of(node: u32, remote: &str) -> u32 {
+    let pids = common::children(node, "rclone");
+    *pids
+        .iter()
+        .find(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            cmdline.split(|b| *b == 0).any(|arg| arg == remote.as_bytes())
+        })
+        .unwrap_or_else(|| panic!("no rclone for {remote} among {pids:?}"))
+}
+
+/// Waits until `cond` holds (10 s at most), saying `what` if it never does.
+fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !cond() {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_node_in_mount_mode_mounts_remotes_remounts_after_a_failure_and_cleans_up_after_a_kill() {
+    let dir = tempfile::tempdir().unwrap();
+    let media = dir.path().join("media");
+    std::fs::create_dir_all(&media).unwrap();
+    let (reference, distorted) = pair(&media);
+    let local = vmafx_json(&reference, &distorted, &[]);
+    let (_servers, conf) = rclone_remotes(&media, dir.path());
+    let mounts = dir.path().join("mnt");
+    let (dav, sftp) = (mounts.join("dav"), mounts.join("box"));
+
+    let data = dir.path().join("data");
+    let c =
+        spawn_controller_with_env(&data, &["--allow-input", "rclone:dav,rclone:box"], Stdio::inherit(), &[]);
+    let admin = token(&data, "admin.token");
+    let node_args = ["--rclone-config", conf.to_str().unwrap(), "--rclone-mount", mounts.to_str().unwrap()];
+    let score = |what: &str| {
+        let out = c.cli(
+            &admin,
+            &["submit", "--wait", "--format", "json", "rclone:dav:ref.y4m", "rclone:box:dist.mp4"],
+        );
+        assert!(out.status.success(), "{what}: {}", String::from_utf8_lossy(&out.stderr));
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(frames(&report), frames(&local), "{what}: frames differ from the local files'");
+    };
+
+    // Mounted on first use, one per remote; nothing written to disk by the node and its
+    // children (ffmpeg, the rclone mounts: no VFS cache) while scoring.
+    let node = spawn_node(&c.addr, &data, "n", &node_args, Stdio::inherit());
+    score("first job");
+    assert_eq!(rclone_mounts(&mounts), vec![sftp.clone(), dav.clone()]);
+    let before = servers::tree_write_bytes(node.0.id());
+    score("second job, mounts up");
+    let written = servers::tree_write_bytes(node.0.id()) - before;
+    assert_eq!(written, 0, "the node and its children wrote {written} bytes to disk while scoring");
+
+    // A mount whose rclone died is stale; the next item finds it so and mounts it again.
+    let old = rclone_of(node.0.id(), "dav:");
+    assert!(Command::new("kill").args(["-KILL", &old.to_string()]).status().unwrap().success());
+    eventually("the killed rclone was not reaped", || {
+        !Path::new(&format!("/proc/{old}/cmdline")).exists() || {
+            std::fs::read_to_string(format!("/proc/{old}/stat")).is_ok_and(|s| s.contains(") Z "))
+        }
+    });
+    score("after the dav mount failed");
+    assert_ne!(rclone_of(node.0.id(), "dav:"), old, "the dav mount was not mounted again");
+
+    // A node killed outright leaves its mounts stale (its rclones die with it); the next
+    // node on the machine unmounts them at start and mounts again on first use.
+    let rclones = common::children(node.0.id(), "rclone");
+    drop(node);
+    eventually("rclone outlived its node", || {
+        rclones.iter().all(|p| !Path::new(&format!("/proc/{p}")).exists())
+    });
+    assert_eq!(rclone_mounts(&mounts).len(), 2, "a killed node's mounts stay until someone cleans them");
+    assert!(std::fs::read_dir(&dav).is_err(), "a mount with no rclone behind it cannot be read");
+    let mut node = spawn_node(&c.addr, &data, "n2", &node_args, Stdio::inherit());
+    score("a new node after a kill");
+    assert_eq!(rclone_mounts(&mounts), vec![sftp.clone(), dav.clone()]);
+    assert!(std::fs::read_dir(&dav).unwrap().count() >= 2, "the new mount answers");
+
+    // Drained (SIGTERM): no mount is left.
+    assert!(Command::new("kill").args(["-TERM", &node.0.id().to_string()]).status().unwrap().success());
+    eventually("the node did not exit after SIGTERM", || !matches!(node.0.try_wait(), Ok(None)));
+    assert!(node.0.wait().unwrap().success(), "a drained node exits cleanly");
+    assert_eq!(rclone_mounts(&mounts), Vec::<PathBuf>::new(), "a drained node unmounts its remotes");
 }

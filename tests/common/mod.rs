@@ -254,8 +254,8 @@ pub fn check_pair(reference: &Path, distorted: &Path, features: &[&str]) -> Valu
     ours
 }
 
-/// The processes named `comm` whose parent is `parent`.
-pub fn children(parent: u32, comm: &str) -> Vec<u32> {
+/// Every process: pid, name (`comm`) and parent pid.
+fn processes() -> Vec<(u32, String, u32)> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
@@ -263,10 +263,33 @@ pub fn children(parent: u32, comm: &str) -> Vec<u32> {
         // pid (comm) state ppid ...
         let Some(close) = stat.rfind(')') else { continue };
         let name = &stat[stat.find('(').unwrap_or(0) + 1..close];
-        let ppid = stat[close + 2..].split_whitespace().nth(1).and_then(|p| p.parse::<u32>().ok());
-        if name == comm && ppid == Some(parent) {
-            out.push(pid);
-        }
+        let Some(ppid) = stat[close + 2..].split_whitespace().nth(1).and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        out.push((pid, name.to_string(), ppid));
     }
     out
+}
+
+/// The processes named `comm` whose parent is `parent`.
+pub fn children(parent: u32, comm: &str) -> Vec<u32> {
+    processes()
+        .into_iter()
+        .filter(|(_, name, ppid)| name == comm && *ppid == parent)
+        .map(|(pid, ..)| pid)
+        .collect()
+}
+
+/// Every live descendant of `pid`.
+pub fn descendants(pid: u32) -> Vec<u32> {
+    let all = processes();
+    let mut found = vec![pid];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(all.iter().filter(|(_, _, ppid)| *ppid == parent).map(|(p, ..)| *p));
+        i += 1;
+    }
+    found.split_off(1)
 }

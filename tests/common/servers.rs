@@ -261,3 +261,16 @@ http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
     cmd.args(["-c", script]).arg(dir).args([cut.to_string(), port.to_string()]);
     (serve(&mut cmd, port, "a web server that drops connections"), format!("http://127.0.0.1:{port}/"))
 }
+
+/// Bytes the process `pid` and its live descendants have caused to be written to storage
+/// (`write_bytes` of `/proc/PID/io`; a process's count includes its reaped children's).
+pub fn tree_write_bytes(pid: u32) -> u64 {
+    let written = |pid: u32| {
+        std::fs::read_to_string(format!("/proc/{pid}/io")).ok().and_then(|t| {
+            t.lines().find_map(|l| l.strip_prefix("write_bytes: ")).and_then(|n| n.trim().parse().ok())
+        })
+    };
+    let own: u64 = written(pid).unwrap_or_else(|| panic!("no write_bytes in /proc/{pid}/io"));
+    // A descendant that exits meanwhile is counted in its parent's.
+    own + super::descendants(pid).into_iter().filter_map(written).sum::<u64>()
+}

@@ -160,7 +160,7 @@ fn score(args: ScoreArgs) -> anyhow::Result<()> {
 fn readable_inputs(
     reference: &Path,
     distorted: &Path,
-) -> anyhow::Result<(PathBuf, PathBuf, Option<Arc<vmafx_storage::RcloneServers>>)> {
+) -> anyhow::Result<(PathBuf, PathBuf, Option<Arc<vmafx_storage::Rclone>>)> {
     let parse = |role: &str, p: &Path| {
         vmafx_core::InputUri::parse(&p.to_string_lossy()).map_err(|e| UsageError(format!("{role} {e}")))
     };
@@ -169,7 +169,7 @@ fn readable_inputs(
         return Ok((reference.into(), distorted.into(), None));
     }
     // One user on their own machine: any input they name, with their own credentials.
-    let rclone = Arc::new(vmafx_storage::RcloneServers::new("rclone".into(), None));
+    let rclone = Arc::new(vmafx_storage::Rclone::serving("rclone".into(), None));
     let resolver =
         vmafx_storage::Resolver::new(vmafx_storage::InputPolicy::everything()).with_rclone(rclone.clone());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;

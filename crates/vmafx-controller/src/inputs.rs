@@ -91,16 +91,18 @@ pub(crate) async fn changed(resolver: &Resolver, spec: &ScoreJobSpec) -> Option<
 }
 
 /// `spec` with each remote input replaced by a URL a reader with no credentials can open for
-/// `ttl`.
-pub(crate) async fn located(
+/// `ttl`; rclone remotes too with `rclone` (the controller's own probe), else they are left to
+/// the node, which reads them through its own rclone.conf.
+async fn located(
     resolver: &Resolver,
     spec: &ScoreJobSpec,
     ttl: Duration,
+    rclone: bool,
 ) -> Result<ScoreJobSpec, ControllerError> {
     let mut out = spec.clone();
     for (field, text) in named(spec) {
-        // An rclone remote is read by the node, through its own rclone.conf.
-        if let Some(uri) = remote(field, text)?.filter(|u| !matches!(u, InputUri::Rclone { .. })) {
+        let uri = remote(field, text)?.filter(|u| rclone || !matches!(u, InputUri::Rclone { .. }));
+        if let Some(uri) = uri {
             let at = resolver.locate(&uri, ttl).await.map_err(|e| storage_error(field, e))?;
             match field {
                 "score.reference" => out.reference = at,
@@ -116,7 +118,7 @@ pub(crate) async fn for_probe(
     resolver: &Resolver,
     spec: &ScoreJobSpec,
 ) -> Result<ScoreJobSpec, ControllerError> {
-    located(resolver, spec, PROBE_URL_TTL).await
+    located(resolver, spec, PROBE_URL_TTL, resolver.reads_rclone()).await
 }
 
 /// A lease whose job names remote inputs, with URLs signed for `ttl` from now.
@@ -129,12 +131,13 @@ pub(crate) async fn readable_lease(
     if named(spec).iter().all(|(_, t)| !is_remote_text(t)) {
         return Ok(lease);
     }
-    lease.job.spec = located(resolver, spec, ttl).await?;
+    lease.job.spec = located(resolver, spec, ttl, false).await?;
     Ok(lease)
 }
 
-/// Whether `spec` names an rclone remote: the controller cannot probe it (its nodes hold the
-/// remote's configuration), so the video's length is found by the node that scores it.
+/// Whether `spec` names an rclone remote: a controller with no rclone configuration cannot
+/// probe it (its nodes hold the remote's), so the video's length is found by the node that
+/// scores it.
 pub(crate) fn names_rclone(spec: &ScoreJobSpec) -> bool {
     named(spec).iter().any(|(_, t)| t.starts_with("rclone:"))
 }
@@ -181,6 +184,6 @@ mod tests {
     async fn local_and_plain_urls_are_located_as_written() {
         let all = Resolver::new(InputPolicy::everything());
         let s = spec("/d/r.y4m", "https://h/d.mp4?x=1");
-        assert_eq!(located(&all, &s, PROBE_URL_TTL).await.unwrap(), s);
+        assert_eq!(located(&all, &s, PROBE_URL_TTL, false).await.unwrap(), s);
     }
 }

@@ -34,16 +34,18 @@ impl<S: Store> Controller<S> {
             let described = self.encoder_described(&e.encoder).await?;
             vmafx_core::encode::check(e, described.as_ref()).map_err(spec_error)?;
         }
-        let total_frames = if self.config.probe_inputs && !crate::inputs::names_rclone(spec) {
-            // ffprobe is a blocking subprocess: keep it off the async workers.
-            let spec = crate::inputs::for_probe(&self.config.remote_inputs, spec).await?;
-            let tools = self.config.tools.clone();
-            tokio::task::spawn_blocking(move || frame_count(&spec, &tools))
-                .await
-                .map_err(|e| ControllerError::Internal(format!("probing the inputs failed: {e}")))??
-        } else {
-            0
-        };
+        let inputs = &self.config.remote_inputs;
+        let total_frames =
+            if self.config.probe_inputs && (inputs.reads_rclone() || !crate::inputs::names_rclone(spec)) {
+                // ffprobe is a blocking subprocess: keep it off the async workers.
+                let spec = crate::inputs::for_probe(&self.config.remote_inputs, spec).await?;
+                let tools = self.config.tools.clone();
+                tokio::task::spawn_blocking(move || frame_count(&spec, &tools))
+                    .await
+                    .map_err(|e| ControllerError::Internal(format!("probing the inputs failed: {e}")))??
+            } else {
+                0
+            };
         // Unknown length (a stream without a frame count, inputs not probed): one work item of
         // the whole video (0 frames: to the end). An encode: one work item.
         let segments = if spec.encode.is_some() {

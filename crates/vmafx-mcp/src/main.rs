@@ -129,9 +129,10 @@ async fn run(a: Args) -> anyhow::Result<()> {
             cache_dir,
             threads,
             remote_inputs: std::sync::Arc::new(
-                a.remote_inputs.resolver().map_err(anyhow::Error::msg)?.with_rclone(std::sync::Arc::new(
-                    vmafx_storage::RcloneServers::new("rclone".into(), None),
-                )),
+                a.remote_inputs
+                    .resolver()
+                    .map_err(anyhow::Error::msg)?
+                    .with_rclone(std::sync::Arc::new(a.remote_inputs.rclone())),
             ),
         },
         cluster,

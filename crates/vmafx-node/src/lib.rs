@@ -46,8 +46,8 @@ pub struct NodeConfig {
     /// The directories jobs may read local files from; a job naming another fails for good.
     pub input_roots: vmafx_media::AllowedRoots,
     /// How this node reads `rclone:` inputs: its own rclone.conf, `rclone serve http` on
-    /// loopback per remote, stopped when the node stops.
-    pub rclone: Arc<vmafx_storage::RcloneServers>,
+    /// loopback or `rclone mount` per remote, stopped (unmounted) when the node stops.
+    pub rclone: Arc<vmafx_storage::Rclone>,
 }
 
 /// What this machine offers: cores, the ffmpeg encoders it has, and its GPU (from
@@ -169,7 +169,7 @@ pub async fn run(cfg: NodeConfig, drain: Arc<AtomicBool>) -> anyhow::Result<()> 
         s.await??;
     }
     heartbeat.abort();
-    // The rclone servers this node started serve no more items.
+    // The rclone servers and mounts this node started serve no more items.
     cfg.rclone.stop_all();
     // Say goodbye, so that `vmafx nodes` lists this node as gone at once; a controller that
     // does not hear it counts the node gone after three missed heartbeats anyway.
@@ -425,7 +425,7 @@ async fn score(
 fn allowed_inputs(
     spec: &mut ScoreJobSpec,
     roots: &vmafx_media::AllowedRoots,
-    rclone: &vmafx_storage::RcloneServers,
+    rclone: &vmafx_storage::Rclone,
 ) -> Result<(), EngineError> {
     let encode = spec.encode.is_some();
     let paths = [
@@ -443,7 +443,7 @@ fn allowed_inputs(
             let Ok(vmafx_core::InputUri::Rclone { remote, path }) = vmafx_core::InputUri::parse(p) else {
                 return Err(EngineError::NotAllowed(format!("{field} `{p}`: not an rclone input")));
             };
-            *p = rclone.url(&remote, &path).map_err(|e| match e.is_bad_input() {
+            *p = rclone.locate(&remote, &path).map_err(|e| match e.is_bad_input() {
                 true => EngineError::NotAllowed(format!("{field} {e}")),
                 false => EngineError::Internal(format!("{field} {e}")),
             })?;

@@ -69,13 +69,20 @@ struct Args {
     #[arg(long = "allow-root", env = "VMAFX_ALLOW_ROOTS", value_name = "DIR", value_delimiter = ',')]
     allow_roots: Vec<PathBuf>,
     /// The rclone configuration whose remotes jobs may name as `rclone:REMOTE:PATH` (read
-    /// through `rclone serve http` on loopback, started on first use) [default: rclone's own,
-    /// $RCLONE_CONFIG or ~/.config/rclone/rclone.conf].
+    /// through `rclone serve http` on loopback, started on first use, or mounted with
+    /// --rclone-mount) [default: rclone's own, $RCLONE_CONFIG or ~/.config/rclone/rclone.conf].
     #[arg(long, env = "VMAFX_RCLONE_CONFIG", value_name = "FILE")]
     rclone_config: Option<PathBuf>,
     /// The rclone program.
     #[arg(long, env = "VMAFX_RCLONE", value_name = "PATH", default_value = "rclone")]
     rclone: PathBuf,
+    /// Read rclone remotes through `rclone mount` (FUSE, read-only, no cache on disk) under
+    /// this directory, one mount per remote (DIR/REMOTE), instead of `rclone serve http`.
+    /// Mounts are checked before each use and mounted again after a failure; one left by a
+    /// killed node is unmounted when the node starts; all are unmounted on drain. Needs
+    /// /dev/fuse (and fusermount3 unless root) [default: /mnt/source when given no DIR].
+    #[arg(long, env = "VMAFX_RCLONE_MOUNT", value_name = "DIR", num_args = 0..=1, default_missing_value = "/mnt/source")]
+    rclone_mount: Option<PathBuf>,
     /// Log lines on stderr: text, or json (one object per line, with job_id, item_id and
     /// node_id fields on every event of an item's life).
     #[arg(long, env = "VMAFX_LOG_FORMAT", default_value = "text")]
@@ -122,7 +129,14 @@ async fn node(a: Args) -> anyhow::Result<()> {
         give_up_after: a.give_up_after,
         stall_timeout: a.stall_timeout,
         input_roots: vmafx_media::AllowedRoots::new(&a.allow_roots).map_err(anyhow::Error::msg)?,
-        rclone: Arc::new(vmafx_storage::RcloneServers::new(a.rclone, a.rclone_config)),
+        rclone: Arc::new(match a.rclone_mount {
+            Some(root) => {
+                let rclone = vmafx_storage::Rclone::mounting(a.rclone, a.rclone_config, root);
+                rclone.clean_stale_mounts();
+                rclone
+            }
+            None => vmafx_storage::Rclone::serving(a.rclone, a.rclone_config),
+        }),
     };
     let drain = Arc::new(AtomicBool::new(false));
     let flag = drain.clone();

@@ -9,7 +9,7 @@ pub mod rclone;
 pub mod resolver;
 
 pub use policy::{forbidden_address, InputPolicy};
-pub use rclone::RcloneServers;
+pub use rclone::Rclone;
 pub use resolver::{ObjectInfo, Resolver};
 
 /// How long a presigned URL lives by default: longer than any one work item runs.
@@ -69,11 +69,28 @@ pub struct RemoteInputArgs {
     /// How long a URL signed into a work item stays valid: longer than the longest item runs.
     #[arg(long, env = "VMAFX_URL_TTL", value_name = "DURATION", default_value = "6h", value_parser = vmafx_core::parse_duration)]
     pub url_ttl: std::time::Duration,
+    /// An rclone configuration naming the same remotes as the nodes': the controller then
+    /// probes `rclone:` inputs at submission (through `rclone serve http` on loopback) and
+    /// splits their jobs into segments. Without it, nodes alone read rclone remotes and a job
+    /// on them is one work item.
+    #[arg(long, env = "VMAFX_RCLONE_CONFIG", value_name = "FILE")]
+    pub rclone_config: Option<std::path::PathBuf>,
 }
 
 impl RemoteInputArgs {
-    /// The resolver these flags describe; a rule that is not one is an error naming it.
+    /// The resolver these flags describe; a rule that is not one is an error naming it. It
+    /// reads rclone remotes when given an rclone configuration.
     pub fn resolver(&self) -> Result<Resolver, String> {
-        Ok(Resolver::new(InputPolicy::parse(&self.allow_inputs, self.allow_private_addresses)?))
+        let resolver = Resolver::new(InputPolicy::parse(&self.allow_inputs, self.allow_private_addresses)?);
+        Ok(match &self.rclone_config {
+            Some(_) => resolver.with_rclone(std::sync::Arc::new(self.rclone())),
+            None => resolver,
+        })
+    }
+
+    /// How this process reads rclone remotes: `rclone serve http` with `--rclone-config`, else
+    /// rclone's default configuration.
+    pub fn rclone(&self) -> Rclone {
+        Rclone::serving("rclone".into(), self.rclone_config.clone())
     }
 }

@@ -17,7 +17,7 @@ use object_store::ObjectStoreExt;
 use vmafx_core::InputUri;
 
 use crate::policy::{split_url, InputPolicy};
-use crate::rclone::RcloneServers;
+use crate::rclone::Rclone;
 use crate::StorageError;
 
 /// What an object store says of an object: its size and the tag that changes with its bytes.
@@ -41,7 +41,7 @@ pub struct Resolver {
     policy: InputPolicy,
     buckets: Mutex<HashMap<(&'static str, String), Bucket>>,
     /// How this process reads rclone remotes; `None`: it does not (a controller: its nodes do).
-    rclone: Option<Arc<RcloneServers>>,
+    rclone: Option<Arc<Rclone>>,
 }
 
 impl Resolver {
@@ -49,8 +49,14 @@ impl Resolver {
         Self { policy, buckets: Mutex::default(), rclone: None }
     }
 
+    /// Whether this resolver reads `rclone:` inputs (a controller given an rclone
+    /// configuration; `vmafx score`; MCP).
+    pub fn reads_rclone(&self) -> bool {
+        self.rclone.is_some()
+    }
+
     /// This resolver, reading `rclone:` inputs through `servers`.
-    pub fn with_rclone(self, servers: Arc<RcloneServers>) -> Self {
+    pub fn with_rclone(self, servers: Arc<Rclone>) -> Self {
         Self { rclone: Some(servers), ..self }
     }
 
@@ -90,7 +96,7 @@ impl Resolver {
                     )));
                 };
                 let (remote, path) = (remote.clone(), path.clone());
-                return tokio::task::spawn_blocking(move || servers.url(&remote, &path)).await.map_err(
+                return tokio::task::spawn_blocking(move || servers.locate(&remote, &path)).await.map_err(
                     |e| StorageError::Unreachable { input: input.to_string(), reason: e.to_string() },
                 )?;
             }
