@@ -168,13 +168,47 @@ fn a_server_gone_mid_read_fails_the_run_naming_the_url() {
     let reference = lavfi(dir.path(), "long.y4m", "testsrc2=size=640x360:rate=24", 48, "yuv420p");
     let size = std::fs::metadata(&reference).unwrap().len();
     // The connection ends halfway through the file, at the same byte every time.
-    let (_web, base) = servers::dropping_http(dir.path(), size / 2);
+    let (_web, base) = servers::dropping_http(dir.path(), size / 2, None);
     let url = format!("{base}long.y4m");
     let out = common::vmafx(&["score", "-q", "--threads", "1", &url, &url]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "a run whose server went away succeeded: {stderr}");
     assert!(stderr.contains(&url) && stderr.contains("read error at frame"), "{stderr}");
     assert!(out.stdout.is_empty(), "a partial report was printed");
+}
+
+#[test]
+fn a_connection_dropped_mid_read_fails_only_that_attempt_and_the_retry_scores_the_same_frames() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reference, distorted) = pair(dir.path());
+    let local = vmafx_json(&reference, &distorted, &[]);
+    let size = std::fs::metadata(&reference).unwrap().len();
+    // The first read across the middle of the reference ends there; later ones do not.
+    let (_web, base) = servers::dropping_http(dir.path(), size / 2, Some(1));
+    let data = dir.path().join("data");
+    let c = spawn_controller_with_env(
+        &data,
+        &["--allow-input", "http://", "--allow-private-addresses"],
+        Stdio::inherit(),
+        &[],
+    );
+    let _nodes: Vec<_> =
+        (0..2).map(|i| spawn_node(&c.addr, &data, &format!("n{i}"), &[], Stdio::inherit())).collect();
+    let admin = token(&data, "admin.token");
+    let (r, d) = (format!("{base}ref.y4m"), format!("{base}dist.mp4"));
+    let out = c.cli(&admin, &["submit", "--segment-frames", "16", &r, &d]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let job = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let watched = c.cli(&admin, &["jobs", "watch", &job]);
+    assert!(watched.status.success(), "{}", String::from_utf8_lossy(&watched.stderr));
+    let got = c.cli(&admin, &["jobs", "get", &job, "--json", "--frames"]);
+    let report: Value = serde_json::from_slice(&got.stdout).unwrap();
+    assert_eq!(frames(&report), frames(&local), "frames differ from the local files'");
+    assert_eq!(report["pooled_metrics"], local["pooled_metrics"]);
+    // Three segments, leased four times: the attempt that lost its connection was retried.
+    let (_, metrics) = common::cluster::http_get(&c.http, "/metrics");
+    let leases = metrics.lines().find_map(|l| l.strip_prefix("vmafx_dispatch_latency_seconds_count "));
+    assert_eq!(leases, Some("4"), "{metrics}");
 }
 
 #[test]

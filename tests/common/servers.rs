@@ -230,11 +230,12 @@ for f in files:
 
 /// A web server on a free port that serves the files of `dir` with byte ranges but drops the
 /// connection once it has sent the bytes before offset `cut` of a file: a server that goes
-/// away mid-read, every time at the same byte.
-pub fn dropping_http(dir: &Path, cut: u64) -> (Proc, String) {
+/// away mid-read at the same byte, the first `drops` times (`None`: every time).
+pub fn dropping_http(dir: &Path, cut: u64, drops: Option<u32>) -> (Proc, String) {
     let script = r#"
-import http.server, os, sys
-root, cut, port = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+import http.server, os, sys, threading
+root, cut, port, drops = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+lock = threading.Lock()
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         path = os.path.join(root, self.path.lstrip("/"))
@@ -248,9 +249,14 @@ class H(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Range", f"bytes {first}-{last}/{size}")
         self.send_header("Content-Length", str(last - first + 1))
         self.end_headers()
+        global drops
+        end = last + 1
+        with lock:
+            if drops != 0 and first < cut < end:
+                end, drops = cut, drops - 1
         with open(path, "rb") as f:
             f.seek(first)
-            self.wfile.write(f.read(max(0, min(last + 1, cut) - first)))
+            self.wfile.write(f.read(max(0, end - first)))
         self.close_connection = True
     def log_message(self, *args):
         pass
@@ -258,7 +264,8 @@ http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
 "#;
     let port = free_port();
     let mut cmd = Command::new("python3");
-    cmd.args(["-c", script]).arg(dir).args([cut.to_string(), port.to_string()]);
+    let drops = drops.map_or(-1, i64::from);
+    cmd.args(["-c", script]).arg(dir).args([cut.to_string(), port.to_string(), drops.to_string()]);
     (serve(&mut cmd, port, "a web server that drops connections"), format!("http://127.0.0.1:{port}/"))
 }
 

@@ -178,6 +178,12 @@ fn parse_rclone(rest: &str) -> Result<InputUri, String> {
     if path.is_empty() || path.ends_with('/') {
         return Err(format!("{usage}: PATH names a file"));
     }
+    if path.split('/').any(|seg| seg == "..") {
+        return Err(
+            "`..` in an rclone path is refused: name the file from the remote's root or starting point"
+                .into(),
+        );
+    }
     Ok(InputUri::Rclone { remote: remote.trim_end_matches(':').to_string(), path: path.to_string() })
 }
 
@@ -267,6 +273,7 @@ mod tests {
         assert!(!reason("https://u:pw@h/x").contains("pw"), "{}", reason("https://u:pw@h/x"));
         assert!(reason("rclone:nas").contains("rclone:REMOTE:PATH"));
         assert!(reason("rclone:nas:dir/").contains("PATH names a file"));
+        assert!(reason("rclone:nas:a/../../etc/passwd").contains("`..` in an rclone path is refused"));
         assert!(reason("file://rel/x").contains("absolute path"));
         assert!(reason("").contains("empty"));
         assert!(reason("a\nb").contains("control characters"));
