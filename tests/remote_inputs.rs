@@ -603,3 +603,101 @@ fn a_node_in_mount_mode_mounts_remotes_remounts_after_a_failure_and_cleans_up_af
     assert!(node.0.wait().unwrap().success(), "a drained node exits cleanly");
     assert_eq!(rclone_mounts(&mounts), Vec::<PathBuf>::new(), "a drained node unmounts its remotes");
 }
+
+/// The keys under `prefix` in `bucket` of the S3 server at `endpoint`, with their sizes.
+fn s3_listing(endpoint: &str, bucket: &str, prefix: &str) -> Vec<(String, u64)> {
+    let script = r#"
+import sys, boto3
+endpoint, bucket, prefix = sys.argv[1:4]
+s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                  aws_access_key_id="vmafx-test", aws_secret_access_key="vmafx-test-secret")
+for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", []):
+    print(o["Key"], o["Size"])
+"#;
+    let out = Command::new("python3")
+        .args(["-c", script, endpoint, bucket, prefix])
+        .env_remove("AWS_CA_BUNDLE")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (k, n) = l.rsplit_once(' ').unwrap();
+            (k.to_string(), n.parse().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn vmafx_tune_reads_remote_sources_here_and_on_a_cluster_and_writes_its_ladder_to_a_bucket() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = lavfi(dir.path(), "src.y4m", "testsrc2=size=384x216:rate=24", 12, "yuv420p");
+    let tune = |source: &str, cache: &str, extra: &[&str], env: &[(&str, String)]| {
+        let mut cmd = Command::new(bin("vmafx-tune"));
+        cmd.args(["ladder", "-q", "--source", source, "--resolutions", "384x216,256x144", "--crfs", "20,36"])
+            .args(["--format", "json", "--cache-dir"])
+            .arg(dir.path().join(cache))
+            .args(extra)
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())));
+        let out = common::run_with_timeout(&mut cmd, std::time::Duration::from_secs(600));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{source}: {stderr}");
+        assert!(
+            !stderr.contains("X-Amz-Signature")
+                && !String::from_utf8_lossy(&out.stdout).contains("Signature")
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let same = |what: &str, ladder: &Value, local: &Value| {
+        for field in ["points", "hull", "rungs", "encodes"] {
+            assert_eq!(ladder[field], local[field], "{what}: {field} differs from the local source's");
+        }
+    };
+    let local = tune(source.to_str().unwrap(), "local", &[], &[]);
+
+    // Here: from a web server, and from S3 with the ladder written back to the bucket.
+    let (_web, base) = rclone_http(dir.path());
+    same("https source", &tune(&format!("{base}src.y4m"), "web", &[], &[]), &local);
+    let (_s3, endpoint) = moto();
+    upload(&endpoint, "media", &[&source]);
+    let env = s3_env(&endpoint);
+    let from_s3 = tune("s3://media/src.y4m", "s3", &["-o", "s3://media/ladders/src/"], &env);
+    same("s3 source", &from_s3, &local);
+    assert_eq!(from_s3["source"], "s3://media/src.y4m", "the ladder names its source as given");
+    let written: Vec<String> =
+        s3_listing(&endpoint, "media", "ladders/").into_iter().map(|(k, _)| k).collect();
+    assert_eq!(written, ["ladders/src/ladder.json", "ladders/src/ladder.svg", "ladders/src/master.m3u8"]);
+
+    // On a cluster: the jobs name the URI; the controller signs it for nodes that hold no
+    // credentials.
+    let data = dir.path().join("data");
+    let envs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let c = spawn_controller_with_env(
+        &data,
+        &["--allow-input", "s3://media", "--allow-private-addresses"],
+        Stdio::inherit(),
+        &envs,
+    );
+    let _node = spawn_node(&c.addr, &data, "n", &[], Stdio::inherit());
+    let mut cluster_env = env.clone();
+    cluster_env
+        .extend([("VMAFX_CA", c.ca().display().to_string()), ("VMAFX_TOKEN", token(&data, "admin.token"))]);
+    let on_cluster = tune("s3://media/src.y4m", "cluster", &["--controller", &c.url()], &cluster_env);
+    same("s3 source on a cluster", &on_cluster, &local);
+    let listed = c.cli(&token(&data, "admin.token"), &["jobs", "list", "--json"]);
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.contains("s3://media/src.y4m") && !listed.contains("Signature"), "{listed}");
+
+    // An output that is not a directory or a bucket prefix is refused before any work.
+    let mut cmd = Command::new(bin("vmafx-tune"));
+    cmd.args(["ladder", "--source", source.to_str().unwrap(), "-o", "https://cdn.example.com/out"]);
+    let out = common::run_with_timeout(&mut cmd, std::time::Duration::from_secs(60));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("an output directory is a local directory or an object-store prefix"),
+        "{stderr}"
+    );
+}

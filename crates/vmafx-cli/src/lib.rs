@@ -165,29 +165,15 @@ fn readable_inputs(
         vmafx_core::InputUri::parse(&p.to_string_lossy()).map_err(|e| UsageError(format!("{role} {e}")))
     };
     let inputs = [parse("reference", reference)?, parse("distorted", distorted)?];
-    if inputs.iter().all(|i| matches!(i, vmafx_core::InputUri::Local(_) | vmafx_core::InputUri::Http(_))) {
-        return Ok((reference.into(), distorted.into(), None));
-    }
-    // One user on their own machine: any input they name, with their own credentials.
-    let rclone = Arc::new(vmafx_storage::Rclone::serving("rclone".into(), None));
-    let resolver =
-        vmafx_storage::Resolver::new(vmafx_storage::InputPolicy::everything()).with_rclone(rclone.clone());
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    // Asked first, the store names a missing object or a refusal by the input's own name.
-    let [r, d] = inputs.map(|input| {
-        runtime.block_on(async {
-            resolver.stat(&input).await?;
-            resolver.locate(&input, vmafx_storage::DEFAULT_URL_TTL).await
-        })
-    });
-    let located = |role: &str, at: Result<String, vmafx_storage::StorageError>| -> anyhow::Result<PathBuf> {
-        match at {
-            Ok(at) => Ok(PathBuf::from(at)),
-            Err(e) if e.is_bad_input() => Err(UsageError(format!("{role} {e}")).into()),
-            Err(e) => Err(anyhow::anyhow!("{role} {e}")),
+    let (located, rclone) = vmafx_storage::locate_for_user(&inputs).map_err(|(n, e)| {
+        let role = ["reference", "distorted"][n];
+        match e.is_bad_input() {
+            true => anyhow::Error::from(UsageError(format!("{role} {e}"))),
+            false => anyhow::anyhow!("{role} {e}"),
         }
-    };
-    Ok((located("reference", r)?, located("distorted", d)?, Some(rclone)))
+    })?;
+    let [r, d] = [&located[0], &located[1]].map(|l| PathBuf::from(&l.at));
+    Ok((r, d, rclone))
 }
 
 /// Prints `report` in `format` to stdout, or writes it to `output`.

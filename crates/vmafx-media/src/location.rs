@@ -42,7 +42,7 @@ pub fn input_args(path: &Path) -> Vec<String> {
 }
 
 /// Opens `path` for reading from its start, with its length.
-pub(crate) fn open(path: &Path) -> io::Result<(Box<dyn ReadSeek>, u64)> {
+pub fn open(path: &Path) -> io::Result<(Box<dyn ReadSeek>, u64)> {
     if is_url(path) {
         let file = HttpFile::open(&path.to_string_lossy())?;
         let len = file.len;
@@ -53,7 +53,8 @@ pub(crate) fn open(path: &Path) -> io::Result<(Box<dyn ReadSeek>, u64)> {
     Ok((Box::new(file), len))
 }
 
-pub(crate) trait ReadSeek: Read + Seek + Send {}
+/// A reader that seeks: a file, or a web server's file read with ranged GETs.
+pub trait ReadSeek: Read + Seek + Send {}
 impl<T: Read + Seek + Send> ReadSeek for T {}
 
 /// How long a server may take to answer; a body that stalls longer fails the read (the

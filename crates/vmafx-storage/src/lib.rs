@@ -4,13 +4,16 @@
 //! `vmafx-media` (ffmpeg over HTTP with ranges, or ranged GETs for Y4M): nothing is copied to
 //! disk on the way.
 
+pub mod output;
 pub mod policy;
 pub mod rclone;
 pub mod resolver;
 
+pub use output::OutputDir;
 pub use policy::{forbidden_address, InputPolicy};
 pub use rclone::Rclone;
 pub use resolver::{ObjectInfo, Resolver};
+use vmafx_core::InputUri;
 
 /// How long a presigned URL lives by default: longer than any one work item runs.
 pub const DEFAULT_URL_TTL: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
@@ -93,4 +96,51 @@ impl RemoteInputArgs {
     pub fn rclone(&self) -> Rclone {
         Rclone::serving("rclone".into(), self.rclone_config.clone())
     }
+}
+
+/// An input a user named on their own machine, located for reading there.
+#[derive(Debug, Clone)]
+pub struct Located {
+    /// What readers open: the path, the URL, a presigned URL or an rclone location.
+    pub at: String,
+    /// The object's version (ETag) when the store has one: with the URI, it names the bytes.
+    pub version: Option<String>,
+}
+
+/// Locates the inputs a user names on their own machine (`vmafx score`, `vmafx-tune`): any
+/// kind, with this user's own credentials and rclone configuration. Each store is asked about
+/// its object first, so a missing object or a refusal is named by the input as written. The
+/// returned rclone servers (if any input needed them) serve while they live. An error comes
+/// with the index of the input it is about.
+#[allow(clippy::type_complexity)]
+pub fn locate_for_user(
+    inputs: &[InputUri],
+) -> Result<(Vec<Located>, Option<std::sync::Arc<Rclone>>), (usize, StorageError)> {
+    let local = |i: &InputUri| match i {
+        InputUri::Local(p) => Some(p.clone()),
+        InputUri::Http(u) => Some(u.clone()),
+        _ => None,
+    };
+    if inputs.iter().all(|i| local(i).is_some()) {
+        let at = inputs.iter().filter_map(local).map(|at| Located { at, version: None }).collect();
+        return Ok((at, None));
+    }
+    let rclone = std::sync::Arc::new(Rclone::serving("rclone".into(), None));
+    let resolver = Resolver::new(InputPolicy::everything()).with_rclone(rclone.clone());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| (0, StorageError::Unsupported(format!("no runtime to reach the stores: {e}"))))?;
+    let located = inputs
+        .iter()
+        .enumerate()
+        .map(|(n, input)| {
+            runtime.block_on(async {
+                let info = resolver.stat(input).await.map_err(|e| (n, e))?;
+                let at = resolver.locate(input, DEFAULT_URL_TTL).await.map_err(|e| (n, e))?;
+                Ok(Located { at, version: info.and_then(|i| i.etag) })
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((located, Some(rclone)))
 }

@@ -132,6 +132,24 @@ impl Resolver {
         Ok(Some(ObjectInfo { size: meta.size, etag: meta.e_tag }))
     }
 
+    /// Writes `bytes` as the object `output` (`s3://`, `gs://`, `az://`), replacing it.
+    pub async fn put(&self, output: &InputUri, bytes: Vec<u8>) -> Result<(), StorageError> {
+        let name = match output {
+            InputUri::S3 { key, .. } => key,
+            InputUri::Gs { object, .. } => object,
+            InputUri::Az { blob, .. } => blob,
+            _ => return Err(StorageError::Unsupported(format!("`{output}`: not an object-store URI"))),
+        };
+        let path = ObjectPath::from(name.as_str());
+        let payload = object_store::PutPayload::from(bytes);
+        let put = match &self.bucket(output)? {
+            Bucket::S3(s) => s.put(&path, payload).await,
+            Bucket::Gs(s) => s.put(&path, payload).await,
+            Bucket::Az(s) => s.put(&path, payload).await,
+        };
+        put.map(|_| ()).map_err(|e| object_error(output, e))
+    }
+
     fn bucket(&self, input: &InputUri) -> Result<Bucket, StorageError> {
         let (scheme, name) = match input {
             InputUri::S3 { bucket, .. } => ("s3", bucket),

@@ -31,7 +31,7 @@ pub enum TuneError {
     /// The caller's mistake (bad argument).
     #[error("{0}")]
     Usage(String),
-    #[error("source `{path}`: {problem}")]
+    #[error("source `{}`: {problem}", vmafx_media::location::shown(path))]
     Source { path: PathBuf, problem: String },
     #[error("encoding with {encoder} at CRF {crf} failed: {problem}")]
     Encode { encoder: String, crf: f64, problem: String },

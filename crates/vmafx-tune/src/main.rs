@@ -45,12 +45,26 @@ enum Format {
     Json,
 }
 
+/// The source as given, and where this machine reads it.
+struct Source {
+    given: vmafx_core::InputUri,
+    /// A path, a URL, a presigned URL or an rclone location.
+    at: PathBuf,
+    /// The object's version, when its store has one.
+    version: Option<String>,
+    /// The rclone servers reading an `rclone:` source, while the run lasts.
+    _rclone: Option<std::sync::Arc<vmafx_storage::Rclone>>,
+}
+
 /// What every encoding command shares.
 #[derive(Debug, Args)]
 struct Common {
-    /// The source video (the reference every encode is scored against).
-    #[arg(long, short = 's', value_name = "FILE")]
-    source: PathBuf,
+    /// The source video (the reference every encode is scored against): a path, or a URI
+    /// read with no copy on disk (`https://`, `s3://B/K`, `gs://B/O`, `az://C/B` with your
+    /// own credentials, `rclone:REMOTE:PATH` with your rclone.conf). Encodes (and sample
+    /// excerpts) go to the cache. With --controller, the controller reads a URI for its nodes.
+    #[arg(long, short = 's', value_name = "FILE|URI")]
+    source: String,
     /// ffmpeg encoder: libx264, libx265, libsvtav1, libaom-av1, libvpx-vp9.
     #[arg(long, short = 'e', default_value = "libx264")]
     encoder: String,
@@ -84,7 +98,8 @@ struct Common {
     #[arg(long, short = 'q')]
     quiet: bool,
     /// Run every encode-and-score as a job on this controller (e.g. https://127.0.0.1:50051,
-    /// a `vmafx up`); the nodes must see --source at the same path.
+    /// a `vmafx up`); the nodes must see a local --source at the same path (a URI --source is
+    /// read by the controller's rules: its `--allow-input`).
     #[arg(long, env = "VMAFX_CONTROLLER")]
     controller: Option<String>,
     /// Admin token for --controller [default: $VMAFX_DATA_DIR/admin.token or ./vmafx-data/admin.token].
@@ -155,9 +170,10 @@ struct LadderArgs {
     /// No rung scores above this.
     #[arg(long)]
     max_vmaf: Option<f64>,
-    /// Write ladder.json, master.m3u8 and ladder.svg here.
-    #[arg(long, short = 'o', value_name = "DIR")]
-    output_dir: Option<PathBuf>,
+    /// Write ladder.json, master.m3u8 and ladder.svg here: a local directory, or an
+    /// object-store prefix (s3://BUCKET/PREFIX, gs://…, az://…) written with your credentials.
+    #[arg(long, short = 'o', value_name = "DIR|URI", value_parser = vmafx_storage::OutputDir::parse)]
+    output_dir: Option<vmafx_storage::OutputDir>,
 }
 
 #[derive(Debug, Args)]
@@ -241,12 +257,28 @@ impl Common {
         Ok(Scoring { model: self.model.clone(), metric: self.metric.clone(), pool: self.pool })
     }
 
-    fn runner(&self) -> anyhow::Result<LocalRunner> {
-        if !self.source.is_file() {
-            return Err(
-                TuneError::Source { path: self.source.clone(), problem: "no such file".into() }.into()
-            );
+    /// The source, located for reading here.
+    fn source(&self) -> anyhow::Result<Source> {
+        let given = vmafx_core::InputUri::parse(&self.source).map_err(|e| usage(format!("--source {e}")))?;
+        if let vmafx_core::InputUri::Local(path) = &given {
+            let path = PathBuf::from(path);
+            if !path.is_file() {
+                return Err(TuneError::Source { path, problem: "no such file".into() }.into());
+            }
+            return Ok(Source { at: path, given, version: None, _rclone: None });
         }
+        let (mut located, rclone) =
+            vmafx_storage::locate_for_user(std::slice::from_ref(&given)).map_err(|(_, e)| {
+                match e.is_bad_input() {
+                    true => anyhow::Error::from(TuneError::Usage(format!("--source {e}"))),
+                    false => anyhow::anyhow!("--source {e}"),
+                }
+            })?;
+        let located = located.remove(0);
+        Ok(Source { at: PathBuf::from(located.at), given, version: located.version, _rclone: rclone })
+    }
+
+    fn runner(&self, source: &Source) -> anyhow::Result<LocalRunner> {
         let cache = match &self.cache_dir {
             Some(d) => d.clone(),
             None => std::env::var_os("XDG_CACHE_HOME")
@@ -257,15 +289,22 @@ impl Common {
         };
         let cores = std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1);
         let jobs = self.jobs.max(1) as u32;
-        let runner = LocalRunner::new(cache, self.tools(), (cores / jobs).max(1));
+        let mut runner = LocalRunner::new(cache, self.tools(), (cores / jobs).max(1));
+        if let Some(version) = &source.version {
+            // An object's URI and version name its bytes: no need to read them all to hash.
+            runner = runner.with_source_identity(&source.at, &format!("{}\0{version}", source.given));
+        }
         let Some(controller) = &self.controller else { return Ok(runner) };
         let token = vmafx_client::find_token(vmafx_client::TokenKind::Admin, self.token.as_deref())
             .map_err(|e| usage(format!("--controller {controller}: {e}")))?;
-        let remote = vmafx_tune::remote::Remote::connect(
+        let mut remote = vmafx_tune::remote::Remote::connect(
             controller,
             &token,
             &vmafx_client::Tls::with_ca(self.ca.clone()),
         )?;
+        if !matches!(source.given, vmafx_core::InputUri::Local(_)) {
+            remote = remote.with_source(source.given.to_string());
+        }
         if !self.quiet {
             // VMAFX_CONTROLLER may be exported for other tools: say where the work goes.
             eprintln!(
@@ -279,15 +318,16 @@ impl Common {
 
 fn crf_search(a: CrfArgs) -> anyhow::Result<()> {
     let c = &a.common;
-    let runner = c.runner()?;
+    let source = c.source()?;
+    let runner = c.runner(&source)?;
     let samples = if a.samples > 0 {
-        let fps = runner.source(&c.source)?.fps;
+        let fps = runner.source(&source.at)?.fps;
         Some((a.samples, ((a.sample_seconds * fps).round() as u64).max(1)))
     } else {
         None
     };
     let req = CrfSearch {
-        source: c.source.clone(),
+        source: source.at.clone(),
         settings: c.settings()?,
         target: a.target_vmaf,
         scoring: c.scoring()?,
@@ -362,7 +402,8 @@ fn human_bytes(n: u64) -> String {
 
 fn ladder(a: LadderArgs) -> anyhow::Result<()> {
     let c = &a.common;
-    let runner = c.runner()?;
+    let source = c.source()?;
+    let runner = c.runner(&source)?;
     let settings = c.settings()?;
     let resolutions = a
         .resolutions
@@ -379,7 +420,7 @@ fn ladder(a: LadderArgs) -> anyhow::Result<()> {
         None => settings.encoder.ladder_crfs.to_vec(),
     };
     let req = LadderRequest {
-        source: c.source.clone(),
+        source: source.at.clone(),
         settings,
         resolutions,
         crfs,
@@ -389,7 +430,7 @@ fn ladder(a: LadderArgs) -> anyhow::Result<()> {
         jobs: c.jobs,
     };
     let quiet = c.quiet;
-    let ladder = vmafx_tune::ladder(&runner, &req, &|p| {
+    let mut ladder = vmafx_tune::ladder(&runner, &req, &|p| {
         if !quiet {
             eprintln!(
                 "  {}x{} CRF {:>2}: {:.3}, {:.0} kbit/s",
@@ -397,15 +438,15 @@ fn ladder(a: LadderArgs) -> anyhow::Result<()> {
             );
         }
     })?;
+    // Named as given: never a signed URL.
+    ladder.source = source.given.to_string();
     if let Some(dir) = &a.output_dir {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
-        let write = |name: &str, text: String| {
-            let path = dir.join(name);
-            std::fs::write(&path, text).with_context(|| format!("cannot write `{}`", path.display()))
-        };
-        write("ladder.json", serde_json::to_string_pretty(&ladder)?)?;
-        write("master.m3u8", output::hls_master(&ladder))?;
-        write("ladder.svg", output::svg_plot(&ladder))?;
+        dir.write(&[
+            ("ladder.json", serde_json::to_vec_pretty(&ladder)?),
+            ("master.m3u8", output::hls_master(&ladder).into_bytes()),
+            ("ladder.svg", output::svg_plot(&ladder).into_bytes()),
+        ])
+        .map_err(anyhow::Error::msg)?;
     }
     match c.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&ladder)?),
@@ -423,7 +464,7 @@ fn ladder(a: LadderArgs) -> anyhow::Result<()> {
                 );
             }
             if let Some(dir) = &a.output_dir {
-                println!("wrote ladder.json, master.m3u8 and ladder.svg to {}", dir.display());
+                println!("wrote ladder.json, master.m3u8 and ladder.svg to {dir}");
             }
         }
     }

@@ -15,6 +15,9 @@ use crate::TuneError;
 pub struct Remote {
     runtime: tokio::runtime::Runtime,
     client: JobClient,
+    /// The source's URI, when it is not a local path: jobs name it, and the controller reads
+    /// it for its nodes.
+    source: Option<String>,
 }
 
 impl From<ClientError> for TuneError {
@@ -36,15 +39,26 @@ impl Remote {
             .build()
             .map_err(|e| TuneError::Remote(e.to_string()))?;
         let client = runtime.block_on(JobClient::connect(address, token, tls))?;
-        Ok(Self { runtime, client })
+        Ok(Self { runtime, client, source: None })
+    }
+
+    /// Jobs name the source by `uri` (not where this machine reads it: a signed URL).
+    pub fn with_source(self, uri: String) -> Self {
+        Self { source: Some(uri), ..self }
     }
 
     /// Submits the trial as a job and waits for it; returns the encode's size and time and
     /// the searched metric per frame.
     pub fn run(&self, trial: &Trial, scoring: &Scoring) -> Result<(Encoded, Vec<f64>), TuneError> {
-        let source = std::path::absolute(&trial.source).unwrap_or_else(|_| trial.source.clone());
+        let source = match &self.source {
+            Some(uri) => uri.clone(),
+            None => std::path::absolute(&trial.source)
+                .unwrap_or_else(|_| trial.source.clone())
+                .display()
+                .to_string(),
+        };
         let spec = ScoreJobSpec {
-            reference: source.display().to_string(),
+            reference: source,
             distorted: String::new(),
             model: scoring.model.clone(),
             model_path: None,
