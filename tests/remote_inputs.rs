@@ -232,6 +232,8 @@ fn a_cluster_job_reads_remote_inputs_with_signed_urls_on_nodes_without_credentia
     let nodes: Vec<_> =
         (0..2).map(|i| spawn_node(&c.addr, &data, &format!("n{i}"), &[], Stdio::inherit())).collect();
     let admin = token(&data, "admin.token");
+    let written = || nodes.iter().map(|n| servers::tree_write_bytes(n.0.id())).sum::<u64>();
+    let before = written();
     for (r, d) in remote_pairs(base) {
         let out = c.cli(&admin, &["submit", "--wait", "--format", "json", "--segment-frames", "16", &r, &d]);
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -244,6 +246,8 @@ fn a_cluster_job_reads_remote_inputs_with_signed_urls_on_nodes_without_credentia
         let listed = String::from_utf8_lossy(&listed.stdout);
         assert!(listed.contains(&r) && !listed.contains("Signature") && !listed.contains("sig="), "{listed}");
     }
+    let bytes = written() - before;
+    assert_eq!(bytes, 0, "the nodes and their children wrote {bytes} bytes to disk scoring remote inputs");
     drop(nodes);
 
     // An object replaced after its job was accepted fails the job, saying so, rather than
@@ -324,6 +328,13 @@ fn an_mcp_call_scores_remote_inputs_like_local_files() {
         score("gs://media/missing.y4m", "gs://media/dist.mp4"),
         score("rclone::local:/etc/passwd", "s3://media/dist.mp4"),
     ]);
+    // Tuning tools take remote sources too: a ladder from S3 equals the local file's.
+    let ladder = |source: &str| json!({"tool": "ladder", "arguments": {"source": source, "resolutions": ["320x240", "160x120"], "crfs": "24,40"}});
+    scenario.extend([
+        ladder(reference.to_str().unwrap()),
+        ladder("s3://media/ref.y4m"),
+        ladder("s3://other/ref.y4m"),
+    ]);
     let file = dir.path().join("scenario.json");
     std::fs::write(&file, Value::from(scenario).to_string()).unwrap();
     // The SDK starts the server with a bare environment: its credentials go on its command line.
@@ -364,6 +375,14 @@ fn an_mcp_call_scores_remote_inputs_like_local_files() {
         assert_eq!(c["is_error"], true, "{c}");
         assert!(c["text"].as_str().unwrap().contains(says), "`{says}` not in {c}");
     }
+    let (local_ladder, s3_ladder, refused) = (&calls[n + 3], &calls[n + 4], &calls[n + 5]);
+    assert_eq!(s3_ladder["is_error"], false, "{s3_ladder}");
+    for field in ["points", "hull", "rungs"] {
+        assert_eq!(s3_ladder["result"][field], local_ladder["result"][field], "ladder {field}");
+    }
+    assert_eq!(s3_ladder["result"]["source"], "s3://media/ref.y4m", "named as given, not by a signed URL");
+    assert_eq!(refused["is_error"], true, "{refused}");
+    assert!(refused["text"].as_str().unwrap().contains("is not allowed"), "{refused}");
 }
 
 #[test]

@@ -51,6 +51,30 @@ impl Settings {
         }
     }
 
+    /// A tuning source, checked as [`Settings::check_input`] checks an input, and located for
+    /// reading here.
+    pub async fn tune_source(&self, arg: &str, input: &str) -> Result<TuneSource, String> {
+        let uri = match vmafx_core::InputUri::parse(input) {
+            Ok(vmafx_core::InputUri::Local(_)) => {
+                let at = self.check_path(arg, input)?;
+                return Ok(TuneSource { at, given: input.to_string(), identity: None, remote: false });
+            }
+            Ok(uri) => uri,
+            Err(e) => return Err(format!("{arg} {e}")),
+        };
+        let resolver = &self.remote_inputs;
+        resolver.check(&uri).await.map_err(|e| format!("{arg} {e}"))?;
+        let info = resolver.stat(&uri).await.map_err(|e| format!("{arg} {e}"))?;
+        let at =
+            resolver.locate(&uri, vmafx_storage::DEFAULT_URL_TTL).await.map_err(|e| format!("{arg} {e}"))?;
+        Ok(TuneSource {
+            at: at.into(),
+            given: uri.to_string(),
+            identity: info.and_then(|i| i.etag).map(|etag| format!("{uri}\0{etag}")),
+            remote: true,
+        })
+    }
+
     /// Where the engine reads a checked input: its path, or a URL signed for one run.
     pub async fn readable(&self, arg: &str, input: &str) -> Result<PathBuf, String> {
         match vmafx_core::InputUri::parse(input) {
@@ -64,6 +88,19 @@ impl Settings {
             Err(e) => Err(format!("{arg} {e}")),
         }
     }
+}
+
+/// A tuning source: where it is read here, and how jobs and answers name it.
+#[derive(Debug, Clone)]
+pub struct TuneSource {
+    /// A path, or a URL (signed for a store's object).
+    pub at: PathBuf,
+    /// As the caller wrote it: answers name the source so, never by a signed URL.
+    pub given: String,
+    /// An object's URI and version, which name its bytes (see `LocalRunner::with_source_identity`).
+    pub identity: Option<String>,
+    /// Not a local path: cluster jobs name it by `given`, for the controller to read.
+    pub remote: bool,
 }
 
 #[cfg(test)]

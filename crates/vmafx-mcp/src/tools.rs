@@ -24,7 +24,7 @@ use vmafx_core::{
 use vmafx_engine::{score_files, ModelChoice, Progress, ScoreRequest};
 use vmafx_tune::hull::RungRules;
 
-use crate::{Cluster, Settings};
+use crate::{Cluster, Settings, TuneSource};
 
 /// The vmafx tool set.
 #[derive(Clone)]
@@ -158,7 +158,8 @@ pub struct ModelArgs {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct CrfSearchArgs {
-    /// Source video to encode.
+    /// Source video to encode: a path under the server's roots, or a URI its --allow-input
+    /// rules allow (https://, s3://, gs://, az://, rclone:REMOTE:PATH).
     pub source: String,
     /// Score to reach (VMAF unless `metric` says otherwise), e.g. 95.
     pub target: f64,
@@ -183,7 +184,7 @@ pub struct CrfSearchArgs {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct LadderArgs {
-    /// Source video.
+    /// Source video: a path under the server's roots, or a URI its --allow-input rules allow.
     pub source: String,
     /// libx264 (default), libx265, libsvtav1, libaom-av1, libvpx-vp9.
     pub encoder: Option<String>,
@@ -712,7 +713,8 @@ impl Vmafx {
         Ok((Report { info, scores }, format!("cluster job {id}")))
     }
 
-    /// Runs tuning `work` on the blocking pool for `source` (checked against the roots first),
+    /// Runs tuning `work` on the blocking pool for `source` (checked against the roots or the
+    /// remote-input rules first),
     /// with a runner for this server (local, or on the cluster); each line it reports becomes
     /// a progress notification.
     async fn tune(
@@ -723,17 +725,22 @@ impl Vmafx {
             + Send
             + 'static,
     ) -> Result<CallToolResult, McpError> {
-        let source = match self.settings.check_path("source", source) {
-            Ok(p) => p,
+        let source = match self.settings.tune_source("source", source).await {
+            Ok(s) => s,
             Err(m) => return fail(m),
         };
         let (settings, cluster) = (self.settings.clone(), self.cluster.clone());
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
         let handle = tokio::task::spawn_blocking(move || {
-            let runner = tune_runner(&settings, cluster.as_ref())?;
-            work(&runner, source, &|line| {
+            let runner = tune_runner(&settings, cluster.as_ref(), &source)?;
+            let mut answer = work(&runner, source.at.clone(), &|line| {
                 let _ = tx.send(line);
-            })
+            })?;
+            // Named as given (a ladder names its source): never a signed URL.
+            if let Some(named) = answer.get_mut("source") {
+                *named = Value::from(source.given.clone());
+            }
+            Ok(answer)
         });
         let mut progress = Progressor::new(ctx);
         let mut n = 0.0;
@@ -745,16 +752,23 @@ impl Vmafx {
     }
 }
 
-fn tune_runner(settings: &Settings, cluster: Option<&Cluster>) -> Result<vmafx_tune::LocalRunner, String> {
-    let runner =
+fn tune_runner(
+    settings: &Settings,
+    cluster: Option<&Cluster>,
+    source: &TuneSource,
+) -> Result<vmafx_tune::LocalRunner, String> {
+    let mut runner =
         vmafx_tune::LocalRunner::new(settings.cache_dir.clone(), Default::default(), settings.threads);
-    Ok(match cluster {
-        Some(c) => runner.with_remote(
-            vmafx_tune::remote::Remote::connect(c.address(), c.token(), c.tls())
-                .map_err(|e| e.to_string())?,
-        ),
-        None => runner,
-    })
+    if let Some(identity) = &source.identity {
+        runner = runner.with_source_identity(&source.at, identity);
+    }
+    let Some(c) = cluster else { return Ok(runner) };
+    let mut remote =
+        vmafx_tune::remote::Remote::connect(c.address(), c.token(), c.tls()).map_err(|e| e.to_string())?;
+    if source.remote {
+        remote = remote.with_source(source.given.clone());
+    }
+    Ok(runner.with_remote(remote))
 }
 
 fn scoring(metric: Option<&str>, pool: Option<&str>) -> Result<vmafx_tune::Scoring, String> {
