@@ -8,6 +8,14 @@ use vmafx_core::InputUri;
 
 use crate::{InputPolicy, Resolver};
 
+/// An output file's content.
+#[derive(Debug, Clone)]
+pub enum OutputFile {
+    Bytes(Vec<u8>),
+    /// A copy of this local file (an encode), streamed.
+    Copy(PathBuf),
+}
+
 /// A directory for output files.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OutputDir {
@@ -56,16 +64,19 @@ impl OutputDir {
         InputUri::parse(&format!("{scheme}://{bucket}/{key}")).map_err(|e| e.to_string())
     }
 
-    /// Writes each `(name, bytes)` file, replacing what is there; an error names the file.
-    pub fn write(&self, files: &[(&str, Vec<u8>)]) -> Result<(), String> {
+    /// Writes each file, replacing what is there; an error names the file.
+    pub fn write(&self, files: &[(&str, OutputFile)]) -> Result<(), String> {
         match self {
             OutputDir::Local(dir) => {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
-                for (name, bytes) in files {
+                for (name, file) in files {
                     let path = dir.join(name);
-                    std::fs::write(&path, bytes)
-                        .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+                    let written = match file {
+                        OutputFile::Bytes(bytes) => std::fs::write(&path, bytes),
+                        OutputFile::Copy(from) => std::fs::copy(from, &path).map(|_| ()),
+                    };
+                    written.map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
                 }
                 Ok(())
             }
@@ -75,11 +86,13 @@ impl OutputDir {
                     .enable_all()
                     .build()
                     .map_err(|e| format!("no runtime to reach the store: {e}"))?;
-                for (name, bytes) in files {
+                for (name, file) in files {
                     let object = self.object(name)?;
-                    runtime
-                        .block_on(resolver.put(&object, bytes.clone()))
-                        .map_err(|e| format!("cannot write {e}"))?;
+                    let put = match file {
+                        OutputFile::Bytes(bytes) => runtime.block_on(resolver.put(&object, bytes.clone())),
+                        OutputFile::Copy(from) => runtime.block_on(resolver.put_file(&object, from)),
+                    };
+                    put.map_err(|e| format!("cannot write {e}"))?;
                 }
                 Ok(())
             }
@@ -121,7 +134,7 @@ mod tests {
     fn a_local_output_directory_is_made_and_written() {
         let dir = tempfile::tempdir().unwrap();
         let out = OutputDir::parse(&format!("{}/a/b", dir.path().display())).unwrap();
-        out.write(&[("x.json", b"{}".to_vec())]).unwrap();
+        out.write(&[("x.json", OutputFile::Bytes(b"{}".to_vec()))]).unwrap();
         assert_eq!(std::fs::read(dir.path().join("a/b/x.json")).unwrap(), b"{}");
     }
 }

@@ -150,6 +150,33 @@ impl Resolver {
         put.map(|_| ()).map_err(|e| object_error(output, e))
     }
 
+    /// Streams the file at `file` into the object `output` (in parts when it is large),
+    /// replacing it; the file is never held in memory whole.
+    pub async fn put_file(&self, output: &InputUri, file: &std::path::Path) -> Result<(), StorageError> {
+        use tokio::io::AsyncWriteExt;
+        let name = match output {
+            InputUri::S3 { key, .. } => key,
+            InputUri::Gs { object, .. } => object,
+            InputUri::Az { blob, .. } => blob,
+            _ => return Err(StorageError::Unsupported(format!("`{output}`: not an object-store URI"))),
+        };
+        let store: Arc<dyn object_store::ObjectStore> = match self.bucket(output)? {
+            Bucket::S3(s) => s,
+            Bucket::Gs(s) => s,
+            Bucket::Az(s) => s,
+        };
+        let failed = |e: std::io::Error| StorageError::Unreachable {
+            input: output.to_string(),
+            reason: first_line(&e.to_string()),
+        };
+        let mut source = tokio::fs::File::open(file).await.map_err(|e| {
+            StorageError::Refused(format!("cannot read `{}` to write `{output}`: {e}", file.display()))
+        })?;
+        let mut sink = object_store::buffered::BufWriter::new(store, ObjectPath::from(name.as_str()));
+        tokio::io::copy(&mut source, &mut sink).await.map_err(failed)?;
+        sink.shutdown().await.map_err(failed)
+    }
+
     fn bucket(&self, input: &InputUri) -> Result<Bucket, StorageError> {
         let (scheme, name) = match input {
             InputUri::S3 { bucket, .. } => ("s3", bucket),

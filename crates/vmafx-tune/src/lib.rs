@@ -113,7 +113,8 @@ pub struct EncodeSettings {
 }
 
 impl EncodeSettings {
-    fn trial(
+    /// The trial that encodes `source` (or its `sample`) at `crf`, scaled to `size`.
+    pub fn trial(
         &self,
         source: &std::path::Path,
         crf: f64,

@@ -170,8 +170,9 @@ struct LadderArgs {
     /// No rung scores above this.
     #[arg(long)]
     max_vmaf: Option<f64>,
-    /// Write ladder.json, master.m3u8 and ladder.svg here: a local directory, or an
-    /// object-store prefix (s3://BUCKET/PREFIX, gs://…, az://…) written with your credentials.
+    /// Write ladder.json, master.m3u8, ladder.svg and each rung's encode (WxH_crfN.mkv; not
+    /// with --controller) here: a local directory, or an object-store prefix
+    /// (s3://BUCKET/PREFIX, gs://…, az://…) written with your credentials.
     #[arg(long, short = 'o', value_name = "DIR|URI", value_parser = vmafx_storage::OutputDir::parse)]
     output_dir: Option<vmafx_storage::OutputDir>,
 }
@@ -440,13 +441,31 @@ fn ladder(a: LadderArgs) -> anyhow::Result<()> {
     })?;
     // Named as given: never a signed URL.
     ladder.source = source.given.to_string();
+    let mut encodes_written = false;
     if let Some(dir) = &a.output_dir {
-        dir.write(&[
-            ("ladder.json", serde_json::to_vec_pretty(&ladder)?),
-            ("master.m3u8", output::hls_master(&ladder).into_bytes()),
-            ("ladder.svg", output::svg_plot(&ladder).into_bytes()),
-        ])
-        .map_err(anyhow::Error::msg)?;
+        use vmafx_storage::OutputFile;
+        let mut files = vec![
+            ("ladder.json".to_string(), OutputFile::Bytes(serde_json::to_vec_pretty(&ladder)?)),
+            ("master.m3u8".to_string(), OutputFile::Bytes(output::hls_master(&ladder).into_bytes())),
+            ("ladder.svg".to_string(), OutputFile::Bytes(output::svg_plot(&ladder).into_bytes())),
+        ];
+        // The rungs' encodes, from the cache (a cluster's nodes keep none).
+        if c.controller.is_none() {
+            let info = runner.source(&source.at)?;
+            for r in &ladder.rungs {
+                let size = ((r.width, r.height) != (info.width, info.height)).then_some((r.width, r.height));
+                let trial = req.settings.trial(&source.at, r.crf as f64, size, None);
+                let measured = runner.run(&trial, &info, &req.scoring)?;
+                if let Some(path) = measured.path {
+                    files.push((output::rung_file_name(r), OutputFile::Copy(path)));
+                }
+            }
+            encodes_written = true;
+        } else if !c.quiet {
+            eprintln!("vmafx-tune: the rungs' encodes were made on the cluster's nodes, which keep none: -o gets the ladder files only");
+        }
+        let files: Vec<(&str, OutputFile)> = files.iter().map(|(n, f)| (n.as_str(), f.clone())).collect();
+        dir.write(&files).map_err(anyhow::Error::msg)?;
     }
     match c.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&ladder)?),
@@ -464,7 +483,8 @@ fn ladder(a: LadderArgs) -> anyhow::Result<()> {
                 );
             }
             if let Some(dir) = &a.output_dir {
-                println!("wrote ladder.json, master.m3u8 and ladder.svg to {dir}");
+                let encodes = if encodes_written { " and the rungs' encodes" } else { "" };
+                println!("wrote ladder.json, master.m3u8, ladder.svg{encodes} to {dir}");
             }
         }
     }

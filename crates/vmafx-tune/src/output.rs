@@ -29,6 +29,11 @@ pub fn hls_master(ladder: &Ladder) -> String {
     out
 }
 
+/// The file a rung's encode is written as: `1280x720_crf28.mkv`.
+pub fn rung_file_name(rung: &Point) -> String {
+    format!("{}x{}_crf{}.mkv", rung.width, rung.height, rung.crf)
+}
+
 const W: f64 = 800.0;
 const H: f64 = 500.0;
 const LEFT: f64 = 70.0;
