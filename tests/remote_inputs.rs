@@ -328,12 +328,15 @@ fn an_mcp_call_scores_remote_inputs_like_local_files() {
         score("gs://media/missing.y4m", "gs://media/dist.mp4"),
         score("rclone::local:/etc/passwd", "s3://media/dist.mp4"),
     ]);
-    // Tuning tools take remote sources too: a ladder from S3 equals the local file's.
-    let ladder = |source: &str| json!({"tool": "ladder", "arguments": {"source": source, "resolutions": ["320x240", "160x120"], "crfs": "24,40"}});
+    // Tuning tools take remote sources too: a ladder from S3 equals the local file's, and
+    // is written where the server's --allow-output rules allow, only there.
+    let ladder = |source: &str, output: Option<&str>| json!({"tool": "ladder", "arguments": {"source": source, "resolutions": ["320x240", "160x120"], "crfs": "24,40", "output": output}});
     scenario.extend([
-        ladder(reference.to_str().unwrap()),
-        ladder("s3://media/ref.y4m"),
-        ladder("s3://other/ref.y4m"),
+        ladder(reference.to_str().unwrap(), None),
+        ladder("s3://media/ref.y4m", Some("s3://media/ladders/mcp")),
+        ladder("s3://other/ref.y4m", None),
+        ladder("s3://media/ref.y4m", Some("s3://media/private")),
+        ladder("s3://media/ref.y4m", Some("/etc")),
     ]);
     let file = dir.path().join("scenario.json");
     std::fs::write(&file, Value::from(scenario).to_string()).unwrap();
@@ -348,6 +351,8 @@ fn an_mcp_call_scores_remote_inputs_like_local_files() {
         "--allow-private-addresses",
         "--rclone-config",
         conf.to_str().unwrap(),
+        "--allow-output",
+        "s3://media/ladders",
     ];
     server.extend(allow.map(String::from));
     let out = common::run_with_timeout(
@@ -383,6 +388,17 @@ fn an_mcp_call_scores_remote_inputs_like_local_files() {
     assert_eq!(s3_ladder["result"]["source"], "s3://media/ref.y4m", "named as given, not by a signed URL");
     assert_eq!(refused["is_error"], true, "{refused}");
     assert!(refused["text"].as_str().unwrap().contains("is not allowed"), "{refused}");
+    let rungs = s3_ladder["result"]["rungs"].as_array().unwrap().len();
+    let written = s3_listing(&stores.s3, "media", "ladders/mcp/");
+    assert_eq!(written.len(), 3 + rungs, "ladder files and one encode per rung: {written:?}");
+    assert_eq!(s3_ladder["result"]["written"].as_array().unwrap().len(), 3 + rungs);
+    for (i, output) in [(n + 6, "s3://media/private"), (n + 7, "/etc")] {
+        let c = &calls[i];
+        assert_eq!(c["is_error"], true, "{c}");
+        let text = c["text"].as_str().unwrap();
+        assert!(text.contains(output) && text.contains("writes only under s3://media/ladders"), "{text}");
+    }
+    assert!(s3_listing(&stores.s3, "media", "private").is_empty(), "a refused output was written");
 }
 
 #[test]

@@ -26,6 +26,8 @@ pub struct Settings {
     /// Which remote inputs (object stores, web servers) tools may read, with this server's
     /// credentials; none by default.
     pub remote_inputs: std::sync::Arc<vmafx_storage::Resolver>,
+    /// Where `ladder` may write its files; nowhere by default.
+    pub outputs: vmafx_storage::OutputPolicy,
 }
 
 impl Settings {
@@ -117,6 +119,7 @@ mod tests {
             cache_dir: dir.path().into(),
             threads: 1,
             remote_inputs: Default::default(),
+            outputs: Default::default(),
         };
         assert!(s.check_path("reference", inside.to_str().unwrap()).is_ok());
         let err = s.check_path("reference", "/etc/hostname").unwrap_err();

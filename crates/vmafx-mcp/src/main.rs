@@ -54,6 +54,16 @@ struct Args {
     allow_roots: Vec<PathBuf>,
     #[command(flatten)]
     remote_inputs: vmafx_storage::RemoteInputArgs,
+    /// Where the `ladder` tool may write its files (its `output`), repeatable: an absolute
+    /// directory or an object-store prefix (s3://media/ladders), written with this server's
+    /// credentials [default: nowhere].
+    #[arg(
+        long = "allow-output",
+        env = "VMAFX_ALLOW_OUTPUTS",
+        value_name = "DIR|PREFIX",
+        value_delimiter = ','
+    )]
+    allow_outputs: Vec<String>,
     /// Run scoring as jobs on this vmafx controller (gRPC URL) and enable the job tools.
     #[arg(long, env = "VMAFX_CONTROLLER")]
     controller: Option<String>,
@@ -128,6 +138,7 @@ async fn run(a: Args) -> anyhow::Result<()> {
             roots,
             cache_dir,
             threads,
+            outputs: vmafx_storage::OutputPolicy::parse(&a.allow_outputs).map_err(anyhow::Error::msg)?,
             remote_inputs: std::sync::Arc::new(
                 a.remote_inputs
                     .resolver()

@@ -1,7 +1,6 @@
 //! The tools. Each takes a JSON object described by its schema and answers with structured
 //! JSON, or with a tool error whose text says what is wrong.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -203,6 +202,9 @@ pub struct LadderArgs {
     pub min_gap_ratio: Option<f64>,
     /// No rung above this score.
     pub max_vmaf: Option<f64>,
+    /// Write ladder.json, master.m3u8, ladder.svg and the rungs' encodes here: a directory or
+    /// an object-store prefix (s3://BUCKET/PREFIX) under the server's --allow-output rules.
+    pub output: Option<String>,
 }
 
 fn fail(message: impl Into<String>) -> Result<CallToolResult, McpError> {
@@ -459,13 +461,13 @@ impl Vmafx {
             let encoder = vmafx_tune::encoder(a.encoder.as_deref().unwrap_or("libx264"))?;
             let samples = match a.samples.filter(|&n| n > 0) {
                 Some(n) => {
-                    let fps = runner.source(&source).map_err(|e| e.to_string())?.fps;
+                    let fps = runner.source(&source.at).map_err(|e| e.to_string())?.fps;
                     Some((n, ((a.sample_seconds.unwrap_or(3.0) * fps).round() as u64).max(1)))
                 }
                 None => None,
             };
             let req = vmafx_tune::CrfSearch {
-                source,
+                source: source.at.clone(),
                 settings: vmafx_tune::EncodeSettings { encoder, preset: a.preset, extra: vec![] },
                 target: a.target,
                 scoring: scoring(a.metric.as_deref(), a.pool.as_deref())?,
@@ -494,6 +496,16 @@ impl Vmafx {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, McpError> {
         let source = a.source.clone();
+        // Where the ladder goes, checked before any work.
+        let output = match a
+            .output
+            .as_deref()
+            .map(|o| vmafx_storage::OutputDir::parse(o).and_then(|dir| self.settings.outputs.check(&dir)))
+        {
+            Some(Err(m)) => return fail(m),
+            Some(Ok(dir)) => Some(dir),
+            None => None,
+        };
         self.tune(&source, &ctx, move |runner, source, report| {
             let encoder = vmafx_tune::encoder(a.encoder.as_deref().unwrap_or("libx264"))?;
             let resolutions = a
@@ -510,7 +522,7 @@ impl Vmafx {
                 None => encoder.ladder_crfs.to_vec(),
             };
             let req = vmafx_tune::LadderRequest {
-                source,
+                source: source.at.clone(),
                 settings: vmafx_tune::EncodeSettings { encoder, preset: None, extra: vec![] },
                 resolutions,
                 crfs,
@@ -523,11 +535,21 @@ impl Vmafx {
                 scoring: scoring(None, None)?,
                 jobs: 1,
             };
-            let ladder = vmafx_tune::ladder(runner, &req, &|p| {
+            let mut ladder = vmafx_tune::ladder(runner, &req, &|p| {
                 report(format!("{}x{} CRF {}: {:.2}", p.width, p.height, p.crf, p.score))
             })
             .map_err(|e| e.to_string())?;
-            serde_json::to_value(ladder).map_err(|e| e.to_string())
+            // Named as given: never by a signed URL.
+            ladder.source = source.given.clone();
+            let mut answer = serde_json::to_value(&ladder).map_err(|e| e.to_string())?;
+            if let Some(dir) = output {
+                let files =
+                    vmafx_tune::output::ladder_files(runner, &req, &ladder).map_err(|e| e.to_string())?;
+                dir.write(&files)?;
+                answer["output"] = Value::from(dir.to_string());
+                answer["written"] = files.iter().map(|(name, _)| Value::from(name.as_str())).collect();
+            }
+            Ok(answer)
         })
         .await
     }
@@ -721,7 +743,7 @@ impl Vmafx {
         &self,
         source: &str,
         ctx: &RequestContext<RoleServer>,
-        work: impl FnOnce(&vmafx_tune::LocalRunner, PathBuf, &(dyn Fn(String) + Sync)) -> Result<Value, String>
+        work: impl FnOnce(&vmafx_tune::LocalRunner, &TuneSource, &(dyn Fn(String) + Sync)) -> Result<Value, String>
             + Send
             + 'static,
     ) -> Result<CallToolResult, McpError> {
@@ -733,14 +755,9 @@ impl Vmafx {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
         let handle = tokio::task::spawn_blocking(move || {
             let runner = tune_runner(&settings, cluster.as_ref(), &source)?;
-            let mut answer = work(&runner, source.at.clone(), &|line| {
+            work(&runner, &source, &|line| {
                 let _ = tx.send(line);
-            })?;
-            // Named as given (a ladder names its source): never a signed URL.
-            if let Some(named) = answer.get_mut("source") {
-                *named = Value::from(source.given.clone());
-            }
-            Ok(answer)
+            })
         });
         let mut progress = Progressor::new(ctx);
         let mut n = 0.0;

@@ -9,7 +9,7 @@ pub mod policy;
 pub mod rclone;
 pub mod resolver;
 
-pub use output::{OutputDir, OutputFile};
+pub use output::{OutputDir, OutputFile, OutputPolicy};
 pub use policy::{forbidden_address, InputPolicy};
 pub use rclone::Rclone;
 pub use resolver::{ObjectInfo, Resolver};

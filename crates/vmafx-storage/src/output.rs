@@ -65,7 +65,7 @@ impl OutputDir {
     }
 
     /// Writes each file, replacing what is there; an error names the file.
-    pub fn write(&self, files: &[(&str, OutputFile)]) -> Result<(), String> {
+    pub fn write(&self, files: &[(String, OutputFile)]) -> Result<(), String> {
         match self {
             OutputDir::Local(dir) => {
                 std::fs::create_dir_all(dir)
@@ -96,6 +96,90 @@ impl OutputDir {
                 }
                 Ok(())
             }
+        }
+    }
+}
+
+/// Where a server writes output on a client's behalf (vmafx-mcp's `ladder`): only under
+/// these directories and object-store prefixes; none by default.
+#[derive(Debug, Clone, Default)]
+pub struct OutputPolicy {
+    allowed: Vec<OutputDir>,
+}
+
+impl OutputPolicy {
+    /// Rules as `--allow-output` gives them: absolute local directories (resolved, symlinks
+    /// included) or object-store prefixes.
+    pub fn parse(rules: &[String]) -> Result<Self, String> {
+        let allowed = rules
+            .iter()
+            .map(|rule| match OutputDir::parse(rule)? {
+                OutputDir::Local(dir) if !dir.is_absolute() => {
+                    Err(format!("--allow-output `{rule}`: a local directory must be absolute"))
+                }
+                OutputDir::Local(dir) => Ok(OutputDir::Local(resolved(&dir))),
+                store => Ok(store),
+            })
+            .collect::<Result<_, String>>()?;
+        Ok(Self { allowed })
+    }
+
+    /// `out` if it lies under an allowed directory or prefix (a local one resolved first, so
+    /// neither `..` nor a symlink leads out); else an error naming it and the rules.
+    pub fn check(&self, out: &OutputDir) -> Result<OutputDir, String> {
+        let out = match out {
+            OutputDir::Local(dir) if !dir.is_absolute() => {
+                return Err(format!("output `{}`: give an absolute directory", dir.display()))
+            }
+            OutputDir::Local(dir) => OutputDir::Local(resolved(dir)),
+            store => store.clone(),
+        };
+        if self.allowed.iter().any(|rule| out.is_under(rule)) {
+            return Ok(out);
+        }
+        let rules: Vec<String> = self.allowed.iter().map(|r| r.to_string()).collect();
+        Err(match rules.is_empty() {
+            true => format!("output `{out}` is not allowed: this server writes nowhere (vmafx-mcp --allow-output DIR|PREFIX)"),
+            false => format!("output `{out}` is not allowed: this server writes only under {}", rules.join(", ")),
+        })
+    }
+}
+
+impl OutputDir {
+    fn is_under(&self, rule: &OutputDir) -> bool {
+        match (self, rule) {
+            (OutputDir::Local(dir), OutputDir::Local(root)) => dir.starts_with(root),
+            (
+                OutputDir::Store { scheme, bucket, prefix },
+                OutputDir::Store { scheme: s, bucket: b, prefix: p },
+            ) => {
+                scheme == s
+                    && bucket == b
+                    && (p.is_empty() || prefix == p || prefix.starts_with(&format!("{p}/")))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// `path` with its longest existing ancestor resolved (symlinks, `..`) and the rest appended;
+/// a `..` in the rest stays, and then no rule matches it.
+fn resolved(path: &std::path::Path) -> PathBuf {
+    let mut rest = Vec::new();
+    let mut at = path;
+    loop {
+        if let Ok(real) = at.canonicalize() {
+            let mut out = real;
+            out.extend(rest.iter().rev());
+            return out;
+        }
+        match (at.parent(), at.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                at = parent;
+            }
+            // `..` at the end of a path that does not exist: kept, matched by no rule.
+            _ => return path.to_path_buf(),
         }
     }
 }
@@ -131,10 +215,38 @@ mod tests {
     }
 
     #[test]
+    fn outputs_are_allowed_only_under_the_rules() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("out");
+        std::fs::create_dir_all(&root).unwrap();
+        std::os::unix::fs::symlink("/etc", root.join("escape")).unwrap();
+        let rules = [root.display().to_string(), "s3://media/ladders".to_string()];
+        let policy = OutputPolicy::parse(&rules).unwrap();
+        let check = |text: &str| policy.check(&OutputDir::parse(text).unwrap());
+        assert!(check(&format!("{}/title1/new", root.display())).is_ok());
+        assert!(check("s3://media/ladders/title1").is_ok());
+        assert!(check("s3://media/ladders").is_ok());
+        for refused in [
+            "s3://media/ladders-other/x".to_string(),
+            "s3://media/x".to_string(),
+            "gs://media/ladders/x".to_string(),
+            format!("{}/../elsewhere", root.display()),
+            format!("{}/escape/x", root.display()),
+            "/tmp".to_string(),
+        ] {
+            let e = check(&refused).unwrap_err();
+            assert!(e.contains("is not allowed") && e.contains("s3://media/ladders"), "{refused}: {e}");
+        }
+        assert!(check("relative/dir").unwrap_err().contains("absolute"));
+        let none = OutputPolicy::default().check(&OutputDir::parse("s3://media/x").unwrap()).unwrap_err();
+        assert!(none.contains("writes nowhere"), "{none}");
+    }
+
+    #[test]
     fn a_local_output_directory_is_made_and_written() {
         let dir = tempfile::tempdir().unwrap();
         let out = OutputDir::parse(&format!("{}/a/b", dir.path().display())).unwrap();
-        out.write(&[("x.json", OutputFile::Bytes(b"{}".to_vec()))]).unwrap();
+        out.write(&[("x.json".into(), OutputFile::Bytes(b"{}".to_vec()))]).unwrap();
         assert_eq!(std::fs::read(dir.path().join("a/b/x.json")).unwrap(), b"{}");
     }
 }

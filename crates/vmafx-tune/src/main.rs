@@ -441,30 +441,12 @@ fn ladder(a: LadderArgs) -> anyhow::Result<()> {
     })?;
     // Named as given: never a signed URL.
     ladder.source = source.given.to_string();
-    let mut encodes_written = false;
+    let encodes_written = !runner.on_cluster();
     if let Some(dir) = &a.output_dir {
-        use vmafx_storage::OutputFile;
-        let mut files = vec![
-            ("ladder.json".to_string(), OutputFile::Bytes(serde_json::to_vec_pretty(&ladder)?)),
-            ("master.m3u8".to_string(), OutputFile::Bytes(output::hls_master(&ladder).into_bytes())),
-            ("ladder.svg".to_string(), OutputFile::Bytes(output::svg_plot(&ladder).into_bytes())),
-        ];
-        // The rungs' encodes, from the cache (a cluster's nodes keep none).
-        if c.controller.is_none() {
-            let info = runner.source(&source.at)?;
-            for r in &ladder.rungs {
-                let size = ((r.width, r.height) != (info.width, info.height)).then_some((r.width, r.height));
-                let trial = req.settings.trial(&source.at, r.crf as f64, size, None);
-                let measured = runner.run(&trial, &info, &req.scoring)?;
-                if let Some(path) = measured.path {
-                    files.push((output::rung_file_name(r), OutputFile::Copy(path)));
-                }
-            }
-            encodes_written = true;
-        } else if !c.quiet {
+        if !encodes_written && !c.quiet {
             eprintln!("vmafx-tune: the rungs' encodes were made on the cluster's nodes, which keep none: -o gets the ladder files only");
         }
-        let files: Vec<(&str, OutputFile)> = files.iter().map(|(n, f)| (n.as_str(), f.clone())).collect();
+        let files = output::ladder_files(&runner, &req, &ladder)?;
         dir.write(&files).map_err(anyhow::Error::msg)?;
     }
     match c.format {

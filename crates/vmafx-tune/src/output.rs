@@ -29,6 +29,34 @@ pub fn hls_master(ladder: &Ladder) -> String {
     out
 }
 
+/// A ladder's output files: `ladder.json`, `master.m3u8`, `ladder.svg` and each rung's
+/// encode from `runner`'s cache (`WxH_crfN.mkv`), unless the runner is on a cluster, whose
+/// nodes keep no encodes.
+pub fn ladder_files(
+    runner: &crate::LocalRunner,
+    req: &crate::LadderRequest,
+    ladder: &Ladder,
+) -> Result<Vec<(String, vmafx_storage::OutputFile)>, crate::TuneError> {
+    use vmafx_storage::OutputFile;
+    let json = serde_json::to_vec_pretty(ladder).map_err(|e| crate::TuneError::Remote(e.to_string()))?;
+    let mut files = vec![
+        ("ladder.json".to_string(), OutputFile::Bytes(json)),
+        ("master.m3u8".to_string(), OutputFile::Bytes(hls_master(ladder).into_bytes())),
+        ("ladder.svg".to_string(), OutputFile::Bytes(svg_plot(ladder).into_bytes())),
+    ];
+    if !runner.on_cluster() {
+        let info = runner.source(&req.source)?;
+        for r in &ladder.rungs {
+            let size = ((r.width, r.height) != (info.width, info.height)).then_some((r.width, r.height));
+            let trial = req.settings.trial(&req.source, r.crf as f64, size, None);
+            if let Some(path) = runner.run(&trial, &info, &req.scoring)?.path {
+                files.push((rung_file_name(r), OutputFile::Copy(path)));
+            }
+        }
+    }
+    Ok(files)
+}
+
 /// The file a rung's encode is written as: `1280x720_crf28.mkv`.
 pub fn rung_file_name(rung: &Point) -> String {
     format!("{}x{}_crf{}.mkv", rung.width, rung.height, rung.crf)

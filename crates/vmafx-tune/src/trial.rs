@@ -219,6 +219,11 @@ impl LocalRunner {
             && vmafx_media::svtav1_version(&self.tools).is_some_and(|v| v.0 >= 4)
     }
 
+    /// Whether trials run as jobs on a cluster (whose nodes keep no encodes).
+    pub fn on_cluster(&self) -> bool {
+        self.remote.is_some()
+    }
+
     /// The same runner, sending every encode-and-score to the cluster as a job.
     pub fn with_remote(mut self, remote: crate::remote::Remote) -> Self {
         self.remote = Some(remote);
