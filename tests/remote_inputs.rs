@@ -760,3 +760,42 @@ fn vmafx_tune_reads_remote_sources_here_and_on_a_cluster_and_writes_its_ladder_t
         "{stderr}"
     );
 }
+
+#[test]
+fn s3_credentials_come_from_the_aws_shared_files_when_the_environment_has_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reference, distorted) = pair(dir.path());
+    let local = vmafx_json(&reference, &distorted, &[]);
+    let (_s3, endpoint) = moto();
+    upload(&endpoint, "media", &[&reference, &distorted]);
+    // A user's ~/.aws, as `aws configure` writes it, with a named profile.
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(home.join(".aws")).unwrap();
+    std::fs::write(
+        home.join(".aws/credentials"),
+        "[default]\naws_access_key_id = other\naws_secret_access_key = other\n\n\
+         [lab]\naws_access_key_id = vmafx-test\naws_secret_access_key = vmafx-test-secret\n",
+    )
+    .unwrap();
+    std::fs::write(
+        home.join(".aws/config"),
+        format!("[profile lab]\nregion = us-east-1\nendpoint_url = {endpoint}\n"),
+    )
+    .unwrap();
+    let score = |profile: &str| {
+        let mut cmd = Command::new(bin("vmafx"));
+        cmd.args(["score", "-q", "--format", "json", "s3://media/ref.y4m", "s3://media/dist.mp4"]);
+        for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("AWS_")) {
+            cmd.env_remove(k);
+        }
+        common::run_with_timeout(
+            cmd.env("HOME", &home).env("AWS_PROFILE", profile),
+            std::time::Duration::from_secs(120),
+        )
+    };
+    // No AWS_* variable but AWS_PROFILE: keys, region and endpoint come from the profile.
+    let out = score("lab");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(frames(&report), frames(&local));
+}

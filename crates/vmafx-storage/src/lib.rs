@@ -4,6 +4,7 @@
 //! `vmafx-media` (ffmpeg over HTTP with ranges, or ranged GETs for Y4M): nothing is copied to
 //! disk on the way.
 
+pub mod aws_files;
 pub mod output;
 pub mod policy;
 pub mod rclone;

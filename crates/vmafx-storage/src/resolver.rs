@@ -193,9 +193,7 @@ impl Resolver {
             reason: first_line(&e.to_string()),
         };
         let bucket = match scheme {
-            "s3" => Bucket::S3(Arc::new(
-                AmazonS3Builder::from_env().with_bucket_name(name).build().map_err(config)?,
-            )),
+            "s3" => Bucket::S3(Arc::new(s3_builder().with_bucket_name(name).build().map_err(config)?)),
             "gs" => Bucket::Gs(Arc::new(
                 GoogleCloudStorageBuilder::from_env().with_bucket_name(name).build().map_err(config)?,
             )),
@@ -206,6 +204,38 @@ impl Resolver {
         buckets.insert((scheme, name.clone()), bucket.clone());
         Ok(bucket)
     }
+}
+
+/// S3 settings from the environment (`AWS_*`), then from the shared files' profile
+/// (`~/.aws/credentials`, `~/.aws/config`, `AWS_PROFILE`) for what the environment leaves
+/// unset; with neither, object_store asks the instance's or task's role (IMDS, ECS, web
+/// identity), as the SDKs do.
+fn s3_builder() -> AmazonS3Builder {
+    use object_store::aws::AmazonS3ConfigKey as Key;
+    let mut builder = AmazonS3Builder::from_env();
+    let set = |var: &str| std::env::var_os(var).is_some();
+    let profile = crate::aws_files::from_shared_files();
+    if !set("AWS_ACCESS_KEY_ID") {
+        if let (Some(id), Some(secret)) = (profile.access_key_id, profile.secret_access_key) {
+            builder = builder.with_access_key_id(id).with_secret_access_key(secret);
+            if let Some(token) = profile.session_token {
+                builder = builder.with_config(Key::Token, token);
+            }
+        }
+    }
+    if !set("AWS_REGION") && !set("AWS_DEFAULT_REGION") {
+        if let Some(region) = profile.region {
+            builder = builder.with_region(region);
+        }
+    }
+    if !set("AWS_ENDPOINT") && !set("AWS_ENDPOINT_URL") {
+        if let Some(endpoint) = profile.endpoint_url {
+            // A plain-HTTP endpoint (a lab's MinIO) is meant as written.
+            let http = endpoint.starts_with("http://");
+            builder = builder.with_endpoint(endpoint).with_allow_http(http || set("AWS_ALLOW_HTTP"));
+        }
+    }
+    builder
 }
 
 /// An object store's error as one line that names the input and the store's reason.
