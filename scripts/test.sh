@@ -14,4 +14,4 @@ export VMAFX_TEST_STORE=postgres
 "${CARGO:-cargo}" test --workspace --test score_inputs "$@" -- the_same_cases_give_the_same_frames_through_a_cluster
 "${CARGO:-cargo}" test --workspace --test mcp "$@" -- http_needs_its_token_and_runs_jobs_on_vmafx_up
 "${CARGO:-cargo}" test --workspace --test tune "$@" -- a_ladder_over_vmafx_up_equals_the_local_one
-"${CARGO:-cargo}" test --workspace --test remote_inputs "$@" -- a_cluster_job_reads_remote_inputs rclone_remotes_over_webdav_and_sftp
+"${CARGO:-cargo}" test --workspace --test remote_inputs "$@" -- a_cluster_job_reads_remote_inputs rclone_remotes_over_webdav_and_sftp a_connection_dropped_mid_read

@@ -59,7 +59,7 @@ impl Settings {
         let uri = match vmafx_core::InputUri::parse(input) {
             Ok(vmafx_core::InputUri::Local(_)) => {
                 let at = self.check_path(arg, input)?;
-                return Ok(TuneSource { at, given: input.to_string(), identity: None, remote: false });
+                return Ok(TuneSource { at, given: input.to_string(), version: None, remote: false });
             }
             Ok(uri) => uri,
             Err(e) => return Err(format!("{arg} {e}")),
@@ -72,7 +72,7 @@ impl Settings {
         Ok(TuneSource {
             at: at.into(),
             given: uri.to_string(),
-            identity: info.and_then(|i| i.etag).map(|etag| format!("{uri}\0{etag}")),
+            version: info.and_then(|i| i.etag),
             remote: true,
         })
     }
@@ -99,8 +99,8 @@ pub struct TuneSource {
     pub at: PathBuf,
     /// As the caller wrote it: answers name the source so, never by a signed URL.
     pub given: String,
-    /// An object's URI and version, which name its bytes (see `LocalRunner::with_source_identity`).
-    pub identity: Option<String>,
+    /// An object's version (ETag): with its URI, it names its bytes.
+    pub version: Option<String>,
     /// Not a local path: cluster jobs name it by `given`, for the controller to read.
     pub remote: bool,
 }

@@ -776,8 +776,8 @@ fn tune_runner(
 ) -> Result<vmafx_tune::LocalRunner, String> {
     let mut runner =
         vmafx_tune::LocalRunner::new(settings.cache_dir.clone(), Default::default(), settings.threads);
-    if let Some(identity) = &source.identity {
-        runner = runner.with_source_identity(&source.at, identity);
+    if let Some(version) = &source.version {
+        runner = runner.with_source_version(&source.at, &source.given, version);
     }
     let Some(c) = cluster else { return Ok(runner) };
     let mut remote =

@@ -293,7 +293,7 @@ impl Common {
         let mut runner = LocalRunner::new(cache, self.tools(), (cores / jobs).max(1));
         if let Some(version) = &source.version {
             // An object's URI and version name its bytes: no need to read them all to hash.
-            runner = runner.with_source_identity(&source.at, &format!("{}\0{version}", source.given));
+            runner = runner.with_source_version(&source.at, &source.given.to_string(), version);
         }
         let Some(controller) = &self.controller else { return Ok(runner) };
         let token = vmafx_client::find_token(vmafx_client::TokenKind::Admin, self.token.as_deref())

@@ -230,10 +230,11 @@ impl LocalRunner {
         self
     }
 
-    /// The source at `at` is named by `identity` (an object's URI and version): its digest is
-    /// that name's, not its content's, which would mean reading it all.
-    pub fn with_source_identity(self, at: &Path, identity: &str) -> Self {
-        let digest: String = Sha256::digest(identity.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    /// The source at `at` is the object `uri` at `version` (its ETag): its digest is that
+    /// name's, not its content's, which would mean reading it all.
+    pub fn with_source_version(self, at: &Path, uri: &str, version: &str) -> Self {
+        let named = Sha256::digest(format!("{uri}\0{version}").as_bytes());
+        let digest: String = named.iter().map(|b| format!("{b:02x}")).collect();
         self.digests.lock().unwrap_or_else(|p| p.into_inner()).insert(at.to_path_buf(), digest);
         self
     }
