@@ -451,14 +451,21 @@ fn rclone_remotes(dir: &Path, conf_dir: &Path) -> (Vec<Proc>, PathBuf) {
     (vec![dav, sftp], conf)
 }
 
-#[test]
-fn rclone_remotes_over_webdav_and_sftp_score_like_local_files() {
-    let dir = tempfile::tempdir().unwrap();
-    let media = dir.path().join("media");
+/// The pair in `dir/media`, served as the rclone remotes `dav` and `box` (see
+/// [`rclone_remotes`]), and its local scores.
+fn pair_on_rclone_remotes(dir: &Path) -> (Vec<Proc>, PathBuf, Value) {
+    let media = dir.join("media");
     std::fs::create_dir_all(&media).unwrap();
     let (reference, distorted) = pair(&media);
     let local = vmafx_json(&reference, &distorted, &[]);
-    let (_servers, conf) = rclone_remotes(&media, dir.path());
+    let (servers, conf) = rclone_remotes(&media, dir);
+    (servers, conf, local)
+}
+
+#[test]
+fn rclone_remotes_over_webdav_and_sftp_score_like_local_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_servers, conf, local) = pair_on_rclone_remotes(dir.path());
     let conf_env = [("RCLONE_CONFIG", conf.display().to_string())];
 
     // vmafx score: through rclone serve http processes it starts and stops, nothing on disk.
@@ -511,11 +518,9 @@ fn rclone_remotes_over_webdav_and_sftp_score_like_local_files() {
     let servers: Vec<u32> = nodes.iter().flat_map(|n| common::children(n.0.id(), "rclone")).collect();
     assert!(servers.len() >= 2, "one rclone serve http per remote a node read: {servers:?}");
     drop(nodes);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while servers.iter().any(|pid| Path::new(&format!("/proc/{pid}")).exists()) {
-        assert!(std::time::Instant::now() < deadline, "rclone servers {servers:?} outlived their node");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    eventually("rclone servers outlived their node", || {
+        servers.iter().all(|pid| !Path::new(&format!("/proc/{pid}")).exists())
+    });
 }
 
 #[test]
@@ -574,11 +579,7 @@ fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
 #[test]
 fn a_node_in_mount_mode_mounts_remotes_remounts_after_a_failure_and_cleans_up_after_a_kill() {
     let dir = tempfile::tempdir().unwrap();
-    let media = dir.path().join("media");
-    std::fs::create_dir_all(&media).unwrap();
-    let (reference, distorted) = pair(&media);
-    let local = vmafx_json(&reference, &distorted, &[]);
-    let (_servers, conf) = rclone_remotes(&media, dir.path());
+    let (_servers, conf, local) = pair_on_rclone_remotes(dir.path());
     let mounts = dir.path().join("mnt");
     let (dav, sftp) = (mounts.join("dav"), mounts.join("box"));
 
