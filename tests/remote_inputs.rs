@@ -229,8 +229,9 @@ fn a_cluster_job_reads_remote_inputs_with_signed_urls_on_nodes_without_credentia
         &env,
     );
     // Nodes see none of the stores' credentials (nor any local root: every input is remote).
-    let nodes: Vec<_> =
-        (0..2).map(|i| spawn_node(&c.addr, &data, &format!("n{i}"), &[], Stdio::inherit())).collect();
+    let nodes: Vec<_> = (0..2)
+        .map(|i| logging_to_a_pipe(spawn_node(&c.addr, &data, &format!("n{i}"), &[], Stdio::piped())))
+        .collect();
     let admin = token(&data, "admin.token");
     let written = || nodes.iter().map(|n| servers::tree_write_bytes(n.0.id())).sum::<u64>();
     let before = written();
@@ -542,6 +543,15 @@ fn a_store_that_refuses_the_credentials_is_access_denied_naming_the_input() {
     assert!(!stderr.contains("sig=") && !stderr.contains("panicked"), "{stderr}");
 }
 
+/// `node` with its log (a pipe) copied to this test's stderr by a thread of the test: the
+/// node's own disk writes then count only what it writes itself, not its log lines, which a
+/// test run may send to a file.
+fn logging_to_a_pipe(mut node: Proc) -> Proc {
+    let mut log = node.0.stderr.take().expect("a node started with a piped stderr");
+    std::thread::spawn(move || std::io::copy(&mut log, &mut std::io::stderr()));
+    node
+}
+
 /// The rclone mounts (`fuse.rclone`) under `root`, from this process's mount table.
 fn rclone_mounts(root: &Path) -> Vec<PathBuf> {
     let table = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
@@ -600,7 +610,7 @@ fn a_node_in_mount_mode_mounts_remotes_remounts_after_a_failure_and_cleans_up_af
 
     // Mounted on first use, one per remote; nothing written to disk by the node and its
     // children (ffmpeg, the rclone mounts: no VFS cache) while scoring.
-    let node = spawn_node(&c.addr, &data, "n", &node_args, Stdio::inherit());
+    let node = logging_to_a_pipe(spawn_node(&c.addr, &data, "n", &node_args, Stdio::piped()));
     score("first job");
     assert_eq!(rclone_mounts(&mounts), vec![sftp.clone(), dav.clone()]);
     let before = servers::tree_write_bytes(node.0.id());
