@@ -70,6 +70,18 @@ fn score_json(reference: &str, distorted: &str, env: &[(&str, String)]) -> (Valu
     (serde_json::from_slice(&out.stdout).unwrap(), blocks)
 }
 
+/// Submits `reference` against `distorted` in segments of 16 frames, waits for the job and
+/// returns its view with every frame.
+fn segmented_job(c: &common::cluster::Controller, admin: &str, reference: &str, distorted: &str) -> Value {
+    let out = c.cli(admin, &["submit", "--segment-frames", "16", reference, distorted]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let job = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let watched = c.cli(admin, &["jobs", "watch", &job]);
+    assert!(watched.status.success(), "{}", String::from_utf8_lossy(&watched.stderr));
+    let got = c.cli(admin, &["jobs", "get", &job, "--json", "--frames"]);
+    serde_json::from_slice(&got.stdout).unwrap()
+}
+
 fn frames(report: &Value) -> &Value {
     &report["frames"]
 }
@@ -196,13 +208,7 @@ fn a_connection_dropped_mid_read_fails_only_that_attempt_and_the_retry_scores_th
         (0..2).map(|i| spawn_node(&c.addr, &data, &format!("n{i}"), &[], Stdio::inherit())).collect();
     let admin = token(&data, "admin.token");
     let (r, d) = (format!("{base}ref.y4m"), format!("{base}dist.mp4"));
-    let out = c.cli(&admin, &["submit", "--segment-frames", "16", &r, &d]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let job = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    let watched = c.cli(&admin, &["jobs", "watch", &job]);
-    assert!(watched.status.success(), "{}", String::from_utf8_lossy(&watched.stderr));
-    let got = c.cli(&admin, &["jobs", "get", &job, "--json", "--frames"]);
-    let report: Value = serde_json::from_slice(&got.stdout).unwrap();
+    let report = segmented_job(&c, &admin, &r, &d);
     assert_eq!(frames(&report), frames(&local), "frames differ from the local files'");
     assert_eq!(report["pooled_metrics"], local["pooled_metrics"]);
     // Three segments, leased four times: the attempt that lost its connection was retried.
@@ -500,14 +506,7 @@ fn rclone_remotes_over_webdav_and_sftp_score_like_local_files() {
         })
         .collect();
     let admin = token(&data, "admin.token");
-    let out =
-        c.cli(&admin, &["submit", "--segment-frames", "16", "rclone:dav:ref.y4m", "rclone:box:dist.mp4"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let job = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    let watched = c.cli(&admin, &["jobs", "watch", &job]);
-    assert!(watched.status.success(), "{}", String::from_utf8_lossy(&watched.stderr));
-    let got = c.cli(&admin, &["jobs", "get", &job, "--json", "--frames"]);
-    let report: Value = serde_json::from_slice(&got.stdout).unwrap();
+    let report = segmented_job(&c, &admin, "rclone:dav:ref.y4m", "rclone:box:dist.mp4");
     assert_eq!(report["segments_total"], 3, "48 frames in segments of 16: {report}");
     assert_eq!(frames(&report), frames(&local));
     let out = c.cli(&admin, &["submit", "rclone:other:ref.y4m", "rclone:dav:dist.mp4"]);

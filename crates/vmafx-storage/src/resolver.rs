@@ -134,12 +134,7 @@ impl Resolver {
 
     /// Writes `bytes` as the object `output` (`s3://`, `gs://`, `az://`), replacing it.
     pub async fn put(&self, output: &InputUri, bytes: Vec<u8>) -> Result<(), StorageError> {
-        let name = match output {
-            InputUri::S3 { key, .. } => key,
-            InputUri::Gs { object, .. } => object,
-            InputUri::Az { blob, .. } => blob,
-            _ => return Err(StorageError::Unsupported(format!("`{output}`: not an object-store URI"))),
-        };
+        let name = object_name(output)?;
         let path = ObjectPath::from(name.as_str());
         let payload = object_store::PutPayload::from(bytes);
         let put = match &self.bucket(output)? {
@@ -154,12 +149,7 @@ impl Resolver {
     /// replacing it; the file is never held in memory whole.
     pub async fn put_file(&self, output: &InputUri, file: &std::path::Path) -> Result<(), StorageError> {
         use tokio::io::AsyncWriteExt;
-        let name = match output {
-            InputUri::S3 { key, .. } => key,
-            InputUri::Gs { object, .. } => object,
-            InputUri::Az { blob, .. } => blob,
-            _ => return Err(StorageError::Unsupported(format!("`{output}`: not an object-store URI"))),
-        };
+        let name = object_name(output)?;
         let store: Arc<dyn object_store::ObjectStore> = match self.bucket(output)? {
             Bucket::S3(s) => s,
             Bucket::Gs(s) => s,
@@ -206,6 +196,16 @@ impl Resolver {
     }
 }
 
+/// The object's name in its bucket, for an object-store URI.
+fn object_name(uri: &InputUri) -> Result<&String, StorageError> {
+    match uri {
+        InputUri::S3 { key, .. } => Ok(key),
+        InputUri::Gs { object, .. } => Ok(object),
+        InputUri::Az { blob, .. } => Ok(blob),
+        _ => Err(StorageError::Unsupported(format!("`{uri}`: not an object-store URI"))),
+    }
+}
+
 /// S3 settings from the environment (`AWS_*`), then from the shared files' profile
 /// (`~/.aws/credentials`, `~/.aws/config`, `AWS_PROFILE`) for what the environment leaves
 /// unset; with neither, object_store asks the instance's or task's role (IMDS, ECS, web
@@ -231,8 +231,10 @@ fn s3_builder() -> AmazonS3Builder {
     if !set("AWS_ENDPOINT") && !set("AWS_ENDPOINT_URL") {
         if let Some(endpoint) = profile.endpoint_url {
             // A plain-HTTP endpoint (a lab's MinIO) is meant as written.
-            let http = endpoint.starts_with("http://");
-            builder = builder.with_endpoint(endpoint).with_allow_http(http || set("AWS_ALLOW_HTTP"));
+            if endpoint.starts_with("http://") {
+                builder = builder.with_allow_http(true);
+            }
+            builder = builder.with_endpoint(endpoint);
         }
     }
     builder
