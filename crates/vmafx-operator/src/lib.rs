@@ -1,0 +1,14 @@
+//! vmafx-operator: the Kubernetes side of vmafx.
+//!
+//! The reconcile logic is plain functions a test drives without a cluster:
+//! - [`crd`]: the custom resources (`vmafx.io/v1alpha1`), the source of the CRDs;
+//! - [`pool`]: a [`crd::VmafxNode`] in, its Deployment and HorizontalPodAutoscaler out;
+//! - [`job`]: a [`crd::VmafxJob`] in, its controller submission and status out;
+//! - [`scale`]: the operator's own autoscaler (queue depth in, replicas out).
+//!
+//! `main.rs` is the thin adapter: kube-rs watches and server-side apply.
+
+pub mod crd;
+pub mod job;
+pub mod pool;
+pub mod scale;

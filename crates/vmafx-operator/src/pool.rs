@@ -1,0 +1,482 @@
+//! A [`VmafxNode`] pool in, the objects that run it out: a Deployment of vmafx-node pods on
+//! the pool's hardware and, in `hpa` mode, a HorizontalPodAutoscaler. Pure functions; the
+//! reconciler applies what they return.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy};
+use k8s_openapi::api::autoscaling::v2::{
+    CrossVersionObjectReference, ExternalMetricSource, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec,
+    MetricIdentifier, MetricSpec, MetricTarget,
+};
+use k8s_openapi::api::core::v1::{
+    Affinity, Capabilities, Container, EnvVar, EnvVarSource, ExecAction, HostPathVolumeSource, Lifecycle,
+    LifecycleHandler, NodeAffinity, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm,
+    PodSecurityContext, PodSpec, PodTemplateSpec, ResourceRequirements, SecretKeySelector,
+    SecretVolumeSource, SecurityContext, Toleration, Volume, VolumeMount,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta, OwnerReference};
+use kube::Resource;
+
+use crate::crd::{GpuVendor, ScalingMode, VmafxNode, POOL_LABEL};
+
+/// What every pool's pods share: where the controller is and where its secrets are. The Helm
+/// chart passes these to the operator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PodSettings {
+    /// The controller's gRPC address(es) as the pods reach it (comma separated for several).
+    pub controller: String,
+    /// The Secret (in the pool's namespace) holding the node join token under `token`.
+    pub join_token_secret: String,
+    /// The Secret holding the controller's CA certificate under `ca.pem`, if TLS uses a
+    /// private CA.
+    pub ca_secret: Option<String>,
+    /// The namespace of pools that name none.
+    pub namespace: String,
+}
+
+/// The Kubernetes extended resource a vendor's device plugin advertises.
+pub fn gpu_resource(vendor: GpuVendor) -> Option<&'static str> {
+    match vendor {
+        GpuVendor::None => None,
+        GpuVendor::Nvidia => Some("nvidia.com/gpu"),
+        GpuVendor::Amd => Some("amd.com/gpu"),
+        GpuVendor::Intel => Some("gpu.intel.com/i915"),
+    }
+}
+
+/// The node label Node Feature Discovery sets on machines with a display controller of the
+/// vendor (its PCI vendor id): pods of a GPU pool only go there.
+pub fn gpu_node_label(vendor: GpuVendor) -> Option<&'static str> {
+    match vendor {
+        GpuVendor::None => None,
+        GpuVendor::Nvidia => Some("feature.node.kubernetes.io/pci-10de.present"),
+        GpuVendor::Amd => Some("feature.node.kubernetes.io/pci-1002.present"),
+        GpuVendor::Intel => Some("feature.node.kubernetes.io/pci-8086.present"),
+    }
+}
+
+/// The Deployment's name for a pool.
+pub fn deployment_name(pool: &str) -> String {
+    format!("vmafx-node-{pool}")
+}
+
+/// The labels of a pool's pods (and the Deployment's selector).
+pub fn pod_labels(pool: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("app.kubernetes.io/name".to_string(), "vmafx-node".to_string()),
+        ("app.kubernetes.io/instance".to_string(), pool.to_string()),
+        ("app.kubernetes.io/managed-by".to_string(), "vmafx-operator".to_string()),
+        (POOL_LABEL.to_string(), pool.to_string()),
+    ])
+}
+
+/// The owner reference that makes a pool's objects go with it.
+pub fn owner_reference(pool: &VmafxNode) -> OwnerReference {
+    OwnerReference {
+        api_version: VmafxNode::api_version(&()).into_owned(),
+        kind: VmafxNode::kind(&()).into_owned(),
+        name: pool.metadata.name.clone().unwrap_or_default(),
+        uid: pool.metadata.uid.clone().unwrap_or_default(),
+        controller: Some(true),
+        block_owner_deletion: Some(true),
+    }
+}
+
+/// The namespace a pool's Deployment lives in.
+pub fn namespace_of(pool: &VmafxNode, settings: &PodSettings) -> String {
+    pool.spec.namespace.clone().unwrap_or_else(|| settings.namespace.clone())
+}
+
+/// The Deployment that runs a pool. `replicas` is what the operator's scaling decided, or
+/// `None` where an HPA owns the count (the field is then left out, so applying this does not
+/// fight the HPA).
+pub fn desired_deployment(pool: &VmafxNode, settings: &PodSettings, replicas: Option<u32>) -> Deployment {
+    let name = pool.metadata.name.clone().unwrap_or_default();
+    let spec = &pool.spec;
+    let labels = pod_labels(&name);
+
+    let mut args = vec!["--controller".to_string(), settings.controller.clone()];
+    let mut node_labels = spec.labels.clone();
+    node_labels.insert(POOL_LABEL.into(), name.clone());
+    for (k, v) in &node_labels {
+        args.push("--label".into());
+        args.push(format!("{k}={v}"));
+    }
+    if let Some(slots) = spec.slots {
+        args.extend(["--slots".into(), slots.to_string()]);
+    }
+    if spec.gpu_vendor != GpuVendor::None {
+        args.extend(["--gpu-vendor".into(), spec.gpu_vendor.as_str().into()]);
+    }
+    if spec.rclone_mount {
+        args.push("--rclone-mount=/mnt/source".into());
+    }
+
+    let mut env = vec![
+        EnvVar {
+            name: "VMAFX_TOKEN".into(),
+            value_from: Some(EnvVarSource {
+                secret_key_ref: Some(SecretKeySelector {
+                    name: settings.join_token_secret.clone(),
+                    key: "token".into(),
+                    optional: Some(false),
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        EnvVar {
+            name: "VMAFX_NODE_NAME".into(),
+            value_from: Some(EnvVarSource {
+                field_ref: Some(k8s_openapi::api::core::v1::ObjectFieldSelector {
+                    field_path: "metadata.name".into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        EnvVar { name: "VMAFX_LOG_FORMAT".into(), value: Some("json".into()), ..Default::default() },
+    ];
+    let mut volumes = Vec::new();
+    let mut mounts = Vec::new();
+    if let Some(ca) = &settings.ca_secret {
+        volumes.push(Volume {
+            name: "controller-ca".into(),
+            secret: Some(SecretVolumeSource { secret_name: Some(ca.clone()), ..Default::default() }),
+            ..Default::default()
+        });
+        mounts.push(VolumeMount {
+            name: "controller-ca".into(),
+            mount_path: "/etc/vmafx/ca".into(),
+            read_only: Some(true),
+            ..Default::default()
+        });
+        env.push(EnvVar {
+            name: "VMAFX_CA".into(),
+            value: Some("/etc/vmafx/ca/ca.pem".into()),
+            ..Default::default()
+        });
+    }
+
+    // The GPU: the vendor's device, requested as a limit (extended resources are not
+    // overcommitted, so the request equals it).
+    let mut resources: ResourceRequirements = spec.resources.clone().unwrap_or_default();
+    if let Some(key) = gpu_resource(spec.gpu_vendor) {
+        resources
+            .limits
+            .get_or_insert_with(BTreeMap::new)
+            .insert(key.into(), Quantity(spec.gpus_per_pod.to_string()));
+    }
+
+    // Only the container that mounts rclone remotes gets FUSE and SYS_ADMIN; otherwise it runs
+    // as an unprivileged user with nothing added.
+    let security = if spec.rclone_mount {
+        volumes.push(Volume {
+            name: "fuse".into(),
+            host_path: Some(HostPathVolumeSource {
+                path: "/dev/fuse".into(),
+                type_: Some("CharDevice".into()),
+            }),
+            ..Default::default()
+        });
+        mounts.push(VolumeMount {
+            name: "fuse".into(),
+            mount_path: "/dev/fuse".into(),
+            ..Default::default()
+        });
+        SecurityContext {
+            capabilities: Some(Capabilities {
+                add: Some(vec!["SYS_ADMIN".into()]),
+                drop: Some(vec!["ALL".into()]),
+            }),
+            allow_privilege_escalation: Some(false),
+            ..Default::default()
+        }
+    } else {
+        SecurityContext {
+            run_as_non_root: Some(true),
+            run_as_user: Some(65532),
+            allow_privilege_escalation: Some(false),
+            read_only_root_filesystem: Some(true),
+            capabilities: Some(Capabilities { drop: Some(vec!["ALL".into()]), ..Default::default() }),
+            ..Default::default()
+        }
+    };
+
+    let container = Container {
+        name: "vmafx-node".into(),
+        image: Some(spec.image.clone()),
+        args: Some(args),
+        env: Some(env),
+        resources: Some(resources),
+        security_context: Some(security),
+        volume_mounts: (!mounts.is_empty()).then_some(mounts),
+        // Draining first: SIGTERM makes the node pull no more and finish what it runs; the
+        // hook waits for that, within the grace period, before the kubelet goes further.
+        lifecycle: Some(Lifecycle {
+            pre_stop: Some(LifecycleHandler {
+                exec: Some(ExecAction {
+                    command: Some(vec![
+                        "/bin/sh".into(),
+                        "-c".into(),
+                        "kill -TERM 1; while kill -0 1 2>/dev/null; do sleep 1; done".into(),
+                    ]),
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+
+    let mut tolerations: Vec<Toleration> = spec.tolerations.clone();
+    if let Some(key) = gpu_resource(spec.gpu_vendor) {
+        // GPU machines are commonly tainted with their resource name so that only pods that ask
+        // for a GPU land there.
+        if !tolerations.iter().any(|t| t.key.as_deref() == Some(key)) {
+            tolerations.push(Toleration {
+                key: Some(key.into()),
+                operator: Some("Exists".into()),
+                effect: Some("NoSchedule".into()),
+                ..Default::default()
+            });
+        }
+    }
+    let affinity = gpu_node_label(spec.gpu_vendor).map(|label| Affinity {
+        node_affinity: Some(NodeAffinity {
+            required_during_scheduling_ignored_during_execution: Some(NodeSelector {
+                node_selector_terms: vec![NodeSelectorTerm {
+                    match_expressions: Some(vec![NodeSelectorRequirement {
+                        key: label.into(),
+                        operator: "In".into(),
+                        values: Some(vec!["true".into()]),
+                    }]),
+                    ..Default::default()
+                }],
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+
+    Deployment {
+        metadata: ObjectMeta {
+            name: Some(deployment_name(&name)),
+            namespace: Some(namespace_of(pool, settings)),
+            labels: Some(labels.clone()),
+            owner_references: Some(vec![owner_reference(pool)]),
+            ..Default::default()
+        },
+        spec: Some(DeploymentSpec {
+            replicas: replicas.map(|r| r as i32),
+            selector: LabelSelector { match_labels: Some(labels.clone()), ..Default::default() },
+            // A node being replaced finishes its items while the new one starts.
+            strategy: Some(DeploymentStrategy { type_: Some("RollingUpdate".into()), ..Default::default() }),
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta { labels: Some(labels), ..Default::default() }),
+                spec: Some(PodSpec {
+                    containers: vec![container],
+                    termination_grace_period_seconds: Some(spec.drain_seconds as i64),
+                    node_selector: (!spec.node_selector.is_empty()).then(|| spec.node_selector.clone()),
+                    tolerations: (!tolerations.is_empty()).then_some(tolerations),
+                    affinity,
+                    volumes: (!volumes.is_empty()).then_some(volumes),
+                    security_context: Some(PodSecurityContext {
+                        seccomp_profile: Some(k8s_openapi::api::core::v1::SeccompProfile {
+                            type_: "RuntimeDefault".into(),
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    }),
+                    automount_service_account_token: Some(false),
+                    ..Default::default()
+                }),
+            },
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// The name of the external metric an HPA scales a pool on (the controller's
+/// `vmafx_queue_depth{pool="NAME"}`, served by a metrics adapter).
+pub const QUEUE_METRIC: &str = "vmafx_queue_depth";
+
+/// In `hpa` mode, the HorizontalPodAutoscaler that sizes a pool's Deployment on its queue
+/// depth; `None` in the other modes. HPA cannot scale to zero: its minimum is at least 1.
+pub fn desired_hpa(pool: &VmafxNode, settings: &PodSettings) -> Option<HorizontalPodAutoscaler> {
+    if pool.spec.autoscaling.mode != ScalingMode::Hpa {
+        return None;
+    }
+    let name = pool.metadata.name.clone().unwrap_or_default();
+    let spec = &pool.spec;
+    Some(HorizontalPodAutoscaler {
+        metadata: ObjectMeta {
+            name: Some(deployment_name(&name)),
+            namespace: Some(namespace_of(pool, settings)),
+            labels: Some(pod_labels(&name)),
+            owner_references: Some(vec![owner_reference(pool)]),
+            ..Default::default()
+        },
+        spec: Some(HorizontalPodAutoscalerSpec {
+            scale_target_ref: CrossVersionObjectReference {
+                api_version: Some("apps/v1".into()),
+                kind: "Deployment".into(),
+                name: deployment_name(&name),
+            },
+            min_replicas: Some(spec.min_replicas.max(1) as i32),
+            max_replicas: spec.max_replicas.max(1) as i32,
+            metrics: Some(vec![MetricSpec {
+                type_: "External".into(),
+                external: Some(ExternalMetricSource {
+                    metric: MetricIdentifier {
+                        name: QUEUE_METRIC.into(),
+                        selector: Some(LabelSelector {
+                            match_labels: Some(BTreeMap::from([("pool".to_string(), name.clone())])),
+                            ..Default::default()
+                        }),
+                    },
+                    target: MetricTarget {
+                        type_: "AverageValue".into(),
+                        average_value: Some(Quantity(spec.autoscaling.items_per_replica.to_string())),
+                        ..Default::default()
+                    },
+                }),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crd::VmafxNodeSpec;
+
+    fn pool(name: &str, vendor: GpuVendor) -> VmafxNode {
+        let mut spec: VmafxNodeSpec = serde_json::from_value(
+            serde_json::json!({"maxReplicas": 8, "image": "localhost/vmafx-node:dev"}),
+        )
+        .unwrap();
+        spec.gpu_vendor = vendor;
+        let mut p = VmafxNode::new(name, spec);
+        p.metadata.uid = Some(format!("uid-{name}"));
+        p
+    }
+
+    fn settings() -> PodSettings {
+        PodSettings {
+            controller: "https://vmafx-controller.vmafx:50051".into(),
+            join_token_secret: "vmafx-join-token".into(),
+            ca_secret: Some("vmafx-ca".into()),
+            namespace: "vmafx".into(),
+        }
+    }
+
+    fn container(d: &Deployment) -> &Container {
+        &d.spec.as_ref().unwrap().template.spec.as_ref().unwrap().containers[0]
+    }
+
+    #[test]
+    fn each_vendor_gets_its_device_and_its_machines() {
+        for (vendor, key, label) in [
+            (GpuVendor::Nvidia, "nvidia.com/gpu", "feature.node.kubernetes.io/pci-10de.present"),
+            (GpuVendor::Amd, "amd.com/gpu", "feature.node.kubernetes.io/pci-1002.present"),
+            (GpuVendor::Intel, "gpu.intel.com/i915", "feature.node.kubernetes.io/pci-8086.present"),
+        ] {
+            let d = desired_deployment(&pool("p", vendor), &settings(), Some(2));
+            let limits = container(&d).resources.as_ref().unwrap().limits.as_ref().unwrap();
+            assert_eq!(limits.get(key), Some(&Quantity("1".into())), "{vendor:?}");
+            let pod = d.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
+            let term = &pod
+                .affinity
+                .as_ref()
+                .unwrap()
+                .node_affinity
+                .as_ref()
+                .unwrap()
+                .required_during_scheduling_ignored_during_execution
+                .as_ref()
+                .unwrap()
+                .node_selector_terms[0];
+            assert_eq!(term.match_expressions.as_ref().unwrap()[0].key, label);
+            assert!(pod.tolerations.as_ref().unwrap().iter().any(|t| t.key.as_deref() == Some(key)));
+            let args = container(&d).args.as_ref().unwrap().join(" ");
+            assert!(args.contains(&format!("--gpu-vendor {}", vendor.as_str())), "{args}");
+        }
+        let cpu = desired_deployment(&pool("cpu", GpuVendor::None), &settings(), Some(1));
+        let pod = cpu.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
+        assert!(pod.affinity.is_none() && pod.tolerations.is_none());
+        assert!(container(&cpu).resources.as_ref().unwrap().limits.is_none());
+    }
+
+    #[test]
+    fn the_deployment_belongs_to_its_pool_and_labels_its_nodes() {
+        let d = desired_deployment(&pool("gpu-a", GpuVendor::Nvidia), &settings(), Some(3));
+        assert_eq!(d.metadata.name.as_deref(), Some("vmafx-node-gpu-a"));
+        assert_eq!(d.metadata.namespace.as_deref(), Some("vmafx"));
+        let owner = &d.metadata.owner_references.as_ref().unwrap()[0];
+        assert_eq!(
+            (owner.kind.as_str(), owner.name.as_str(), owner.uid.as_str()),
+            ("VmafxNode", "gpu-a", "uid-gpu-a")
+        );
+        assert_eq!(owner.api_version, "vmafx.io/v1alpha1");
+        assert_eq!(owner.controller, Some(true));
+        assert_eq!(d.spec.as_ref().unwrap().replicas, Some(3));
+        let args = container(&d).args.as_ref().unwrap();
+        assert!(args.windows(2).any(|w| w == ["--label", "vmafx.io/pool=gpu-a"]), "{args:?}");
+        assert!(args.windows(2).any(|w| w == ["--controller", "https://vmafx-controller.vmafx:50051"]));
+        let env = container(&d).env.as_ref().unwrap();
+        let token = env.iter().find(|e| e.name == "VMAFX_TOKEN").unwrap();
+        let secret = token.value_from.as_ref().unwrap().secret_key_ref.as_ref().unwrap();
+        assert_eq!((secret.name.as_str(), secret.key.as_str()), ("vmafx-join-token", "token"));
+        let pod = d.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
+        assert_eq!(pod.termination_grace_period_seconds, Some(600));
+        assert!(container(&d).lifecycle.as_ref().unwrap().pre_stop.is_some());
+        // The selector picks exactly the template's pods.
+        assert_eq!(d.spec.as_ref().unwrap().selector.match_labels.as_ref(), Some(&pod_labels("gpu-a")));
+    }
+
+    #[test]
+    fn only_a_mounting_pool_gets_fuse_and_sys_admin() {
+        let plain = desired_deployment(&pool("p", GpuVendor::None), &settings(), Some(1));
+        let sc = container(&plain).security_context.as_ref().unwrap();
+        assert_eq!(sc.run_as_non_root, Some(true));
+        assert!(sc.capabilities.as_ref().unwrap().add.is_none());
+        let mut p = pool("m", GpuVendor::None);
+        p.spec.rclone_mount = true;
+        let mounting = desired_deployment(&p, &settings(), Some(1));
+        let sc = container(&mounting).security_context.as_ref().unwrap();
+        assert_eq!(sc.capabilities.as_ref().unwrap().add.as_deref(), Some(&["SYS_ADMIN".to_string()][..]));
+        assert!(container(&mounting)
+            .args
+            .as_ref()
+            .unwrap()
+            .iter()
+            .any(|a| a == "--rclone-mount=/mnt/source"));
+    }
+
+    #[test]
+    fn an_hpa_pool_leaves_replicas_to_its_autoscaler() {
+        let mut p = pool("h", GpuVendor::Amd);
+        assert!(desired_hpa(&p, &settings()).is_none(), "operator mode makes no HPA");
+        p.spec.autoscaling.mode = ScalingMode::Hpa;
+        p.spec.min_replicas = 0;
+        let hpa = desired_hpa(&p, &settings()).unwrap();
+        let spec = hpa.spec.unwrap();
+        assert_eq!(spec.min_replicas, Some(1), "an HPA cannot reach zero");
+        assert_eq!(spec.max_replicas, 8);
+        assert_eq!(spec.scale_target_ref.name, "vmafx-node-h");
+        let metric = spec.metrics.unwrap().remove(0).external.unwrap();
+        assert_eq!(metric.metric.name, "vmafx_queue_depth");
+        assert_eq!(metric.target.average_value, Some(Quantity("4".into())));
+        assert_eq!(hpa.metadata.owner_references.unwrap()[0].name, "h");
+        let d = desired_deployment(&p, &settings(), None);
+        assert_eq!(d.spec.unwrap().replicas, None);
+    }
+}
