@@ -193,6 +193,82 @@ async fn api_authenticates_validates_and_keeps_jobs_across_restarts() {
     assert_eq!(missing.unwrap_err().code(), Code::NotFound);
 }
 
+/// A job aimed at a node pool (`vmafx.io/pool`) goes only to that pool's nodes, and the
+/// controller reports each pool's queue (GetQueue, `/v1/queue`, `/metrics`): what the
+/// Kubernetes operator scales pools on.
+#[tokio::test]
+async fn pools_get_only_their_jobs_and_the_queue_is_reported_per_pool() {
+    let data = tempfile::tempdir().unwrap();
+    let clips = tempfile::tempdir().unwrap();
+    let r = common::lavfi(clips.path(), "ref.y4m", "testsrc2=size=160x90:rate=24", 24, "yuv420p");
+    let d = common::encode(&r, clips.path(), "dist.mp4", &["-c:v", "libx264", "-crf", "35"]);
+    let ctl = start_controller(data.path(), &[]);
+    let (admin, join) = (token(data.path(), "admin.token"), token(data.path(), "node.token"));
+    let mut jobs = JobServiceClient::new(connect(&ctl.addr).await);
+    let pool = |name: &str| v1::Requirements {
+        labels: [("vmafx.io/pool".to_string(), name.to_string())].into(),
+        ..Default::default()
+    };
+    // 4 items for pool a, 4 for pool b, 4 for no pool; a's job first, then b's.
+    let mut ids = std::collections::BTreeMap::new();
+    for (name, requirements) in [("a", Some(pool("a"))), ("b", Some(pool("b"))), ("", None)] {
+        let score = v1::ScoreSpec { requirements, ..spec(&r, &d) };
+        let submit = v1::SubmitJobRequest { score: Some(score), ..Default::default() };
+        let job = jobs.submit_job(authed(submit, &admin)).await.unwrap().into_inner().job.unwrap();
+        ids.insert(job.id, name);
+    }
+    let queue = |jobs: &mut JobServiceClient<_>| {
+        let mut jobs = jobs.clone();
+        let admin = admin.clone();
+        async move {
+            let q = jobs.get_queue(authed(v1::GetQueueRequest {}, &admin)).await.unwrap().into_inner();
+            q.pools.iter().map(|p| (p.pool.clone(), p.pending, p.running)).collect::<Vec<_>>()
+        }
+    };
+    let all_pending = vec![("".to_string(), 4, 0), ("a".to_string(), 4, 0), ("b".to_string(), 4, 0)];
+    assert_eq!(queue(&mut jobs).await, all_pending);
+
+    // A node of pool a takes a's items, then the unpooled ones, and never b's.
+    let mut nodes = NodeServiceClient::new(connect(&ctl.addr).await);
+    let caps = v1::Capabilities {
+        labels: [("vmafx.io/pool".to_string(), "a".to_string())].into(),
+        ..Default::default()
+    };
+    let reg =
+        v1::RegisterNodeRequest { name: "pool-a-0".into(), capabilities: Some(caps), ..Default::default() };
+    let reg = nodes.register_node(authed(reg, &join)).await.unwrap().into_inner();
+    let mut took = vec![];
+    loop {
+        let pull = v1::PullWorkRequest { node_id: reg.node_id.clone(), wait_ms: 200 };
+        let Some(item) = nodes.pull_work(authed(pull, &reg.credential)).await.unwrap().into_inner().item
+        else {
+            break;
+        };
+        took.push(ids[&item.job_id]);
+    }
+    assert_eq!(took, ["a", "a", "a", "a", "", "", "", ""], "pool a's node ran only a's and unpooled items");
+    assert_eq!(
+        queue(&mut jobs).await,
+        vec![("".to_string(), 0, 4), ("a".to_string(), 0, 4), ("b".to_string(), 4, 0)]
+    );
+
+    // The same figures over HTTP and in /metrics (queued + running per pool).
+    let (status, body) = common::cluster::http(&ctl.http, "GET", "/v1/queue", Some(&admin), None);
+    assert_eq!(status, 200, "{body}");
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["pools"][2], serde_json::json!({"pool": "b", "pending": 4, "running": 0}), "{body}");
+    assert_eq!(body["pending_items"], 4, "{body}");
+    let samples = parse_prometheus(&http_get(&ctl.http, "/metrics").1);
+    for expected in [
+        "vmafx_pool_queue_depth[('pool', '')] 4",
+        "vmafx_pool_queue_depth[('pool', 'a')] 4",
+        "vmafx_pool_queue_depth[('pool', 'b')] 4",
+        "vmafx_queue_depth[] 4",
+    ] {
+        assert!(samples.iter().any(|s| s == expected), "{expected} not in {samples:?}");
+    }
+}
+
 #[test]
 fn a_second_controller_on_the_same_data_directory_exits_2_naming_the_holder() {
     let data = tempfile::tempdir().unwrap();

@@ -19,7 +19,7 @@ use std::time::Duration;
 use tonic::metadata::MetadataValue;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tonic::{Code, Request, Status};
-use vmafx_core::{JobState, JobView, NodeInfo, NodeState, ScoreJobSpec};
+use vmafx_core::{JobState, JobView, NodeInfo, NodeState, PoolQueue, ScoreJobSpec};
 use vmafx_proto::v1::job_service_client::JobServiceClient;
 use vmafx_proto::v1::node_service_client::NodeServiceClient;
 use vmafx_proto::v1::{self, job_event};
@@ -566,6 +566,13 @@ impl JobClient {
         let req = v1::ListNodesRequest {};
         let nodes = self.api().list_nodes(self.conn.request(req)).await.map_err(|s| self.conn.fail(s))?;
         Ok(nodes.into_inner().nodes.into_iter().map(NodeInfo::from).collect())
+    }
+
+    /// Work items queued or running per node pool (`""`: jobs that name no pool).
+    pub async fn queue(&self) -> Result<Vec<PoolQueue>, ClientError> {
+        let req = v1::GetQueueRequest {};
+        let queue = self.api().get_queue(self.conn.request(req)).await.map_err(|s| self.conn.fail(s))?;
+        Ok(queue.into_inner().pools.into_iter().map(PoolQueue::from).collect())
     }
 
     /// Asks a node to drain: it takes no new work, finishes what it runs, then exits. `node`

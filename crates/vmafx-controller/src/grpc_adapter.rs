@@ -200,6 +200,18 @@ impl<S: Store> JobService for JobApi<S> {
         Ok(Response::new(v1::Job::from(&self.c.view(job, false).await?)))
     }
 
+    async fn get_queue(
+        &self,
+        req: Request<v1::GetQueueRequest>,
+    ) -> Result<Response<v1::GetQueueResponse>, Status> {
+        self.caller(&req, Role::Read).await?;
+        let (pools, pending_items) = self.c.queue().await?;
+        Ok(Response::new(v1::GetQueueResponse {
+            pools: pools.iter().map(v1::PoolQueue::from).collect(),
+            pending_items,
+        }))
+    }
+
     async fn list_nodes(
         &self,
         req: Request<v1::ListNodesRequest>,

@@ -52,6 +52,7 @@ pub fn router<S: Store>(controller: Controller<S>, tokens: Auth, metrics_need_to
         .route("/v1/jobs", post(submit::<S>).get(list::<S>))
         .route("/v1/jobs/{id}", get(job::<S>).delete(cancel::<S>))
         .route("/v1/nodes", get(nodes::<S>))
+        .route("/v1/queue", get(queue::<S>))
         .route("/v1/nodes/{id}/drain", post(drain::<S>))
         .route("/v1/models", get(models))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API path".into()) })
@@ -358,6 +359,11 @@ async fn nodes<S: Store>(State(c): State<Controller<S>>) -> ApiResult {
     Ok(Json(json!({ "nodes": nodes })).into_response())
 }
 
+async fn queue<S: Store>(State(c): State<Controller<S>>) -> ApiResult {
+    let (pools, pending_items) = c.queue().await?;
+    Ok(Json(json!({ "pools": pools, "pending_items": pending_items })).into_response())
+}
+
 async fn drain<S: Store>(State(c): State<Controller<S>>, Path(id): Path<String>) -> ApiResult {
     c.drain(&id).await?;
     let nodes = c.node_infos().await?;
@@ -379,6 +385,11 @@ async fn readyz<S: Store>(State(c): State<Controller<S>>) -> impl IntoResponse {
         Ok(_) => (StatusCode::OK, "ready\n".to_string()),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("store unavailable: {e}\n")),
     }
+}
+
+/// A Prometheus label value with `\`, `"` and line feeds escaped.
+fn label_value(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 /// Prometheus text exposition (version 0.0.4).
@@ -404,6 +415,14 @@ async fn metrics<S: Store>(State(c): State<Controller<S>>) -> impl IntoResponse 
         "# HELP vmafx_queue_depth Work items waiting for a node.\n# TYPE vmafx_queue_depth gauge"
     );
     let _ = writeln!(out, "vmafx_queue_depth {}", stats.pending_items);
+    let _ = writeln!(
+        out,
+        "# HELP vmafx_pool_queue_depth Work items queued or running per node pool (pool=\"\": jobs that name no pool); what pool autoscalers follow.\n\
+         # TYPE vmafx_pool_queue_depth gauge"
+    );
+    for q in stats.pool_queues() {
+        let _ = writeln!(out, "vmafx_pool_queue_depth{{pool=\"{}\"}} {}", label_value(&q.pool), q.depth());
+    }
     let _ = writeln!(
         out,
         "# HELP vmafx_oldest_pending_age_seconds Age of the oldest job with a waiting work item.\n\

@@ -1,7 +1,7 @@
 //! Jobs and nodes as clients see them ([`vmafx_core::view`]), built from the store's records.
 //! Both APIs answer with these; the adapters only change their encoding.
 
-use vmafx_core::{pooled_vmaf, Capabilities, ItemState, JobState, JobView, NodeInfo};
+use vmafx_core::{pooled_vmaf, Capabilities, ItemState, JobState, JobView, NodeInfo, PoolQueue};
 use vmafx_store::{ItemRecord, JobQuery, JobRecord, Store};
 
 use crate::{Controller, ControllerError};
@@ -68,6 +68,12 @@ impl<S: Store> Controller<S> {
             encode,
             scores,
         })
+    }
+
+    /// Work items queued or running per node pool, and the pending items of all pools.
+    pub async fn queue(&self) -> Result<(Vec<PoolQueue>, u64), ControllerError> {
+        let stats = self.store().stats().await?;
+        Ok((stats.pool_queues(), stats.pending_items))
     }
 
     /// Every registered node, live, draining or gone. Listings name the encoders a node has

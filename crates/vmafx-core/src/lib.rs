@@ -26,7 +26,7 @@ pub use message::one_statement;
 pub use note::{Note, NoteLevel};
 pub use pooling::{pool, Pooled};
 pub use report::{Report, ReportFormat, ReportInfo};
-pub use sched::{Capabilities, Requirements};
+pub use sched::{pool_queues, Capabilities, PoolQueue, Requirements, POOL_LABEL};
 pub use scores::{AssembleError, EncodeOutcome, FrameScore, Scores, SegmentResult};
 pub use secret::secrets_equal;
 pub use view::{job_json, node_json, pooled_vmaf, FramesShown, JobView, NodeInfo, NodeState};

@@ -9,6 +9,41 @@ use serde::{Deserialize, Serialize};
 /// GPU vendors a job may ask for.
 pub const GPU_VENDORS: &[&str] = &["nvidia", "amd", "intel"];
 
+/// The node label that names a node's pool (a Kubernetes `VmafxNode`, or any group of nodes
+/// started with `--label vmafx.io/pool=NAME`); a job aimed at a pool requires it.
+pub const POOL_LABEL: &str = "vmafx.io/pool";
+
+/// Work items of one pool: queued for a node, or running on one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolQueue {
+    /// The pool's name; empty for jobs that name no pool.
+    pub pool: String,
+    pub pending: u64,
+    pub running: u64,
+}
+
+impl PoolQueue {
+    /// What the pool's autoscaling follows: items queued or running.
+    pub fn depth(&self) -> u64 {
+        self.pending + self.running
+    }
+}
+
+/// Per-pool work from per-requirement counts `(requirement key, pending, running)`, by pool
+/// name. Requirements that name no pool count under `""`; unreadable keys (no node can run
+/// them) count nowhere.
+pub fn pool_queues<'a>(work: impl IntoIterator<Item = (&'a str, u64, u64)>) -> Vec<PoolQueue> {
+    let mut pools: BTreeMap<String, PoolQueue> = BTreeMap::new();
+    for (key, pending, running) in work {
+        let Some(req) = Requirements::from_key(key) else { continue };
+        let pool = req.labels.get(POOL_LABEL).cloned().unwrap_or_default();
+        let q = pools.entry(pool.clone()).or_insert_with(|| PoolQueue { pool, ..Default::default() });
+        q.pending += pending;
+        q.running += running;
+    }
+    pools.into_values().collect()
+}
+
 /// What a node offers, as it registered.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -117,6 +152,33 @@ mod tests {
         let us =
             Requirements { labels: [("zone".to_string(), "us".to_string())].into(), ..Default::default() };
         assert!(!us.satisfied_by(&gpu));
+    }
+
+    #[test]
+    fn pool_queues_group_requirements_by_their_pool_label() {
+        let pooled = |pool: &str, encoder: Option<&str>| {
+            Requirements {
+                encoder: encoder.map(String::from),
+                labels: BTreeMap::from([(POOL_LABEL.to_string(), pool.to_string())]),
+                ..Default::default()
+            }
+            .key()
+        };
+        let (a, a_x264, b) = (pooled("gpu-a", None), pooled("gpu-a", Some("libx264")), pooled("gpu-b", None));
+        let amd = Requirements { gpu_vendor: Some("amd".into()), ..Default::default() }.key();
+        let work = [
+            (a.as_str(), 3, 1),
+            (a_x264.as_str(), 2, 0),
+            (b.as_str(), 0, 4),
+            ("", 5, 0),
+            (amd.as_str(), 1, 1),
+            ("{bad", 9, 9),
+        ];
+        let q = pool_queues(work);
+        let depth: Vec<(&str, u64, u64)> =
+            q.iter().map(|p| (p.pool.as_str(), p.pending, p.running)).collect();
+        assert_eq!(depth, vec![("", 6, 1), ("gpu-a", 5, 1), ("gpu-b", 0, 4)]);
+        assert_eq!(q[1].depth(), 6);
     }
 
     #[test]

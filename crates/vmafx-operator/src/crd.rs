@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 pub const GROUP: &str = "vmafx.io";
 pub const VERSION: &str = "v1alpha1";
 /// The label a pool's pods carry and the node label its jobs require (`vmafx.io/pool=NAME`).
-pub const POOL_LABEL: &str = "vmafx.io/pool";
+pub use vmafx_core::POOL_LABEL;
 
 /// One scoring job: a reference and a distorted video (paths the nodes can read, or `s3://`,
 /// `gs://`, `az://`, `https://`, `rclone:` URIs), or a reference and an encode to make and
@@ -301,7 +301,7 @@ pub enum ScalingMode {
     #[default]
     Operator,
     /// An `autoscaling/v2` HorizontalPodAutoscaler on the external metric
-    /// `vmafx_queue_depth{pool=NAME}` (needs a metrics adapter; at least one replica).
+    /// `vmafx_pool_queue_depth{pool=NAME}` (needs a metrics adapter; at least one replica).
     Hpa,
     /// `minReplicas` pods, always.
     Fixed,

@@ -302,8 +302,8 @@ pub fn desired_deployment(pool: &VmafxNode, settings: &PodSettings, replicas: Op
 }
 
 /// The name of the external metric an HPA scales a pool on (the controller's
-/// `vmafx_queue_depth{pool="NAME"}`, served by a metrics adapter).
-pub const QUEUE_METRIC: &str = "vmafx_queue_depth";
+/// `vmafx_pool_queue_depth{pool="NAME"}`: items queued or running, served by a metrics adapter).
+pub const QUEUE_METRIC: &str = "vmafx_pool_queue_depth";
 
 /// In `hpa` mode, the HorizontalPodAutoscaler that sizes a pool's Deployment on its queue
 /// depth; `None` in the other modes. HPA cannot scale to zero: its minimum is at least 1.
@@ -473,7 +473,7 @@ mod tests {
         assert_eq!(spec.max_replicas, 8);
         assert_eq!(spec.scale_target_ref.name, "vmafx-node-h");
         let metric = spec.metrics.unwrap().remove(0).external.unwrap();
-        assert_eq!(metric.metric.name, "vmafx_queue_depth");
+        assert_eq!(metric.metric.name, "vmafx_pool_queue_depth");
         assert_eq!(metric.target.average_value, Some(Quantity("4".into())));
         assert_eq!(hpa.metadata.owner_references.unwrap()[0].name, "h");
         let d = desired_deployment(&p, &settings(), None);

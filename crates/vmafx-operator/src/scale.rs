@@ -12,7 +12,19 @@
 //!
 //! Times are Unix seconds, so a test drives the clock.
 
+use vmafx_core::PoolQueue;
+
 use crate::crd::{Autoscaling, ScalingMode, VmafxNodeSpec};
+
+/// A pool's demand from the controller's queue: its own items queued or running, and with
+/// `acceptsUnpooled` those of jobs that name no pool.
+pub fn demand(pool: &str, spec: &VmafxNodeSpec, queues: &[PoolQueue]) -> u64 {
+    queues
+        .iter()
+        .filter(|q| q.pool == pool || (spec.accepts_unpooled && q.pool.is_empty()))
+        .map(PoolQueue::depth)
+        .sum()
+}
 
 /// What the autoscaler remembers between reconciles (kept in the pool's status).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -141,6 +153,17 @@ mod tests {
                 current
             })
             .collect()
+    }
+
+    #[test]
+    fn demand_counts_the_pool_and_unpooled_work_only_when_accepted() {
+        let q = |pool: &str, pending, running| PoolQueue { pool: pool.into(), pending, running };
+        let queues = [q("", 5, 1), q("gpu-a", 2, 3), q("gpu-b", 7, 0)];
+        let mut spec = pool(0, 4);
+        assert_eq!(demand("gpu-a", &spec, &queues), 5);
+        spec.accepts_unpooled = true;
+        assert_eq!(demand("gpu-a", &spec, &queues), 11);
+        assert_eq!(demand("gpu-c", &spec, &queues), 6);
     }
 
     #[test]

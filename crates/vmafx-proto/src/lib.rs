@@ -24,8 +24,8 @@ pub const RETRY_AFTER_MS: &str = "retry-after-ms";
 
 use vmafx_core::{
     Capabilities, EncodeOutcome, EncodeSpec, EncoderDescription, FrameScore, InputOptions,
-    JobState as CoreJobState, JobView, NodeInfo, NodeState, Note, NoteLevel, RawVideo, Requirements,
-    ScoreJobSpec, Scores, SegmentResult,
+    JobState as CoreJobState, JobView, NodeInfo, NodeState, Note, NoteLevel, PoolQueue, RawVideo,
+    Requirements, ScoreJobSpec, Scores, SegmentResult,
 };
 
 impl From<v1::ScoreSpec> for ScoreJobSpec {
@@ -356,6 +356,18 @@ impl From<&Capabilities> for v1::Capabilities {
             labels: c.labels.clone().into_iter().collect(),
             encoder_options: c.encoder_options.iter().map(Into::into).collect(),
         }
+    }
+}
+
+impl From<&PoolQueue> for v1::PoolQueue {
+    fn from(q: &PoolQueue) -> Self {
+        v1::PoolQueue { pool: q.pool.clone(), pending: q.pending, running: q.running }
+    }
+}
+
+impl From<v1::PoolQueue> for PoolQueue {
+    fn from(q: v1::PoolQueue) -> Self {
+        PoolQueue { pool: q.pool, pending: q.pending, running: q.running }
     }
 }
 

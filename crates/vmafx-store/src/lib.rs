@@ -22,7 +22,7 @@ pub use migrate::{migrate, Migrated};
 pub use postgres::PgStore;
 pub use records::{
     Candidate, Completion, ItemRecord, ItemResult, JobQuery, JobRecord, Lease, NewJob, NodeRecord, Pruned,
-    Pull, QueueStats, ReportContext, TokenRecord, Transition,
+    Pull, QueueStats, ReportContext, RequirementWork, TokenRecord, Transition,
 };
 pub use sqlite::SqliteStore;
 

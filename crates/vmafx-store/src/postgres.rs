@@ -931,7 +931,21 @@ impl Store for PgStore {
         )
         .fetch_one(&self.pool)
         .await?;
-        Ok(QueueStats { jobs, pending_items: pending as u64, oldest_pending_ms: oldest })
+        let work: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT requirement, COUNT(*) FILTER (WHERE state = 'pending'), COUNT(*) FILTER (WHERE state = 'leased') \
+             FROM work_items WHERE state IN ('pending', 'leased') GROUP BY requirement ORDER BY requirement",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let work_by_requirement = work
+            .into_iter()
+            .map(|(requirement, pending, leased)| RequirementWork {
+                requirement,
+                pending: pending as u64,
+                leased: leased as u64,
+            })
+            .collect();
+        Ok(QueueStats { jobs, pending_items: pending as u64, oldest_pending_ms: oldest, work_by_requirement })
     }
 
     async fn pending_items(&self) -> Result<u64, StoreError> {

@@ -185,4 +185,24 @@ pub struct QueueStats {
     pub pending_items: u64,
     /// Submission time of the oldest job that still has a pending item.
     pub oldest_pending_ms: Option<Millis>,
+    /// Work items pending and leased, per requirement key (in key order; keys with neither
+    /// are absent): what per-pool queue depths are made of.
+    pub work_by_requirement: Vec<RequirementWork>,
+}
+
+/// Pending and leased work items of one requirement key.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequirementWork {
+    pub requirement: String,
+    pub pending: u64,
+    pub leased: u64,
+}
+
+impl QueueStats {
+    /// The work per pool ([`vmafx_core::pool_queues`]).
+    pub fn pool_queues(&self) -> Vec<vmafx_core::PoolQueue> {
+        vmafx_core::pool_queues(
+            self.work_by_requirement.iter().map(|w| (w.requirement.as_str(), w.pending, w.leased)),
+        )
+    }
 }

@@ -808,10 +808,27 @@ impl Store for SqliteStore {
         )
         .fetch_one(&self.pool)
         .await?;
+        let work = sqlx::query(
+            "SELECT requirement, SUM(state = 'pending'), SUM(state = 'leased') FROM work_items \
+             WHERE state IN ('pending', 'leased') GROUP BY requirement ORDER BY requirement",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let work_by_requirement = work
+            .iter()
+            .map(|r| {
+                Ok(RequirementWork {
+                    requirement: r.try_get(0)?,
+                    pending: r.try_get::<i64, _>(1)? as u64,
+                    leased: r.try_get::<i64, _>(2)? as u64,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
         Ok(QueueStats {
             jobs,
             pending_items: row.try_get::<i64, _>(0)? as u64,
             oldest_pending_ms: row.try_get(1)?,
+            work_by_requirement,
         })
     }
 

@@ -141,7 +141,16 @@ pub async fn lease_next_takes_only_items_the_node_can_run(s: impl Store) {
     assert_eq!(g.job.id, "gpu");
     assert!(s.lease_next("none", 10, 1000, &[]).await.unwrap().is_none());
     assert!(s.lease_next("cpu", 10, 1000, ANY).await.unwrap().is_none(), "only GPU work left");
-    assert_eq!(s.requirement_keys().await.unwrap(), [String::new(), gpu], "keys stay once submitted");
+    assert_eq!(s.requirement_keys().await.unwrap(), [String::new(), gpu.clone()], "keys stay once submitted");
+    let work = |key: &str| RequirementWork { requirement: key.into(), ..Default::default() };
+    assert_eq!(
+        s.stats().await.unwrap().work_by_requirement,
+        vec![
+            RequirementWork { leased: 1, ..work("") },
+            RequirementWork { pending: 1, leased: 1, ..work(&gpu) }
+        ],
+        "queue depth per requirement: pending and leased"
+    );
 }
 
 pub async fn results_apply_once_and_finish_the_job(s: impl Store) {
@@ -340,7 +349,12 @@ pub async fn nodes_and_tokens(s: impl Store) {
     let stats = s.stats().await.unwrap();
     assert_eq!(
         stats,
-        QueueStats { jobs: vec![(JobState::Queued, 1)], pending_items: 2, oldest_pending_ms: Some(7) }
+        QueueStats {
+            jobs: vec![(JobState::Queued, 1)],
+            pending_items: 2,
+            oldest_pending_ms: Some(7),
+            work_by_requirement: vec![RequirementWork { requirement: String::new(), pending: 2, leased: 0 }],
+        }
     );
     s.put_token(&token("abc", "admin", "admin", None, 1)).await.unwrap();
     s.put_token(&token("abc", "read", "other", None, 2)).await.unwrap();
