@@ -4,11 +4,13 @@
 //! - [`crd`]: the custom resources (`vmafx.io/v1alpha1`), the source of the CRDs;
 //! - [`pool`]: a [`crd::VmafxNode`] in, its Deployment and HorizontalPodAutoscaler out;
 //! - [`job`]: a [`crd::VmafxJob`] in, its controller submission and status out;
-//! - [`scale`]: the operator's own autoscaler (queue depth in, replicas out).
+//! - [`scale`]: the operator's own autoscaler (queue depth in, replicas out);
+//! - [`lease`]: leader election on a coordination Lease (the Lease and the clock in, a step out).
 //!
 //! `main.rs` is the thin adapter: kube-rs watches and server-side apply.
 
 pub mod crd;
 pub mod job;
+pub mod lease;
 pub mod pool;
 pub mod scale;
