@@ -26,7 +26,6 @@ pub enum Step {
 /// The decision for replica `me` at `now`, for a Lease last read as `lease` (`None`: there is
 /// none yet). `duration_s` is how long a Lease this replica writes stays valid unrenewed.
 pub fn step(lease: Option<&LeaseSpec>, me: &str, now: Timestamp, duration_s: i32) -> Step {
-    let holder = lease.and_then(|l| l.holder_identity.clone()).filter(|h| !h.is_empty());
     let transitions = lease.and_then(|l| l.lease_transitions).unwrap_or(0);
     let write = |acquire: Option<MicroTime>, transitions: i32, took_over_from: Option<String>| Step::Write {
         spec: LeaseSpec {
@@ -39,19 +38,17 @@ pub fn step(lease: Option<&LeaseSpec>, me: &str, now: Timestamp, duration_s: i32
         },
         took_over_from,
     };
-    match holder {
-        Some(h) if h == me => write(lease.and_then(|l| l.acquire_time.clone()), transitions, None),
-        Some(h) => {
-            let expires = expiry(lease.expect("a holder comes from a lease"));
-            match expires {
-                Some(at) if at > now => {
-                    let left = now.duration_until(at).as_millis().clamp(0, i64::MAX as i128) as i64;
-                    Step::Follow { holder: h, retry_in_ms: left.max(1) }
-                }
-                _ => write(None, transitions + 1, Some(h)),
+    let Some(lease) = lease else { return write(None, 0, None) };
+    match lease.holder_identity.clone().filter(|h| !h.is_empty()) {
+        None => write(None, transitions + 1, None),
+        Some(h) if h == me => write(lease.acquire_time.clone(), transitions, None),
+        Some(h) => match expiry(lease) {
+            Some(at) if at > now => {
+                let left = now.duration_until(at).as_millis().clamp(1, i64::MAX as i128) as i64;
+                Step::Follow { holder: h, retry_in_ms: left }
             }
-        }
-        None => write(None, transitions + if lease.is_some() { 1 } else { 0 }, None),
+            _ => write(None, transitions + 1, Some(h)),
+        },
     }
 }
 

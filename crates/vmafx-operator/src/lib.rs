@@ -7,7 +7,8 @@
 //! - [`scale`]: the operator's own autoscaler (queue depth in, replicas out);
 //! - [`lease`]: leader election on a coordination Lease (the Lease and the clock in, a step out).
 //!
-//! `main.rs` is the thin adapter: kube-rs watches and server-side apply.
+//! `main.rs` prints the CRDs; the kube-rs adapter that applies these decisions to a cluster
+//! (watches, apply, the Lease) is not written yet.
 
 pub mod crd;
 pub mod job;
