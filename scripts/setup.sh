@@ -98,4 +98,11 @@ if [[ $mode == test ]]; then
     python3 -m pip install -q mcp==2.3.0 2>/dev/null ||
       python3 -m pip install -q --break-system-packages mcp==2.3.0
   fi
+  # A fake Kubernetes API server (kmock; tests/k8s_api.py completes it) for the operator's
+  # end-to-end tests: no real API server installs from the registries here.
+  if ! python3 -c "import kmock, importlib.metadata as m, sys; sys.exit(0 if m.version('kmock') == '0.8' else 1)" 2>/dev/null; then
+    echo "setup: installing kmock==0.8 (a fake Kubernetes API server for the operator tests)" >&2
+    python3 -m pip install -q kmock==0.8 2>/dev/null ||
+      python3 -m pip install -q --break-system-packages kmock==0.8
+  fi
 fi

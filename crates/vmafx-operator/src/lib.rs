@@ -7,11 +7,12 @@
 //! - [`scale`]: the operator's own autoscaler (queue depth in, replicas out);
 //! - [`lease`]: leader election on a coordination Lease (the Lease and the clock in, a step out).
 //!
-//! `main.rs` prints the CRDs; the kube-rs adapter that applies these decisions to a cluster
-//! (watches, apply, the Lease) is not written yet.
+//! [`run`] is the thin kube-rs adapter that applies these decisions to a cluster (watches,
+//! server-side apply, status, finalizers, the leader Lease); `main.rs` parses the flags.
 
 pub mod crd;
 pub mod job;
 pub mod lease;
 pub mod pool;
+pub mod run;
 pub mod scale;

@@ -14,7 +14,11 @@
 
 use vmafx_core::PoolQueue;
 
-use crate::crd::{Autoscaling, ScalingMode, VmafxNodeSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::jiff::Timestamp;
+
+use crate::crd::{Autoscaling, ScalingMode, VmafxNodeSpec, VmafxNodeStatus};
+use crate::job::{condition, set_condition};
 
 /// A pool's demand from the controller's queue: its own items queued or running, and with
 /// `acceptsUnpooled` those of jobs that name no pool.
@@ -118,6 +122,85 @@ pub fn decide(spec: &VmafxNodeSpec, current: u32, demand: u64, memory: Memory, n
     set(want, format!("{demand} work items queued or running: {current} -> {want} replicas"))
 }
 
+/// What the autoscaler remembered, as the pool's status last said (RFC 3339 times; an
+/// unreadable one counts as absent).
+pub fn memory_of(status: &VmafxNodeStatus) -> Memory {
+    let at =
+        |t: &Option<String>| t.as_deref().and_then(|t| t.parse::<Timestamp>().ok()).map(|t| t.as_second());
+    Memory {
+        last_scale: at(&status.last_scale_time),
+        idle_since: at(&status.idle_since),
+        last_busy: at(&status.last_busy_time),
+    }
+}
+
+/// What the pool's status says after a reconcile: the Deployment's replicas, the demand, the
+/// decision's memory and its reason as the `Scaling` condition, and `QueueKnown` (false with
+/// `queue_error` when the controller's queue could not be read, so the size was kept).
+pub struct Observed<'a> {
+    pub replicas: u32,
+    pub ready_replicas: u32,
+    pub demand: u64,
+    pub queue_error: Option<&'a str>,
+}
+
+pub fn pool_status(
+    previous: &VmafxNodeStatus,
+    decision: &Decision,
+    seen: &Observed,
+    generation: Option<i64>,
+    now: Timestamp,
+) -> VmafxNodeStatus {
+    let rfc3339 = |t: Option<i64>| t.and_then(|s| Timestamp::from_second(s).ok()).map(|t| t.to_string());
+    let mut status = VmafxNodeStatus {
+        replicas: seen.replicas,
+        ready_replicas: seen.ready_replicas,
+        queue_depth: if seen.queue_error.is_some() { previous.queue_depth } else { seen.demand },
+        last_scale_time: rfc3339(decision.memory.last_scale),
+        idle_since: rfc3339(decision.memory.idle_since),
+        last_busy_time: rfc3339(decision.memory.last_busy),
+        observed_generation: generation,
+        conditions: previous.conditions.clone(),
+    };
+    let time = Time(now);
+    let (known, reason, message) = match seen.queue_error {
+        None => ("True", "QueueRead", "the controller's queue was read".to_string()),
+        Some(e) => ("False", "ControllerUnreachable", format!("cannot read the controller's queue: {e}")),
+    };
+    set_condition(
+        &mut status.conditions,
+        condition("QueueKnown", known, reason, &message, generation, time.clone()),
+    );
+    let scaled = decision.replicas.is_some_and(|r| r != seen.replicas);
+    let reason = if scaled { "Scaling" } else { "Steady" };
+    set_condition(
+        &mut status.conditions,
+        condition(
+            "Scaling",
+            if scaled { "True" } else { "False" },
+            reason,
+            &decision.reason,
+            generation,
+            time.clone(),
+        ),
+    );
+    let want = decision.replicas.unwrap_or(seen.replicas);
+    let ready = seen.ready_replicas >= want;
+    let message = format!("{} of {want} replicas ready", seen.ready_replicas);
+    set_condition(
+        &mut status.conditions,
+        condition(
+            "Ready",
+            if ready { "True" } else { "False" },
+            if ready { "ReplicasReady" } else { "ReplicasNotReady" },
+            &message,
+            generation,
+            time,
+        ),
+    );
+    status
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +236,38 @@ mod tests {
                 current
             })
             .collect()
+    }
+
+    #[test]
+    fn memory_round_trips_through_the_status_and_conditions_say_why() {
+        let spec = pool(0, 4);
+        let now = Timestamp::from_second(1_800_000_000).unwrap();
+        let d = decide(&spec, 0, 9, Memory::default(), now.as_second());
+        assert_eq!(d.replicas, Some(3));
+        let seen = Observed { replicas: 0, ready_replicas: 0, demand: 9, queue_error: None };
+        let status = pool_status(&VmafxNodeStatus::default(), &d, &seen, Some(2), now);
+        assert_eq!(memory_of(&status), d.memory);
+        assert_eq!(status.queue_depth, 9);
+        let cond = |s: &VmafxNodeStatus, t: &str| s.conditions.iter().find(|c| c.type_ == t).unwrap().clone();
+        assert_eq!(cond(&status, "Scaling").status, "True");
+        assert!(cond(&status, "Scaling").message.contains("0 -> 3"), "{:?}", cond(&status, "Scaling"));
+        assert_eq!(cond(&status, "Ready").message, "0 of 3 replicas ready");
+
+        // The queue unreadable: the last depth is kept and the condition says why.
+        let later = Timestamp::from_second(1_800_000_030).unwrap();
+        let keep = Decision { replicas: Some(3), memory: d.memory, reason: "kept".into() };
+        let seen =
+            Observed { replicas: 3, ready_replicas: 3, demand: 0, queue_error: Some("connection refused") };
+        let next = pool_status(&status, &keep, &seen, Some(2), later);
+        assert_eq!(next.queue_depth, 9);
+        assert_eq!(cond(&next, "QueueKnown").status, "False");
+        assert!(cond(&next, "QueueKnown").message.contains("connection refused"));
+        assert_eq!(cond(&next, "Ready").status, "True");
+        assert_eq!(cond(&next, "Scaling").status, "False");
+        assert_eq!(
+            memory_of(&VmafxNodeStatus { idle_since: Some("yesterday".into()), ..Default::default() }),
+            Memory::default()
+        );
     }
 
     #[test]

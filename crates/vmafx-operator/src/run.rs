@@ -1,0 +1,367 @@
+//! The adapter between the cluster and the pure reconcile logic: kube-rs controllers for
+//! VmafxNode pools and VmafxJobs, and leader election on a Lease. Every decision is made by
+//! [`pool`], [`scale`], [`job`] and [`lease`]; this module reads, applies and writes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::finalizer::{finalizer, Event};
+use kube::runtime::reflector::ObjectRef;
+use kube::runtime::watcher;
+use kube::{Api, Client, ResourceExt};
+use serde_json::json;
+use tracing::{info, warn};
+use vmafx_client::{ClientError, JobClient};
+
+use crate::crd::{VmafxJob, VmafxJobStatus, VmafxNode};
+use crate::pool::PodSettings;
+use crate::{job, lease, pool, scale};
+
+/// The field manager of everything the operator applies.
+pub const MANAGER: &str = "vmafx-operator";
+
+/// How the operator runs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub pods: PodSettings,
+    /// How often a pool's size is decided again from the controller's queue.
+    pub resync: Duration,
+    /// How often an unfinished VmafxJob's controller job is looked at.
+    pub job_poll: Duration,
+    /// The Lease (in `pods.namespace`) whose holder reconciles.
+    pub lease_name: String,
+    /// This replica's name in the Lease.
+    pub identity: String,
+    pub lease_seconds: i32,
+}
+
+struct Ctx {
+    kube: Client,
+    jobs: JobClient,
+    settings: Settings,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("Kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+    #[error("{0}")]
+    Controller(#[from] ClientError),
+    #[error("{0}")]
+    Finalizer(String),
+}
+
+/// Runs until the Lease is lost (an error: the process exits and restarts as a follower) or
+/// the controllers stop.
+pub async fn run(kube: Client, jobs: JobClient, settings: Settings) -> anyhow::Result<()> {
+    let lost = lead(kube.clone(), settings.clone()).await?;
+    let ctx = Arc::new(Ctx { kube: kube.clone(), jobs, settings });
+
+    let pools = Controller::new(Api::<VmafxNode>::all(kube.clone()), watcher::Config::default())
+        // A pool's Deployment changing (ready replicas, an edit) reconciles the pool. Not
+        // `owns`: the pool is cluster-scoped and its Deployment namespaced, so map by label.
+        .watches(
+            Api::<Deployment>::all(kube.clone()),
+            watcher::Config::default().labels("app.kubernetes.io/managed-by=vmafx-operator"),
+            |d: Deployment| d.labels().get(crate::crd::POOL_LABEL).map(|p| ObjectRef::new(p)),
+        )
+        .shutdown_on_signal()
+        .run(reconcile_pool, retry_later, ctx.clone())
+        .for_each(|r| async move {
+            if let Err(e) = r {
+                warn!(error = %e, "pool reconcile");
+            }
+        });
+    let jobs = Controller::new(Api::<VmafxJob>::all(kube), watcher::Config::default())
+        .shutdown_on_signal()
+        .run(reconcile_job, retry_later, ctx)
+        .for_each(|r| async move {
+            if let Err(e) = r {
+                warn!(error = %e, "job reconcile");
+            }
+        });
+    tokio::select! {
+        _ = pools => Ok(()),
+        _ = jobs => Ok(()),
+        why = lost => Err(anyhow::anyhow!(why.unwrap_or_else(|_| "leader election stopped".into()))),
+    }
+}
+
+fn retry_later<K>(_: Arc<K>, e: &Error, _: Arc<Ctx>) -> Action {
+    match e {
+        Error::Controller(ClientError::Overloaded { retry_after, .. }) => Action::requeue(*retry_after),
+        _ => Action::requeue(Duration::from_secs(5)),
+    }
+}
+
+// ---- VmafxNode pools ----
+
+async fn reconcile_pool(pool: Arc<VmafxNode>, ctx: Arc<Ctx>) -> Result<Action, Error> {
+    let name = pool.name_any();
+    let settings = &ctx.settings;
+    let ns = pool::namespace_of(&pool, &settings.pods);
+    let deployments: Api<Deployment> = Api::namespaced(ctx.kube.clone(), &ns);
+    let dname = pool::deployment_name(&name);
+    let existing = deployments.get_opt(&dname).await?;
+    let replicas = existing.as_ref().and_then(|d| d.spec.as_ref()?.replicas).unwrap_or(0).max(0) as u32;
+    let ready = existing.as_ref().and_then(|d| d.status.as_ref()?.ready_replicas).unwrap_or(0).max(0) as u32;
+
+    let previous = pool.status.clone().unwrap_or_default();
+    let now = Timestamp::now();
+    let (demand, queue_error) = match ctx.jobs.queue().await {
+        Ok(queues) => (scale::demand(&name, &pool.spec, &queues), None),
+        Err(e) => (0, Some(e.to_string())),
+    };
+    let decision = match &queue_error {
+        None => scale::decide(&pool.spec, replicas, demand, scale::memory_of(&previous), now.as_second()),
+        // Without the queue nothing is known about demand: keep the size (in range).
+        Some(e) => scale::Decision {
+            replicas: Some(
+                replicas.clamp(pool.spec.min_replicas, pool.spec.max_replicas.max(pool.spec.min_replicas)),
+            ),
+            memory: scale::memory_of(&previous),
+            reason: format!("keeping {replicas} replicas: {e}"),
+        },
+    };
+    if decision.replicas.is_some_and(|r| r != replicas) {
+        info!(pool = %name, from = replicas, to = decision.replicas, reason = %decision.reason, "scaling");
+    }
+
+    let apply = PatchParams::apply(MANAGER).force();
+    let desired = pool::desired_deployment(&pool, &settings.pods, decision.replicas);
+    deployments.patch(&dname, &apply, &Patch::Apply(&desired)).await?;
+    let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(ctx.kube.clone(), &ns);
+    match pool::desired_hpa(&pool, &settings.pods) {
+        Some(hpa) => {
+            hpas.patch(&dname, &apply, &Patch::Apply(&hpa)).await?;
+        }
+        None => match hpas.delete(&dname, &DeleteParams::default()).await {
+            Ok(_) => info!(pool = %name, "removed the HorizontalPodAutoscaler (not in hpa mode)"),
+            Err(kube::Error::Api(s)) if s.is_not_found() => {}
+            Err(e) => return Err(e.into()),
+        },
+    }
+
+    let seen =
+        scale::Observed { replicas, ready_replicas: ready, demand, queue_error: queue_error.as_deref() };
+    let status = scale::pool_status(&previous, &decision, &seen, pool.metadata.generation, now);
+    if status != previous {
+        let pools: Api<VmafxNode> = Api::all(ctx.kube.clone());
+        pools
+            .patch_status(&name, &PatchParams::default(), &Patch::Merge(json!({ "status": status })))
+            .await?;
+    }
+    Ok(Action::requeue(settings.resync))
+}
+
+// ---- VmafxJobs ----
+
+async fn reconcile_job(vjob: Arc<VmafxJob>, ctx: Arc<Ctx>) -> Result<Action, Error> {
+    let api: Api<VmafxJob> = Api::namespaced(ctx.kube.clone(), &vjob.namespace().unwrap_or_default());
+    finalizer(&api, job::FINALIZER, vjob, |event| async {
+        match event {
+            Event::Apply(vjob) => apply_job(&vjob, &api, &ctx).await,
+            Event::Cleanup(vjob) => cleanup_job(&vjob, &ctx).await,
+        }
+    })
+    .await
+    .map_err(|e| match e {
+        kube::runtime::finalizer::Error::ApplyFailed(e)
+        | kube::runtime::finalizer::Error::CleanupFailed(e) => e,
+        other => Error::Finalizer(other.to_string()),
+    })
+}
+
+async fn write_status(api: &Api<VmafxJob>, vjob: &VmafxJob, status: &VmafxJobStatus) -> Result<(), Error> {
+    if vjob.status.as_ref() != Some(status) {
+        api.patch_status(
+            &vjob.name_any(),
+            &PatchParams::default(),
+            &Patch::Merge(json!({ "status": status })),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn apply_job(vjob: &VmafxJob, api: &Api<VmafxJob>, ctx: &Ctx) -> Result<Action, Error> {
+    let previous = vjob.status.clone().unwrap_or_default();
+    let generation = vjob.metadata.generation;
+    let now = || Time(Timestamp::now());
+    let name = vjob.name_any();
+    let Some(id) = previous.controller_job_id.clone() else {
+        if previous.phase.is_terminal() {
+            return Ok(Action::await_change()); // refused before; the spec cannot change
+        }
+        let spec = match job::job_spec(&vjob.spec) {
+            Ok(spec) => spec,
+            Err(why) => {
+                warn!(vjob = %name, error = %why, "refused");
+                write_status(api, vjob, &job::refused(&previous, &why.0, generation, now())).await?;
+                return Ok(Action::await_change());
+            }
+        };
+        let key = job::idempotency_key(vjob);
+        let submitted = match ctx.jobs.submit(&spec, vjob.spec.priority, key.as_deref()).await {
+            Ok(s) => s,
+            Err(e) if e.is_caller_mistake() => {
+                let why = format!("the controller refused the job: {e}");
+                warn!(vjob = %name, error = %e, "refused by the controller");
+                write_status(api, vjob, &job::refused(&previous, &why, generation, now())).await?;
+                return Ok(Action::await_change());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        info!(vjob = %name, job_id = %submitted.job.id, created = submitted.created, "submitted");
+        let with_digest = VmafxJobStatus { submitted_spec: Some(job::spec_digest(&vjob.spec)), ..previous };
+        let status = job::status_from_view(&submitted.job, &with_digest, generation, now());
+        write_status(api, vjob, &status).await?;
+        return Ok(Action::requeue(ctx.settings.job_poll));
+    };
+    if previous.phase.is_terminal() {
+        return Ok(Action::await_change());
+    }
+    if previous.submitted_spec.as_deref().is_some_and(|d| d != job::spec_digest(&vjob.spec)) {
+        let why = format!(
+            "the spec changed after job {id} was submitted; the job runs as submitted (delete this VmafxJob and create a new one to change it)"
+        );
+        write_status(api, vjob, &job::refused(&previous, &why, generation, now())).await?;
+    }
+    let view = match ctx.jobs.get(&id, false).await {
+        Ok(view) => view,
+        Err(ClientError::Refused { code: tonic::Code::NotFound, message }) => {
+            let mut status = previous.clone();
+            status.phase = crate::crd::JobPhase::Failed;
+            status.message = Some(format!("controller job {id} is gone: {message}"));
+            write_status(api, vjob, &status).await?;
+            return Ok(Action::await_change());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let status = job::status_from_view(&view, &previous, generation, now());
+    if status.phase != previous.phase {
+        info!(vjob = %name, job_id = %id, phase = ?status.phase, "phase");
+    }
+    let done = status.phase.is_terminal();
+    write_status(api, vjob, &status).await?;
+    Ok(if done { Action::await_change() } else { Action::requeue(ctx.settings.job_poll) })
+}
+
+/// A VmafxJob being deleted: cancel its controller job unless it has ended.
+async fn cleanup_job(vjob: &VmafxJob, ctx: &Ctx) -> Result<Action, Error> {
+    let status = vjob.status.clone().unwrap_or_default();
+    let Some(id) = status.controller_job_id else { return Ok(Action::await_change()) };
+    if status.phase.is_terminal() {
+        return Ok(Action::await_change());
+    }
+    match ctx.jobs.cancel(&id).await {
+        Ok(view) => {
+            info!(vjob = %vjob.name_any(), job_id = %id, state = ?view.state, "cancelled on deletion")
+        }
+        // Gone or already ended: nothing to cancel.
+        Err(ClientError::Refused {
+            code: tonic::Code::NotFound | tonic::Code::FailedPrecondition, ..
+        }) => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(Action::await_change())
+}
+
+// ---- leader election ----
+
+/// Waits until this replica holds the Lease, then keeps renewing it in the background; the
+/// returned channel says why if it is lost.
+async fn lead(kube: Client, s: Settings) -> anyhow::Result<tokio::sync::oneshot::Receiver<String>> {
+    let leases: Api<Lease> = Api::namespaced(kube, &s.pods.namespace);
+    let mut announced = None;
+    loop {
+        match try_lead(&leases, &s).await {
+            Ok(Ok(())) => break,
+            Ok(Err(holder_and_wait)) => {
+                let (holder, wait) = holder_and_wait;
+                if announced.as_ref() != Some(&holder) {
+                    info!(identity = %s.identity, leader = %holder, "following");
+                    announced = Some(holder);
+                }
+                tokio::time::sleep(wait).await;
+            }
+            Err(e) => {
+                warn!(error = %e, lease = %s.lease_name, "leader election");
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+        }
+    }
+    info!(identity = %s.identity, lease = %s.lease_name, "leading");
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let period = Duration::from_secs((s.lease_seconds.max(3) / 3) as u64);
+        let mut last_renewal = tokio::time::Instant::now();
+        loop {
+            tokio::time::sleep(period).await;
+            match try_lead(&leases, &s).await {
+                Ok(Ok(())) => last_renewal = tokio::time::Instant::now(),
+                Ok(Err((holder, _))) => {
+                    let _ = tx.send(format!("lost the leader Lease {} to {holder}", s.lease_name));
+                    return;
+                }
+                Err(e) => {
+                    warn!(error = %e, "renewing the leader Lease");
+                    if last_renewal.elapsed() >= Duration::from_secs(s.lease_seconds.max(1) as u64) {
+                        let _ = tx
+                            .send(format!("could not renew the leader Lease {} in time: {e}", s.lease_name));
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    Ok(rx)
+}
+
+/// One round: `Ok(Ok(()))` leading, `Ok(Err((holder, wait)))` following, `Err` the API failed
+/// (a conflicting write counts as following: another replica wrote first).
+async fn try_lead(leases: &Api<Lease>, s: &Settings) -> Result<Result<(), (String, Duration)>, kube::Error> {
+    let current = leases.get_opt(&s.lease_name).await?;
+    let spec = current.as_ref().and_then(|l| l.spec.as_ref());
+    match lease::step(spec, &s.identity, Timestamp::now(), s.lease_seconds) {
+        lease::Step::Follow { holder, retry_in_ms } => {
+            let wait = Duration::from_millis(retry_in_ms.clamp(200, 5_000) as u64);
+            Ok(Err((holder, wait)))
+        }
+        lease::Step::Write { spec, took_over_from } => {
+            let lease = Lease {
+                metadata: ObjectMeta {
+                    name: Some(s.lease_name.clone()),
+                    namespace: Some(s.pods.namespace.clone()),
+                    resource_version: current.as_ref().and_then(|l| l.metadata.resource_version.clone()),
+                    ..Default::default()
+                },
+                spec: Some(spec),
+            };
+            let written = match &current {
+                None => leases.create(&PostParams::default(), &lease).await,
+                Some(_) => leases.replace(&s.lease_name, &PostParams::default(), &lease).await,
+            };
+            match written {
+                Ok(_) => {
+                    if let Some(from) = took_over_from {
+                        info!(identity = %s.identity, from = %from, "took over the leader Lease");
+                    }
+                    Ok(Ok(()))
+                }
+                Err(kube::Error::Api(st)) if st.is_conflict() || st.is_already_exists() || st.code == 409 => {
+                    Ok(Err(("another replica".into(), Duration::from_millis(500))))
+                }
+                Err(e) => Err(e),
+            }
+        }
+    }
+}
