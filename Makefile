@@ -3,7 +3,8 @@
 #   make run REF=a.y4m DIST=b.mp4 score your own pair
 #   make test                     every test (unit + end-to-end against an independent libvmaf)
 #   make bench                    speed and memory vs ffmpeg -lavfi libvmaf; cluster path and dispatch;
-#                                 remote inputs; vmafx-tune vs ab-av1 (ONLY=tune or ONLY=remote: just that)
+#                                 remote inputs; vmafx-tune vs ab-av1; the operator under 1,000 VmafxJobs
+#                                 (ONLY=tune, ONLY=remote or ONLY=operator: just that)
 #   make fuzz                     each fuzz target for FUZZ_SECONDS (60) under libFuzzer
 #   make lint                     cargo fmt --check + clippy -D warnings
 
@@ -42,7 +43,8 @@ test: setup-test corpus
 bench: setup-bench build corpus
 	$(CARGO) build --release -p vmafx-tune --bin vmafx-tune
 	@[[ "$(ONLY)" =~ ^(tune|remote)$$ ]] || $(CARGO) build --release -p vmafx-controller --example dispatch_bench --bin vmafx-controller
-	@[[ "$(ONLY)" =~ ^(tune|remote)$$ ]] || $(CARGO) build --release -p vmafx-mcp --bin vmafx-mcp
+	@[[ "$(ONLY)" =~ ^(tune|remote|operator)$$ ]] || $(CARGO) build --release -p vmafx-mcp --bin vmafx-mcp
+	@[[ "$(ONLY)" =~ ^(tune|remote)$$ ]] || $(CARGO) build --release -p vmafx-operator --bin vmafx-operator
 	@scripts/bench.sh
 
 # Fuzzing (cargo-fuzz, stable Rust with --sanitizer none); the property-test versions of the

@@ -5,6 +5,7 @@
 #
 #   RUNS=20 scripts/bench.sh     # runs per command (default 10); ratios use medians
 #   ONLY=tune scripts/bench.sh    # only vmafx-tune against ab-av1 (scripts/tune_bench.py)
+#   ONLY=operator scripts/bench.sh  # only the operator under 1,000 VmafxJobs (scripts/operator_bench.py)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 corpus=${VMAFX_CORPUS:-$root/target/corpus}
@@ -96,6 +97,19 @@ PY
 if [[ ${ONLY:-} == remote ]]; then
   remote_bench
   cat "$out/remote.md"
+  exit 0
+fi
+
+# The operator under load: 1,000 VmafxJobs created at once on the fake API server, timed
+# until all are Submitted: target/bench/operator.md.
+operator_bench() {
+  echo "== vmafx-operator: 1,000 VmafxJobs to Submitted" >&2
+  python3 "$root/scripts/operator_bench.py" "$out" "$root/target/release" \
+    "$corpus/testsrc_324.y4m" "$corpus/testsrc_324_x264_crf35.mp4" 1000 >&2
+}
+if [[ ${ONLY:-} == operator ]]; then
+  operator_bench
+  cat "$out/operator.md"
   exit 0
 fi
 
@@ -261,6 +275,8 @@ for label, path in (("Y4M pair (probed natively)", sys.argv[10]), ("MP4 distorte
 PY
 remote_bench
 cat "$out/remote.md" >>"$out/results.md"
+operator_bench
+cat "$out/operator.md" >>"$out/results.md"
 tune_bench
 cat "$out/tune.md" >>"$out/results.md"
 cat "$out/results.md"

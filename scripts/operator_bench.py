@@ -21,6 +21,7 @@ import threading
 import time
 
 out, target, ref, dist = sys.argv[1:5]
+ref, dist = os.path.abspath(ref), os.path.abspath(dist)
 total = int(sys.argv[5]) if len(sys.argv) > 5 else 1000
 root = pathlib.Path(__file__).resolve().parent.parent
 NS = "bench"
@@ -95,6 +96,9 @@ with tempfile.TemporaryDirectory() as tmp:
             status, listed = request(kube_addr, "GET", f"/apis/vmafx.io/v1alpha1/namespaces/{NS}/vmafxjobs")
             phases = [i.get("status", {}).get("phase") for i in listed["items"]]
             submitted = sum(p == "Submitted" for p in phases)
+            failed = [i for i in listed["items"] if i.get("status", {}).get("phase") == "Failed"]
+            if failed:
+                raise SystemExit(f"{len(failed)} VmafxJobs failed: {failed[0]['status'].get('message')}")
             if submitted == total:
                 break
             if time.perf_counter() - started > 900:

@@ -23,7 +23,7 @@ enum Command {
     /// Reconciles VmafxNode pools into Deployments and VmafxJobs into controller jobs, on the
     /// cluster of the in-cluster service account or of $KUBECONFIG. Of several replicas, the
     /// one holding the leader Lease works; the others wait to take over.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
 }
 
 #[derive(Debug, clap::Args)]
@@ -108,7 +108,7 @@ async fn run(a: RunArgs) -> anyhow::Result<()> {
 async fn main() -> std::process::ExitCode {
     let result = match Cli::parse().command {
         Command::Crds => vmafx_operator::crd::crds_yaml().map(|y| print!("{y}")).map_err(anyhow::Error::from),
-        Command::Run(a) => run(a).await,
+        Command::Run(a) => run(*a).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
