@@ -214,3 +214,54 @@ fn jobs_read_only_regular_files_under_the_allowed_roots() {
     let error = job["error"].as_str().unwrap();
     assert!(error.contains("distorted") && error.contains("outside the allowed roots"), "{error}");
 }
+
+#[test]
+fn a_token_given_in_a_file_has_its_role_and_stays_revoked_across_restarts() {
+    let data = tempfile::tempdir().unwrap();
+    let secrets = tempfile::tempdir().unwrap();
+    let file = secrets.path().join("operator.token");
+    let secret = "0123456789abcdef".repeat(4);
+    std::fs::write(&file, format!("{secret}\n")).unwrap();
+    let flag = format!("submit:operator:{}", file.display());
+    let ctl = spawn_controller(data.path(), &["--token-file", &flag], Stdio::null());
+    let admin = token(data.path(), "admin.token");
+
+    // It reads and submits as a submit token does, and no more.
+    assert!(ctl.cli(&secret, &["jobs", "list"]).status.success());
+    let refused = ctl.cli(&secret, &["tokens", "list"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", String::from_utf8_lossy(&refused.stderr));
+    let listed: serde_json::Value =
+        serde_json::from_str(&stdout(&ctl.cli(&admin, &["tokens", "list", "--json"]))).unwrap();
+    let operator =
+        listed["tokens"].as_array().unwrap().iter().find(|t| t["name"] == "operator").unwrap().clone();
+    assert_eq!(operator["role"], "submit", "{listed}");
+
+    // Revoked by name, it stays revoked when the controller starts again with the same file.
+    assert!(stdout(&ctl.cli(&admin, &["tokens", "revoke", "operator"])).contains("revoked 1 token(s)"));
+    drop(ctl);
+    let ctl = spawn_controller(data.path(), &["--token-file", &flag], Stdio::null());
+    let refused = ctl.cli(&secret, &["jobs", "list"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("revoked"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+
+    // A bad flag stops the controller with the reason.
+    let out = Command::new(common::bin("vmafx-controller"))
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--http-listen",
+            "127.0.0.1:0",
+            "--token-file",
+            "root:x:/f",
+            "--data-dir",
+        ])
+        .arg(data.path().join("other"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not read, submit, admin or join"));
+}

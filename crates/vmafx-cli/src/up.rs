@@ -30,6 +30,7 @@ async fn serve(a: UpArgs) -> anyhow::Result<()> {
         listen: a.listen,
         http_listen: a.http_listen,
         tls: a.tls.clone(),
+        token_files: vec![],
         metrics_need_token: false,
         config: ControllerConfig {
             retry: RetryPolicy { max_attempts: a.max_attempts.max(1), ..RetryPolicy::default() },

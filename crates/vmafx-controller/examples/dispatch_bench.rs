@@ -179,6 +179,7 @@ async fn main() -> anyhow::Result<()> {
         listen: "127.0.0.1:0".parse()?,
         http_listen: "127.0.0.1:0".parse()?,
         tls: vmafx_controller::tls::TlsArgs { insecure_plaintext: o.plaintext, ..Default::default() },
+        token_files: vec![],
         metrics_need_token: false,
         config: ControllerConfig {
             lease_ttl_ms: 120_000,

@@ -221,6 +221,68 @@ pub fn write_secret(path: &Path, secret: &str) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
+/// A token the controller is given rather than makes: `ROLE:NAME:FILE` (`--token-file`), the
+/// secret read from FILE (a mounted Kubernetes Secret, say). Recorded in the store at start
+/// like the tokens `vmafx tokens create` makes, so a platform can hand its operator a `submit`
+/// token and its Prometheus a `read` one without anyone running the CLI. Revoking it by name
+/// holds across restarts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenFile {
+    pub role: Role,
+    pub name: String,
+    pub path: PathBuf,
+}
+
+impl std::str::FromStr for TokenFile {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut parts = s.splitn(3, ':');
+        let (role, name, path) = (parts.next().unwrap_or(""), parts.next(), parts.next());
+        let (Some(name), Some(path)) = (name, path.filter(|p| !p.is_empty())) else {
+            return Err(format!(
+                "`{s}` is not ROLE:NAME:FILE (e.g. submit:operator:/etc/vmafx/operator.token)"
+            ));
+        };
+        let role = Role::from_kind(role)
+            .filter(|r| *r != Role::Node)
+            .ok_or_else(|| format!("`{role}` in `{s}` is not read, submit, admin or join"))?;
+        if name.is_empty()
+            || name.len() > 64
+            || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            return Err(format!(
+                "the name `{name}` in `{s}` must be 1 to 64 letters, digits, `-`, `_` or `.`"
+            ));
+        }
+        Ok(Self { role, name: name.into(), path: path.into() })
+    }
+}
+
+impl TokenFile {
+    /// The store's record of the token in the file.
+    pub fn record(&self, now: i64) -> Result<TokenRecord, String> {
+        let path = self.path.display();
+        let secret =
+            std::fs::read_to_string(&self.path).map_err(|e| format!("--token-file `{path}`: {e}"))?;
+        let secret = secret.trim();
+        if secret.len() < 32 {
+            return Err(format!(
+                "--token-file `{path}`: the token is {} characters; use at least 32 random ones (`openssl rand -hex 32`)",
+                secret.len()
+            ));
+        }
+        Ok(TokenRecord {
+            hash: hex(&hash(secret)),
+            kind: self.role.kind().into(),
+            name: self.name.clone(),
+            node_id: None,
+            created_ms: now,
+            revoked_ms: None,
+        })
+    }
+}
+
 /// A new token's record: the secret to hand out once, and what the store keeps.
 pub fn new_token(
     role: Role,
@@ -484,5 +546,32 @@ mod tests {
         }
         assert_eq!(auth.authenticate(&store, Some(&admin), Some(bad)).await, Err(Denied::Throttled));
         assert!(auth.authenticate(&store, Some(&admin), Some(other)).await.is_ok());
+    }
+
+    #[test]
+    fn a_token_file_names_its_role_and_holds_a_long_enough_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("operator.token");
+        std::fs::write(&path, format!("{}\n", "a".repeat(64))).unwrap();
+        let spec: TokenFile = format!("submit:operator:{}", path.display()).parse().unwrap();
+        assert_eq!((spec.role, spec.name.as_str()), (Role::Submit, "operator"));
+        let record = spec.record(7).unwrap();
+        assert_eq!((record.kind.as_str(), record.name.as_str()), ("submit", "operator"));
+        assert_eq!(record.hash, hex(&hash(&"a".repeat(64))), "the file's secret, trimmed");
+
+        for (bad, says) in [
+            ("submit:operator", "is not ROLE:NAME:FILE"),
+            ("root:x:/f", "`root` in `root:x:/f` is not read, submit, admin or join"),
+            ("node:x:/f", "is not read, submit, admin or join"),
+            ("read:a b:/f", "must be 1 to 64 letters"),
+            ("read::/f", "must be 1 to 64 letters"),
+        ] {
+            let e = bad.parse::<TokenFile>().unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+        std::fs::write(&path, "short\n").unwrap();
+        assert!(spec.record(7).unwrap_err().contains("the token is 5 characters"));
+        let missing: TokenFile = "read:grafana:/nonexistent/t".parse().unwrap();
+        assert!(missing.record(7).unwrap_err().contains("--token-file `/nonexistent/t`"));
     }
 }

@@ -61,6 +61,17 @@ struct Config {
     /// [default: open, like /healthz and /readyz].
     #[arg(long, env = "VMAFX_METRICS_NEED_TOKEN")]
     metrics_need_token: bool,
+    /// A token given rather than made, ROLE:NAME:FILE (repeatable): the secret in FILE (at
+    /// least 32 characters, e.g. a mounted Kubernetes Secret) is accepted with ROLE (read,
+    /// submit, admin or join) under NAME, as if `vmafx tokens create` had made it; revoke it by
+    /// name as any other.
+    #[arg(
+        long = "token-file",
+        env = "VMAFX_TOKEN_FILES",
+        value_name = "ROLE:NAME:FILE",
+        value_delimiter = ','
+    )]
+    token_files: Vec<vmafx_controller::auth::TokenFile>,
     /// A directory jobs may read local files from (inputs, model files), repeatable; paths
     /// are resolved (symlinks, `..`) before the check, and only regular files pass [default: none: no local path is accepted].
     #[arg(long = "allow-root", env = "VMAFX_ALLOW_ROOTS", value_name = "DIR", value_delimiter = ',')]
@@ -205,6 +216,7 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
         http_listen: cfg.http_listen,
         tls: cfg.tls.clone(),
         metrics_need_token: cfg.metrics_need_token,
+        token_files: cfg.token_files.clone(),
         config: ControllerConfig {
             lease_ttl_ms: cfg.lease_ttl_ms,
             heartbeat_interval_ms: (cfg.lease_ttl_ms / 3).max(100),

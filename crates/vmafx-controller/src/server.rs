@@ -42,6 +42,8 @@ pub struct ServeOptions {
     pub tls: TlsArgs,
     /// `/metrics` needs a read token.
     pub metrics_need_token: bool,
+    /// Tokens given in files (`--token-file`), recorded in the store at start.
+    pub token_files: Vec<crate::auth::TokenFile>,
     pub config: ControllerConfig,
 }
 
@@ -129,8 +131,11 @@ pub async fn start(opts: ServeOptions) -> anyhow::Result<Running> {
         opts.store.clone().unwrap_or_else(|| StoreLocation::Sqlite(opts.data_dir.join("state.db")));
     let store =
         AnyStore::open(&location).await.with_context(|| format!("cannot open the store `{location}`"))?;
-    let (tokens, records, tokens_created) = Auth::load_or_create(&opts.data_dir, crate::now_ms())
+    let (tokens, mut records, tokens_created) = Auth::load_or_create(&opts.data_dir, crate::now_ms())
         .with_context(|| format!("cannot read or write tokens in `{}`", opts.data_dir.display()))?;
+    for file in &opts.token_files {
+        records.push(file.record(crate::now_ms()).map_err(anyhow::Error::msg)?);
+    }
     // Controllers sharing the store accept each other's tokens (and refuse revoked ones, even
     // when a data directory still holds them).
     for record in &records {
