@@ -122,14 +122,7 @@ async fn reconcile_pool(pool: Arc<VmafxNode>, ctx: Arc<Ctx>) -> Result<Action, E
     };
     let decision = match &queue_error {
         None => scale::decide(&pool.spec, replicas, demand, scale::memory_of(&previous), now.as_second()),
-        // Without the queue nothing is known about demand: keep the size (in range).
-        Some(e) => scale::Decision {
-            replicas: Some(
-                replicas.clamp(pool.spec.min_replicas, pool.spec.max_replicas.max(pool.spec.min_replicas)),
-            ),
-            memory: scale::memory_of(&previous),
-            reason: format!("keeping {replicas} replicas: {e}"),
-        },
+        Some(e) => scale::without_queue(&pool.spec, replicas, scale::memory_of(&previous), e),
     };
     if decision.replicas.is_some_and(|r| r != replicas) {
         info!(pool = %name, from = replicas, to = decision.replicas, reason = %decision.reason, "scaling");
@@ -363,5 +356,153 @@ async fn try_lead(leases: &Api<Lease>, s: &Settings) -> Result<Result<(), (Strin
                 Err(e) => Err(e),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::pin::pin;
+
+    use http::{Request, Response, StatusCode};
+    use kube::client::Body;
+    use serde_json::Value;
+    use vmafx_client::Tls;
+
+    use super::*;
+
+    /// A request as the API server got it.
+    #[derive(Debug)]
+    struct Seen {
+        method: String,
+        uri: String,
+        content_type: String,
+        body: Value,
+    }
+
+    /// Runs one pool reconcile against kube's mock service (the controller unreachable),
+    /// answering GETs and DELETEs with 404 and echoing writes; returns what was sent.
+    async fn reconcile_once(pool: Value) -> Vec<Seen> {
+        let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+        let pool_json = pool.clone();
+        let server = tokio::spawn(async move {
+            let mut handle = pin!(handle);
+            let mut seen = Vec::new();
+            while let Some((request, send)) = handle.next_request().await {
+                let (parts, body) = request.into_parts();
+                let bytes = body.collect_bytes().await.unwrap();
+                let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+                let content_type = parts
+                    .headers
+                    .get(http::header::CONTENT_TYPE)
+                    .map(|v| v.to_str().unwrap().to_string())
+                    .unwrap_or_default();
+                let reply = match parts.method.as_str() {
+                    "GET" | "DELETE" => Response::builder()
+                        .status(StatusCode::NOT_FOUND)
+                        .body(Body::from(
+                            serde_json::to_vec(
+                                &json!({"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                                "reason": "NotFound", "code": 404, "message": "not found"}),
+                            )
+                            .unwrap(),
+                        ))
+                        .unwrap(),
+                    _ if parts.uri.path().ends_with("/status") => {
+                        Response::new(Body::from(serde_json::to_vec(&pool_json).unwrap()))
+                    }
+                    _ => Response::new(Body::from(bytes.to_vec())),
+                };
+                seen.push(Seen {
+                    method: parts.method.to_string(),
+                    uri: parts.uri.to_string(),
+                    content_type,
+                    body,
+                });
+                send.send_response(reply);
+            }
+            seen
+        });
+        let settings = Settings {
+            pods: PodSettings {
+                controller: "https://vmafx-controller:50051".into(),
+                join_token_secret: "join".into(),
+                ca_secret: None,
+                namespace: "vmafx".into(),
+            },
+            resync: Duration::from_secs(15),
+            job_poll: Duration::from_secs(5),
+            lease_name: "vmafx-operator".into(),
+            identity: "test".into(),
+            lease_seconds: 15,
+        };
+        let ctx = Arc::new(Ctx {
+            kube: Client::new(service, "vmafx"),
+            jobs: JobClient::connect_lazy("http://127.0.0.1:1", "t", &Tls::default()).unwrap(),
+            settings,
+        });
+        let pool: VmafxNode = serde_json::from_value(pool).unwrap();
+        let action = reconcile_pool(Arc::new(pool), ctx.clone()).await.unwrap();
+        assert_eq!(action, Action::requeue(Duration::from_secs(15)));
+        drop(ctx); // closes the mock service: the server loop ends
+        server.await.unwrap()
+    }
+
+    fn pool(spec: Value) -> Value {
+        json!({"apiVersion": "vmafx.io/v1alpha1", "kind": "VmafxNode",
+               "metadata": {"name": "gpu", "uid": "u-1"}, "spec": spec})
+    }
+
+    #[tokio::test]
+    async fn a_pool_is_applied_server_side_and_its_status_says_the_queue_is_unknown() {
+        let seen = reconcile_once(pool(json!({"gpuVendor": "nvidia", "minReplicas": 2, "maxReplicas": 4,
+            "image": "vmafx-node", "autoscaling": {"mode": "fixed"}})))
+        .await;
+        let calls: Vec<(&str, &str)> =
+            seen.iter().map(|s| (s.method.as_str(), s.uri.split('?').next().unwrap())).collect();
+        assert_eq!(
+            calls,
+            [
+                ("GET", "/apis/apps/v1/namespaces/vmafx/deployments/vmafx-node-gpu"),
+                ("PATCH", "/apis/apps/v1/namespaces/vmafx/deployments/vmafx-node-gpu"),
+                ("DELETE", "/apis/autoscaling/v2/namespaces/vmafx/horizontalpodautoscalers/vmafx-node-gpu"),
+                ("PATCH", "/apis/vmafx.io/v1alpha1/vmafxnodes/gpu/status"),
+            ]
+        );
+        // Server-side apply: its content type, this field manager, forced (the operator owns
+        // these fields; a conflict with a hand edit is resolved in its favour).
+        let apply = &seen[1];
+        assert_eq!(apply.content_type, "application/apply-patch+yaml");
+        assert!(
+            apply.uri.contains("fieldManager=vmafx-operator") && apply.uri.contains("force=true"),
+            "{}",
+            apply.uri
+        );
+        assert_eq!(apply.body["kind"], "Deployment");
+        assert_eq!(apply.body["spec"]["replicas"], 2, "fixed at the minimum with the queue unknown");
+        // The status: a merge patch naming why the size was kept.
+        let status = &seen[3];
+        assert_eq!(status.content_type, "application/merge-patch+json");
+        let conditions = status.body["status"]["conditions"].as_array().unwrap();
+        let known = conditions.iter().find(|c| c["type"] == "QueueKnown").unwrap();
+        assert_eq!(
+            (known["status"].as_str(), known["reason"].as_str()),
+            (Some("False"), Some("ControllerUnreachable"))
+        );
+    }
+
+    #[tokio::test]
+    async fn in_hpa_mode_the_replicas_are_left_to_the_hpa_it_applies() {
+        let seen = reconcile_once(pool(json!({"gpuVendor": "amd", "minReplicas": 1, "maxReplicas": 4,
+            "image": "vmafx-node", "autoscaling": {"mode": "hpa", "itemsPerReplica": 2}})))
+        .await;
+        let deployment =
+            seen.iter().find(|s| s.uri.contains("/deployments/") && s.method == "PATCH").unwrap();
+        assert!(deployment.body["spec"].get("replicas").is_none(), "{}", deployment.body);
+        let hpa = seen.iter().find(|s| s.uri.contains("/horizontalpodautoscalers/")).unwrap();
+        assert_eq!(
+            (hpa.method.as_str(), hpa.content_type.as_str()),
+            ("PATCH", "application/apply-patch+yaml")
+        );
+        assert_eq!(hpa.body["spec"]["maxReplicas"], 4);
     }
 }

@@ -122,6 +122,22 @@ pub fn decide(spec: &VmafxNodeSpec, current: u32, demand: u64, memory: Memory, n
     set(want, format!("{demand} work items queued or running: {current} -> {want} replicas"))
 }
 
+/// The decision when the controller's queue cannot be read: nothing is known about demand,
+/// so an operator-mode pool keeps its size (within its bounds), an HPA still owns its count,
+/// and a fixed pool stays at its minimum.
+pub fn without_queue(spec: &VmafxNodeSpec, current: u32, memory: Memory, why: &str) -> Decision {
+    let (min, max) = (spec.min_replicas, spec.max_replicas.max(spec.min_replicas));
+    let (replicas, reason) = match spec.autoscaling.mode {
+        ScalingMode::Hpa => (None, "a HorizontalPodAutoscaler sizes this pool".to_string()),
+        ScalingMode::Fixed => (Some(min), format!("fixed size: {min} replicas")),
+        ScalingMode::Operator => {
+            let keep = current.clamp(min, max);
+            (Some(keep), format!("keeping {keep} replicas while the queue is unknown: {why}"))
+        }
+    };
+    Decision { replicas, memory, reason }
+}
+
 /// What the autoscaler remembered, as the pool's status last said (RFC 3339 times; an
 /// unreadable one counts as absent).
 pub fn memory_of(status: &VmafxNodeStatus) -> Memory {
@@ -268,6 +284,21 @@ mod tests {
             memory_of(&VmafxNodeStatus { idle_since: Some("yesterday".into()), ..Default::default() }),
             Memory::default()
         );
+    }
+
+    #[test]
+    fn without_the_queue_a_pool_keeps_its_size_and_an_hpa_its_say() {
+        let spec = pool(1, 4);
+        let d = without_queue(&spec, 3, Memory::default(), "connection refused");
+        assert_eq!(d.replicas, Some(3));
+        assert!(d.reason.contains("connection refused"), "{}", d.reason);
+        assert_eq!(without_queue(&spec, 0, Memory::default(), "x").replicas, Some(1), "back into range");
+        let mut hpa = spec.clone();
+        hpa.autoscaling.mode = ScalingMode::Hpa;
+        assert_eq!(without_queue(&hpa, 3, Memory::default(), "x").replicas, None);
+        let mut fixed = spec;
+        fixed.autoscaling.mode = ScalingMode::Fixed;
+        assert_eq!(without_queue(&fixed, 3, Memory::default(), "x").replicas, Some(1));
     }
 
     #[test]
