@@ -572,8 +572,13 @@ fn jobs_from_the_cli_show_scores_hints_exit_codes_and_gone_nodes() {
     }
     let nodes: Value = serde_json::from_slice(&cli(&["nodes", "--json"]).stdout).unwrap();
     assert_eq!(nodes["nodes"][0]["state"], "gone", "{nodes}");
+    // Each node says which ffmpeg it runs (here Debian's, as `ffmpeg -version` says).
+    let version = String::from_utf8(Command::new("ffmpeg").arg("-version").output().unwrap().stdout).unwrap();
+    let version = version.split_whitespace().nth(2).unwrap().to_string();
+    assert_eq!(nodes["nodes"][0]["capabilities"]["ffmpeg_version"], version.as_str(), "{nodes}");
     let table = String::from_utf8_lossy(&cli(&["nodes"]).stdout).to_string();
     assert!(table.lines().any(|l| l.starts_with("a ") && l.contains("gone")), "{table}");
+    assert!(table.contains(&format!("  ffmpeg {version}")), "{table}");
 }
 
 #[test]

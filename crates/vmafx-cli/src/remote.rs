@@ -453,6 +453,9 @@ fn node_table(nodes: &[NodeInfo], now: i64) -> String {
             labels,
             n.id
         );
+        if !c.ffmpeg_version.is_empty() {
+            out += &format!("  ffmpeg {}\n", c.ffmpeg_version);
+        }
         if !c.encoders.is_empty() {
             out += &format!("  encoders: {}\n", c.encoders.join(" "));
         }

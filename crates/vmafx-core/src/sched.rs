@@ -61,6 +61,8 @@ pub struct Capabilities {
     /// options and pixel formats, which encode jobs are checked against.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub encoder_options: Vec<crate::encode::EncoderDescription>,
+    /// Its ffmpeg's version (`9.0.2-static`, `5.1.8-0+deb12u1`); empty when unknown.
+    pub ffmpeg_version: String,
 }
 
 /// What a job needs of a node. Empty: any node.

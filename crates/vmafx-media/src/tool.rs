@@ -59,6 +59,25 @@ pub fn signal_name(signal: i32) -> String {
     }
 }
 
+/// The first line of `ffmpeg -version` (`ffmpeg version 9.0.2-static https://… Copyright …`),
+/// or `None` when it does not run within 30 s.
+pub fn ffmpeg_version_line(ffmpeg: &std::path::Path) -> Option<String> {
+    let out = output_within(Command::new(ffmpeg).args(["-hide_banner", "-version"]), Duration::from_secs(30))
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .next()
+        .filter(|l| out.status.success() && l.starts_with("ffmpeg version "))
+        .map(str::to_string)
+}
+
+/// The version in that line: `9.0.2-static`, `5.1.8-0+deb12u1`, `N-118352-g…` (at most 64
+/// characters).
+pub fn version_of_line(line: &str) -> Option<String> {
+    let v = line.strip_prefix("ffmpeg version ")?.split_whitespace().next()?;
+    Some(v.chars().take(64).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,5 +99,26 @@ mod tests {
         let status = Command::new("sh").args(["-c", "kill -9 $$"]).status().unwrap();
         assert_eq!(killed_by(&status), Some(9));
         assert!(signal_name(9).contains("out-of-memory"));
+    }
+
+    #[test]
+    fn ffmpegs_version_is_its_first_lines_second_word() {
+        assert_eq!(
+            version_of_line("ffmpeg version 5.1.8-0+deb12u1 Copyright (c) 2000-2025 the FFmpeg developers")
+                .as_deref(),
+            Some("5.1.8-0+deb12u1")
+        );
+        assert_eq!(
+            version_of_line("ffmpeg version 9.0.2-static https://johnvansickle.com").as_deref(),
+            Some("9.0.2-static")
+        );
+        assert_eq!(version_of_line("ffprobe version 5.1"), None);
+        assert_eq!(
+            version_of_line(&format!("ffmpeg version {}", "x".repeat(500))).map(|v| v.len()),
+            Some(64)
+        );
+        let line = ffmpeg_version_line(std::path::Path::new("ffmpeg")).expect("Debian's ffmpeg runs");
+        assert!(version_of_line(&line).is_some(), "{line}");
+        assert_eq!(ffmpeg_version_line(std::path::Path::new("/nonexistent/ffmpeg")), None);
     }
 }

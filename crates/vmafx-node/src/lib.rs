@@ -70,6 +70,9 @@ pub fn detect_capabilities(
         encoder_options: describe_encoders(tools, &encoders),
         encoders,
         labels,
+        ffmpeg_version: vmafx_media::tool::ffmpeg_version_line(&tools.ffmpeg)
+            .and_then(|l| vmafx_media::tool::version_of_line(&l))
+            .unwrap_or_default(),
     }
 }
 

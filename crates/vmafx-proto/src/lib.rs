@@ -144,6 +144,8 @@ impl From<v1::Capabilities> for Capabilities {
                 .take(vmafx_core::encode::ENCODERS.len())
                 .map(EncoderDescription::from)
                 .collect(),
+            // A node says it; bounded like every other size a client controls.
+            ffmpeg_version: c.ffmpeg_version.chars().take(64).collect(),
         }
     }
 }
@@ -355,6 +357,7 @@ impl From<&Capabilities> for v1::Capabilities {
             encoders: c.encoders.clone(),
             labels: c.labels.clone().into_iter().collect(),
             encoder_options: c.encoder_options.iter().map(Into::into).collect(),
+            ffmpeg_version: c.ffmpeg_version.clone(),
         }
     }
 }

@@ -202,11 +202,7 @@ impl LocalRunner {
     /// then fails and says why).
     fn ffmpeg_build(&self) -> &str {
         self.ffmpeg_build.get_or_init(|| {
-            std::process::Command::new(&self.tools.ffmpeg)
-                .args(["-hide_banner", "-version"])
-                .output()
-                .ok()
-                .and_then(|o| String::from_utf8_lossy(&o.stdout).lines().next().map(str::to_string))
+            vmafx_media::tool::ffmpeg_version_line(&self.tools.ffmpeg)
                 .unwrap_or_else(|| self.tools.ffmpeg.display().to_string())
         })
     }
