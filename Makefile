@@ -7,6 +7,7 @@
 #                                 (ONLY=tune, ONLY=remote or ONLY=operator: just that)
 #   make fuzz                     each fuzz target for FUZZ_SECONDS (60) under libFuzzer
 #   make lint                     cargo fmt --check + clippy -D warnings
+#   make images                   a container image per binary (buildah; localhost/NAME:VERSION)
 
 SHELL := /bin/bash
 CARGO ?= cargo
@@ -14,7 +15,7 @@ REF ?=
 DIST ?=
 ARGS ?=
 
-.PHONY: run test bench fuzz lint setup setup-test setup-bench build corpus
+.PHONY: run test bench fuzz lint images setup setup-test setup-bench build corpus
 
 setup:
 	@scripts/setup.sh run
@@ -46,6 +47,13 @@ bench: setup-bench build corpus
 	@[[ "$(ONLY)" =~ ^(tune|remote|operator)$$ ]] || $(CARGO) build --release -p vmafx-mcp --bin vmafx-mcp
 	@[[ "$(ONLY)" =~ ^(tune|remote)$$ ]] || $(CARGO) build --release -p vmafx-operator --bin vmafx-operator
 	@scripts/bench.sh
+
+# Container images, one per binary, from release binaries built here (deploy/images/*/Dockerfile).
+images: setup-test
+	$(CARGO) build --release -p vmafx-cli --bin vmafx -p vmafx-controller --bin vmafx-controller \
+	  -p vmafx-node --bin vmafx-node -p vmafx-operator --bin vmafx-operator -p vmafx-tune --bin vmafx-tune \
+	  -p vmafx-mcp --bin vmafx-mcp
+	@scripts/images.sh
 
 # Fuzzing (cargo-fuzz, stable Rust with --sanitizer none); the property-test versions of the
 # same targets run in `make test`.

@@ -4,7 +4,8 @@
 #   setup.sh test  the above + the independent libvmaf (PyPI imageio-ffmpeg), hyperfine, flock,
 #                  PostgreSQL (a throwaway server per test run), curl and jq (the docs' examples),
 #                  openssl (the TLS tests), rclone, fuse3, moto, fake-gcs-server, Azurite (remote inputs),
-#                  kmock (a fake Kubernetes API server), helm and kubernetes-validate (the Helm chart)
+#                  kmock (a fake Kubernetes API server), helm and kubernetes-validate (the Helm chart),
+#                  buildah and debootstrap (the container images)
 #   setup.sh bench the above + nginx (serves the benchmark's files over HTTP)
 set -euo pipefail
 mode=${1:-run}
@@ -42,6 +43,10 @@ if [[ $mode == test ]]; then
   have fusermount3 || need_apt+=(fuse3)
   # Azurite (Azure Blob's emulator) comes from npm.
   have npm || need_apt+=(npm)
+  # Container images (make images; make test builds and runs two): buildah builds without a
+  # daemon, debootstrap makes the Debian base image from Debian's mirror.
+  have buildah || need_apt+=(buildah)
+  have debootstrap || need_apt+=(debootstrap)
 fi
 
 sudo_cmd=()
