@@ -15,7 +15,8 @@ does them, which kmock leaves out:
 - the `status` subresource: writes to it change only `.status`, writes to the object never
   change `.status`; a changed `.spec` bumps `metadata.generation`;
 - delete honours finalizers (deletionTimestamp first, removal when the last finalizer goes)
-  and then deletes what the object owns (ownerReferences), as the garbage collector would.
+  and then deletes what the object owns (ownerReferences), as the garbage collector would,
+  also an object created later for an owner already gone.
 
 No admission, validation or defaulting. Usage: k8s_api.py [--port N]; prints
 `k8s-api: listening on http://127.0.0.1:PORT` once it serves.
@@ -267,7 +268,18 @@ class Cluster(kmock.KubernetesEmulator):
             body.pop("status", None)
         self._store(key, body)
         events.append((res, {"type": "ADDED", "object": body}))
+        # The garbage collector: an object whose owners are all gone goes too (a controller
+        # that applied it a moment after its owner was deleted).
+        owners = meta.get("ownerReferences") or []
+        if owners and not any(self._owner_exists(o.get("uid")) for o in owners):
+            self._delete(key, body, events)
         return 201, body, events
+
+    def _owner_exists(self, uid):
+        return any(
+            (obj := self._current(k)) is not None and obj.get("metadata", {}).get("uid") == uid
+            for k in list(self._objects)
+        )
 
     def _delete(self, key, obj, events, store_first=False):
         res = key[0]

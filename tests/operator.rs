@@ -340,7 +340,9 @@ fn pools_become_deployments_jobs_run_on_their_pool_and_the_queue_sizes_the_pools
     // Deleting a pool takes its Deployment with it (owner reference).
     let (code, _) = kube.req("DELETE", &pool_path("burst"), None);
     assert_eq!(code, 200);
-    assert!(kube.get(&deployment_path("burst")).is_none());
+    wait("the burst Deployment to go with its pool", 10, &logs, || {
+        kube.get(&deployment_path("burst")).is_none().then_some(())
+    });
     drop(op);
 }
 

@@ -141,8 +141,15 @@ pub fn desired_deployment(pool: &VmafxNode, settings: &PodSettings, replicas: Op
         },
         EnvVar { name: "VMAFX_LOG_FORMAT".into(), value: Some("json".into()), ..Default::default() },
     ];
-    let mut volumes = Vec::new();
-    let mut mounts = Vec::new();
+    // The root file system is read-only: encode jobs write their encode (and ffmpeg its
+    // temporary files) into this scratch directory, which goes with the pod.
+    let mut volumes = vec![Volume {
+        name: "scratch".into(),
+        empty_dir: Some(k8s_openapi::api::core::v1::EmptyDirVolumeSource::default()),
+        ..Default::default()
+    }];
+    let mut mounts =
+        vec![VolumeMount { name: "scratch".into(), mount_path: "/tmp".into(), ..Default::default() }];
     if let Some(ca) = &settings.ca_secret {
         volumes.push(Volume {
             name: "controller-ca".into(),
@@ -207,7 +214,8 @@ pub fn desired_deployment(pool: &VmafxNode, settings: &PodSettings, replicas: Op
     } else {
         SecurityContext {
             run_as_non_root: Some(true),
-            run_as_user: Some(65532),
+            // The images' user (deploy/images).
+            run_as_user: Some(10001),
             allow_privilege_escalation: Some(false),
             read_only_root_filesystem: Some(true),
             capabilities: Some(Capabilities { drop: Some(vec!["ALL".into()]), ..Default::default() }),
@@ -222,7 +230,7 @@ pub fn desired_deployment(pool: &VmafxNode, settings: &PodSettings, replicas: Op
         env: Some(env),
         resources: Some(resources),
         security_context: Some(security),
-        volume_mounts: (!mounts.is_empty()).then_some(mounts),
+        volume_mounts: Some(mounts),
         // Draining first: SIGTERM makes the node pull no more and finish what it runs; the
         // hook waits for that, within the grace period, before the kubelet goes further.
         lifecycle: Some(Lifecycle {
@@ -292,7 +300,7 @@ pub fn desired_deployment(pool: &VmafxNode, settings: &PodSettings, replicas: Op
                     node_selector: (!spec.node_selector.is_empty()).then(|| spec.node_selector.clone()),
                     tolerations: (!tolerations.is_empty()).then_some(tolerations),
                     affinity,
-                    volumes: (!volumes.is_empty()).then_some(volumes),
+                    volumes: Some(volumes),
                     security_context: Some(PodSecurityContext {
                         seccomp_profile: Some(k8s_openapi::api::core::v1::SeccompProfile {
                             type_: "RuntimeDefault".into(),
@@ -456,7 +464,16 @@ mod tests {
         let plain = desired_deployment(&pool("p", GpuVendor::None), &settings(), Some(1));
         let sc = container(&plain).security_context.as_ref().unwrap();
         assert_eq!(sc.run_as_non_root, Some(true));
+        assert_eq!(sc.read_only_root_filesystem, Some(true));
         assert!(sc.capabilities.as_ref().unwrap().add.is_none());
+        // A writable scratch directory for encodes, and of the CA Secret only its ca.crt (the
+        // server's key beside it stays out of node pods).
+        let mounts = container(&plain).volume_mounts.clone().unwrap();
+        assert!(mounts.iter().any(|m| m.name == "scratch" && m.mount_path == "/tmp"), "{mounts:?}");
+        let volumes = plain.spec.as_ref().unwrap().template.spec.as_ref().unwrap().volumes.clone().unwrap();
+        let ca = volumes.iter().find(|v| v.name == "controller-ca").expect("the CA volume");
+        let items = ca.secret.as_ref().unwrap().items.clone().unwrap();
+        assert_eq!(items.iter().map(|i| i.key.as_str()).collect::<Vec<_>>(), ["ca.crt"]);
         let mut p = pool("m", GpuVendor::None);
         p.spec.rclone_mount = true;
         let mounting = desired_deployment(&p, &settings(), Some(1));
