@@ -136,11 +136,16 @@ async fn reconcile_pool(pool: Arc<VmafxNode>, ctx: Arc<Ctx>) -> Result<Action, E
         Some(hpa) => {
             hpas.patch(&dname, &apply, &Patch::Apply(&hpa)).await?;
         }
-        None => match hpas.delete(&dname, &DeleteParams::default()).await {
-            Ok(_) => info!(pool = %name, "removed the HorizontalPodAutoscaler (not in hpa mode)"),
-            Err(kube::Error::Api(s)) if s.is_not_found() => {}
-            Err(e) => return Err(e.into()),
-        },
+        // An HPA left from hpa mode goes, looked for only when the spec changed since the
+        // last reconcile (or on the first): not a DELETE every resync of every pool.
+        None if previous.observed_generation != pool.metadata.generation => {
+            match hpas.delete(&dname, &DeleteParams::default()).await {
+                Ok(_) => info!(pool = %name, "removed the HorizontalPodAutoscaler (not in hpa mode)"),
+                Err(kube::Error::Api(s)) if s.is_not_found() => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        None => {}
     }
 
     let seen =
@@ -449,7 +454,7 @@ mod tests {
 
     fn pool(spec: Value) -> Value {
         json!({"apiVersion": "vmafx.io/v1alpha1", "kind": "VmafxNode",
-               "metadata": {"name": "gpu", "uid": "u-1"}, "spec": spec})
+               "metadata": {"name": "gpu", "uid": "u-1", "generation": 1}, "spec": spec})
     }
 
     #[tokio::test]
@@ -488,6 +493,17 @@ mod tests {
             (known["status"].as_str(), known["reason"].as_str()),
             (Some("False"), Some("ControllerUnreachable"))
         );
+    }
+
+    #[tokio::test]
+    async fn an_unchanged_pool_is_not_asked_to_delete_an_hpa_again() {
+        let mut seen_pool = pool(json!({"minReplicas": 1, "maxReplicas": 1, "image": "vmafx-node",
+            "autoscaling": {"mode": "fixed"}}));
+        seen_pool["metadata"]["generation"] = json!(3);
+        seen_pool["status"] = json!({"observedGeneration": 3});
+        let seen = reconcile_once(seen_pool).await;
+        assert!(!seen.iter().any(|s| s.method == "DELETE"), "{seen:?}");
+        assert!(seen.iter().any(|s| s.uri.contains("/deployments/") && s.method == "PATCH"));
     }
 
     #[tokio::test]

@@ -150,9 +150,8 @@ pub fn memory_of(status: &VmafxNodeStatus) -> Memory {
     }
 }
 
-/// What the pool's status says after a reconcile: the Deployment's replicas, the demand, the
-/// decision's memory and its reason as the `Scaling` condition, and `QueueKnown` (false with
-/// `queue_error` when the controller's queue could not be read, so the size was kept).
+/// What a reconcile saw: the Deployment's replicas, the pool's demand, and why the
+/// controller's queue could not be read, if it could not.
 pub struct Observed<'a> {
     pub replicas: u32,
     pub ready_replicas: u32,
@@ -160,6 +159,9 @@ pub struct Observed<'a> {
     pub queue_error: Option<&'a str>,
 }
 
+/// What the pool's status says after a reconcile: the Deployment's replicas, the demand, the
+/// decision's memory and its reason as the `Scaling` condition, and `QueueKnown` (false while
+/// the queue cannot be read: the size was kept and the last depth stays).
 pub fn pool_status(
     previous: &VmafxNodeStatus,
     decision: &Decision,
