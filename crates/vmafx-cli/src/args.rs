@@ -6,6 +6,7 @@ use clap::{Args, Parser, Subcommand};
 use vmafx_core::{InputOptions, RawVideo, ReportFormat};
 use vmafx_engine::catalog::DEFAULT_MODEL;
 use vmafx_engine::Segment;
+use vmafx_media::sync::SyncMode;
 
 fn parse_segment(s: &str) -> Result<Segment, String> {
     let (start, frames) = s.split_once(':').ok_or("expected START:COUNT, e.g. 240:120")?;
@@ -234,10 +235,14 @@ pub enum JobsCommand {
     #[command(after_help = "Examples:\n  \
         vmafx jobs get job-0190c7d2...               # state, progress, pooled scores\n  \
         vmafx jobs get job-0190c7d2... --frames      # and every frame's scores\n  \
-        vmafx jobs get job-0190c7d2... --format json # as GET /v1/jobs/ID?scores=true&frames=false")]
+        vmafx jobs get job-0190c7d2... --format json # as GET /v1/jobs/ID?scores=true&frames=false\n  \
+        vmafx jobs get job-0190c7d2... --plot job.svg # the per-frame plot (.svg or .png)")]
     Get {
         /// Job id (from `vmafx submit` or `vmafx jobs list`).
         id: String,
+        /// Also draw the per-frame plot of a succeeded job into FILE (.svg or .png).
+        #[arg(long, value_name = "FILE")]
+        plot: Option<PathBuf>,
         /// Also every frame's scores.
         #[arg(long)]
         frames: bool,
@@ -316,6 +321,9 @@ pub struct SubmitArgs {
     /// With --wait: write the report to FILE instead of stdout.
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// With --wait: also draw the per-frame plot into FILE (.svg or .png).
+    #[arg(long, value_name = "FILE", requires = "wait")]
+    pub plot: Option<PathBuf>,
     /// No progress bar, job id or hints on stderr (errors still print).
     #[arg(short = 'q', long)]
     pub quiet: bool,
@@ -434,6 +442,8 @@ fn parse_raw(s: &str) -> Result<RawVideo, String> {
     vmafx score -r ref.y4m -d dist_540p.mp4                # distorted scaled to the reference size (bicubic)\n  \
     vmafx score -r ref.y4m -d dist.mp4 --feature psnr --feature float_ssim --format json\n  \
     vmafx score -r ref.mkv -d dist.mkv --skip-distorted 2 --frames 240\n  \
+    vmafx score ref.y4m dist.mp4 --plot vmaf.png           # and the per-frame plot (.svg or .png)\n  \
+    vmafx score ref.mp4 capture.mp4 --sync auto            # find dropped/extra leading frames, score aligned\n  \
     vmafx score ref.y4m dist_50fps.mp4 --fps-match         # pair frames by time at the reference's rate\n  \
     vmafx score ref.yuv dist.yuv --width 1920 --height 1080 --pix-fmt yuv420p --fps 25\n\n\
     Inputs are matched by one rule (docs/scoring.md, \"How inputs are matched\"); every\n\
@@ -475,6 +485,14 @@ pub struct ScoreArgs {
     /// When the frame counts differ, score the common prefix and warn instead of failing.
     #[arg(long, env = "VMAFX_ALLOW_LENGTH_MISMATCH")]
     pub allow_length_mismatch: bool,
+    /// Frame alignment: `check` warns when the first frames look shifted (frames dropped or
+    /// added at the start of either input) and suggests the fix; `auto` finds the offset and
+    /// scores aligned (as the --skip-* flags it names would); `off` does not look.
+    #[arg(long, env = "VMAFX_SYNC", default_value = "check", value_name = "check|auto|off")]
+    pub sync: SyncMode,
+    /// How far either way --sync looks for the offset, in seconds.
+    #[arg(long, env = "VMAFX_SYNC_SECONDS", default_value_t = vmafx_media::sync::DEFAULT_SECONDS, value_name = "SECONDS")]
+    pub sync_seconds: f64,
     #[command(flatten)]
     pub inputs: InputArgs,
     /// Report format: text (summary), json (libvmaf schema + percentiles), csv (per frame), xml.
@@ -483,6 +501,10 @@ pub struct ScoreArgs {
     /// Write the report to FILE instead of stdout.
     #[arg(short = 'o', long, env = "VMAFX_OUTPUT", value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also draw the per-frame plot into FILE (.svg or .png): VMAF with its pooled values
+    /// and worst frames marked, one panel per extra metric.
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
     /// No progress bar or notes on stderr (warnings and errors still print).
     #[arg(short = 'q', long, env = "VMAFX_QUIET")]
     pub quiet: bool,

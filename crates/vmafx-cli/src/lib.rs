@@ -5,6 +5,7 @@
 //! when Ctrl-C stopped following a job.
 
 mod args;
+mod plot;
 mod progress;
 mod remote;
 mod up;
@@ -112,6 +113,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn score(args: ScoreArgs) -> anyhow::Result<()> {
     let (reference, distorted) = args.inputs().map_err(|m| UsageError(m.into()))?;
+    // A plot that cannot be written is found before the scoring, not after.
+    if let Some(path) = &args.plot {
+        plot::PlotFormat::of(path)?;
+    }
     let (ref_at, dist_at, _rclone) = readable_inputs(&reference, &distorted)?;
     let model = match (&args.model_path, &args.model) {
         (Some(path), _) => ModelChoice::Path(path.clone()),
@@ -126,6 +131,8 @@ fn score(args: ScoreArgs) -> anyhow::Result<()> {
         subsample: args.subsample,
         allow_length_mismatch: args.allow_length_mismatch,
         segment: args.segment,
+        sync: args.sync,
+        sync_seconds: args.sync_seconds,
         decode: DecodeOptions {
             tools: Tools::new(args.ffmpeg.clone(), args.ffprobe.clone()),
             threads: args.decode_threads.unwrap_or_else(|| default_decode_threads(cores, threads)),
@@ -149,7 +156,11 @@ fn score(args: ScoreArgs) -> anyhow::Result<()> {
     // Named as the user gave them, never by a signed URL.
     report.info.reference = reference.display().to_string();
     report.info.distorted = distorted.display().to_string();
-    write_report(&report, args.format, args.output.as_deref(), args.quiet)
+    write_report(&report, args.format, args.output.as_deref(), args.quiet)?;
+    match &args.plot {
+        Some(path) => plot::write(&report, path, args.quiet),
+        None => Ok(()),
+    }
 }
 
 /// Where the reference and distorted are read from: a local path or URL as given, an object

@@ -76,6 +76,9 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 pub fn submit(args: SubmitArgs) -> anyhow::Result<()> {
     let (reference, distorted) = args.inputs().map_err(|m| UsageError(m.into()))?;
+    if let Some(path) = &args.plot {
+        crate::plot::PlotFormat::of(path)?;
+    }
     let spec = ScoreJobSpec {
         reference: absolute(&reference),
         distorted: absolute(&distorted),
@@ -120,7 +123,11 @@ pub fn submit(args: SubmitArgs) -> anyhow::Result<()> {
         let finished = follow(&client, &job.id, args.quiet).await?;
         ended_well(&finished)?;
         let report = report(&finished)?;
-        write_report(&report, args.format, args.output.as_deref(), args.quiet)
+        write_report(&report, args.format, args.output.as_deref(), args.quiet)?;
+        match &args.plot {
+            Some(path) => crate::plot::write(&report, path, args.quiet),
+            None => Ok(()),
+        }
     })
 }
 
@@ -277,8 +284,21 @@ pub fn jobs(cluster: ClusterArgs, command: JobsCommand) -> anyhow::Result<()> {
                     print!("{}", job_table(&jobs, now_ms()));
                 }
             }
-            JobsCommand::Get { id, frames, format, json } => {
+            JobsCommand::Get { id, frames, format, json, plot } => {
+                if let Some(path) = &plot {
+                    crate::plot::PlotFormat::of(path)?;
+                }
                 let job = client.get(&id, true).await?;
+                if let Some(path) = &plot {
+                    if job.scores.is_none() {
+                        return Err(UsageError(format!(
+                            "--plot: job {id} has no scores to plot: it is {} (plots are drawn once a job succeeded)",
+                            job.state
+                        ))
+                        .into());
+                    }
+                    crate::plot::write(&report(&job)?, path, false)?;
+                }
                 if json || format == ViewFormat::Json {
                     let shown = if frames { FramesShown::All } else { FramesShown::None };
                     println!("{}", serde_json::to_string_pretty(&job_json(&job, shown))?);

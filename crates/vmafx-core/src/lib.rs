@@ -11,6 +11,7 @@ pub mod input;
 pub mod job;
 pub mod message;
 pub mod note;
+pub mod plot;
 pub mod pooling;
 pub mod report;
 pub mod sched;

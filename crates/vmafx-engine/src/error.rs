@@ -37,10 +37,15 @@ pub enum EngineError {
     #[error(
         "frame counts differ: reference has {reference} frames, distorted has {distorted} \
          (after skipped frames); pass --allow-length-mismatch to score the first {} frames, \
-         or align the clips with --skip-reference / --skip-distorted",
+         or align the clips with --skip-reference / --skip-distorted{hint}",
         .reference.min(.distorted)
     )]
-    LengthMismatch { reference: u64, distorted: u64 },
+    LengthMismatch {
+        reference: u64,
+        distorted: u64,
+        /// What a look at the first frames found, when it explains the difference.
+        hint: String,
+    },
     #[error("no frames to score: {0}")]
     NoFrames(String),
     #[error("invalid option: {0}")]

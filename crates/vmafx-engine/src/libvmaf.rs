@@ -84,6 +84,17 @@ impl Picture {
         [plane(0), plane(1), plane(2)]
     }
 
+    /// The alignment signature of the luma plane ([`vmafx_media::sync`]).
+    pub fn signature(&self) -> vmafx_media::sync::Signature {
+        let p = &self.pic;
+        let (stride, rows) = (p.stride[0] as usize, p.h[0] as usize);
+        // SAFETY: libvmaf allocated `h[0]` rows of `stride[0]` bytes for the luma plane, and
+        // `self` is borrowed for the slice's lifetime.
+        let data = unsafe { std::slice::from_raw_parts(p.data[0] as *const u8, stride * rows) };
+        let bytes = if p.bpc > 8 { 2 } else { 1 };
+        vmafx_media::sync::Signature::of_luma(data, stride, p.w[0] as usize, rows, bytes, p.bpc as u8)
+    }
+
     fn into_raw(self) -> sys::VmafPicture {
         let mut this = std::mem::ManuallyDrop::new(self);
         // The pool handle can go: the caller is handing the picture to the live context.

@@ -13,9 +13,10 @@ use std::time::Duration;
 use std::time::Instant;
 
 use vmafx_core::{InputOptions, Note, Report, ReportInfo, ScoreJobSpec, SegmentSpec};
+use vmafx_media::sync::{self, Finding, Signature, SyncMode, SyncRange};
 use vmafx_media::{
-    open_reader, plan, probe, DecodeOptions, FrameReader, InputSettings, MatchOptions, RawFormat,
-    StreamedInput,
+    open_reader, plan, probe, Conversion, DecodeOptions, FrameReader, InputSettings, MatchOptions,
+    MediaError, Probe, RawFormat, StreamedInput,
 };
 
 use crate::error::{EngineError, Role};
@@ -56,6 +57,11 @@ pub struct ScoreRequest {
     /// described in advance instead of probed.
     pub distorted_stream: Option<StreamedInput>,
     pub decode: DecodeOptions,
+    /// Frame alignment: warn when the pair looks misaligned (check), find the offset and
+    /// score aligned (auto), or neither.
+    pub sync: SyncMode,
+    /// How far either way alignment is looked for, in seconds.
+    pub sync_seconds: f64,
     /// Set to stop scoring: decoders (and their ffmpeg) stop within a frame or two and the
     /// call returns [`EngineError::Cancelled`].
     pub cancel: Option<Arc<AtomicBool>>,
@@ -101,6 +107,8 @@ impl ScoreRequest {
             distorted_raw: None,
             distorted_stream: None,
             decode: DecodeOptions::default(),
+            sync: SyncMode::default(),
+            sync_seconds: sync::DEFAULT_SECONDS,
             cancel: None,
         }
     }
@@ -309,6 +317,13 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
         Some(s) => (s.start - s.before(), Some(s.before() + s.frames + 1)),
     };
 
+    if req.sync == SyncMode::Auto && req.segment.is_some() {
+        return Err(EngineError::InvalidOption(
+            "--sync auto and --segment exclude each other: find the offset on the whole pair once, then give \
+             segments the --skip-* flags it names"
+                .into(),
+        ));
+    }
     req.matching.validate().map_err(EngineError::InvalidOption)?;
     let tools = &req.decode.tools;
     let ref_probe = probe(&req.reference, req.reference_raw.as_ref(), tools)
@@ -329,6 +344,53 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
         on(Progress::Note(note.clone()));
     }
 
+    if !req.sync_seconds.is_finite() || !(0.0..=60.0).contains(&req.sync_seconds) {
+        return Err(EngineError::InvalidOption(format!(
+            "--sync-seconds {}: give 0 to 60 seconds",
+            req.sync_seconds
+        )));
+    }
+    let range = SyncRange::for_rate(ref_probe.fps(), req.sync_seconds);
+    // `--sync auto`: the offset is found on the first frames, read once more, and added to
+    // the user's skips: the run is then exactly the one those skips give.
+    let aligned;
+    let req = match req.sync {
+        SyncMode::Auto if req.segment.is_none() && req.distorted_stream.is_none() => {
+            let found =
+                first_signatures(req, &ref_probe, &dist_probe, &plan.reference, &plan.distorted, range)
+                    .map(|(r, d)| sync::find_offset(&r, &d, range))?;
+            let note = match (&found, found.flags()) {
+                (Finding::Offset { skip_reference, skip_distorted, .. }, Some(flags)) => {
+                    aligned = ScoreRequest {
+                        skip_reference: req.skip_reference + skip_reference,
+                        skip_distorted: req.skip_distorted + skip_distorted,
+                        ..req.clone()
+                    };
+                    Note::info(format!(
+                        "--sync auto: {}; scored aligned, as with {flags}",
+                        found.describe().unwrap_or_default()
+                    ))
+                }
+                (Finding::Aligned { .. }, _) => {
+                    aligned = req.clone();
+                    Note::info("--sync auto: the pair is aligned")
+                }
+                _ => {
+                    aligned = req.clone();
+                    Note::warning(format!(
+                        "--sync auto: {} (within {} frames either way); scored as given",
+                        found.describe().unwrap_or_default(),
+                        range.max_offset
+                    ))
+                }
+            };
+            on(Progress::Note(note.clone()));
+            notes.push(note);
+            &aligned
+        }
+        _ => req,
+    };
+
     let ref_count = ref_probe.frame_count.map(|n| n.saturating_sub(req.skip_reference));
     let dist_count = plan.distorted_frames.map(|n| n.saturating_sub(req.skip_distorted));
     match req.segment {
@@ -343,7 +405,29 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
             if let (Some(r), Some(d)) = (ref_count, dist_count) {
                 let covered = req.max_frames.is_some_and(|m| r >= m && d >= m);
                 if r != d && !covered && !req.allow_length_mismatch {
-                    return Err(EngineError::LengthMismatch { reference: r, distorted: d });
+                    // A few leading frames dropped or added are the usual cause: look.
+                    let hint = match req.sync {
+                        SyncMode::Check if req.distorted_stream.is_none() => first_signatures(
+                            req,
+                            &ref_probe,
+                            &dist_probe,
+                            &plan.reference,
+                            &plan.distorted,
+                            range,
+                        )
+                        .ok()
+                        .map(|(r, d)| sync::find_offset(&r, &d, range))
+                        .and_then(|f| {
+                            Some(format!(
+                                "; {}: --sync auto scores it aligned (as {} does)",
+                                f.describe()?,
+                                f.flags()?
+                            ))
+                        })
+                        .unwrap_or_default(),
+                        _ => String::new(),
+                    };
+                    return Err(EngineError::LengthMismatch { reference: r, distorted: d, hint });
                 }
             }
         }
@@ -383,7 +467,15 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
 
     let never = AtomicBool::new(false);
     let cancel = req.cancel.as_deref().unwrap_or(&never);
-    let result = pump(&mut scorer, &reference, &distorted, cancel, on);
+    // `--sync check`: the first frames' signatures, taken as they pass (a run from the
+    // first frame after the skips only).
+    let mut check = (req.sync == SyncMode::Check && lead == 0).then(|| SyncCheck::new(range));
+    let result = pump(&mut scorer, &reference, &distorted, cancel, check.as_mut(), &mut |event| {
+        if let Progress::Note(n) = &event {
+            notes.push(n.clone());
+        }
+        on(event)
+    });
     reference.stop();
     distorted.stop();
     let (ref_frames, dist_frames) = result?;
@@ -396,7 +488,11 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
         }
     } else if ref_frames != dist_frames {
         if !req.allow_length_mismatch {
-            return Err(EngineError::LengthMismatch { reference: ref_frames, distorted: dist_frames });
+            return Err(EngineError::LengthMismatch {
+                reference: ref_frames,
+                distorted: dist_frames,
+                hint: check.as_ref().and_then(SyncCheck::hint).unwrap_or_default(),
+            });
         }
         let w = Note::warning(format!(
             "frame counts differ: reference has {ref_frames} frames, distorted has {dist_frames}; scored the first {}",
@@ -442,6 +538,7 @@ fn pump(
     reference: &Decoder,
     distorted: &Decoder,
     cancel: &AtomicBool,
+    mut check: Option<&mut SyncCheck>,
     on: &mut dyn FnMut(Progress),
 ) -> Result<(u64, u64), EngineError> {
     let mut pairs = 0u64;
@@ -449,14 +546,33 @@ fn pump(
         match (reference.recv(cancel)?, distorted.recv(cancel)?) {
             (Msg::Error(e), _) | (_, Msg::Error(e)) => return Err(e),
             (Msg::Frame(r), Msg::Frame(d)) => {
+                if let Some(note) = check.as_deref_mut().and_then(|c| c.push(&r, &d)) {
+                    on(Progress::Note(note));
+                }
                 scorer.push(r, d)?;
                 pairs += 1;
                 on(Progress::Frames { done: pairs });
             }
-            (Msg::End, Msg::End) => return Ok((pairs, pairs)),
-            // One input ended first: count what is left of the other for the message.
-            (Msg::End, Msg::Frame(_)) => return Ok((pairs, pairs + 1 + drain(distorted, cancel)?)),
-            (Msg::Frame(_), Msg::End) => return Ok((pairs + 1 + drain(reference, cancel)?, pairs)),
+            (Msg::End, Msg::End) => {
+                if let Some(note) = check.and_then(SyncCheck::finish) {
+                    on(Progress::Note(note));
+                }
+                return Ok((pairs, pairs));
+            }
+            // One input ended first: judge the alignment on what there is (it may explain
+            // why), and count what is left of the other for the message.
+            (Msg::End, Msg::Frame(_)) => {
+                if let Some(note) = check.and_then(SyncCheck::finish) {
+                    on(Progress::Note(note));
+                }
+                return Ok((pairs, pairs + 1 + drain(distorted, cancel)?));
+            }
+            (Msg::Frame(_), Msg::End) => {
+                if let Some(note) = check.and_then(SyncCheck::finish) {
+                    on(Progress::Note(note));
+                }
+                return Ok((pairs + 1 + drain(reference, cancel)?, pairs));
+            }
         }
     }
 }
@@ -470,4 +586,107 @@ fn drain(decoder: &Decoder, cancel: &AtomicBool) -> Result<u64, EngineError> {
             Msg::Error(e) => return Err(e),
         }
     }
+}
+
+/// `--sync check` over a run: the first frames' signatures as they are scored, judged once
+/// enough are in (or at the end of a shorter run).
+struct SyncCheck {
+    range: SyncRange,
+    reference: Vec<Signature>,
+    distorted: Vec<Signature>,
+    finding: Option<Finding>,
+}
+
+impl SyncCheck {
+    fn new(range: SyncRange) -> Self {
+        Self { range, reference: Vec::new(), distorted: Vec::new(), finding: None }
+    }
+
+    /// Takes a pair; the warning, once, when the pair looks misaligned.
+    fn push(&mut self, r: &Picture, d: &Picture) -> Option<Note> {
+        if self.finding.is_some() {
+            return None;
+        }
+        self.reference.push(r.signature());
+        self.distorted.push(d.signature());
+        if self.reference.len() < self.range.frames() {
+            return None;
+        }
+        self.judge()
+    }
+
+    /// A run that ended before enough frames: judged on what there is.
+    fn finish(&mut self) -> Option<Note> {
+        match self.finding {
+            Some(_) => None,
+            None => self.judge(),
+        }
+    }
+
+    fn judge(&mut self) -> Option<Note> {
+        let found = sync::find_offset(&self.reference, &self.distorted, self.range);
+        self.reference = Vec::new();
+        self.distorted = Vec::new();
+        let note = match (found.describe(), found.flags()) {
+            (Some(what), Some(flags)) => Some(Note::warning(format!(
+                "the pair looks misaligned: {what}. Score it aligned with --sync auto (or {flags})"
+            ))),
+            _ => None,
+        };
+        self.finding = Some(found);
+        note
+    }
+
+    /// The finding as a hint for a frame-count error.
+    fn hint(&self) -> Option<String> {
+        let f = self.finding.as_ref()?;
+        Some(format!("; {}: --sync auto scores it aligned (as {} does)", f.describe()?, f.flags()?))
+    }
+}
+
+/// The signatures of the first frames of both inputs (after the user's skips), as libvmaf
+/// would get them: each read on its own thread, at most `range.frames()` frames.
+fn first_signatures(
+    req: &ScoreRequest,
+    ref_probe: &Probe,
+    dist_probe: &Probe,
+    ref_conv: &Conversion,
+    dist_conv: &Conversion,
+    range: SyncRange,
+) -> Result<(Vec<Signature>, Vec<Signature>), EngineError> {
+    let read = |probe: &Probe, conv: &Conversion, first: u64| -> Result<Vec<Signature>, MediaError> {
+        let (mut reader, at) = open_reader(probe, conv, &req.decode, first)?;
+        if first > at {
+            reader.skip_frames(first - at)?;
+        }
+        let fmt = reader.format();
+        let bytes = fmt.pix_fmt.bytes_per_sample();
+        let dims = fmt.pix_fmt.plane_dims(fmt.width, fmt.height);
+        let mut bufs: Vec<Vec<u8>> = dims.iter().map(|(w, h)| vec![0; w * h * bytes]).collect();
+        let mut out = Vec::with_capacity(range.frames());
+        while out.len() < range.frames() {
+            let [a, b, c] = &mut bufs[..] else { unreachable!() };
+            let mut planes = [
+                vmafx_media::PlaneMut::packed(a, dims[0].0 * bytes, dims[0].1),
+                vmafx_media::PlaneMut::packed(b, dims[1].0 * bytes, dims[1].1),
+                vmafx_media::PlaneMut::packed(c, dims[2].0 * bytes, dims[2].1),
+            ];
+            if !reader.read_frame(&mut planes)? {
+                break;
+            }
+            let (w, h) = dims[0];
+            out.push(Signature::of_luma(&bufs[0], w * bytes, w, h, bytes, fmt.pix_fmt.bit_depth));
+        }
+        Ok(out)
+    };
+    std::thread::scope(|s| {
+        let dist = s.spawn(|| read(dist_probe, dist_conv, req.skip_distorted));
+        let reference =
+            read(ref_probe, ref_conv, req.skip_reference).map_err(EngineError::input(Role::Reference));
+        let distorted = dist
+            .join()
+            .map_err(|_| EngineError::Internal("the alignment reader panicked".into()))?
+            .map_err(EngineError::input(Role::Distorted));
+        Ok((reference?, distorted?))
+    })
 }

@@ -20,6 +20,7 @@ pub mod raw;
 pub mod reader;
 pub mod roots;
 pub mod seek;
+pub mod sync;
 pub mod tool;
 pub mod y4m;
 

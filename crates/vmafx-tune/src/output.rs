@@ -142,7 +142,7 @@ pub fn svg_plot(ladder: &Ladder) -> String {
         out,
         r#"<text transform="translate(18,{}) rotate(-90)" text-anchor="middle">{}</text>"#,
         (TOP + H - BOTTOM) / 2.0,
-        xml(&ladder.metric)
+        vmafx_core::report::xml_escape(&ladder.metric)
     );
     // One curve per resolution, in CRF order.
     let mut sizes: Vec<(u32, u32)> = pts.iter().map(|p| (p.width, p.height)).collect();
@@ -220,10 +220,6 @@ pub fn svg_plot(ladder: &Ladder) -> String {
     );
     out.push_str("</svg>\n");
     out
-}
-
-fn xml(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 #[cfg(test)]

@@ -507,6 +507,8 @@ impl LocalRunner {
             max_frames: trial.sample.map(|s| s.frames),
             decode: DecodeOptions { tools: self.tools.clone(), threads: 1 },
             distorted_stream: stream,
+            // An encode of the source is aligned by construction.
+            sync: vmafx_media::sync::SyncMode::Off,
             ..ScoreRequest::new(&trial.source, encoded)
         };
         let outcome = score_files(&req, &mut |_| {}).map_err(|e| TuneError::Scoring(e.to_string()))?;
