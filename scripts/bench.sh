@@ -6,6 +6,7 @@
 #   RUNS=20 scripts/bench.sh     # runs per command (default 10); ratios use medians
 #   ONLY=tune scripts/bench.sh    # only vmafx-tune against ab-av1 (scripts/tune_bench.py)
 #   ONLY=operator scripts/bench.sh  # only the operator under 1,000 VmafxJobs (scripts/operator_bench.py)
+#   ONLY=sync scripts/bench.sh    # only what --sync check/auto cost (scripts/sync_bench.py)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 corpus=${VMAFX_CORPUS:-$root/target/corpus}
@@ -115,6 +116,18 @@ fi
 
 ref=$corpus/mandel_1080.y4m
 dist=$corpus/mandel_1080_x264_crf35.mp4
+
+# Frame alignment: --sync check (the default) and auto against off, interleaved A/B rounds
+# on the 1080p pair: target/bench/sync.md.
+sync_bench() {
+  echo "== frame alignment: vmafx score --sync off / check / auto, 1080p pair, $runs interleaved rounds" >&2
+  python3 "$root/scripts/sync_bench.py" "$out" "$vmafx" "$ref" "$dist" "$runs" >/dev/null
+}
+if [[ ${ONLY:-} == sync ]]; then
+  sync_bench
+  cat "$out/sync.md"
+  exit 0
+fi
 predecoded=$out/mandel_1080_x264_crf35.y4m
 [[ -s $predecoded ]] || ffmpeg -nostdin -hide_banner -loglevel error -i "$dist" -pix_fmt yuv420p -y "$predecoded"
 
@@ -277,6 +290,8 @@ remote_bench
 cat "$out/remote.md" >>"$out/results.md"
 operator_bench
 cat "$out/operator.md" >>"$out/results.md"
+sync_bench
+cat "$out/sync.md" >>"$out/results.md"
 tune_bench
 cat "$out/tune.md" >>"$out/results.md"
 cat "$out/results.md"

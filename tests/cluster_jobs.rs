@@ -639,8 +639,55 @@ fn vmafx_submit_wait_prints_the_same_report_as_vmafx_score() {
     let out = cluster(&["jobs", "list", "--json"]);
     let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(listed["jobs"][1]["state"], "succeeded");
+    // The first job's per-frame plot, drawn from what the controller sent.
+    let plot = data.path().join("job.svg");
+    let out = cluster(&[
+        "jobs",
+        "get",
+        listed["jobs"][1]["id"].as_str().unwrap(),
+        "--plot",
+        plot.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let svg = std::fs::read_to_string(&plot).unwrap();
+    assert!(svg.contains(r#"data-metric="vmaf""#) && svg.contains(r#"data-points="48""#), "{svg}");
     assert_eq!(listed["jobs"][1]["segments_total"], 5, "the first job, listed second: newest first");
     assert_eq!(listed["jobs"][0]["segments_total"], 3, "20 frames in segments of 7");
+    // A pair shifted by 3 frames: the node that scores the first segment says so.
+    let shifted = data.path().join("shifted.mp4");
+    common::ffmpeg(&[
+        "-i",
+        rs,
+        "-f",
+        "lavfi",
+        "-i",
+        "mandelbrot=size=576x324:rate=24",
+        "-filter_complex",
+        "[0:v]trim=start_frame=3,setpts=PTS-STARTPTS[a];[1:v]trim=end_frame=3,format=yuv420p,setpts=PTS-STARTPTS[b];[a][b]concat=n=2:v=1",
+        "-c:v",
+        "libx264",
+        shifted.to_str().unwrap(),
+    ]);
+    let out = cluster(&[
+        "submit",
+        "-q",
+        "--wait",
+        "--format",
+        "json",
+        "--segment-frames",
+        "40",
+        rs,
+        shifted.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let remote: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let notes = remote["vmafx"]["notes"].to_string();
+    assert!(
+        notes.contains("the pair looks misaligned: the distorted starts 3 frames into the reference")
+            && notes.contains("--skip-reference 3"),
+        "{notes}"
+    );
+
     let out = cluster(&["nodes", "--json"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let nodes: Value = serde_json::from_slice(&out.stdout).unwrap();

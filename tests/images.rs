@@ -10,10 +10,11 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::cluster::{ca_env, token, trust, url, Proc};
+use common::cluster::{ca_env, token, trust, url};
 use serde_json::Value;
 
 fn buildah() -> Command {
@@ -45,6 +46,23 @@ impl Container {
         }
         c.arg(&self.0).arg("--").args(args);
         c
+    }
+}
+
+/// A `buildah run` started in its own process group, killed with the group when dropped
+/// (buildah's chroot helper outlives buildah killed alone).
+struct Running(std::process::Child);
+
+impl Running {
+    fn start(command: &mut Command) -> Self {
+        Self(command.process_group(0).spawn().expect("buildah run"))
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", self.0.id())]).status();
+        let _ = self.0.wait();
     }
 }
 
@@ -102,27 +120,26 @@ fn a_cluster_of_the_two_images_scores_as_the_host_does(version: &str) {
     let clips = format!("{0}:{0}:ro", dir.path().display());
 
     let controller = Container::of(&format!("localhost/vmafx-controller:{version}"));
-    let mut child = controller
-        .run(
-            &[clips.clone(), format!("{}:/data", data.display())],
-            &[],
-            &[
-                "vmafx-controller",
-                "--listen",
-                "127.0.0.1:0",
-                "--http-listen",
-                "127.0.0.1:0",
-                "--data-dir",
-                "/data",
-            ],
-        )
-        .arg("--allow-root")
-        .arg(dir.path())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("buildah run the controller");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let controller_proc = Proc(child);
+    let mut controller_proc = Running::start(
+        controller
+            .run(
+                &[clips.clone(), format!("{}:/data", data.display())],
+                &[],
+                &[
+                    "vmafx-controller",
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--http-listen",
+                    "127.0.0.1:0",
+                    "--data-dir",
+                    "/data",
+                ],
+            )
+            .arg("--allow-root")
+            .arg(dir.path())
+            .stdout(Stdio::piped()),
+    );
+    let mut lines = BufReader::new(controller_proc.0.stdout.take().unwrap()).lines();
     let addr = loop {
         let line = lines.next().expect("the controller's container ended before listening").unwrap();
         if let Some(a) = line.strip_prefix("vmafx-controller: gRPC listening on ") {
@@ -134,7 +151,7 @@ fn a_cluster_of_the_two_images_scores_as_the_host_does(version: &str) {
     trust(&addr, Some(ca.clone()));
 
     let node = Container::of(&format!("localhost/vmafx-node:{version}"));
-    let node_proc = Proc(
+    let node_proc = Running::start(
         node.run(
             &[clips, format!("{}:/etc/vmafx/ca.pem:ro", ca.display())],
             &[format!("VMAFX_TOKEN={}", token(&data, "node.token"))],
@@ -142,9 +159,7 @@ fn a_cluster_of_the_two_images_scores_as_the_host_does(version: &str) {
         )
         .arg("--allow-root")
         .arg(dir.path())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("buildah run the node"),
+        .stdout(Stdio::null()),
     );
     let cli = |args: &[&str]| {
         common::run_with_timeout(
