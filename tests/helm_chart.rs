@@ -102,7 +102,11 @@ fn the_chart_lints_and_renders_valid_manifests_for_its_kubernetes_version() {
     assert_eq!(controller["spec"]["replicas"], 1);
     assert_eq!(controller["spec"]["strategy"]["type"], "Recreate");
     assert_eq!(of_kind(&d, "PersistentVolumeClaim").len(), 1);
-    assert!(of_kind(&d, "VmafxNode").is_empty() && of_kind(&d, "ServiceMonitor").is_empty());
+    assert!(
+        of_kind(&d, "VmafxNode").is_empty()
+            && of_kind(&d, "ServiceMonitor").is_empty()
+            && of_kind(&d, "PodMonitor").is_empty()
+    );
     let args = controller["spec"]["template"]["spec"]["containers"][0]["args"].to_string();
     assert!(args.contains("--token-file=submit:operator:/etc/vmafx/operator/token"), "{args}");
     let operator = deployments.iter().find(|x| x["metadata"]["name"] == "vmafx-operator").expect("operator");
@@ -165,4 +169,13 @@ fn a_service_monitor_scrapes_the_controller_over_tls_when_asked() {
     assert_eq!((endpoint["port"].as_str(), endpoint["scheme"].as_str()), (Some("http"), Some("https")));
     assert_eq!(endpoint["tlsConfig"]["ca"]["secret"]["key"], "ca.crt");
     assert_eq!(monitors[0]["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"], "vmafx-controller");
+    // The nodes the operator runs: their pods' "metrics" port (crates/vmafx-operator/src/pool.rs).
+    let pods = of_kind(&d, "PodMonitor");
+    assert_eq!(pods.len(), 1);
+    assert_eq!(pods[0]["spec"]["podMetricsEndpoints"][0]["port"], "metrics");
+    assert_eq!(pods[0]["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"], "vmafx-node");
+    assert_eq!(pods[0]["spec"]["selector"]["matchLabels"]["app.kubernetes.io/managed-by"], "vmafx-operator");
+    let without =
+        docs(&render(&["--set", "serviceMonitor.enabled=true", "--set", "serviceMonitor.nodes=false"]));
+    assert!(of_kind(&without, "PodMonitor").is_empty());
 }

@@ -227,6 +227,10 @@ fn pools_become_deployments_jobs_run_on_their_pool_and_the_queue_sizes_the_pools
     while let Some(a) = it.next() {
         if a == "--controller" {
             it.next(); // spawn_node names the same controller, with the test's CA
+        } else if a.starts_with("--http-listen=") {
+            // A pod has its own network: here, any free loopback port.
+            assert_eq!(a, "--http-listen=0.0.0.0:9464");
+            pod_args.push("--http-listen=127.0.0.1:0");
         } else {
             pod_args.push(a);
         }

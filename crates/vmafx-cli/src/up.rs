@@ -73,6 +73,7 @@ async fn serve(a: UpArgs) -> anyhow::Result<()> {
             give_up_after: None,
             stall_timeout: vmafx_node::DEFAULT_STALL_TIMEOUT,
             input_roots: roots,
+            metrics: Default::default(),
             rclone: Arc::new(a.remote_inputs.rclone()),
         };
         Some(tokio::spawn(vmafx_node::run(cfg, drain.clone())))

@@ -388,10 +388,6 @@ async fn readyz<S: Store>(State(c): State<Controller<S>>) -> impl IntoResponse {
 }
 
 /// A Prometheus label value with `\`, `"` and line feeds escaped.
-fn label_value(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
-}
-
 /// Prometheus text exposition (version 0.0.4).
 async fn metrics<S: Store>(State(c): State<Controller<S>>) -> impl IntoResponse {
     let (stats, nodes) = match (c.store().stats().await, c.nodes().await) {
@@ -421,7 +417,12 @@ async fn metrics<S: Store>(State(c): State<Controller<S>>) -> impl IntoResponse 
          # TYPE vmafx_pool_queue_depth gauge"
     );
     for q in stats.pool_queues() {
-        let _ = writeln!(out, "vmafx_pool_queue_depth{{pool=\"{}\"}} {}", label_value(&q.pool), q.depth());
+        let _ = writeln!(
+            out,
+            "vmafx_pool_queue_depth{{pool=\"{}\"}} {}",
+            vmafx_core::metrics::label_value(&q.pool),
+            q.depth()
+        );
     }
     let _ = writeln!(
         out,

@@ -2,55 +2,9 @@
 //! out as Prometheus histograms by `/metrics` (queue gauges come from the store instead).
 
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
 
+use vmafx_core::metrics::Histogram;
 use vmafx_core::JobState;
-
-/// A Prometheus histogram with fixed upper bounds, in seconds. Lock-free: one counter per
-/// bucket plus the sum in microseconds.
-#[derive(Debug)]
-pub struct Histogram {
-    bounds: &'static [f64],
-    /// Observations per bucket (not cumulative); the last is `+Inf`.
-    counts: Vec<AtomicU64>,
-    sum_us: AtomicU64,
-}
-
-impl Histogram {
-    pub fn new(bounds: &'static [f64]) -> Self {
-        Self {
-            bounds,
-            counts: (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect(),
-            sum_us: AtomicU64::new(0),
-        }
-    }
-
-    pub fn observe(&self, seconds: f64) {
-        let seconds = seconds.max(0.0);
-        let bucket = self.bounds.iter().position(|&b| seconds <= b).unwrap_or(self.bounds.len());
-        self.counts[bucket].fetch_add(1, Ordering::Relaxed);
-        self.sum_us.fetch_add((seconds * 1e6).round() as u64, Ordering::Relaxed);
-    }
-
-    pub fn count(&self) -> u64 {
-        self.counts.iter().map(|c| c.load(Ordering::Relaxed)).sum()
-    }
-
-    /// Writes the `_bucket`, `_sum` and `_count` lines; `labels` is empty or `k="v",`.
-    fn write(&self, out: &mut String, name: &str, labels: &str) {
-        let mut cumulative = 0;
-        for (i, c) in self.counts.iter().enumerate() {
-            cumulative += c.load(Ordering::Relaxed);
-            let le = self.bounds.get(i).map_or("+Inf".to_string(), |b| b.to_string());
-            let _ = writeln!(out, "{name}_bucket{{{labels}le=\"{le}\"}} {cumulative}");
-        }
-        let sum = self.sum_us.load(Ordering::Relaxed) as f64 / 1e6;
-        let braces =
-            if labels.is_empty() { String::new() } else { format!("{{{}}}", labels.trim_end_matches(',')) };
-        let _ = writeln!(out, "{name}_sum{braces} {sum}");
-        let _ = writeln!(out, "{name}_count{braces} {cumulative}");
-    }
-}
 
 /// Dispatch happens in milliseconds on an idle cluster and in minutes on a busy one.
 const DISPATCH_BOUNDS: &[f64] =
@@ -108,25 +62,6 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn buckets_are_cumulative_and_sum_counts() {
-        static B: &[f64] = &[0.1, 1.0];
-        let h = Histogram::new(B);
-        for s in [0.05, 0.1, 0.5, 3.0] {
-            h.observe(s);
-        }
-        let mut out = String::new();
-        h.write(&mut out, "x", "");
-        assert_eq!(
-            out,
-            "x_bucket{le=\"0.1\"} 2\nx_bucket{le=\"1\"} 3\nx_bucket{le=\"+Inf\"} 4\nx_sum 3.65\nx_count 4\n"
-        );
-        let mut labelled = String::new();
-        h.write(&mut labelled, "x", "state=\"failed\",");
-        assert!(labelled.contains("x_bucket{state=\"failed\",le=\"+Inf\"} 4\n"));
-        assert!(labelled.contains("x_count{state=\"failed\"} 4\n"));
-    }
 
     #[test]
     fn only_terminal_states_are_timed() {

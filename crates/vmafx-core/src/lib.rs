@@ -10,6 +10,7 @@ pub mod encode;
 pub mod input;
 pub mod job;
 pub mod message;
+pub mod metrics;
 pub mod note;
 pub mod plot;
 pub mod pooling;

@@ -171,6 +171,16 @@ pub enum Progress {
 #[derive(Debug, Clone)]
 pub struct ScoreOutcome {
     pub report: Report,
+    pub timing: Timing,
+}
+
+/// Where a run's time went, as seen from the thread that feeds libvmaf.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Timing {
+    /// Waiting for decoded frames (the decoders were behind).
+    pub decode_wait: Duration,
+    /// Handing frames to libvmaf and collecting its scores (feature extraction).
+    pub libvmaf: Duration,
 }
 
 enum Msg {
@@ -470,12 +480,14 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
     // `--sync check`: the first frames' signatures, taken as they pass (a run from the
     // first frame after the skips only).
     let mut check = (req.sync == SyncMode::Check && lead == 0).then(|| SyncCheck::new(range));
-    let result = pump(&mut scorer, &reference, &distorted, cancel, check.as_mut(), &mut |event| {
-        if let Progress::Note(n) = &event {
-            notes.push(n.clone());
-        }
-        on(event)
-    });
+    let mut timing = Timing::default();
+    let result =
+        pump(&mut scorer, &reference, &distorted, cancel, check.as_mut(), &mut timing, &mut |event| {
+            if let Progress::Note(n) = &event {
+                notes.push(n.clone());
+            }
+            on(event)
+        });
     reference.stop();
     distorted.stop();
     let (ref_frames, dist_frames) = result?;
@@ -502,7 +514,9 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
         notes.push(w);
     }
 
+    let finishing = Instant::now();
     let scores = scorer.finish()?;
+    timing.libvmaf += finishing.elapsed();
     let headline = catalog::headline_metrics(&req.features, &scores.metrics);
     let info = ReportInfo {
         reference: req.reference.display().to_string(),
@@ -521,7 +535,7 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
         libvmaf_version: libvmaf::version(),
         elapsed_s: started.elapsed().as_secs_f64(),
     };
-    Ok(ScoreOutcome { report: Report { info, scores } })
+    Ok(ScoreOutcome { report: Report { info, scores }, timing })
 }
 
 fn segment_past_end(seg: Segment, role: Role, frames: u64) -> EngineError {
@@ -539,17 +553,23 @@ fn pump(
     distorted: &Decoder,
     cancel: &AtomicBool,
     mut check: Option<&mut SyncCheck>,
+    timing: &mut Timing,
     on: &mut dyn FnMut(Progress),
 ) -> Result<(u64, u64), EngineError> {
     let mut pairs = 0u64;
     loop {
-        match (reference.recv(cancel)?, distorted.recv(cancel)?) {
+        let waiting = Instant::now();
+        let next = (reference.recv(cancel)?, distorted.recv(cancel)?);
+        timing.decode_wait += waiting.elapsed();
+        match next {
             (Msg::Error(e), _) | (_, Msg::Error(e)) => return Err(e),
             (Msg::Frame(r), Msg::Frame(d)) => {
                 if let Some(note) = check.as_deref_mut().and_then(|c| c.push(&r, &d)) {
                     on(Progress::Note(note));
                 }
+                let pushing = Instant::now();
                 scorer.push(r, d)?;
+                timing.libvmaf += pushing.elapsed();
                 pairs += 1;
                 on(Progress::Frames { done: pairs });
             }

@@ -18,7 +18,9 @@ use tracing::Instrument;
 use vmafx_client::NodeClient;
 
 mod backoff;
+pub mod metrics;
 pub use backoff::{with_retry, Backoff};
+use metrics::ItemEnd;
 use vmafx_core::{Capabilities, EncodeSpec, ScoreJobSpec, SegmentSpec};
 use vmafx_engine::{score_files, EngineError, Progress, ScoreRequest};
 use vmafx_media::tool::output_within;
@@ -45,6 +47,8 @@ pub struct NodeConfig {
     pub stall_timeout: Duration,
     /// The directories jobs may read local files from; a job naming another fails for good.
     pub input_roots: vmafx_media::AllowedRoots,
+    /// Counters for `/metrics` (`--http-listen`), shared with whoever serves them.
+    pub metrics: Arc<metrics::NodeMetrics>,
     /// How this node reads `rclone:` inputs: its own rclone.conf, `rclone serve http` on
     /// loopback or `rclone mount` per remote, stopped (unmounted) when the node stops.
     pub rclone: Arc<vmafx_storage::Rclone>,
@@ -152,6 +156,7 @@ pub async fn run(cfg: NodeConfig, drain: Arc<AtomicBool>) -> anyhow::Result<()> 
         .await
         .map_err(|s| refused("register", &s))?;
     let node_id = registered.node_id;
+    cfg.metrics.registered.store(true, Ordering::Relaxed);
     println!("vmafx-node: registered as {node_id} with {} slot(s)", cfg.slots);
     tracing::info!(node_id = %node_id, name = %cfg.name, slots = cfg.slots, "registered");
 
@@ -253,6 +258,7 @@ async fn slot(
             tracing::info_span!("item", job_id = %item.job_id, item_id = item.item_id, node_id = %node_id);
         tracing::info!(parent: &ids, start = item.start, frames = item.frames, fence = item.fence, "item started");
         let started = std::time::Instant::now();
+        let busy = cfg.metrics.busy();
         let cancel = Arc::new(AtomicBool::new(false));
         held.lock().unwrap_or_else(|p| p.into_inner()).insert(item.item_id, (item.fence, cancel.clone()));
         let frames_done = Arc::new(AtomicU64::new(0));
@@ -278,6 +284,15 @@ async fn slot(
             w.abort();
         }
         held.lock().unwrap_or_else(|p| p.into_inner()).remove(&item.item_id);
+        drop(busy);
+        let seconds = started.elapsed().as_secs_f64();
+        match &outcome {
+            Ok(_) => cfg.metrics.item_ended(ItemEnd::Scored, seconds, None),
+            Err(EngineError::Cancelled) if !stalled.load(Ordering::Relaxed) => {
+                cfg.metrics.item_ended(ItemEnd::Stopped, seconds, None)
+            }
+            Err(e) => cfg.metrics.item_ended(ItemEnd::Failed, seconds, Some(e)),
+        }
         let outcome = match outcome {
             Ok(scores) => Outcome::Scores(scores),
             // Stopped by the watchdog: this attempt failed, another may not stall.
@@ -415,10 +430,14 @@ async fn score(
             frames_done.store(done, Ordering::Relaxed);
         }
     };
+    let metrics = cfg.metrics.clone();
     tokio::task::spawn_blocking(move || score_files(&req, &mut on_progress))
         .await
         .map_err(|e| EngineError::Internal(format!("scoring task failed: {e}")))?
-        .map(|outcome| wire_result(outcome.report))
+        .map(|outcome| {
+            metrics.scored(&outcome);
+            wire_result(outcome.report)
+        })
 }
 
 /// Checks the job's local paths against this node's roots (whatever the controller checked:
@@ -491,8 +510,8 @@ async fn encode_and_score(
             )),
             false => EngineError::NotAllowed(e.to_string()),
         })?;
-    let (tools, threads, decode, stall) =
-        (cfg.decode.tools.clone(), cfg.threads, cfg.decode.clone(), cfg.stall_timeout);
+    let (tools, threads, decode, stall, metrics) =
+        (cfg.decode.tools.clone(), cfg.threads, cfg.decode.clone(), cfg.stall_timeout, cfg.metrics.clone());
     tokio::task::spawn_blocking(move || {
         let result = (|| {
             let encoded = vmafx_media::encode(
@@ -519,6 +538,7 @@ async fn encode_and_score(
                 }
             };
             let outcome = score_files(&req, &mut on_progress)?;
+            metrics.scored(&outcome);
             let mut scores = wire_result(outcome.report);
             scores.encode = Some(v1::EncodeResult { bytes: encoded.bytes, encode_seconds: encoded.seconds });
             Ok(scores)

@@ -83,6 +83,11 @@ struct Args {
     /// /dev/fuse (and fusermount3 unless root) [default: /mnt/source when given no DIR].
     #[arg(long, env = "VMAFX_RCLONE_MOUNT", value_name = "DIR", num_args = 0..=1, default_missing_value = "/mnt/source")]
     rclone_mount: Option<PathBuf>,
+    /// Serve /healthz, /readyz (registered and not draining) and Prometheus /metrics over
+    /// plain HTTP on this address, e.g. 0.0.0.0:9464 in a pod (port 0: any free port; the
+    /// address is printed). They need no token and carry no secrets [default: not served].
+    #[arg(long, env = "VMAFX_HTTP_LISTEN", value_name = "ADDR")]
+    http_listen: Option<std::net::SocketAddr>,
     /// Log lines on stderr: text, or json (one object per line, with job_id, item_id and
     /// node_id fields on every event of an item's life).
     #[arg(long, env = "VMAFX_LOG_FORMAT", default_value = "text")]
@@ -129,6 +134,7 @@ async fn node(a: Args) -> anyhow::Result<()> {
         give_up_after: a.give_up_after,
         stall_timeout: a.stall_timeout,
         input_roots: vmafx_media::AllowedRoots::new(&a.allow_roots).map_err(anyhow::Error::msg)?,
+        metrics: Default::default(),
         rclone: Arc::new(match a.rclone_mount {
             Some(root) => {
                 let rclone = vmafx_storage::Rclone::mounting(a.rclone, a.rclone_config, root);
@@ -139,6 +145,19 @@ async fn node(a: Args) -> anyhow::Result<()> {
         }),
     };
     let drain = Arc::new(AtomicBool::new(false));
+    if let Some(addr) = a.http_listen {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("--http-listen {addr}: cannot listen there: {e}"))?;
+        println!("vmafx-node: HTTP listening on {}", listener.local_addr()?);
+        let info = (cfg.name.clone(), cfg.capabilities.ffmpeg_version.clone(), cfg.slots);
+        let served = vmafx_node::metrics::serve_http(listener, cfg.metrics.clone(), drain.clone(), info);
+        tokio::spawn(async move {
+            if let Err(e) = served.await {
+                tracing::error!(error = %e, "the HTTP server stopped");
+            }
+        });
+    }
     let flag = drain.clone();
     tokio::spawn(async move {
         if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {

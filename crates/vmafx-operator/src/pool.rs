@@ -10,13 +10,14 @@ use k8s_openapi::api::autoscaling::v2::{
     MetricIdentifier, MetricSpec, MetricTarget,
 };
 use k8s_openapi::api::core::v1::{
-    Affinity, Capabilities, Container, EnvVar, EnvVarSource, ExecAction, HostPathVolumeSource, Lifecycle,
-    LifecycleHandler, NodeAffinity, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm,
-    PodSecurityContext, PodSpec, PodTemplateSpec, ResourceRequirements, SecretKeySelector,
-    SecretVolumeSource, SecurityContext, Toleration, Volume, VolumeMount,
+    Affinity, Capabilities, Container, ContainerPort, EnvVar, EnvVarSource, ExecAction, HTTPGetAction,
+    HostPathVolumeSource, Lifecycle, LifecycleHandler, NodeAffinity, NodeSelector, NodeSelectorRequirement,
+    NodeSelectorTerm, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements,
+    SecretKeySelector, SecretVolumeSource, SecurityContext, Toleration, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta, OwnerReference};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::Resource;
 
 use crate::crd::{GpuVendor, ScalingMode, VmafxNode, POOL_LABEL};
@@ -73,6 +74,23 @@ pub fn pod_labels(pool: &str) -> BTreeMap<String, String> {
     ])
 }
 
+/// The port node pods serve /healthz, /readyz and /metrics on (`--http-listen`).
+pub const METRICS_PORT: u16 = 9464;
+
+/// A probe GETting `path` on the metrics port every 10 s, failing after `failures` misses.
+fn http_probe(path: &str, failures: i32) -> Probe {
+    Probe {
+        http_get: Some(HTTPGetAction {
+            path: Some(path.into()),
+            port: IntOrString::String("metrics".into()),
+            ..Default::default()
+        }),
+        period_seconds: Some(10),
+        failure_threshold: Some(failures),
+        ..Default::default()
+    }
+}
+
 /// The owner reference that makes a pool's objects go with it.
 pub fn owner_reference(pool: &VmafxNode) -> OwnerReference {
     OwnerReference {
@@ -98,7 +116,12 @@ pub fn desired_deployment(pool: &VmafxNode, settings: &PodSettings, replicas: Op
     let spec = &pool.spec;
     let labels = pod_labels(&name);
 
-    let mut args = vec!["--controller".to_string(), settings.controller.clone()];
+    let mut args = vec![
+        "--controller".to_string(),
+        settings.controller.clone(),
+        // /healthz, /readyz and /metrics for the kubelet and Prometheus (a PodMonitor).
+        format!("--http-listen=0.0.0.0:{METRICS_PORT}"),
+    ];
     let mut node_labels = spec.labels.clone();
     node_labels.insert(POOL_LABEL.into(), name.clone());
     for (k, v) in &node_labels {
@@ -231,6 +254,15 @@ pub fn desired_deployment(pool: &VmafxNode, settings: &PodSettings, replicas: Op
         resources: Some(resources),
         security_context: Some(security),
         volume_mounts: Some(mounts),
+        ports: Some(vec![ContainerPort {
+            name: Some("metrics".into()),
+            container_port: METRICS_PORT.into(),
+            ..Default::default()
+        }]),
+        // Ready once registered with the controller, not while draining: a rollout waits
+        // for the new nodes to have joined.
+        readiness_probe: Some(http_probe("/readyz", 3)),
+        liveness_probe: Some(http_probe("/healthz", 6)),
         // Draining first: SIGTERM makes the node pull no more and finish what it runs; the
         // hook waits for that, within the grace period, before the kubelet goes further.
         lifecycle: Some(Lifecycle {
@@ -455,6 +487,19 @@ mod tests {
         let pod = d.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
         assert_eq!(pod.termination_grace_period_seconds, Some(600));
         assert!(container(&d).lifecycle.as_ref().unwrap().pre_stop.is_some());
+        // Probes and metrics on the node's own HTTP port.
+        let c = container(&d);
+        assert!(c.args.as_ref().unwrap().contains(&"--http-listen=0.0.0.0:9464".to_string()));
+        assert_eq!(c.ports.as_ref().unwrap()[0].container_port, 9464);
+        let ready = c.readiness_probe.as_ref().unwrap().http_get.as_ref().unwrap();
+        assert_eq!(
+            (ready.path.as_deref(), &ready.port),
+            (Some("/readyz"), &IntOrString::String("metrics".into()))
+        );
+        assert_eq!(
+            c.liveness_probe.as_ref().unwrap().http_get.as_ref().unwrap().path.as_deref(),
+            Some("/healthz")
+        );
         // The selector picks exactly the template's pods.
         assert_eq!(d.spec.as_ref().unwrap().selector.match_labels.as_ref(), Some(&pod_labels("gpu-a")));
     }
