@@ -189,6 +189,42 @@ fn ffmpeg_failed(e: &EngineError) -> bool {
     }
 }
 
+/// What `--http-listen` serves: `/healthz` (the process is up), `/readyz` (registered and not
+/// draining: 503 otherwise) and `/metrics`, without a token (they carry no secrets; bind
+/// the address accordingly).
+pub async fn serve_http(
+    listener: tokio::net::TcpListener,
+    metrics: std::sync::Arc<NodeMetrics>,
+    drain: std::sync::Arc<AtomicBool>,
+    (name, ffmpeg, slots): (String, String, u32),
+) -> std::io::Result<()> {
+    use axum::http::{header, StatusCode};
+    use axum::routing::get;
+    let ready = {
+        let (metrics, drain) = (metrics.clone(), drain.clone());
+        move || {
+            let ok = metrics.ready(drain.load(Ordering::Relaxed));
+            async move {
+                match ok {
+                    true => (StatusCode::OK, "ready\n"),
+                    false => {
+                        (StatusCode::SERVICE_UNAVAILABLE, "not ready: not registered yet, or draining\n")
+                    }
+                }
+            }
+        }
+    };
+    let scrape = move || {
+        let text = metrics.render(&name, &ffmpeg, slots, drain.load(Ordering::Relaxed));
+        async move { ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text) }
+    };
+    let app = axum::Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(ready))
+        .route("/metrics", get(scrape));
+    axum::serve(listener, app).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,40 +262,4 @@ mod tests {
             assert!(text.contains(line), "`{line}` not in:\n{text}");
         }
     }
-}
-
-/// What `--http-listen` serves: `/healthz` (the process is up), `/readyz` (registered and not
-/// draining: 503 otherwise) and `/metrics`, without a token (they carry no secrets; bind
-/// the address accordingly).
-pub async fn serve_http(
-    listener: tokio::net::TcpListener,
-    metrics: std::sync::Arc<NodeMetrics>,
-    drain: std::sync::Arc<AtomicBool>,
-    (name, ffmpeg, slots): (String, String, u32),
-) -> std::io::Result<()> {
-    use axum::http::{header, StatusCode};
-    use axum::routing::get;
-    let ready = {
-        let (metrics, drain) = (metrics.clone(), drain.clone());
-        move || {
-            let ok = metrics.ready(drain.load(Ordering::Relaxed));
-            async move {
-                match ok {
-                    true => (StatusCode::OK, "ready\n"),
-                    false => {
-                        (StatusCode::SERVICE_UNAVAILABLE, "not ready: not registered yet, or draining\n")
-                    }
-                }
-            }
-        }
-    };
-    let scrape = move || {
-        let text = metrics.render(&name, &ffmpeg, slots, drain.load(Ordering::Relaxed));
-        async move { ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text) }
-    };
-    let app = axum::Router::new()
-        .route("/healthz", get(|| async { "ok\n" }))
-        .route("/readyz", get(ready))
-        .route("/metrics", get(scrape));
-    axum::serve(listener, app).await
 }
