@@ -26,15 +26,6 @@ fn local(case: &Case) -> Value {
     vmafx_json(&case.reference, &case.distorted, &extra.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
-fn notes(report: &Value) -> Vec<String> {
-    report["vmafx"]["notes"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no vmafx.notes in {}", report["vmafx"]))
-        .iter()
-        .map(|n| format!("{}: {}", n["level"].as_str().unwrap(), n["message"].as_str().unwrap()))
-        .collect()
-}
-
 #[test]
 fn each_kind_of_input_scores_like_libvmaf_on_the_documented_pixels() {
     let dir = tempfile::tempdir().unwrap();

@@ -7,16 +7,8 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::notes;
 use serde_json::Value;
-
-fn notes(report: &Value) -> Vec<String> {
-    report["vmafx"]["notes"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no vmafx.notes in {}", report["vmafx"]))
-        .iter()
-        .map(|n| format!("{}: {}", n["level"].as_str().unwrap(), n["message"].as_str().unwrap()))
-        .collect()
-}
 
 /// `filter` over the 60-frame reference, encoded with x264 into `name`; `extra` inputs
 /// (lavfi sources) come before the reference in the filter graph.

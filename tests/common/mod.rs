@@ -169,6 +169,16 @@ pub fn vmafx_json(reference: &Path, distorted: &Path, extra: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).expect("vmafx JSON")
 }
 
+/// A JSON report's `vmafx.notes` as `level: message` lines.
+pub fn notes(report: &Value) -> Vec<String> {
+    report["vmafx"]["notes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no vmafx.notes in {}", report["vmafx"]))
+        .iter()
+        .map(|n| format!("{}: {}", n["level"].as_str().unwrap(), n["message"].as_str().unwrap()))
+        .collect()
+}
+
 /// Scores with the independent libvmaf; `pre` is a filter chain applied to the distorted
 /// (input 0) and reference (input 1) before libvmaf, e.g. trimming.
 pub fn independent_json(

@@ -23,17 +23,16 @@ const COLORS: [&str; 6] = ["#1f5fbf", "#2a9d3f", "#b35c00", "#7a3fb0", "#008b8b"
 
 /// The frames of a report with the lowest value of `metric`, lowest first (at most `n`).
 pub fn worst_frames(report: &Report, metric: &str, n: usize) -> Vec<(u64, f64)> {
-    let Some(i) = report.scores.index_of(metric) else { return vec![] };
-    let mut frames: Vec<(u64, f64)> = report
-        .scores
-        .frames
-        .iter()
-        .map(|f| (f.frame_num, f.values[i]))
-        .filter(|(_, v)| v.is_finite())
-        .collect();
+    let mut frames = series(report, metric);
     frames.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
     frames.truncate(n);
     frames
+}
+
+/// `(frame number, value)` of every frame with a value of `metric` (none for an unknown one).
+fn series(report: &Report, metric: &str) -> Vec<(u64, f64)> {
+    let Some(i) = report.scores.index_of(metric) else { return vec![] };
+    report.scores.frames.iter().map(|f| (f.frame_num, f.values[i])).filter(|(_, v)| v.is_finite()).collect()
 }
 
 /// One polyline's points for `values` (by frame number) drawn `width` units wide: every
@@ -183,14 +182,7 @@ pub fn svg(report: &Report) -> String {
 }
 
 fn draw_panel(s: &mut String, report: &Report, p: &Panel, first: u64, last: u64, x: &dyn Fn(u64) -> f64) {
-    let i = report.scores.index_of(p.metric).expect("a panel's metric is in the scores");
-    let values: Vec<(u64, f64)> = report
-        .scores
-        .frames
-        .iter()
-        .map(|f| (f.frame_num, f.values[i]))
-        .filter(|(_, v)| v.is_finite())
-        .collect();
+    let values = series(report, p.metric);
     let (lo, hi) =
         values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), (_, v)| (l.min(*v), h.max(*v)));
     // VMAF-like scores keep their 0..100 scale; other metrics fit their range.
