@@ -601,33 +601,20 @@ fn vmafx_submit_wait_prints_the_same_report_as_vmafx_score() {
         )
     };
     let (rs, ds) = (r.to_str().unwrap(), d.to_str().unwrap());
-    let out = cluster(&[
-        "submit",
-        "-q",
-        "--wait",
-        "--format",
-        "json",
-        "--segment-frames",
-        "10",
-        "-f",
-        "psnr",
-        rs,
-        ds,
-    ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let remote: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // `submit -q --wait --format json ARGS`: the report.
+    let waited = |args: &[&str]| -> Value {
+        let out = cluster(&[&["submit", "-q", "--wait", "--format", "json"], args].concat());
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let remote = waited(&["--segment-frames", "10", "-f", "psnr", rs, ds]);
     let local = common::vmafx_json(&r, &d, &["--feature", "psnr"]);
     assert_eq!(remote["frames"], local["frames"], "per-frame scores");
     assert_eq!(remote["pooled_metrics"], local["pooled_metrics"], "pooled scores");
 
     // The same knobs as `vmafx score`: skips and a frame limit, over segments.
     let knobs = ["--skip-distorted", "2", "--skip-reference", "1", "--frames", "20"];
-    let mut args = vec!["submit", "-q", "--wait", "--format", "json", "--segment-frames", "7"];
-    args.extend(knobs);
-    args.extend([rs, ds]);
-    let out = cluster(&args);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let remote: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let remote = waited(&[&["--segment-frames", "7"], &knobs[..], &[rs, ds]].concat());
     let local = common::vmafx_json(&r, &d, &knobs);
     assert_eq!(remote["frames"].as_array().unwrap().len(), 20);
     assert_eq!(remote["frames"], local["frames"], "per-frame scores with skips and --frames");
@@ -639,6 +626,8 @@ fn vmafx_submit_wait_prints_the_same_report_as_vmafx_score() {
     let out = cluster(&["jobs", "list", "--json"]);
     let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(listed["jobs"][1]["state"], "succeeded");
+    assert_eq!(listed["jobs"][1]["segments_total"], 5, "the first job, listed second: newest first");
+    assert_eq!(listed["jobs"][0]["segments_total"], 3, "20 frames in segments of 7");
     // The first job's per-frame plot, drawn from what the controller sent.
     let plot = data.path().join("job.svg");
     let out = cluster(&[
@@ -651,36 +640,15 @@ fn vmafx_submit_wait_prints_the_same_report_as_vmafx_score() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let svg = std::fs::read_to_string(&plot).unwrap();
     assert!(svg.contains(r#"data-metric="vmaf""#) && svg.contains(r#"data-points="48""#), "{svg}");
-    assert_eq!(listed["jobs"][1]["segments_total"], 5, "the first job, listed second: newest first");
-    assert_eq!(listed["jobs"][0]["segments_total"], 3, "20 frames in segments of 7");
     // A pair shifted by 3 frames: the node that scores the first segment says so.
-    let shifted = data.path().join("shifted.mp4");
-    common::ffmpeg(&[
-        "-i",
-        rs,
-        "-f",
-        "lavfi",
-        "-i",
-        "mandelbrot=size=576x324:rate=24",
-        "-filter_complex",
-        "[0:v]trim=start_frame=3,setpts=PTS-STARTPTS[a];[1:v]trim=end_frame=3,format=yuv420p,setpts=PTS-STARTPTS[b];[a][b]concat=n=2:v=1",
-        "-c:v",
-        "libx264",
-        shifted.to_str().unwrap(),
-    ]);
-    let out = cluster(&[
-        "submit",
-        "-q",
-        "--wait",
-        "--format",
-        "json",
-        "--segment-frames",
-        "40",
-        rs,
-        shifted.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let remote: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let shifted = common::filtered(
+        data.path(),
+        &r,
+        "shifted.mp4",
+        &["mandelbrot=size=576x324:rate=24"],
+        "[1:v]trim=start_frame=3,setpts=PTS-STARTPTS[b];[0:v]trim=end_frame=3,format=yuv420p,setpts=PTS-STARTPTS[a];[b][a]concat=n=2:v=1",
+    );
+    let remote = waited(&["--segment-frames", "40", rs, shifted.to_str().unwrap()]);
     let notes = remote["vmafx"]["notes"].to_string();
     assert!(
         notes.contains("the pair looks misaligned: the distorted starts 3 frames into the reference")

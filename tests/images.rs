@@ -8,7 +8,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
@@ -139,14 +138,11 @@ fn a_cluster_of_the_two_images_scores_as_the_host_does(version: &str) {
             .arg(dir.path())
             .stdout(Stdio::piped()),
     );
-    let mut lines = BufReader::new(controller_proc.0.stdout.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines.next().expect("the controller's container ended before listening").unwrap();
-        if let Some(a) = line.strip_prefix("vmafx-controller: gRPC listening on ") {
-            break a.to_string();
-        }
-    };
-    std::thread::spawn(move || lines.for_each(drop));
+    let addr = common::line_after(
+        controller_proc.0.stdout.take().unwrap(),
+        "vmafx-controller: gRPC listening on ",
+        "the controller's container",
+    );
     let ca = data.join("tls/ca.pem");
     trust(&addr, Some(ca.clone()));
 

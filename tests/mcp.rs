@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -208,17 +207,12 @@ fn http_needs_its_token_and_runs_jobs_on_vmafx_up() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let rest =
+        common::line_after(child.stderr.take().unwrap(), "vmafx-mcp: streamable HTTP on ", "vmafx-mcp");
     let _server = Proc(child);
     // TLS by default, with a private CA made in its data directory (VMAFX_DATA_DIR).
-    let (url, ca) = loop {
-        let line = lines.next().expect("vmafx-mcp exited before listening").unwrap();
-        if let Some(rest) = line.strip_prefix("vmafx-mcp: streamable HTTP on ") {
-            let (url, ca) = rest.split_once(" (clients trust ").expect("a generated CA is named");
-            break (url.to_string(), PathBuf::from(ca.trim_end_matches(')')));
-        }
-    };
-    std::thread::spawn(move || lines.for_each(drop));
+    let (url, ca) = rest.split_once(" (clients trust ").expect("a generated CA is named");
+    let (url, ca) = (url.to_string(), PathBuf::from(ca.trim_end_matches(')')));
     assert!(url.starts_with("https://") && ca.starts_with(&mcp_data), "{url} {}", ca.display());
     let addr = url.trim_start_matches("https://").trim_end_matches("/mcp");
     // A plaintext client gets no HTTP answer from it.

@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -30,15 +29,12 @@ fn start_kube(dir: &Path) -> Kube {
         .stdout(Stdio::piped())
         .spawn()
         .expect("start tests/k8s_api.py (python3 with PyPI kmock: `make test` installs it)");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = common::line_after(
+        child.stdout.take().unwrap(),
+        "k8s-api: listening on ",
+        "k8s_api.py (is kmock installed?)",
+    );
     let proc = Proc(child);
-    let url = loop {
-        let line = lines.next().expect("k8s_api.py exited before listening (is kmock installed?)").unwrap();
-        if let Some(u) = line.strip_prefix("k8s-api: listening on ") {
-            break u.to_string();
-        }
-    };
-    std::thread::spawn(move || lines.for_each(drop));
     let kubeconfig = dir.join("kubeconfig");
     std::fs::write(
         &kubeconfig,

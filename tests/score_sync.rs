@@ -4,25 +4,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use common::notes;
+use common::{filtered, notes};
 use serde_json::Value;
-
-/// `filter` over the 60-frame reference, encoded with x264 into `name`; `extra` inputs
-/// (lavfi sources) come before the reference in the filter graph.
-fn distorted(dir: &Path, reference: &Path, name: &str, extra: &[&str], filter: &str) -> PathBuf {
-    let out = dir.join(name);
-    let mut args: Vec<&str> = Vec::new();
-    for source in extra {
-        args.extend(["-f", "lavfi", "-i", source]);
-    }
-    args.extend(["-i", reference.to_str().unwrap(), "-filter_complex", filter]);
-    args.extend(["-c:v", "libx264", "-crf", "26", "-pix_fmt", "yuv420p", out.to_str().unwrap()]);
-    common::ffmpeg(&args);
-    out
-}
 
 fn frames(report: &Value) -> &Vec<Value> {
     report["frames"].as_array().unwrap()
@@ -34,9 +20,9 @@ fn sync_finds_missing_and_extra_leading_frames_and_scores_as_the_skip_flags_do()
     let d = dir.path();
     let reference = common::lavfi(d, "ref.y4m", "testsrc2=size=320x240:rate=24", 60, "yuv420p");
     // The distorted lacks the reference's first 7 frames.
-    let late = distorted(d, &reference, "late.mp4", &[], "[0:v]trim=start_frame=7,setpts=PTS-STARTPTS");
+    let late = filtered(d, &reference, "late.mp4", &[], "[0:v]trim=start_frame=7,setpts=PTS-STARTPTS");
     // 5 frames of something else, then the reference.
-    let early = distorted(
+    let early = filtered(
         d,
         &reference,
         "early.mp4",
@@ -77,7 +63,7 @@ fn sync_finds_missing_and_extra_leading_frames_and_scores_as_the_skip_flags_do()
     }
 
     // An aligned pair: no warning by default; `auto` says it is aligned and changes nothing.
-    let aligned = distorted(d, &reference, "aligned.mp4", &[], "[0:v]null");
+    let aligned = filtered(d, &reference, "aligned.mp4", &[], "[0:v]null");
     let checked = common::vmafx_json(&reference, &aligned, &[]);
     assert!(notes(&checked).is_empty(), "{:?}", notes(&checked));
     let auto = common::vmafx_json(&reference, &aligned, &["--sync", "auto"]);
@@ -86,7 +72,7 @@ fn sync_finds_missing_and_extra_leading_frames_and_scores_as_the_skip_flags_do()
 
     // The same length but shifted by 3 frames (3 unrelated frames at the end): `check` warns
     // and names the fix; `off` does not look.
-    let shifted = distorted(
+    let shifted = filtered(
         d,
         &reference,
         "shifted.mp4",
@@ -104,7 +90,7 @@ fn sync_finds_missing_and_extra_leading_frames_and_scores_as_the_skip_flags_do()
     assert!(notes(&common::vmafx_json(&reference, &shifted, &["--sync", "off"])).is_empty());
 
     // Unrelated videos: no alignment found, and the pair is scored as given.
-    let other = distorted(
+    let other = filtered(
         d,
         &reference,
         "other.mp4",
@@ -161,7 +147,7 @@ fn plot_writes_an_svg_and_a_png_with_every_frame_and_the_worst_marked() {
     let d = dir.path();
     let reference = common::lavfi(d, "ref.y4m", "testsrc2=size=320x240:rate=24", 48, "yuv420p");
     // Frames 20..24 much worse than the rest.
-    let dist = distorted(d, &reference, "dip.mp4", &[], "[0:v]gblur=sigma=6:enable='between(n,20,23)'");
+    let dist = filtered(d, &reference, "dip.mp4", &[], "[0:v]gblur=sigma=6:enable='between(n,20,23)'");
     let svg = d.join("plot.svg");
     let png = d.join("plot.PNG");
     let (r, ds) = (reference.to_str().unwrap(), dist.to_str().unwrap());

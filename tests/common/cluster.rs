@@ -408,20 +408,14 @@ pub fn start_up_with_http(data: &Path) -> (Proc, String, String) {
         .stdout(Stdio::piped())
         .spawn()
         .expect("start vmafx up");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    // vmafx up: controller on https://A (gRPC) and https://B (HTTP)
+    let rest = super::line_after(child.stdout.take().unwrap(), "vmafx up: controller on ", "vmafx up");
     let up = Proc(child);
-    let (grpc, http) = loop {
-        let line = lines.next().expect("vmafx up exited before listening").unwrap();
-        // vmafx up: controller on https://A (gRPC) and https://B (HTTP)
-        if let Some(rest) = line.strip_prefix("vmafx up: controller on ") {
-            let words: Vec<&str> = rest.split_whitespace().collect();
-            break (words[0].to_string(), host_port(words[3]).to_string());
-        }
-    };
+    let words: Vec<&str> = rest.split_whitespace().collect();
+    let (grpc, http) = (words[0].to_string(), host_port(words[3]).to_string());
     let ca = Some(data.join("tls").join("ca.pem"));
     trust(host_port(&grpc), ca.clone());
     trust(&http, ca);
-    std::thread::spawn(move || lines.for_each(drop));
     (up, grpc, http)
 }
 

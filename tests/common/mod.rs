@@ -116,6 +116,36 @@ pub fn encode(input: &Path, dir: &Path, name: &str, args: &[&str]) -> PathBuf {
     path
 }
 
+/// An ffmpeg `filter_complex` graph over `reference`, encoded with x264 (CRF 26, 4:2:0)
+/// into `dir/name`: the lavfi `extra` sources are its first inputs, the reference its last.
+pub fn filtered(dir: &Path, reference: &Path, name: &str, extra: &[&str], filter: &str) -> PathBuf {
+    let out = dir.join(name);
+    let mut args: Vec<&str> = Vec::new();
+    for source in extra {
+        args.extend(["-f", "lavfi", "-i", source]);
+    }
+    args.extend(["-i", reference.to_str().unwrap(), "-filter_complex", filter]);
+    args.extend(["-c:v", "libx264", "-crf", "26", "-pix_fmt", "yuv420p", out.to_str().unwrap()]);
+    ffmpeg(&args);
+    out
+}
+
+/// Reads `stream` (a child's stdout or stderr) up to the first line starting with `prefix`
+/// and returns the rest of that line; from then on a thread drains the stream, so that the
+/// child never blocks writing to it. `who` names the child when it ends first.
+pub fn line_after(stream: impl std::io::Read + Send + 'static, prefix: &str, who: &str) -> String {
+    use std::io::BufRead as _;
+    let mut lines = std::io::BufReader::new(stream).lines();
+    let rest = loop {
+        let line = lines.next().unwrap_or_else(|| panic!("{who} ended before printing `{prefix}`")).unwrap();
+        if let Some(rest) = line.trim().strip_prefix(prefix) {
+            break rest.to_string();
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    rest
+}
+
 /// Runs a command with a deadline; a hang fails the test instead of blocking CI.
 pub fn run_with_timeout(cmd: &mut Command, limit: Duration) -> Output {
     let mut child =

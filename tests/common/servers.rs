@@ -1,7 +1,6 @@
 //! Real storage servers on loopback for the remote-input tests: `rclone serve http` (a web
 //! server that honours byte ranges) and moto's S3 server, each on a port of its own.
 
-use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -68,16 +67,8 @@ pub fn moto() -> (Proc, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start moto's server (make setup-test installs moto[server])");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let endpoint = super::line_after(child.stderr.take().unwrap(), "* Running on ", "moto");
     let proc = Proc(child);
-    let endpoint = loop {
-        let line = lines.next().expect("moto exited before listening").unwrap();
-        if let Some(url) = line.trim().strip_prefix("* Running on ") {
-            break url.trim().to_string();
-        }
-    };
-    // Keep draining its log so that it never blocks on it.
-    std::thread::spawn(move || lines.for_each(drop));
     (proc, endpoint)
 }
 

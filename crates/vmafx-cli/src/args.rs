@@ -8,6 +8,8 @@ use vmafx_engine::catalog::DEFAULT_MODEL;
 use vmafx_engine::Segment;
 use vmafx_media::sync::SyncMode;
 
+use crate::plot::PlotFile;
+
 fn parse_segment(s: &str) -> Result<Segment, String> {
     let (start, frames) = s.split_once(':').ok_or("expected START:COUNT, e.g. 240:120")?;
     let num = |v: &str| v.trim().parse::<u64>().map_err(|_| format!("`{v}` is not a frame count"));
@@ -241,8 +243,8 @@ pub enum JobsCommand {
         /// Job id (from `vmafx submit` or `vmafx jobs list`).
         id: String,
         /// Also draw the per-frame plot of a succeeded job into FILE (.svg or .png).
-        #[arg(long, value_name = "FILE")]
-        plot: Option<PathBuf>,
+        #[arg(long, value_name = "FILE", value_parser = PlotFile::parse)]
+        plot: Option<PlotFile>,
         /// Also every frame's scores.
         #[arg(long)]
         frames: bool,
@@ -322,8 +324,8 @@ pub struct SubmitArgs {
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// With --wait: also draw the per-frame plot into FILE (.svg or .png).
-    #[arg(long, value_name = "FILE", requires = "wait")]
-    pub plot: Option<PathBuf>,
+    #[arg(long, value_name = "FILE", requires = "wait", value_parser = PlotFile::parse)]
+    pub plot: Option<PlotFile>,
     /// No progress bar, job id or hints on stderr (errors still print).
     #[arg(short = 'q', long)]
     pub quiet: bool,
@@ -503,8 +505,8 @@ pub struct ScoreArgs {
     pub output: Option<PathBuf>,
     /// Also draw the per-frame plot into FILE (.svg or .png): VMAF with its pooled values
     /// and worst frames marked, one panel per extra metric.
-    #[arg(long, value_name = "FILE")]
-    pub plot: Option<PathBuf>,
+    #[arg(long, value_name = "FILE", value_parser = PlotFile::parse)]
+    pub plot: Option<PlotFile>,
     /// No progress bar or notes on stderr (warnings and errors still print).
     #[arg(short = 'q', long, env = "VMAFX_QUIET")]
     pub quiet: bool,

@@ -113,10 +113,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn score(args: ScoreArgs) -> anyhow::Result<()> {
     let (reference, distorted) = args.inputs().map_err(|m| UsageError(m.into()))?;
-    // A plot that cannot be written is found before the scoring, not after.
-    if let Some(path) = &args.plot {
-        plot::PlotFormat::of(path)?;
-    }
     let (ref_at, dist_at, _rclone) = readable_inputs(&reference, &distorted)?;
     let model = match (&args.model_path, &args.model) {
         (Some(path), _) => ModelChoice::Path(path.clone()),
@@ -157,10 +153,7 @@ fn score(args: ScoreArgs) -> anyhow::Result<()> {
     report.info.reference = reference.display().to_string();
     report.info.distorted = distorted.display().to_string();
     write_report(&report, args.format, args.output.as_deref(), args.quiet)?;
-    match &args.plot {
-        Some(path) => plot::write(&report, path, args.quiet),
-        None => Ok(()),
-    }
+    args.plot.map_or(Ok(()), |p| p.write(&report, args.quiet))
 }
 
 /// Where the reference and distorted are read from: a local path or URL as given, an object

@@ -1,32 +1,55 @@
 //! `--plot FILE`: the report's per-frame plot ([`vmafx_core::plot`]) written as SVG, or
 //! rasterised to PNG with resvg and an embedded DejaVu Sans (no system fonts needed).
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use vmafx_core::Report;
 
-use crate::UsageError;
+/// A `--plot` file: its path, and its format from its name (checked when the arguments are
+/// parsed, so a bad name fails before any work).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlotFile {
+    pub path: PathBuf,
+    pub format: PlotFormat,
+}
 
-/// What a plot file is, from its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PlotFormat {
     Svg,
     Png,
 }
 
-impl PlotFormat {
-    /// `.svg` or `.png` (any case); anything else is a usage error naming the file.
-    pub fn of(path: &Path) -> Result<Self, UsageError> {
-        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
-            Some("svg") => Ok(Self::Svg),
-            Some("png") => Ok(Self::Png),
-            _ => Err(UsageError(format!(
-                "--plot `{}`: the file name must end in .svg or .png (the format is taken from it)",
-                path.display()
-            ))),
+impl PlotFile {
+    /// `.svg` or `.png` (any case); anything else is refused, naming the file.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let path = PathBuf::from(s);
+        let format = match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("svg") => PlotFormat::Svg,
+            Some("png") => PlotFormat::Png,
+            _ => {
+                return Err(format!(
+                    "`{s}`: the file name must end in .svg or .png (the format is taken from it)"
+                ))
+            }
+        };
+        Ok(Self { path, format })
+    }
+
+    /// Draws the plot of `report` into this file, saying so unless `quiet`.
+    pub fn write(&self, report: &Report, quiet: bool) -> anyhow::Result<()> {
+        let svg = vmafx_core::plot::svg(report);
+        let bytes = match self.format {
+            PlotFormat::Svg => svg.into_bytes(),
+            PlotFormat::Png => png(&svg)?,
+        };
+        std::fs::write(&self.path, bytes)
+            .with_context(|| format!("cannot write the plot to `{}`", self.path.display()))?;
+        if !quiet {
+            eprintln!("wrote the per-frame plot to {}", self.path.display());
         }
+        Ok(())
     }
 }
 
@@ -49,32 +72,17 @@ pub fn png(svg: &str) -> anyhow::Result<Vec<u8>> {
     pixmap.encode_png().context("cannot encode the plot as PNG")
 }
 
-/// Writes the plot of `report` to `path` (`.svg` or `.png`), saying so unless `quiet`.
-pub fn write(report: &Report, path: &Path, quiet: bool) -> anyhow::Result<()> {
-    let format = PlotFormat::of(path)?;
-    let svg = vmafx_core::plot::svg(report);
-    let bytes = match format {
-        PlotFormat::Svg => svg.into_bytes(),
-        PlotFormat::Png => png(&svg)?,
-    };
-    std::fs::write(path, bytes).with_context(|| format!("cannot write the plot to `{}`", path.display()))?;
-    if !quiet {
-        eprintln!("wrote the per-frame plot to {}", path.display());
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn the_format_comes_from_the_name() {
-        assert_eq!(PlotFormat::of(Path::new("a/b.SVG")).unwrap(), PlotFormat::Svg);
-        assert_eq!(PlotFormat::of(Path::new("b.png")).unwrap(), PlotFormat::Png);
-        let e = PlotFormat::of(Path::new("plot.jpg")).unwrap_err().to_string();
+        assert_eq!(PlotFile::parse("a/b.SVG").unwrap().format, PlotFormat::Svg);
+        assert_eq!(PlotFile::parse("b.png").unwrap().format, PlotFormat::Png);
+        let e = PlotFile::parse("plot.jpg").unwrap_err();
         assert!(e.contains("`plot.jpg`") && e.contains(".svg or .png"), "{e}");
-        assert!(PlotFormat::of(Path::new("plot")).is_err());
+        assert!(PlotFile::parse("plot").is_err());
     }
 
     #[test]

@@ -76,9 +76,6 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 pub fn submit(args: SubmitArgs) -> anyhow::Result<()> {
     let (reference, distorted) = args.inputs().map_err(|m| UsageError(m.into()))?;
-    if let Some(path) = &args.plot {
-        crate::plot::PlotFormat::of(path)?;
-    }
     let spec = ScoreJobSpec {
         reference: absolute(&reference),
         distorted: absolute(&distorted),
@@ -124,10 +121,7 @@ pub fn submit(args: SubmitArgs) -> anyhow::Result<()> {
         ended_well(&finished)?;
         let report = report(&finished)?;
         write_report(&report, args.format, args.output.as_deref(), args.quiet)?;
-        match &args.plot {
-            Some(path) => crate::plot::write(&report, path, args.quiet),
-            None => Ok(()),
-        }
+        args.plot.as_ref().map_or(Ok(()), |p| p.write(&report, args.quiet))
     })
 }
 
@@ -285,11 +279,8 @@ pub fn jobs(cluster: ClusterArgs, command: JobsCommand) -> anyhow::Result<()> {
                 }
             }
             JobsCommand::Get { id, frames, format, json, plot } => {
-                if let Some(path) = &plot {
-                    crate::plot::PlotFormat::of(path)?;
-                }
                 let job = client.get(&id, true).await?;
-                if let Some(path) = &plot {
+                if let Some(plot) = &plot {
                     if job.scores.is_none() {
                         return Err(UsageError(format!(
                             "--plot: job {id} has no scores to plot: it is {} (plots are drawn once a job succeeded)",
@@ -297,7 +288,7 @@ pub fn jobs(cluster: ClusterArgs, command: JobsCommand) -> anyhow::Result<()> {
                         ))
                         .into());
                     }
-                    crate::plot::write(&report(&job)?, path, false)?;
+                    plot.write(&report(&job)?, false)?;
                 }
                 if json || format == ViewFormat::Json {
                     let shown = if frames { FramesShown::All } else { FramesShown::None };

@@ -26,6 +26,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use vmafx_core::metrics::{family, label_value, single};
 use vmafx_core::{catalog, job_json, node_json, FramesShown, JobState, ScoreJobSpec};
 use vmafx_store::{JobQuery, Store};
 
@@ -387,7 +388,6 @@ async fn readyz<S: Store>(State(c): State<Controller<S>>) -> impl IntoResponse {
     }
 }
 
-/// A Prometheus label value with `\`, `"` and line feeds escaped.
 /// Prometheus text exposition (version 0.0.4).
 async fn metrics<S: Store>(State(c): State<Controller<S>>) -> impl IntoResponse {
     let (stats, nodes) = match (c.store().stats().await, c.nodes().await) {
@@ -401,38 +401,31 @@ async fn metrics<S: Store>(State(c): State<Controller<S>>) -> impl IntoResponse 
     };
     let now = now_ms();
     let mut out = String::new();
-    let _ = writeln!(out, "# HELP vmafx_jobs Jobs by state.\n# TYPE vmafx_jobs gauge");
+    family(&mut out, "vmafx_jobs", "gauge", "Jobs by state.");
     for state in JobState::ALL {
         let n = stats.jobs.iter().find(|(s, _)| s == state).map_or(0, |(_, n)| *n);
         let _ = writeln!(out, "vmafx_jobs{{state=\"{state}\"}} {n}");
     }
-    let _ = writeln!(
-        out,
-        "# HELP vmafx_queue_depth Work items waiting for a node.\n# TYPE vmafx_queue_depth gauge"
-    );
-    let _ = writeln!(out, "vmafx_queue_depth {}", stats.pending_items);
-    let _ = writeln!(
-        out,
-        "# HELP vmafx_pool_queue_depth Work items queued or running per node pool (pool=\"\": jobs that name no pool); what pool autoscalers follow.\n\
-         # TYPE vmafx_pool_queue_depth gauge"
+    single(&mut out, "vmafx_queue_depth", "gauge", "Work items waiting for a node.", stats.pending_items);
+    family(
+        &mut out,
+        "vmafx_pool_queue_depth",
+        "gauge",
+        "Work items queued or running per node pool (pool=\"\": jobs that name no pool); what pool autoscalers follow.",
     );
     for q in stats.pool_queues() {
-        let _ = writeln!(
-            out,
-            "vmafx_pool_queue_depth{{pool=\"{}\"}} {}",
-            vmafx_core::metrics::label_value(&q.pool),
-            q.depth()
-        );
+        let _ = writeln!(out, "vmafx_pool_queue_depth{{pool=\"{}\"}} {}", label_value(&q.pool), q.depth());
     }
-    let _ = writeln!(
-        out,
-        "# HELP vmafx_oldest_pending_age_seconds Age of the oldest job with a waiting work item.\n\
-         # TYPE vmafx_oldest_pending_age_seconds gauge"
-    );
     let age = stats.oldest_pending_ms.map_or(0.0, |t| (now - t).max(0) as f64 / 1000.0);
-    let _ = writeln!(out, "vmafx_oldest_pending_age_seconds {age}");
+    single(
+        &mut out,
+        "vmafx_oldest_pending_age_seconds",
+        "gauge",
+        "Age of the oldest job with a waiting work item.",
+        age,
+    );
     let live = nodes.iter().filter(|n| n.live).count();
-    let _ = writeln!(out, "# HELP vmafx_nodes Registered nodes, live or gone.\n# TYPE vmafx_nodes gauge");
+    family(&mut out, "vmafx_nodes", "gauge", "Registered nodes, live or gone.");
     let _ = writeln!(out, "vmafx_nodes{{state=\"live\"}} {live}");
     let _ = writeln!(out, "vmafx_nodes{{state=\"gone\"}} {}", nodes.len() - live);
     c.metrics().write(&mut out);

@@ -1,9 +1,7 @@
 //! The controller's own measurements, kept in memory since the process started and written
 //! out as Prometheus histograms by `/metrics` (queue gauges come from the store instead).
 
-use std::fmt::Write as _;
-
-use vmafx_core::metrics::Histogram;
+use vmafx_core::metrics::{family, Histogram};
 use vmafx_core::JobState;
 
 /// Dispatch happens in milliseconds on an idle cluster and in minutes on a busy one.
@@ -42,16 +40,18 @@ impl Metrics {
 
     /// The histograms in Prometheus text exposition.
     pub fn write(&self, out: &mut String) {
-        let _ = writeln!(
+        family(
             out,
-            "# HELP vmafx_dispatch_latency_seconds Time from a work item becoming available to its lease.\n\
-             # TYPE vmafx_dispatch_latency_seconds histogram"
+            "vmafx_dispatch_latency_seconds",
+            "histogram",
+            "Time from a work item becoming available to its lease.",
         );
         self.dispatch_latency.write(out, "vmafx_dispatch_latency_seconds", "");
-        let _ = writeln!(
+        family(
             out,
-            "# HELP vmafx_job_duration_seconds Time from submission to the end of a job, by final state.\n\
-             # TYPE vmafx_job_duration_seconds histogram"
+            "vmafx_job_duration_seconds",
+            "histogram",
+            "Time from submission to the end of a job, by final state.",
         );
         for (state, h) in &self.job_duration {
             h.write(out, "vmafx_job_duration_seconds", &format!("state=\"{state}\","));

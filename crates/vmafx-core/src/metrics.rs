@@ -50,6 +50,17 @@ impl Histogram {
     }
 }
 
+/// Writes a metric family's `# HELP` and `# TYPE` lines (`kind`: gauge, counter, histogram).
+pub fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+/// Writes a family of one unlabelled sample: its header and `name value`.
+pub fn single(out: &mut String, name: &str, kind: &str, help: &str, value: impl std::fmt::Display) {
+    family(out, name, kind, help);
+    let _ = writeln!(out, "{name} {value}");
+}
+
 /// `v` as a Prometheus label value (backslash, quote and newline escaped).
 pub fn label_value(v: &str) -> String {
     v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
@@ -76,6 +87,13 @@ mod tests {
         h.write(&mut labelled, "x", "state=\"failed\",");
         assert!(labelled.contains("x_bucket{state=\"failed\",le=\"+Inf\"} 4\n"));
         assert!(labelled.contains("x_count{state=\"failed\"} 4\n"));
+    }
+
+    #[test]
+    fn a_family_has_its_help_and_type() {
+        let mut out = String::new();
+        single(&mut out, "x_total", "counter", "Things.", 3);
+        assert_eq!(out, "# HELP x_total Things.\n# TYPE x_total counter\nx_total 3\n");
     }
 
     #[test]

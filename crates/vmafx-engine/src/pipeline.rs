@@ -15,8 +15,8 @@ use std::time::Instant;
 use vmafx_core::{InputOptions, Note, Report, ReportInfo, ScoreJobSpec, SegmentSpec};
 use vmafx_media::sync::{self, Finding, Signature, SyncMode, SyncRange};
 use vmafx_media::{
-    open_reader, plan, probe, Conversion, DecodeOptions, FrameReader, InputSettings, MatchOptions,
-    MediaError, Probe, RawFormat, StreamedInput,
+    open_reader, plan, probe, Conversion, DecodeOptions, FrameBuffer, FrameReader, InputSettings,
+    MatchOptions, MediaError, Probe, RawFormat, StreamedInput,
 };
 
 use crate::error::{EngineError, Role};
@@ -334,6 +334,12 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
                 .into(),
         ));
     }
+    if !req.sync_seconds.is_finite() || !(0.0..=60.0).contains(&req.sync_seconds) {
+        return Err(EngineError::InvalidOption(format!(
+            "--sync-seconds {}: give 0 to 60 seconds",
+            req.sync_seconds
+        )));
+    }
     req.matching.validate().map_err(EngineError::InvalidOption)?;
     let tools = &req.decode.tools;
     let ref_probe = probe(&req.reference, req.reference_raw.as_ref(), tools)
@@ -354,51 +360,41 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
         on(Progress::Note(note.clone()));
     }
 
-    if !req.sync_seconds.is_finite() || !(0.0..=60.0).contains(&req.sync_seconds) {
-        return Err(EngineError::InvalidOption(format!(
-            "--sync-seconds {}: give 0 to 60 seconds",
-            req.sync_seconds
-        )));
-    }
     let range = SyncRange::for_rate(ref_probe.fps(), req.sync_seconds);
     // `--sync auto`: the offset is found on the first frames, read once more, and added to
     // the user's skips: the run is then exactly the one those skips give.
     let aligned;
-    let req = match req.sync {
-        SyncMode::Auto if req.segment.is_none() && req.distorted_stream.is_none() => {
-            let found =
-                first_signatures(req, &ref_probe, &dist_probe, &plan.reference, &plan.distorted, range)
-                    .map(|(r, d)| sync::find_offset(&r, &d, range))?;
-            let note = match (&found, found.flags()) {
-                (Finding::Offset { skip_reference, skip_distorted, .. }, Some(flags)) => {
-                    aligned = ScoreRequest {
-                        skip_reference: req.skip_reference + skip_reference,
-                        skip_distorted: req.skip_distorted + skip_distorted,
-                        ..req.clone()
-                    };
-                    Note::info(format!(
-                        "--sync auto: {}; scored aligned, as with {flags}",
-                        found.describe().unwrap_or_default()
-                    ))
-                }
-                (Finding::Aligned { .. }, _) => {
-                    aligned = req.clone();
-                    Note::info("--sync auto: the pair is aligned")
-                }
-                _ => {
-                    aligned = req.clone();
-                    Note::warning(format!(
-                        "--sync auto: {} (within {} frames either way); scored as given",
-                        found.describe().unwrap_or_default(),
-                        range.max_offset
-                    ))
-                }
-            };
-            on(Progress::Note(note.clone()));
-            notes.push(note);
-            &aligned
-        }
-        _ => req,
+    let req = if req.sync == SyncMode::Auto && req.distorted_stream.is_none() {
+        let found = first_signatures(req, &ref_probe, &dist_probe, &plan.reference, &plan.distorted, range)
+            .map(|(r, d)| sync::find_offset(&r, &d, range))?;
+        let (note, (skip_reference, skip_distorted)) = match (&found, found.flags()) {
+            (&Finding::Offset { skip_reference, skip_distorted }, Some(flags)) => (
+                Note::info(format!(
+                    "--sync auto: {}; scored aligned, as with {flags}",
+                    found.describe().unwrap_or_default()
+                )),
+                (skip_reference, skip_distorted),
+            ),
+            (Finding::Aligned, _) => (Note::info("--sync auto: the pair is aligned"), (0, 0)),
+            _ => (
+                Note::warning(format!(
+                    "--sync auto: {} (within {} frames either way); scored as given",
+                    found.describe().unwrap_or_default(),
+                    range.max_offset
+                )),
+                (0, 0),
+            ),
+        };
+        on(Progress::Note(note.clone()));
+        notes.push(note);
+        aligned = ScoreRequest {
+            skip_reference: req.skip_reference + skip_reference,
+            skip_distorted: req.skip_distorted + skip_distorted,
+            ..req.clone()
+        };
+        &aligned
+    } else {
+        req
     };
 
     let ref_count = ref_probe.frame_count.map(|n| n.saturating_sub(req.skip_reference));
@@ -426,14 +422,7 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
                             range,
                         )
                         .ok()
-                        .map(|(r, d)| sync::find_offset(&r, &d, range))
-                        .and_then(|f| {
-                            Some(format!(
-                                "; {}: --sync auto scores it aligned (as {} does)",
-                                f.describe()?,
-                                f.flags()?
-                            ))
-                        })
+                        .and_then(|(r, d)| sync::find_offset(&r, &d, range).length_hint())
                         .unwrap_or_default(),
                         _ => String::new(),
                     };
@@ -503,7 +492,7 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
             return Err(EngineError::LengthMismatch {
                 reference: ref_frames,
                 distorted: dist_frames,
-                hint: check.as_ref().and_then(SyncCheck::hint).unwrap_or_default(),
+                hint: check.as_ref().and_then(|c| c.finding.as_ref()?.length_hint()).unwrap_or_default(),
             });
         }
         let w = Note::warning(format!(
@@ -557,7 +546,7 @@ fn pump(
     on: &mut dyn FnMut(Progress),
 ) -> Result<(u64, u64), EngineError> {
     let mut pairs = 0u64;
-    loop {
+    let counts = loop {
         let waiting = Instant::now();
         let next = (reference.recv(cancel)?, distorted.recv(cancel)?);
         timing.decode_wait += waiting.elapsed();
@@ -573,28 +562,18 @@ fn pump(
                 pairs += 1;
                 on(Progress::Frames { done: pairs });
             }
-            (Msg::End, Msg::End) => {
-                if let Some(note) = check.and_then(SyncCheck::finish) {
-                    on(Progress::Note(note));
-                }
-                return Ok((pairs, pairs));
-            }
-            // One input ended first: judge the alignment on what there is (it may explain
-            // why), and count what is left of the other for the message.
-            (Msg::End, Msg::Frame(_)) => {
-                if let Some(note) = check.and_then(SyncCheck::finish) {
-                    on(Progress::Note(note));
-                }
-                return Ok((pairs, pairs + 1 + drain(distorted, cancel)?));
-            }
-            (Msg::Frame(_), Msg::End) => {
-                if let Some(note) = check.and_then(SyncCheck::finish) {
-                    on(Progress::Note(note));
-                }
-                return Ok((pairs + 1 + drain(reference, cancel)?, pairs));
-            }
+            // One input may end first: count what is left of the other for the message.
+            (Msg::End, Msg::End) => break (pairs, pairs),
+            (Msg::End, Msg::Frame(_)) => break (pairs, pairs + 1 + drain(distorted, cancel)?),
+            (Msg::Frame(_), Msg::End) => break (pairs + 1 + drain(reference, cancel)?, pairs),
         }
+    };
+    // A run shorter than the check's frames is judged on what there is (it may explain why
+    // the lengths differ).
+    if let Some(note) = check.and_then(SyncCheck::finish) {
+        on(Progress::Note(note));
     }
+    Ok(counts)
 }
 
 fn drain(decoder: &Decoder, cancel: &AtomicBool) -> Result<u64, EngineError> {
@@ -656,12 +635,6 @@ impl SyncCheck {
         self.finding = Some(found);
         note
     }
-
-    /// The finding as a hint for a frame-count error.
-    fn hint(&self) -> Option<String> {
-        let f = self.finding.as_ref()?;
-        Some(format!("; {}: --sync auto scores it aligned (as {} does)", f.describe()?, f.flags()?))
-    }
 }
 
 /// The signatures of the first frames of both inputs (after the user's skips), as libvmaf
@@ -679,23 +652,10 @@ fn first_signatures(
         if first > at {
             reader.skip_frames(first - at)?;
         }
-        let fmt = reader.format();
-        let bytes = fmt.pix_fmt.bytes_per_sample();
-        let dims = fmt.pix_fmt.plane_dims(fmt.width, fmt.height);
-        let mut bufs: Vec<Vec<u8>> = dims.iter().map(|(w, h)| vec![0; w * h * bytes]).collect();
+        let mut frame = FrameBuffer::new(reader.format());
         let mut out = Vec::with_capacity(range.frames());
-        while out.len() < range.frames() {
-            let [a, b, c] = &mut bufs[..] else { unreachable!() };
-            let mut planes = [
-                vmafx_media::PlaneMut::packed(a, dims[0].0 * bytes, dims[0].1),
-                vmafx_media::PlaneMut::packed(b, dims[1].0 * bytes, dims[1].1),
-                vmafx_media::PlaneMut::packed(c, dims[2].0 * bytes, dims[2].1),
-            ];
-            if !reader.read_frame(&mut planes)? {
-                break;
-            }
-            let (w, h) = dims[0];
-            out.push(Signature::of_luma(&bufs[0], w * bytes, w, h, bytes, fmt.pix_fmt.bit_depth));
+        while out.len() < range.frames() && frame.read(reader.as_mut())? {
+            out.push(Signature::of_frame(&frame));
         }
         Ok(out)
     };

@@ -33,7 +33,7 @@ pub use orientation::Orientation;
 pub use probe::{count_frames, probe, probe_native, ColorTags, Container, Probe, Tools};
 pub use probe_cache::ProbeCache;
 pub use raw::{RawFormat, RawReader};
-pub use reader::{open_reader, FrameReader, PlaneMut, Stopper, StreamedInput};
+pub use reader::{open_reader, FrameBuffer, FrameReader, PlaneMut, Stopper, StreamedInput};
 pub use roots::AllowedRoots;
 pub use seek::{seek_args, seek_seconds};
 pub use y4m::Y4mReader;

@@ -52,22 +52,50 @@ pub trait FrameReader: Send {
 
     /// Discards up to `n` frames; returns how many were skipped before the stream ended.
     fn skip_frames(&mut self, n: u64) -> Result<u64, MediaError> {
-        let fmt = self.format();
-        let dims = fmt.pix_fmt.plane_dims(fmt.width, fmt.height);
-        let bps = fmt.pix_fmt.bytes_per_sample();
-        let mut bufs: Vec<Vec<u8>> = dims.iter().map(|(w, h)| vec![0; w * h * bps]).collect();
+        let mut frame = FrameBuffer::new(self.format());
         for i in 0..n {
-            let [a, b, c] = &mut bufs[..] else { unreachable!() };
-            let mut planes = [
-                PlaneMut::packed(a, dims[0].0 * bps, dims[0].1),
-                PlaneMut::packed(b, dims[1].0 * bps, dims[1].1),
-                PlaneMut::packed(c, dims[2].0 * bps, dims[2].1),
-            ];
-            if !self.read_frame(&mut planes)? {
+            if !frame.read(self)? {
                 return Ok(i);
             }
         }
         Ok(n)
+    }
+}
+
+/// One frame of a format in memory, three tightly packed planes, for reading frames that
+/// go nowhere else (skipped, or looked at).
+pub struct FrameBuffer {
+    format: VideoFormat,
+    planes: [Vec<u8>; 3],
+}
+
+impl FrameBuffer {
+    pub fn new(format: VideoFormat) -> Self {
+        let bytes = format.pix_fmt.bytes_per_sample();
+        let dims = format.pix_fmt.plane_dims(format.width, format.height);
+        Self { format, planes: dims.map(|(w, h)| vec![0; w * h * bytes]) }
+    }
+
+    /// Reads `reader`'s next frame into this buffer; `false` at the end of the stream.
+    pub fn read(&mut self, reader: &mut (impl FrameReader + ?Sized)) -> Result<bool, MediaError> {
+        let bytes = self.format.pix_fmt.bytes_per_sample();
+        let dims = self.format.pix_fmt.plane_dims(self.format.width, self.format.height);
+        let [a, b, c] = &mut self.planes;
+        let mut planes = [
+            PlaneMut::packed(a, dims[0].0 * bytes, dims[0].1),
+            PlaneMut::packed(b, dims[1].0 * bytes, dims[1].1),
+            PlaneMut::packed(c, dims[2].0 * bytes, dims[2].1),
+        ];
+        reader.read_frame(&mut planes)
+    }
+
+    /// The luma plane: its bytes, rows `width × bytes per sample` apart.
+    pub fn luma(&self) -> &[u8] {
+        &self.planes[0]
+    }
+
+    pub fn format(&self) -> VideoFormat {
+        self.format
     }
 }
 

@@ -94,6 +94,14 @@ impl Signature {
         Self(out)
     }
 
+    /// The signature of a frame read into memory.
+    pub fn of_frame(frame: &crate::FrameBuffer) -> Self {
+        let f = frame.format();
+        let bytes = f.pix_fmt.bytes_per_sample();
+        let (w, h) = (f.width as usize, f.height as usize);
+        Self::of_luma(frame.luma(), w * bytes, w, h, bytes, f.pix_fmt.bit_depth)
+    }
+
     /// Mean absolute difference from `other`, in 8-bit units.
     pub fn distance(&self, other: &Signature) -> f64 {
         self.0.iter().zip(&other.0).map(|(a, b)| (a - b).abs() as f64).sum::<f64>() / (GRID * GRID) as f64
@@ -128,9 +136,9 @@ impl SyncRange {
 
 /// Fewest pairs an offset is judged on.
 pub const MIN_WINDOW: usize = 8;
-/// A match: the frames differ by less than this, in 8-bit units of block means (coding
-/// noise is well under one unit; a one-frame shift of moving content or another video, far
-/// more).
+/// A match: the frames differ by less than this, in 8-bit units of block means (a chosen
+/// threshold: compression changes block means little, a shift of moving content or another
+/// video changes them much more).
 pub const MATCH_LIMIT: f64 = 2.0;
 /// The best offset must be this many times better than any other.
 pub const DISTINCT: f64 = 3.0;
@@ -139,13 +147,13 @@ pub const DISTINCT: f64 = 3.0;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Finding {
     /// Frame `i` of each matches at offset 0.
-    Aligned { difference: f64 },
+    Aligned,
     /// The pair matches with one input ahead: skip `skip_reference` frames of the reference
     /// (the distorted lacks them) or `skip_distorted` of the distorted (it has them extra).
-    Offset { skip_reference: u64, skip_distorted: u64, difference: f64, at_zero: f64 },
+    Offset { skip_reference: u64, skip_distorted: u64 },
     /// No offset in range makes the frames match (different videos, or an offset beyond
-    /// the range): `best` is the closest the two came, at `offset`.
-    NotFound { best: f64, offset: i64 },
+    /// the range).
+    NotFound,
     /// Several offsets match about equally (still or repeating content): nothing to tell.
     Ambiguous,
     /// Too few frames to compare.
@@ -176,21 +184,16 @@ pub fn find_offset(reference: &[Signature], distorted: &[Signature], range: Sync
     let &(offset, best) =
         costs.iter().min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.abs().cmp(&b.0.abs()))).unwrap();
     if best >= MATCH_LIMIT {
-        return Finding::NotFound { best, offset };
+        return Finding::NotFound;
     }
     let runner_up = costs.iter().filter(|(k, _)| *k != offset).map(|c| c.1).fold(f64::INFINITY, f64::min);
     if runner_up < best * DISTINCT || runner_up < MATCH_LIMIT / 4.0 {
         return Finding::Ambiguous;
     }
-    let at_zero = costs[max_offset].1;
     match offset {
-        0 => Finding::Aligned { difference: best },
-        k if k > 0 => {
-            Finding::Offset { skip_reference: 0, skip_distorted: k as u64, difference: best, at_zero }
-        }
-        k => {
-            Finding::Offset { skip_reference: k.unsigned_abs(), skip_distorted: 0, difference: best, at_zero }
-        }
+        0 => Finding::Aligned,
+        k if k > 0 => Finding::Offset { skip_reference: 0, skip_distorted: k as u64 },
+        k => Finding::Offset { skip_reference: k.unsigned_abs(), skip_distorted: 0 },
     }
 }
 
@@ -198,7 +201,7 @@ impl Finding {
     /// What was found, in words, for a note: `None` when the pair is aligned.
     pub fn describe(&self) -> Option<String> {
         match self {
-            Finding::Offset { skip_reference, skip_distorted, .. } if *skip_reference > 0 => Some(format!(
+            Finding::Offset { skip_reference, .. } if *skip_reference > 0 => Some(format!(
                 "the distorted starts {skip_reference} frame{} into the reference (its first {skip_reference} frame{} are missing)",
                 plural(*skip_reference),
                 plural(*skip_reference),
@@ -207,11 +210,17 @@ impl Finding {
                 "the distorted has {skip_distorted} extra frame{} before the reference's first",
                 plural(*skip_distorted)
             )),
-            Finding::NotFound { .. } => Some("no alignment found: the two videos do not match at any offset in range".into()),
+            Finding::NotFound => Some("no alignment found: the two videos do not match at any offset in range".into()),
             Finding::Ambiguous => Some("no alignment found: the content is too still or repetitive to tell".into()),
             Finding::TooShort => Some("no alignment found: too few frames to compare".into()),
-            Finding::Aligned { .. } => None,
+            Finding::Aligned => None,
         }
+    }
+
+    /// For a frame-count error: what was found and how to score aligned, when an offset
+    /// was found (`None` otherwise).
+    pub fn length_hint(&self) -> Option<String> {
+        Some(format!("; {}: --sync auto scores it aligned (as {} does)", self.describe()?, self.flags()?))
     }
 
     /// The flags that score this pair aligned, e.g. `--skip-reference 7`.
@@ -265,21 +274,21 @@ mod tests {
         // The distorted lacks the reference's first 7 frames.
         let late = sigs(1, 7..47, 1);
         let found = find_offset(&reference, &late, RANGE);
-        assert!(matches!(found, Finding::Offset { skip_reference: 7, skip_distorted: 0, .. }), "{found:?}");
+        assert!(found == Finding::Offset { skip_reference: 7, skip_distorted: 0 }, "{found:?}");
         assert_eq!(found.flags().unwrap(), "--skip-reference 7");
         // The distorted has 5 frames before the reference's first.
         let mut early = sigs(9, 0..5, 1);
         early.extend(sigs(1, 0..35, 1));
         let found = find_offset(&reference, &early, RANGE);
-        assert!(matches!(found, Finding::Offset { skip_reference: 0, skip_distorted: 5, .. }), "{found:?}");
+        assert!(found == Finding::Offset { skip_reference: 0, skip_distorted: 5 }, "{found:?}");
         assert!(found.describe().unwrap().contains("5 extra frames"));
-        assert!(matches!(find_offset(&reference, &sigs(1, 0..40, 2), RANGE), Finding::Aligned { .. }));
+        assert_eq!(find_offset(&reference, &sigs(1, 0..40, 2), RANGE), Finding::Aligned);
     }
 
     #[test]
     fn unrelated_still_or_short_inputs_give_no_alignment() {
         let found = find_offset(&sigs(1, 0..40, 0), &sigs(2, 0..40, 0), RANGE);
-        assert!(matches!(found, Finding::NotFound { .. }), "{found:?}");
+        assert_eq!(found, Finding::NotFound);
         assert!(found.flags().is_none());
         let still: Vec<Signature> =
             (0..40).map(|_| Signature::of_luma(&frame(1, 0, 0), 64, 64, 48, 1, 8)).collect();

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use vmafx_core::metrics::{label_value, Histogram};
+use vmafx_core::metrics::{family, label_value, single, Histogram};
 use vmafx_engine::{EngineError, ScoreOutcome};
 use vmafx_media::MediaError;
 
@@ -105,68 +105,60 @@ impl NodeMetrics {
         let mut out = String::new();
         let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let secs = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64 / 1e6;
+        family(&mut out, "vmafx_node_info", "gauge", "This node: its name and its ffmpeg's version.");
         let _ = writeln!(
             out,
-            "# HELP vmafx_node_info This node: its name and its ffmpeg's version.\n# TYPE vmafx_node_info gauge\n\
-             vmafx_node_info{{name=\"{}\",ffmpeg_version=\"{}\"}} 1",
+            "vmafx_node_info{{name=\"{}\",ffmpeg_version=\"{}\"}} 1",
             label_value(name),
             label_value(ffmpeg)
         );
-        let _ = writeln!(
-            out,
-            "# HELP vmafx_node_ready 1 when registered with a controller and not draining.\n# TYPE vmafx_node_ready gauge\n\
-             vmafx_node_ready {}",
-            u8::from(self.ready(draining))
+        let ready = u8::from(self.ready(draining));
+        single(
+            &mut out,
+            "vmafx_node_ready",
+            "gauge",
+            "1 when registered with a controller and not draining.",
+            ready,
         );
-        let _ = writeln!(
-            out,
-            "# HELP vmafx_node_slots Work items this node runs at once.\n# TYPE vmafx_node_slots gauge\nvmafx_node_slots {slots}"
-        );
-        let _ = writeln!(
-            out,
-            "# HELP vmafx_node_busy_slots Work items running now.\n# TYPE vmafx_node_busy_slots gauge\nvmafx_node_busy_slots {}",
-            load(&self.busy)
-        );
-        let _ = writeln!(
-            out,
-            "# HELP vmafx_node_items_total Work items ended, by outcome (stopped: cancelled or reassigned).\n\
-             # TYPE vmafx_node_items_total counter"
+        single(&mut out, "vmafx_node_slots", "gauge", "Work items this node runs at once.", slots);
+        single(&mut out, "vmafx_node_busy_slots", "gauge", "Work items running now.", load(&self.busy));
+        family(
+            &mut out,
+            "vmafx_node_items_total",
+            "counter",
+            "Work items ended, by outcome (stopped: cancelled or reassigned).",
         );
         for end in ItemEnd::ALL {
-            let _ = writeln!(
-                out,
-                "vmafx_node_items_total{{outcome=\"{}\"}} {}",
-                end.label(),
-                load(&self.items[end as usize])
-            );
+            let n = load(&self.items[end as usize]);
+            let _ = writeln!(out, "vmafx_node_items_total{{outcome=\"{}\"}} {n}", end.label());
         }
-        let _ = writeln!(
-            out,
-            "# HELP vmafx_node_frames_total Frames scored.\n# TYPE vmafx_node_frames_total counter\nvmafx_node_frames_total {}",
-            load(&self.frames)
+        single(&mut out, "vmafx_node_frames_total", "counter", "Frames scored.", load(&self.frames));
+        single(
+            &mut out,
+            "vmafx_node_decode_wait_seconds_total",
+            "counter",
+            "Time spent waiting for decoded frames.",
+            secs(&self.decode_wait_us),
         );
-        let _ = writeln!(
-            out,
-            "# HELP vmafx_node_decode_wait_seconds_total Time spent waiting for decoded frames.\n\
-             # TYPE vmafx_node_decode_wait_seconds_total counter\nvmafx_node_decode_wait_seconds_total {}",
-            secs(&self.decode_wait_us)
+        single(
+            &mut out,
+            "vmafx_node_libvmaf_seconds_total",
+            "counter",
+            "Time spent in libvmaf (feature extraction and scores).",
+            secs(&self.libvmaf_us),
         );
-        let _ = writeln!(
-            out,
-            "# HELP vmafx_node_libvmaf_seconds_total Time spent in libvmaf (feature extraction and scores).\n\
-             # TYPE vmafx_node_libvmaf_seconds_total counter\nvmafx_node_libvmaf_seconds_total {}",
-            secs(&self.libvmaf_us)
+        single(
+            &mut out,
+            "vmafx_node_ffmpeg_failures_total",
+            "counter",
+            "Items failed by ffmpeg (a decoder error, crash, timeout or failed encode).",
+            load(&self.ffmpeg_failures),
         );
-        let _ = writeln!(
-            out,
-            "# HELP vmafx_node_ffmpeg_failures_total Items failed by ffmpeg (a decoder error, crash, timeout or failed encode).\n\
-             # TYPE vmafx_node_ffmpeg_failures_total counter\nvmafx_node_ffmpeg_failures_total {}",
-            load(&self.ffmpeg_failures)
-        );
-        let _ = writeln!(
-            out,
-            "# HELP vmafx_node_item_duration_seconds Time from pulling a work item to its end.\n\
-             # TYPE vmafx_node_item_duration_seconds histogram"
+        family(
+            &mut out,
+            "vmafx_node_item_duration_seconds",
+            "histogram",
+            "Time from pulling a work item to its end.",
         );
         self.item_seconds.write(&mut out, "vmafx_node_item_duration_seconds", "");
         out
