@@ -5,7 +5,8 @@
 #                  PostgreSQL (a throwaway server per test run), curl and jq (the docs' examples),
 #                  openssl (the TLS tests), rclone, fuse3, moto, fake-gcs-server, Azurite (remote inputs),
 #                  kmock (a fake Kubernetes API server), helm and kubernetes-validate (the Helm chart),
-#                  buildah and debootstrap (the container images)
+#                  buildah and debootstrap (the container images), chromium with playwright-core
+#                  and axe-core from npm (the dashboard's browser tests)
 #   setup.sh bench the above + nginx (serves the benchmark's files over HTTP)
 set -euo pipefail
 mode=${1:-run}
@@ -47,6 +48,8 @@ if [[ $mode == test ]]; then
   # daemon, debootstrap makes the Debian base image from Debian's mirror.
   have buildah || need_apt+=(buildah)
   have debootstrap || need_apt+=(debootstrap)
+  # The dashboard's browser tests drive Debian's Chromium (tests/dashboard.rs).
+  have chromium || need_apt+=(chromium)
 fi
 
 sudo_cmd=()
@@ -118,6 +121,16 @@ if [[ $mode == test ]]; then
     echo "setup: installing kubernetes-validate==1.37.0 (validates the Helm chart's manifests)" >&2
     python3 -m pip install -q kubernetes-validate==1.37.0 2>/dev/null ||
       python3 -m pip install -q --break-system-packages kubernetes-validate==1.37.0
+  fi
+  # playwright-core drives Chromium and axe-core checks accessibility in the dashboard's
+  # browser tests; pinned, into target/ui-test (nothing global).
+  ui_modules=$root/target/ui-test/node_modules
+  if [[ ! -f $ui_modules/playwright-core/package.json || ! -f $ui_modules/axe-core/package.json ]] ||
+    ! grep -q '"version": "1.65.1"' "$ui_modules/playwright-core/package.json" ||
+    ! grep -q '"version": "4.14.1"' "$ui_modules/axe-core/package.json"; then
+    echo "setup: installing playwright-core and axe-core with npm into target/ui-test (dashboard browser tests)" >&2
+    mkdir -p "$root/target/ui-test"
+    npm install --silent --no-audit --no-fund --prefix "$root/target/ui-test" playwright-core@1.65.1 axe-core@4.14.1 >/dev/null
   fi
   helm=$root/target/tools/bin/helm
   if [[ ! -x $helm ]]; then

@@ -85,6 +85,7 @@ pub fn submit(args: SubmitArgs) -> anyhow::Result<()> {
         subsample: args.subsample,
         segment_frames: args.segment_frames,
         encode: None,
+        pictures: None,
         requirements: Requirements {
             gpu_vendor: args.gpu_vendor.clone(),
             encoder: None,

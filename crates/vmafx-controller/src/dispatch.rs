@@ -431,6 +431,9 @@ fn result_problem(context: &ReportContext, fence: i64, result: &SegmentResult) -
     if item.fence != fence || item.state != vmafx_core::ItemState::Leased {
         return None;
     }
+    if let Some(asked) = &context.spec.pictures {
+        return crate::result_check::pictures_problem(asked, &result.pictures);
+    }
     crate::result_check::result_problem(
         &context.spec,
         context.total_frames,

@@ -10,7 +10,13 @@
 //! | `DELETE /v1/jobs/{id}`         | cancel                                                 |
 //! | `GET /v1/nodes`                | registered nodes                                       |
 //! | `POST /v1/nodes/{id}/drain`    | no new work for the node; it finishes and exits        |
-//! | `GET /v1/models`               | built-in models                                        |
+//! | `GET /v1/jobs/{id}/series?from=&to=&points=` | per-frame values for a plot (one point per frame up to 10,000, bucket extremes beyond) and the worst frames |
+//! | `GET /v1/jobs/{id}/frames.csv` | per-frame scores as CSV                                |
+//! | `GET /v1/jobs/{id}/segments`   | the work items: frames, state, attempts, node          |
+//! | `GET /v1/jobs/{id}/worst-frames` | pictures of the worst frames: queues a small pictures job for a node at the first ask (one per job, shared), then says its state |
+//! | `GET /v1/jobs/{id}/pictures/{frame}/{reference,distorted}.png` | a picture a pictures job made |
+//! | `GET /v1/events`               | server-sent events: a `job` event for each change of the newest jobs |
+//! | `GET /v1/models`               | built-in models and the features jobs may ask for      |
 //!
 //! Errors are `{"error": {"code", "message", "field"?}}` with 400 (bad request, naming the
 //! field), 401 (missing or wrong token), 403, 404 or 409.
@@ -46,18 +52,11 @@ fn http_need(method: &axum::http::Method, path: &str) -> Role {
     }
 }
 
-/// The `/v1` routes, and `/metrics` with `metrics_need_token`, need a token of the right role.
+/// The `/v1` routes, and `/metrics` with `metrics_need_token`, need a token of the right role;
+/// the dashboard (`/ui`, [`crate::ui`]) serves the same routes under `/ui/api` to a session.
 pub fn router<S: Store>(controller: Controller<S>, tokens: Auth, metrics_need_token: bool) -> Router {
-    let gate = middleware::from_fn_with_state((controller.clone(), tokens), require_token::<S>);
-    let api = Router::new()
-        .route("/v1/jobs", post(submit::<S>).get(list::<S>))
-        .route("/v1/jobs/{id}", get(job::<S>).delete(cancel::<S>))
-        .route("/v1/nodes", get(nodes::<S>))
-        .route("/v1/queue", get(queue::<S>))
-        .route("/v1/nodes/{id}/drain", post(drain::<S>))
-        .route("/v1/models", get(models))
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API path".into()) })
-        .layer(gate.clone());
+    let gate = middleware::from_fn_with_state((controller.clone(), tokens.clone()), require_token::<S>);
+    let api = api_routes::<S>().layer(gate.clone());
     let metrics_route = Router::new().route("/metrics", get(metrics::<S>));
     let metrics_route = if metrics_need_token { metrics_route.layer(gate) } else { metrics_route };
     Router::new()
@@ -65,7 +64,26 @@ pub fn router<S: Store>(controller: Controller<S>, tokens: Auth, metrics_need_to
         .route("/readyz", get(readyz::<S>))
         .merge(metrics_route)
         .merge(api)
+        .merge(crate::ui::router(controller.clone(), tokens))
         .with_state(controller)
+}
+
+/// The job API's routes, without authentication (each face adds its own).
+pub(crate) fn api_routes<S: Store>() -> Router<Controller<S>> {
+    Router::new()
+        .route("/v1/jobs", post(submit::<S>).get(list::<S>))
+        .route("/v1/jobs/{id}", get(job::<S>).delete(cancel::<S>))
+        .route("/v1/jobs/{id}/series", get(series::<S>))
+        .route("/v1/jobs/{id}/frames.csv", get(frames_csv::<S>))
+        .route("/v1/jobs/{id}/segments", get(segments::<S>))
+        .route("/v1/jobs/{id}/worst-frames", get(worst_frames::<S>))
+        .route("/v1/jobs/{id}/pictures/{frame}/{side}", get(picture::<S>))
+        .route("/v1/events", get(crate::ui::events::<S>))
+        .route("/v1/nodes", get(nodes::<S>))
+        .route("/v1/queue", get(queue::<S>))
+        .route("/v1/nodes/{id}/drain", post(drain::<S>))
+        .route("/v1/models", get(models))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API path".into()) })
 }
 
 /// An error as the API answers it.
@@ -80,7 +98,7 @@ pub(crate) struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: String) -> Self {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: String) -> Self {
         Self { status, code, message, field: None, retry_after_s: None }
     }
 
@@ -174,29 +192,61 @@ async fn require_token<S: Store>(
     next: Next,
 ) -> Response {
     let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let peer = req.extensions().get::<axum::extract::ConnectInfo<Peer>>().map(|c| c.0 .0.ip());
-    let need = http_need(req.method(), req.uri().path());
-    let checked = match tokens.authenticate(controller.store(), authorization, peer).await {
-        Ok(caller) => caller.need(need).map(|()| caller),
-        Err(e) => Err(e),
-    };
-    match checked {
+    match authorize(&controller, &tokens, authorization, Asked::of(&req)).await {
         Ok(caller) => {
             let mut req = req;
             req.extensions_mut().insert(caller);
             next.run(req).await
         }
-        Err(Denied::Throttled) => {
+        Err(denied) => denied_response(denied),
+    }
+}
+
+/// What a request asks, for [`authorize`]: the role it needs ([`http_need`]) and where it
+/// comes from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Asked {
+    pub need: Role,
+    pub peer: Option<std::net::IpAddr>,
+}
+
+impl Asked {
+    pub fn of(req: &Request) -> Self {
+        Self { need: http_need(req.method(), req.uri().path()), peer: peer_of(req) }
+    }
+}
+
+/// The address a request came from.
+pub(crate) fn peer_of(req: &Request) -> Option<std::net::IpAddr> {
+    req.extensions().get::<axum::extract::ConnectInfo<Peer>>().map(|c| c.0 .0.ip())
+}
+
+/// Who `authorization` is, if they may do what was asked.
+pub(crate) async fn authorize<S: Store>(
+    controller: &Controller<S>,
+    tokens: &Auth,
+    authorization: Option<&str>,
+    asked: Asked,
+) -> Result<Caller, Denied> {
+    let caller = tokens.authenticate(controller.store(), authorization, asked.peer).await?;
+    caller.need(asked.need)?;
+    Ok(caller)
+}
+
+/// The API's answer to a refused call: 429, 401 (with `WWW-Authenticate`) or 403.
+pub(crate) fn denied_response(denied: Denied) -> Response {
+    match denied {
+        Denied::Throttled => {
             ApiError::new(StatusCode::TOO_MANY_REQUESTS, "resource_exhausted", Denied::Throttled.to_string())
                 .into_response()
         }
-        Err(e) if e.unauthenticated() => {
+        e if e.unauthenticated() => {
             let mut r =
                 ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", e.to_string()).into_response();
             r.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
             r
         }
-        Err(e) => ApiError::new(StatusCode::FORBIDDEN, "permission_denied", e.to_string()).into_response(),
+        e => ApiError::new(StatusCode::FORBIDDEN, "permission_denied", e.to_string()).into_response(),
     }
 }
 
@@ -273,6 +323,7 @@ pub(crate) fn job_request(
             subsample: score.subsample,
             segment_frames: score.segment_frames,
             encode: score.encode,
+            pictures: None,
             requirements: score.requirements,
             inputs: score.inputs,
             versions: Default::default(),
@@ -377,7 +428,11 @@ async fn models() -> Json<Value> {
         .iter()
         .map(|m| json!({"name": m.name, "description": m.description, "default": m.name == catalog::DEFAULT_MODEL}))
         .collect();
-    Json(json!({ "models": list }))
+    let features: Vec<Value> = catalog::FEATURES
+        .iter()
+        .map(|f| json!({"name": f.name, "description": f.description, "outputs": f.outputs}))
+        .collect();
+    Json(json!({ "models": list, "features": features }))
 }
 
 /// Ready when the store answers.
@@ -430,4 +485,172 @@ async fn metrics<S: Store>(State(c): State<Controller<S>>) -> impl IntoResponse 
     let _ = writeln!(out, "vmafx_nodes{{state=\"gone\"}} {}", nodes.len() - live);
     c.metrics().write(&mut out);
     (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
+}
+
+#[derive(Debug, Deserialize)]
+struct SeriesQuery {
+    from: Option<u64>,
+    to: Option<u64>,
+    points: Option<usize>,
+}
+
+/// A finished job's scores, or 409 naming the state it is in.
+async fn scored<S: Store>(c: &Controller<S>, id: &str) -> Result<vmafx_core::Scores, ApiError> {
+    let job = c.job_view(id, true).await?;
+    job.scores.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "failed_precondition",
+            format!("job {id} is {}: it has scores once it has succeeded", job.state),
+        )
+    })
+}
+
+/// Frames `from..=to` of every metric for a plot: one point per frame up to `points` (at
+/// most 10,000) frames, bucket extremes beyond ([`vmafx_core::plot::window`]); and the
+/// worst frames of `vmaf`.
+async fn series<S: Store>(
+    State(c): State<Controller<S>>,
+    Path(id): Path<String>,
+    Query(q): Query<SeriesQuery>,
+) -> ApiResult {
+    use vmafx_core::plot;
+    let scores = scored(&c, &id).await?;
+    let first = scores.frames.first().map_or(0, |f| f.frame_num);
+    let last = scores.frames.last().map_or(0, |f| f.frame_num);
+    let from = q.from.unwrap_or(first).max(first);
+    let to = q.to.unwrap_or(last).min(last);
+    if from > to {
+        return Err(ApiError::bad_request("from", format!("{from} is past `to` {to} (frames {first}..={last})")));
+    }
+    let window = plot::window(&scores, from, to, q.points.unwrap_or(plot::WINDOW_POINTS));
+    let report = vmafx_core::Report {
+        info: vmafx_core::ReportInfo { score_metric: "vmaf".into(), ..Default::default() },
+        scores,
+    };
+    let worst: Vec<Value> = plot::worst_frames(&report, "vmaf", plot::WORST_MARKED)
+        .into_iter()
+        .map(|(frame, value)| json!({"frame": frame, "vmaf": value}))
+        .collect();
+    let metrics: serde_json::Map<String, Value> =
+        window.metrics.into_iter().map(|(name, points)| (name, json!(points))).collect();
+    Ok(Json(json!({
+        "first": first, "last": last, "from": window.from, "to": window.to,
+        "bucketed": window.bucketed, "metrics": metrics, "worst": worst,
+    }))
+    .into_response())
+}
+
+/// A finished job's per-frame scores as CSV (the columns of `vmafx score --format csv`).
+async fn frames_csv<S: Store>(State(c): State<Controller<S>>, Path(id): Path<String>) -> ApiResult {
+    let scores = scored(&c, &id).await?;
+    let report = vmafx_core::Report { info: Default::default(), scores };
+    let disposition = format!("attachment; filename=\"vmafx-{}.csv\"", id.replace(['"', '\\'], ""));
+    Ok((
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition)],
+        report.render(vmafx_core::ReportFormat::Csv),
+    )
+        .into_response())
+}
+
+/// A job's work items: which frames each covers, its state, attempts, and the node that
+/// holds or last held it.
+async fn segments<S: Store>(State(c): State<Controller<S>>, Path(id): Path<String>) -> ApiResult {
+    c.job(&id).await?;
+    let items = c.store().items_without_results(&id).await.map_err(ControllerError::from)?;
+    let list: Vec<Value> = items
+        .iter()
+        .map(|i| {
+            json!({
+                "index": i.index, "start": i.segment.start, "frames": i.segment.frames,
+                "state": i.state.as_str(), "attempts": i.attempts, "node": i.lease_node,
+                "error": i.last_error,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "segments": list })).into_response())
+}
+
+/// How wide the worst frames' pictures are at most (the dashboard shows two side by side).
+pub const WORST_PICTURE_WIDTH: u32 = 960;
+
+/// `GET /v1/jobs/{id}/worst-frames`: the pictures of a succeeded job's worst frames (by
+/// VMAF, [`vmafx_core::plot::WORST_MARKED`] of them). The controller never reads inputs: the
+/// first ask submits a pictures job (one per scored job, shared by everyone who asks, at the
+/// job's priority + 1) and a node makes them; the answer says where that job is:
+/// `{"state": "queued"|"running"|"ready"|"failed", "job", "frames", "error"?}`.
+async fn worst_frames<S: Store>(
+    State(c): State<Controller<S>>,
+    Extension(who): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    use vmafx_core::plot;
+    let source = c.job(&id).await?;
+    let scores = scored(&c, &id).await?;
+    let report = vmafx_core::Report { info: Default::default(), scores };
+    let frames: Vec<u64> =
+        plot::worst_frames(&report, "vmaf", plot::WORST_MARKED).into_iter().map(|(f, _)| f).collect();
+    if frames.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "failed_precondition",
+            format!("job {id} has no VMAF values to rank its frames by"),
+        ));
+    }
+    let spec = ScoreJobSpec {
+        pictures: Some(vmafx_core::PictureSpec { frames: frames.clone(), max_width: WORST_PICTURE_WIDTH }),
+        features: vec![],
+        segment_frames: None,
+        ..source.spec
+    };
+    let request = JobRequest {
+        spec,
+        priority: source.priority.saturating_add(1),
+        idempotency_key: Some(format!("worst-frames:{id}")),
+        owner: who.name,
+    };
+    let (job, _) = c.submit(request).await?;
+    let state = match job.state {
+        JobState::Succeeded => "ready",
+        JobState::Failed | JobState::Cancelled => "failed",
+        JobState::Queued => "queued",
+        JobState::Running => "running",
+    };
+    Ok(Json(json!({"state": state, "job": job.id, "frames": frames, "error": job.error})).into_response())
+}
+
+/// `GET /v1/jobs/{id}/pictures/{frame}/{side}.png`: a picture a pictures job made.
+async fn picture<S: Store>(
+    State(c): State<Controller<S>>,
+    Path((id, frame, side)): Path<(String, u64, String)>,
+) -> ApiResult {
+    let job = c.job(&id).await?;
+    let not_found = |what: String| ApiError::new(StatusCode::NOT_FOUND, "not_found", what);
+    if job.spec.pictures.is_none() {
+        return Err(not_found(format!("job {id} makes no pictures")));
+    }
+    if job.state != JobState::Succeeded {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "failed_precondition",
+            format!("job {id} is {}: its pictures exist once it has succeeded", job.state),
+        ));
+    }
+    let items = c.store().items(&id).await.map_err(ControllerError::from)?;
+    let found = items
+        .into_iter()
+        .filter_map(|i| i.result)
+        .flat_map(|r| r.pictures)
+        .find(|p| p.frame_num == frame)
+        .ok_or_else(|| not_found(format!("job {id} has no picture of frame {frame}")))?;
+    let png = match side.as_str() {
+        "reference.png" => found.reference_png,
+        "distorted.png" => found.distorted_png,
+        _ => return Err(not_found(format!("`{side}`: ask for reference.png or distorted.png"))),
+    };
+    Ok((
+        [(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "private, max-age=86400, immutable")],
+        png,
+    )
+        .into_response())
 }

@@ -11,6 +11,7 @@ mod error;
 pub mod fuzzing;
 pub mod grpc_adapter;
 pub mod http_adapter;
+pub mod ui;
 mod inputs;
 pub mod metrics;
 pub mod result_check;

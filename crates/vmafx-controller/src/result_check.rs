@@ -4,7 +4,7 @@
 //! attempt with the reason, and the item is retried, instead of leaving a hole or an overlap
 //! in the job's scores.
 
-use vmafx_core::{catalog, ScoreJobSpec, SegmentSpec};
+use vmafx_core::{catalog, FramePicture, PictureSpec, ScoreJobSpec, SegmentSpec};
 
 /// The problem with a result (its `metrics`, and its frames' numbers in order) as the result
 /// of `segment` of a job, if any. `total_frames` 0 means the job's length was unknown at
@@ -66,6 +66,35 @@ pub fn result_problem(
     }
 }
 
+/// The problem with the pictures a node made for a job asking for `asked`, if any: one
+/// pair per frame asked, in order, each a PNG of bounded size.
+pub fn pictures_problem(asked: &PictureSpec, got: &[FramePicture]) -> Option<String> {
+    if got.len() != asked.frames.len() {
+        return Some(format!("the result has {} pictures for {} frames asked", got.len(), asked.frames.len()));
+    }
+    for (want, p) in asked.frames.iter().zip(got) {
+        if p.frame_num != *want {
+            return Some(format!("the result has a picture of frame {} where frame {want} belongs", p.frame_num));
+        }
+        for (side, png) in [("reference", &p.reference_png), ("distorted", &p.distorted_png)] {
+            if !png.starts_with(PNG_SIGNATURE) {
+                return Some(format!("the {side} picture of frame {want} is not a PNG"));
+            }
+            if png.len() > PictureSpec::MAX_PNG_BYTES {
+                return Some(format!(
+                    "the {side} picture of frame {want} has {} bytes, more than {}",
+                    png.len(),
+                    PictureSpec::MAX_PNG_BYTES
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// The first bytes of every PNG file.
+pub const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,6 +115,7 @@ mod tests {
             subsample,
             segment_frames: Some(4),
             encode: None,
+            pictures: None,
             requirements: Default::default(),
             inputs: Default::default(),
             versions: Default::default(),

@@ -36,7 +36,10 @@ impl<S: Store> Controller<S> {
         }
         let inputs = &self.config.remote_inputs;
         let total_frames =
-            if self.config.probe_inputs && (inputs.reads_rclone() || !crate::inputs::names_rclone(spec)) {
+            if spec.pictures.is_none()
+                && self.config.probe_inputs
+                && (inputs.reads_rclone() || !crate::inputs::names_rclone(spec))
+            {
                 // ffprobe is a blocking subprocess: keep it off the async workers.
                 let spec = crate::inputs::for_probe(&self.config.remote_inputs, spec).await?;
                 let tools = self.config.tools.clone();
@@ -299,6 +302,14 @@ fn validate(spec: &mut ScoreJobSpec, roots: &AllowedRoots, probe: bool) -> Resul
         // One encode is one work item.
         spec.segment_frames = None;
         spec.distorted.clear();
+    }
+    if let Some(p) = &spec.pictures {
+        p.check().map_err(|m| ControllerError::invalid("score.pictures", m))?;
+        if spec.encode.is_some() {
+            return Err(ControllerError::invalid("score.pictures", "pictures are made of a scored pair, not of an encode"));
+        }
+        // Pictures of a few frames are one work item.
+        spec.segment_frames = None;
     }
     if spec.inputs.max_frames == Some(0) {
         return Err(ControllerError::invalid("score.inputs.max_frames", "must be at least 1"));

@@ -34,6 +34,7 @@ fn fixture(frames: usize, segment_frames: Option<u64>) -> Fixture {
         subsample: 1,
         segment_frames,
         encode: None,
+        pictures: None,
         requirements: Default::default(),
         inputs: Default::default(),
         versions: Default::default(),
@@ -132,7 +133,7 @@ async fn work_off(c: &Controller<SqliteStore>, nodes: &[String]) -> usize {
                 lease.item.lease_node.as_deref().unwrap_or_default(),
                 lease.item.id,
                 lease.fence,
-                SegmentResult { scores: scores.clone(), encode: None }
+                SegmentResult { scores: scores.clone(), encode: None, pictures: vec![] }
             )
             .await
             .unwrap());
@@ -187,7 +188,7 @@ async fn a_dead_nodes_lease_expires_and_its_late_result_is_refused() {
             lost.item.lease_node.as_deref().unwrap_or_default(),
             lost.item.id,
             lost.fence,
-            SegmentResult { scores: scores.clone(), encode: None }
+            SegmentResult { scores: scores.clone(), encode: None, pictures: vec![] }
         )
         .await
         .unwrap(),
@@ -199,7 +200,7 @@ async fn a_dead_nodes_lease_expires_and_its_late_result_is_refused() {
             lease.item.lease_node.as_deref().unwrap_or_default(),
             lease.item.id,
             lease.fence,
-            SegmentResult { scores: scores.clone(), encode: None }
+            SegmentResult { scores: scores.clone(), encode: None, pictures: vec![] }
         )
         .await
         .unwrap());
@@ -340,7 +341,7 @@ async fn a_result_that_does_not_cover_its_segment_fails_the_attempt_with_the_rea
             lease.item.lease_node.as_deref().unwrap_or_default(),
             lease.item.id,
             lease.fence,
-            SegmentResult { scores: scores.clone(), encode: None },
+            SegmentResult { scores: scores.clone(), encode: None, pictures: vec![] },
         )
         .await
         .unwrap_err(),
@@ -361,7 +362,7 @@ async fn a_result_that_does_not_cover_its_segment_fails_the_attempt_with_the_rea
             again.item.lease_node.as_deref().unwrap_or_default(),
             again.item.id,
             again.fence,
-            SegmentResult { scores: good.clone(), encode: None }
+            SegmentResult { scores: good.clone(), encode: None, pictures: vec![] }
         )
         .await
         .unwrap());

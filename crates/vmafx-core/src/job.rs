@@ -27,6 +27,10 @@ pub struct ScoreJobSpec {
     /// then unused). Such a job is one work item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encode: Option<EncodeSpec>,
+    /// Pictures of these frames instead of scores (the dashboard's worst frames). Such a job
+    /// is one work item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pictures: Option<PictureSpec>,
     /// What a node needs to run it (GPU vendor, encoder, labels); empty: any node.
     #[serde(default, skip_serializing_if = "Requirements::is_empty")]
     pub requirements: Requirements,
@@ -86,6 +90,36 @@ pub struct RawVideo {
     /// Frame rate (`25`, `24000/1001`); empty when unknown.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub fps: String,
+}
+
+/// A job that makes pictures rather than scores: the reference and the distorted of each
+/// frame as libvmaf sees them (after docs/scoring.md's input-matching rules), as PNG. The
+/// dashboard asks for one such job per scored job to show its worst frames: the controller
+/// never reads inputs, so a node makes them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PictureSpec {
+    /// Frame numbers of the scored sequence, as a report numbers them.
+    pub frames: Vec<u64>,
+    /// Wider pictures are scaled down to this width, keeping their aspect ratio; 0: as is.
+    pub max_width: u32,
+}
+
+impl PictureSpec {
+    /// Frames one job may ask pictures of.
+    pub const MAX_FRAMES: usize = 8;
+    /// Bytes one PNG may have.
+    pub const MAX_PNG_BYTES: usize = 16 << 20;
+
+    /// `Err` naming what is wrong with the request.
+    pub fn check(&self) -> Result<(), String> {
+        if self.frames.is_empty() || self.frames.len() > Self::MAX_FRAMES {
+            return Err(format!("ask for 1 to {} frames, not {}", Self::MAX_FRAMES, self.frames.len()));
+        }
+        if self.max_width != 0 && !(16..=7680).contains(&self.max_width) {
+            return Err(format!("max_width {}: give 16 to 7680, or 0 for full size", self.max_width));
+        }
+        Ok(())
+    }
 }
 
 fn one() -> u32 {

@@ -9,6 +9,7 @@
 use std::fmt::Write as _;
 
 use crate::report::{xml_escape as escape, Report};
+use crate::Scores;
 
 /// Width of the drawing in SVG user units (pixels when rasterised at scale 1).
 pub const WIDTH: u32 = 1000;
@@ -62,6 +63,50 @@ pub fn columns(values: &[(u64, f64)], first: u64, last: u64, width: usize) -> Ve
         start = end;
     }
     out
+}
+
+/// Most points per metric in a [`window`]: one per frame up to this many frames.
+pub const WINDOW_POINTS: usize = 10_000;
+
+/// Frames `from..=to` of every metric of `scores`, for an interactive plot (the dashboard's
+/// job page): one point per frame while the window holds at most `points` frames, else each
+/// of `points / 4` buckets' first, lowest, highest and last value ([`columns`]), so that a
+/// zoom refines what a wide view could only bucket. Frames without a value are left out.
+pub fn window(scores: &Scores, from: u64, to: u64, points: usize) -> Window {
+    let points = points.clamp(4, WINDOW_POINTS);
+    let mut bucketed = false;
+    let metrics = scores
+        .metrics
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let values: Vec<(u64, f64)> = scores
+                .frames
+                .iter()
+                .filter(|f| (from..=to).contains(&f.frame_num))
+                .map(|f| (f.frame_num, f.values[i]))
+                .filter(|(_, v)| v.is_finite())
+                .collect();
+            if values.len() > points {
+                bucketed = true;
+                (name.clone(), columns(&values, from, to, points / 4))
+            } else {
+                (name.clone(), values)
+            }
+        })
+        .collect();
+    Window { from, to, bucketed, metrics }
+}
+
+/// What [`window`] gives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Window {
+    pub from: u64,
+    pub to: u64,
+    /// Some metric had more frames than points: its points are bucket extremes.
+    pub bucketed: bool,
+    /// `(frame number, value)` by metric, in the scores' metric order.
+    pub metrics: Vec<(String, Vec<(u64, f64)>)>,
 }
 
 /// A "nice" tick step (1, 2 or 5 times a power of ten) giving about `n` ticks over `span`.
@@ -336,6 +381,21 @@ mod tests {
             },
             scores: Scores { metrics, frames, notes: vec![] },
         }
+    }
+
+    #[test]
+    fn a_window_has_one_point_per_frame_until_it_must_bucket() {
+        let r = report(&(0..20_000).map(|i| 50.0 + (i % 97) as f64 / 10.0).collect::<Vec<_>>(), false);
+        let all = window(&r.scores, 100, 9_099, WINDOW_POINTS);
+        assert!(!all.bucketed);
+        assert_eq!(all.metrics[0].1.len(), 9_000);
+        assert_eq!(all.metrics[0].1[0].0, 100);
+        let wide = window(&r.scores, 0, 19_999, WINDOW_POINTS);
+        assert!(wide.bucketed);
+        assert!(wide.metrics[0].1.len() <= WINDOW_POINTS, "{}", wide.metrics[0].1.len());
+        // No bucket hides the lowest value.
+        let lowest = wide.metrics[0].1.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+        assert_eq!(lowest, 50.0);
     }
 
     #[test]

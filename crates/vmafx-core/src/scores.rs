@@ -33,6 +33,27 @@ pub struct SegmentResult {
     pub scores: Scores,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encode: Option<EncodeOutcome>,
+    /// For a job with a [`crate::PictureSpec`]: the pictures, in the order asked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pictures: Vec<FramePicture>,
+}
+
+/// One frame's pictures: the reference and the distorted as libvmaf sees them, PNG.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FramePicture {
+    pub frame_num: u64,
+    pub reference_png: Vec<u8>,
+    pub distorted_png: Vec<u8>,
+}
+
+impl std::fmt::Debug for FramePicture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FramePicture")
+            .field("frame_num", &self.frame_num)
+            .field("reference_png", &format_args!("{} bytes", self.reference_png.len()))
+            .field("distorted_png", &format_args!("{} bytes", self.distorted_png.len()))
+            .finish()
+    }
 }
 
 /// The size and time of an encode a node ran for a job.

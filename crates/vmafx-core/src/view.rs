@@ -41,6 +41,8 @@ impl JobView {
     pub fn kind(&self) -> &'static str {
         if self.spec.encode.is_some() {
             "encode"
+        } else if self.spec.pictures.is_some() {
+            "pictures"
         } else {
             "score"
         }

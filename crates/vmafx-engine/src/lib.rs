@@ -13,5 +13,5 @@ pub mod scorer;
 pub use error::{EngineError, Role};
 pub use vmafx_core::catalog::{self, ModelChoice, BUILTIN_MODELS, FEATURES};
 
-pub use pipeline::{score_files, Progress, ScoreOutcome, ScoreRequest, Segment};
+pub use pipeline::{pictures, score_files, Progress, ScoreOutcome, ScoreRequest, Segment};
 pub use scorer::{Scorer, ScorerConfig};

@@ -670,3 +670,58 @@ fn first_signatures(
         Ok((reference?, distorted?))
     })
 }
+
+/// Pictures of frames `asked.frames` of the scored sequence (numbered as a report numbers
+/// them): the reference and the distorted exactly as scoring would hand them to libvmaf — the
+/// same probes, input-matching plan and skips — each as a PNG ([`vmafx_media::picture::png`]).
+/// Each frame is reached by seeking where the input allows it, else by reading up to it.
+pub fn pictures(req: &ScoreRequest, asked: &vmafx_core::PictureSpec) -> Result<Vec<vmafx_core::FramePicture>, EngineError> {
+    asked.check().map_err(EngineError::InvalidOption)?;
+    req.matching.validate().map_err(EngineError::InvalidOption)?;
+    let tools = &req.decode.tools;
+    let ref_probe = probe(&req.reference, req.reference_raw.as_ref(), tools)
+        .map_err(EngineError::input(Role::Reference))?;
+    let dist_probe = probe(&req.distorted, req.distorted_raw.as_ref(), tools)
+        .map_err(EngineError::input(Role::Distorted))?;
+    ref_probe.format().map_err(EngineError::input(Role::Reference))?;
+    let plan = plan(&ref_probe, &dist_probe, &req.matching).map_err(EngineError::input(Role::Distorted))?;
+    let one = |role: Role, probe: &Probe, conv: &Conversion, input: &std::path::Path, first: u64| {
+        let read = || -> Result<Option<Vec<u8>>, MediaError> {
+            let (mut reader, at) = open_reader(probe, conv, &req.decode, first)?;
+            if first > at && reader.skip_frames(first - at)? < first - at {
+                return Ok(None);
+            }
+            let mut frame = FrameBuffer::new(reader.format());
+            if !frame.read(reader.as_mut())? {
+                return Ok(None);
+            }
+            vmafx_media::picture::png(&tools.ffmpeg, &frame, asked.max_width, input).map(Some)
+        };
+        read()
+            .map_err(EngineError::input(role))?
+            .ok_or_else(|| EngineError::NoFrames(format!("the {role} has no frame {first}")))
+    };
+    asked
+        .frames
+        .iter()
+        .map(|&frame| {
+            Ok(vmafx_core::FramePicture {
+                frame_num: frame,
+                reference_png: one(
+                    Role::Reference,
+                    &ref_probe,
+                    &plan.reference,
+                    &req.reference,
+                    req.skip_reference + frame,
+                )?,
+                distorted_png: one(
+                    Role::Distorted,
+                    &dist_probe,
+                    &plan.distorted,
+                    &req.distorted,
+                    req.skip_distorted + frame,
+                )?,
+            })
+        })
+        .collect()
+}

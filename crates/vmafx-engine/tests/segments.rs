@@ -30,6 +30,7 @@ fn planned_segments_assemble_into_the_whole_run() {
         subsample: 1,
         segment_frames: Some(5),
         encode: None,
+        pictures: None,
         requirements: Default::default(),
         inputs: Default::default(),
         versions: Default::default(),

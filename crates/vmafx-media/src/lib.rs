@@ -14,6 +14,7 @@ pub mod format;
 pub mod location;
 pub mod matching;
 pub mod orientation;
+pub mod picture;
 pub mod probe;
 pub mod probe_cache;
 pub mod raw;

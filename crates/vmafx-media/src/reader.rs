@@ -97,6 +97,11 @@ impl FrameBuffer {
     pub fn format(&self) -> VideoFormat {
         self.format
     }
+
+    /// The three planes, each tightly packed.
+    pub fn planes(&self) -> &[Vec<u8>; 3] {
+        &self.planes
+    }
 }
 
 /// A video arriving on a pipe as it is made (an encoder's output, see

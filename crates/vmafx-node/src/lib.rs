@@ -272,7 +272,8 @@ async fn slot(
         let stalled = Arc::new(AtomicBool::new(false));
         // An encode job counts no frames while it encodes: its encoder is watched instead (its
         // output must keep growing, see vmafx_media::encode).
-        let encodes = item.score.as_ref().is_some_and(|s| s.encode.is_some());
+        // Pictures count no frames either (a few frames, read or sought to).
+        let encodes = item.score.as_ref().is_some_and(|s| s.encode.is_some() || s.pictures.is_some());
         let watchdog = (!encodes).then(|| {
             let watch =
                 watch_for_stall(frames_done.clone(), cancel.clone(), stalled.clone(), cfg.stall_timeout);
@@ -421,6 +422,16 @@ async fn score(
     .map_err(|e| EngineError::Internal(format!("checking the inputs failed: {e}")))??;
     if let Some(encode) = spec.encode.clone() {
         return encode_and_score(cfg, item, spec, encode, cancel, frames_done).await;
+    }
+    if let Some(asked) = spec.pictures.clone() {
+        // Pictures of a few frames (the dashboard's worst frames), made as scoring would see them.
+        let req = ScoreRequest::for_job(&spec, SegmentSpec { start: 0, frames: 0 }, cfg.threads, cfg.decode.clone())?;
+        let pictures = tokio::task::spawn_blocking(move || vmafx_engine::pictures(&req, &asked))
+            .await
+            .map_err(|e| EngineError::Internal(format!("making pictures failed: {e}")))??;
+        tracing::info!(job_id = %item.job_id, item_id = item.item_id, pictures = pictures.len(), "pictures made");
+        let result = vmafx_core::SegmentResult { pictures, ..Default::default() };
+        return Ok(v1::Scores::from(&result));
     }
     let segment = SegmentSpec { start: item.start, frames: item.frames };
     let mut req = ScoreRequest::for_job(&spec, segment, cfg.threads, cfg.decode.clone())?;

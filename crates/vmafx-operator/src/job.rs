@@ -60,6 +60,7 @@ pub fn job_spec(spec: &VmafxJobSpec) -> Result<ScoreJobSpec, Invalid> {
         subsample: spec.subsample.unwrap_or(1).max(1),
         segment_frames: spec.segment_frames.filter(|&n| n > 0),
         encode,
+        pictures: None,
         requirements: Requirements { labels, ..Default::default() },
         inputs: Default::default(),
         versions: Default::default(),

@@ -23,8 +23,8 @@ pub const MAX_JOB_BYTES: usize = 1 << 30;
 pub const RETRY_AFTER_MS: &str = "retry-after-ms";
 
 use vmafx_core::{
-    Capabilities, EncodeOutcome, EncodeSpec, EncoderDescription, FrameScore, InputOptions,
-    JobState as CoreJobState, JobView, NodeInfo, NodeState, Note, NoteLevel, PoolQueue, RawVideo,
+    Capabilities, EncodeOutcome, EncodeSpec, EncoderDescription, FramePicture, FrameScore, InputOptions,
+    JobState as CoreJobState, JobView, NodeInfo, NodeState, Note, NoteLevel, PictureSpec, PoolQueue, RawVideo,
     Requirements, ScoreJobSpec, Scores, SegmentResult,
 };
 
@@ -39,6 +39,7 @@ impl From<v1::ScoreSpec> for ScoreJobSpec {
             subsample: s.subsample,
             segment_frames: Some(s.segment_frames).filter(|&n| n > 0),
             encode: s.encode.map(EncodeSpec::from),
+            pictures: s.pictures.map(|p| PictureSpec { frames: p.frames, max_width: p.max_width }),
             requirements: s.requirements.map(Requirements::from).unwrap_or_default(),
             inputs: InputOptions {
                 scale_filter: s.scale_filter,
@@ -96,6 +97,7 @@ impl From<&ScoreJobSpec> for v1::ScoreSpec {
             requirements: Some((&s.requirements).into())
                 .filter(|r: &v1::Requirements| *r != v1::Requirements::default()),
             encode: s.encode.as_ref().map(Into::into),
+            pictures: s.pictures.as_ref().map(|p| v1::Pictures { frames: p.frames.clone(), max_width: p.max_width }),
             scale_filter: s.inputs.scale_filter.clone(),
             fps_match: s.inputs.fps_match,
             reference_raw: s.inputs.reference_raw.as_ref().map(Into::into),
@@ -240,6 +242,7 @@ impl From<&Scores> for v1::Scores {
                 .collect(),
             encode: None,
             notes: s.notes.iter().map(Into::into).collect(),
+            pictures: vec![],
         }
     }
 }
@@ -260,14 +263,34 @@ impl From<v1::Scores> for Scores {
 
 impl From<&SegmentResult> for v1::Scores {
     fn from(r: &SegmentResult) -> Self {
-        v1::Scores { encode: r.encode.map(Into::into), ..v1::Scores::from(&r.scores) }
+        v1::Scores {
+            encode: r.encode.map(Into::into),
+            pictures: r
+                .pictures
+                .iter()
+                .map(|p| v1::FramePicture {
+                    frame_num: p.frame_num,
+                    reference_png: p.reference_png.clone(),
+                    distorted_png: p.distorted_png.clone(),
+                })
+                .collect(),
+            ..v1::Scores::from(&r.scores)
+        }
     }
 }
 
 impl From<v1::Scores> for SegmentResult {
     fn from(mut s: v1::Scores) -> Self {
         let encode = s.encode.take().map(Into::into);
-        SegmentResult { scores: Scores::from(s), encode }
+        let pictures = std::mem::take(&mut s.pictures)
+            .into_iter()
+            .map(|p| FramePicture {
+                frame_num: p.frame_num,
+                reference_png: p.reference_png,
+                distorted_png: p.distorted_png,
+            })
+            .collect();
+        SegmentResult { scores: Scores::from(s), encode, pictures }
     }
 }
 

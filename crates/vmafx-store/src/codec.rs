@@ -7,7 +7,7 @@
 //! local run's exactly. A new layout gets a new version number; rows say which they use.
 
 use prost::Message;
-use vmafx_core::{EncodeOutcome, FrameScore, Note, NoteLevel, Scores, SegmentResult};
+use vmafx_core::{EncodeOutcome, FramePicture, FrameScore, Note, NoteLevel, Scores, SegmentResult};
 
 use crate::StoreError;
 
@@ -24,6 +24,19 @@ struct ResultV1 {
     encode: Option<EncodeV1>,
     #[prost(message, repeated, tag = "4")]
     notes: Vec<NoteV1>,
+    /// Added within version 1: rows written before have none, which is what they meant.
+    #[prost(message, repeated, tag = "5")]
+    pictures: Vec<PictureV1>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct PictureV1 {
+    #[prost(uint64, tag = "1")]
+    frame_num: u64,
+    #[prost(bytes = "vec", tag = "2")]
+    reference_png: Vec<u8>,
+    #[prost(bytes = "vec", tag = "3")]
+    distorted_png: Vec<u8>,
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -72,6 +85,15 @@ pub fn encode(result: &SegmentResult) -> Vec<u8> {
                 message: n.message.clone(),
             })
             .collect(),
+        pictures: result
+            .pictures
+            .iter()
+            .map(|p| PictureV1 {
+                frame_num: p.frame_num,
+                reference_png: p.reference_png.clone(),
+                distorted_png: p.distorted_png.clone(),
+            })
+            .collect(),
     }
     .encode_to_vec()
 }
@@ -103,6 +125,15 @@ pub fn decode(version: i64, bytes: &[u8]) -> Result<SegmentResult, StoreError> {
                 .collect(),
         },
         encode: r.encode.map(|e| EncodeOutcome { bytes: e.bytes, encode_seconds: e.encode_seconds }),
+        pictures: r
+            .pictures
+            .into_iter()
+            .map(|p| FramePicture {
+                frame_num: p.frame_num,
+                reference_png: p.reference_png,
+                distorted_png: p.distorted_png,
+            })
+            .collect(),
     })
 }
 
@@ -122,6 +153,7 @@ mod tests {
                 notes: vec![Note::warning("HDR"), Note::info("scaled")],
             },
             encode: Some(EncodeOutcome { bytes: 12345, encode_seconds: 1.5 }),
+            pictures: vec![FramePicture { frame_num: 8, reference_png: vec![1, 2], distorted_png: vec![3] }],
         };
         let back = decode(RESULT_VERSION, &encode(&result)).unwrap();
         let bits = |r: &SegmentResult| -> Vec<u64> {

@@ -623,7 +623,7 @@ impl Store for PgStore {
             let mut per_job: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
             let mut applied: Vec<Option<String>> = vec![None; reports.len()];
             let done: Vec<(i64, String)> = sqlx::query_as(
-                "UPDATE work_items w SET state = 'done', result = r.result, result_version = $1, lease_node = NULL, \
+                "UPDATE work_items w SET state = 'done', result = r.result, result_version = $1, \
                  lease_expires_ms = NULL FROM unnest($2::BIGINT[], $3::BIGINT[], $4::BYTEA[]) AS r(id, fence, result) \
                  WHERE w.id = r.id AND w.fence = r.fence AND w.state = 'leased' RETURNING w.id, w.job_id",
             )

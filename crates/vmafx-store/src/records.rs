@@ -69,6 +69,7 @@ pub struct ItemRecord {
     pub state: ItemState,
     pub attempts: u32,
     pub not_before_ms: Millis,
+    /// The node that holds the lease, or for a done item the one that scored it.
     pub lease_node: Option<String>,
     pub lease_expires_ms: Option<Millis>,
     pub fence: i64,

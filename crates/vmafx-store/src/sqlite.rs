@@ -591,7 +591,7 @@ impl Store for SqliteStore {
             (0..reports.len()).filter(|&i| first.entry(reports[i].item).or_insert(i) == &i).collect();
         for chunk in unique.chunks(COMPLETE_CHUNK) {
             let sql = format!(
-                "UPDATE work_items SET state = 'done', result = r.column3, result_version = ?, lease_node = NULL, \
+                "UPDATE work_items SET state = 'done', result = r.column3, result_version = ?, \
                  lease_expires_ms = NULL FROM (VALUES {}) AS r \
                  WHERE work_items.id = r.column1 AND work_items.fence = r.column2 AND work_items.state = 'leased' \
                  RETURNING id, job_id",

@@ -66,6 +66,7 @@ impl Remote {
             subsample: 1,
             segment_frames: None,
             encode: Some(trial.spec()),
+            pictures: None,
             requirements: Default::default(),
             inputs: Default::default(),
             versions: Default::default(),

@@ -54,6 +54,7 @@ pub fn spec() -> ScoreJobSpec {
         subsample: 1,
         segment_frames: Some(12),
         encode: None,
+        pictures: None,
         requirements: Default::default(),
         inputs: Default::default(),
         versions: Default::default(),
@@ -81,6 +82,7 @@ fn result(frame: u64, vmaf: f64) -> SegmentResult {
             notes: vec![],
         },
         encode: None,
+        pictures: vec![],
     }
 }
 
