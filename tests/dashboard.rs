@@ -114,11 +114,32 @@ fn the_dashboard_in_a_real_browser() {
     let browser = chromium();
     let clips = tempfile::tempdir().unwrap();
     let reference = common::lavfi(clips.path(), "ref.y4m", "testsrc2=size=640x360:rate=24", 48, "yuv420p");
-    let distorted =
-        common::encode(&reference, clips.path(), "dist.mp4", &["-c:v", "libx264", "-crf", "38", "-pix_fmt", "yuv420p"]);
+    let distorted = common::encode(
+        &reference,
+        clips.path(),
+        "dist.mp4",
+        &["-c:v", "libx264", "-crf", "38", "-pix_fmt", "yuv420p"],
+    );
     let data = tempfile::tempdir().unwrap();
     let (_up, _grpc, http) = start_up_with_http(data.path());
     let admin = token(data.path(), "admin.token");
+    // A job of more frames than a plot shows one by one (10,000), and the short pair scored
+    // every other frame, to compare with the job the browser submits.
+    let long_ref =
+        common::lavfi(clips.path(), "long_ref.mp4", "testsrc2=size=96x64:rate=25", 12_000, "yuv420p");
+    let long_dist =
+        common::encode(&long_ref, clips.path(), "long_dist.mp4", &["-c:v", "libx264", "-crf", "42"]);
+    let submit = |r: &Path, d: &Path, extra: Value| {
+        let mut score = json!({"reference": r, "distorted": d});
+        score.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        let (status, job) = call(&http, &admin, "POST", "/v1/jobs", Some(json!({ "score": score })));
+        assert_eq!(status, 201, "{job}");
+        job["id"].as_str().unwrap().to_string()
+    };
+    let long = submit(&long_ref, &long_dist, json!({"segment_frames": 4000}));
+    let half = submit(&reference, &distorted, json!({"subsample": 2}));
+    wait_for(&http, &admin, &long, "succeeded");
+    wait_for(&http, &admin, &half, "succeeded");
     let shots = common::root().join("target/dashboard-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
 
@@ -131,6 +152,8 @@ fn the_dashboard_in_a_real_browser() {
             .env("VMAFX_DIST", &distorted)
             .env("VMAFX_SHOTS", &shots)
             .env("VMAFX_NODE_MODULES", &modules)
+            .env("VMAFX_LONG_JOB", &long)
+            .env("VMAFX_HALF_JOB", &half)
             .env("CHROMIUM", &browser),
         Duration::from_secs(420),
     );
@@ -143,13 +166,17 @@ fn the_dashboard_in_a_real_browser() {
 
     // A wrong token was refused, and the right one's session cookie is locked down.
     assert!(r["wrong_token"].as_str().unwrap().contains("not accepted"), "{r}");
-    assert_eq!(r["cookie"], json!({"name": "vmafx_session", "httpOnly": true, "secure": true, "sameSite": "Strict", "path": "/ui"}));
+    assert_eq!(
+        r["cookie"],
+        json!({"name": "vmafx_session", "httpOnly": true, "secure": true, "sameSite": "Strict", "path": "/ui"})
+    );
     // The job submitted from the form appeared and finished on the page it was on.
     assert_eq!(r["reloads"], 0, "{r}");
     let id = r["job"].as_str().unwrap();
     let job = wait_for(&http, &admin, id, "succeeded");
     assert_eq!(job["spec"]["segment_frames"], 16, "{job}");
     assert_eq!(job["spec"]["features"], json!(["psnr"]), "{job}");
+    assert_eq!(r["row_vmaf"], format!("{:.3}", job["vmaf"].as_f64().unwrap()), "the live row's pooled VMAF");
     // One point per frame: as many as the job has frames, and drawn.
     let frames = job["total_frames"].as_u64().unwrap();
     assert_eq!(frames, 48);
@@ -157,6 +184,17 @@ fn the_dashboard_in_a_real_browser() {
     assert_eq!(r["polyline_points"], frames, "{r}");
     assert_eq!(r["bucketed"], "false");
     assert!(r["tooltip"].as_str().unwrap().contains("frame"), "{r}");
+    assert!(
+        r["keyboard_tooltip"].as_str().unwrap().contains("frame 6,"),
+        "two arrow presses from frame 4, the first of the zoomed plot: {r}"
+    );
+    // 12,000 frames: drawn as bucket extremes (no more than 10,000 points), and a zoom to
+    // frames 1000..=2999 fetches every one of them.
+    assert_eq!(r["long"]["bucketed"], "true", "{r}");
+    let long_points = r["long"]["points"].as_u64().unwrap();
+    assert!((2_000..=10_000).contains(&long_points), "{r}");
+    assert_eq!(r["long"]["zoomed_bucketed"], "false", "{r}");
+    assert_eq!(r["compared"], json!([[id, 48], [half, 24]]), "{r}");
     assert!(r["pooled_rows"].as_u64().unwrap() >= 4, "vmaf, its features and psnr: {r}");
     assert_eq!(r["segments"], 3, "48 frames in segments of 16: {r}");
     assert!(r["nodes"].as_u64().unwrap() >= 1);
@@ -167,7 +205,8 @@ fn the_dashboard_in_a_real_browser() {
     // The worst frames' pictures: made by a node, of the three lowest-VMAF frames, at the
     // reference's size (640 wide, under the 960 limit), the distorted as libvmaf saw it.
     let (_, series) = call(&http, &admin, "GET", &format!("/v1/jobs/{id}/series"), None);
-    let worst: Vec<u64> = series["worst"].as_array().unwrap().iter().map(|w| w["frame"].as_u64().unwrap()).collect();
+    let worst: Vec<u64> =
+        series["worst"].as_array().unwrap().iter().map(|w| w["frame"].as_u64().unwrap()).collect();
     assert_eq!(worst.len(), 3);
     let images = r["worst_images"].as_array().unwrap();
     assert_eq!(images.len(), 6, "{r}");
@@ -211,13 +250,25 @@ fn the_dashboard_in_a_real_browser() {
         assert_eq!(a.status, 403, "{forged}: {}", String::from_utf8_lossy(&a.body));
         assert!(String::from_utf8_lossy(&a.body).contains("cross-site"));
     }
-    let a = request(&http, "POST", "/ui/login", &["Origin: https://evil.example".into()], &json!({"token": admin}).to_string());
+    let a = request(
+        &http,
+        "POST",
+        "/ui/login",
+        &["Origin: https://evil.example".into()],
+        &json!({"token": admin}).to_string(),
+    );
     assert_eq!(a.status, 403, "a login from another site");
     assert!(a.header("set-cookie").is_none());
     // The same cookie reads (GET) and, from this origin, submits.
-    let a = request(&http, "GET", "/ui/api/v1/jobs", &[cookie.clone()], "");
+    let a = request(&http, "GET", "/ui/api/v1/jobs", std::slice::from_ref(&cookie), "");
     assert_eq!(a.status, 200);
-    let a = request(&http, "POST", "/ui/api/v1/jobs", &[cookie.clone(), format!("Origin: https://{http}")], &body);
+    let a = request(
+        &http,
+        "POST",
+        "/ui/api/v1/jobs",
+        &[cookie.clone(), format!("Origin: https://{http}")],
+        &body,
+    );
     assert_eq!(a.status, 201, "{}", String::from_utf8_lossy(&a.body));
     // A bearer token does not open /ui/api, and a session does not open /v1.
     let a = request(&http, "GET", "/ui/api/v1/jobs", &[format!("Authorization: Bearer {admin}")], "");
@@ -235,7 +286,9 @@ fn the_dashboard_in_a_real_browser() {
         let (w, _) = png_size(&bytes);
         assert!(w >= 390, "{}", path.display());
         if copy {
-            let to = common::root().join("docs/images").join(format!("dashboard-{}", path.file_name().unwrap().to_str().unwrap()));
+            let to = common::root()
+                .join("docs/images")
+                .join(format!("dashboard-{}", path.file_name().unwrap().to_str().unwrap()));
             std::fs::create_dir_all(to.parent().unwrap()).unwrap();
             std::fs::copy(path, to).unwrap();
         }

@@ -85,6 +85,8 @@ try {
   result.job = await row.getAttribute('data-job');
   result.first_state = await row.getAttribute('data-state');
   await page.waitForSelector(`#jobs tbody tr[data-job="${result.job}"][data-state="succeeded"]`, { timeout: 180_000 });
+  await page.waitForFunction((id) => document.querySelector(`#jobs tr[data-job="${id}"]`).cells[3].textContent !== '—', result.job);
+  result.row_vmaf = await page.textContent(`#jobs tr[data-job="${result.job}"] td:nth-child(4)`);
   result.reloads = loads.length;
   await axe(page, 'jobs');
   await shot(page, 'jobs');
@@ -111,6 +113,38 @@ try {
   await page.getByRole('button', { name: 'Show frames' }).click();
   await page.waitForFunction(() => document.querySelector('#chart polyline').dataset.points === '17', null, { timeout: 10_000 })
     .catch(async (e) => { throw new Error(`${e.message}: ${await page.textContent('#plot-status')} from=${await page.inputValue('#plot-from')}`); });
+
+  step('the plot from the keyboard');
+  await page.focus('#chart');
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowRight');
+  result.keyboard_tooltip = await page.textContent('#plot-tip');
+
+  step('a long job: buckets, refined to one point per frame on zoom');
+  await page.goto(`${ui}#/jobs/${process.env.VMAFX_LONG_JOB}`);
+  await page.waitForSelector(`#chart polyline[data-job="${process.env.VMAFX_LONG_JOB}"]`);
+  result.long = {
+    bucketed: await page.getAttribute('#chart polyline', 'data-bucketed'),
+    points: Number(await page.getAttribute('#chart polyline', 'data-points')),
+  };
+  await page.fill('#plot-from', '1000');
+  await page.fill('#plot-to', '2999');
+  await page.getByRole('button', { name: 'Show frames' }).click();
+  await page.waitForFunction(() => document.querySelector('#chart polyline').dataset.points === '2000', null, { timeout: 10_000 })
+    .catch(async (e) => { throw new Error(`${e.message}: ${await page.textContent('#plot-status')} ${JSON.stringify(result.long)} ${errors}`); });
+  result.long.zoomed_bucketed = await page.getAttribute('#chart polyline', 'data-bucketed');
+  await shot(page, 'job-long');
+
+  step('two jobs on one plot');
+  await page.click('a[data-nav="compare"]');
+  await page.waitForSelector('#compare-a');
+  await page.selectOption('#compare-a', result.job);
+  await page.selectOption('#compare-b', process.env.VMAFX_HALF_JOB);
+  await page.getByRole('button', { name: 'Compare' }).click();
+  await page.waitForFunction(() => document.querySelectorAll('#chart polyline').length === 2);
+  result.compared = await page.evaluate(() => [...document.querySelectorAll('#chart polyline')].map((p) => [p.dataset.job, Number(p.dataset.points)]));
+  await axe(page, 'compare');
+  await shot(page, 'compare');
 
   step('nodes and models');
   await page.click('a[data-nav="nodes"]');

@@ -50,6 +50,10 @@ async fn serve(a: UpArgs) -> anyhow::Result<()> {
         None => println!("vmafx up: tokens in {}", a.data_dir.display()),
     }
     println!("vmafx up: submit with `vmafx submit --controller {grpc} --wait REF DIST`");
+    println!(
+        "vmafx up: dashboard at {}://{}/ui/ (log in with the admin token)",
+        running.scheme, running.http_addr
+    );
 
     let drain = Arc::new(AtomicBool::new(false));
     let node = if a.slots > 0 {

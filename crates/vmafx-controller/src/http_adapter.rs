@@ -521,7 +521,10 @@ async fn series<S: Store>(
     let from = q.from.unwrap_or(first).max(first);
     let to = q.to.unwrap_or(last).min(last);
     if from > to {
-        return Err(ApiError::bad_request("from", format!("{from} is past `to` {to} (frames {first}..={last})")));
+        return Err(ApiError::bad_request(
+            "from",
+            format!("{from} is past `to` {to} (frames {first}..={last})"),
+        ));
     }
     let window = plot::window(&scores, from, to, q.points.unwrap_or(plot::WINDOW_POINTS));
     let report = vmafx_core::Report {
@@ -547,7 +550,10 @@ async fn frames_csv<S: Store>(State(c): State<Controller<S>>, Path(id): Path<Str
     let report = vmafx_core::Report { info: Default::default(), scores };
     let disposition = format!("attachment; filename=\"vmafx-{}.csv\"", id.replace(['"', '\\'], ""));
     Ok((
-        [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition)],
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
         report.render(vmafx_core::ReportFormat::Csv),
     )
         .into_response())

@@ -11,13 +11,13 @@ mod error;
 pub mod fuzzing;
 pub mod grpc_adapter;
 pub mod http_adapter;
-pub mod ui;
 mod inputs;
 pub mod metrics;
 pub mod result_check;
 pub mod scheduling;
 pub mod server;
 mod submit;
+pub mod ui;
 /// TLS for the listeners (its own crate: vmafx-mcp serves with it too).
 pub use vmafx_tls as tls;
 mod views;

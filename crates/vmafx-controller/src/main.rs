@@ -250,6 +250,7 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
         None => {}
     }
     println!("vmafx-controller: HTTP listening on {}", running.http_addr);
+    println!("vmafx-controller: dashboard at {}://{}/ui/", running.scheme, running.http_addr);
     println!("vmafx-controller: gRPC listening on {}", running.grpc_addr);
     server::shutdown_signal().await;
     println!("vmafx-controller: stopping (signal received); nodes keep their work and retry until a controller is back");

@@ -70,11 +70,18 @@ pub fn result_problem(
 /// pair per frame asked, in order, each a PNG of bounded size.
 pub fn pictures_problem(asked: &PictureSpec, got: &[FramePicture]) -> Option<String> {
     if got.len() != asked.frames.len() {
-        return Some(format!("the result has {} pictures for {} frames asked", got.len(), asked.frames.len()));
+        return Some(format!(
+            "the result has {} pictures for {} frames asked",
+            got.len(),
+            asked.frames.len()
+        ));
     }
     for (want, p) in asked.frames.iter().zip(got) {
         if p.frame_num != *want {
-            return Some(format!("the result has a picture of frame {} where frame {want} belongs", p.frame_num));
+            return Some(format!(
+                "the result has a picture of frame {} where frame {want} belongs",
+                p.frame_num
+            ));
         }
         for (side, png) in [("reference", &p.reference_png), ("distorted", &p.distorted_png)] {
             if !png.starts_with(PNG_SIGNATURE) {
@@ -174,5 +181,23 @@ mod tests {
             .unwrap()
             .contains("frame 1 is missing"));
         assert!(result_problem(&s, 0, whole, &scores(&["vmaf"], [])).is_some());
+    }
+
+    #[test]
+    fn pictures_come_one_pair_per_frame_asked_as_png() {
+        let asked = PictureSpec { frames: vec![34, 0], max_width: 960 };
+        let png = |extra: usize| [PNG_SIGNATURE, &vec![0; extra]].concat();
+        let pair = |frame| FramePicture { frame_num: frame, reference_png: png(10), distorted_png: png(10) };
+        assert_eq!(pictures_problem(&asked, &[pair(34), pair(0)]), None);
+        assert!(pictures_problem(&asked, &[pair(34)]).unwrap().contains("1 pictures for 2 frames"));
+        assert!(pictures_problem(&asked, &[pair(0), pair(34)]).unwrap().contains("frame 0 where frame 34"));
+        let mut not_png = pair(0);
+        not_png.distorted_png = b"GIF89a".to_vec();
+        assert!(pictures_problem(&asked, &[pair(34), not_png])
+            .unwrap()
+            .contains("distorted picture of frame 0 is not a PNG"));
+        let mut huge = pair(0);
+        huge.reference_png = png(PictureSpec::MAX_PNG_BYTES);
+        assert!(pictures_problem(&asked, &[pair(34), huge]).unwrap().contains("more than"));
     }
 }

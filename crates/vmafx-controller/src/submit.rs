@@ -35,20 +35,19 @@ impl<S: Store> Controller<S> {
             vmafx_core::encode::check(e, described.as_ref()).map_err(spec_error)?;
         }
         let inputs = &self.config.remote_inputs;
-        let total_frames =
-            if spec.pictures.is_none()
-                && self.config.probe_inputs
-                && (inputs.reads_rclone() || !crate::inputs::names_rclone(spec))
-            {
-                // ffprobe is a blocking subprocess: keep it off the async workers.
-                let spec = crate::inputs::for_probe(&self.config.remote_inputs, spec).await?;
-                let tools = self.config.tools.clone();
-                tokio::task::spawn_blocking(move || frame_count(&spec, &tools))
-                    .await
-                    .map_err(|e| ControllerError::Internal(format!("probing the inputs failed: {e}")))??
-            } else {
-                0
-            };
+        let total_frames = if spec.pictures.is_none()
+            && self.config.probe_inputs
+            && (inputs.reads_rclone() || !crate::inputs::names_rclone(spec))
+        {
+            // ffprobe is a blocking subprocess: keep it off the async workers.
+            let spec = crate::inputs::for_probe(&self.config.remote_inputs, spec).await?;
+            let tools = self.config.tools.clone();
+            tokio::task::spawn_blocking(move || frame_count(&spec, &tools))
+                .await
+                .map_err(|e| ControllerError::Internal(format!("probing the inputs failed: {e}")))??
+        } else {
+            0
+        };
         // Unknown length (a stream without a frame count, inputs not probed): one work item of
         // the whole video (0 frames: to the end). An encode: one work item.
         let segments = if spec.encode.is_some() {
@@ -306,7 +305,10 @@ fn validate(spec: &mut ScoreJobSpec, roots: &AllowedRoots, probe: bool) -> Resul
     if let Some(p) = &spec.pictures {
         p.check().map_err(|m| ControllerError::invalid("score.pictures", m))?;
         if spec.encode.is_some() {
-            return Err(ControllerError::invalid("score.pictures", "pictures are made of a scored pair, not of an encode"));
+            return Err(ControllerError::invalid(
+                "score.pictures",
+                "pictures are made of a scored pair, not of an encode",
+            ));
         }
         // Pictures of a few frames are one work item.
         spec.segment_frames = None;

@@ -141,7 +141,11 @@ struct Ui<S> {
 
 impl<S> Clone for Ui<S> {
     fn clone(&self) -> Self {
-        Self { controller: self.controller.clone(), tokens: self.tokens.clone(), sessions: self.sessions.clone() }
+        Self {
+            controller: self.controller.clone(),
+            tokens: self.tokens.clone(),
+            sessions: self.sessions.clone(),
+        }
     }
 }
 
@@ -187,8 +191,12 @@ fn cross_site() -> Response {
 }
 
 fn no_session() -> Response {
-    ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "not logged in (or the session expired): log in with a token".into())
-        .into_response()
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+        "not logged in (or the session expired): log in with a token".into(),
+    )
+    .into_response()
 }
 
 /// The `/ui/api` calls: the session's token, authenticated and checked as a bearer token
@@ -198,7 +206,8 @@ async fn session_gate<S: Store>(State(ui): State<Ui<S>>, req: Request, next: Nex
     if changes && !same_origin(req.headers()) {
         return cross_site();
     }
-    let Some(token) = cookie(req.headers(), SESSION_COOKIE).and_then(|id| ui.sessions.token(id, now_ms())) else {
+    let Some(token) = cookie(req.headers(), SESSION_COOKIE).and_then(|id| ui.sessions.token(id, now_ms()))
+    else {
         return no_session();
     };
     let asked = Asked::of(&req);
@@ -234,32 +243,41 @@ async fn login<S: Store>(State(ui): State<Ui<S>>, req: Request) -> Response {
     let peer = peer_of(&req);
     let body: Bytes = match axum::body::to_bytes(req.into_body(), 64 * 1024).await {
         Ok(b) => b,
-        Err(_) => return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "invalid_argument", "body: too large".into()).into_response(),
+        Err(_) => {
+            return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "invalid_argument", "body: too large".into())
+                .into_response()
+        }
     };
     let token = match serde_json::from_slice::<serde_json::Value>(&body) {
         Ok(v) => v.get("token").and_then(|t| t.as_str()).map(|t| t.trim().to_string()).unwrap_or_default(),
         Err(_) => String::new(),
     };
     if token.is_empty() {
-        return ApiError::new(StatusCode::BAD_REQUEST, "invalid_argument", "token: is required".into()).into_response();
+        return ApiError::new(StatusCode::BAD_REQUEST, "invalid_argument", "token: is required".into())
+            .into_response();
     }
-    let caller = match ui.tokens.authenticate(ui.controller.store(), Some(&format!("Bearer {token}")), peer).await {
-        Ok(c) if c.node_id.is_some() => {
-            return ApiError::new(
-                StatusCode::FORBIDDEN,
-                "permission_denied",
-                "this is a node's credential: log in with a read, submit or admin token".into(),
-            )
-            .into_response()
-        }
-        Ok(c) => c,
-        Err(e) => return denied_response(e),
-    };
+    let caller =
+        match ui.tokens.authenticate(ui.controller.store(), Some(&format!("Bearer {token}")), peer).await {
+            Ok(c) if c.node_id.is_some() => {
+                return ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "permission_denied",
+                    "this is a node's credential: log in with a read, submit or admin token".into(),
+                )
+                .into_response()
+            }
+            Ok(c) => c,
+            Err(e) => return denied_response(e),
+        };
     let id = match ui.sessions.open(&token, now_ms()) {
         Ok(id) => id,
         Err(e) => {
-            return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("cannot make a session id: {e}"))
-                .into_response()
+            return ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                format!("cannot make a session id: {e}"),
+            )
+            .into_response()
         }
     };
     tracing::info!(token = %caller.name, role = caller.role.kind(), "dashboard login");
@@ -282,7 +300,8 @@ async fn logout<S: Store>(State(ui): State<Ui<S>>, headers: HeaderMap) -> Respon
 
 /// Who the session is: `{"name", "role"}`, or 401.
 async fn session<S: Store>(State(ui): State<Ui<S>>, req: Request) -> Response {
-    let Some(token) = cookie(req.headers(), SESSION_COOKIE).and_then(|id| ui.sessions.token(id, now_ms())) else {
+    let Some(token) = cookie(req.headers(), SESSION_COOKIE).and_then(|id| ui.sessions.token(id, now_ms()))
+    else {
         return no_session();
     };
     let peer = peer_of(&req);
@@ -293,7 +312,8 @@ async fn session<S: Store>(State(ui): State<Ui<S>>, req: Request) -> Response {
 }
 
 /// `GET /v1/events`: server-sent events, one `job` event (the job as `GET /v1/jobs/{id}`
-/// shows it, without scores) each time one of the newest jobs changes state or progress,
+/// shows it, without scores) each time one of the newest jobs changes state, progress or
+/// pooled VMAF,
 /// starting with each of them once. Woken by the controller's changes, and once a second
 /// for progress.
 pub(crate) async fn events<S: Store>(
@@ -301,7 +321,7 @@ pub(crate) async fn events<S: Store>(
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let (tx, rx) = tokio::sync::mpsc::channel::<Event>(64);
     tokio::spawn(async move {
-        let mut seen: HashMap<String, (JobState, u64, u32)> = HashMap::new();
+        let mut seen: HashMap<String, (JobState, u64, u32, Option<u64>)> = HashMap::new();
         loop {
             let changed = c.changed();
             tokio::pin!(changed);
@@ -311,7 +331,8 @@ pub(crate) async fn events<S: Store>(
                 Ok((jobs, _)) => {
                     let mut now_seen = HashMap::with_capacity(jobs.len());
                     for job in jobs.iter().rev() {
-                        let key = (job.state, job.frames_done, job.segments_done);
+                        // The pooled VMAF may be recorded a moment after the state.
+                        let key = (job.state, job.frames_done, job.segments_done, job.vmaf.map(f64::to_bits));
                         if seen.get(&job.id) != Some(&key) {
                             let data = job_json(job, FramesShown::None).to_string();
                             if tx.send(Event::default().event("job").data(data)).await.is_err() {
@@ -387,7 +408,11 @@ mod tests {
     #[test]
     fn only_same_origin_requests_may_change_things() {
         assert!(same_origin(&headers(&[("sec-fetch-site", "same-origin")])));
-        assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site"), ("origin", "https://h:1"), ("host", "h:1")])));
+        assert!(!same_origin(&headers(&[
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "https://h:1"),
+            ("host", "h:1")
+        ])));
         assert!(!same_origin(&headers(&[("sec-fetch-site", "same-site")])));
         assert!(same_origin(&headers(&[("origin", "https://127.0.0.1:8443"), ("host", "127.0.0.1:8443")])));
         assert!(!same_origin(&headers(&[("origin", "https://evil.example"), ("host", "127.0.0.1:8443")])));

@@ -574,6 +574,19 @@ async function comparePage(params) {
 
 // ---- nodes and models ----------------------------------------------------------------
 
+function plural(n, word) {
+  return n === undefined || n === null ? `? ${word}s` : `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+// The encoders encode jobs can use on this node (the ones it described), and how many
+// other encoders its ffmpeg has.
+function encoders(c) {
+  const usable = (c.encoder_options || []).map((d) => d.encoder);
+  const others = (c.encoders || []).length - usable.length;
+  if (!usable.length) return others > 0 ? `${others} ffmpeg encoders, none for encode jobs` : '—';
+  return `${usable.join(', ')}${others > 0 ? ` (and ${others} other ffmpeg encoders)` : ''}`;
+}
+
 async function nodesTable() {
   const [{ nodes }, running] = await Promise.all([api('nodes'), api('jobs?state=running&page_size=100')]);
   const busy = {};
@@ -585,15 +598,15 @@ async function nodesTable() {
   }));
   return h('div', { class: 'table-wrap' }, h('table', { id: 'nodes' },
     h('caption', { class: 'visually-hidden' }, 'Registered nodes'),
-    h('thead', {}, h('tr', {}, ['Node', 'State', 'Slots', 'GPU', 'Encoders, ffmpeg, labels', 'Running now', 'Last seen', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))),
+    h('thead', {}, h('tr', {}, ['Node', 'State', 'Slots', 'GPU', 'Encoders for encode jobs, ffmpeg, labels', 'Running now', 'Last seen', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', {}, nodes.map((n) => {
       const c = n.capabilities || {};
       return h('tr', { 'data-node': n.id },
         h('th', { scope: 'row' }, n.name, h('div', { class: 'note' }, n.id)),
         h('td', {}, badge(n.state)),
-        h('td', {}, `${c.slots ?? '?'} slots, ${c.cores ?? '?'} cores`),
+        h('td', {}, `${plural(c.slots, 'slot')}, ${plural(c.cores, 'core')}`),
         h('td', {}, c.gpu_vendor ? `${c.gpu_vendor} ${c.gpu_model || ''}` : 'none'),
-        h('td', { class: 'subject' }, (c.encoders || []).length ? (c.encoders || []).join(', ') : '—',
+        h('td', { class: 'subject' }, encoders(c),
           c.ffmpeg_version ? h('div', { class: 'note' }, `ffmpeg ${c.ffmpeg_version}`) : null,
           Object.keys(c.labels || {}).length ? h('div', { class: 'note' }, Object.entries(c.labels).map(([k, v]) => `${k}=${v}`).join(', ')) : null),
         h('td', {}, (busy[n.id] || []).map(([job, seg]) => h('div', {}, h('a', { href: `#/jobs/${encodeURIComponent(job)}` }, job), ` segment ${seg.index}`)), (busy[n.id] || []).length ? null : 'idle'),

@@ -23,7 +23,9 @@ pub mod view;
 pub use duration::parse_duration;
 pub use encode::{EncodeSpec, EncoderDescription};
 pub use input::{InputUri, InputUriError};
-pub use job::{plan_segments, InputOptions, ItemState, JobState, PictureSpec, RawVideo, ScoreJobSpec, SegmentSpec};
+pub use job::{
+    plan_segments, InputOptions, ItemState, JobState, PictureSpec, RawVideo, ScoreJobSpec, SegmentSpec,
+};
 pub use message::one_statement;
 pub use note::{Note, NoteLevel};
 pub use pooling::{pool, Pooled};

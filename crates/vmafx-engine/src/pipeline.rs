@@ -675,7 +675,10 @@ fn first_signatures(
 /// them): the reference and the distorted exactly as scoring would hand them to libvmaf — the
 /// same probes, input-matching plan and skips — each as a PNG ([`vmafx_media::picture::png`]).
 /// Each frame is reached by seeking where the input allows it, else by reading up to it.
-pub fn pictures(req: &ScoreRequest, asked: &vmafx_core::PictureSpec) -> Result<Vec<vmafx_core::FramePicture>, EngineError> {
+pub fn pictures(
+    req: &ScoreRequest,
+    asked: &vmafx_core::PictureSpec,
+) -> Result<Vec<vmafx_core::FramePicture>, EngineError> {
     asked.check().map_err(EngineError::InvalidOption)?;
     req.matching.validate().map_err(EngineError::InvalidOption)?;
     let tools = &req.decode.tools;

@@ -9,7 +9,11 @@ use vmafx_core::PictureSpec;
 use vmafx_engine::{pictures, ScoreRequest};
 
 fn ffmpeg(args: &[&str]) -> Vec<u8> {
-    let out = Command::new("ffmpeg").args(["-hide_banner", "-loglevel", "error", "-nostdin"]).args(args).output().unwrap();
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-nostdin"])
+        .args(args)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "ffmpeg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     out.stdout
 }
@@ -20,7 +24,19 @@ fn frame_png(input: &Path, n: u64, width: Option<u32>) -> Vec<u8> {
     if let Some(w) = width {
         filter += &format!(",scale={w}:-2:flags=bicubic");
     }
-    ffmpeg(&["-i", input.to_str().unwrap(), "-vf", &filter, "-frames:v", "1", "-f", "image2pipe", "-c:v", "png", "-"])
+    ffmpeg(&[
+        "-i",
+        input.to_str().unwrap(),
+        "-vf",
+        &filter,
+        "-frames:v",
+        "1",
+        "-f",
+        "image2pipe",
+        "-c:v",
+        "png",
+        "-",
+    ])
 }
 
 /// A PNG's pixels, as RGB (PNG files of the same pixels may differ in their metadata chunks).
@@ -38,10 +54,30 @@ fn pictures_are_the_frames_scoring_reads() {
     let same = |a: &[u8], b: &[u8]| pixels(a, dir.path()) == pixels(b, dir.path());
     let r = dir.path().join("r.y4m");
     let d = dir.path().join("d.mp4");
-    ffmpeg(&["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=24", "-frames:v", "48", "-pix_fmt", "yuv420p", r.to_str().unwrap()]);
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x240:rate=24",
+        "-frames:v",
+        "48",
+        "-pix_fmt",
+        "yuv420p",
+        r.to_str().unwrap(),
+    ]);
     // Keyframes 20 frames apart: frame 34 is reached by a seek and 14 decoded frames.
     ffmpeg(&[
-        "-i", r.to_str().unwrap(), "-c:v", "libx264", "-crf", "36", "-g", "20", "-pix_fmt", "yuv420p", d.to_str().unwrap(),
+        "-i",
+        r.to_str().unwrap(),
+        "-c:v",
+        "libx264",
+        "-crf",
+        "36",
+        "-g",
+        "20",
+        "-pix_fmt",
+        "yuv420p",
+        d.to_str().unwrap(),
     ]);
     let req = ScoreRequest::new(&r, &d);
     let asked = PictureSpec { frames: vec![34, 0, 47, 13], max_width: 0 };

@@ -425,7 +425,12 @@ async fn score(
     }
     if let Some(asked) = spec.pictures.clone() {
         // Pictures of a few frames (the dashboard's worst frames), made as scoring would see them.
-        let req = ScoreRequest::for_job(&spec, SegmentSpec { start: 0, frames: 0 }, cfg.threads, cfg.decode.clone())?;
+        let req = ScoreRequest::for_job(
+            &spec,
+            SegmentSpec { start: 0, frames: 0 },
+            cfg.threads,
+            cfg.decode.clone(),
+        )?;
         let pictures = tokio::task::spawn_blocking(move || vmafx_engine::pictures(&req, &asked))
             .await
             .map_err(|e| EngineError::Internal(format!("making pictures failed: {e}")))??;

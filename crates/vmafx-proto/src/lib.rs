@@ -24,8 +24,8 @@ pub const RETRY_AFTER_MS: &str = "retry-after-ms";
 
 use vmafx_core::{
     Capabilities, EncodeOutcome, EncodeSpec, EncoderDescription, FramePicture, FrameScore, InputOptions,
-    JobState as CoreJobState, JobView, NodeInfo, NodeState, Note, NoteLevel, PictureSpec, PoolQueue, RawVideo,
-    Requirements, ScoreJobSpec, Scores, SegmentResult,
+    JobState as CoreJobState, JobView, NodeInfo, NodeState, Note, NoteLevel, PictureSpec, PoolQueue,
+    RawVideo, Requirements, ScoreJobSpec, Scores, SegmentResult,
 };
 
 impl From<v1::ScoreSpec> for ScoreJobSpec {
@@ -97,7 +97,10 @@ impl From<&ScoreJobSpec> for v1::ScoreSpec {
             requirements: Some((&s.requirements).into())
                 .filter(|r: &v1::Requirements| *r != v1::Requirements::default()),
             encode: s.encode.as_ref().map(Into::into),
-            pictures: s.pictures.as_ref().map(|p| v1::Pictures { frames: p.frames.clone(), max_width: p.max_width }),
+            pictures: s
+                .pictures
+                .as_ref()
+                .map(|p| v1::Pictures { frames: p.frames.clone(), max_width: p.max_width }),
             scale_filter: s.inputs.scale_filter.clone(),
             fps_match: s.inputs.fps_match,
             reference_raw: s.inputs.reference_raw.as_ref().map(Into::into),
