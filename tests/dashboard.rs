@@ -121,7 +121,7 @@ fn the_dashboard_in_a_real_browser() {
         &["-c:v", "libx264", "-crf", "38", "-pix_fmt", "yuv420p"],
     );
     let data = tempfile::tempdir().unwrap();
-    let (_up, _grpc, http) = start_up_with_http(data.path());
+    let (_up, grpc, http) = start_up_with_http(data.path());
     let admin = token(data.path(), "admin.token");
     // A job of more frames than a plot shows one by one (10,000), and the short pair scored
     // every other frame, to compare with the job the browser submits.
@@ -278,6 +278,43 @@ fn the_dashboard_in_a_real_browser() {
     // A wrong token opens no session.
     let (a, cookie) = login(&http, "not-a-token");
     assert_eq!((a.status, cookie), (401, None));
+
+    // A read token may look (and download), not change anything; revoking it ends its
+    // sessions at once.
+    let cli = |args: &[&str]| {
+        let out = common::run_with_timeout(
+            Command::new(common::bin("vmafx"))
+                .args(args)
+                .env("VMAFX_CONTROLLER", &grpc)
+                .env("VMAFX_CA", data.path().join("tls/ca.pem"))
+                .env("VMAFX_TOKEN", &admin),
+            Duration::from_secs(120),
+        );
+        assert!(out.status.success(), "vmafx {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let viewer = cli(&["tokens", "create", "--role", "read", "--name", "viewer"]);
+    let (a, cookie) = login(&http, &viewer);
+    assert_eq!(a.status, 200);
+    assert_eq!(serde_json::from_slice::<Value>(&a.body).unwrap(), json!({"name": "viewer", "role": "read"}));
+    let viewer_cookie = format!("Cookie: {}", cookie.unwrap());
+    let csv =
+        request(&http, "GET", &format!("/ui/api/v1/jobs/{id}/frames.csv"), &[viewer_cookie.clone()], "");
+    assert_eq!(csv.status, 200);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    let csv = String::from_utf8(csv.body).unwrap();
+    assert_eq!(csv.lines().count(), 49, "a header and 48 frames:\n{csv}");
+    assert!(csv.lines().next().unwrap().contains("vmaf") && csv.lines().next().unwrap().contains("psnr_y"));
+    let same_origin = format!("Origin: https://{http}");
+    let a = request(&http, "POST", "/ui/api/v1/jobs", &[viewer_cookie.clone(), same_origin.clone()], &body);
+    assert_eq!(a.status, 403, "{}", String::from_utf8_lossy(&a.body));
+    assert!(String::from_utf8_lossy(&a.body).contains("needs a submit token"));
+    cli(&["tokens", "revoke", "viewer"]);
+    let gone = (0..50).any(|_| {
+        std::thread::sleep(Duration::from_millis(200));
+        request(&http, "GET", "/ui/api/v1/jobs", &[viewer_cookie.clone()], "").status == 401
+    });
+    assert!(gone, "a revoked token's session still reads");
 
     let copy = std::env::var("VMAFX_UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1");
     for shot in r["screenshots"].as_array().unwrap() {

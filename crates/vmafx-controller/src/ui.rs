@@ -35,7 +35,7 @@ use axum::{Json, Router};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio_stream::wrappers::ReceiverStream;
-use tokio_stream::{Stream, StreamExt as _};
+use tokio_stream::StreamExt as _;
 use vmafx_core::{job_json, FramesShown, JobState};
 use vmafx_store::{JobQuery, Store};
 
@@ -316,11 +316,19 @@ async fn session<S: Store>(State(ui): State<Ui<S>>, req: Request) -> Response {
 /// pooled VMAF,
 /// starting with each of them once. Woken by the controller's changes, and once a second
 /// for progress.
-pub(crate) async fn events<S: Store>(
-    State(c): State<Controller<S>>,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+pub(crate) async fn events<S: Store>(State(c): State<Controller<S>>) -> Response {
+    // Each stream reads the store once a second: a bounded number of them.
+    let Some(slot) = EventSlot::take() else {
+        return ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "resource_exhausted",
+            format!("{MAX_EVENT_STREAMS} event streams are open on this controller: close one, or try again later"),
+        )
+        .into_response();
+    };
     let (tx, rx) = tokio::sync::mpsc::channel::<Event>(64);
     tokio::spawn(async move {
+        let _slot = slot;
         let mut seen: HashMap<String, (JobState, u64, u32, Option<u64>)> = HashMap::new();
         loop {
             let changed = c.changed();
@@ -357,7 +365,33 @@ pub(crate) async fn events<S: Store>(
             }
         }
     });
-    Sse::new(ReceiverStream::new(rx).map(Ok)).keep_alive(KeepAlive::default())
+    Sse::new(ReceiverStream::new(rx).map(Ok::<_, Infallible>))
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+/// Event streams open at most on one controller.
+pub const MAX_EVENT_STREAMS: usize = 256;
+
+static EVENT_STREAMS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// One of the [`MAX_EVENT_STREAMS`], given back when dropped.
+struct EventSlot;
+
+impl EventSlot {
+    fn take() -> Option<Self> {
+        use std::sync::atomic::Ordering;
+        EVENT_STREAMS
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < MAX_EVENT_STREAMS).then_some(n + 1))
+            .ok()
+            .map(|_| EventSlot)
+    }
+}
+
+impl Drop for EventSlot {
+    fn drop(&mut self) {
+        EVENT_STREAMS.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
 }
 
 #[cfg(test)]
@@ -396,6 +430,15 @@ mod tests {
         assert_eq!(s.inner.lock().unwrap().len(), MAX_SESSIONS);
         assert_eq!(s.token(&first, 10), None);
         assert!(s.token(&last, 10).is_some());
+    }
+
+    #[test]
+    fn event_streams_are_bounded() {
+        let slots: Vec<_> = (0..MAX_EVENT_STREAMS).map_while(|_| EventSlot::take()).collect();
+        assert_eq!(slots.len(), MAX_EVENT_STREAMS);
+        assert!(EventSlot::take().is_none());
+        drop(slots);
+        assert!(EventSlot::take().is_some());
     }
 
     #[test]
