@@ -4,7 +4,7 @@
 #   make test                     every test (unit + end-to-end against an independent libvmaf)
 #   make bench                    speed and memory vs ffmpeg -lavfi libvmaf; cluster path and dispatch;
 #                                 remote inputs; vmafx-tune vs ab-av1; the operator under 1,000 VmafxJobs
-#                                 (ONLY=tune, remote, operator or sync: just that)
+#                                 (ONLY=tune, remote, operator, sync or dashboard: just that)
 #   make fuzz                     each fuzz target for FUZZ_SECONDS (60) under libFuzzer
 #   make lint                     cargo fmt --check + clippy -D warnings
 #   make images                   a container image per binary (buildah; localhost/NAME:VERSION)
@@ -43,9 +43,9 @@ test: setup-test corpus
 
 bench: setup-bench build corpus
 	$(CARGO) build --release -p vmafx-tune --bin vmafx-tune
-	@[[ "$(ONLY)" =~ ^(tune|remote|sync)$$ ]] || $(CARGO) build --release -p vmafx-controller --example dispatch_bench --bin vmafx-controller
-	@[[ "$(ONLY)" =~ ^(tune|remote|operator|sync)$$ ]] || $(CARGO) build --release -p vmafx-mcp --bin vmafx-mcp
-	@[[ "$(ONLY)" =~ ^(tune|remote|sync)$$ ]] || $(CARGO) build --release -p vmafx-operator --bin vmafx-operator
+	@[[ "$(ONLY)" =~ ^(tune|remote|sync|dashboard)$$ ]] || $(CARGO) build --release -p vmafx-controller --example dispatch_bench --bin vmafx-controller
+	@[[ "$(ONLY)" =~ ^(tune|remote|operator|sync|dashboard)$$ ]] || $(CARGO) build --release -p vmafx-mcp --bin vmafx-mcp
+	@[[ "$(ONLY)" =~ ^(tune|remote|sync|dashboard)$$ ]] || $(CARGO) build --release -p vmafx-operator --bin vmafx-operator
 	@scripts/bench.sh
 
 # Container images, one per binary, from release binaries built here (deploy/images/*/Dockerfile).

@@ -7,6 +7,7 @@
 #   ONLY=tune scripts/bench.sh    # only vmafx-tune against ab-av1 (scripts/tune_bench.py)
 #   ONLY=operator scripts/bench.sh  # only the operator under 1,000 VmafxJobs (scripts/operator_bench.py)
 #   ONLY=sync scripts/bench.sh    # only what --sync check/auto cost (scripts/sync_bench.py)
+#   ONLY=dashboard scripts/bench.sh  # only the dashboard's page for a 100,000-frame job (scripts/dashboard_bench.mjs)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 corpus=${VMAFX_CORPUS:-$root/target/corpus}
@@ -111,6 +112,20 @@ operator_bench() {
 if [[ ${ONLY:-} == operator ]]; then
   operator_bench
   cat "$out/operator.md"
+  exit 0
+fi
+
+# The dashboard: a 100,000-frame job's page in headless Chromium, time to first byte and to
+# a drawn plot: target/bench/dashboard.md.
+dashboard_bench() {
+  echo "== dashboard: the job page of a 100,000-frame job, $runs fresh loads" >&2
+  local chromium=/usr/lib/chromium/chromium
+  [[ -x $chromium ]] || chromium=$(command -v chromium)
+  node "$root/scripts/dashboard_bench.mjs" "$out" "$vmafx" "$root/target/ui-test/node_modules" "$chromium" 100000 "$runs" >&2
+}
+if [[ ${ONLY:-} == dashboard ]]; then
+  dashboard_bench
+  cat "$out/dashboard.md"
   exit 0
 fi
 
@@ -292,6 +307,8 @@ operator_bench
 cat "$out/operator.md" >>"$out/results.md"
 sync_bench
 cat "$out/sync.md" >>"$out/results.md"
+dashboard_bench
+cat "$out/dashboard.md" >>"$out/results.md"
 tune_bench
 cat "$out/tune.md" >>"$out/results.md"
 cat "$out/results.md"
