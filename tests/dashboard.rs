@@ -183,7 +183,11 @@ fn the_dashboard_in_a_real_browser() {
     assert_eq!(r["points"], frames, "{r}");
     assert_eq!(r["polyline_points"], frames, "{r}");
     assert_eq!(r["bucketed"], "false");
-    assert!(r["tooltip"].as_str().unwrap().contains("frame"), "{r}");
+    assert!(
+        r["tooltip"].as_str().unwrap().contains("frame") && r["tooltip"].as_str().unwrap().contains("psnr_y"),
+        "{r}"
+    );
+    assert_eq!(r["psnr_points"], frames, "another metric, one point per frame: {r}");
     assert!(
         r["keyboard_tooltip"].as_str().unwrap().contains("frame 6,"),
         "two arrow presses from frame 4, the first of the zoomed plot: {r}"

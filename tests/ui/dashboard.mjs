@@ -100,7 +100,14 @@ try {
   result.pooled_rows = await page.locator('#pooled tbody tr').count();
   result.segments = await page.locator('#segments tbody tr').count();
   await page.hover('#chart', { position: { x: 400, y: 150 } });
+  // The other metrics' values at the hovered frame are asked for once the pointer rests.
+  await page.waitForFunction(() => document.getElementById('plot-tip').textContent.includes('psnr_y'));
   result.tooltip = await page.textContent('#plot-tip');
+  await page.selectOption('#plot-metric', 'psnr_y');
+  await page.waitForSelector('#chart polyline[data-metric="psnr_y"]');
+  result.psnr_points = Number(await page.getAttribute('#chart polyline', 'data-points'));
+  await page.selectOption('#plot-metric', 'vmaf');
+  await page.waitForSelector('#chart polyline[data-metric="vmaf"]');
   await page.waitForSelector('#worst img[data-side="distorted"]', { timeout: 180_000 });
   await page.waitForFunction(() => [...document.querySelectorAll('#worst img')].every((i) => i.complete && i.naturalWidth > 0), null, { timeout: 60_000 });
   result.worst_images = await page.evaluate(() => [...document.querySelectorAll('#worst img')].map((i) => ({ side: i.dataset.side, width: i.naturalWidth, height: i.naturalHeight, src: i.getAttribute('src') })));

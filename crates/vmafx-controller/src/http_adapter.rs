@@ -10,7 +10,7 @@
 //! | `DELETE /v1/jobs/{id}`         | cancel                                                 |
 //! | `GET /v1/nodes`                | registered nodes                                       |
 //! | `POST /v1/nodes/{id}/drain`    | no new work for the node; it finishes and exits        |
-//! | `GET /v1/jobs/{id}/series?from=&to=&points=` | per-frame values for a plot (one point per frame up to 10,000, bucket extremes beyond) and the worst frames |
+//! | `GET /v1/jobs/{id}/series?from=&to=&points=&metrics=` | per-frame values for a plot (one point per frame up to 10,000, bucket extremes beyond) and the worst frames |
 //! | `GET /v1/jobs/{id}/frames.csv` | per-frame scores as CSV                                |
 //! | `GET /v1/jobs/{id}/segments`   | the work items: frames, state, attempts, node          |
 //! | `GET /v1/jobs/{id}/worst-frames` | pictures of the worst frames: queues a small pictures job for a node at the first ask (one per job, shared), then says its state |
@@ -492,6 +492,8 @@ struct SeriesQuery {
     from: Option<u64>,
     to: Option<u64>,
     points: Option<usize>,
+    /// Comma-separated metric names; empty: every metric.
+    metrics: Option<String>,
 }
 
 /// A finished job's scores, or 409 naming the state it is in.
@@ -506,9 +508,9 @@ async fn scored<S: Store>(c: &Controller<S>, id: &str) -> Result<vmafx_core::Sco
     })
 }
 
-/// Frames `from..=to` of every metric for a plot: one point per frame up to `points` (at
-/// most 10,000) frames, bucket extremes beyond ([`vmafx_core::plot::window`]); and the
-/// worst frames of `vmaf`.
+/// Frames `from..=to` of every metric (or those `metrics` names) for a plot: one point per
+/// frame up to `points` (at most 10,000) frames, bucket extremes beyond
+/// ([`vmafx_core::plot::window`]); and the worst frames of `vmaf`.
 async fn series<S: Store>(
     State(c): State<Controller<S>>,
     Path(id): Path<String>,
@@ -526,7 +528,15 @@ async fn series<S: Store>(
             format!("{from} is past `to` {to} (frames {first}..={last})"),
         ));
     }
-    let window = plot::window(&scores, from, to, q.points.unwrap_or(plot::WINDOW_POINTS));
+    let only: Vec<String> =
+        q.metrics.as_deref().unwrap_or("").split(',').filter(|m| !m.is_empty()).map(String::from).collect();
+    if let Some(unknown) = only.iter().find(|m| scores.index_of(m).is_none()) {
+        return Err(ApiError::bad_request(
+            "metrics",
+            format!("job {id} has no metric `{unknown}`; it has {}", scores.metrics.join(", ")),
+        ));
+    }
+    let window = plot::window(&scores, from, to, q.points.unwrap_or(plot::WINDOW_POINTS), &only);
     let report = vmafx_core::Report {
         info: vmafx_core::ReportInfo { score_metric: "vmaf".into(), ..Default::default() },
         scores,
@@ -539,7 +549,7 @@ async fn series<S: Store>(
         window.metrics.into_iter().map(|(name, points)| (name, json!(points))).collect();
     Ok(Json(json!({
         "first": first, "last": last, "from": window.from, "to": window.to,
-        "bucketed": window.bucketed, "metrics": metrics, "worst": worst,
+        "bucketed": window.bucketed, "metrics": metrics, "worst": worst, "all_metrics": report.scores.metrics,
     }))
     .into_response())
 }

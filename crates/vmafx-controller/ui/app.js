@@ -322,21 +322,29 @@ async function segmentsTable(id) {
 }
 
 async function jobPage(id) {
-  const job = await api(`jobs/${encodeURIComponent(id)}?scores=true&frames=false`);
+  const path = `jobs/${encodeURIComponent(id)}`;
+  let job = await api(path);
+  const succeeded = job.state === 'succeeded';
+  // What a succeeded job's page shows, asked for all at once.
+  const [full, table, chart] = await Promise.all([
+    succeeded ? api(`${path}?scores=true&frames=false`) : job,
+    segmentsTable(id),
+    succeeded ? chartSection([id]) : null,
+  ]);
+  job = full;
   const actions = h('div', { class: 'actions' });
-  const segments = h('section', { 'aria-labelledby': 'segments-title' }, h('h2', { id: 'segments-title' }, 'Segments'), await segmentsTable(id));
+  const segments = h('section', { 'aria-labelledby': 'segments-title' }, h('h2', { id: 'segments-title' }, 'Segments'), table);
   const parts = [summary(job), actions];
   if (['queued', 'running'].includes(job.state) && canSubmit()) {
     actions.append(h('button', { type: 'button', class: 'danger', onclick: async () => {
       try { await api(`jobs/${encodeURIComponent(id)}`, { method: 'DELETE' }); route(); } catch (e) { actions.append(problem(e)); }
     } }, 'Cancel job'));
   }
-  if (job.state === 'succeeded') {
+  if (succeeded) {
     actions.append(
       h('a', { class: 'button secondary', href: `${API}/jobs/${encodeURIComponent(id)}/frames.csv`, download: `vmafx-${id}.csv` }, 'Download CSV'),
       h('a', { class: 'button secondary', href: `${API}/jobs/${encodeURIComponent(id)}?scores=true`, download: `vmafx-${id}.json` }, 'Download JSON'),
       h('a', { class: 'button secondary', href: `#/compare?a=${encodeURIComponent(id)}` }, 'Compare with another job'));
-    const chart = await chartSection([id]);
     parts.push(
       chart,
       h('section', { 'aria-labelledby': 'pooled-title' }, h('h2', { id: 'pooled-title' }, 'Pooled scores'), pooledTable(job.pooled_metrics || {})),
@@ -360,11 +368,16 @@ const W = 1000, H = 360, L = 56, R = 16, T = 16, B = 40;
 // arrow keys for a frame's values.
 async function chartSection(ids) {
   const section = h('section', { 'aria-labelledby': 'plot-title', id: 'plot' }, h('h2', { id: 'plot-title' }, 'Per-frame scores'));
-  let windows = await Promise.all(ids.map((id) => api(`jobs/${encodeURIComponent(id)}/series`)));
+  // One metric at a time: the plot's data stays small however many features a job has.
+  const fetchWindow = (id, m, from, to) => api(`jobs/${encodeURIComponent(id)}/series?metrics=${encodeURIComponent(m)}`
+    + (from === undefined ? '' : `&from=${from}&to=${to}`));
+  let windows = await Promise.all(ids.map((id) => fetchWindow(id, 'vmaf')));
   const first = Math.min(...windows.map((w) => w.first));
   const last = Math.max(...windows.map((w) => w.last));
-  const metrics = Object.keys(windows[0].metrics);
-  let metric = metrics.includes('vmaf') ? 'vmaf' : metrics[0];
+  const metrics = windows[0].all_metrics;
+  let metric = 'vmaf';
+  // Every metric's value at a frame, for the tooltip of a one-job plot (asked when hovered).
+  const frameValues = new Map();
   let view = [first, last];
   let cursor = null;
 
@@ -429,8 +442,27 @@ async function chartSection(ids) {
     toInput.value = b;
     // A window that was bucketed is fetched again for the frames now shown.
     windows = await Promise.all(ids.map((id, i) => windows[i].bucketed || windows[i].from > a || windows[i].to < b
-      ? api(`jobs/${encodeURIComponent(id)}/series?from=${a}&to=${b}`) : windows[i]));
+      ? fetchWindow(id, metric, a, b) : windows[i]));
     draw();
+  }
+
+  async function showMetric(m) {
+    metric = m;
+    windows = await Promise.all(ids.map((id) => fetchWindow(id, m, view[0], view[1])));
+    draw();
+  }
+
+  let asking = null;
+  function askFrameValues(frame) {
+    if (ids.length !== 1 || frameValues.has(frame)) return;
+    clearTimeout(asking);
+    asking = setTimeout(async () => {
+      try {
+        const w = await api(`jobs/${encodeURIComponent(ids[0])}/series?from=${frame}&to=${frame}`);
+        frameValues.set(frame, Object.fromEntries(Object.entries(w.metrics).filter(([, p]) => p.length).map(([m, p]) => [m, p[0][1]])));
+        if (cursor === frame && !tip.hidden) showTip(frame, parseFloat(tip.style.left), parseFloat(tip.style.top) + 10);
+      } catch (_) { /* the tooltip keeps the plotted metric */ }
+    }, 120);
   }
 
   function showTip(frame, px, py) {
@@ -442,12 +474,9 @@ async function chartSection(ids) {
       return best ? `job ${ids[i]}: frame ${best[0]}, ${metric} ${fmt(best[1])}` : `job ${ids[i]}: no value`;
     });
     if (ids.length === 1) {
-      const w = windows[0];
-      const others = Object.keys(w.metrics).filter((m) => m !== metric).slice(0, 8).map((m) => {
-        const p = (w.metrics[m] || []).find(([f]) => f === cursor);
-        return p ? `${m} ${fmt(p[1])}` : null;
-      }).filter(Boolean);
-      rows.push(...others);
+      const values = frameValues.get(cursor);
+      if (values) rows.push(...Object.entries(values).filter(([m]) => m !== metric).slice(0, 8).map(([m, v]) => `${m} ${fmt(v)}`));
+      else askFrameValues(cursor);
     }
     tip.replaceChildren(...rows.map((r) => h('div', {}, r)));
     tip.hidden = false;
@@ -491,7 +520,7 @@ async function chartSection(ids) {
     in: () => { const c = cursor ?? (view[0] + view[1]) / 2; const half = Math.max(1, (view[1] - view[0]) / 4); zoomTo(Math.round(c - half), Math.round(c + half)); },
     out: () => { const half = (view[1] - view[0]); zoomTo(Math.round(view[0] - half / 2), Math.round(view[1] + half / 2)); },
   };
-  metricSelect.addEventListener('change', () => { metric = metricSelect.value; draw(); });
+  metricSelect.addEventListener('change', () => showMetric(metricSelect.value));
   const range = h('form', { class: 'row', 'aria-label': 'Plot controls' },
     h('div', { class: 'field' }, h('label', { for: 'plot-metric' }, 'Metric'), metricSelect),
     h('div', { class: 'field' }, h('label', { for: 'plot-from' }, 'From frame'), fromInput),

@@ -68,17 +68,19 @@ pub fn columns(values: &[(u64, f64)], first: u64, last: u64, width: usize) -> Ve
 /// Most points per metric in a [`window`]: one per frame up to this many frames.
 pub const WINDOW_POINTS: usize = 10_000;
 
-/// Frames `from..=to` of every metric of `scores`, for an interactive plot (the dashboard's
-/// job page): one point per frame while the window holds at most `points` frames, else each
-/// of `points / 4` buckets' first, lowest, highest and last value ([`columns`]), so that a
-/// zoom refines what a wide view could only bucket. Frames without a value are left out.
-pub fn window(scores: &Scores, from: u64, to: u64, points: usize) -> Window {
+/// Frames `from..=to` of the metrics of `scores` named in `only` (every one when empty), for
+/// an interactive plot (the dashboard's job page): one point per frame while the window
+/// holds at most `points` frames, else each of `points / 4` buckets' first, lowest, highest
+/// and last value ([`columns`]), so that a zoom refines what a wide view could only bucket.
+/// Frames without a value are left out.
+pub fn window(scores: &Scores, from: u64, to: u64, points: usize, only: &[String]) -> Window {
     let points = points.clamp(4, WINDOW_POINTS);
     let mut bucketed = false;
     let metrics = scores
         .metrics
         .iter()
         .enumerate()
+        .filter(|(_, name)| only.is_empty() || only.contains(name))
         .map(|(i, name)| {
             let values: Vec<(u64, f64)> = scores
                 .frames
@@ -386,11 +388,11 @@ mod tests {
     #[test]
     fn a_window_has_one_point_per_frame_until_it_must_bucket() {
         let r = report(&(0..20_000).map(|i| 50.0 + (i % 97) as f64 / 10.0).collect::<Vec<_>>(), false);
-        let all = window(&r.scores, 100, 9_099, WINDOW_POINTS);
+        let all = window(&r.scores, 100, 9_099, WINDOW_POINTS, &[]);
         assert!(!all.bucketed);
         assert_eq!(all.metrics[0].1.len(), 9_000);
         assert_eq!(all.metrics[0].1[0].0, 100);
-        let wide = window(&r.scores, 0, 19_999, WINDOW_POINTS);
+        let wide = window(&r.scores, 0, 19_999, WINDOW_POINTS, &["vmaf".into()]);
         assert!(wide.bucketed);
         assert!(wide.metrics[0].1.len() <= WINDOW_POINTS, "{}", wide.metrics[0].1.len());
         // No bucket hides the lowest value.
