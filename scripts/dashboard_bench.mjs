@@ -106,7 +106,7 @@ try {
     row('plot data (`/series`): first byte', 'series_ttfb_ms', '—'),
     row('plot data (`/series`): complete', 'series_ms', '—'),
     '',
-    `The plot data (every metric of the job, each as the extremes of its buckets) is ${(m('series_bytes') / 1024).toFixed(0)} KiB on the wire; VMAF is drawn with ${m('points')} points for ${frames.toLocaleString('en')} frames.`,
+    `The plot data (VMAF only, the page asks for one metric at a time) is ${(m('series_bytes') / 1024).toFixed(0)} KiB on the wire: ${m('points')} points, the first, lowest, highest and last value of each of 2,500 buckets of ${frames.toLocaleString('en')} frames.`,
     '',
   ].join('\n'));
 } finally {
