@@ -302,8 +302,13 @@ fn the_dashboard_in_a_real_browser() {
     assert_eq!(a.status, 200);
     assert_eq!(serde_json::from_slice::<Value>(&a.body).unwrap(), json!({"name": "viewer", "role": "read"}));
     let viewer_cookie = format!("Cookie: {}", cookie.unwrap());
-    let csv =
-        request(&http, "GET", &format!("/ui/api/v1/jobs/{id}/frames.csv"), &[viewer_cookie.clone()], "");
+    let csv = request(
+        &http,
+        "GET",
+        &format!("/ui/api/v1/jobs/{id}/frames.csv"),
+        std::slice::from_ref(&viewer_cookie),
+        "",
+    );
     assert_eq!(csv.status, 200);
     assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
     let csv = String::from_utf8(csv.body).unwrap();
@@ -316,7 +321,7 @@ fn the_dashboard_in_a_real_browser() {
     cli(&["tokens", "revoke", "viewer"]);
     let gone = (0..50).any(|_| {
         std::thread::sleep(Duration::from_millis(200));
-        request(&http, "GET", "/ui/api/v1/jobs", &[viewer_cookie.clone()], "").status == 401
+        request(&http, "GET", "/ui/api/v1/jobs", std::slice::from_ref(&viewer_cookie), "").status == 401
     });
     assert!(gone, "a revoked token's session still reads");
 
