@@ -10,69 +10,12 @@
 
 mod common;
 
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use common::cluster::{call, http_stream, start_up_with_http, token, wait_for};
+use common::cluster::{call, request, start_up_with_http, token, wait_for, Answer};
 use serde_json::{json, Value};
-
-/// What an HTTP request answered: status, headers (lower-case names), body.
-struct Answer {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-    }
-}
-
-/// A request with the given extra header lines (`Name: value`) and body.
-fn request(addr: &str, method: &str, path: &str, headers: &[String], body: &str) -> Answer {
-    let mut s = http_stream(addr);
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for h in headers {
-        head += &format!("{h}\r\n");
-    }
-    if !body.is_empty() || method == "POST" {
-        head += &format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len());
-    }
-    write!(s, "{head}\r\n{body}").unwrap();
-    let mut raw = Vec::new();
-    match s.read_to_end(&mut raw) {
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {}
-        Err(e) => panic!("reading the answer to {method} {path}: {e}"),
-    }
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("an HTTP answer");
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.lines();
-    let status = lines.next().and_then(|l| l.split_whitespace().nth(1)).and_then(|c| c.parse().ok()).unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    let mut body = raw[split + 4..].to_vec();
-    // Chunked answers (axum's for streamed bodies): join the chunks.
-    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        let mut joined = Vec::new();
-        let mut rest = &body[..];
-        while let Some(end) = rest.windows(2).position(|w| w == b"\r\n") {
-            let size = usize::from_str_radix(std::str::from_utf8(&rest[..end]).unwrap().trim(), 16).unwrap();
-            if size == 0 {
-                break;
-            }
-            joined.extend_from_slice(&rest[end + 2..end + 2 + size]);
-            rest = &rest[end + 2 + size + 2..];
-        }
-        body = joined;
-    }
-    Answer { status, headers, body }
-}
 
 /// Logs in as the browser would (same origin); the session cookie's `name=value`.
 fn login(http: &str, token: &str) -> (Answer, Option<String>) {

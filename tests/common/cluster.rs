@@ -327,31 +327,70 @@ pub fn http_stream(addr: &str) -> Box<dyn ReadWrite> {
 pub trait ReadWrite: std::io::Read + std::io::Write + Send {}
 impl<T: std::io::Read + std::io::Write + Send> ReadWrite for T {}
 
-/// An HTTP/1.1 request (over TLS to a TLS controller) with an optional bearer token and JSON
-/// body; returns the status code and body.
-pub fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, String) {
+/// What an HTTP request answered: status, headers (lower-case names), body.
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// An HTTP/1.1 request (over TLS to a TLS controller) with extra header lines (`Name:
+/// value`) and a JSON body; a chunked answer's body is joined.
+pub fn request(addr: &str, method: &str, path: &str, headers: &[String], body: &str) -> Answer {
     use std::io::{Read, Write};
     let mut s = http_stream(addr);
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    if let Some(t) = token {
-        head += &format!("Authorization: Bearer {t}\r\n");
+    for h in headers {
+        head += &format!("{h}\r\n");
     }
-    let body = body.unwrap_or("");
-    if !body.is_empty() {
+    if !body.is_empty() || method == "POST" {
         head += &format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len());
     }
     write!(s, "{head}\r\n{body}").unwrap();
     let mut raw = Vec::new();
-    // A TLS peer that closes without close_notify after `Connection: close` is fine here.
     match s.read_to_end(&mut raw) {
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {}
-        Err(e) => panic!("reading the HTTP answer from {addr}: {e}"),
+        Err(e) => panic!("reading the answer to {method} {path}: {e}"),
     }
-    let raw = String::from_utf8_lossy(&raw).into_owned();
-    let status = raw.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = raw.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
-    (status, body)
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("an HTTP answer");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.lines();
+    let status = lines.next().and_then(|l| l.split_whitespace().nth(1)).and_then(|c| c.parse().ok()).unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    // Chunked answers (axum's for streamed bodies): join the chunks.
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        let mut joined = Vec::new();
+        let mut rest = &body[..];
+        while let Some(end) = rest.windows(2).position(|w| w == b"\r\n") {
+            let size = usize::from_str_radix(std::str::from_utf8(&rest[..end]).unwrap().trim(), 16).unwrap();
+            if size == 0 {
+                break;
+            }
+            joined.extend_from_slice(&rest[end + 2..end + 2 + size]);
+            rest = &rest[end + 2 + size + 2..];
+        }
+        body = joined;
+    }
+    Answer { status, headers, body }
+}
+
+/// An HTTP/1.1 request with an optional bearer token and JSON body; returns the status code
+/// and body.
+pub fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, String) {
+    let auth: Vec<String> = token.map(|t| format!("Authorization: Bearer {t}")).into_iter().collect();
+    let a = request(addr, method, path, &auth, body.unwrap_or(""));
+    (a.status, String::from_utf8_lossy(&a.body).into_owned())
 }
 
 /// A GET without a token.
