@@ -496,16 +496,20 @@ struct SeriesQuery {
     metrics: Option<String>,
 }
 
-/// A finished job's scores, or 409 naming the state it is in.
-async fn scored<S: Store>(c: &Controller<S>, id: &str) -> Result<vmafx_core::Scores, ApiError> {
-    let job = c.job_view(id, true).await?;
-    job.scores.ok_or_else(|| {
-        ApiError::new(
+/// A finished job with its scores, or 409 naming the state it is in.
+async fn scored<S: Store>(
+    c: &Controller<S>,
+    id: &str,
+) -> Result<(vmafx_core::JobView, vmafx_core::Scores), ApiError> {
+    let mut job = c.job_view(id, true).await?;
+    match job.scores.take() {
+        Some(scores) => Ok((job, scores)),
+        None => Err(ApiError::new(
             StatusCode::CONFLICT,
             "failed_precondition",
             format!("job {id} is {}: it has scores once it has succeeded", job.state),
-        )
-    })
+        )),
+    }
 }
 
 /// Frames `from..=to` of every metric (or those `metrics` names) for a plot: one point per
@@ -517,7 +521,7 @@ async fn series<S: Store>(
     Query(q): Query<SeriesQuery>,
 ) -> ApiResult {
     use vmafx_core::plot;
-    let scores = scored(&c, &id).await?;
+    let (_, scores) = scored(&c, &id).await?;
     let first = scores.frames.first().map_or(0, |f| f.frame_num);
     let last = scores.frames.last().map_or(0, |f| f.frame_num);
     let from = q.from.unwrap_or(first).max(first);
@@ -537,11 +541,7 @@ async fn series<S: Store>(
         ));
     }
     let window = plot::window(&scores, from, to, q.points.unwrap_or(plot::WINDOW_POINTS), &only);
-    let report = vmafx_core::Report {
-        info: vmafx_core::ReportInfo { score_metric: "vmaf".into(), ..Default::default() },
-        scores,
-    };
-    let worst: Vec<Value> = plot::worst_frames(&report, "vmaf", plot::WORST_MARKED)
+    let worst: Vec<Value> = plot::worst_frames(&scores, "vmaf", plot::WORST_MARKED)
         .into_iter()
         .map(|(frame, value)| json!({"frame": frame, "vmaf": value}))
         .collect();
@@ -549,14 +549,14 @@ async fn series<S: Store>(
         window.metrics.into_iter().map(|(name, points)| (name, json!(points))).collect();
     Ok(Json(json!({
         "first": first, "last": last, "from": window.from, "to": window.to,
-        "bucketed": window.bucketed, "metrics": metrics, "worst": worst, "all_metrics": report.scores.metrics,
+        "bucketed": window.bucketed, "metrics": metrics, "worst": worst, "all_metrics": scores.metrics,
     }))
     .into_response())
 }
 
 /// A finished job's per-frame scores as CSV (the columns of `vmafx score --format csv`).
 async fn frames_csv<S: Store>(State(c): State<Controller<S>>, Path(id): Path<String>) -> ApiResult {
-    let scores = scored(&c, &id).await?;
+    let (_, scores) = scored(&c, &id).await?;
     let report = vmafx_core::Report { info: Default::default(), scores };
     let disposition = format!("attachment; filename=\"vmafx-{}.csv\"", id.replace(['"', '\\'], ""));
     Ok((
@@ -594,18 +594,17 @@ pub const WORST_PICTURE_WIDTH: u32 = 960;
 /// VMAF, [`vmafx_core::plot::WORST_MARKED`] of them). The controller never reads inputs: the
 /// first ask submits a pictures job (one per scored job, shared by everyone who asks, at the
 /// job's priority + 1) and a node makes them; the answer says where that job is:
-/// `{"state": "queued"|"running"|"ready"|"failed", "job", "frames", "error"?}`.
+/// `{"state": "queued"|"running"|"ready"|"failed", "job", "frames", "error"?}`. Asking again
+/// reads the scored job's scores again: to wait, follow the pictures job itself.
 async fn worst_frames<S: Store>(
     State(c): State<Controller<S>>,
     Extension(who): Extension<Caller>,
     Path(id): Path<String>,
 ) -> ApiResult {
     use vmafx_core::plot;
-    let source = c.job(&id).await?;
-    let scores = scored(&c, &id).await?;
-    let report = vmafx_core::Report { info: Default::default(), scores };
+    let (source, scores) = scored(&c, &id).await?;
     let frames: Vec<u64> =
-        plot::worst_frames(&report, "vmaf", plot::WORST_MARKED).into_iter().map(|(f, _)| f).collect();
+        plot::worst_frames(&scores, "vmaf", plot::WORST_MARKED).into_iter().map(|(f, _)| f).collect();
     if frames.is_empty() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

@@ -139,6 +139,13 @@ struct Ui<S> {
     sessions: Sessions,
 }
 
+impl<S> Ui<S> {
+    /// The token of the request's live session, if it has one.
+    fn session_token(&self, headers: &HeaderMap) -> Option<String> {
+        cookie(headers, SESSION_COOKIE).and_then(|id| self.sessions.token(id, now_ms()))
+    }
+}
+
 impl<S> Clone for Ui<S> {
     fn clone(&self) -> Self {
         Self {
@@ -206,8 +213,7 @@ async fn session_gate<S: Store>(State(ui): State<Ui<S>>, req: Request, next: Nex
     if changes && !same_origin(req.headers()) {
         return cross_site();
     }
-    let Some(token) = cookie(req.headers(), SESSION_COOKIE).and_then(|id| ui.sessions.token(id, now_ms()))
-    else {
+    let Some(token) = ui.session_token(req.headers()) else {
         return no_session();
     };
     let asked = Asked::of(&req);
@@ -300,8 +306,7 @@ async fn logout<S: Store>(State(ui): State<Ui<S>>, headers: HeaderMap) -> Respon
 
 /// Who the session is: `{"name", "role"}`, or 401.
 async fn session<S: Store>(State(ui): State<Ui<S>>, req: Request) -> Response {
-    let Some(token) = cookie(req.headers(), SESSION_COOKIE).and_then(|id| ui.sessions.token(id, now_ms()))
-    else {
+    let Some(token) = ui.session_token(req.headers()) else {
         return no_session();
     };
     let peer = peer_of(&req);

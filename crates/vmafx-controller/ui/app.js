@@ -387,7 +387,7 @@ async function chartSection(ids) {
   const status = h('p', { class: 'note', id: 'plot-status', 'aria-live': 'polite' });
   const svg = s('svg', { class: 'chart', id: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', tabindex: 0, 'aria-labelledby': 'plot-title', 'aria-describedby': 'plot-status' });
   const tip = h('div', { class: 'tooltip', id: 'plot-tip', hidden: true });
-  const legend = h('div', { class: 'legend' }, ids.map((id, i) => h('span', {}, h('span', { class: 'swatch', style: null }), `job ${id}`)));
+  const legend = h('div', { class: 'legend' }, ids.map((id, i) => h('span', {}, h('span', { class: 'swatch' }), `job ${id}`)));
   legend.querySelectorAll('.swatch').forEach((sw, i) => { sw.style.background = COLORS[i % COLORS.length]; });
 
   const x = (f) => L + ((f - view[0]) / Math.max(1, view[1] - view[0])) * (W - L - R);
@@ -552,30 +552,36 @@ function worstSection(id, worst) {
     section.append(box);
     return box;
   });
+  const failed = (message) => {
+    status.textContent = `The images could not be made: ${message}`;
+    status.className = 'error';
+  };
+  const show = (job) => {
+    worst.forEach((wf, i) => {
+      const url = (side) => `${API}/jobs/${encodeURIComponent(job)}/pictures/${wf.frame}/${side}.png`;
+      figures[i].querySelector('.frames').replaceChildren(
+        h('figure', {}, h('img', { src: url('reference'), alt: `Reference, frame ${wf.frame}`, 'data-side': 'reference' }), h('figcaption', {}, 'Reference')),
+        h('figure', {}, h('img', { src: url('distorted'), alt: `Distorted as scored, frame ${wf.frame}`, 'data-side': 'distorted' }), h('figcaption', {}, 'Distorted, as libvmaf saw it')));
+    });
+    status.textContent = `Made by job ${job}.`;
+  };
   (async () => {
-    for (let attempt = 0; attempt < 600; attempt++) {
-      let answer;
-      try {
-        answer = await api(`jobs/${encodeURIComponent(id)}/worst-frames`);
-      } catch (e) {
-        status.textContent = `The images could not be made: ${e.message}`;
-        status.className = 'error';
-        return;
+    // Asked once (the first ask queues the pictures job); then that job is followed.
+    let job, state, error;
+    try {
+      ({ job, state, error } = await api(`jobs/${encodeURIComponent(id)}/worst-frames`));
+      for (let attempt = 0; attempt < 600 && ['queued', 'running'].includes(state); attempt++) {
+        status.textContent = `A node is making the images (job ${job}, ${state})…`;
+        await new Promise((r) => setTimeout(r, 1000));
+        if (!document.body.contains(section)) return;
+        ({ state, error } = await api(`jobs/${encodeURIComponent(job)}`));
       }
-      if (answer.state === 'ready') {
-        worst.forEach((wf, i) => {
-          const url = (side) => `${API}/jobs/${encodeURIComponent(answer.job)}/pictures/${wf.frame}/${side}.png`;
-          figures[i].querySelector('.frames').replaceChildren(
-            h('figure', {}, h('img', { src: url('reference'), alt: `Reference, frame ${wf.frame}`, 'data-side': 'reference' }), h('figcaption', {}, 'Reference')),
-            h('figure', {}, h('img', { src: url('distorted'), alt: `Distorted as scored, frame ${wf.frame}`, 'data-side': 'distorted' }), h('figcaption', {}, 'Distorted, as libvmaf saw it')));
-        });
-        status.textContent = `Made by job ${answer.job}.`;
-        return;
-      }
-      status.textContent = `A node is making the images (job ${answer.job}, ${answer.state})…`;
-      await new Promise((r) => setTimeout(r, 1000));
-      if (!document.body.contains(section)) return;
+    } catch (e) {
+      failed(e.message);
+      return;
     }
+    if (state === 'ready' || state === 'succeeded') show(job);
+    else failed(error || `job ${job} is ${state}`);
   })();
   return section;
 }

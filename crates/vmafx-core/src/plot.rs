@@ -23,17 +23,17 @@ pub const WORST_MARKED: usize = 3;
 const COLORS: [&str; 6] = ["#1f5fbf", "#2a9d3f", "#b35c00", "#7a3fb0", "#008b8b", "#8b6b00"];
 
 /// The frames of a report with the lowest value of `metric`, lowest first (at most `n`).
-pub fn worst_frames(report: &Report, metric: &str, n: usize) -> Vec<(u64, f64)> {
-    let mut frames = series(report, metric);
+pub fn worst_frames(scores: &Scores, metric: &str, n: usize) -> Vec<(u64, f64)> {
+    let mut frames = series(scores, metric);
     frames.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
     frames.truncate(n);
     frames
 }
 
 /// `(frame number, value)` of every frame with a value of `metric` (none for an unknown one).
-fn series(report: &Report, metric: &str) -> Vec<(u64, f64)> {
-    let Some(i) = report.scores.index_of(metric) else { return vec![] };
-    report.scores.frames.iter().map(|f| (f.frame_num, f.values[i])).filter(|(_, v)| v.is_finite()).collect()
+fn series(scores: &Scores, metric: &str) -> Vec<(u64, f64)> {
+    let Some(i) = scores.index_of(metric) else { return vec![] };
+    scores.frames.iter().map(|f| (f.frame_num, f.values[i])).filter(|(_, v)| v.is_finite()).collect()
 }
 
 /// One polyline's points for `values` (by frame number) drawn `width` units wide: every
@@ -229,7 +229,7 @@ pub fn svg(report: &Report) -> String {
 }
 
 fn draw_panel(s: &mut String, report: &Report, p: &Panel, first: u64, last: u64, x: &dyn Fn(u64) -> f64) {
-    let values = series(report, p.metric);
+    let values = series(&report.scores, p.metric);
     let (lo, hi) =
         values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), (_, v)| (l.min(*v), h.max(*v)));
     // VMAF-like scores keep their 0..100 scale; other metrics fit their range.
@@ -318,7 +318,7 @@ fn draw_panel(s: &mut String, report: &Report, p: &Panel, first: u64, last: u64,
         p.color
     );
     if p.main {
-        let worst = worst_frames(report, p.metric, WORST_MARKED);
+        let worst = worst_frames(&report.scores, p.metric, WORST_MARKED);
         let list: Vec<String> = worst.iter().map(|(f, v)| format!("{f} ({})", label(*v))).collect();
         if !list.is_empty() {
             let _ = writeln!(

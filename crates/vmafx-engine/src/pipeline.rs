@@ -341,19 +341,7 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
         )));
     }
     req.matching.validate().map_err(EngineError::InvalidOption)?;
-    let tools = &req.decode.tools;
-    let ref_probe = probe(&req.reference, req.reference_raw.as_ref(), tools)
-        .map_err(EngineError::input(Role::Reference))?;
-    let dist_probe = match &req.distorted_stream {
-        Some(stream) => stream.probe.clone(),
-        None => probe(&req.distorted, req.distorted_raw.as_ref(), tools)
-            .map_err(EngineError::input(Role::Distorted))?,
-    };
-    // The input-matching rules: what libvmaf gets, and how each input is brought to it.
-    // A reference libvmaf cannot take fails as the reference; anything else about the pair
-    // is the distorted's to fix.
-    ref_probe.format().map_err(EngineError::input(Role::Reference))?;
-    let plan = plan(&ref_probe, &dist_probe, &req.matching).map_err(EngineError::input(Role::Distorted))?;
+    let (ref_probe, dist_probe, plan) = probe_and_plan(req)?;
     let format = plan.format;
     let mut notes = plan.notes.clone();
     for note in &notes {
@@ -682,12 +670,7 @@ pub fn pictures(
     asked.check().map_err(EngineError::InvalidOption)?;
     req.matching.validate().map_err(EngineError::InvalidOption)?;
     let tools = &req.decode.tools;
-    let ref_probe = probe(&req.reference, req.reference_raw.as_ref(), tools)
-        .map_err(EngineError::input(Role::Reference))?;
-    let dist_probe = probe(&req.distorted, req.distorted_raw.as_ref(), tools)
-        .map_err(EngineError::input(Role::Distorted))?;
-    ref_probe.format().map_err(EngineError::input(Role::Reference))?;
-    let plan = plan(&ref_probe, &dist_probe, &req.matching).map_err(EngineError::input(Role::Distorted))?;
+    let (ref_probe, dist_probe, plan) = probe_and_plan(req)?;
     let one = |role: Role, probe: &Probe, conv: &Conversion, input: &std::path::Path, first: u64| {
         let read = || -> Result<Option<Vec<u8>>, MediaError> {
             let (mut reader, at) = open_reader(probe, conv, &req.decode, first)?;
@@ -727,4 +710,21 @@ pub fn pictures(
             })
         })
         .collect()
+}
+
+/// Both inputs probed, and the input-matching rules applied to them: what libvmaf gets, and
+/// how each input is brought to it. A reference libvmaf cannot take fails as the reference;
+/// anything else about the pair is the distorted's to fix.
+fn probe_and_plan(req: &ScoreRequest) -> Result<(Probe, Probe, vmafx_media::MatchPlan), EngineError> {
+    let tools = &req.decode.tools;
+    let ref_probe = probe(&req.reference, req.reference_raw.as_ref(), tools)
+        .map_err(EngineError::input(Role::Reference))?;
+    let dist_probe = match &req.distorted_stream {
+        Some(stream) => stream.probe.clone(),
+        None => probe(&req.distorted, req.distorted_raw.as_ref(), tools)
+            .map_err(EngineError::input(Role::Distorted))?,
+    };
+    ref_probe.format().map_err(EngineError::input(Role::Reference))?;
+    let plan = plan(&ref_probe, &dist_probe, &req.matching).map_err(EngineError::input(Role::Distorted))?;
+    Ok((ref_probe, dist_probe, plan))
 }
