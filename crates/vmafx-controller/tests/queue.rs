@@ -162,6 +162,36 @@ async fn split_work_over_two_nodes_assembles_into_the_whole_run() {
     }
 }
 
+/// Reports that arrive together are recorded in one store batch; the job still ends once:
+/// its duration is observed once, whichever report of the batch finished it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_whose_last_segments_finish_together_ends_once() {
+    let f = fixture(24, Some(2));
+    let c = controller(ControllerConfig::default()).await;
+    let (job, _) = c.submit(request(&f.spec)).await.unwrap();
+    let mut reports = Vec::new();
+    for i in 0..job.items_total {
+        let name = node(&c, &format!("n{i}")).await;
+        let lease = c.pull(&name).await.unwrap().expect("one segment each");
+        let req =
+            ScoreRequest::for_job(&lease.job.spec, lease.item.segment, 1, DecodeOptions::default()).unwrap();
+        let scores = score_files(&req, &mut |_| {}).unwrap().report.scores;
+        reports.push((name, lease, SegmentResult { scores, encode: None, pictures: vec![] }));
+    }
+    let mut all = tokio::task::JoinSet::new();
+    for (name, lease, result) in reports {
+        let c = c.clone();
+        all.spawn(async move { c.report_result(&name, lease.item.id, lease.fence, result).await.unwrap() });
+    }
+    while let Some(recorded) = all.join_next().await {
+        assert!(recorded.unwrap());
+    }
+    assert_eq!(c.job(&job.id).await.unwrap().state, JobState::Succeeded);
+    let mut out = String::new();
+    c.metrics().write(&mut out);
+    assert!(out.contains("vmafx_job_duration_seconds_count{state=\"succeeded\"} 1\n"), "{out}");
+}
+
 #[tokio::test]
 async fn a_dead_nodes_lease_expires_and_its_late_result_is_refused() {
     let f = fixture(8, None);

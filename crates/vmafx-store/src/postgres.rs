@@ -654,13 +654,7 @@ impl Store for PgStore {
                 notify(conn, CHANGED, job_id).await?;
                 states.insert(job_id.clone(), parse::<JobState>(&state)?);
             }
-            Ok(applied
-                .into_iter()
-                .map(|job_id| match job_id {
-                    Some(job_id) => Completion::Applied { job: states[&job_id], job_id },
-                    None => Completion::Stale,
-                })
-                .collect())
+            Completion::of_batch(applied, &states)
         })
     }
 

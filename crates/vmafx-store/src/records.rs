@@ -1,5 +1,7 @@
 //! What the store keeps, as plain values.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 use vmafx_core::{ItemState, JobState, ScoreJobSpec, SegmentResult, SegmentSpec};
 
@@ -116,7 +118,9 @@ pub struct Lease {
 /// What happened to a result or failure report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Completion {
-    /// Recorded; `job` is the state of job `job_id` afterwards.
+    /// Recorded; `job` is the state of job `job_id` right after this report, as if a batch's
+    /// reports were applied one by one in order: only the report that ended a job sees it
+    /// ended, so a job's end is handled once.
     Applied { job_id: String, job: JobState },
     /// The fencing token is not the item's current one (the lease expired and was given to
     /// someone else, or the job was cancelled): nothing was recorded.
@@ -205,5 +209,60 @@ impl QueueStats {
         vmafx_core::pool_queues(
             self.work_by_requirement.iter().map(|w| (w.requirement.as_str(), w.pending, w.leased)),
         )
+    }
+}
+
+impl Completion {
+    /// The answers to a batch of reports: `applied[i]` is the job of report `i` when it was
+    /// recorded, `after` each job's state once the whole batch was. A job's state after the
+    /// batch goes to its last recorded report; those before it left the job running.
+    pub(crate) fn of_batch(
+        applied: Vec<Option<String>>,
+        after: &HashMap<String, JobState>,
+    ) -> Result<Vec<Completion>, crate::StoreError> {
+        let mut last: HashMap<String, usize> = HashMap::new();
+        for (i, job_id) in applied.iter().enumerate() {
+            if let Some(job_id) = job_id {
+                last.insert(job_id.clone(), i);
+            }
+        }
+        applied
+            .into_iter()
+            .enumerate()
+            .map(|(i, job_id)| {
+                let Some(job_id) = job_id else { return Ok(Completion::Stale) };
+                let Some(&state) = after.get(&job_id) else {
+                    return Err(crate::StoreError::Corrupt(format!("no state for job {job_id}")));
+                };
+                let ended_here = last[&job_id] == i;
+                let job = if state.is_terminal() && !ended_here { JobState::Running } else { state };
+                Ok(Completion::Applied { job_id, job })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_last_report_of_a_job_in_a_batch_sees_it_end() {
+        let after: HashMap<String, JobState> =
+            [("a".to_string(), JobState::Succeeded), ("b".to_string(), JobState::Running)].into();
+        let applied = vec![Some("a".into()), Some("b".into()), None, Some("a".into()), Some("b".into())];
+        let got = Completion::of_batch(applied, &after).unwrap();
+        let applied = |j: &str, job| Completion::Applied { job_id: j.into(), job };
+        assert_eq!(
+            got,
+            [
+                applied("a", JobState::Running),
+                applied("b", JobState::Running),
+                Completion::Stale,
+                applied("a", JobState::Succeeded),
+                applied("b", JobState::Running),
+            ]
+        );
+        assert!(Completion::of_batch(vec![Some("c".into())], &after).is_err());
     }
 }

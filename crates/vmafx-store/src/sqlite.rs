@@ -625,13 +625,7 @@ impl Store for SqliteStore {
             states.insert(job_id.clone(), parse::<JobState>(&state)?);
         }
         tx.commit().await?;
-        Ok(applied
-            .into_iter()
-            .map(|job_id| match job_id {
-                Some(job_id) => Completion::Applied { job: states[&job_id], job_id },
-                None => Completion::Stale,
-            })
-            .collect())
+        Completion::of_batch(applied, &states)
     }
 
     async fn settle_failed(

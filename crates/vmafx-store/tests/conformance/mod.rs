@@ -549,11 +549,11 @@ pub async fn batches_answer_each_request_in_order(s: impl Store) {
         done,
         [
             Completion::Applied { job_id: "c".into(), job: JobState::Succeeded },
-            Completion::Applied { job_id: "a".into(), job: JobState::Succeeded },
+            Completion::Applied { job_id: "a".into(), job: JobState::Running },
             Completion::Applied { job_id: "a".into(), job: JobState::Succeeded },
             Completion::Stale,
         ],
-        "the duplicate in the same batch is stale"
+        "the duplicate in the same batch is stale; only the report that ends a job sees it end"
     );
     assert_eq!(s.items("c").await.unwrap()[0].result, Some(result(0, 50.0)));
     assert_eq!(s.job("a").await.unwrap().unwrap().items_done, 2);
