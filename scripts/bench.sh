@@ -143,7 +143,7 @@ sync_bench() {
 # PostgreSQL (fsync on). Each line of target/bench/dispatch.jsonl is one dispatch_bench run
 # (see its header for what it does); target/bench/dispatch.md is the table.
 dispatch_bench() {
-  cargo build --release --quiet -p vmafx-controller --example dispatch_bench
+  # Built by `make bench` (the Makefile builds the example for every part that needs it).
   local bench=$root/target/release/examples/dispatch_bench
   echo "== dispatch: one controller, 200 simulated nodes over gRPC; SQLite, then PostgreSQL (fsync on)" >&2
   # The queue-length comparison is three interleaved pairs: a p99 of a few thousand calls on

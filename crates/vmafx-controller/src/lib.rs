@@ -117,7 +117,8 @@ pub struct Controller<S> {
 }
 
 /// How long a node's draining flag is taken from memory before the store is read again (and
-/// its last-seen time written). A drain is then seen within a second, and liveness is judged
+/// its last-seen time written). A drain asked of this controller is seen at once (it clears
+/// the node's entry); one asked of another controller within a second. Liveness is judged
 /// over three heartbeats (seconds); at 200 nodes pulling five times a second, touching every
 /// 250 ms was a tenth of PostgreSQL's round trips.
 pub const TOUCH_EVERY_MS: Millis = 1000;
