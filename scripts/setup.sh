@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what vmafx needs when it is missing (Debian/Ubuntu, as root or with sudo).
-#   setup.sh run   build + run: ffmpeg/ffprobe, meson, ninja, nasm, xxd, a C compiler
+#   setup.sh run   build + run: ffmpeg/ffprobe, meson, ninja, nasm, xxd, a C compiler,
+#                  libav*-dev with pkg-config and libclang (in-process decoding)
 #   setup.sh test  the above + the independent libvmaf (PyPI imageio-ffmpeg), hyperfine, flock,
 #                  PostgreSQL (a throwaway server per test run), curl and jq (the docs' examples),
 #                  openssl (the TLS tests), rclone, fuse3, moto, fake-gcs-server, Azurite (remote inputs),
 #                  kmock (a fake Kubernetes API server), helm and kubernetes-validate (the Helm chart),
 #                  buildah and debootstrap (the container images), chromium with playwright-core
-#                  and axe-core from npm (the dashboard's browser tests)
+#                  and axe-core from npm (the dashboard's browser tests), clang and libbpf-dev
+#                  (vmafx-probe's eBPF programs)
 #   setup.sh bench the above + nginx (serves the benchmark's files over HTTP)
 set -euo pipefail
 mode=${1:-run}
@@ -22,6 +24,13 @@ have nasm || need_apt+=(nasm)
 have xxd || need_apt+=(xxd)
 have cc || need_apt+=(gcc g++)
 have python3 || need_apt+=(python3 python3-pip)
+# In-process decoding links Debian's libavformat/libavcodec (ffmpeg-next: pkg-config finds
+# them, bindgen reads their headers with libclang).
+have pkg-config || need_apt+=(pkg-config)
+pkg-config --exists libavformat libavcodec libavutil libswscale libswresample libavfilter libavdevice 2>/dev/null ||
+  need_apt+=(libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev libavfilter-dev libavdevice-dev)
+compgen -G "/usr/lib/llvm-*/lib/libclang.so*" >/dev/null || compgen -G "/usr/lib/x86_64-linux-gnu/libclang*.so*" >/dev/null ||
+  need_apt+=(libclang-dev)
 if [[ $mode == bench ]]; then
   # The benchmarks serve files over HTTP with nginx, as an origin or CDN would.
   have nginx || need_apt+=(nginx-light)
@@ -50,6 +59,9 @@ if [[ $mode == test ]]; then
   have debootstrap || need_apt+=(debootstrap)
   # The dashboard's browser tests drive Debian's Chromium (tests/dashboard.rs).
   have chromium || need_apt+=(chromium)
+  # vmafx-probe's BPF programs are C compiled for the BPF target (bpf_helpers.h from libbpf-dev).
+  have clang || need_apt+=(clang)
+  [[ -f /usr/include/bpf/bpf_helpers.h ]] || need_apt+=(libbpf-dev)
 fi
 
 sudo_cmd=()

@@ -246,3 +246,51 @@ fn mcp_stdio(dir: &Path, calls: &Value) -> Value {
     assert!(out.status.success(), "MCP client failed: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// Frames decoded in-process (libavcodec, `--decoder auto`) must be the ffmpeg subprocess's
+/// bytes: every per-frame score of every metric equal, not merely close, on each kind of
+/// input above and on the codecs, depths, chroma layouts and odd sizes people encode with.
+#[test]
+fn in_process_decoding_gives_the_subprocess_frames_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut pairs: Vec<(String, std::path::PathBuf, std::path::PathBuf, Vec<String>)> = cases(dir.path())
+        .into_iter()
+        .map(|c| (c.name.to_string(), c.reference.clone(), c.distorted.clone(), c.flags()))
+        .collect();
+    // Odd sizes (odd chroma dimensions), 10-bit, 4:4:4, B-frames, and the other decoders.
+    let odd = lavfi(dir.path(), "odd.y4m", "testsrc2=size=161x97:rate=24", 24, "yuv420p");
+    let odd10 = lavfi(dir.path(), "odd10.y4m", "testsrc2=size=161x97:rate=24", 24, "yuv420p10le");
+    let odd444 = lavfi(dir.path(), "odd444.y4m", "testsrc2=size=161x97:rate=24", 24, "yuv444p");
+    for (name, source, file, args) in [
+        ("x264 with B-frames, odd size", &odd, "b.mp4", vec!["-c:v", "libx264", "-crf", "28", "-bf", "3"]),
+        ("x265 10-bit in Matroska", &odd10, "x265.mkv", vec!["-c:v", "libx265", "-crf", "28", "-x265-params", "log-level=error"]),
+        ("x264 4:4:4", &odd444, "444.mp4", vec!["-c:v", "libx264", "-crf", "28"]),
+        ("VP9 in WebM", &odd, "vp9.webm", vec!["-c:v", "libvpx-vp9", "-crf", "40", "-b:v", "0", "-deadline", "realtime"]),
+        ("AV1 (SVT-AV1) in Matroska", &odd, "av1.mkv", vec!["-c:v", "libsvtav1", "-crf", "40", "-preset", "12"]),
+    ] {
+        let distorted = encode(source, dir.path(), file, &args);
+        pairs.push((name.to_string(), source.clone(), distorted, Vec::new()));
+    }
+    let extra_codecs = pairs.len() - 5;
+    let mut in_process = 0;
+    for (i, (name, reference, distorted, flags)) in pairs.iter().enumerate() {
+        let mut args: Vec<&str> = flags.iter().map(String::as_str).collect();
+        args.extend(["--feature", "psnr", "--feature", "float_ssim"]);
+        let auto = vmafx_json(reference, distorted, &args);
+        args.extend(["--decoder", "ffmpeg"]);
+        let subprocess = vmafx_json(reference, distorted, &args);
+        assert_eq!(auto["frames"], subprocess["frames"], "{name}: in-process frames differ from ffmpeg's");
+        assert_eq!(auto["pooled_metrics"], subprocess["pooled_metrics"], "{name}");
+        // The reports say which decoder ran: the comparison is between two different paths.
+        let decoder = |report: &Value| report["vmafx"]["decoders"][1].as_str().unwrap_or_default().to_string();
+        assert!(!decoder(&subprocess).contains("in-process"), "{name}: {}", decoder(&subprocess));
+        if i >= extra_codecs {
+            assert!(decoder(&auto).contains("in-process"), "{name}: {}", decoder(&auto));
+        }
+        in_process += usize::from(decoder(&auto).contains("in-process"));
+        eprintln!("{name}: {} frames identical ({})", auto["frames"].as_array().unwrap().len(), decoder(&auto));
+    }
+    // Every input handed on unchanged (not raw, no conversion) went in-process: 4 of the
+    // documented cases and the 5 codecs.
+    assert!(in_process >= 9, "only {in_process} inputs were decoded in-process");
+}

@@ -474,9 +474,14 @@ pub struct ScoreArgs {
     /// libvmaf worker threads [default: all cores].
     #[arg(short = 't', long, env = "VMAFX_THREADS")]
     pub threads: Option<u32>,
-    /// ffmpeg decoder threads per non-Y4M input [default: the cores libvmaf leaves free, at least 1].
+    /// Decoder threads per non-Y4M input [default: the cores libvmaf leaves free, at least 1].
     #[arg(long, env = "VMAFX_DECODE_THREADS", value_name = "N")]
     pub decode_threads: Option<u32>,
+    /// Where compressed inputs are decoded: `auto` decodes a local file in this process
+    /// (libavcodec, no ffmpeg process or pipe) wherever that gives exactly ffmpeg's frames,
+    /// and runs ffmpeg otherwise; `ffmpeg` always runs the --ffmpeg binary.
+    #[arg(long, env = "VMAFX_DECODER", default_value = "auto", value_name = "auto|ffmpeg")]
+    pub decoder: vmafx_media::Decoder,
     /// Score every N-th frame only (faster, less precise).
     #[arg(long, env = "VMAFX_SUBSAMPLE", default_value_t = 1, value_name = "N")]
     pub subsample: u32,

@@ -132,6 +132,7 @@ fn score(args: ScoreArgs) -> anyhow::Result<()> {
         decode: DecodeOptions {
             tools: Tools::new(args.ffmpeg.clone(), args.ffprobe.clone()),
             threads: args.decode_threads.unwrap_or_else(|| default_decode_threads(cores, threads)),
+            decoder: args.decoder,
         },
         ..ScoreRequest::new(&ref_at, &dist_at)
     }

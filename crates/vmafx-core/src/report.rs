@@ -59,6 +59,10 @@ pub struct ReportInfo {
     pub skip_reference: u64,
     pub skip_distorted: u64,
     pub libvmaf_version: String,
+    /// What decoded each input (`[reference, distorted]`): a native reader, libavcodec in
+    /// this process, or an ffmpeg subprocess. Empty where a cluster scored it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub decoders: Vec<String>,
     pub elapsed_s: f64,
     /// What was done to the inputs to compare them (each conversion), and warnings.
     #[serde(default)]

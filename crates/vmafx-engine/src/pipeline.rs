@@ -440,6 +440,7 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
         None => open_reader(&dist_probe, &plan.distorted, &req.decode, dist_first),
     }
     .map_err(EngineError::input(Role::Distorted))?;
+    let decoders = vec![ref_reader.0.decoder(), dist_reader.0.decoder()];
     // Each decoder holds what it has queued plus the frame it is filling; the pump holds a pair.
     let pool = scorer.picture_pool(2 * (DECODE_AHEAD as u32 + 1) + 2)?;
     let reference = Decoder::start(Role::Reference, ref_reader, pool.clone(), ref_first, window)?;
@@ -510,6 +511,7 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
         skip_reference: req.skip_reference,
         skip_distorted: req.skip_distorted,
         libvmaf_version: libvmaf::version(),
+        decoders,
         elapsed_s: started.elapsed().as_secs_f64(),
     };
     Ok(ScoreOutcome { report: Report { info, scores }, timing })

@@ -19,13 +19,38 @@ use crate::probe::{tool_message, Tools};
 use crate::raw::RawFormat;
 use crate::reader::{read_counted, Filled, FrameReader, PlaneMut, Stopper};
 
-/// How ffmpeg runs as a decoder (what it converts to is a [`Conversion`]).
+/// How inputs are decoded (what they are converted to is a [`Conversion`]).
 #[derive(Debug, Clone, Default)]
 pub struct DecodeOptions {
     pub tools: Tools,
-    /// Decoder threads per ffmpeg process (0 = ffmpeg's choice). On a machine whose cores are
+    /// Decoder threads per input (0 = the decoder's choice). On a machine whose cores are
     /// busy scoring, one decoder thread each costs less than ffmpeg's many.
     pub threads: u32,
+    pub decoder: Decoder,
+}
+
+/// Where compressed inputs are decoded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Decoder {
+    /// In this process with libavcodec ([`crate::libav`]) wherever that gives exactly the
+    /// frames the ffmpeg subprocess would (a local file from its first frame, pixels handed
+    /// on unchanged); ffmpeg otherwise.
+    #[default]
+    Auto,
+    /// Always an ffmpeg subprocess (`--ffmpeg`), for a build of ffmpeg the system's libav
+    /// lacks, or to compare.
+    Ffmpeg,
+}
+
+impl std::str::FromStr for Decoder {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(Decoder::Auto),
+            "ffmpeg" => Ok(Decoder::Ffmpeg),
+            other => Err(format!("unknown decoder `{other}` (auto or ffmpeg)")),
+        }
+    }
 }
 
 /// Decoded frames from an ffmpeg subprocess.
@@ -40,6 +65,7 @@ pub struct FfmpegReader {
     messages: Arc<Mutex<VecDeque<String>>>,
     frames: u64,
     done: bool,
+    program: String,
 }
 
 /// The ffmpeg arguments that decode `input` into raw frames on stdout, converted by `conv`.
@@ -194,6 +220,7 @@ impl FfmpegReader {
             messages,
             frames: 0,
             done: false,
+            program: opts.tools.ffmpeg.display().to_string(),
         })
     }
 
@@ -239,6 +266,10 @@ impl FfmpegReader {
 }
 
 impl FrameReader for FfmpegReader {
+    fn decoder(&self) -> String {
+        format!("ffmpeg subprocess ({})", self.program)
+    }
+
     fn format(&self) -> VideoFormat {
         self.format
     }

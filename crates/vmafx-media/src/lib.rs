@@ -11,6 +11,7 @@ pub mod decode;
 pub mod encode;
 pub mod error;
 pub mod format;
+pub mod libav;
 pub mod location;
 pub mod matching;
 pub mod orientation;
@@ -25,7 +26,8 @@ pub mod sync;
 pub mod tool;
 pub mod y4m;
 
-pub use decode::{cut_y4m, DecodeOptions, FfmpegReader};
+pub use decode::{cut_y4m, DecodeOptions, Decoder, FfmpegReader};
+pub use libav::LibavReader;
 pub use encode::{describe_encoder, encode, encode_streaming, svtav1_version, Encoded};
 pub use error::MediaError;
 pub use format::{Chroma, PixelFormat, Range, Rate, VideoFormat};

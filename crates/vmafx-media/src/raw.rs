@@ -100,6 +100,10 @@ impl RawReader {
 }
 
 impl FrameReader for RawReader {
+    fn decoder(&self) -> String {
+        "native raw YUV reader".into()
+    }
+
     fn format(&self) -> VideoFormat {
         self.format
     }

@@ -44,6 +44,10 @@ pub trait FrameReader: Send {
     /// Frames read (or skipped) so far.
     fn frames_read(&self) -> u64;
 
+    /// What decodes the frames, for the report (`native Y4M reader`, `libavcodec 59.37.100
+    /// in-process`, `ffmpeg subprocess (ffmpeg)`).
+    fn decoder(&self) -> String;
+
     /// A way to stop this reader from another thread, when reading can block indefinitely
     /// (a decoder process); `None` for files read directly.
     fn stopper(&self) -> Option<Stopper> {
@@ -141,7 +145,9 @@ impl std::fmt::Debug for StreamedInput {
 /// returns the reader and the frame it starts at, `first` where it could start there
 /// (seeking, [`crate::seek`]) and 0 otherwise; the caller skips the frames in between.
 ///
-/// A Y4M or raw file whose frames pass unchanged is read natively; anything else goes
+/// A Y4M or raw file whose frames pass unchanged is read natively, a local compressed file
+/// read from its start whose frames pass unchanged is decoded in-process
+/// ([`crate::libav`], unless [`Decoder::Ffmpeg`](crate::Decoder)); anything else goes
 /// through ffmpeg.
 pub fn open_reader(
     probe: &Probe,
@@ -158,6 +164,14 @@ pub fn open_reader(
             Some(raw) => return Ok((Box::new(RawReader::open(&probe.path, raw)?), 0)),
             None if probe.container == Container::Y4m => {
                 return Ok((Box::new(Y4mReader::open(&probe.path)?), 0))
+            }
+            None if first == 0
+                && opts.decoder == crate::Decoder::Auto
+                && !crate::location::is_url(&probe.path) =>
+            {
+                if let Some(r) = crate::libav::LibavReader::open(&probe.path, conv.out, opts.threads)? {
+                    return Ok((Box::new(r), 0));
+                }
             }
             None => {}
         }

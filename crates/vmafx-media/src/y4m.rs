@@ -162,6 +162,10 @@ impl Y4mReader {
 }
 
 impl FrameReader for Y4mReader {
+    fn decoder(&self) -> String {
+        "native Y4M reader".into()
+    }
+
     fn format(&self) -> VideoFormat {
         self.header.format
     }

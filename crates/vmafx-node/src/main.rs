@@ -129,7 +129,7 @@ async fn node(a: Args) -> anyhow::Result<()> {
         name,
         slots,
         threads: a.threads.unwrap_or((cores / slots).max(1)),
-        decode: DecodeOptions { tools, threads: 1 },
+        decode: DecodeOptions { tools, threads: 1, ..Default::default() },
         capabilities,
         give_up_after: a.give_up_after,
         stall_timeout: a.stall_timeout,
