@@ -44,9 +44,52 @@ enum State {
 fn init() {
     static INIT: Once = Once::new();
     INIT.call_once(|| {
-        // Errors reach the caller as values; libav's own log would only repeat them on stderr.
-        av::util::log::set_level(av::util::log::Level::Quiet);
+        // libav's errors are collected (never printed): a demuxer that meets a truncated
+        // file logs "Read error" and still reports a clean end, which ffmpeg -xerror with
+        // -loglevel error surfaces as a message, and so must we.
+        av::util::log::set_level(av::util::log::Level::Error);
+        // SAFETY: `on_log` matches the callback type and only formats into a local buffer.
+        unsafe { av::ffi::av_log_set_callback(Some(on_log)) };
     });
+}
+
+thread_local! {
+    /// Error messages libav logged on this thread while [`logged`] was watching it.
+    static LOGGED: std::cell::RefCell<Option<Vec<String>>> = const { std::cell::RefCell::new(None) };
+}
+
+unsafe extern "C" fn on_log(
+    avcl: *mut std::ffi::c_void,
+    level: std::ffi::c_int,
+    fmt: *const std::ffi::c_char,
+    args: *mut av::ffi::__va_list_tag,
+) {
+    if level > av::ffi::AV_LOG_ERROR {
+        return;
+    }
+    LOGGED.with(|logged| {
+        let Ok(mut logged) = logged.try_borrow_mut() else { return };
+        let Some(lines) = logged.as_mut() else { return };
+        let mut line = [0 as std::ffi::c_char; 1024];
+        let mut prefix: std::ffi::c_int = 1;
+        // SAFETY: libav's own formatter, with the arguments it handed us and a buffer of the
+        // size given; it always NUL-terminates.
+        let text = unsafe {
+            av::ffi::av_log_format_line2(avcl, level, fmt, args, line.as_mut_ptr(), line.len() as i32, &mut prefix);
+            std::ffi::CStr::from_ptr(line.as_ptr()).to_string_lossy().trim().to_string()
+        };
+        if !text.is_empty() && lines.len() < 8 {
+            lines.push(text);
+        }
+    });
+}
+
+/// Runs `f` (a libav call made on this thread) and returns what it logged as errors too.
+fn logged<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
+    LOGGED.with(|l| *l.borrow_mut() = Some(Vec::new()));
+    let out = f();
+    let lines = LOGGED.with(|l| l.borrow_mut().take()).unwrap_or_default();
+    (out, lines)
 }
 
 impl LibavReader {
@@ -60,7 +103,12 @@ impl LibavReader {
         let mut options = av::Dictionary::new();
         options.set("protocol_whitelist", "file");
         options.set("format_whitelist", crate::location::DEMUXERS);
-        let Ok(input) = av::format::input_with_dictionary(path, options) else { return Ok(None) };
+        let (input, errors) = logged(|| av::format::input_with_dictionary(path, options));
+        // Anything libav complains about at open is left to ffmpeg, whose message it is.
+        let Ok(input) = input else { return Ok(None) };
+        if !errors.is_empty() {
+            return Ok(None);
+        }
         let Some(stream) = input.streams().find(|s| s.parameters().medium() == av::media::Type::Video) else {
             return Ok(None);
         };
@@ -96,20 +144,35 @@ impl LibavReader {
     fn feed(&mut self) -> Result<(), MediaError> {
         let mut packet = av::Packet::empty();
         loop {
-            match packet.read(&mut self.input) {
+            let (read, errors) = logged(|| packet.read(&mut self.input));
+            if !errors.is_empty() {
+                return Err(self.corrupt(errors.join("; ")));
+            }
+            match read {
                 Ok(()) if packet.stream() != self.stream => continue,
                 Ok(()) if packet.is_corrupt() => {
                     return Err(self.corrupt("a packet of the video stream is incomplete or damaged".into()))
                 }
                 Ok(()) => {
-                    return self.decoder.send_packet(&packet).map_err(|e| self.corrupt(format!("decoding: {e}")));
+                    let (sent, errors) = logged(|| self.decoder.send_packet(&packet));
+                    return self.check(sent, errors);
                 }
                 Err(av::Error::Eof) => {
                     self.state = State::Draining;
-                    return self.decoder.send_eof().map_err(|e| self.corrupt(format!("decoding: {e}")));
+                    let (sent, errors) = logged(|| self.decoder.send_eof());
+                    return self.check(sent, errors);
                 }
                 Err(e) => return Err(self.corrupt(format!("reading: {e}"))),
             }
+        }
+    }
+
+    /// A decoder call's outcome: an error, or an error it only logged, stops the reader.
+    fn check(&mut self, result: Result<(), av::Error>, errors: Vec<String>) -> Result<(), MediaError> {
+        match result {
+            Err(e) => Err(self.corrupt(format!("decoding: {e}"))),
+            Ok(()) if !errors.is_empty() => Err(self.corrupt(errors.join("; "))),
+            Ok(()) => Ok(()),
         }
     }
 
@@ -176,7 +239,11 @@ impl FrameReader for LibavReader {
             if self.state == State::Done {
                 return Ok(false);
             }
-            match self.decoder.receive_frame(&mut self.frame) {
+            let (received, errors) = logged(|| self.decoder.receive_frame(&mut self.frame));
+            if !errors.is_empty() {
+                return Err(self.corrupt(errors.join("; ")));
+            }
+            match received {
                 Ok(()) => {
                     self.hand_on(planes)?;
                     return Ok(true);
