@@ -405,16 +405,27 @@ int on_switch(struct sched_switch_args *ctx)
 
 // ---- page cache -----------------------------------------------------------------------
 
+struct page_cache_add_args {
+    __u64 common;
+    __u64 pfn;
+    __u64 i_ino;
+    __u64 index;
+    __u32 s_dev;
+    __u8 order;
+};
+
 SEC("tracepoint/filemap/mm_filemap_add_to_page_cache")
-int on_page_cache_add(void *ctx)
+int on_page_cache_add(struct page_cache_add_args *ctx)
 {
     __u64 id = bpf_get_current_pid_tgid();
     __u32 tgid = id >> 32;
     if (!bpf_map_lookup_elem(&tracked_tgids, &tgid))
         return 0;
     struct thread_stats *t = thread((__u32)id, tgid);
-    if (t)
-        __sync_fetch_and_add(&t->cache_pages, 1);
+    // One event per folio: large folios hold 2^order pages.
+    __u8 order = ctx->order;
+    if (t && order < 16)
+        __sync_fetch_and_add(&t->cache_pages, 1ULL << order);
     return 0;
 }
 

@@ -41,7 +41,7 @@ pub const TRACEPOINTS: &[Tracepoint] = &[
         category: "filemap",
         name: "mm_filemap_add_to_page_cache",
         program: "on_page_cache_add",
-        fields: &[],
+        fields: &[("order", 36, 1)],
     },
     Tracepoint {
         category: "fuse",
