@@ -378,6 +378,7 @@ mod tests {
                 skip_reference: 0,
                 skip_distorted: 0,
                 libvmaf_version: "3".into(),
+                decoders: vec![],
                 elapsed_s: 1.0,
                 notes: vec![],
             },
