@@ -4,7 +4,7 @@
 #   make test                     every test (unit + end-to-end against an independent libvmaf)
 #   make bench                    speed and memory vs ffmpeg -lavfi libvmaf; cluster path and dispatch;
 #                                 remote inputs; vmafx-tune vs ab-av1; the operator under 1,000 VmafxJobs
-#                                 (ONLY=tune, remote, operator, sync or dashboard: just that)
+#                                 (ONLY=tune, remote, operator, sync, dashboard, dispatch or speed: just that)
 #   make fuzz                     each fuzz target for FUZZ_SECONDS (60) under libFuzzer
 #   make lint                     cargo fmt --check + clippy -D warnings
 #   make images                   a container image per binary (buildah; localhost/NAME:VERSION)
@@ -42,10 +42,10 @@ test: setup-test corpus
 	@CARGO=$(CARGO) scripts/with-postgres.sh scripts/test.sh
 
 bench: setup-bench build corpus
-	$(CARGO) build --release -p vmafx-tune --bin vmafx-tune
-	@[[ "$(ONLY)" =~ ^(tune|remote|sync|dashboard)$$ ]] || $(CARGO) build --release -p vmafx-controller --example dispatch_bench --bin vmafx-controller
-	@[[ "$(ONLY)" =~ ^(tune|remote|operator|sync|dashboard)$$ ]] || $(CARGO) build --release -p vmafx-mcp --bin vmafx-mcp
-	@[[ "$(ONLY)" =~ ^(tune|remote|sync|dashboard)$$ ]] || $(CARGO) build --release -p vmafx-operator --bin vmafx-operator
+	$(CARGO) build --release -p vmafx-tune --bin vmafx-tune -p vmafx-probe --bin vmafx-probe
+	@[[ "$(ONLY)" =~ ^(tune|remote|sync|dashboard|speed)$$ ]] || $(CARGO) build --release -p vmafx-controller --example dispatch_bench --bin vmafx-controller
+	@[[ "$(ONLY)" =~ ^(tune|remote|operator|sync|dashboard|speed)$$ ]] || $(CARGO) build --release -p vmafx-mcp --bin vmafx-mcp
+	@[[ "$(ONLY)" =~ ^(tune|remote|sync|dashboard|speed)$$ ]] || $(CARGO) build --release -p vmafx-operator --bin vmafx-operator
 	@scripts/bench.sh
 
 # Container images, one per binary, from release binaries built here (deploy/images/*/Dockerfile).

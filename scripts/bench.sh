@@ -9,6 +9,7 @@
 #   ONLY=sync scripts/bench.sh    # only what --sync check/auto cost (scripts/sync_bench.py)
 #   ONLY=dispatch scripts/bench.sh  # only the controller's dispatch, SQLite and PostgreSQL (dispatch_bench)
 #   ONLY=dashboard scripts/bench.sh  # only the dashboard's page for a 100,000-frame job (scripts/dashboard_bench.mjs)
+#   ONLY=speed scripts/bench.sh   # only vmafx vs ffmpeg libvmaf, interleaved, with vmafx-probe (scripts/speed_bench.py)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 corpus=${VMAFX_CORPUS:-$root/target/corpus}
@@ -192,6 +193,21 @@ if [[ ${ONLY:-} == sync ]]; then
 fi
 predecoded=$out/mandel_1080_x264_crf35.y4m
 [[ -s $predecoded ]] || ffmpeg -nostdin -hide_banner -loglevel error -i "$dist" -pix_fmt yuv420p -y "$predecoded"
+
+# vmafx score against ffmpeg's libvmaf as interleaved rounds (median of per-round ratios),
+# in-process decoding against the ffmpeg subprocess, and vmafx-probe's view of each:
+# target/bench/speed.md.
+speed_bench() {
+  echo "== speed: interleaved rounds, vmafx (in-process / ffmpeg decoding) vs ffmpeg libvmaf" >&2
+  python3 "$root/scripts/speed_bench.py" "$out" "${SPEED_ROUNDS:-12}" "$vmafx" "$root/target/release/vmafx-probe" \
+    "$ff9" "$ref" "$dist" "$predecoded"
+}
+if [[ ${ONLY:-} == speed ]]; then
+  speed_bench
+  cat "$out/speed.md"
+  exit 0
+fi
+speed_bench
 
 echo "== speed: 1080p mandelbrot, 60 frames, 2 libvmaf threads each" >&2
 hyperfine --warmup 1 --runs "$runs" --export-json "$out/speed.json" \
