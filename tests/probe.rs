@@ -42,7 +42,12 @@ fn probe(test: &str, args: &[&str]) -> Option<Value> {
 }
 
 fn threads<'a>(report: &'a Value, name: &str) -> Vec<&'a Value> {
-    report["threads"].as_array().unwrap().iter().filter(|t| t["name"].as_str().unwrap().starts_with(name)).collect()
+    report["threads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["name"].as_str().unwrap().starts_with(name))
+        .collect()
 }
 
 fn io(thread: &Value, op: &str) -> Vec<(u64, u64, u64)> {
@@ -85,7 +90,8 @@ fn the_probe_sees_every_frame_cross_ffmpegs_pipe_and_none_when_decoding_in_proce
 
     // ffmpeg decodes the distorted into a pipe.
     evict(Path::new(r));
-    let Some(sub) = probe(test, &[vmafx, "score", "-q", "--threads", "2", "--decoder", "ffmpeg", r, d]) else {
+    let Some(sub) = probe(test, &[vmafx, "score", "-q", "--threads", "2", "--decoder", "ffmpeg", r, d])
+    else {
         return;
     };
     assert_eq!(sub["exit_code"], 0);
@@ -115,7 +121,8 @@ fn the_probe_sees_every_frame_cross_ffmpegs_pipe_and_none_when_decoding_in_proce
     // file (opened on the main thread, decoded on the distorted's), not 5.5 MB of frames.
     let inproc = probe(test, &[vmafx, "score", "-q", "--threads", "2", r, d]).expect("traced once already");
     assert!(threads(&inproc, "ffmpeg").is_empty(), "{inproc}");
-    let vmafx_process = inproc["processes"].as_array().unwrap().iter().find(|p| p["name"] == "vmafx").unwrap();
+    let vmafx_process =
+        inproc["processes"].as_array().unwrap().iter().find(|p| p["name"] == "vmafx").unwrap();
     let read = vmafx_process["reads"]["bytes"].as_u64().unwrap();
     let file = std::fs::metadata(d).unwrap().len();
     assert!(read >= ref_size + file && read < ref_size + 2 * file + (1 << 20), "read {read} bytes: {inproc}");

@@ -263,10 +263,25 @@ fn in_process_decoding_gives_the_subprocess_frames_exactly() {
     let odd444 = lavfi(dir.path(), "odd444.y4m", "testsrc2=size=161x97:rate=24", 24, "yuv444p");
     for (name, source, file, args) in [
         ("x264 with B-frames, odd size", &odd, "b.mp4", vec!["-c:v", "libx264", "-crf", "28", "-bf", "3"]),
-        ("x265 10-bit in Matroska", &odd10, "x265.mkv", vec!["-c:v", "libx265", "-crf", "28", "-x265-params", "log-level=error"]),
+        (
+            "x265 10-bit in Matroska",
+            &odd10,
+            "x265.mkv",
+            vec!["-c:v", "libx265", "-crf", "28", "-x265-params", "log-level=error"],
+        ),
         ("x264 4:4:4", &odd444, "444.mp4", vec!["-c:v", "libx264", "-crf", "28"]),
-        ("VP9 in WebM", &odd, "vp9.webm", vec!["-c:v", "libvpx-vp9", "-crf", "40", "-b:v", "0", "-deadline", "realtime"]),
-        ("AV1 (SVT-AV1) in Matroska", &odd, "av1.mkv", vec!["-c:v", "libsvtav1", "-crf", "40", "-preset", "12"]),
+        (
+            "VP9 in WebM",
+            &odd,
+            "vp9.webm",
+            vec!["-c:v", "libvpx-vp9", "-crf", "40", "-b:v", "0", "-deadline", "realtime"],
+        ),
+        (
+            "AV1 (SVT-AV1) in Matroska",
+            &odd,
+            "av1.mkv",
+            vec!["-c:v", "libsvtav1", "-crf", "40", "-preset", "12"],
+        ),
     ] {
         let distorted = encode(source, dir.path(), file, &args);
         pairs.push((name.to_string(), source.clone(), distorted, Vec::new()));
@@ -282,13 +297,18 @@ fn in_process_decoding_gives_the_subprocess_frames_exactly() {
         assert_eq!(auto["frames"], subprocess["frames"], "{name}: in-process frames differ from ffmpeg's");
         assert_eq!(auto["pooled_metrics"], subprocess["pooled_metrics"], "{name}");
         // The reports say which decoder ran: the comparison is between two different paths.
-        let decoder = |report: &Value| report["vmafx"]["decoders"][1].as_str().unwrap_or_default().to_string();
+        let decoder =
+            |report: &Value| report["vmafx"]["decoders"][1].as_str().unwrap_or_default().to_string();
         assert!(!decoder(&subprocess).contains("in-process"), "{name}: {}", decoder(&subprocess));
         if i >= extra_codecs {
             assert!(decoder(&auto).contains("in-process"), "{name}: {}", decoder(&auto));
         }
         in_process += usize::from(decoder(&auto).contains("in-process"));
-        eprintln!("{name}: {} frames identical ({})", auto["frames"].as_array().unwrap().len(), decoder(&auto));
+        eprintln!(
+            "{name}: {} frames identical ({})",
+            auto["frames"].as_array().unwrap().len(),
+            decoder(&auto)
+        );
     }
     // Every input handed on unchanged (not raw, no conversion) went in-process: 4 of the
     // documented cases and the 5 codecs.

@@ -23,7 +23,11 @@ fn main() {
         .status();
     match status {
         Ok(s) if s.success() => {}
-        Ok(s) => panic!("{clang} could not compile {src} ({s}); install clang and libbpf-dev (make setup-test)"),
-        Err(e) => panic!("cannot run {clang} to compile {src}: {e}; install clang and libbpf-dev (make setup-test)"),
+        Ok(s) => {
+            panic!("{clang} could not compile {src} ({s}); install clang and libbpf-dev (make setup-test)")
+        }
+        Err(e) => {
+            panic!("cannot run {clang} to compile {src}: {e}; install clang and libbpf-dev (make setup-test)")
+        }
     }
 }

@@ -27,10 +27,10 @@ pub mod tool;
 pub mod y4m;
 
 pub use decode::{cut_y4m, DecodeOptions, Decoder, FfmpegReader};
-pub use libav::LibavReader;
 pub use encode::{describe_encoder, encode, encode_streaming, svtav1_version, Encoded};
 pub use error::MediaError;
 pub use format::{Chroma, PixelFormat, Range, Rate, VideoFormat};
+pub use libav::LibavReader;
 pub use matching::{plan, Conversion, InputSettings, MatchOptions, MatchPlan};
 pub use orientation::Orientation;
 pub use probe::{count_frames, probe, probe_native, ColorTags, Container, Probe, Tools};

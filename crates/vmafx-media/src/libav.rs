@@ -75,7 +75,15 @@ unsafe extern "C" fn on_log(
         // SAFETY: libav's own formatter, with the arguments it handed us and a buffer of the
         // size given; it always NUL-terminates.
         let text = unsafe {
-            av::ffi::av_log_format_line2(avcl, level, fmt, args, line.as_mut_ptr(), line.len() as i32, &mut prefix);
+            av::ffi::av_log_format_line2(
+                avcl,
+                level,
+                fmt,
+                args,
+                line.as_mut_ptr(),
+                line.len() as i32,
+                &mut prefix,
+            );
             std::ffi::CStr::from_ptr(line.as_ptr()).to_string_lossy().trim().to_string()
         };
         if !text.is_empty() && lines.len() < 8 {
@@ -188,7 +196,9 @@ impl LibavReader {
             height: self.frame.height(),
             pix_fmt: match pixel_format(self.frame.format()) {
                 Some(p) => p,
-                None => return Err(self.corrupt(format!("a frame in {:?}, not planar YUV", self.frame.format()))),
+                None => {
+                    return Err(self.corrupt(format!("a frame in {:?}, not planar YUV", self.frame.format())))
+                }
             },
         };
         if got != self.format {
@@ -248,7 +258,9 @@ impl FrameReader for LibavReader {
                     self.hand_on(planes)?;
                     return Ok(true);
                 }
-                Err(av::Error::Other { errno: av::util::error::EAGAIN }) if self.state == State::Reading => self.feed()?,
+                Err(av::Error::Other { errno: av::util::error::EAGAIN }) if self.state == State::Reading => {
+                    self.feed()?
+                }
                 Err(av::Error::Eof) => {
                     self.state = State::Done;
                     return Ok(false);

@@ -53,7 +53,8 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let spawned = Command::new(&cli.command[0]).args(&cli.command[1..]).spawn();
     tracer.untrack(own_pid)?;
-    let mut child = spawned.map_err(|source| ProbeError::Spawn { command: cli.command[0].clone(), source })?;
+    let mut child =
+        spawned.map_err(|source| ProbeError::Spawn { command: cli.command[0].clone(), source })?;
     // Ctrl-C reaches the command (same process group); the probe stays to report. Set only
     // now: an ignored signal would be inherited by the command.
     // SAFETY: installs the SIG_IGN disposition, no handler code runs.
@@ -79,7 +80,8 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         if path.as_os_str() == "-" {
             print!("{json}");
         } else {
-            std::fs::write(path, json).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            std::fs::write(path, json)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
         }
     }
     Ok(match status.code() {

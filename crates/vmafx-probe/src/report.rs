@@ -214,17 +214,31 @@ impl Report {
     pub fn render(&self) -> String {
         let mut s = String::new();
         let status = self.exit_code.map_or("was killed by a signal".to_string(), |c| format!("exited {c}"));
-        let _ = writeln!(s, "vmafx-probe: {} {status} after {:.2} s", self.command.join(" "), self.wall_seconds);
+        let _ =
+            writeln!(s, "vmafx-probe: {} {status} after {:.2} s", self.command.join(" "), self.wall_seconds);
         if let Some(f) = self.frames {
             let _ = writeln!(s, "per-frame figures are over {f} frames");
         }
         if self.lost_events > 0 {
-            let _ = writeln!(s, "warning: {} events were not recorded (a BPF map was full): figures undercount", self.lost_events);
+            let _ = writeln!(
+                s,
+                "warning: {} events were not recorded (a BPF map was full): figures undercount",
+                self.lost_events
+            );
         }
         let _ = writeln!(
             s,
             "\n{:<16} {:>7} {:>4} {:>9} {:>9} {:>9} {:>11} {:>9} {:>11} {:>9}",
-            "process", "pid", "thr", "cpu ms", "runq ms", "reads", "read MiB", "writes", "write MiB", "pc miss"
+            "process",
+            "pid",
+            "thr",
+            "cpu ms",
+            "runq ms",
+            "reads",
+            "read MiB",
+            "writes",
+            "write MiB",
+            "pc miss"
         );
         for p in &self.processes {
             let _ = writeln!(
@@ -333,8 +347,14 @@ mod tests {
     #[test]
     fn threads_group_into_processes_and_the_probe_is_left_out() {
         let io = vec![
-            (IoKey { tid: 20, fd: 1, op: 1, pad: 0 }, IoStats { calls: 100, bytes: 3_110_400 * 10, ns: 5_000_000, ..Default::default() }),
-            (IoKey { tid: 11, fd: 5, op: 0, pad: 0 }, IoStats { calls: 40, bytes: 3_110_400 * 10, ns: 2_000_000, ..Default::default() }),
+            (
+                IoKey { tid: 20, fd: 1, op: 1, pad: 0 },
+                IoStats { calls: 100, bytes: 3_110_400 * 10, ns: 5_000_000, ..Default::default() },
+            ),
+            (
+                IoKey { tid: 11, fd: 5, op: 0, pad: 0 },
+                IoStats { calls: 40, bytes: 3_110_400 * 10, ns: 2_000_000, ..Default::default() },
+            ),
         ];
         let threads = vec![
             (1, thread(1, "vmafx-probe", 3)),
@@ -343,7 +363,10 @@ mod tests {
             (20, thread(20, "ffmpeg", 300)),
         ];
         let r = Report::build(facts(Some(10)), io, threads);
-        assert_eq!(r.processes.iter().map(|p| (p.pid, p.name.as_str(), p.threads)).collect::<Vec<_>>(), [(10, "vmafx", 2), (20, "ffmpeg", 1)]);
+        assert_eq!(
+            r.processes.iter().map(|p| (p.pid, p.name.as_str(), p.threads)).collect::<Vec<_>>(),
+            [(10, "vmafx", 2), (20, "ffmpeg", 1)]
+        );
         assert_eq!(r.processes[0].reads.calls, 40);
         assert_eq!(r.processes[1].writes.bytes, 31_104_000);
         let ff = r.threads.iter().find(|t| t.tid == 20).unwrap();
@@ -359,7 +382,10 @@ mod tests {
 
     #[test]
     fn without_frames_there_are_no_per_frame_figures() {
-        let io = vec![(IoKey { tid: 20, fd: 1, op: 1, pad: 0 }, IoStats { calls: 1, bytes: 10, ..Default::default() })];
+        let io = vec![(
+            IoKey { tid: 20, fd: 1, op: 1, pad: 0 },
+            IoStats { calls: 1, bytes: 10, ..Default::default() },
+        )];
         let r = Report::build(facts(None), io, vec![(20, thread(20, "ffmpeg", 1))]);
         assert_eq!(r.threads[0].io[0].calls_per_frame, None);
         assert!(!r.render().contains("per frame"));

@@ -32,8 +32,12 @@ impl Tracer {
         let events = tracefs_events()?;
         for tp in TRACEPOINTS {
             let path = events.join(tp.category).join(tp.name).join("format");
-            let format = std::fs::read_to_string(&path)
-                .map_err(|e| ProbeError::Kernel(format!("cannot read {}: {e} (this kernel lacks the tracepoint)", path.display())))?;
+            let format = std::fs::read_to_string(&path).map_err(|e| {
+                ProbeError::Kernel(format!(
+                    "cannot read {}: {e} (this kernel lacks the tracepoint)",
+                    path.display()
+                ))
+            })?;
             check_format(tp, &format).map_err(ProbeError::Kernel)?;
         }
         let mut bpf = Ebpf::load(OBJECT).map_err(|e| ProbeError::Load(e.to_string()))?;
@@ -43,7 +47,9 @@ impl Tracer {
                 .ok_or_else(|| ProbeError::Load(format!("the BPF object has no program {}", tp.program)))?
                 .try_into()
                 .map_err(|e: aya::programs::ProgramError| ProbeError::Load(e.to_string()))?;
-            program.load().map_err(|e| ProbeError::Load(format!("{}: {}", tp.program, verifier_reason(&e))))?;
+            program
+                .load()
+                .map_err(|e| ProbeError::Load(format!("{}: {}", tp.program, verifier_reason(&e))))?;
             program
                 .attach(tp.category, tp.name)
                 .map_err(|e| ProbeError::Load(format!("attaching to {}/{}: {e}", tp.category, tp.name)))?;
@@ -78,10 +84,16 @@ impl Tracer {
 
     pub fn collect(&self) -> Result<Collected, ProbeError> {
         let load = |e: aya::maps::MapError| ProbeError::Load(e.to_string());
-        let io: HashMap<_, IoKey, IoStats> = HashMap::try_from(self.bpf.map("io").ok_or_else(|| ProbeError::Load("no map io".into()))?).map_err(load)?;
-        let threads: HashMap<_, u32, ThreadStats> =
-            HashMap::try_from(self.bpf.map("threads").ok_or_else(|| ProbeError::Load("no map threads".into()))?).map_err(load)?;
-        let lost: Array<_, u64> = Array::try_from(self.bpf.map("lost").ok_or_else(|| ProbeError::Load("no map lost".into()))?).map_err(load)?;
+        let io: HashMap<_, IoKey, IoStats> =
+            HashMap::try_from(self.bpf.map("io").ok_or_else(|| ProbeError::Load("no map io".into()))?)
+                .map_err(load)?;
+        let threads: HashMap<_, u32, ThreadStats> = HashMap::try_from(
+            self.bpf.map("threads").ok_or_else(|| ProbeError::Load("no map threads".into()))?,
+        )
+        .map_err(load)?;
+        let lost: Array<_, u64> =
+            Array::try_from(self.bpf.map("lost").ok_or_else(|| ProbeError::Load("no map lost".into()))?)
+                .map_err(load)?;
         Ok(Collected {
             io: io.iter().collect::<Result<_, _>>().map_err(load)?,
             threads: threads.iter().collect::<Result<_, _>>().map_err(load)?,
@@ -110,7 +122,9 @@ fn tracefs_events() -> Result<&'static Path, ProbeError> {
     }
     let target = c"/sys/kernel/tracing";
     // SAFETY: NUL-terminated constant strings; mount(2) reads them and keeps no pointer.
-    let rc = unsafe { libc::mount(c"tracefs".as_ptr(), target.as_ptr(), c"tracefs".as_ptr(), 0, std::ptr::null()) };
+    let rc = unsafe {
+        libc::mount(c"tracefs".as_ptr(), target.as_ptr(), c"tracefs".as_ptr(), 0, std::ptr::null())
+    };
     if rc != 0 {
         let e = std::io::Error::last_os_error();
         return Err(ProbeError::Kernel(format!(
