@@ -72,7 +72,8 @@ async fn serve(a: UpArgs) -> anyhow::Result<()> {
             slots: a.slots,
             threads: a.threads.unwrap_or((cores / a.slots).max(1)),
             capabilities: vmafx_node::detect_capabilities(&tools, a.slots, None, Default::default()),
-            decode: DecodeOptions { tools, threads: 1, ..Default::default() },
+            // A subprocess, as on any node: the stall watchdog and cancellation kill it.
+            decode: DecodeOptions { tools, threads: 1, decoder: vmafx_media::Decoder::Ffmpeg },
             // In-process: the controller is never away.
             give_up_after: None,
             stall_timeout: vmafx_node::DEFAULT_STALL_TIMEOUT,
