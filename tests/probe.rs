@@ -29,9 +29,7 @@ fn probe(test: &str, args: &[&str]) -> Option<Value> {
         .output()
         .expect("run vmafx-probe");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    if out.status.code() == Some(2) && stderr.contains("vmafx-probe:") {
-        assert!(skip_allowed(test), "vmafx-probe cannot trace here (or VMAFX_ALLOW_SKIP={test}): {stderr}");
-        eprintln!("skipped: {stderr}");
+    if cannot_trace(test, &out) {
         return None;
     }
     assert!(out.status.success(), "vmafx-probe {args:?}: {stderr}");
@@ -39,6 +37,18 @@ fn probe(test: &str, args: &[&str]) -> Option<Value> {
     assert!(stderr.contains("thread") && stderr.contains("cpu ms"), "{stderr}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("VMAF"), "the command's report");
     Some(serde_json::from_slice(&std::fs::read(json.path()).unwrap()).expect("probe JSON"))
+}
+
+/// Whether the probe itself could not run here (exit 2 with its own message): allowed only
+/// when VMAFX_ALLOW_SKIP names `test`, and then said on stderr.
+fn cannot_trace(test: &str, out: &std::process::Output) -> bool {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if out.status.code() != Some(2) || !stderr.contains("vmafx-probe:") {
+        return false;
+    }
+    assert!(skip_allowed(test), "vmafx-probe cannot trace here (or VMAFX_ALLOW_SKIP={test}): {stderr}");
+    eprintln!("skipped: {stderr}");
+    true
 }
 
 fn threads<'a>(report: &'a Value, name: &str) -> Vec<&'a Value> {
@@ -133,8 +143,7 @@ fn the_probe_passes_the_commands_exit_status_through() {
     let test = "the_probe_passes_the_commands_exit_status_through";
     let out = Command::new(bin("vmafx-probe")).args(["--", "sh", "-c", "exit 3"]).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    if out.status.code() == Some(2) && stderr.contains("vmafx-probe:") {
-        assert!(skip_allowed(test), "vmafx-probe cannot trace here (or VMAFX_ALLOW_SKIP={test}): {stderr}");
+    if cannot_trace(test, &out) {
         return;
     }
     assert_eq!(out.status.code(), Some(3), "{stderr}");

@@ -3,10 +3,11 @@
 //! no pipe and no copy through the kernel.
 //!
 //! Used only where the ffmpeg subprocess would hand frames on unchanged — a local file
-//! decoded from its first frame whose pixels need no conversion ([`in_process`]) — so the
-//! two give the same bytes (tests compare them frame by frame). Everything else (a size,
-//! range, rotation or rate change, a seek, a remote or piped input, a user's own
-//! `--ffmpeg`) goes through ffmpeg as before. The subprocess's rules are kept: every
+//! decoded from its first frame whose pixels need no conversion ([`crate::open_reader`]) —
+//! so the two give the same bytes (tests compare them frame by frame). Everything else (a
+//! size, range, rotation or rate change, a seek, a remote or piped input) goes through
+//! ffmpeg as before, and so does every input under `--decoder ffmpeg` (a codec only the
+//! user's `--ffmpeg` build has; nodes, whose watchdog kills stuck decoders). The subprocess's rules are kept: every
 //! decoded frame is handed on (`-fps_mode passthrough`), and a read or decode error, a
 //! packet or frame marked corrupt, stops the reader with the input's name and last good
 //! frame (`-xerror`), never a concealed picture.
