@@ -179,20 +179,16 @@ fn a_directory_is_not_a_video() {
 fn a_missing_ffmpeg_is_an_internal_failure_that_says_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     let (r, d) = pair(dir.path());
-    let out = vmafx(&["score", "-q", "--ffprobe", "/nonexistent/ffprobe", s(&r), s(&d)]);
+    let out =
+        vmafx(&["score", "-q", "--decoder", "ffmpeg", "--ffprobe", "/nonexistent/ffprobe", s(&r), s(&d)]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/nonexistent/ffprobe") && err.contains("is ffmpeg installed"), "{err}");
-    // Y4M pairs need neither tool.
-    let out = vmafx(&[
-        "score",
-        "-q",
-        "--ffmpeg",
-        "/nonexistent/ffmpeg",
-        "--ffprobe",
-        "/nonexistent/ffprobe",
-        s(&r),
-        s(&r),
-    ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let none = ["--ffmpeg", "/nonexistent/ffmpeg", "--ffprobe", "/nonexistent/ffprobe"];
+    // Y4M pairs need neither tool, and a local MP4 whose pixels pass unchanged is probed and
+    // decoded in-process (`--decoder auto`, the default).
+    for (reference, distorted) in [(&r, &r), (&r, &d)] {
+        let out = vmafx(&[&["score", "-q"][..], &none, &[s(reference), s(distorted)]].concat());
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
 }

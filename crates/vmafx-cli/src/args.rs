@@ -477,9 +477,10 @@ pub struct ScoreArgs {
     /// Decoder threads per non-Y4M input [default: the cores libvmaf leaves free, at least 1].
     #[arg(long, env = "VMAFX_DECODE_THREADS", value_name = "N")]
     pub decode_threads: Option<u32>,
-    /// Where compressed inputs are decoded: `auto` decodes a local file in this process
-    /// (libavcodec, no ffmpeg process or pipe) wherever that gives exactly ffmpeg's frames,
-    /// and runs ffmpeg otherwise; `ffmpeg` always runs the --ffmpeg binary.
+    /// Where compressed inputs are probed and decoded: `auto` reads a local file's streams
+    /// in this process (libavformat, no ffprobe process) and decodes it there too (libavcodec,
+    /// no ffmpeg process or pipe) wherever that gives exactly ffmpeg's frames, and runs the
+    /// programs otherwise; `ffmpeg` always runs the --ffprobe and --ffmpeg binaries.
     #[arg(long, env = "VMAFX_DECODER", default_value = "auto", value_name = "auto|ffmpeg")]
     pub decoder: vmafx_media::Decoder,
     /// Score every N-th frame only (faster, less precise).

@@ -130,9 +130,8 @@ fn score(args: ScoreArgs) -> anyhow::Result<()> {
         sync: args.sync,
         sync_seconds: args.sync_seconds,
         decode: DecodeOptions {
-            tools: Tools::new(args.ffmpeg.clone(), args.ffprobe.clone()),
+            tools: Tools::new(args.ffmpeg.clone(), args.ffprobe.clone()).decoding_with(args.decoder),
             threads: args.decode_threads.unwrap_or_else(|| default_decode_threads(cores, threads)),
-            decoder: args.decoder,
         },
         ..ScoreRequest::new(&ref_at, &dist_at)
     }

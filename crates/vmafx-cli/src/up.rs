@@ -21,7 +21,12 @@ pub fn up(args: UpArgs) -> anyhow::Result<()> {
 
 async fn serve(a: UpArgs) -> anyhow::Result<()> {
     vmafx_logging::init(a.log_format);
-    let tools = Tools::new(a.ffmpeg.clone(), a.ffprobe.clone()).remembering_probes();
+    // The service probes and decodes with the programs, as a controller and a node do: a
+    // subprocess can be killed (time limits, the stall watchdog, cancellation), and a file a
+    // client names cannot crash the service.
+    let tools = Tools::new(a.ffmpeg.clone(), a.ffprobe.clone())
+        .decoding_with(vmafx_media::Decoder::Ffmpeg)
+        .remembering_probes();
     let dirs = if a.allow_roots.is_empty() { vec![std::env::current_dir()?] } else { a.allow_roots.clone() };
     let roots = vmafx_media::AllowedRoots::new(&dirs).map_err(anyhow::Error::msg)?;
     let running = server::start(ServeOptions {
@@ -73,7 +78,7 @@ async fn serve(a: UpArgs) -> anyhow::Result<()> {
             threads: a.threads.unwrap_or((cores / a.slots).max(1)),
             capabilities: vmafx_node::detect_capabilities(&tools, a.slots, None, Default::default()),
             // A subprocess, as on any node: the stall watchdog and cancellation kill it.
-            decode: DecodeOptions { tools, threads: 1, decoder: vmafx_media::Decoder::Ffmpeg },
+            decode: DecodeOptions { tools, threads: 1 },
             // In-process: the controller is never away.
             give_up_after: None,
             stall_timeout: vmafx_node::DEFAULT_STALL_TIMEOUT,

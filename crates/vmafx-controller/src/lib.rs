@@ -48,6 +48,9 @@ pub struct ControllerConfig {
     /// Probe inputs at submission (needs the controller to see the files the nodes see);
     /// off, the first node to fail on an unreadable input fails the job with the reason.
     pub probe_inputs: bool,
+    /// The programs that probe inputs. A controller runs ffprobe (`Decoder::Ffmpeg`, the
+    /// default here), never libav in its own process: a file a client names must not be able
+    /// to crash or stall the controller, and a subprocess is killed past its time limit.
     pub tools: Tools,
     /// Delete jobs this long after they ended, and nodes this long after they were last seen
     /// (`None`: keep them).
@@ -73,7 +76,7 @@ impl Default for ControllerConfig {
             heartbeat_interval_ms: 5_000,
             retry: RetryPolicy::default(),
             probe_inputs: true,
-            tools: Tools::default(),
+            tools: Tools::default().decoding_with(vmafx_media::Decoder::Ffmpeg),
             retain: None,
             max_pending_items: None,
             max_submit_rate: None,

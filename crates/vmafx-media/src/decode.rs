@@ -26,19 +26,19 @@ pub struct DecodeOptions {
     /// Decoder threads per input (0 = the decoder's choice). On a machine whose cores are
     /// busy scoring, one decoder thread each costs less than ffmpeg's many.
     pub threads: u32,
-    pub decoder: Decoder,
 }
 
-/// Where compressed inputs are decoded.
+/// Where compressed inputs are probed and decoded ([`Tools::decoder`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Decoder {
-    /// In this process with libavcodec ([`crate::libav`]) wherever that gives exactly the
-    /// frames the ffmpeg subprocess would (a local file from its first frame, pixels handed
-    /// on unchanged); ffmpeg otherwise.
+    /// In this process with libavformat/libavcodec ([`crate::libav`]) wherever that gives
+    /// exactly what the programs would: a local file is probed in-process, and decoded
+    /// in-process from its first frame when its pixels pass unchanged; ffprobe and ffmpeg
+    /// otherwise, and for every error message.
     #[default]
     Auto,
-    /// Always an ffmpeg subprocess (`--ffmpeg`), for a build of ffmpeg the system's libav
-    /// lacks, or to compare.
+    /// Always the programs (`--ffprobe`, `--ffmpeg`): for a build of ffmpeg the system's
+    /// libav lacks, a decode that a watchdog must be able to kill, or to compare.
     Ffmpeg,
 }
 

@@ -19,6 +19,7 @@ use ffmpeg_next as av;
 
 use crate::error::MediaError;
 use crate::format::{PixelFormat, VideoFormat};
+use crate::probe::{FfprobeFormat, FfprobeOut, FfprobeSideData, FfprobeStream};
 use crate::reader::{FrameReader, PlaneMut};
 
 /// Decoded frames from libavcodec, in this process.
@@ -101,26 +102,174 @@ fn logged<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
     (out, lines)
 }
 
+/// Opens a local file as ffmpeg and ffprobe do (`avformat_open_input`, then
+/// `avformat_find_stream_info`), within the subprocess's limits
+/// ([`crate::location::input_args`]): the `file` protocol only, and only demuxers that never
+/// open other files or URLs named inside the input. `None` when libav fails or complains:
+/// the programs then run, and their message is the one a user sees.
+fn open_input(path: &Path) -> Option<av::format::context::Input> {
+    init();
+    let mut options = av::Dictionary::new();
+    options.set("protocol_whitelist", "file");
+    options.set("format_whitelist", crate::location::DEMUXERS);
+    // As both programs set it: every program of an MPEG-TS, not only those seen first.
+    options.set("scan_all_pmts", "1");
+    let (input, errors) = logged(|| av::format::input_with_dictionary(path, options));
+    input.ok().filter(|_| errors.is_empty())
+}
+
+/// The first video stream (`-select_streams v:0`, `-map 0:v:0`).
+fn first_video(input: &av::format::context::Input) -> Option<av::format::stream::Stream<'_>> {
+    input.streams().find(|s| s.parameters().medium() == av::media::Type::Video)
+}
+
+/// ffprobe's answer about `path`'s first video stream (the entries
+/// [`crate::probe`] asks it for), made in-process from the same libavformat calls and
+/// written as ffprobe writes each value, so that one reading serves both. `None` where
+/// libav cannot open the file cleanly or cannot tell the stream's size or pixel format
+/// (a codec this libav lacks): ffprobe then answers.
+pub(crate) fn view(path: &Path) -> Option<FfprobeOut> {
+    let input = open_input(path)?;
+    let stream = first_video(&input)?;
+    // SAFETY: plain fields of structures libav filled and owns for as long as `input` lives;
+    // the name functions return static strings or NULL.
+    let (par, st, ctx) = unsafe { (&*stream.parameters().as_ptr(), stream.as_ptr(), input.as_ptr()) };
+    if par.width <= 0 || par.height <= 0 || par.format < 0 {
+        return None;
+    }
+    let name = |p: *const std::ffi::c_char| -> Option<String> {
+        // SAFETY: NULL or a NUL-terminated static string from libav.
+        (!p.is_null()).then(|| unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned())
+    };
+    // ffprobe's print_color_*: the name, or "unknown" for unspecified.
+    let color = |p: *const std::ffi::c_char, unspecified: bool| {
+        Some(if unspecified { None } else { name(p) }.unwrap_or_else(|| "unknown".into()))
+    };
+    // SAFETY (each call below): libav's own lookups, given values it wrote.
+    let (codec, pix_fmt, range, space, transfer, primaries) = unsafe {
+        let descriptor = av::ffi::avcodec_descriptor_get(par.codec_id);
+        (
+            if descriptor.is_null() { None } else { name((*descriptor).name) },
+            name(av::ffi::av_get_pix_fmt_name(std::mem::transmute::<i32, av::ffi::AVPixelFormat>(
+                par.format,
+            ))),
+            color(
+                av::ffi::av_color_range_name(par.color_range),
+                par.color_range == av::ffi::AVColorRange::AVCOL_RANGE_UNSPECIFIED,
+            ),
+            color(
+                av::ffi::av_color_space_name(par.color_space),
+                par.color_space == av::ffi::AVColorSpace::AVCOL_SPC_UNSPECIFIED,
+            ),
+            color(
+                av::ffi::av_color_transfer_name(par.color_trc),
+                par.color_trc == av::ffi::AVColorTransferCharacteristic::AVCOL_TRC_UNSPECIFIED,
+            ),
+            color(
+                av::ffi::av_color_primaries_name(par.color_primaries),
+                par.color_primaries == av::ffi::AVColorPrimaries::AVCOL_PRI_UNSPECIFIED,
+            ),
+        )
+    };
+    let field_order = match par.field_order {
+        av::ffi::AVFieldOrder::AV_FIELD_PROGRESSIVE => "progressive",
+        av::ffi::AVFieldOrder::AV_FIELD_TT => "tt",
+        av::ffi::AVFieldOrder::AV_FIELD_BB => "bb",
+        av::ffi::AVFieldOrder::AV_FIELD_TB => "tb",
+        av::ffi::AVFieldOrder::AV_FIELD_BT => "bt",
+        _ => "unknown",
+    };
+    // SAFETY: the format and stream pointers come from the open input.
+    let sar =
+        unsafe { av::ffi::av_guess_sample_aspect_ratio(ctx as *mut _, st as *mut _, std::ptr::null_mut()) };
+    let q = |r: av::Rational| format!("{}/{}", r.numerator(), r.denominator());
+    // ffprobe's print_time: "%f" of the timestamp in seconds; N/A (absent) when unset.
+    let time = |ts: i64, base: av::Rational| {
+        (ts != av::ffi::AV_NOPTS_VALUE).then(|| format!("{:.6}", ts as f64 * f64::from(base)))
+    };
+    let side_data_list = stream
+        .side_data()
+        .filter(|sd| sd.kind() == av::codec::packet::side_data::Type::DisplayMatrix && sd.data().len() >= 36)
+        .map(|sd| {
+            let m: Vec<i32> = sd
+                .data()
+                .chunks_exact(4)
+                .take(9)
+                .map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+                .collect();
+            // SAFETY: nine int32 values, as av_display_rotation_get reads.
+            let rotation = unsafe { av::ffi::av_display_rotation_get(m.as_ptr()) };
+            FfprobeSideData {
+                side_data_type: Some("Display Matrix".into()),
+                // ffprobe's writer_print_integers(…, 9, " %11d", 3 columns, 4 bytes, offset + 1).
+                displaymatrix: Some(m.chunks(3).enumerate().fold("\n".to_string(), |text, (row, v)| {
+                    format!("{text}{row:08x}:  {:11} {:11} {:11}\n", v[0], v[1], v[2])
+                })),
+                // ffprobe prints it with print_int: truncated to an integer.
+                rotation: Some(rotation.trunc()),
+            }
+        })
+        .collect();
+    let stream_view = FfprobeStream {
+        codec_name: codec,
+        width: Some(par.width as u32),
+        height: Some(par.height as u32),
+        pix_fmt,
+        nb_frames: (stream.frames() != 0).then(|| stream.frames().to_string()),
+        avg_frame_rate: Some(q(stream.avg_frame_rate())),
+        r_frame_rate: Some(q(stream.rate())),
+        duration: time(stream.duration(), stream.time_base()),
+        color_range: range,
+        color_space: space,
+        color_transfer: transfer,
+        color_primaries: primaries,
+        field_order: Some(field_order.into()),
+        sample_aspect_ratio: (sar.num != 0).then(|| format!("{}:{}", sar.num, sar.den)),
+        start_time: time(stream.start_time(), stream.time_base()),
+        side_data_list,
+    };
+    // SAFETY: a plain field of the open input.
+    let format_start = unsafe { (*ctx).start_time };
+    Some(FfprobeOut {
+        streams: vec![stream_view],
+        format: Some(FfprobeFormat {
+            format_name: Some(input.format().name().to_string()),
+            start_time: time(format_start, av::Rational::new(1, av::ffi::AV_TIME_BASE)),
+        }),
+    })
+}
+
+/// The packets of `path`'s first video stream, read without decoding — all of them
+/// (ffprobe's `-count_packets`), or with `shown_only` those not flagged for discard (an MP4
+/// edit list's hidden frames, ffprobe's flag `D`). `None` where libav fails to read it:
+/// ffprobe then counts, and says what is wrong.
+pub(crate) fn count_packets(path: &Path, shown_only: bool) -> Option<u64> {
+    let mut input = open_input(path)?;
+    let index = first_video(&input)?.index();
+    let mut packet = av::Packet::empty();
+    let mut count = 0;
+    loop {
+        match packet.read(&mut input) {
+            Ok(()) if packet.stream() == index => {
+                // SAFETY: a plain field of the packet just read.
+                let discard =
+                    unsafe { (*av::packet::Ref::as_ptr(&packet)).flags } & av::ffi::AV_PKT_FLAG_DISCARD != 0;
+                count += u64::from(!(shown_only && discard));
+            }
+            Ok(()) => {}
+            Err(av::Error::Eof) => return Some(count),
+            Err(_) => return None,
+        }
+    }
+}
+
 impl LibavReader {
     /// Opens `path`'s first video stream (as `-map 0:v:0` does) for frames of `format`.
     /// `Ok(None)` when libav cannot open or decode it here (its codec is missing, say): the
     /// caller then runs ffmpeg, whose message is the one a user should see.
     pub fn open(path: &Path, format: VideoFormat, threads: u32) -> Result<Option<Self>, MediaError> {
-        init();
-        // The subprocess's limits (crate::location::input_args): local files only, and only
-        // demuxers that never open other files or URLs named inside the input.
-        let mut options = av::Dictionary::new();
-        options.set("protocol_whitelist", "file");
-        options.set("format_whitelist", crate::location::DEMUXERS);
-        let (input, errors) = logged(|| av::format::input_with_dictionary(path, options));
-        // Anything libav complains about at open is left to ffmpeg, whose message it is.
-        let Ok(input) = input else { return Ok(None) };
-        if !errors.is_empty() {
-            return Ok(None);
-        }
-        let Some(stream) = input.streams().find(|s| s.parameters().medium() == av::media::Type::Video) else {
-            return Ok(None);
-        };
+        let Some(input) = open_input(path) else { return Ok(None) };
+        let Some(stream) = first_video(&input) else { return Ok(None) };
         let index = stream.index();
         let Ok(mut context) = av::codec::context::Context::from_parameters(stream.parameters()) else {
             return Ok(None);

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::decode::Decoder;
 use crate::error::MediaError;
 use crate::format::{Chroma, PixelFormat, Range, Rate, VideoFormat};
 use crate::orientation::Orientation;
@@ -15,12 +16,17 @@ use crate::raw::RawFormat;
 use crate::tool::{output_within, PROBE_TIMEOUT};
 use crate::y4m::{self, Y4mReader};
 
-/// The external programs vmafx runs, and what they said of files when a process asks about
-/// the same files again and again.
+/// The external programs vmafx runs, whether it may look at and decode inputs in-process
+/// instead, and what it learnt of files when a process asks about the same files again and
+/// again.
 #[derive(Debug, Clone)]
 pub struct Tools {
     pub ffmpeg: PathBuf,
     pub ffprobe: PathBuf,
+    /// [`Decoder::Auto`]: a local file is probed and (where its pixels pass unchanged)
+    /// decoded with libav in this process, giving what ffprobe and ffmpeg would;
+    /// [`Decoder::Ffmpeg`]: always the programs.
+    pub decoder: Decoder,
     /// Probes remembered by path, size and modification time ([`Tools::remembering_probes`]);
     /// `None`: every [`probe`] asks ffprobe.
     pub probes: Option<std::sync::Arc<crate::ProbeCache>>,
@@ -34,7 +40,17 @@ impl Default for Tools {
 
 impl Tools {
     pub fn new(ffmpeg: PathBuf, ffprobe: PathBuf) -> Self {
-        Self { ffmpeg, ffprobe, probes: None }
+        Self { ffmpeg, ffprobe, decoder: Decoder::Auto, probes: None }
+    }
+
+    /// These tools, probing and decoding as `decoder` says.
+    pub fn decoding_with(self, decoder: Decoder) -> Self {
+        Self { decoder, ..self }
+    }
+
+    /// Whether `path` is looked at in-process rather than by ffprobe/ffmpeg.
+    pub(crate) fn in_process(&self, path: &Path) -> bool {
+        self.decoder == Decoder::Auto && !crate::location::is_url(path)
     }
 
     /// These tools, remembering what each file probed as (for a service, a node or a search
@@ -251,45 +267,48 @@ pub fn probe_native(path: &Path, raw: Option<&RawFormat>) -> Result<Option<Probe
     Ok(None)
 }
 
-#[derive(Deserialize)]
-struct FfprobeOut {
+/// ffprobe's JSON answer about the first video stream (the entries [`ffprobe`] asks for), or
+/// the same answer made in-process from the same libavformat calls ([`crate::libav::view`]):
+/// one reading of it, [`from_view`], serves both.
+#[derive(Debug, Default, PartialEq, Deserialize)]
+pub(crate) struct FfprobeOut {
     #[serde(default)]
-    streams: Vec<FfprobeStream>,
-    format: Option<FfprobeFormat>,
+    pub streams: Vec<FfprobeStream>,
+    pub format: Option<FfprobeFormat>,
 }
 
-#[derive(Deserialize)]
-struct FfprobeStream {
-    codec_name: Option<String>,
-    width: Option<u32>,
-    height: Option<u32>,
-    pix_fmt: Option<String>,
-    nb_frames: Option<String>,
-    avg_frame_rate: Option<String>,
-    r_frame_rate: Option<String>,
-    duration: Option<String>,
-    color_range: Option<String>,
-    color_space: Option<String>,
-    color_transfer: Option<String>,
-    color_primaries: Option<String>,
-    field_order: Option<String>,
-    sample_aspect_ratio: Option<String>,
-    start_time: Option<String>,
+#[derive(Debug, Default, PartialEq, Deserialize)]
+pub(crate) struct FfprobeStream {
+    pub codec_name: Option<String>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub pix_fmt: Option<String>,
+    pub nb_frames: Option<String>,
+    pub avg_frame_rate: Option<String>,
+    pub r_frame_rate: Option<String>,
+    pub duration: Option<String>,
+    pub color_range: Option<String>,
+    pub color_space: Option<String>,
+    pub color_transfer: Option<String>,
+    pub color_primaries: Option<String>,
+    pub field_order: Option<String>,
+    pub sample_aspect_ratio: Option<String>,
+    pub start_time: Option<String>,
     #[serde(default)]
-    side_data_list: Vec<FfprobeSideData>,
+    pub side_data_list: Vec<FfprobeSideData>,
 }
 
-#[derive(Deserialize)]
-struct FfprobeSideData {
-    side_data_type: Option<String>,
-    displaymatrix: Option<String>,
-    rotation: Option<f64>,
+#[derive(Debug, Default, PartialEq, Deserialize)]
+pub(crate) struct FfprobeSideData {
+    pub side_data_type: Option<String>,
+    pub displaymatrix: Option<String>,
+    pub rotation: Option<f64>,
 }
 
-#[derive(Deserialize)]
-struct FfprobeFormat {
-    format_name: Option<String>,
-    start_time: Option<String>,
+#[derive(Debug, Default, PartialEq, Deserialize)]
+pub(crate) struct FfprobeFormat {
+    pub format_name: Option<String>,
+    pub start_time: Option<String>,
 }
 
 /// A tag's value, or `None` for ffprobe's `unknown` / `unspecified`.
@@ -301,6 +320,11 @@ fn tag(v: Option<String>) -> Option<String> {
 /// whose index states no count (Matroska, most often). A packet is a frame for the video
 /// codecs vmafx reads; an MP4 edit list is not applied (MP4 states its count anyway).
 pub fn count_frames(path: &Path, tools: &Tools) -> Result<u64, MediaError> {
+    if tools.in_process(path) {
+        if let Some(n) = crate::libav::count_packets(path, false).filter(|n| *n > 0) {
+            return Ok(n);
+        }
+    }
     let out = output_within(
         Command::new(&tools.ffprobe)
             .args(["-v", "error", "-select_streams", "v:0", "-count_packets"])
@@ -310,7 +334,9 @@ pub fn count_frames(path: &Path, tools: &Tools) -> Result<u64, MediaError> {
         Duration::from_secs(300),
     )?;
     let text = String::from_utf8_lossy(&out.stdout);
-    match text.trim().trim_end_matches(',').parse::<u64>() {
+    // An MPEG-TS lists its streams twice (under its program, then alone): the last line.
+    let count = text.lines().map(|l| l.trim().trim_end_matches(',')).rfind(|l| !l.is_empty());
+    match count.unwrap_or_default().parse::<u64>() {
         Ok(n) if out.status.success() && n > 0 => Ok(n),
         _ => Err(MediaError::Corrupt {
             input: path.into(),
@@ -320,7 +346,17 @@ pub fn count_frames(path: &Path, tools: &Tools) -> Result<u64, MediaError> {
     }
 }
 
+/// The first video stream of a file ffmpeg reads: in-process where [`Tools::in_process`]
+/// allows and libav opens it cleanly, else (and for every error message) from ffprobe.
 pub(crate) fn ffprobe(path: &Path, tools: &Tools) -> Result<Probe, MediaError> {
+    let view = match tools.in_process(path).then(|| crate::libav::view(path)).flatten() {
+        Some(view) => view,
+        None => run_ffprobe(path, tools)?,
+    };
+    from_view(path, view, tools)
+}
+
+fn run_ffprobe(path: &Path, tools: &Tools) -> Result<FfprobeOut, MediaError> {
     let out = output_within(
         Command::new(&tools.ffprobe)
             .args(["-v", "error", "-select_streams", "v:0", "-show_entries"])
@@ -338,8 +374,12 @@ pub(crate) fn ffprobe(path: &Path, tools: &Tools) -> Result<Probe, MediaError> {
     if !out.status.success() {
         return Err(not_video(tool_message(&out.stderr, path)));
     }
-    let parsed: FfprobeOut = serde_json::from_slice(&out.stdout)
-        .map_err(|e| not_video(format!("unexpected ffprobe output: {e}")))?;
+    serde_json::from_slice(&out.stdout).map_err(|e| not_video(format!("unexpected ffprobe output: {e}")))
+}
+
+/// What ffprobe's answer says about `path`.
+fn from_view(path: &Path, parsed: FfprobeOut, tools: &Tools) -> Result<Probe, MediaError> {
+    let not_video = |reason: String| MediaError::NotAVideo { input: path.into(), reason };
     let stream =
         parsed.streams.into_iter().next().ok_or_else(|| not_video("it has no video stream".into()))?;
     let (Some(width), Some(height)) = (stream.width, stream.height) else {
@@ -402,6 +442,11 @@ pub(crate) fn ffprobe(path: &Path, tools: &Tools) -> Result<Probe, MediaError> {
 
 /// Packets of the first video stream that a decoder shows (not flagged `D`, discard).
 fn shown_packets(path: &Path, tools: &Tools) -> Result<u64, MediaError> {
+    if tools.in_process(path) {
+        if let Some(n) = crate::libav::count_packets(path, true) {
+            return Ok(n);
+        }
+    }
     let out = output_within(
         Command::new(&tools.ffprobe)
             .args([
@@ -478,6 +523,113 @@ pub(crate) mod tests {
         let empty = dir.path().join("empty.y4m");
         std::fs::write(&empty, b"").unwrap();
         assert!(matches!(probe(&empty, None, &Tools::default()), Err(MediaError::Empty { .. })));
+    }
+
+    /// Makes `name` in `dir` from a small test pattern with ffmpeg and `args`.
+    fn clip(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
+        let path = dir.join(name);
+        let out = Command::new("ffmpeg")
+            .args([
+                "-nostdin",
+                "-loglevel",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc2=size=64x48:rate=24",
+            ])
+            .args(["-frames:v", "24"])
+            .args(args)
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        path
+    }
+
+    /// In-process probing must read each file as ffprobe does: same stream, size, format,
+    /// rates, range, colour tags, orientation, field order, aspect, start offset and frame
+    /// count (edit lists applied), and the same error where a file is not a video.
+    #[test]
+    fn in_process_probes_answer_as_ffprobe_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let x264 = ["-c:v", "libx264", "-preset", "ultrafast", "-g", "12"];
+        let with =
+            |extra: &[&'static str]| -> Vec<&'static str> { x264.iter().chain(extra).copied().collect() };
+        let plain = clip(d, "plain.mp4", &with(&["-pix_fmt", "yuv420p"]));
+        // Stream copies of it: cut (an edit list hides the first frames), turned (a display matrix).
+        let copy = |name: &str, before: &[&str], after: &[&str]| {
+            let out = d.join(name);
+            let made = Command::new("ffmpeg")
+                .args(["-nostdin", "-loglevel", "error"])
+                .args(before)
+                .arg("-i")
+                .arg(&plain)
+                .args(["-c", "copy"])
+                .args(after)
+                .arg(&out)
+                .status()
+                .unwrap();
+            assert!(made.success(), "{name}");
+            out
+        };
+        let files = [
+            copy("cut.mp4", &["-ss", "0.4"], &[]),
+            copy("rot.mp4", &[], &["-metadata:s:v:0", "rotate=90"]),
+            plain,
+            clip(d, "full.mkv", &with(&["-pix_fmt", "yuvj420p", "-color_range", "pc"])),
+            clip(
+                d,
+                "tags.mov",
+                &with(&[
+                    "-vf",
+                    "setsar=4/3",
+                    "-color_primaries",
+                    "bt709",
+                    "-color_trc",
+                    "bt709",
+                    "-colorspace",
+                    "bt709",
+                    "-flags",
+                    "+ildct",
+                    "-field_order",
+                    "tt",
+                ]),
+            ),
+            clip(d, "ten.mkv", &with(&["-pix_fmt", "yuv420p10le"])),
+            clip(d, "clip.ts", &with(&["-pix_fmt", "yuv420p"])),
+            clip(d, "vp9.webm", &["-c:v", "libvpx-vp9", "-deadline", "realtime", "-pix_fmt", "yuv444p"]),
+        ];
+        let in_process = Tools::default();
+        let ffprobe = Tools::default().decoding_with(Decoder::Ffmpeg);
+        for file in &files {
+            let view = crate::libav::view(file);
+            assert!(view.is_some(), "{}: libav did not open it", file.display());
+            let a = probe(file, None, &in_process).unwrap();
+            let b = probe(file, None, &ffprobe).unwrap();
+            assert_eq!(format!("{a:?}"), format!("{b:?}"), "{}", file.display());
+            let counted = (count_frames(file, &in_process).unwrap(), count_frames(file, &ffprobe).unwrap());
+            assert_eq!(counted.0, counted.1, "{}", file.display());
+        }
+        // What each file states reached the probe (the comparison is not between blanks).
+        let probed = |name: &str| probe(&d.join(name), None, &in_process).unwrap();
+        assert!(!probed("rot.mp4").orientation.is_identity());
+        assert_eq!(probed("full.mkv").range, Some(Range::Full));
+        assert_eq!(probed("tags.mov").sar, Some((4, 3)));
+        assert_eq!(probed("tags.mov").field_order.as_deref(), Some("tt"));
+        assert_eq!(probed("tags.mov").color.primaries.as_deref(), Some("bt709"));
+        assert!(probed("full.mkv").seek_offset.is_some());
+        assert!(probed("cut.mp4").frame_count < Some(24), "{:?}", probed("cut.mp4").frame_count);
+        assert_eq!(probed("ten.mkv").pix_fmt, "yuv420p10le");
+        // Not a video: libav declines, ffprobe says why, the same words either way.
+        let text = d.join("notes.mp4");
+        std::fs::write(&text, "not a video\n").unwrap();
+        assert!(crate::libav::view(&text).is_none());
+        let (a, b) =
+            (probe(&text, None, &in_process).unwrap_err(), probe(&text, None, &ffprobe).unwrap_err());
+        assert_eq!(a.to_string(), b.to_string());
     }
 
     #[test]

@@ -165,10 +165,7 @@ pub fn open_reader(
             None if probe.container == Container::Y4m => {
                 return Ok((Box::new(Y4mReader::open(&probe.path)?), 0))
             }
-            None if first == 0
-                && opts.decoder == crate::Decoder::Auto
-                && !crate::location::is_url(&probe.path) =>
-            {
+            None if first == 0 && opts.tools.in_process(&probe.path) => {
                 if let Some(r) = crate::libav::LibavReader::open(&probe.path, conv.out, opts.threads)? {
                     return Ok((Box::new(r), 0));
                 }

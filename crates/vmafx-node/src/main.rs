@@ -47,10 +47,10 @@ struct Args {
     /// ffprobe binary to inspect non-Y4M inputs with.
     #[arg(long, env = "VMAFX_FFPROBE", default_value = "ffprobe")]
     ffprobe: PathBuf,
-    /// Where segments are decoded: `ffmpeg` (a subprocess per input, which the stall
-    /// watchdog and cancellation can kill) or `auto` (in-process libavcodec where it gives
-    /// ffmpeg's frames: a local file from its first frame; a decode stuck inside libav then
-    /// cannot be stopped short of the node).
+    /// Where inputs are probed and segments decoded: `ffmpeg` (ffprobe, and an ffmpeg
+    /// subprocess per input, which the stall watchdog and cancellation can kill) or `auto`
+    /// (in-process libav where it gives the programs' answers: local files, a decode from the
+    /// first frame; a decode stuck inside libav then cannot be stopped short of the node).
     #[arg(long, env = "VMAFX_DECODER", default_value = "ffmpeg", value_name = "ffmpeg|auto")]
     decoder: vmafx_media::Decoder,
     /// GPU vendor to advertise (nvidia, amd, intel) [default: detected].
@@ -135,7 +135,7 @@ async fn node(a: Args) -> anyhow::Result<()> {
         name,
         slots,
         threads: a.threads.unwrap_or((cores / slots).max(1)),
-        decode: DecodeOptions { tools, threads: 1, decoder: a.decoder },
+        decode: DecodeOptions { tools: tools.decoding_with(a.decoder), threads: 1 },
         capabilities,
         give_up_after: a.give_up_after,
         stall_timeout: a.stall_timeout,

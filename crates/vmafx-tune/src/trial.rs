@@ -505,7 +505,7 @@ impl LocalRunner {
             threads: self.threads,
             skip_reference: trial.sample.map_or(0, |s| s.start),
             max_frames: trial.sample.map(|s| s.frames),
-            decode: DecodeOptions { tools: self.tools.clone(), threads: 1, ..Default::default() },
+            decode: DecodeOptions { tools: self.tools.clone(), threads: 1 },
             distorted_stream: stream,
             // An encode of the source is aligned by construction.
             sync: vmafx_media::sync::SyncMode::Off,
