@@ -114,6 +114,13 @@ if [[ $mode == test ]]; then
     echo "setup: installing azurite with npm (Azure Blob's emulator, remote-input tests)" >&2
     "${sudo_cmd[@]}" npm install -g --silent azurite@3.35.0 >/dev/null
   fi
+  # ONNX Runtime (its shared library, which vmafx-ai loads at run time) and the onnx package
+  # that the model tests write their test graphs with.
+  if ! python3 -c "import onnx, onnxruntime, importlib.metadata as m, sys; sys.exit(0 if m.version('onnxruntime') == '1.32.0' and m.version('onnx') == '1.23.2' else 1)" 2>/dev/null; then
+    echo "setup: installing onnxruntime==1.32.0 and onnx==1.23.2 (model registry tests)" >&2
+    python3 -m pip install -q onnxruntime==1.32.0 onnx==1.23.2 2>/dev/null ||
+      python3 -m pip install -q --break-system-packages onnxruntime==1.32.0 onnx==1.23.2
+  fi
   # The official MCP Python SDK: a real MCP client to drive vmafx-mcp in tests.
   if ! python3 -c "import mcp, importlib.metadata as m, sys; sys.exit(0 if m.version('mcp') == '2.3.0' else 1)" 2>/dev/null; then
     echo "setup: installing mcp==2.3.0 (the MCP Python SDK, a client for the vmafx-mcp tests)" >&2

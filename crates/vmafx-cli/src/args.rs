@@ -39,11 +39,16 @@ pub struct Cli {
 pub enum Command {
     /// Score a distorted video against its reference.
     Score(Box<ScoreArgs>),
-    /// List the VMAF models built into libvmaf.
+    /// List the VMAF models built into libvmaf, and a model registry's ONNX models.
     Models {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// A model registry directory (`registry.json` + `.onnx` files): list its models too,
+        /// each checked as a node would load it (sha256, then its graph against its declared
+        /// features, in ONNX Runtime).
+        #[arg(long, env = "VMAFX_MODEL_REGISTRY", value_name = "DIR")]
+        registry: Option<std::path::PathBuf>,
     },
     /// List the extra features `--feature` accepts.
     Features {

@@ -5,6 +5,7 @@
 //! when Ctrl-C stopped following a job.
 
 mod args;
+mod models;
 mod plot;
 mod progress;
 mod remote;
@@ -78,17 +79,26 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Nodes { cluster, json, command } => remote::nodes(cluster, json, command),
         Command::Up(args) => up::up(*args),
         Command::Tokens { cluster, command } => remote::tokens(cluster, command),
-        Command::Models { json } => {
+        Command::Models { json, registry } => {
+            let registry = match registry {
+                Some(dir) => Some(vmafx_ai::Registry::open(&dir).map_err(|e| UsageError(e.to_string()))?),
+                None => None,
+            };
+            let checked = registry.as_ref().map(models::check_all).unwrap_or_default();
             if json {
-                let list: Vec<_> = catalog::BUILTIN_MODELS
+                let mut list: Vec<_> = catalog::BUILTIN_MODELS
                     .iter()
-                    .map(|m| serde_json::json!({"name": m.name, "description": m.description, "default": m.name == catalog::DEFAULT_MODEL}))
+                    .map(|m| serde_json::json!({"name": m.name, "source": "builtin", "description": m.description, "default": m.name == catalog::DEFAULT_MODEL}))
                     .collect();
+                list.extend(checked.iter().map(models::Checked::to_json));
                 println!("{}", serde_json::to_string_pretty(&list)?);
             } else {
                 println!("Built-in VMAF models (use with --model NAME; custom JSON models with --model-path FILE):");
                 for m in catalog::BUILTIN_MODELS {
                     println!("  {:<24} {}", m.name, m.description);
+                }
+                if let Some(r) = &registry {
+                    models::print(r, &checked);
                 }
             }
             Ok(())

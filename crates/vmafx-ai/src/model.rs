@@ -1,0 +1,241 @@
+//! Running a registry's model with ONNX Runtime (the `ort` crate, with the runtime library
+//! PyPI's `onnxruntime` ships, loaded at run time).
+//!
+//! Loading checks, in order: the file's sha256 against the registry, then the graph against
+//! what the registry declares (one float input of `[batch, features]` under the declared
+//! name, one float output) — a model whose inputs do not match its features fails here with
+//! the reason, never at its first estimate.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use ort::session::Session;
+use ort::value::{TensorElementType, TensorRef};
+
+use crate::registry::{ModelEntry, Registry};
+use crate::AiError;
+
+/// Where the ONNX Runtime library is: `VMAFX_ORT_LIB`, else `ORT_DYLIB_PATH`, else the one
+/// inside the `onnxruntime` Python package that `python3` imports (what `make setup`
+/// installs).
+pub fn runtime_library() -> Result<PathBuf, AiError> {
+    for var in ["VMAFX_ORT_LIB", "ORT_DYLIB_PATH"] {
+        if let Some(p) = std::env::var_os(var).filter(|p| !p.is_empty()) {
+            let p = PathBuf::from(p);
+            return if p.is_file() {
+                Ok(p)
+            } else {
+                Err(AiError::Runtime(format!("{var}={} is not a file", p.display())))
+            };
+        }
+    }
+    let not_found = || {
+        AiError::Runtime(
+            "libonnxruntime not found: `python3 -m pip install onnxruntime` (make setup does), or set \
+             VMAFX_ORT_LIB to libonnxruntime.so"
+                .into(),
+        )
+    };
+    let out = std::process::Command::new("python3")
+        .args(["-c", "import onnxruntime, os; print(os.path.dirname(onnxruntime.__file__))"])
+        .output()
+        .map_err(|_| not_found())?;
+    if !out.status.success() {
+        return Err(not_found());
+    }
+    let capi = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).join("capi");
+    let mut libs: Vec<PathBuf> = std::fs::read_dir(&capi)
+        .map_err(|_| not_found())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("libonnxruntime.so."))
+        })
+        .collect();
+    libs.sort();
+    libs.pop().ok_or_else(not_found)
+}
+
+/// The process's ONNX Runtime environment, started once.
+fn environment() -> Result<&'static ort::environment::Environment, AiError> {
+    static ENV: OnceLock<Result<ort::environment::Environment, String>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let lib = runtime_library().map_err(|e| e.to_string())?;
+        let builder = ort::init_from(&lib).map_err(|e| format!("loading {}: {e}", lib.display()))?;
+        builder.with_name("vmafx").build().map_err(|e| e.to_string())
+    })
+    .as_ref()
+    .map_err(|e| AiError::Runtime(e.clone()))
+}
+
+/// A model loaded from a registry, ready to estimate.
+pub struct LoadedModel {
+    pub entry: ModelEntry,
+    session: Session,
+}
+
+impl std::fmt::Debug for LoadedModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedModel").field("model", &self.entry.label()).finish()
+    }
+}
+
+impl LoadedModel {
+    /// Loads `spec` (`ID` or `ID@VERSION`) from `registry`: hash, then graph, checked.
+    pub fn open(registry: &Registry, spec: &str) -> Result<Self, AiError> {
+        let entry = registry.resolve(spec)?.clone();
+        let bytes = registry.read_verified(&entry)?;
+        let path = registry.dir.join(&entry.onnx);
+        Self::from_bytes(entry, &bytes, &path)
+    }
+
+    fn from_bytes(entry: ModelEntry, bytes: &[u8], path: &Path) -> Result<Self, AiError> {
+        let refuse = |reason: String| AiError::Load { model: entry.label(), path: path.into(), reason };
+        let env = environment()?;
+        let session = Session::builder(env)
+            .and_then(|b| b.with_intra_threads(1).map_err(Into::into))
+            .and_then(|mut b| b.commit_from_memory(bytes))
+            .map_err(|e| refuse(format!("not a model ONNX Runtime can run: {e}")))?;
+        check_graph(&entry, &session).map_err(refuse)?;
+        Ok(Self { entry, session })
+    }
+
+    /// Where the model runs (ONNX Runtime's execution provider).
+    pub fn execution_provider(&self) -> &'static str {
+        "CPU"
+    }
+
+    /// Estimates for `rows` (each one value per feature, in the registry's order), after
+    /// the registry's normalisation.
+    pub fn estimate(&mut self, rows: &[Vec<f32>]) -> Result<Vec<f32>, AiError> {
+        let n = self.entry.features.len();
+        let fail = |reason: String| AiError::Inference { model: self.entry.label(), reason };
+        let mut x = ndarray::Array2::<f32>::zeros((rows.len(), n));
+        for (i, row) in rows.iter().enumerate() {
+            if row.len() != n {
+                return Err(fail(format!("row {i} has {} values for {n} features", row.len())));
+            }
+            let norm = &self.entry.normalisation;
+            for (j, v) in row.iter().enumerate() {
+                x[[i, j]] = (v - norm.mean[j]) / norm.std[j];
+            }
+        }
+        let input = TensorRef::from_array_view(&x).map_err(|e| fail(e.to_string()))?;
+        let outputs = self.session.run(ort::inputs![input]).map_err(|e| fail(e.to_string()))?;
+        let y = outputs[0].try_extract_array::<f32>().map_err(|e| fail(e.to_string()))?;
+        if y.len() != rows.len() {
+            return Err(fail(format!("{} estimates for {} rows", y.len(), rows.len())));
+        }
+        Ok(y.iter().copied().collect())
+    }
+}
+
+/// The graph against the registry's declaration.
+fn check_graph(entry: &ModelEntry, session: &Session) -> Result<(), String> {
+    let n = entry.features.len() as i64;
+    let declared = &entry.inputs[0];
+    let [input] = session.inputs() else {
+        return Err(format!("the graph takes {} inputs; the registry declares one", session.inputs().len()));
+    };
+    let shape: Vec<i64> =
+        input.dtype().tensor_shape().map(|s| s.iter().copied().collect()).unwrap_or_default();
+    if input.name() != declared.name {
+        return Err(format!(
+            "the graph's input is `{}`, the registry declares `{}`",
+            input.name(),
+            declared.name
+        ));
+    }
+    if input.dtype().tensor_type() != Some(TensorElementType::Float32) || shape.len() != 2 || shape[1] != n {
+        return Err(format!(
+            "the graph's input `{}` is {:?} {shape:?}, but the model declares {n} features ({}): expected float32 [-1, {n}]",
+            input.name(),
+            input.dtype().tensor_type(),
+            entry.features.join(", ")
+        ));
+    }
+    let [output] = session.outputs() else {
+        return Err(format!(
+            "the graph gives {} outputs; the registry declares one",
+            session.outputs().len()
+        ));
+    };
+    if output.dtype().tensor_type() != Some(TensorElementType::Float32) {
+        return Err(format!("the graph's output `{}` is not float32", output.name()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::tests::entry;
+    use crate::registry::Normalisation;
+
+    /// An ONNX graph `y = x · weights + bias` over `[-1, weights.len()]`, its input named
+    /// `input`, written by the `onnx` Python package (`make setup-test` installs it).
+    fn linear_onnx(weights: &[f32], bias: f32, input: &str) -> Vec<u8> {
+        let script = format!(
+            r#"
+import sys, numpy as np, onnx
+from onnx import helper, numpy_helper, TensorProto
+w = numpy_helper.from_array(np.array({weights:?}, dtype=np.float32).reshape(-1, 1), "W")
+b = numpy_helper.from_array(np.array([{bias}], dtype=np.float32), "B")
+g = helper.make_graph([helper.make_node("Gemm", ["{input}", "W", "B"], ["y"])], "linear",
+    [helper.make_tensor_value_info("{input}", TensorProto.FLOAT, ["n", {n}])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 1])], [w, b])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+m.ir_version = 8
+onnx.checker.check_model(m)
+sys.stdout.buffer.write(m.SerializeToString())
+"#,
+            n = weights.len()
+        );
+        let out = std::process::Command::new("python3").args(["-c", &script]).output().unwrap();
+        assert!(out.status.success(), "python3 onnx: {}", String::from_utf8_lossy(&out.stderr));
+        out.stdout
+    }
+
+    #[test]
+    fn a_registry_model_estimates_through_onnx_runtime_after_normalising() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut registry = Registry::open(dir.path()).unwrap();
+        let model = ModelEntry {
+            normalisation: Normalisation { mean: vec![1.0, 0.0, 10.0], std: vec![1.0, 2.0, 5.0] },
+            ..entry("fr-fast", 1, 3)
+        };
+        registry.publish(model, &linear_onnx(&[1.0, 2.0, 3.0], 0.5, "x")).unwrap();
+        let mut loaded = LoadedModel::open(&registry, "fr-fast").unwrap();
+        assert_eq!(loaded.entry.label(), "fr-fast@1");
+        assert_eq!(loaded.execution_provider(), "CPU");
+        // ((2-1)/1)*1 + ((4-0)/2)*2 + ((20-10)/5)*3 + 0.5 = 1 + 4 + 6 + 0.5
+        let y = loaded.estimate(&[vec![2.0, 4.0, 20.0], vec![1.0, 0.0, 10.0]]).unwrap();
+        assert_eq!(y, vec![11.5, 0.5]);
+        let err = loaded.estimate(&[vec![1.0]]).unwrap_err().to_string();
+        assert!(err.contains("row 0 has 1 values for 3 features"), "{err}");
+    }
+
+    #[test]
+    fn a_graph_unlike_its_declaration_fails_at_load_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut registry = Registry::open(dir.path()).unwrap();
+        // Four columns in the graph, three features declared.
+        registry.publish(entry("wide", 1, 3), &linear_onnx(&[1.0; 4], 0.0, "x")).unwrap();
+        let err = LoadedModel::open(&registry, "wide").unwrap_err().to_string();
+        assert!(
+            err.contains("wide@1") && err.contains("declares 3 features") && err.contains("f0, f1, f2"),
+            "{err}"
+        );
+        // The input under another name than declared.
+        registry.publish(entry("renamed", 1, 2), &linear_onnx(&[1.0; 2], 0.0, "features")).unwrap();
+        let err = LoadedModel::open(&registry, "renamed").unwrap_err().to_string();
+        assert!(err.contains("input is `features`, the registry declares `x`"), "{err}");
+        // Not ONNX at all (its hash is right: it was published so).
+        registry.publish(entry("junk", 1, 2), b"not a model").unwrap();
+        let err = LoadedModel::open(&registry, "junk").unwrap_err().to_string();
+        assert!(err.contains("not a model ONNX Runtime can run"), "{err}");
+        // Changed after publishing: refused before ONNX Runtime sees it.
+        std::fs::write(dir.path().join("wide_v001.onnx"), linear_onnx(&[1.0; 3], 0.0, "x")).unwrap();
+        let err = LoadedModel::open(&registry, "wide").unwrap_err().to_string();
+        assert!(err.contains("registry.json says") && err.contains("refusing"), "{err}");
+    }
+}
