@@ -13,7 +13,15 @@ use serde_json::Value;
 /// Writes a registry into `dir` with the `onnx` Python package: `fr-fast` versions 1 and 2
 /// (linear over 3 features), and `wide@1`, whose graph takes 4 columns but declares 3.
 fn make_registry(dir: &Path) {
-    let script = r#"
+    python(dir, MAKE_REGISTRY);
+}
+
+fn python(dir: &Path, script: &str) {
+    let out = Command::new("python3").args(["-c", script]).arg(dir).output().unwrap();
+    assert!(out.status.success(), "python3 onnx: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+const MAKE_REGISTRY: &str = r#"
 import hashlib, json, sys, numpy as np, onnx
 from onnx import helper, numpy_helper, TensorProto
 d = sys.argv[1]
@@ -41,8 +49,107 @@ for (id, version, cols) in [("fr-fast", 1, 3), ("fr-fast", 2, 3), ("wide", 1, 4)
         "metrics": {"plcc": 0.95, "srocc": 0.94, "rmse": 4.5}})
 json.dump({"schema_version": 1, "models": models}, open(f"{d}/registry.json", "w"), indent=1)
 "#;
-    let out = Command::new("python3").args(["-c", script]).arg(dir).output().unwrap();
-    assert!(out.status.success(), "python3 onnx: {}", String::from_utf8_lossy(&out.stderr));
+
+/// A registry of identity models over the `vmaf` feature (`y = vmaf`): `same@1` at full
+/// size and `quarter@1` on frames made 4x smaller each way.
+const IDENTITY_REGISTRY: &str = r#"
+import hashlib, json, sys, numpy as np, onnx
+from onnx import helper, numpy_helper, TensorProto
+d = sys.argv[1]
+w = numpy_helper.from_array(np.ones((1, 1), dtype=np.float32), "W")
+b = numpy_helper.from_array(np.zeros(1, dtype=np.float32), "B")
+g = helper.make_graph([helper.make_node("Gemm", ["x", "W", "B"], ["y"])], "identity",
+    [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 1])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 1])], [w, b])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+m.ir_version = 8
+data = m.SerializeToString()
+models = []
+for (id, downscale) in [("same", 1), ("quarter", 4)]:
+    name = f"{id}_v001.onnx"
+    open(f"{d}/{name}", "wb").write(data)
+    models.append({"id": id, "version": 1, "kind": "fr", "onnx": name,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "inputs": [{"name": "x", "shape": [-1, 1]}], "outputs": [{"name": "y", "shape": [-1, 1]}],
+        "features": ["vmaf"], "downscale": downscale,
+        "normalisation": {"mean": [0], "std": [1]},
+        "created_at": "2026-12-03T00:00:00Z"})
+json.dump({"schema_version": 1, "models": models}, open(f"{d}/registry.json", "w"), indent=1)
+"#;
+
+/// `vmafx score --model registry:ID`: the model's estimate per frame, under its ID@VERSION,
+/// from libvmaf's features of frames made as small as the model asks; never labelled VMAF.
+#[test]
+fn score_with_a_registry_model_reports_its_estimate_under_its_own_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = dir.path().join("registry");
+    std::fs::create_dir(&registry).unwrap();
+    python(&registry, IDENTITY_REGISTRY);
+    let reference = common::lavfi(dir.path(), "ref.y4m", "testsrc2=size=320x240:rate=24", 24, "yuv420p");
+    let distorted = common::encode(
+        &reference,
+        dir.path(),
+        "dist.mp4",
+        &["-c:v", "libx264", "-crf", "35", "-pix_fmt", "yuv420p"],
+    );
+    let reg = registry.to_str().unwrap();
+    let vmaf = common::vmafx_json(&reference, &distorted, &[]);
+    let same = common::vmafx_json(&reference, &distorted, &["--model", "registry:same", "--registry", reg]);
+    let quarter =
+        common::vmafx_json(&reference, &distorted, &["--model", "registry:quarter@1", "--registry", reg]);
+    let frames = |r: &Value, metric: &str| -> Vec<f64> {
+        r["frames"].as_array().unwrap().iter().map(|f| f["metrics"][metric].as_f64().unwrap()).collect()
+    };
+    // At full size the identity model gives back libvmaf's VMAF (through float32).
+    let full = frames(&vmaf, "vmaf");
+    assert_eq!(full.len(), 24);
+    for (e, v) in frames(&same, "same@1").iter().zip(&full) {
+        assert_eq!(*e, f64::from(*v as f32), "same@1 must pass VMAF through");
+    }
+    // The estimate is named by the model, never `vmaf`, and says what it is.
+    for report in [&same, &quarter] {
+        let metrics = report["frames"][0]["metrics"].as_object().unwrap();
+        assert_eq!(metrics.len(), 1, "{metrics:?}");
+        assert!(!metrics.contains_key("vmaf"));
+        let notes = report["vmafx"]["notes"].to_string();
+        assert!(
+            notes.contains("an estimate of VMAF by that ONNX model") && notes.contains("not VMAF"),
+            "{notes}"
+        );
+    }
+    // A quarter the size each way: 80x60 frames, a different (cheaper) number per frame.
+    assert_eq!(
+        (quarter["vmafx"]["width"].as_u64(), quarter["vmafx"]["height"].as_u64()),
+        (Some(80), Some(60))
+    );
+    assert!(quarter["vmafx"]["notes"].to_string().contains("4x smaller (80x60)"));
+    let small = frames(&quarter, "quarter@1");
+    assert_eq!(small.len(), 24);
+    assert!(small.iter().zip(&full).any(|(s, f)| (s - f).abs() > 1e-3), "downscaled features differ");
+    assert!(quarter["vmafx"]["decoders"][1].as_str().unwrap().contains("downscaled 1/4"));
+    let out =
+        vmafx(&["score", "--model", "registry:quarter", "--registry", reg, s(&reference), s(&distorted)]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.starts_with("QUARTER@1 "), "{text}");
+
+    // Mistakes are usage errors (exit 2) that say what to do.
+    for (args, expected) in [
+        (vec!["--model", "registry:same"], "give --registry DIR"),
+        (vec!["--model", "registry:other", "--registry", reg], "no such model"),
+        (
+            vec!["--model", "registry:same", "--registry", reg, "--feature", "psnr"],
+            "score them in a separate run",
+        ),
+    ] {
+        let out = vmafx(&[&["score"][..], &args, &[s(&reference), s(&distorted)]].concat());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
 }
 
 fn listed(dir: &Path) -> Vec<Value> {

@@ -7,9 +7,11 @@
 
 use std::path::PathBuf;
 
+pub mod estimate;
 pub mod model;
 pub mod registry;
 
+pub use estimate::estimate;
 pub use model::{runtime_library, LoadedModel};
 pub use registry::{Kind, ModelEntry, Registry};
 

@@ -215,6 +215,33 @@ sys.stdout.buffer.write(m.SerializeToString())
     }
 
     #[test]
+    fn estimates_take_the_named_features_of_each_frame_in_the_models_order() {
+        use vmafx_core::scores::{FrameScore, Scores};
+        let dir = tempfile::tempdir().unwrap();
+        let mut registry = Registry::open(dir.path()).unwrap();
+        let model =
+            ModelEntry { features: vec!["integer_adm2".into(), "vmaf".into()], ..entry("fr-fast", 3, 2) };
+        // y = 10·adm2 + vmaf
+        registry.publish(model, &linear_onnx(&[10.0, 1.0], 0.0, "x")).unwrap();
+        let mut loaded = LoadedModel::open(&registry, "fr-fast").unwrap();
+        let frame = |n, vmaf, adm2| FrameScore { frame_num: n, values: vec![vmaf, 7.0, adm2] };
+        let scores = Scores {
+            metrics: vec!["vmaf".into(), "psnr_y".into(), "integer_adm2".into()],
+            frames: vec![frame(0, 80.0, 0.9), frame(1, f64::NAN, 0.5), frame(2, 60.0, 0.5)],
+            notes: Vec::new(),
+        };
+        let out = crate::estimate(&mut loaded, &scores).unwrap();
+        assert_eq!(out.metrics, ["fr-fast@3"]);
+        let values: Vec<f64> = out.frames.iter().map(|f| f.values[0]).collect();
+        assert_eq!(values[0], 89.0);
+        assert!(values[1].is_nan(), "a frame without a feature value gets no estimate");
+        assert_eq!(values[2], 65.0);
+        let lacking = Scores { metrics: vec!["vmaf".into()], frames: vec![], notes: vec![] };
+        let err = crate::estimate(&mut loaded, &lacking).unwrap_err().to_string();
+        assert!(err.contains("`integer_adm2` is not among the run's metrics (vmaf)"), "{err}");
+    }
+
+    #[test]
     fn a_graph_unlike_its_declaration_fails_at_load_with_the_reason() {
         let dir = tempfile::tempdir().unwrap();
         let mut registry = Registry::open(dir.path()).unwrap();

@@ -84,8 +84,14 @@ pub struct ModelEntry {
     pub inputs: Vec<TensorSpec>,
     /// The graph's one output: a batch of estimates, `[-1, 1]` or `[-1]`.
     pub outputs: Vec<TensorSpec>,
-    /// The features, in the order the input's columns hold them.
+    /// The features, in the order the input's columns hold them: per-frame metrics of a
+    /// libvmaf run with the default VMAF model (`integer_vif_scale0`, `integer_adm2`,
+    /// `integer_motion2`, `vmaf`, …) on frames made [`ModelEntry::downscale`] times smaller.
     pub features: Vec<String>,
+    /// How many times smaller each way the frames the features come from are (box filter);
+    /// 1: full size.
+    #[serde(default = "one")]
+    pub downscale: u32,
     pub normalisation: Normalisation,
     /// The version this one was trained from, `ID@VERSION`.
     #[serde(default)]
@@ -107,6 +113,9 @@ impl ModelEntry {
         check_id(&self.id)?;
         if self.version == 0 {
             return Err("versions start at 1".into());
+        }
+        if !(1..=16).contains(&self.downscale) {
+            return Err(format!("downscale {}: 1 to 16", self.downscale));
         }
         if !is_plain_file_name(&self.onnx) || !self.onnx.ends_with(".onnx") {
             return Err(format!(
@@ -175,6 +184,10 @@ pub fn check_id(id: &str) -> Result<(), String> {
     } else {
         Err(format!("model id `{id}`: use 1-64 of a-z, 0-9, `.`, `_`, `-`, starting with a letter or digit"))
     }
+}
+
+fn one() -> u32 {
+    1
 }
 
 fn is_plain_file_name(name: &str) -> bool {
@@ -373,6 +386,7 @@ pub(crate) mod tests {
             outputs: vec![TensorSpec { name: "y".into(), shape: vec![-1, 1] }],
             features: (0..features).map(|i| format!("f{i}")).collect(),
             normalisation: Normalisation { mean: vec![0.0; features], std: vec![1.0; features] },
+            downscale: 4,
             parent: None,
             created_at: "2026-12-03T00:00:00Z".into(),
             metrics: Some(Metrics { plcc: 0.9, srocc: 0.9, rmse: 3.0 }),

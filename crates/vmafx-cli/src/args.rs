@@ -466,12 +466,17 @@ pub struct ScoreArgs {
     /// REFERENCE DISTORTED, as an alternative to -r/-d.
     #[arg(value_name = "REF DIST", num_args = 0..=2)]
     pub positional: Vec<PathBuf>,
-    /// Built-in VMAF model (see `vmafx models`).
+    /// Built-in VMAF model (see `vmafx models`), or `registry:ID[@VERSION]`: an ONNX model
+    /// of --registry whose estimate of VMAF replaces it (docs/models.md; reported under the
+    /// model's ID@VERSION, never as VMAF).
     #[arg(short = 'm', long, env = "VMAFX_MODEL", default_value = DEFAULT_MODEL)]
     pub model: String,
     /// A custom VMAF model JSON file (overrides --model).
     #[arg(long, env = "VMAFX_MODEL_PATH", value_name = "FILE")]
     pub model_path: Option<PathBuf>,
+    /// The model registry directory `--model registry:ID` loads from.
+    #[arg(long, env = "VMAFX_MODEL_REGISTRY", value_name = "DIR")]
+    pub registry: Option<PathBuf>,
     /// Extra metric to compute, repeatable: psnr, float_ssim, float_ms_ssim, cambi, ciede,
     /// psnr_hvs... (see `vmafx features`).
     #[arg(short = 'f', long, env = "VMAFX_FEATURES", value_delimiter = ',', value_name = "NAME")]

@@ -124,8 +124,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 fn score(args: ScoreArgs) -> anyhow::Result<()> {
     let (reference, distorted) = args.inputs().map_err(|m| UsageError(m.into()))?;
     let (ref_at, dist_at, _rclone) = readable_inputs(&reference, &distorted)?;
+    // A registry model is loaded (and checked) before anything is decoded.
+    let mut estimator = match args.model.strip_prefix("registry:") {
+        Some(spec) => Some(models::for_score(&args, spec)?),
+        None => None,
+    };
     let model = match (&args.model_path, &args.model) {
         (Some(path), _) => ModelChoice::Path(path.clone()),
+        (None, _) if estimator.is_some() => ModelChoice::Builtin(catalog::DEFAULT_MODEL.into()),
         (None, name) => ModelChoice::Builtin(name.clone()),
     };
     let cores = std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1);
@@ -143,6 +149,7 @@ fn score(args: ScoreArgs) -> anyhow::Result<()> {
             tools: Tools::new(args.ffmpeg.clone(), args.ffprobe.clone()).decoding_with(args.decoder),
             threads: args.decode_threads.unwrap_or_else(|| default_decode_threads(cores, threads)),
         },
+        downscale: estimator.as_ref().map_or(1, |m| m.entry.downscale),
         ..ScoreRequest::new(&ref_at, &dist_at)
     }
     .with_inputs(&args.inputs.options(&reference, &distorted).map_err(UsageError)?)?;
@@ -159,6 +166,9 @@ fn score(args: ScoreArgs) -> anyhow::Result<()> {
     });
     bar.finish();
     let mut report = outcome?.report;
+    if let Some(model) = estimator.as_mut() {
+        report = models::estimated(report, model)?;
+    }
     // Named as the user gave them, never by a signed URL.
     report.info.reference = reference.display().to_string();
     report.info.distorted = distorted.display().to_string();

@@ -65,3 +65,53 @@ pub fn print(registry: &Registry, checked: &[Checked]) {
         println!("  {:<24} {} {:>3} features  {metrics}  {status}", e.label(), e.kind, e.features.len());
     }
 }
+
+/// The registry model `--model registry:SPEC` names, loaded and checked: a fr model (its
+/// estimate replaces VMAF, so extra features, which would be computed on its downscaled
+/// frames, are refused).
+pub fn for_score(args: &crate::args::ScoreArgs, spec: &str) -> anyhow::Result<LoadedModel> {
+    let usage = |m: String| anyhow::Error::from(crate::UsageError(m));
+    let dir = args.registry.as_ref().ok_or_else(|| {
+        usage(format!("--model registry:{spec} loads from a model registry: give --registry DIR (or VMAFX_MODEL_REGISTRY)"))
+    })?;
+    if args.model_path.is_some() {
+        return Err(usage("--model registry:… and --model-path exclude each other".into()));
+    }
+    if !args.feature.is_empty() {
+        return Err(usage(format!(
+            "--model registry:{spec} scores downscaled frames for its estimate: extra features (--feature) would be \
+             computed on them too; score them in a separate run"
+        )));
+    }
+    let registry = Registry::open(dir).map_err(|e| usage(e.to_string()))?;
+    let model = LoadedModel::open(&registry, spec).map_err(|e| usage(e.to_string()))?;
+    if model.entry.kind != vmafx_ai::Kind::Fr {
+        return Err(usage(format!(
+            "{} is a no-reference (nr) model: vmafx score runs full-reference (fr) models only so far",
+            model.entry.label()
+        )));
+    }
+    Ok(model)
+}
+
+/// `report` (a run of the default VMAF model on frames made smaller as `model` asks)
+/// replaced by `model`'s estimates, labelled as that model's, with a note saying so.
+pub fn estimated(
+    mut report: vmafx_core::Report,
+    model: &mut LoadedModel,
+) -> anyhow::Result<vmafx_core::Report> {
+    let label = model.entry.label();
+    report.scores = vmafx_ai::estimate(model, &report.scores)?;
+    report.info.model = label.clone();
+    report.info.score_metric = label.clone();
+    report.info.headline.clear();
+    report.info.notes.push(vmafx_core::Note::info(format!(
+        "{label} is an estimate of VMAF by that ONNX model (ONNX Runtime on {}), from libvmaf features of frames made \
+         {}x smaller ({}x{}), not VMAF",
+        model.execution_provider(),
+        model.entry.downscale,
+        report.info.width,
+        report.info.height
+    )));
+    Ok(report)
+}

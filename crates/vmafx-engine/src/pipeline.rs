@@ -65,6 +65,10 @@ pub struct ScoreRequest {
     /// Set to stop scoring: decoders (and their ffmpeg) stop within a frame or two and the
     /// call returns [`EngineError::Cancelled`].
     pub cancel: Option<Arc<AtomicBool>>,
+    /// Score frames made this many times smaller each way (box filter,
+    /// [`vmafx_media::downscale`]): the cheap inputs of an `fr` quality model, never VMAF.
+    /// 1: as they are.
+    pub downscale: u32,
 }
 
 /// Frames `start..start + frames` of a sequence, scored so that every per-frame value equals
@@ -110,6 +114,7 @@ impl ScoreRequest {
             sync: SyncMode::default(),
             sync_seconds: sync::DEFAULT_SECONDS,
             cancel: None,
+            downscale: 1,
         }
     }
 }
@@ -315,6 +320,13 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
     if req.max_frames == Some(0) {
         return Err(EngineError::InvalidOption("--frames must be at least 1".into()));
     }
+    if !(1..=vmafx_media::downscale::MAX_FACTOR).contains(&req.downscale) {
+        return Err(EngineError::InvalidOption(format!(
+            "downscale {}: give 1 to {}",
+            req.downscale,
+            vmafx_media::downscale::MAX_FACTOR
+        )));
+    }
     // What to decode: `lead` frames after the user's skips, then at most `window` pairs.
     let (lead, window) = match req.segment {
         None => (0, req.max_frames),
@@ -342,7 +354,7 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
     }
     req.matching.validate().map_err(EngineError::InvalidOption)?;
     let (ref_probe, dist_probe, plan) = probe_and_plan(req)?;
-    let format = plan.format;
+    let format = vmafx_media::downscale::downscaled(plan.format, req.downscale);
     let mut notes = plan.notes.clone();
     for note in &notes {
         on(Progress::Note(note.clone()));
@@ -440,6 +452,11 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
         None => open_reader(&dist_probe, &plan.distorted, &req.decode, dist_first),
     }
     .map_err(EngineError::input(Role::Distorted))?;
+    let shrink = |(reader, at): (Box<dyn FrameReader>, u64)| match req.downscale {
+        1 => (reader, at),
+        f => (Box::new(vmafx_media::Downscaled::new(reader, f)) as Box<dyn FrameReader>, at),
+    };
+    let (ref_reader, dist_reader) = (shrink(ref_reader), shrink(dist_reader));
     let decoders = vec![ref_reader.0.decoder(), dist_reader.0.decoder()];
     // Each decoder holds what it has queued plus the frame it is filling; the pump holds a pair.
     let pool = scorer.picture_pool(2 * (DECODE_AHEAD as u32 + 1) + 2)?;

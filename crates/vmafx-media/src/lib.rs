@@ -8,6 +8,7 @@
 //! length and nothing is written to disk.
 
 pub mod decode;
+pub mod downscale;
 pub mod encode;
 pub mod error;
 pub mod format;
@@ -27,6 +28,7 @@ pub mod tool;
 pub mod y4m;
 
 pub use decode::{cut_y4m, DecodeOptions, Decoder, FfmpegReader};
+pub use downscale::Downscaled;
 pub use encode::{describe_encoder, encode, encode_streaming, svtav1_version, Encoded};
 pub use error::MediaError;
 pub use format::{Chroma, PixelFormat, Range, Rate, VideoFormat};
