@@ -88,7 +88,9 @@ impl LoadedModel {
         Self::from_bytes(entry, &bytes, &path)
     }
 
-    fn from_bytes(entry: ModelEntry, bytes: &[u8], path: &Path) -> Result<Self, AiError> {
+    /// Loads `bytes` as `entry` describes it, before it is in a registry (a trainer checking
+    /// its export); `path` only names it in messages.
+    pub fn from_bytes(entry: ModelEntry, bytes: &[u8], path: &Path) -> Result<Self, AiError> {
         let refuse = |reason: String| AiError::Load { model: entry.label(), path: path.into(), reason };
         let env = environment()?;
         let session = Session::builder(env)
@@ -126,6 +128,22 @@ impl LoadedModel {
             return Err(fail(format!("{} estimates for {} rows", y.len(), rows.len())));
         }
         Ok(y.iter().copied().collect())
+    }
+}
+
+/// The names of a graph's one input and one output, as ONNX Runtime reads them (what a
+/// registry entry must declare).
+pub fn graph_names(bytes: &[u8]) -> Result<(String, String), AiError> {
+    let session = Session::builder(environment()?)
+        .and_then(|mut b| b.commit_from_memory(bytes))
+        .map_err(|e| AiError::Runtime(format!("not a model ONNX Runtime can run: {e}")))?;
+    match (session.inputs(), session.outputs()) {
+        ([i], [o]) => Ok((i.name().to_string(), o.name().to_string())),
+        (i, o) => Err(AiError::Runtime(format!(
+            "a graph of {} inputs and {} outputs; models have one of each",
+            i.len(),
+            o.len()
+        ))),
     }
 }
 
