@@ -15,7 +15,7 @@ REF ?=
 DIST ?=
 ARGS ?=
 
-.PHONY: run test bench fuzz lint images setup setup-test setup-bench build corpus
+.PHONY: run test bench fuzz lint images setup setup-test setup-bench build corpus models
 
 setup:
 	@scripts/setup.sh run
@@ -43,10 +43,15 @@ test: setup-test corpus
 
 bench: setup-bench build corpus
 	$(CARGO) build --release -p vmafx-tune --bin vmafx-tune -p vmafx-probe --bin vmafx-probe
-	@[[ "$(ONLY)" =~ ^(tune|remote|sync|dashboard|speed)$$ ]] || $(CARGO) build --release -p vmafx-controller --example dispatch_bench --bin vmafx-controller
-	@[[ "$(ONLY)" =~ ^(tune|remote|operator|sync|dashboard|speed)$$ ]] || $(CARGO) build --release -p vmafx-mcp --bin vmafx-mcp
-	@[[ "$(ONLY)" =~ ^(tune|remote|sync|dashboard|speed)$$ ]] || $(CARGO) build --release -p vmafx-operator --bin vmafx-operator
+	@[[ "$(ONLY)" =~ ^(tune|remote|sync|dashboard|speed|models)$$ ]] || $(CARGO) build --release -p vmafx-controller --example dispatch_bench --bin vmafx-controller
+	@[[ "$(ONLY)" =~ ^(tune|remote|operator|sync|dashboard|speed|models)$$ ]] || $(CARGO) build --release -p vmafx-mcp --bin vmafx-mcp
+	@[[ "$(ONLY)" =~ ^(tune|remote|sync|dashboard|speed|models)$$ ]] || $(CARGO) build --release -p vmafx-operator --bin vmafx-operator
 	@scripts/bench.sh
+
+# The shipped quality models (models/: registry.json + .onnx), trained from clips made here.
+models: setup-test build
+	$(CARGO) build --release -p vmafx-trainer --bin vmafx-trainer
+	python3 scripts/models.py train .
 
 # Container images, one per binary, from release binaries built here (deploy/images/*/Dockerfile).
 images: setup-test

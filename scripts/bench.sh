@@ -10,6 +10,7 @@
 #   ONLY=dispatch scripts/bench.sh  # only the controller's dispatch, SQLite and PostgreSQL (dispatch_bench)
 #   ONLY=dashboard scripts/bench.sh  # only the dashboard's page for a 100,000-frame job (scripts/dashboard_bench.mjs)
 #   ONLY=speed scripts/bench.sh   # only vmafx vs ffmpeg libvmaf, interleaved, with vmafx-probe (scripts/speed_bench.py)
+#   ONLY=models scripts/bench.sh  # only the shipped fr model against full VMAF: accuracy and speed (scripts/models.py)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 corpus=${VMAFX_CORPUS:-$root/target/corpus}
@@ -131,6 +132,17 @@ if [[ ${ONLY:-} == dashboard ]]; then
   exit 0
 fi
 
+# The shipped fr model (models/, `make models`) on the corpus, content it was not trained on:
+# target/bench/models.md.
+models_bench() {
+  echo "== models: fr-fast against full VMAF on held-out clips, and its speed on 1080p" >&2
+  python3 "$root/scripts/models.py" bench "$root"
+}
+if [[ ${ONLY:-} == models ]]; then
+  models_bench
+  exit 0
+fi
+
 ref=$corpus/mandel_1080.y4m
 dist=$corpus/mandel_1080_x264_crf35.mp4
 
@@ -208,6 +220,7 @@ if [[ ${ONLY:-} == speed ]]; then
   exit 0
 fi
 speed_bench
+models_bench >&2
 
 echo "== speed: 1080p mandelbrot, 60 frames, 2 libvmaf threads each" >&2
 hyperfine --warmup 1 --runs "$runs" --export-json "$out/speed.json" \

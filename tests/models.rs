@@ -206,3 +206,16 @@ fn a_registry_index_that_points_outside_its_directory_is_refused() {
     let out = vmafx(&["models", "--registry", "/nonexistent/registry"]);
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// The shipped registry (`models/`, made by `make models`) loads: hash and graph as declared.
+#[test]
+fn the_shipped_registry_loads() {
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let models = listed(&shipped);
+    assert!(!models.is_empty(), "models/ lists no model");
+    for m in &models {
+        assert_eq!(m["loads"], true, "{m}");
+        assert_eq!(m["kind"], "fr", "{m}");
+        assert!(m["metrics"]["plcc"].is_number(), "{m}");
+    }
+}

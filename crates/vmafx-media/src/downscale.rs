@@ -71,31 +71,36 @@ impl FrameReader for Downscaled {
 }
 
 /// Box-averages a tightly packed `w × h` plane (`wide`: 16-bit little-endian samples) into
-/// `dst`, which holds `ceil(w / f) × ceil(h / f)` samples per its stride.
+/// `dst`, which holds `ceil(w / f) × ceil(h / f)` samples per its stride: each band of `f`
+/// rows is summed column by column, then each run of `f` column sums.
 fn box_mean(src: &[u8], w: usize, h: usize, wide: bool, f: usize, dst: &mut PlaneMut<'_>) {
     let bps = if wide { 2 } else { 1 };
-    let sample = |x: usize, y: usize| -> u32 {
-        let i = (y * w + x) * bps;
-        if wide {
-            u32::from(u16::from_le_bytes([src[i], src[i + 1]]))
-        } else {
-            u32::from(src[i])
-        }
-    };
     let (ow, oh) = (w.div_ceil(f), h.div_ceil(f));
+    let mut columns = vec![0u32; w];
     for oy in 0..oh.min(dst.rows) {
         let rows = oy * f..((oy + 1) * f).min(h);
-        for ox in 0..ow.min(dst.row_bytes / bps) {
-            let cols = ox * f..((ox + 1) * f).min(w);
-            let count = (rows.len() * cols.len()) as u32;
-            let sum: u32 =
-                rows.clone().flat_map(|y| cols.clone().map(move |x| (x, y))).map(|(x, y)| sample(x, y)).sum();
-            let mean = (sum + count / 2) / count;
-            let at = oy * dst.stride + ox * bps;
+        let band = rows.len() as u32;
+        columns.iter_mut().for_each(|c| *c = 0);
+        for y in rows {
+            let row = &src[y * w * bps..(y + 1) * w * bps];
             if wide {
-                dst.data[at..at + 2].copy_from_slice(&(mean as u16).to_le_bytes());
+                for (c, s) in columns.iter_mut().zip(row.chunks_exact(2)) {
+                    *c += u32::from(u16::from_le_bytes([s[0], s[1]]));
+                }
             } else {
-                dst.data[at] = mean as u8;
+                for (c, &s) in columns.iter_mut().zip(row) {
+                    *c += u32::from(s);
+                }
+            }
+        }
+        let out = &mut dst.data[oy * dst.stride..];
+        for (ox, block) in columns.chunks(f).enumerate().take(ow.min(dst.row_bytes / bps)) {
+            let count = band * block.len() as u32;
+            let mean = (block.iter().sum::<u32>() + count / 2) / count;
+            if wide {
+                out[ox * 2..ox * 2 + 2].copy_from_slice(&(mean as u16).to_le_bytes());
+            } else {
+                out[ox] = mean as u8;
             }
         }
     }
