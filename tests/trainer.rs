@@ -108,6 +108,23 @@ fn a_model_is_published_only_when_it_beats_the_holdout_and_then_scores() {
     assert!(report["published"].is_null());
     assert!(!fresh.join("registry.json").exists(), "nothing published");
 
+    // Triples collected at 1/4 size cannot make a model declared for 1/2: refused, nothing written.
+    let out = trainer(&[
+        "fit",
+        "--triples",
+        s(&triples),
+        "--registry",
+        s(&fresh),
+        "--id",
+        "fr-half",
+        "--downscale",
+        "2",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("288 of 288 triples were not collected at --downscale 2"), "{err}");
+    assert!(!fresh.join("registry.json").exists());
+
     // The published model scores a pair, labelled as its estimate.
     let (reference, distorted) = &pairs[4];
     let out = vmafx(&[

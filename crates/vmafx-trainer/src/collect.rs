@@ -53,6 +53,7 @@ pub fn collect(req: &CollectRequest) -> anyhow::Result<Vec<Triple>> {
             meta: Meta {
                 clip: req.clip.clone(),
                 frame: f.frame_num,
+                downscale: req.downscale,
                 width: full.info.width,
                 height: full.info.height,
                 ..Meta::default()

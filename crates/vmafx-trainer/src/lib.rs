@@ -64,6 +64,15 @@ pub fn fit_and_publish(triples: &[Triple], req: &FitRequest) -> anyhow::Result<F
         .map_err(|e| anyhow::anyhow!("model registry {}: {e}", req.registry.display()))?;
     let mut registry = Registry::open(&req.registry)?;
     vmafx_ai::registry::check_id(&req.id).map_err(anyhow::Error::msg)?;
+    // Features collected at another scale would be published under the wrong `downscale`.
+    let other = triples.iter().filter(|t| t.meta.downscale != req.downscale).count();
+    anyhow::ensure!(
+        other == 0,
+        "{other} of {} triples were not collected at --downscale {} (their `meta.downscale` differs or is missing): \
+         collect at the scale the model is fitted for",
+        triples.len(),
+        req.downscale
+    );
     let (mut train, mut holdout) = (Vec::new(), Vec::new());
     for t in triples {
         if let Some(row) = t.row(&req.features) {
@@ -134,6 +143,12 @@ pub fn fit_and_publish(triples: &[Triple], req: &FitRequest) -> anyhow::Result<F
 
     // How the current version does on the same holdout.
     let current_metrics = match &current {
+        Some(c) if c.downscale != req.downscale => anyhow::bail!(
+            "{} takes features at 1/{} size, these triples are at 1/{}: they cannot measure it; collect at its scale",
+            c.label(),
+            c.downscale,
+            req.downscale
+        ),
         Some(c) => {
             let rows: Option<Vec<Vec<f32>>> = holdout.iter().map(|(.., t)| t.row(&c.features)).collect();
             let rows = rows.ok_or_else(|| {

@@ -24,6 +24,9 @@ pub struct Meta {
     /// The clip pair the frame belongs to (the holdout keeps whole clips apart).
     pub clip: String,
     pub frame: u64,
+    /// How many times smaller each way the features' frames were (0: not recorded).
+    #[serde(default)]
+    pub downscale: u32,
     #[serde(default)]
     pub job: Option<String>,
     #[serde(default)]
