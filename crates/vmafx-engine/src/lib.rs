@@ -5,6 +5,7 @@
 //! on their own threads so that decoding overlaps scoring. [`catalog`] names the built-in
 //! models and the extra features users can ask for.
 
+pub mod beside;
 pub mod error;
 pub mod libvmaf;
 pub mod pipeline;

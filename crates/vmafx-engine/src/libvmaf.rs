@@ -84,6 +84,24 @@ impl Picture {
         [plane(0), plane(1), plane(2)]
     }
 
+    /// The three planes, to read.
+    pub fn planes(&self) -> [vmafx_media::downscale::Plane<'_>; 3] {
+        let p = &self.pic;
+        let plane = |i: usize| {
+            let (stride, rows) = (p.stride[i] as usize, p.h[i] as usize);
+            // SAFETY: libvmaf allocated `h[i]` rows of `stride[i]` bytes for plane i, and
+            // `self` is borrowed for the slices' lifetime.
+            let data = unsafe { std::slice::from_raw_parts(p.data[i] as *const u8, stride * rows) };
+            vmafx_media::downscale::Plane { data, stride, width: p.w[i] as usize, height: rows }
+        };
+        [plane(0), plane(1), plane(2)]
+    }
+
+    /// Whether samples take two bytes (more than 8 bits).
+    pub fn wide(&self) -> bool {
+        self.pic.bpc > 8
+    }
+
     /// The alignment signature of the luma plane ([`vmafx_media::sync`]).
     pub fn signature(&self) -> vmafx_media::sync::Signature {
         let p = &self.pic;

@@ -19,6 +19,7 @@ use vmafx_media::{
     MatchOptions, MediaError, Probe, RawFormat, StreamedInput,
 };
 
+use crate::beside::Beside;
 use crate::error::{EngineError, Role};
 use crate::libvmaf::{self, Picture, PicturePool};
 use crate::scorer::{resolve_features, Scorer, ScorerConfig};
@@ -69,6 +70,9 @@ pub struct ScoreRequest {
     /// [`vmafx_media::downscale`]): the cheap inputs of an `fr` quality model, never VMAF.
     /// 1: as they are.
     pub downscale: u32,
+    /// Also score each pair made this many times smaller ([`crate::beside`]): a quality
+    /// model's inputs beside the full run ([`ScoreOutcome::beside`]). 0: no.
+    pub beside: u32,
 }
 
 /// Frames `start..start + frames` of a sequence, scored so that every per-frame value equals
@@ -115,6 +119,7 @@ impl ScoreRequest {
             sync_seconds: sync::DEFAULT_SECONDS,
             cancel: None,
             downscale: 1,
+            beside: 0,
         }
     }
 }
@@ -176,6 +181,8 @@ pub enum Progress {
 #[derive(Debug, Clone)]
 pub struct ScoreOutcome {
     pub report: Report,
+    /// The run on smaller frames that [`ScoreRequest::beside`] asked for.
+    pub beside: Option<vmafx_core::Scores>,
     pub timing: Timing,
 }
 
@@ -432,7 +439,7 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
         }
     }
 
-    let mut scorer = Scorer::new(&ScorerConfig {
+    let config = ScorerConfig {
         model: req.model.clone(),
         features: req.features.clone(),
         threads: req.threads,
@@ -440,7 +447,15 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
         format,
         first_frame: lead,
         report: req.segment.map(|s| s.start..s.end()),
-    })?;
+    };
+    let mut scorer = Scorer::new(&config)?;
+    let mut beside = match req.beside {
+        0 => None,
+        _ if req.downscale != 1 => {
+            return Err(EngineError::InvalidOption("a run beside one on smaller frames: give one of the two".into()))
+        }
+        f => Some(Beside::new(&config, f)?),
+    };
     // Each input is read from its first frame to score: seeking there where that is exact,
     // else decoding from the start and dropping what comes before.
     let ref_first = req.skip_reference + lead;
@@ -477,7 +492,7 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
     let mut check = (req.sync == SyncMode::Check && lead == 0).then(|| SyncCheck::new(range));
     let mut timing = Timing::default();
     let result =
-        pump(&mut scorer, &reference, &distorted, cancel, check.as_mut(), &mut timing, &mut |event| {
+        pump(&mut scorer, beside.as_mut(), &reference, &distorted, cancel, check.as_mut(), &mut timing, &mut |event| {
             if let Progress::Note(n) = &event {
                 notes.push(n.clone());
             }
@@ -511,6 +526,7 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
 
     let finishing = Instant::now();
     let scores = scorer.finish()?;
+    let beside = beside.map(Beside::finish).transpose()?;
     timing.libvmaf += finishing.elapsed();
     let headline = catalog::headline_metrics(&req.features, &scores.metrics);
     let info = ReportInfo {
@@ -531,7 +547,7 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
         decoders,
         elapsed_s: started.elapsed().as_secs_f64(),
     };
-    Ok(ScoreOutcome { report: Report { info, scores }, timing })
+    Ok(ScoreOutcome { report: Report { info, scores }, beside, timing })
 }
 
 fn segment_past_end(seg: Segment, role: Role, frames: u64) -> EngineError {
@@ -543,8 +559,10 @@ fn segment_past_end(seg: Segment, role: Role, frames: u64) -> EngineError {
 }
 
 /// Feeds frame pairs to the scorer until both inputs end; returns each input's frame count.
+#[allow(clippy::too_many_arguments)]
 fn pump(
     scorer: &mut Scorer,
+    mut beside: Option<&mut Beside>,
     reference: &Decoder,
     distorted: &Decoder,
     cancel: &AtomicBool,
@@ -564,6 +582,9 @@ fn pump(
                     on(Progress::Note(note));
                 }
                 let pushing = Instant::now();
+                if let Some(b) = beside.as_deref_mut() {
+                    b.push(&r, &d)?;
+                }
                 scorer.push(r, d)?;
                 timing.libvmaf += pushing.elapsed();
                 pairs += 1;

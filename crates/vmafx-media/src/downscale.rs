@@ -48,7 +48,8 @@ impl FrameReader for Downscaled {
         let wide = fmt.pix_fmt.bytes_per_sample() == 2;
         let from = fmt.pix_fmt.plane_dims(fmt.width, fmt.height);
         for ((src, (w, h)), dst) in self.full.planes().iter().zip(from).zip(planes.iter_mut()) {
-            box_mean(src, w, h, wide, self.factor, dst);
+            let bps = if wide { 2 } else { 1 };
+            box_mean(Plane { data: src, stride: w * bps, width: w, height: h }, wide, self.factor, dst);
         }
         Ok(true)
     }
@@ -70,10 +71,21 @@ impl FrameReader for Downscaled {
     }
 }
 
-/// Box-averages a tightly packed `w × h` plane (`wide`: 16-bit little-endian samples) into
-/// `dst`, which holds `ceil(w / f) × ceil(h / f)` samples per its stride: each band of `f`
-/// rows is summed column by column, then each run of `f` column sums.
-fn box_mean(src: &[u8], w: usize, h: usize, wide: bool, f: usize, dst: &mut PlaneMut<'_>) {
+/// A plane to read: `height` rows of `width` samples, `stride` bytes apart.
+#[derive(Debug, Clone, Copy)]
+pub struct Plane<'a> {
+    pub data: &'a [u8],
+    pub stride: usize,
+    pub width: usize,
+    pub height: usize,
+}
+
+/// Box-averages `src` (`wide`: 16-bit little-endian samples) into `dst`, which holds
+/// `ceil(w / f) × ceil(h / f)` samples per its stride: each band of `f` rows is summed column
+/// by column, then each run of `f` column sums. The same arithmetic as [`Downscaled`], for
+/// frames already decoded (a model's inputs made beside a full-size run).
+pub fn box_mean(src: Plane<'_>, wide: bool, f: usize, dst: &mut PlaneMut<'_>) {
+    let (w, h) = (src.width, src.height);
     let bps = if wide { 2 } else { 1 };
     let (ow, oh) = (w.div_ceil(f), h.div_ceil(f));
     let mut columns = vec![0u32; w];
@@ -82,7 +94,7 @@ fn box_mean(src: &[u8], w: usize, h: usize, wide: bool, f: usize, dst: &mut Plan
         let band = rows.len() as u32;
         columns.iter_mut().for_each(|c| *c = 0);
         for y in rows {
-            let row = &src[y * w * bps..(y + 1) * w * bps];
+            let row = &src.data[y * src.stride..y * src.stride + w * bps];
             if wide {
                 for (c, s) in columns.iter_mut().zip(row.chunks_exact(2)) {
                     *c += u32::from(u16::from_le_bytes([s[0], s[1]]));
