@@ -7,13 +7,18 @@
 
 use std::path::PathBuf;
 
+pub mod capture;
 pub mod estimate;
 pub mod model;
 pub mod registry;
+pub mod serve;
+pub mod triple;
 
 pub use estimate::estimate;
 pub use model::{runtime_library, LoadedModel};
 pub use registry::{Kind, ModelEntry, Registry};
+pub use serve::ModelServer;
+pub use triple::Triple;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AiError {

@@ -172,19 +172,7 @@ impl ModelEntry {
     }
 }
 
-/// A model id: lower-case letters, digits, `.`, `_`, `-`, starting with a letter or digit,
-/// at most 64 characters (it becomes part of file names and URLs).
-pub fn check_id(id: &str) -> Result<(), String> {
-    let ok = !id.is_empty()
-        && id.len() <= 64
-        && id.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("model id `{id}`: use 1-64 of a-z, 0-9, `.`, `_`, `-`, starting with a letter or digit"))
-    }
-}
+pub use vmafx_core::job::check_model_id as check_id;
 
 fn one() -> u32 {
     1
@@ -353,7 +341,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Writes `path` so that a reader sees the old file or the new one: a temporary file beside
 /// it, synced, renamed over it, then the directory synced.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));

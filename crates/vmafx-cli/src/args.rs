@@ -305,6 +305,14 @@ pub struct SubmitArgs {
     /// Split into segments of N frames, scored in parallel by different nodes.
     #[arg(long, value_name = "N")]
     pub segment_frames: Option<u64>,
+    /// Also an estimate by a model of the node's registry, ID or ID@VERSION, beside VMAF
+    /// (named ID@VERSION in the result; the job is then one work item). The frames' measures
+    /// become training triples for the node's trainer unless --no-capture (docs/models.md).
+    #[arg(long, value_name = "ID[@VERSION]")]
+    pub estimate: Option<String>,
+    /// With --estimate: keep this job's frames out of training.
+    #[arg(long, requires = "estimate")]
+    pub no_capture: bool,
     #[command(flatten)]
     pub inputs: InputArgs,
     /// Higher runs first.

@@ -101,6 +101,10 @@ pub fn submit(args: SubmitArgs) -> anyhow::Result<()> {
         },
         inputs: args.inputs.options(&reference, &distorted).map_err(UsageError)?,
         versions: Default::default(),
+        estimate: args
+            .estimate
+            .clone()
+            .map(|model| vmafx_core::EstimateSpec { model, no_capture: args.no_capture }),
     };
     runtime()?.block_on(async {
         let client = connect(&args.cluster).await?;

@@ -286,6 +286,8 @@ struct ScoreBody {
     encode: Option<vmafx_core::EncodeSpec>,
     #[serde(default)]
     inputs: vmafx_core::InputOptions,
+    #[serde(default)]
+    estimate: Option<vmafx_core::EstimateSpec>,
 }
 
 async fn submit<S: Store>(
@@ -327,6 +329,7 @@ pub(crate) fn job_request(
             requirements: score.requirements,
             inputs: score.inputs,
             versions: Default::default(),
+            estimate: score.estimate,
         },
         priority: body.priority,
         idempotency_key: body.idempotency_key.or(header_key),

@@ -126,6 +126,7 @@ mod tests {
             requirements: Default::default(),
             inputs: Default::default(),
             versions: Default::default(),
+            estimate: None,
         }
     }
 

@@ -313,6 +313,17 @@ fn validate(spec: &mut ScoreJobSpec, roots: &AllowedRoots, probe: bool) -> Resul
         // Pictures of a few frames are one work item.
         spec.segment_frames = None;
     }
+    if let Some(e) = &spec.estimate {
+        e.parse().map_err(|m| ControllerError::invalid("score.estimate.model", m))?;
+        if spec.encode.is_some() || spec.pictures.is_some() {
+            return Err(ControllerError::invalid(
+                "score.estimate",
+                "an estimate is made beside the scoring of a given pair, not of an encode or pictures",
+            ));
+        }
+        // One version of the model for the whole job: one work item.
+        spec.segment_frames = None;
+    }
     if spec.inputs.max_frames == Some(0) {
         return Err(ControllerError::invalid("score.inputs.max_frames", "must be at least 1"));
     }

@@ -38,6 +38,7 @@ fn fixture(frames: usize, segment_frames: Option<u64>) -> Fixture {
         requirements: Default::default(),
         inputs: Default::default(),
         versions: Default::default(),
+        estimate: None,
     };
     Fixture { _dir: dir, spec }
 }

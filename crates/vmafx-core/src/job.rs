@@ -41,6 +41,54 @@ pub struct ScoreJobSpec {
     /// the controller, which fails the job when an object changes under it.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub versions: std::collections::BTreeMap<String, String>,
+    /// An estimate by a registry model beside VMAF, made by the node (docs/models.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate: Option<EstimateSpec>,
+}
+
+/// A quality model of the node's model registry run beside VMAF: the node scores each frame
+/// pair in full (VMAF, the job's truth) and, from the same decoded frames made smaller as the
+/// model asks, its inputs; the model's per-frame output is added to the result under the
+/// model's `ID@VERSION`. The frames' (inputs, VMAF) pairs go to the node's trainer as training
+/// triples unless `no_capture` says not to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EstimateSpec {
+    /// `ID` (the version the node serves: its newest, or the one pinned) or `ID@VERSION`.
+    pub model: String,
+    /// Keep this job's frames out of training.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_capture: bool,
+}
+
+impl EstimateSpec {
+    /// The model's id and version, if one is named.
+    pub fn parse(&self) -> Result<(&str, Option<u32>), String> {
+        let (id, version) = match self.model.split_once('@') {
+            Some((id, v)) => (
+                id,
+                Some(v.parse::<u32>().ok().filter(|&v| v > 0).ok_or_else(|| {
+                    format!("`{}`: `{v}` is not a version number (ID@VERSION, e.g. {id}@2)", self.model)
+                })?),
+            ),
+            None => (self.model.as_str(), None),
+        };
+        check_model_id(id)?;
+        Ok((id, version))
+    }
+}
+
+/// A registry model id: lower-case letters, digits, `.`, `_`, `-`, starting with a letter or
+/// digit, at most 64 characters (it becomes part of file names and URLs).
+pub fn check_model_id(id: &str) -> Result<(), String> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("model id `{id}`: use 1-64 of a-z, 0-9, `.`, `_`, `-`, starting with a letter or digit"))
+    }
 }
 
 /// How a job's inputs are read and brought together: the knobs of `vmafx score` that change

@@ -24,7 +24,8 @@ pub use duration::parse_duration;
 pub use encode::{EncodeSpec, EncoderDescription};
 pub use input::{InputUri, InputUriError};
 pub use job::{
-    plan_segments, InputOptions, ItemState, JobState, PictureSpec, RawVideo, ScoreJobSpec, SegmentSpec,
+    plan_segments, EstimateSpec, InputOptions, ItemState, JobState, PictureSpec, RawVideo, ScoreJobSpec,
+    SegmentSpec,
 };
 pub use message::one_statement;
 pub use note::{Note, NoteLevel};

@@ -34,6 +34,7 @@ fn planned_segments_assemble_into_the_whole_run() {
         requirements: Default::default(),
         inputs: Default::default(),
         versions: Default::default(),
+        estimate: None,
     };
     let whole = {
         let mut req = ScoreRequest::new(&r, &d);

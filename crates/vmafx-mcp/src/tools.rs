@@ -368,6 +368,7 @@ impl Vmafx {
             requirements: Default::default(),
             inputs: Default::default(),
             versions: Default::default(),
+            estimate: None,
         };
         let submitted = c.client.submit(&spec, a.priority.unwrap_or(0), a.idempotency_key.as_deref()).await;
         answer(match submitted {
@@ -692,6 +693,7 @@ impl Vmafx {
             requirements: Default::default(),
             inputs: inputs.clone(),
             versions: Default::default(),
+            estimate: None,
         };
         let id = c.client.submit(&spec, 0, None).await.map_err(|e| c.explain(e))?.job.id;
         let mut watch = c.client.watch(&id).await.map_err(|e| c.explain(e))?;

@@ -64,6 +64,7 @@ pub fn job_spec(spec: &VmafxJobSpec) -> Result<ScoreJobSpec, Invalid> {
         requirements: Requirements { labels, ..Default::default() },
         inputs: Default::default(),
         versions: Default::default(),
+        estimate: None,
     })
 }
 

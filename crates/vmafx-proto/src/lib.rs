@@ -23,7 +23,7 @@ pub const MAX_JOB_BYTES: usize = 1 << 30;
 pub const RETRY_AFTER_MS: &str = "retry-after-ms";
 
 use vmafx_core::{
-    Capabilities, EncodeOutcome, EncodeSpec, EncoderDescription, FramePicture, FrameScore, InputOptions,
+    Capabilities, EncodeOutcome, EncodeSpec, EncoderDescription, EstimateSpec, FramePicture, FrameScore, InputOptions,
     JobState as CoreJobState, JobView, NodeInfo, NodeState, Note, NoteLevel, PictureSpec, PoolQueue,
     RawVideo, Requirements, ScoreJobSpec, Scores, SegmentResult,
 };
@@ -51,6 +51,7 @@ impl From<v1::ScoreSpec> for ScoreJobSpec {
                 max_frames: Some(s.max_frames).filter(|&n| n > 0),
             },
             versions: Default::default(),
+            estimate: s.estimate.map(|e| EstimateSpec { model: e.model, no_capture: e.no_capture }),
         }
     }
 }
@@ -108,6 +109,10 @@ impl From<&ScoreJobSpec> for v1::ScoreSpec {
             skip_reference: s.inputs.skip_reference,
             skip_distorted: s.inputs.skip_distorted,
             max_frames: s.inputs.max_frames.unwrap_or(0),
+            estimate: s
+                .estimate
+                .as_ref()
+                .map(|e| v1::Estimate { model: e.model.clone(), no_capture: e.no_capture }),
         }
     }
 }

@@ -5,7 +5,8 @@
 pub mod collect;
 pub mod stats;
 pub mod train;
-pub mod triples;
+/// Training triples (one JSON object per frame), as nodes send them.
+pub use vmafx_ai::triple as triples;
 
 use std::path::PathBuf;
 

@@ -70,6 +70,7 @@ impl Remote {
             requirements: Default::default(),
             inputs: Default::default(),
             versions: Default::default(),
+            estimate: None,
         };
         self.runtime.block_on(async {
             let id = self.client.submit(&spec, 0, None).await?.job.id;

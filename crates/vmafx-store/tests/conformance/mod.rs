@@ -58,6 +58,7 @@ pub fn spec() -> ScoreJobSpec {
         requirements: Default::default(),
         inputs: Default::default(),
         versions: Default::default(),
+        estimate: None,
     }
 }
 
