@@ -59,6 +59,12 @@ pub struct Capture {
     shared: Arc<Shared>,
 }
 
+impl std::fmt::Debug for Capture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Capture").field("socket", &self.shared.socket).finish()
+    }
+}
+
 impl Capture {
     /// Starts sending to the trainer listening on `socket`, keeping at most `capacity`
     /// triples waiting.
@@ -79,8 +85,7 @@ impl Capture {
 
     /// Queues `triples`, dropping the oldest waiting ones beyond the capacity.
     pub fn offer(&self, triples: &[Triple]) {
-        let lines: Vec<String> =
-            triples.iter().filter_map(|t| serde_json::to_string(t).ok()).collect();
+        let lines: Vec<String> = triples.iter().filter_map(|t| serde_json::to_string(t).ok()).collect();
         let mut s = self.shared.lock();
         s.queue.extend(lines);
         trim(&mut s, self.shared.capacity);
@@ -137,7 +142,8 @@ fn send(shared: &Shared) {
             }
         }
         let w = conn.as_mut().expect("connected above");
-        let written = batch.iter().try_for_each(|l| w.write_all(l.as_bytes()).and_then(|()| w.write_all(b"\n")));
+        let written =
+            batch.iter().try_for_each(|l| w.write_all(l.as_bytes()).and_then(|()| w.write_all(b"\n")));
         let mut s = shared.lock();
         match written.and_then(|()| w.flush()) {
             Ok(()) => s.counts.sent += batch.len() as u64,

@@ -109,6 +109,12 @@ fn environment() -> Result<&'static ort::environment::Environment, AiError> {
     .map_err(|e| AiError::Runtime(e.clone()))
 }
 
+/// The execution providers this machine's ONNX Runtime runs models on, in the order they
+/// are tried (the CPU only, so far); an error says why ONNX Runtime does not start.
+pub fn providers() -> Result<Vec<String>, AiError> {
+    environment().map(|_| vec!["CPU".to_string()])
+}
+
 /// A model loaded from a registry, ready to estimate.
 pub struct LoadedModel {
     pub entry: ModelEntry,

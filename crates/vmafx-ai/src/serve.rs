@@ -32,6 +32,12 @@ pub struct ModelServer {
     loaded: Mutex<Vec<(ModelEntry, Served)>>,
 }
 
+impl std::fmt::Debug for ModelServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModelServer").field("dir", &self.dir).finish()
+    }
+}
+
 impl ModelServer {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         Self { dir: dir.into(), loaded: Mutex::new(Vec::new()) }

@@ -85,6 +85,7 @@ async fn serve(a: UpArgs) -> anyhow::Result<()> {
             input_roots: roots,
             metrics: Default::default(),
             rclone: Arc::new(a.remote_inputs.rclone()),
+            learning: None,
         };
         Some(tokio::spawn(vmafx_node::run(cfg, drain.clone())))
     } else {

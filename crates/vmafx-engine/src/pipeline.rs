@@ -452,7 +452,9 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
     let mut beside = match req.beside {
         0 => None,
         _ if req.downscale != 1 => {
-            return Err(EngineError::InvalidOption("a run beside one on smaller frames: give one of the two".into()))
+            return Err(EngineError::InvalidOption(
+                "a run beside one on smaller frames: give one of the two".into(),
+            ))
         }
         f => Some(Beside::new(&config, f)?),
     };
@@ -491,13 +493,21 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
     // first frame after the skips only).
     let mut check = (req.sync == SyncMode::Check && lead == 0).then(|| SyncCheck::new(range));
     let mut timing = Timing::default();
-    let result =
-        pump(&mut scorer, beside.as_mut(), &reference, &distorted, cancel, check.as_mut(), &mut timing, &mut |event| {
+    let result = pump(
+        &mut scorer,
+        beside.as_mut(),
+        &reference,
+        &distorted,
+        cancel,
+        check.as_mut(),
+        &mut timing,
+        &mut |event| {
             if let Progress::Note(n) = &event {
                 notes.push(n.clone());
             }
             on(event)
-        });
+        },
+    );
     reference.stop();
     distorted.stop();
     let (ref_frames, dist_frames) = result?;

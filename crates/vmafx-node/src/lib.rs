@@ -18,6 +18,7 @@ use tracing::Instrument;
 use vmafx_client::NodeClient;
 
 mod backoff;
+pub mod learning;
 pub mod metrics;
 pub use backoff::{with_retry, Backoff};
 use metrics::ItemEnd;
@@ -52,6 +53,8 @@ pub struct NodeConfig {
     /// How this node reads `rclone:` inputs: its own rclone.conf, `rclone serve http` on
     /// loopback or `rclone mount` per remote, stopped (unmounted) when the node stops.
     pub rclone: Arc<vmafx_storage::Rclone>,
+    /// The model registry jobs' estimates come from, and the trainer triples go to.
+    pub learning: Option<learning::Learning>,
 }
 
 /// What this machine offers: cores, the ffmpeg encoders it has, and its GPU (from
@@ -441,19 +444,39 @@ async fn score(
     let segment = SegmentSpec { start: item.start, frames: item.frames };
     let mut req = ScoreRequest::for_job(&spec, segment, cfg.threads, cfg.decode.clone())?;
     req.cancel = Some(cancel);
+    // The model is chosen (and checked) before anything is decoded; the item keeps it to the
+    // end, whatever is published meanwhile.
+    let model = match &spec.estimate {
+        Some(e) => {
+            let model = learning::model_for(cfg.learning.as_ref(), e)?;
+            req.beside = learning::beside_factor(&model.0);
+            Some((model, !e.no_capture))
+        }
+        None => None,
+    };
+    let capture = cfg.learning.as_ref().and_then(|l| l.capture.clone());
+    let job_id = item.job_id.clone();
     let mut on_progress = move |p: Progress| {
         if let Progress::Frames { done } = p {
             frames_done.store(done, Ordering::Relaxed);
         }
     };
     let metrics = cfg.metrics.clone();
-    tokio::task::spawn_blocking(move || score_files(&req, &mut on_progress))
-        .await
-        .map_err(|e| EngineError::Internal(format!("scoring task failed: {e}")))?
-        .map(|outcome| {
-            metrics.scored(&outcome);
-            wire_result(outcome.report)
-        })
+    tokio::task::spawn_blocking(move || {
+        let mut outcome = score_files(&req, &mut on_progress)?;
+        metrics.scored(&outcome);
+        if let Some((model, capturing)) = &model {
+            let triples =
+                learning::add_estimate(&mut outcome.report, outcome.beside.as_ref(), model, &spec, &job_id)?;
+            tracing::info!(job_id = %job_id, model = %model.0.label(), frames = outcome.report.scores.frames.len(), "estimated");
+            if let (Some(c), true) = (&capture, *capturing) {
+                c.offer(&triples);
+            }
+        }
+        Ok(wire_result(outcome.report))
+    })
+    .await
+    .map_err(|e| EngineError::Internal(format!("scoring task failed: {e}")))?
 }
 
 /// Checks the job's local paths against this node's roots (whatever the controller checked:

@@ -94,6 +94,19 @@ struct Args {
     /// address is printed). They need no token and carry no secrets [default: not served].
     #[arg(long, env = "VMAFX_HTTP_LISTEN", value_name = "ADDR")]
     http_listen: Option<std::net::SocketAddr>,
+    /// A model registry directory (`registry.json` + `.onnx` files): jobs with an estimate
+    /// run its models beside VMAF, each item on the version served when it starts (the newest,
+    /// or the one `vmafx models pin` chose); a new version is picked up without a restart.
+    #[arg(long, env = "VMAFX_MODEL_REGISTRY", value_name = "DIR")]
+    registry: Option<PathBuf>,
+    /// The co-located trainer's Unix socket (`vmafx-trainer serve --socket`): the frames of
+    /// jobs with an estimate go there as training triples, unless the job opts out. Never
+    /// waits for it: a bounded queue drops the oldest when the trainer is slow or absent.
+    #[arg(long, env = "VMAFX_TRAINER_SOCKET", value_name = "PATH", requires = "registry")]
+    trainer: Option<PathBuf>,
+    /// Triples queued for the trainer at most.
+    #[arg(long, env = "VMAFX_CAPTURE_QUEUE", value_name = "N", default_value_t = vmafx_ai::capture::DEFAULT_CAPACITY)]
+    capture_queue: usize,
     /// Log lines on stderr: text, or json (one object per line, with job_id, item_id and
     /// node_id fields on every event of an item's life).
     #[arg(long, env = "VMAFX_LOG_FORMAT", default_value = "text")]
@@ -127,7 +140,20 @@ async fn node(a: Args) -> anyhow::Result<()> {
     }
     let tools = Tools::new(a.ffmpeg, a.ffprobe).remembering_probes();
     let gpu = a.gpu_vendor.map(|v| (v.to_ascii_lowercase(), a.gpu_model.clone()));
-    let capabilities = vmafx_node::detect_capabilities(&tools, slots, gpu, labels);
+    let mut capabilities = vmafx_node::detect_capabilities(&tools, slots, gpu, labels);
+    let learning = match a.registry {
+        Some(dir) => {
+            // ONNX Runtime must start here, not at the first job.
+            capabilities.onnx_providers = vmafx_ai::model::providers()
+                .map_err(|e| anyhow::anyhow!("--registry {}: {e}", dir.display()))?;
+            vmafx_ai::Registry::open(&dir).map_err(|e| anyhow::anyhow!("--registry: {e}"))?;
+            Some(vmafx_node::learning::Learning {
+                models: Arc::new(vmafx_ai::ModelServer::new(dir)),
+                capture: a.trainer.map(|socket| vmafx_ai::capture::Capture::start(socket, a.capture_queue)),
+            })
+        }
+        None => None,
+    };
     let cfg = NodeConfig {
         controller: a.controller,
         tls: vmafx_client::Tls { ca: a.ca, identity: a.tls_cert.zip(a.tls_key) },
@@ -149,6 +175,7 @@ async fn node(a: Args) -> anyhow::Result<()> {
             }
             None => vmafx_storage::Rclone::serving(a.rclone, a.rclone_config),
         }),
+        learning,
     };
     let drain = Arc::new(AtomicBool::new(false));
     if let Some(addr) = a.http_listen {

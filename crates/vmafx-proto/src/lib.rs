@@ -23,9 +23,9 @@ pub const MAX_JOB_BYTES: usize = 1 << 30;
 pub const RETRY_AFTER_MS: &str = "retry-after-ms";
 
 use vmafx_core::{
-    Capabilities, EncodeOutcome, EncodeSpec, EncoderDescription, EstimateSpec, FramePicture, FrameScore, InputOptions,
-    JobState as CoreJobState, JobView, NodeInfo, NodeState, Note, NoteLevel, PictureSpec, PoolQueue,
-    RawVideo, Requirements, ScoreJobSpec, Scores, SegmentResult,
+    Capabilities, EncodeOutcome, EncodeSpec, EncoderDescription, EstimateSpec, FramePicture, FrameScore,
+    InputOptions, JobState as CoreJobState, JobView, NodeInfo, NodeState, Note, NoteLevel, PictureSpec,
+    PoolQueue, RawVideo, Requirements, ScoreJobSpec, Scores, SegmentResult,
 };
 
 impl From<v1::ScoreSpec> for ScoreJobSpec {

@@ -3,6 +3,7 @@
 //! only when it beats the version there (and a constant guess) on a holdout of whole clips.
 
 pub mod collect;
+pub mod serve;
 pub mod stats;
 pub mod train;
 /// Training triples (one JSON object per frame), as nodes send them.
@@ -200,4 +201,21 @@ pub fn fit_and_publish(triples: &[Triple], req: &FitRequest) -> anyhow::Result<F
         baseline_rmse,
         export_max_difference,
     })
+}
+
+/// Now, UTC, RFC 3339 (whole seconds), from the system clock.
+pub fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }

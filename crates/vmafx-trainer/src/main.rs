@@ -76,6 +76,54 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Train online beside a node: take triples on a Unix socket (the node's `--trainer`),
+    /// keep a replay buffer, and at each checkpoint (--min-interval since the last AND
+    /// --min-new triples since) fit a model and publish it as the next version of ID when it
+    /// beats the current one on a holdout of whole jobs. Runs until stopped.
+    Serve {
+        /// The model registry directory the node reads (made if missing).
+        #[arg(long, env = "VMAFX_MODEL_REGISTRY", value_name = "DIR")]
+        registry: PathBuf,
+        /// The Unix socket to take triples on.
+        #[arg(long, env = "VMAFX_TRAINER_SOCKET", value_name = "PATH")]
+        socket: PathBuf,
+        /// Model id to train. Its current version fixes the features and downscale; a first
+        /// version takes --features and --downscale.
+        #[arg(long)]
+        id: String,
+        /// Features of a first version, in input order.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "integer_vif_scale0,integer_vif_scale1,integer_vif_scale2,integer_vif_scale3,integer_adm2,integer_motion2,vmaf"
+        )]
+        features: Vec<String>,
+        /// Downscale of a first version.
+        #[arg(long, default_value_t = 4)]
+        downscale: u32,
+        /// Share of jobs kept aside as the holdout, percent.
+        #[arg(long, default_value_t = 25)]
+        holdout_percent: u32,
+        /// Least time between checkpoints (30s, 10m).
+        #[arg(long, value_name = "DURATION", value_parser = vmafx_core::parse_duration, default_value = "5m")]
+        min_interval: std::time::Duration,
+        /// Least triples received since the last checkpoint.
+        #[arg(long, value_name = "N", default_value_t = 5000)]
+        min_new: u64,
+        /// Triples kept in the replay buffer (a uniform sample of all received beyond it).
+        #[arg(long, value_name = "N", default_value_t = 200_000)]
+        replay: usize,
+        /// Training epochs per checkpoint (full-batch Adam).
+        #[arg(long, default_value_t = 2000)]
+        epochs: usize,
+        /// Serve /healthz, /status (JSON) and Prometheus /metrics over plain HTTP here
+        /// (port 0: any free port; the address is printed) [default: not served].
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+        /// Log lines on stderr: text, or json (one object per line).
+        #[arg(long, env = "VMAFX_LOG_FORMAT", default_value = "text")]
+        log_format: vmafx_logging::LogFormat,
+    },
 }
 
 fn main() -> ExitCode {
@@ -113,28 +161,62 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 downscale,
                 holdout_percent,
                 fit: FitOptions { epochs, seed, ..FitOptions::default() },
-                now: now_rfc3339(),
+                now: vmafx_trainer::now_rfc3339(),
             };
             let report = fit_and_publish(&all, &req)?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(if report.published.is_some() { ExitCode::SUCCESS } else { ExitCode::from(3) })
         }
+        Command::Serve {
+            registry,
+            socket,
+            id,
+            features,
+            downscale,
+            holdout_percent,
+            min_interval,
+            min_new,
+            replay,
+            epochs,
+            listen,
+            log_format,
+        } => {
+            vmafx_logging::init(log_format);
+            let trainer = vmafx_trainer::serve::start(vmafx_trainer::serve::ServeOptions {
+                registry,
+                socket: socket.clone(),
+                id,
+                features,
+                downscale,
+                holdout_percent,
+                min_interval,
+                min_new,
+                replay,
+                fit: FitOptions { epochs, ..FitOptions::default() },
+            })?;
+            println!("vmafx-trainer: taking triples on {}", socket.display());
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            runtime.block_on(async move {
+                if let Some(addr) = listen {
+                    let listener = tokio::net::TcpListener::bind(addr)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("--listen {addr}: cannot listen there: {e}"))?;
+                    println!("vmafx-trainer: HTTP listening on {}", listener.local_addr()?);
+                    tokio::spawn(async move {
+                        if let Err(e) = vmafx_trainer::serve::serve_http(listener, trainer).await {
+                            tracing::error!(error = %e, "the HTTP server stopped");
+                        }
+                    });
+                }
+                let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+                // The socket file goes with the process; a publish is atomic whenever it stops.
+                let _ = std::fs::remove_file(&socket);
+                anyhow::Ok(ExitCode::SUCCESS)
+            })
+        }
     }
-}
-
-/// Now, UTC, RFC 3339 (whole seconds), from the system clock.
-fn now_rfc3339() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }

@@ -1,0 +1,169 @@
+//! The node's half of the learning loop: a registry model's estimate beside VMAF (a job's
+//! `estimate`), and the frames' (model inputs, VMAF) pairs offered to the co-located trainer
+//! as training triples (docs/models.md).
+
+use std::sync::Arc;
+
+use vmafx_ai::capture::Capture;
+use vmafx_ai::serve::Served;
+use vmafx_ai::triple::{Meta, Triple};
+use vmafx_ai::{ModelEntry, ModelServer};
+use vmafx_core::{catalog, EstimateSpec, Note, Report, ScoreJobSpec, Scores};
+use vmafx_engine::EngineError;
+
+/// What the node runs models from, and where its triples go.
+#[derive(Debug, Clone)]
+pub struct Learning {
+    pub models: Arc<ModelServer>,
+    /// The trainer's socket (`--trainer`); `None`: nothing is captured.
+    pub capture: Option<Capture>,
+}
+
+/// The model `spec` names, as this node serves it now (its newest or pinned version), loaded
+/// and sha256-checked. A node without a registry, or a model it cannot load, fails the item
+/// with the reason.
+pub fn model_for(
+    learning: Option<&Learning>,
+    spec: &EstimateSpec,
+) -> Result<(ModelEntry, Served), EngineError> {
+    let learning = learning.ok_or_else(|| {
+        EngineError::InvalidOption(format!(
+            "estimate `{}`: this node has no model registry (start it with --registry DIR)",
+            spec.model
+        ))
+    })?;
+    let (entry, served) =
+        learning.models.get(&spec.model).map_err(|e| EngineError::InvalidOption(format!("estimate: {e}")))?;
+    if entry.kind != vmafx_ai::Kind::Fr {
+        return Err(EngineError::InvalidOption(format!(
+            "estimate {}: a no-reference (nr) model; a scoring job runs full-reference (fr) models",
+            entry.label()
+        )));
+    }
+    Ok((entry, served))
+}
+
+/// The smaller frames' run the model's inputs come from: its downscale, or none when the
+/// model reads the full-size run's own features.
+pub fn beside_factor(entry: &ModelEntry) -> u32 {
+    if entry.downscale > 1 {
+        entry.downscale
+    } else {
+        0
+    }
+}
+
+/// Adds the model's per-frame estimate to `report` under the model's `ID@VERSION`, with a note
+/// saying what it is; returns the triples of the frames (when the job's truth is the default
+/// VMAF model's, which is what the models learn).
+pub fn add_estimate(
+    report: &mut Report,
+    features: Option<&Scores>,
+    (entry, served): &(ModelEntry, Served),
+    spec: &ScoreJobSpec,
+    job_id: &str,
+) -> Result<Vec<Triple>, EngineError> {
+    let label = entry.label();
+    let features = features.unwrap_or(&report.scores);
+    let estimate = {
+        let mut model = served.lock().unwrap_or_else(|e| e.into_inner());
+        vmafx_ai::estimate(&mut model, features).map_err(|e| EngineError::Internal(e.to_string()))?
+    };
+    let triples =
+        triples(&report.scores, features, entry.downscale, job_id, report.info.width, report.info.height);
+    let s = &mut report.scores;
+    if estimate.frames.len() != s.frames.len() {
+        return Err(EngineError::Internal(format!(
+            "{label}: {} estimates for {} frames",
+            estimate.frames.len(),
+            s.frames.len()
+        )));
+    }
+    s.metrics.push(label.clone());
+    for (f, e) in s.frames.iter_mut().zip(&estimate.frames) {
+        f.values.push(e.values[0]);
+    }
+    report.info.notes.push(Note::info(format!(
+        "{label} is an estimate of VMAF by that ONNX model (ONNX Runtime on CPU), from libvmaf features of frames \
+         made {}x smaller; not VMAF",
+        entry.downscale.max(1)
+    )));
+    let truth_is_default =
+        spec.model_path.is_none() && (spec.model.is_empty() || spec.model == catalog::DEFAULT_MODEL);
+    Ok(if truth_is_default { triples } else { Vec::new() })
+}
+
+/// One triple per frame that has a VMAF: every metric of the `features` run, the truth from
+/// `truth`. The job is the clip (the trainer's holdout keeps a job's frames together).
+pub fn triples(
+    truth: &Scores,
+    features: &Scores,
+    downscale: u32,
+    job_id: &str,
+    width: u32,
+    height: u32,
+) -> Vec<Triple> {
+    let Some(vmaf) = truth.metrics.iter().position(|m| m == "vmaf") else { return Vec::new() };
+    truth
+        .frames
+        .iter()
+        .zip(&features.frames)
+        .filter(|(t, f)| t.frame_num == f.frame_num && t.values[vmaf].is_finite())
+        .map(|(t, f)| Triple {
+            features: features
+                .metrics
+                .iter()
+                .zip(&f.values)
+                .filter(|(_, v)| v.is_finite())
+                .map(|(m, v)| (m.clone(), *v))
+                .collect(),
+            vmaf: t.values[vmaf],
+            meta: Meta {
+                clip: job_id.to_string(),
+                frame: t.frame_num,
+                downscale: downscale.max(1),
+                job: Some(job_id.to_string()),
+                width,
+                height,
+                codec: None,
+            },
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vmafx_core::FrameScore;
+
+    #[test]
+    fn a_triple_per_frame_with_a_vmaf_and_every_finite_feature() {
+        let truth = Scores {
+            metrics: vec!["psnr_y".into(), "vmaf".into()],
+            frames: vec![
+                FrameScore { frame_num: 4, values: vec![30.0, 80.0] },
+                FrameScore { frame_num: 5, values: vec![31.0, f64::NAN] },
+                FrameScore { frame_num: 6, values: vec![32.0, 82.0] },
+            ],
+            notes: vec![],
+        };
+        let small = Scores {
+            metrics: vec!["integer_adm2".into(), "vmaf".into()],
+            frames: vec![
+                FrameScore { frame_num: 4, values: vec![0.9, 70.0] },
+                FrameScore { frame_num: 5, values: vec![0.8, 71.0] },
+                FrameScore { frame_num: 6, values: vec![f64::NAN, 72.0] },
+            ],
+            notes: vec![],
+        };
+        let t = triples(&truth, &small, 4, "job-1", 1920, 1080);
+        assert_eq!(t.len(), 2);
+        assert_eq!((t[0].meta.frame, t[0].vmaf, t[0].features.len()), (4, 80.0, 2));
+        assert_eq!(t[0].features["vmaf"], 70.0, "the small run's vmaf is a feature, not the truth");
+        assert_eq!((t[1].meta.frame, t[1].features.len()), (6, 1));
+        assert_eq!(
+            (t[1].meta.downscale, t[1].meta.job.as_deref(), t[1].meta.clip.as_str()),
+            (4, Some("job-1"), "job-1")
+        );
+    }
+}
