@@ -47,8 +47,10 @@ pub enum Command {
         /// A model registry directory (`registry.json` + `.onnx` files): list its models too,
         /// each checked as a node would load it (sha256, then its graph against its declared
         /// features, in ONNX Runtime).
-        #[arg(long, env = "VMAFX_MODEL_REGISTRY", value_name = "DIR")]
+        #[arg(long, env = "VMAFX_MODEL_REGISTRY", value_name = "DIR", global = true)]
         registry: Option<std::path::PathBuf>,
+        #[command(subcommand)]
+        action: Option<ModelsAction>,
     },
     /// List the extra features `--feature` accepts.
     Features {
@@ -269,6 +271,23 @@ pub enum JobsCommand {
     #[command(after_help = "Exit codes: 0 succeeded, 1 failed, 3 cancelled, 2 no such job or bad usage.")]
     Watch {
         /// Job id.
+        id: String,
+    },
+}
+
+/// What `vmafx models` can change in a registry (the node reading it follows at its next item).
+#[derive(Debug, Subcommand)]
+pub enum ModelsAction {
+    /// Serve ID@VERSION for ID from now on, newer versions notwithstanding: keeps a node on a
+    /// version, or rolls it back to an older one (`pins.json` beside `registry.json`).
+    Pin {
+        /// ID@VERSION, a version the registry holds.
+        #[arg(value_name = "ID@VERSION")]
+        model: String,
+    },
+    /// Serve ID's newest version again.
+    Unpin {
+        #[arg(value_name = "ID")]
         id: String,
     },
 }

@@ -79,7 +79,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Nodes { cluster, json, command } => remote::nodes(cluster, json, command),
         Command::Up(args) => up::up(*args),
         Command::Tokens { cluster, command } => remote::tokens(cluster, command),
-        Command::Models { json, registry } => {
+        Command::Models { registry: Some(dir), action: Some(action), .. } => models::change(&dir, action),
+        Command::Models { registry: None, action: Some(_), .. } => Err(UsageError(
+            "pinning changes a model registry: give --registry DIR (or VMAFX_MODEL_REGISTRY)".into(),
+        )
+        .into()),
+        Command::Models { json, registry, action: None } => {
             let registry = match registry {
                 Some(dir) => Some(vmafx_ai::Registry::open(&dir).map_err(|e| UsageError(e.to_string()))?),
                 None => None,

@@ -115,3 +115,29 @@ pub fn estimated(
     )));
     Ok(report)
 }
+
+/// `vmafx models pin ID@VERSION` / `unpin ID`: what the registry's nodes serve for ID.
+pub fn change(dir: &std::path::Path, action: crate::args::ModelsAction) -> anyhow::Result<()> {
+    let usage = |m: String| anyhow::Error::from(crate::UsageError(m));
+    let (id, version) = match &action {
+        crate::args::ModelsAction::Pin { model } => {
+            let spec = vmafx_core::EstimateSpec { model: model.clone(), no_capture: false };
+            match spec.parse().map_err(usage)? {
+                (id, Some(v)) => (id.to_string(), Some(v)),
+                (id, None) => return Err(usage(format!("pin {id}: give the version too, {id}@VERSION"))),
+            }
+        }
+        crate::args::ModelsAction::Unpin { id } => (id.clone(), None),
+    };
+    let now = vmafx_ai::serve::pin(dir, &id, version).map_err(|e| usage(e.to_string()))?;
+    match version {
+        Some(_) => println!(
+            "{id}@{now} pinned: nodes reading {} serve it for `{id}` from their next item",
+            dir.display()
+        ),
+        None => {
+            println!("{id} unpinned: nodes reading {} serve its newest version, {id}@{now}", dir.display())
+        }
+    }
+    Ok(())
+}

@@ -177,6 +177,9 @@ async fn node(a: Args) -> anyhow::Result<()> {
         }),
         learning,
     };
+    if let Some(c) = cfg.learning.as_ref().and_then(|l| l.capture.clone()) {
+        let _ = cfg.metrics.capture.set(c);
+    }
     let drain = Arc::new(AtomicBool::new(false));
     if let Some(addr) = a.http_listen {
         let listener = tokio::net::TcpListener::bind(addr)

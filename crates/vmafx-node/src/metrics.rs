@@ -46,6 +46,8 @@ pub struct NodeMetrics {
     libvmaf_us: AtomicU64,
     ffmpeg_failures: AtomicU64,
     item_seconds: Histogram,
+    /// The triples sent to the trainer (`--trainer`), once capture starts.
+    pub capture: std::sync::OnceLock<vmafx_ai::capture::Capture>,
 }
 
 impl Default for NodeMetrics {
@@ -59,6 +61,7 @@ impl Default for NodeMetrics {
             libvmaf_us: AtomicU64::new(0),
             ffmpeg_failures: AtomicU64::new(0),
             item_seconds: Histogram::new(ITEM_BOUNDS),
+            capture: std::sync::OnceLock::new(),
         }
     }
 }
@@ -133,6 +136,36 @@ impl NodeMetrics {
             let _ = writeln!(out, "vmafx_node_items_total{{outcome=\"{}\"}} {n}", end.label());
         }
         single(&mut out, "vmafx_node_frames_total", "counter", "Frames scored.", load(&self.frames));
+        if let Some(c) = self.capture.get().map(|c| c.counts()) {
+            single(
+                &mut out,
+                "vmafx_node_triples_sent_total",
+                "counter",
+                "Training triples sent to the trainer.",
+                c.sent,
+            );
+            single(
+                &mut out,
+                "vmafx_node_triples_dropped_total",
+                "counter",
+                "Training triples dropped (the queue was full: the trainer slow or absent).",
+                c.dropped,
+            );
+            single(
+                &mut out,
+                "vmafx_node_triples_queued",
+                "gauge",
+                "Training triples waiting to be sent.",
+                c.queued,
+            );
+            single(
+                &mut out,
+                "vmafx_node_trainer_connected",
+                "gauge",
+                "1 while connected to the trainer's socket.",
+                u8::from(c.connected),
+            );
+        }
         single(
             &mut out,
             "vmafx_node_decode_wait_seconds_total",
