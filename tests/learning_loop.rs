@@ -1,0 +1,216 @@
+//! The learning loop with the real binaries (issue 15, acceptance 1): a node scores jobs that
+//! ask for a registry model's estimate beside VMAF, its frames go to the trainer beside it as
+//! triples, the trainer publishes version 2 once it beats the deliberately weak version 1 on a
+//! holdout of whole jobs, and the node serves version 2 without a restart. Pinning version 1
+//! rolls the node back; unpinning brings version 2 again; a job that opts out of capture sends
+//! nothing.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::cluster::{call, http_get, spawn_node, start_controller, token, wait_for, Proc};
+use serde_json::{json, Value};
+
+/// Version 1 of `fr-loop`, deliberately weak: on the trainer's default features, half the
+/// downscaled run's own `vmaf` (so that a few jobs' triples can beat it on the holdout).
+const WEAK_V1: &str = r#"
+import hashlib, json, sys, numpy as np
+from onnx import helper, numpy_helper, TensorProto
+d = sys.argv[1]
+features = ["integer_vif_scale0", "integer_vif_scale1", "integer_vif_scale2", "integer_vif_scale3",
+            "integer_adm2", "integer_motion2", "vmaf"]
+w = np.zeros((len(features), 1), dtype=np.float32); w[-1, 0] = 0.5
+g = helper.make_graph([helper.make_node("Gemm", ["x", "W", "B"], ["y"])], "weak",
+    [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", len(features)])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 1])],
+    [numpy_helper.from_array(w, "W"), numpy_helper.from_array(np.zeros(1, dtype=np.float32), "B")])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]); m.ir_version = 8
+data = m.SerializeToString()
+open(f"{d}/fr-loop_v001.onnx", "wb").write(data)
+json.dump({"schema_version": 1, "models": [{"id": "fr-loop", "version": 1, "kind": "fr",
+    "onnx": "fr-loop_v001.onnx", "sha256": hashlib.sha256(data).hexdigest(),
+    "inputs": [{"name": "x", "shape": [-1, len(features)]}], "outputs": [{"name": "y", "shape": [-1, 1]}],
+    "features": features, "downscale": 4,
+    "normalisation": {"mean": [0] * len(features), "std": [1] * len(features)},
+    "created_at": "2026-12-03T00:00:00Z"}]}, open(f"{d}/registry.json", "w"), indent=1)
+"#;
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// The trainer, and its HTTP address.
+fn start_trainer(registry: &Path, socket: &Path) -> (Proc, String) {
+    let mut child = Command::new(common::bin("vmafx-trainer"))
+        .args(["serve", "--registry", s(registry), "--socket", s(socket), "--id", "fr-loop"])
+        .args(["--min-interval", "2s", "--min-new", "48", "--holdout-percent", "34"])
+        .args(["--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start vmafx-trainer serve");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("the trainer exited before listening").unwrap();
+        if let Some(a) = line.strip_prefix("vmafx-trainer: HTTP listening on ") {
+            break a.to_string();
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    common::cluster::trust(&addr, None); // plain HTTP on loopback
+    (Proc(child), addr)
+}
+
+fn status(trainer: &str) -> Value {
+    let (code, body) = http_get(trainer, "/status");
+    assert_eq!(code, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+/// Submits `pair` with an estimate by `fr-loop`, waits for it, and returns the finished job
+/// with its per-frame scores.
+fn score(http: &str, admin: &str, (r, d): &(std::path::PathBuf, std::path::PathBuf), capture: bool) -> Value {
+    let body = json!({"score": {"reference": r, "distorted": d,
+        "estimate": {"model": "fr-loop", "no_capture": !capture}}});
+    let (code, job) = call(http, admin, "POST", "/v1/jobs", Some(body));
+    assert_eq!(code, 201, "{job}");
+    let id = job["id"].as_str().unwrap();
+    wait_for(http, admin, id, "succeeded");
+    call(http, admin, "GET", &format!("/v1/jobs/{id}?scores=true"), None).1
+}
+
+/// The one estimate metric of a finished job (`fr-loop@N`), and its values.
+fn estimate(job: &Value) -> (String, Vec<f64>) {
+    let frames = job["frames"].as_array().unwrap();
+    let names: Vec<&String> =
+        frames[0]["metrics"].as_object().unwrap().keys().filter(|k| k.starts_with("fr-loop")).collect();
+    assert_eq!(names.len(), 1, "{:?}", frames[0]);
+    let name = names[0].clone();
+    let values = frames.iter().map(|f| f["metrics"][&name].as_f64().unwrap()).collect();
+    (name, values)
+}
+
+#[test]
+fn triples_from_a_node_train_a_version_the_node_then_serves_without_a_restart() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let registry = d.join("registry");
+    std::fs::create_dir(&registry).unwrap();
+    let out = Command::new("python3").args(["-c", WEAK_V1]).arg(&registry).output().unwrap();
+    assert!(out.status.success(), "python3 onnx: {}", String::from_utf8_lossy(&out.stderr));
+
+    // 16 pairs: four kinds of content, x264 at four CRFs.
+    let mut pairs = Vec::new();
+    for (i, source) in
+        ["testsrc2", "mandelbrot", "life=mold=10:ratio=0.3", "cellauto=rule=110"].iter().enumerate()
+    {
+        let options = if source.contains('=') { ":" } else { "=" };
+        let reference = common::lavfi(
+            d,
+            &format!("ref{i}.y4m"),
+            &format!("{source}{options}size=320x240:rate=24"),
+            24,
+            "yuv420p",
+        );
+        for crf in ["18", "28", "38", "48"] {
+            let name = format!("dist{i}_{crf}.mp4");
+            let distorted = common::encode(
+                &reference,
+                d,
+                &name,
+                &["-c:v", "libx264", "-preset", "ultrafast", "-crf", crf],
+            );
+            pairs.push((reference.clone(), distorted));
+        }
+    }
+    // Interleave the kinds of content, so that any few jobs hold several.
+    pairs.sort_by_key(|(r, dist)| {
+        (dist.file_name().unwrap().to_str().unwrap().split('_').nth(1).map(String::from), r.clone())
+    });
+
+    let socket = d.join("trainer.sock");
+    let (trainer_proc, trainer) = start_trainer(&registry, &socket);
+    let ctl = start_controller(data.path(), &[]);
+    let _node = spawn_node(
+        &ctl.addr,
+        data.path(),
+        "learner",
+        &["--registry", s(&registry), "--trainer", s(&socket)],
+        Stdio::inherit(),
+    );
+    let admin = token(data.path(), "admin.token");
+    let http = ctl.http.as_str();
+
+    // Version 1 is served, and its estimate is exactly `vmafx score --model registry:fr-loop@1`'s.
+    let first = score(http, &admin, &pairs[0], true);
+    let (name, values) = estimate(&first);
+    assert_eq!(name, "fr-loop@1");
+    let local = common::vmafx_json(
+        &pairs[0].0,
+        &pairs[0].1,
+        &["--model", "registry:fr-loop@1", "--registry", s(&registry)],
+    );
+    let local_values: Vec<f64> = local["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["metrics"]["fr-loop@1"].as_f64().unwrap())
+        .collect();
+    assert_eq!(values, local_values, "the node's estimate equals the local one");
+    assert!(first["frames"][0]["metrics"]["vmaf"].is_number(), "VMAF is still there, under its own name");
+    assert!(first.to_string().contains("an estimate of VMAF by that ONNX model"), "{first}");
+
+    // A job that opts out sends no triples (once the first job's have all arrived).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while status(&trainer)["received"] != 24 {
+        assert!(Instant::now() < deadline, "the first job's triples: {}", status(&trainer));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let opted_out = score(http, &admin, &pairs[1], false);
+    assert_eq!(estimate(&opted_out).0, "fr-loop@1");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(status(&trainer)["received"], 24, "an opted-out job's frames were sent");
+
+    // More jobs until the trainer publishes version 2 (a checkpoint needs two seconds and 48
+    // new triples since the last; the holdout needs a job on each side).
+    let mut submitted = 2;
+    let deadline = Instant::now() + Duration::from_secs(240);
+    while status(&trainer)["current"] != "fr-loop@2" {
+        assert!(Instant::now() < deadline, "no version 2: {}", status(&trainer));
+        if submitted < pairs.len() {
+            score(http, &admin, &pairs[submitted], true);
+            submitted += 1;
+        } else {
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+    let st = status(&trainer);
+    let report = &st["last_report"];
+    assert_eq!(report["published"], "fr-loop@2", "{st}");
+    let (v1_rmse, v2_rmse) =
+        (report["current"][1]["rmse"].as_f64().unwrap(), report["holdout"]["rmse"].as_f64().unwrap());
+    assert!(v2_rmse < v1_rmse, "version 2 beats version 1 on the holdout: {st}");
+    eprintln!("published fr-loop@2 after {submitted} jobs: holdout RMSE {v2_rmse:.2} against version 1's {v1_rmse:.2}");
+    let (code, metrics) = http_get(&trainer, "/metrics");
+    assert!(code == 200 && metrics.contains("vmafx_trainer_published_total 1"), "{metrics}");
+    // No version 3 from here on (and the node carries on without its trainer).
+    drop(trainer_proc);
+
+    // The same node, not restarted, serves version 2 at its next job.
+    let later = score(http, &admin, &pairs[2], true);
+    assert_eq!(estimate(&later).0, "fr-loop@2");
+
+    // Pinned to version 1 (a rollback), the next job runs version 1; unpinned, version 2.
+    let vmafx = |args: &[&str]| {
+        let out = Command::new(common::bin("vmafx")).args(args).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    vmafx(&["models", "pin", "fr-loop@1", "--registry", s(&registry)]);
+    assert_eq!(estimate(&score(http, &admin, &pairs[3], true)).0, "fr-loop@1");
+    vmafx(&["models", "unpin", "fr-loop", "--registry", s(&registry)]);
+    assert_eq!(estimate(&score(http, &admin, &pairs[4], true)).0, "fr-loop@2");
+}
