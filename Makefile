@@ -46,6 +46,7 @@ bench: setup-bench build corpus
 	@[[ "$(ONLY)" =~ ^(tune|remote|sync|dashboard|speed|models)$$ ]] || $(CARGO) build --release -p vmafx-controller --example dispatch_bench --bin vmafx-controller
 	@[[ "$(ONLY)" =~ ^(tune|remote|operator|sync|dashboard|speed|models)$$ ]] || $(CARGO) build --release -p vmafx-mcp --bin vmafx-mcp
 	@[[ "$(ONLY)" =~ ^(tune|remote|sync|dashboard|speed|models)$$ ]] || $(CARGO) build --release -p vmafx-operator --bin vmafx-operator
+	@if [[ -z "$(ONLY)" || "$(ONLY)" == loop ]]; then $(CARGO) build --release -p vmafx-node --bin vmafx-node -p vmafx-controller --bin vmafx-controller -p vmafx-trainer --bin vmafx-trainer; fi
 	@scripts/bench.sh
 
 # The shipped quality models (models/: registry.json + .onnx), trained from clips made here.

@@ -11,6 +11,7 @@
 #   ONLY=dashboard scripts/bench.sh  # only the dashboard's page for a 100,000-frame job (scripts/dashboard_bench.mjs)
 #   ONLY=speed scripts/bench.sh   # only vmafx vs ffmpeg libvmaf, interleaved, with vmafx-probe (scripts/speed_bench.py)
 #   ONLY=models scripts/bench.sh  # only the shipped fr model against full VMAF: accuracy and speed (scripts/models.py)
+#   ONLY=loop scripts/bench.sh    # only what estimates and triple capture cost a node (scripts/loop_bench.py)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 corpus=${VMAFX_CORPUS:-$root/target/corpus}
@@ -143,6 +144,17 @@ if [[ ${ONLY:-} == models ]]; then
   exit 0
 fi
 
+# What the learning loop costs a node: estimates beside VMAF, capture with and without a
+# trainer (scripts/loop_bench.py): target/bench/loop.md.
+loop_bench() {
+  echo "== loop: a node's item time with an estimate, with capture on (trainer present or not) and off" >&2
+  python3 "$root/scripts/loop_bench.py" "$root"
+}
+if [[ ${ONLY:-} == loop ]]; then
+  loop_bench
+  exit 0
+fi
+
 ref=$corpus/mandel_1080.y4m
 dist=$corpus/mandel_1080_x264_crf35.mp4
 
@@ -221,6 +233,7 @@ if [[ ${ONLY:-} == speed ]]; then
 fi
 speed_bench
 models_bench >&2
+loop_bench >&2
 
 echo "== speed: 1080p mandelbrot, 60 frames, 2 libvmaf threads each" >&2
 hyperfine --warmup 1 --runs "$runs" --export-json "$out/speed.json" \

@@ -132,6 +132,19 @@ fn triples_from_a_node_train_a_version_the_node_then_serves_without_a_restart() 
         (dist.file_name().unwrap().to_str().unwrap().split('_').nth(1).map(String::from), r.clone())
     });
 
+    // A node told to run models on its GPU's provider only does not start where this ONNX
+    // Runtime (PyPI's CPU build) lacks it; without --ep-strict it reports the CPU.
+    let out = Command::new(common::bin("vmafx-node"))
+        .args(["--controller", "https://127.0.0.1:9", "--token", "x", "--registry", s(&registry)])
+        .args(["--gpu-vendor", "nvidia", "--ep-strict"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("--ep-strict") && err.contains("CUDA execution provider"),
+        "{err}"
+    );
+
     let socket = d.join("trainer.sock");
     let (trainer_proc, trainer) = start_trainer(&registry, &socket);
     let ctl = start_controller(data.path(), &[]);

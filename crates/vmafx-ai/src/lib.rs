@@ -15,7 +15,7 @@ pub mod serve;
 pub mod triple;
 
 pub use estimate::estimate;
-pub use model::{runtime_library, LoadedModel};
+pub use model::{runtime_library, EpChoice, LoadedModel};
 pub use registry::{Kind, ModelEntry, Registry};
 pub use serve::ModelServer;
 pub use triple::Triple;

@@ -109,16 +109,99 @@ fn environment() -> Result<&'static ort::environment::Environment, AiError> {
     .map_err(|e| AiError::Runtime(e.clone()))
 }
 
-/// The execution providers this machine's ONNX Runtime runs models on, in the order they
-/// are tried (the CPU only, so far); an error says why ONNX Runtime does not start.
-pub fn providers() -> Result<Vec<String>, AiError> {
-    environment().map(|_| vec!["CPU".to_string()])
+/// Where models run: the GPU's execution provider first — CUDA for an NVIDIA GPU, ROCm for
+/// AMD, OpenVINO for Intel — then the CPU. `strict` refuses the fallback to the CPU.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EpChoice {
+    /// nvidia, amd or intel (a node's detected or configured GPU); none: the CPU.
+    pub gpu_vendor: Option<String>,
+    pub strict: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ep {
+    Cuda,
+    Rocm,
+    OpenVino,
+}
+
+impl Ep {
+    fn name(self) -> &'static str {
+        match self {
+            Ep::Cuda => "CUDA",
+            Ep::Rocm => "ROCm",
+            Ep::OpenVino => "OpenVINO",
+        }
+    }
+
+    /// Whether the loaded ONNX Runtime library was built with this provider.
+    fn in_library(self) -> bool {
+        use ort::ep::ExecutionProvider;
+        match self {
+            Ep::Cuda => ort::ep::CUDA::is_available(),
+            Ep::Rocm => ort::ep::ROCm::is_available(),
+            Ep::OpenVino => ort::ep::OpenVINO::is_available(),
+        }
+        .unwrap_or(false)
+    }
+
+    fn dispatch(self) -> ort::ep::ExecutionProviderDispatch {
+        match self {
+            Ep::Cuda => ort::ep::CUDA::default().build(),
+            Ep::Rocm => ort::ep::ROCm::default().build(),
+            Ep::OpenVino => ort::ep::OpenVINO::default().build(),
+        }
+        .error_on_failure()
+    }
+}
+
+impl EpChoice {
+    /// The GPU provider to try before the CPU, if the vendor has one.
+    fn gpu(&self) -> Option<Ep> {
+        match self.gpu_vendor.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            Some("nvidia") => Some(Ep::Cuda),
+            Some("amd") => Some(Ep::Rocm),
+            Some("intel") => Some(Ep::OpenVino),
+            _ => None,
+        }
+    }
+
+    /// Why the GPU's provider cannot be used before any model is loaded (it is not in this
+    /// ONNX Runtime library), if so.
+    fn missing(&self) -> Option<String> {
+        let ep = self.gpu()?;
+        (!ep.in_library()).then(|| {
+            format!(
+                "the {} execution provider (for the {} GPU) is not in this ONNX Runtime library ({}); install a build                  that has it (onnxruntime-gpu for CUDA, onnxruntime-rocm, onnxruntime-openvino) and point VMAFX_ORT_LIB at it",
+                ep.name(),
+                self.gpu_vendor.as_deref().unwrap_or_default(),
+                runtime_library().map(|p| p.display().to_string()).unwrap_or_default()
+            )
+        })
+    }
+}
+
+/// The execution providers models would run on here, in the order they are tried (what a
+/// node reports); an error says why ONNX Runtime does not start, or, with `strict`, why the
+/// GPU's provider cannot be used.
+pub fn providers(choice: &EpChoice) -> Result<Vec<String>, AiError> {
+    environment()?;
+    if let Some(why) = choice.missing() {
+        if choice.strict {
+            return Err(AiError::Runtime(format!("--ep-strict: {why}")));
+        }
+        return Ok(vec!["CPU".into()]);
+    }
+    Ok(choice.gpu().map(|ep| ep.name().to_string()).into_iter().chain(["CPU".to_string()]).collect())
 }
 
 /// A model loaded from a registry, ready to estimate.
 pub struct LoadedModel {
     pub entry: ModelEntry,
     session: Session,
+    provider: &'static str,
+    /// Why the GPU's provider was not used, when the model fell back to the CPU.
+    fallback: Option<String>,
 }
 
 impl std::fmt::Debug for LoadedModel {
@@ -130,28 +213,67 @@ impl std::fmt::Debug for LoadedModel {
 impl LoadedModel {
     /// Loads `spec` (`ID` or `ID@VERSION`) from `registry`: hash, then graph, checked.
     pub fn open(registry: &Registry, spec: &str) -> Result<Self, AiError> {
+        Self::open_on(registry, spec, &EpChoice::default())
+    }
+
+    /// Like [`LoadedModel::open`], on the execution providers `choice` gives.
+    pub fn open_on(registry: &Registry, spec: &str, choice: &EpChoice) -> Result<Self, AiError> {
         let entry = registry.resolve(spec)?.clone();
         let bytes = registry.read_verified(&entry)?;
         let path = registry.dir.join(&entry.onnx);
-        Self::from_bytes(entry, &bytes, &path)
+        Self::from_bytes_on(entry, &bytes, &path, choice)
     }
 
     /// Loads `bytes` as `entry` describes it, before it is in a registry (a trainer checking
-    /// its export); `path` only names it in messages.
+    /// its export), on the CPU; `path` only names it in messages.
     pub fn from_bytes(entry: ModelEntry, bytes: &[u8], path: &Path) -> Result<Self, AiError> {
-        let refuse = |reason: String| AiError::Load { model: entry.label(), path: path.into(), reason };
-        let env = environment()?;
-        let session = Session::builder(env)
-            .and_then(|b| b.with_intra_threads(1).map_err(Into::into))
-            .and_then(|mut b| b.commit_from_memory(bytes))
-            .map_err(|e| refuse(format!("not a model ONNX Runtime can run: {e}")))?;
-        check_graph(&entry, &session).map_err(refuse)?;
-        Ok(Self { entry, session })
+        Self::from_bytes_on(entry, bytes, path, &EpChoice::default())
     }
 
-    /// Where the model runs (ONNX Runtime's execution provider).
+    fn from_bytes_on(
+        entry: ModelEntry,
+        bytes: &[u8],
+        path: &Path,
+        choice: &EpChoice,
+    ) -> Result<Self, AiError> {
+        let refuse = |reason: String| AiError::Load { model: entry.label(), path: path.into(), reason };
+        let env = environment()?;
+        let session = |ep: Option<Ep>| {
+            Session::builder(env)
+                .and_then(|b| b.with_intra_threads(1).map_err(Into::into))
+                .and_then(|b| match ep {
+                    Some(ep) => b.with_execution_providers([ep.dispatch()]).map_err(Into::into),
+                    None => Ok(b),
+                })
+                .and_then(|mut b| b.commit_from_memory(bytes))
+        };
+        // The GPU's provider first; the CPU when it is missing or fails (unless strict).
+        let mut fallback = choice.missing();
+        if let (Some(ep), None) = (choice.gpu(), &fallback) {
+            match session(Some(ep)) {
+                Ok(s) => {
+                    check_graph(&entry, &s).map_err(refuse)?;
+                    return Ok(Self { entry, session: s, provider: ep.name(), fallback: None });
+                }
+                Err(e) => fallback = Some(format!("the {} execution provider failed: {e}", ep.name())),
+            }
+        }
+        if let (Some(why), true) = (&fallback, choice.strict) {
+            return Err(refuse(format!("--ep-strict: {why}")));
+        }
+        let s = session(None).map_err(|e| refuse(format!("not a model ONNX Runtime can run: {e}")))?;
+        check_graph(&entry, &s).map_err(refuse)?;
+        Ok(Self { entry, session: s, provider: "CPU", fallback })
+    }
+
+    /// Where the model runs (ONNX Runtime's execution provider: CUDA, ROCm, OpenVINO, CPU).
     pub fn execution_provider(&self) -> &'static str {
-        "CPU"
+        self.provider
+    }
+
+    /// Why the GPU's provider was not used, when the model fell back to the CPU.
+    pub fn fallback(&self) -> Option<&str> {
+        self.fallback.as_deref()
     }
 
     /// Estimates for `rows` (each one value per feature, in the registry's order), after
@@ -278,6 +400,28 @@ sys.stdout.buffer.write(m.SerializeToString())
         assert_eq!(y, vec![11.5, 0.5]);
         let err = loaded.estimate(&[vec![1.0]]).unwrap_err().to_string();
         assert!(err.contains("row 0 has 1 values for 3 features"), "{err}");
+
+        // A GPU's provider is tried first; PyPI's CPU build of ONNX Runtime lacks them all, so
+        // the model falls back to the CPU and says why — or, strict, refuses to load.
+        assert_eq!(providers(&EpChoice::default()).unwrap(), ["CPU"]);
+        for (vendor, ep) in [("nvidia", "CUDA"), ("amd", "ROCm"), ("intel", "OpenVINO")] {
+            let choice = EpChoice { gpu_vendor: Some(vendor.into()), strict: false };
+            let mut fell_back = LoadedModel::open_on(&registry, "fr-fast", &choice).unwrap();
+            assert_eq!(fell_back.execution_provider(), "CPU");
+            let why = fell_back.fallback().unwrap();
+            assert!(
+                why.contains(&format!("the {ep} execution provider"))
+                    && why.contains("not in this ONNX Runtime"),
+                "{why}"
+            );
+            assert_eq!(fell_back.estimate(&[vec![2.0, 4.0, 20.0]]).unwrap(), vec![11.5]);
+            assert_eq!(providers(&choice).unwrap(), ["CPU"]);
+            let strict = EpChoice { strict: true, ..choice };
+            let err = LoadedModel::open_on(&registry, "fr-fast", &strict).unwrap_err().to_string();
+            assert!(err.contains("--ep-strict") && err.contains(ep), "{err}");
+            let err = providers(&strict).unwrap_err().to_string();
+            assert!(err.contains("--ep-strict") && err.contains(ep), "{err}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::LoadedModel;
+use crate::model::{EpChoice, LoadedModel};
 use crate::registry::{write_atomically, ModelEntry, Registry};
 use crate::AiError;
 
@@ -29,6 +29,7 @@ pub type Served = Arc<Mutex<LoadedModel>>;
 /// A registry's models as a node serves them.
 pub struct ModelServer {
     dir: PathBuf,
+    eps: EpChoice,
     loaded: Mutex<Vec<(ModelEntry, Served)>>,
 }
 
@@ -39,8 +40,9 @@ impl std::fmt::Debug for ModelServer {
 }
 
 impl ModelServer {
-    pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into(), loaded: Mutex::new(Vec::new()) }
+    /// Serves the registry in `dir`, its models on the execution providers `eps` gives.
+    pub fn new(dir: impl Into<PathBuf>, eps: EpChoice) -> Self {
+        Self { dir: dir.into(), eps, loaded: Mutex::new(Vec::new()) }
     }
 
     pub fn dir(&self) -> &Path {
@@ -62,7 +64,7 @@ impl ModelServer {
         if let Some((_, served)) = loaded.iter().find(|(e, _)| *e == entry) {
             return Ok((entry, Arc::clone(served)));
         }
-        let served = Arc::new(Mutex::new(LoadedModel::open(&registry, &entry.label())?));
+        let served = Arc::new(Mutex::new(LoadedModel::open_on(&registry, &entry.label(), &self.eps)?));
         loaded.push((entry.clone(), Arc::clone(&served)));
         if loaded.len() > CACHED {
             loaded.remove(0);

@@ -53,22 +53,38 @@ pub fn beside_factor(entry: &ModelEntry) -> u32 {
     }
 }
 
+/// What [`add_estimate`] gives back.
+pub struct Estimated {
+    /// The frames' triples (when the job's truth is the default VMAF model's, which is what
+    /// the models learn; else none).
+    pub triples: Vec<Triple>,
+    /// Time spent in ONNX Runtime.
+    pub inference: std::time::Duration,
+}
+
 /// Adds the model's per-frame estimate to `report` under the model's `ID@VERSION`, with a note
-/// saying what it is; returns the triples of the frames (when the job's truth is the default
-/// VMAF model's, which is what the models learn).
+/// saying what it is.
 pub fn add_estimate(
     report: &mut Report,
     features: Option<&Scores>,
     (entry, served): &(ModelEntry, Served),
     spec: &ScoreJobSpec,
     job_id: &str,
-) -> Result<Vec<Triple>, EngineError> {
+) -> Result<Estimated, EngineError> {
     let label = entry.label();
     let features = features.unwrap_or(&report.scores);
-    let estimate = {
+    let started = std::time::Instant::now();
+    let (estimate, provider) = {
         let mut model = served.lock().unwrap_or_else(|e| e.into_inner());
-        vmafx_ai::estimate(&mut model, features).map_err(|e| EngineError::Internal(e.to_string()))?
+        let estimate =
+            vmafx_ai::estimate(&mut model, features).map_err(|e| EngineError::Internal(e.to_string()))?;
+        let provider = match model.fallback() {
+            Some(why) => format!("{} ({why})", model.execution_provider()),
+            None => model.execution_provider().to_string(),
+        };
+        (estimate, provider)
     };
+    let inference = started.elapsed();
     let triples =
         triples(&report.scores, features, entry.downscale, job_id, report.info.width, report.info.height);
     let s = &mut report.scores;
@@ -84,13 +100,13 @@ pub fn add_estimate(
         f.values.push(e.values[0]);
     }
     report.info.notes.push(Note::info(format!(
-        "{label} is an estimate of VMAF by that ONNX model (ONNX Runtime on CPU), from libvmaf features of frames \
-         made {}x smaller; not VMAF",
+        "{label} is an estimate of VMAF by that ONNX model (ONNX Runtime on {provider}), from libvmaf features of \
+         frames made {}x smaller; not VMAF",
         entry.downscale.max(1)
     )));
     let truth_is_default =
         spec.model_path.is_none() && (spec.model.is_empty() || spec.model == catalog::DEFAULT_MODEL);
-    Ok(if truth_is_default { triples } else { Vec::new() })
+    Ok(Estimated { triples: if truth_is_default { triples } else { Vec::new() }, inference })
 }
 
 /// One triple per frame that has a VMAF: every metric of the `features` run, the truth from

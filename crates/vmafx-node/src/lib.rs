@@ -466,11 +466,17 @@ async fn score(
         let mut outcome = score_files(&req, &mut on_progress)?;
         metrics.scored(&outcome);
         if let Some((model, capturing)) = &model {
-            let triples =
+            let done =
                 learning::add_estimate(&mut outcome.report, outcome.beside.as_ref(), model, &spec, &job_id)?;
-            tracing::info!(job_id = %job_id, model = %model.0.label(), frames = outcome.report.scores.frames.len(), "estimated");
+            tracing::info!(
+                job_id = %job_id,
+                model = %model.0.label(),
+                frames = outcome.report.scores.frames.len(),
+                inference_seconds = done.inference.as_secs_f64(),
+                "estimated"
+            );
             if let (Some(c), true) = (&capture, *capturing) {
-                c.offer(&triples);
+                c.offer(&done.triples);
             }
         }
         Ok(wire_result(outcome.report))

@@ -104,6 +104,11 @@ struct Args {
     /// waits for it: a bounded queue drops the oldest when the trainer is slow or absent.
     #[arg(long, env = "VMAFX_TRAINER_SOCKET", value_name = "PATH", requires = "registry")]
     trainer: Option<PathBuf>,
+    /// Refuse to run models on the CPU when the GPU's ONNX Runtime execution provider (CUDA,
+    /// ROCm or OpenVINO, by --gpu-vendor or the detected GPU) cannot be used: the node does
+    /// not start, instead of falling back.
+    #[arg(long, env = "VMAFX_EP_STRICT", requires = "registry")]
+    ep_strict: bool,
     /// Triples queued for the trainer at most.
     #[arg(long, env = "VMAFX_CAPTURE_QUEUE", value_name = "N", default_value_t = vmafx_ai::capture::DEFAULT_CAPACITY)]
     capture_queue: usize,
@@ -144,11 +149,15 @@ async fn node(a: Args) -> anyhow::Result<()> {
     let learning = match a.registry {
         Some(dir) => {
             // ONNX Runtime must start here, not at the first job.
-            capabilities.onnx_providers = vmafx_ai::model::providers()
+            let eps = vmafx_ai::EpChoice {
+                gpu_vendor: Some(capabilities.gpu_vendor.clone()).filter(|v| !v.is_empty()),
+                strict: a.ep_strict,
+            };
+            capabilities.onnx_providers = vmafx_ai::model::providers(&eps)
                 .map_err(|e| anyhow::anyhow!("--registry {}: {e}", dir.display()))?;
             vmafx_ai::Registry::open(&dir).map_err(|e| anyhow::anyhow!("--registry: {e}"))?;
             Some(vmafx_node::learning::Learning {
-                models: Arc::new(vmafx_ai::ModelServer::new(dir)),
+                models: Arc::new(vmafx_ai::ModelServer::new(dir, eps)),
                 capture: a.trainer.map(|socket| vmafx_ai::capture::Capture::start(socket, a.capture_queue)),
             })
         }
