@@ -147,7 +147,7 @@ fn triples_from_a_node_train_a_version_the_node_then_serves_without_a_restart() 
 
     let socket = d.join("trainer.sock");
     let (trainer_proc, trainer) = start_trainer(&registry, &socket);
-    let ctl = start_controller(data.path(), &[]);
+    let ctl = start_controller(data.path(), &["--model-registry", s(&registry)]);
     let _node = spawn_node(
         &ctl.addr,
         data.path(),
@@ -212,6 +212,21 @@ fn triples_from_a_node_train_a_version_the_node_then_serves_without_a_restart() 
     assert!(code == 200 && metrics.contains("vmafx_trainer_published_total 1"), "{metrics}");
     // No version 3 from here on (and the node carries on without its trainer).
     drop(trainer_proc);
+    let served = |http: &str| -> Vec<(String, bool)> {
+        let (_, body) = call(http, &admin, "GET", "/v1/models", None);
+        body["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["source"] == "registry")
+            .map(|m| (m["name"].as_str().unwrap().to_string(), m["served"] == true))
+            .collect()
+    };
+    assert_eq!(served(http), [("fr-loop@1".to_string(), false), ("fr-loop@2".to_string(), true)]);
+    let (_, body) = call(http, &admin, "GET", "/v1/models", None);
+    let v2 = body["models"].as_array().unwrap().iter().find(|m| m["name"] == "fr-loop@2").unwrap().clone();
+    assert_eq!((&v2["parent"], &v2["kind"]), (&json!("fr-loop@1"), &json!("fr")), "{v2}");
+    assert!((v2["holdout"][2].as_f64().unwrap() - v2_rmse).abs() < 1e-9, "{v2}");
 
     // The same node, not restarted, serves version 2 at its next job.
     let later = score(http, &admin, &pairs[2], true);
@@ -223,6 +238,7 @@ fn triples_from_a_node_train_a_version_the_node_then_serves_without_a_restart() 
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     };
     vmafx(&["models", "pin", "fr-loop@1", "--registry", s(&registry)]);
+    assert_eq!(served(http), [("fr-loop@1".to_string(), true), ("fr-loop@2".to_string(), false)]);
     assert_eq!(estimate(&score(http, &admin, &pairs[3], true)).0, "fr-loop@1");
     vmafx(&["models", "unpin", "fr-loop", "--registry", s(&registry)]);
     assert_eq!(estimate(&score(http, &admin, &pairs[4], true)).0, "fr-loop@2");

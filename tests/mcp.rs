@@ -186,8 +186,23 @@ fn http_needs_its_token_and_runs_jobs_on_vmafx_up() {
         "long.mp4",
         &["-c:v", "libx264", "-preset", "ultrafast", "-crf", "35"],
     );
+    // A model registry the service serves: MCP lists it through the controller.
+    let registry = dir.path().join("registry");
+    std::fs::create_dir(&registry).unwrap();
+    std::fs::write(registry.join("fr-x_v001.onnx"), b"x").unwrap();
+    std::fs::write(
+        registry.join("registry.json"),
+        json!({"schema_version": 1, "models": [{"id": "fr-x", "version": 1, "kind": "fr", "onnx": "fr-x_v001.onnx",
+            "sha256": "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881",
+            "inputs": [{"name": "x", "shape": [-1, 1]}], "outputs": [{"name": "y", "shape": [-1, 1]}],
+            "features": ["vmaf"], "downscale": 4, "normalisation": {"mean": [0], "std": [1]},
+            "created_at": "2026-12-03T00:00:00Z", "metrics": {"plcc": 0.9, "srocc": 0.8, "rmse": 7.5}}]})
+        .to_string(),
+    )
+    .unwrap();
     let data = dir.path().join("up");
-    let (_up, grpc, http_addr) = start_up_with_http(&data);
+    let (_up, grpc, http_addr) =
+        common::cluster::start_up_with(&data, &["--registry", registry.to_str().unwrap()]);
 
     // Without a token the HTTP transport does not start.
     let refused = common::run_with_timeout(
@@ -243,6 +258,8 @@ fn http_needs_its_token_and_runs_jobs_on_vmafx_up() {
         {"tool": "list_jobs", "arguments": {}},
         {"tool": "vmaf_score", "arguments": {"reference": long_ref, "distorted": long_dist}, "cancel_after": 1.5},
         {"tool": "list_jobs", "arguments": {"state": "cancelled"}},
+        {"tool": "list_models"},
+        {"tool": "describe_model", "arguments": {"name": "fr-x"}},
     ]);
     let out = drive(dir.path(), &scenario, &["http", &url, "agent-secret", ca.to_str().unwrap()]);
     let scored = call(&out, 0, "vmaf_score");
@@ -265,6 +282,17 @@ fn http_needs_its_token_and_runs_jobs_on_vmafx_up() {
     let cancelled = call(&out, 6, "list_jobs")["result"]["jobs"].as_array().unwrap().clone();
     assert_eq!(cancelled.len(), 1, "{cancelled:?}");
     assert!(cancelled[0]["spec"]["distorted"].as_str().unwrap().ends_with("long.mp4"));
+    // The models: the built-ins and the controller's registry, whose estimate is named as such.
+    let models = call(&out, 7, "list_models")["result"]["models"].as_array().unwrap().clone();
+    assert!(models.iter().any(|m| m["name"] == "vmaf_v0.6.1" && m["default"] == true), "{models:?}");
+    let fr = models.iter().find(|m| m["name"] == "fr-x@1").expect("the registry's model is listed");
+    assert_eq!(
+        (&fr["source"], &fr["served"], &fr["holdout"][2]),
+        (&json!("registry"), &json!(true), &json!(7.5))
+    );
+    let described = call(&out, 8, "describe_model")["result"].clone();
+    assert_eq!(described["name"], "fr-x@1", "the bare id is the served version: {described}");
+    assert!(described["use"].as_str().unwrap().contains("estimate"), "{described}");
 
     // get_job on the job submitted over MCP, until it is done, with its scores.
     let mut job = Value::Null;

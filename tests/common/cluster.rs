@@ -430,6 +430,11 @@ pub fn start_up(data: &Path) -> (Proc, String) {
 
 /// `vmafx up` on free loopback ports; returns it, its gRPC URL and its HTTP address.
 pub fn start_up_with_http(data: &Path) -> (Proc, String, String) {
+    start_up_with(data, &[])
+}
+
+/// Like [`start_up_with_http`], with more arguments.
+pub fn start_up_with(data: &Path, extra: &[&str]) -> (Proc, String, String) {
     let mut child = Command::new(super::bin("vmafx"))
         .args([
             "up",
@@ -444,6 +449,7 @@ pub fn start_up_with_http(data: &Path) -> (Proc, String, String) {
         .arg(data)
         .args(store_args(data, &[]))
         .args(test_roots())
+        .args(extra)
         .stdout(Stdio::piped())
         .spawn()
         .expect("start vmafx up");

@@ -73,6 +73,41 @@ impl ModelServer {
     }
 }
 
+/// Every version in the registry at `dir` as the model lists show it, each marked `served`
+/// when it is what its bare id resolves to now (its pin, else the newest).
+pub fn model_infos(dir: &Path) -> Result<Vec<vmafx_core::catalog::ModelInfo>, AiError> {
+    let registry = Registry::open(dir)?;
+    let pins = read_pins(dir)?;
+    let mut entries = registry.models.clone();
+    entries.sort_by(|a, b| (&a.id, a.version).cmp(&(&b.id, b.version)));
+    Ok(entries
+        .iter()
+        .map(|e| {
+            let served = match pins.get(&e.id) {
+                Some(&v) => v == e.version,
+                None => registry.latest(&e.id).is_some_and(|l| l.version == e.version),
+            };
+            vmafx_core::catalog::ModelInfo {
+                name: e.label(),
+                source: "registry".into(),
+                description: format!(
+                    "an estimate of VMAF by this ONNX model ({} features of frames {}x smaller); never VMAF itself",
+                    e.features.len(),
+                    e.downscale.max(1)
+                ),
+                default: false,
+                kind: e.kind.to_string(),
+                features: e.features.clone(),
+                downscale: e.downscale.max(1),
+                served,
+                holdout: e.metrics.map(|m| [m.plcc, m.srocc, m.rmse]),
+                parent: e.parent.clone().unwrap_or_default(),
+                created_at: e.created_at.clone(),
+            }
+        })
+        .collect())
+}
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct PinsFile {
     schema_version: u32,
@@ -136,7 +171,18 @@ mod tests {
         let e = pin(dir.path(), "nope", Some(1)).unwrap_err().to_string();
         assert!(e.contains("fr-fast"), "an unknown id lists the ids there are: {e}");
         assert_eq!(read_pins(dir.path()).unwrap().get("fr-fast"), Some(&1), "a refused pin changes nothing");
+        let served: Vec<(String, bool)> =
+            model_infos(dir.path()).unwrap().into_iter().map(|m| (m.name, m.served)).collect();
+        assert_eq!(
+            served,
+            [
+                ("fr-fast@1".to_string(), true),
+                ("fr-fast@2".to_string(), false),
+                ("fr-fast@3".to_string(), false)
+            ]
+        );
         assert_eq!(pin(dir.path(), "fr-fast", None).unwrap(), 3);
+        assert!(model_infos(dir.path()).unwrap().iter().all(|m| m.served == (m.name == "fr-fast@3")));
         assert!(read_pins(dir.path()).unwrap().is_empty());
     }
 }

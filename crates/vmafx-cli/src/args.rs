@@ -202,6 +202,15 @@ pub struct UpArgs {
     /// Delete jobs this long after they end (30d, 12h, 90m) [default: keep everything].
     #[arg(long, env = "VMAFX_RETAIN", value_name = "DURATION", value_parser = vmafx_core::parse_duration)]
     pub retain: Option<std::time::Duration>,
+    /// A model registry directory: the local node runs its models for jobs that ask for an
+    /// estimate (picking up new versions and pins without a restart), and `/v1/models` lists
+    /// it (docs/models.md).
+    #[arg(long, env = "VMAFX_MODEL_REGISTRY", value_name = "DIR")]
+    pub registry: Option<PathBuf>,
+    /// The trainer's Unix socket (`vmafx-trainer serve --socket`) the local node sends
+    /// training triples to.
+    #[arg(long, env = "VMAFX_TRAINER_SOCKET", value_name = "PATH", requires = "registry")]
+    pub trainer: Option<PathBuf>,
     /// ffmpeg binary the local node decodes and encodes with.
     #[arg(long, env = "VMAFX_FFMPEG", default_value = "ffmpeg")]
     pub ffmpeg: PathBuf,

@@ -44,6 +44,7 @@ async fn serve(a: UpArgs) -> anyhow::Result<()> {
             input_roots: roots.clone(),
             remote_inputs: Arc::new(a.remote_inputs.resolver().map_err(anyhow::Error::msg)?),
             url_ttl: a.remote_inputs.url_ttl,
+            model_registry: a.registry.clone(),
             ..ControllerConfig::default()
         },
     })
@@ -66,6 +67,26 @@ async fn serve(a: UpArgs) -> anyhow::Result<()> {
             format!("cannot read the node token `{}`", running.tokens.node_path.display())
         })?;
         let cores = std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1);
+        let mut capabilities = vmafx_node::detect_capabilities(&tools, a.slots, None, Default::default());
+        let learning = match a.registry.clone() {
+            Some(dir) => {
+                let eps = vmafx_ai::EpChoice {
+                    gpu_vendor: Some(capabilities.gpu_vendor.clone()).filter(|v| !v.is_empty()),
+                    strict: false,
+                };
+                let shown = dir.display().to_string();
+                let (learning, providers) = vmafx_node::learning::Learning::start(
+                    dir,
+                    eps,
+                    a.trainer.clone(),
+                    vmafx_ai::capture::DEFAULT_CAPACITY,
+                )
+                .map_err(|e| anyhow::anyhow!("--registry {shown}: {e}"))?;
+                capabilities.onnx_providers = providers;
+                Some(learning)
+            }
+            None => None,
+        };
         let cfg = NodeConfig {
             controller: grpc.clone(),
             tls: vmafx_client::Tls {
@@ -76,7 +97,7 @@ async fn serve(a: UpArgs) -> anyhow::Result<()> {
             name: "local".into(),
             slots: a.slots,
             threads: a.threads.unwrap_or((cores / a.slots).max(1)),
-            capabilities: vmafx_node::detect_capabilities(&tools, a.slots, None, Default::default()),
+            capabilities,
             // A subprocess, as on any node: the stall watchdog and cancellation kill it.
             decode: DecodeOptions { tools, threads: 1 },
             // In-process: the controller is never away.
@@ -85,7 +106,7 @@ async fn serve(a: UpArgs) -> anyhow::Result<()> {
             input_roots: roots,
             metrics: Default::default(),
             rclone: Arc::new(a.remote_inputs.rclone()),
-            learning: None,
+            learning,
         };
         Some(tokio::spawn(vmafx_node::run(cfg, drain.clone())))
     } else {

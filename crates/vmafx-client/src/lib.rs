@@ -568,6 +568,16 @@ impl JobClient {
         Ok(nodes.into_inner().nodes.into_iter().map(NodeInfo::from).collect())
     }
 
+    /// The built-in models and the versions in the controller's model registry; the reason
+    /// when that registry cannot be read.
+    pub async fn models(&self) -> Result<(Vec<vmafx_core::catalog::ModelInfo>, Option<String>), ClientError> {
+        let req = v1::ListModelsRequest {};
+        let answer = self.api().list_models(self.conn.request(req)).await.map_err(|s| self.conn.fail(s))?;
+        let answer = answer.into_inner();
+        let problem = Some(answer.registry_problem).filter(|p| !p.is_empty());
+        Ok((answer.models.into_iter().map(Into::into).collect(), problem))
+    }
+
     /// Work items queued or running per node pool (`""`: jobs that name no pool).
     pub async fn queue(&self) -> Result<Vec<PoolQueue>, ClientError> {
         let req = v1::GetQueueRequest {};

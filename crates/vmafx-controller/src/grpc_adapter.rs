@@ -221,6 +221,18 @@ impl<S: Store> JobService for JobApi<S> {
         Ok(Response::new(v1::ListNodesResponse { nodes }))
     }
 
+    async fn list_models(
+        &self,
+        req: Request<v1::ListModelsRequest>,
+    ) -> Result<Response<v1::ListModelsResponse>, Status> {
+        self.caller(&req, Role::Read).await?;
+        let (models, problem) = self.c.models().await;
+        Ok(Response::new(v1::ListModelsResponse {
+            models: models.iter().map(v1::ModelInfo::from).collect(),
+            registry_problem: problem.unwrap_or_default(),
+        }))
+    }
+
     async fn drain_node(&self, req: Request<v1::DrainNodeRequest>) -> Result<Response<v1::NodeInfo>, Status> {
         self.caller(&req, Role::Admin).await?;
         let id = req.into_inner().id;

@@ -16,7 +16,7 @@
 //! | `GET /v1/jobs/{id}/worst-frames` | pictures of the worst frames: queues a small pictures job for a node at the first ask (one per job, shared), then says its state |
 //! | `GET /v1/jobs/{id}/pictures/{frame}/{reference,distorted}.png` | a picture a pictures job made |
 //! | `GET /v1/events`               | server-sent events: a `job` event for each change of the newest jobs |
-//! | `GET /v1/models`               | built-in models and the features jobs may ask for      |
+//! | `GET /v1/models`               | built-in models, the model registry's versions, features |
 //!
 //! Errors are `{"error": {"code", "message", "field"?}}` with 400 (bad request, naming the
 //! field), 401 (missing or wrong token), 403, 404 or 409.
@@ -82,7 +82,7 @@ pub(crate) fn api_routes<S: Store>() -> Router<Controller<S>> {
         .route("/v1/nodes", get(nodes::<S>))
         .route("/v1/queue", get(queue::<S>))
         .route("/v1/nodes/{id}/drain", post(drain::<S>))
-        .route("/v1/models", get(models))
+        .route("/v1/models", get(models::<S>))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API path".into()) })
 }
 
@@ -426,16 +426,17 @@ async fn drain<S: Store>(State(c): State<Controller<S>>, Path(id): Path<String>)
     Ok(Json(node_json(node)).into_response())
 }
 
-async fn models() -> Json<Value> {
-    let list: Vec<Value> = catalog::BUILTIN_MODELS
-        .iter()
-        .map(|m| json!({"name": m.name, "description": m.description, "default": m.name == catalog::DEFAULT_MODEL}))
-        .collect();
+async fn models<S: Store>(State(c): State<Controller<S>>) -> Json<Value> {
+    let (list, problem) = c.models().await;
     let features: Vec<Value> = catalog::FEATURES
         .iter()
         .map(|f| json!({"name": f.name, "description": f.description, "outputs": f.outputs}))
         .collect();
-    Json(json!({ "models": list, "features": features }))
+    let mut body = json!({ "models": list, "features": features });
+    if let Some(p) = problem {
+        body["registry_problem"] = json!(p);
+    }
+    Json(body)
 }
 
 /// Ready when the store answers.

@@ -67,6 +67,8 @@ pub struct ControllerConfig {
     pub remote_inputs: Arc<vmafx_storage::Resolver>,
     /// How long the URLs signed into a lease stay valid (past the longest work item).
     pub url_ttl: std::time::Duration,
+    /// The model registry listed beside the built-in models (the one the nodes serve).
+    pub model_registry: Option<std::path::PathBuf>,
 }
 
 impl Default for ControllerConfig {
@@ -83,6 +85,7 @@ impl Default for ControllerConfig {
             input_roots: vmafx_media::AllowedRoots::none(),
             remote_inputs: Arc::default(),
             url_ttl: vmafx_storage::DEFAULT_URL_TTL,
+            model_registry: None,
         }
     }
 }
@@ -191,6 +194,21 @@ impl<S: Store> Controller<S> {
 
     pub fn store(&self) -> &S {
         &self.store
+    }
+
+    /// The built-in models, then every version in the model registry (read now: a version
+    /// published a moment ago is listed), with the reason when the registry cannot be read.
+    pub async fn models(&self) -> (Vec<vmafx_core::catalog::ModelInfo>, Option<String>) {
+        let mut list = vmafx_core::catalog::builtin_infos();
+        let Some(dir) = self.config.model_registry.clone() else { return (list, None) };
+        match tokio::task::spawn_blocking(move || vmafx_ai::serve::model_infos(&dir)).await {
+            Ok(Ok(found)) => {
+                list.extend(found);
+                (list, None)
+            }
+            Ok(Err(e)) => (list, Some(e.to_string())),
+            Err(e) => (list, Some(e.to_string())),
+        }
     }
 
     pub fn config(&self) -> &ControllerConfig {

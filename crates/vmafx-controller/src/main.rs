@@ -76,6 +76,11 @@ struct Config {
     /// are resolved (symlinks, `..`) before the check, and only regular files pass [default: none: no local path is accepted].
     #[arg(long = "allow-root", env = "VMAFX_ALLOW_ROOTS", value_name = "DIR", value_delimiter = ',')]
     allow_roots: Vec<PathBuf>,
+    /// The model registry (`registry.json` + `.onnx` files) the nodes serve, listed by
+    /// `/v1/models`, `ListModels` and the dashboard beside the built-in models; read on each
+    /// request, so a new version or pin shows at once [default: none listed].
+    #[arg(long, env = "VMAFX_MODEL_REGISTRY", value_name = "DIR")]
+    model_registry: Option<PathBuf>,
     #[command(flatten)]
     remote_inputs: vmafx_storage::RemoteInputArgs,
     #[command(flatten)]
@@ -228,6 +233,7 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
             input_roots: vmafx_media::AllowedRoots::new(&cfg.allow_roots).map_err(anyhow::Error::msg)?,
             remote_inputs: std::sync::Arc::new(cfg.remote_inputs.resolver().map_err(anyhow::Error::msg)?),
             url_ttl: cfg.remote_inputs.url_ttl,
+            model_registry: cfg.model_registry.clone(),
             ..ControllerConfig::default()
         },
     })

@@ -662,14 +662,25 @@ async function nodesPage() {
 }
 
 async function modelsPage() {
-  const { models } = await api('models');
+  const { models, registry_problem: problem } = await api('models');
+  const builtin = models.filter((m) => m.source !== 'registry');
+  const registry = models.filter((m) => m.source === 'registry');
+  const metric = (m, i) => (m.holdout ? m.holdout[i].toFixed(i === 2 ? 2 : 3) : '');
   show('Models',
     h('h2', {}, 'Built into libvmaf'),
     h('div', { class: 'table-wrap' }, h('table', { id: 'models' },
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Model'), h('th', { scope: 'col' }, 'For'), h('th', { scope: 'col' }, 'Default'))),
-      h('tbody', {}, models.map((m) => h('tr', {}, h('th', { scope: 'row' }, m.name), h('td', {}, m.description), h('td', {}, m.default ? 'yes' : '')))))),
+      h('tbody', {}, builtin.map((m) => h('tr', {}, h('th', { scope: 'row' }, m.name), h('td', {}, m.description), h('td', {}, m.default ? 'yes' : '')))))),
     h('h2', {}, 'Model registry'),
-    h('p', { class: 'note' }, 'This controller has no model registry: jobs use the built-in models above, or a model file given by path.'));
+    problem ? h('p', { class: 'error', role: 'alert' }, `The model registry cannot be read: ${problem}`) : null,
+    registry.length === 0
+      ? h('p', { class: 'note' }, 'No model registry models here (vmafx-controller --model-registry DIR lists one): jobs use the built-in models above, or a model file given by path.')
+      : h('div', { class: 'table-wrap' }, h('table', { id: 'registry-models' },
+        h('caption', {}, 'ONNX models: their output is an estimate of VMAF by that model, named ID@VERSION; a job asks for one as an estimate beside VMAF.'),
+        h('thead', {}, h('tr', {}, ['Model', 'Kind', 'Features', 'Downscale', 'Served', 'PLCC', 'SROCC', 'RMSE', 'Parent', 'Created'].map((c) => h('th', { scope: 'col' }, c)))),
+        h('tbody', {}, registry.map((m) => h('tr', {}, h('th', { scope: 'row' }, m.name), h('td', {}, m.kind),
+          h('td', {}, (m.features || []).join(', ')), h('td', {}, `1/${m.downscale}`), h('td', {}, m.served ? 'yes' : ''),
+          h('td', {}, metric(m, 0)), h('td', {}, metric(m, 1)), h('td', {}, metric(m, 2)), h('td', {}, m.parent || ''), h('td', {}, m.created_at || '')))))));
 }
 
 // ---- submit --------------------------------------------------------------------------
@@ -688,7 +699,7 @@ async function submitPage() {
     field('reference', 'Reference', text('reference', true, true), 'A path or URI every node can read (s3://, gs://, az://, https://, or a file path).'),
     field('distorted', 'Distorted', text('distorted', true, true), 'Scored against the reference, brought to its size and format as docs/scoring.md says.'),
     h('div', { class: 'row' },
-      field('model', 'Model', h('select', { id: 'model', name: 'model' }, models.map((m) => h('option', { value: m.name, selected: m.default }, m.name)))),
+      field('model', 'Model', h('select', { id: 'model', name: 'model' }, models.filter((m) => m.source !== 'registry').map((m) => h('option', { value: m.name, selected: m.default }, m.name)))),
       field('subsample', 'Every n-th frame', h('input', { id: 'subsample', name: 'subsample', type: 'number', min: 1, value: 1 })),
       field('segment_frames', 'Frames per segment', h('input', { id: 'segment_frames', name: 'segment_frames', type: 'number', min: 0, value: '', placeholder: 'automatic', 'aria-describedby': 'segment_frames-hint' }), 'Split across nodes; empty: the controller decides.'),
       field('priority', 'Priority', h('input', { id: 'priority', name: 'priority', type: 'number', value: 0 }))),

@@ -251,3 +251,55 @@ mod tests {
         assert!(model_names().contains(&DEFAULT_MODEL.to_string()));
     }
 }
+
+/// A model a user can name: a libvmaf built-in (`source` "builtin"), or a version of an ONNX
+/// model in a model registry (`source` "registry": an estimate of VMAF by that model, named
+/// `ID@VERSION`), as `/v1/models`, `vmafx models` and MCP's `list_models` show it.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ModelInfo {
+    /// What a job names: a built-in's name, or `ID@VERSION`.
+    pub name: String,
+    pub source: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// The default built-in.
+    #[serde(default)]
+    pub default: bool,
+    /// Registry models: `fr` or `nr`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    /// Registry models: the features it takes, in input order, and the downscale of the
+    /// frames they are measured on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub features: Vec<String>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub downscale: u32,
+    /// Registry models: the version nodes serve for the bare id (the newest, or the pinned).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub served: bool,
+    /// Registry models: PLCC, SROCC and RMSE against full VMAF on the trainer's holdout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holdout: Option<[f64; 3]>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub parent: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub created_at: String,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// The built-in models as [`ModelInfo`]s.
+pub fn builtin_infos() -> Vec<ModelInfo> {
+    BUILTIN_MODELS
+        .iter()
+        .map(|m| ModelInfo {
+            name: m.name.into(),
+            source: "builtin".into(),
+            description: m.description.into(),
+            default: m.name == DEFAULT_MODEL,
+            ..ModelInfo::default()
+        })
+        .collect()
+}

@@ -433,19 +433,39 @@ impl Vmafx {
         })
     }
 
-    #[tool(description = "The VMAF models built in, with what each is for.")]
+    #[tool(
+        description = "The VMAF models built in, with what each is for; with a controller, also the versions in its model registry (ONNX models whose output is an estimate of VMAF named ID@VERSION, with their holdout PLCC, SROCC and RMSE)."
+    )]
     async fn list_models(&self) -> Result<CallToolResult, McpError> {
-        ok(json!({ "models": catalog::BUILTIN_MODELS.iter().map(model_json).collect::<Vec<_>>() }))
+        match self.models().await {
+            Ok((models, problem)) => {
+                let mut body = json!({ "models": models.iter().map(model_json).collect::<Vec<_>>() });
+                if let Some(p) = problem {
+                    body["registry_problem"] = json!(p);
+                }
+                ok(body)
+            }
+            Err(e) => fail(e),
+        }
     }
 
-    #[tool(description = "What one VMAF model is for, and how to use it.")]
+    #[tool(
+        description = "What one model is for and how to use it: a built-in VMAF model by name, or a registry model by ID (the version nodes serve) or ID@VERSION."
+    )]
     async fn describe_model(&self, Parameters(a): Parameters<ModelArgs>) -> Result<CallToolResult, McpError> {
-        match catalog::BUILTIN_MODELS.iter().find(|m| m.name == a.name) {
+        let (models, _) = match self.models().await {
+            Ok(m) => m,
+            Err(e) => return fail(e),
+        };
+        let found = models.iter().find(|m| m.name == a.name).or_else(|| {
+            models.iter().find(|m| m.served && m.name.split('@').next() == Some(a.name.as_str()))
+        });
+        match found {
             Some(m) => ok(model_json(m)),
             None => fail(format!(
-                "unknown model `{}`; built-in models: {}",
+                "unknown model `{}`; models: {}",
                 a.name,
-                catalog::model_names().join(", ")
+                models.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
             )),
         }
     }
@@ -575,6 +595,15 @@ impl ServerHandler for Vmafx {
 }
 
 impl Vmafx {
+    /// The built-in models, and with a controller its registry's versions (and why its
+    /// registry cannot be read, if so).
+    async fn models(&self) -> Result<(Vec<catalog::ModelInfo>, Option<String>), String> {
+        match &self.cluster {
+            Some(c) => c.client.models().await.map_err(|e| c.explain(e)),
+            None => Ok((catalog::builtin_infos(), None)),
+        }
+    }
+
     /// Scores locally (or on the cluster), with progress notifications; a cancelled request
     /// stops the scoring (or cancels the job). Returns the report and where it ran.
     #[allow(clippy::too_many_arguments)]
@@ -808,11 +837,15 @@ fn scoring(metric: Option<&str>, pool: Option<&str>) -> Result<vmafx_tune::Scori
     Ok(vmafx_tune::Scoring { model: catalog::DEFAULT_MODEL.into(), metric, pool })
 }
 
-fn model_json(m: &catalog::BuiltinModel) -> Value {
-    json!({
-        "name": m.name,
-        "description": m.description,
-        "default": m.name == catalog::DEFAULT_MODEL,
-        "use": format!("vmaf_score with model=\"{}\" (CLI: vmafx score --model {})", m.name, m.name),
-    })
+fn model_json(m: &catalog::ModelInfo) -> Value {
+    let mut v = serde_json::to_value(m).unwrap_or_default();
+    v["use"] = json!(match m.source.as_str() {
+        "registry" => format!(
+            "submit_job with estimate=\"{}\": an estimate by this model beside VMAF, made by the nodes \
+             (CLI: vmafx submit --estimate {} ...)",
+            m.name, m.name
+        ),
+        _ => format!("vmaf_score with model=\"{}\" (CLI: vmafx score --model {})", m.name, m.name),
+    });
+    v
 }

@@ -19,6 +19,27 @@ pub struct Learning {
     pub capture: Option<Capture>,
 }
 
+impl Learning {
+    /// Serves the registry in `dir` (read and checked now), models on the providers `eps`
+    /// gives, sending triples to `trainer` through a queue of `capacity`; also returns the
+    /// execution providers, for the node's capabilities. ONNX Runtime must start here, not at
+    /// the first job.
+    pub fn start(
+        dir: std::path::PathBuf,
+        eps: vmafx_ai::EpChoice,
+        trainer: Option<std::path::PathBuf>,
+        capacity: usize,
+    ) -> Result<(Self, Vec<String>), vmafx_ai::AiError> {
+        let providers = vmafx_ai::model::providers(&eps)?;
+        vmafx_ai::Registry::open(&dir)?;
+        let learning = Learning {
+            models: Arc::new(ModelServer::new(dir, eps)),
+            capture: trainer.map(|socket| Capture::start(socket, capacity)),
+        };
+        Ok((learning, providers))
+    }
+}
+
 /// The model `spec` names, as this node serves it now (its newest or pinned version), loaded
 /// and sha256-checked. A node without a registry, or a model it cannot load, fails the item
 /// with the reason.

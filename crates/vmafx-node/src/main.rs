@@ -153,13 +153,12 @@ async fn node(a: Args) -> anyhow::Result<()> {
                 gpu_vendor: Some(capabilities.gpu_vendor.clone()).filter(|v| !v.is_empty()),
                 strict: a.ep_strict,
             };
-            capabilities.onnx_providers = vmafx_ai::model::providers(&eps)
-                .map_err(|e| anyhow::anyhow!("--registry {}: {e}", dir.display()))?;
-            vmafx_ai::Registry::open(&dir).map_err(|e| anyhow::anyhow!("--registry: {e}"))?;
-            Some(vmafx_node::learning::Learning {
-                models: Arc::new(vmafx_ai::ModelServer::new(dir, eps)),
-                capture: a.trainer.map(|socket| vmafx_ai::capture::Capture::start(socket, a.capture_queue)),
-            })
+            let shown = dir.display().to_string();
+            let (learning, providers) =
+                vmafx_node::learning::Learning::start(dir, eps, a.trainer, a.capture_queue)
+                    .map_err(|e| anyhow::anyhow!("--registry {shown}: {e}"))?;
+            capabilities.onnx_providers = providers;
+            Some(learning)
         }
         None => None,
     };
