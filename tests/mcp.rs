@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use common::cluster::{ca_env, http, start_up_with_http, token, trust, Proc};
+use common::cluster::{ca_env, http, start_up_with, token, trust, Proc};
 
 /// Runs the Python client with `scenario`; `transport` is the rest of its command line.
 fn drive(dir: &Path, scenario: &Value, transport: &[&str]) -> Value {
@@ -201,8 +201,7 @@ fn http_needs_its_token_and_runs_jobs_on_vmafx_up() {
     )
     .unwrap();
     let data = dir.path().join("up");
-    let (_up, grpc, http_addr) =
-        common::cluster::start_up_with(&data, &["--registry", registry.to_str().unwrap()]);
+    let (_up, grpc, http_addr) = start_up_with(&data, &["--registry", registry.to_str().unwrap()]);
 
     // Without a token the HTTP transport does not start.
     let refused = common::run_with_timeout(

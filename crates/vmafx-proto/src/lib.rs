@@ -455,6 +455,42 @@ pub fn job_state(s: v1::JobState) -> Option<CoreJobState> {
     }
 }
 
+impl From<&vmafx_core::catalog::ModelInfo> for v1::ModelInfo {
+    fn from(m: &vmafx_core::catalog::ModelInfo) -> Self {
+        v1::ModelInfo {
+            name: m.name.clone(),
+            source: m.source.clone(),
+            description: m.description.clone(),
+            default: m.default,
+            kind: m.kind.clone(),
+            features: m.features.clone(),
+            downscale: m.downscale,
+            served: m.served,
+            holdout: m.holdout.map(Vec::from).unwrap_or_default(),
+            parent: m.parent.clone(),
+            created_at: m.created_at.clone(),
+        }
+    }
+}
+
+impl From<v1::ModelInfo> for vmafx_core::catalog::ModelInfo {
+    fn from(m: v1::ModelInfo) -> Self {
+        vmafx_core::catalog::ModelInfo {
+            name: m.name,
+            source: m.source,
+            description: m.description,
+            default: m.default,
+            kind: m.kind,
+            features: m.features,
+            downscale: m.downscale,
+            served: m.served,
+            holdout: <[f64; 3]>::try_from(m.holdout).ok(),
+            parent: m.parent,
+            created_at: m.created_at,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -502,41 +538,5 @@ mod tests {
         };
         let back = v1::ReportResultRequest::decode(req.encode_to_vec().as_slice()).unwrap();
         assert_eq!(back, req);
-    }
-}
-
-impl From<&vmafx_core::catalog::ModelInfo> for v1::ModelInfo {
-    fn from(m: &vmafx_core::catalog::ModelInfo) -> Self {
-        v1::ModelInfo {
-            name: m.name.clone(),
-            source: m.source.clone(),
-            description: m.description.clone(),
-            default: m.default,
-            kind: m.kind.clone(),
-            features: m.features.clone(),
-            downscale: m.downscale,
-            served: m.served,
-            holdout: m.holdout.map(Vec::from).unwrap_or_default(),
-            parent: m.parent.clone(),
-            created_at: m.created_at.clone(),
-        }
-    }
-}
-
-impl From<v1::ModelInfo> for vmafx_core::catalog::ModelInfo {
-    fn from(m: v1::ModelInfo) -> Self {
-        vmafx_core::catalog::ModelInfo {
-            name: m.name,
-            source: m.source,
-            description: m.description,
-            default: m.default,
-            kind: m.kind,
-            features: m.features,
-            downscale: m.downscale,
-            served: m.served,
-            holdout: <[f64; 3]>::try_from(m.holdout).ok(),
-            parent: m.parent,
-            created_at: m.created_at,
-        }
     }
 }
