@@ -175,7 +175,9 @@ fn triples_from_a_node_train_a_version_the_node_then_serves_without_a_restart() 
         .collect();
     assert_eq!(values, local_values, "the node's estimate equals the local one");
     assert!(first["frames"][0]["metrics"]["vmaf"].is_number(), "VMAF is still there, under its own name");
-    assert!(first.to_string().contains("an estimate of VMAF by that ONNX model"), "{first}");
+    assert!(first.to_string().contains("an estimate of VMAF by that ONNX model (ONNX Runtime on CPU)"), "{first}");
+    let (_, nodes) = call(http, &admin, "GET", "/v1/nodes", None);
+    assert_eq!(nodes["nodes"][0]["capabilities"]["onnx_providers"], json!(["CPU"]), "{nodes}");
 
     // A job that opts out sends no triples (once the first job's have all arrived).
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -204,6 +206,9 @@ fn triples_from_a_node_train_a_version_the_node_then_serves_without_a_restart() 
     let st = status(&trainer);
     let report = &st["last_report"];
     assert_eq!(report["published"], "fr-loop@2", "{st}");
+    // Each checkpoint after the first fit continued its weights (500 more steps each).
+    let fits = st["checkpoints"].as_u64().unwrap();
+    assert_eq!(st["steps"].as_u64(), Some(2000 + 500 * (fits - 1)), "{st}");
     let (v1_rmse, v2_rmse) =
         (report["current"][1]["rmse"].as_f64().unwrap(), report["holdout"]["rmse"].as_f64().unwrap());
     assert!(v2_rmse < v1_rmse, "version 2 beats version 1 on the holdout: {st}");

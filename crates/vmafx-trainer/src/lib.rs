@@ -60,8 +60,23 @@ pub struct FitReport {
     pub export_max_difference: f32,
 }
 
-/// Splits, fits, checks and (when it is better) publishes.
-pub fn fit_and_publish(triples: &[Triple], req: &FitRequest) -> anyhow::Result<FitReport> {
+/// What online training carries from one fit to the next: the feature normalisation (fixed at
+/// the first fit, as the weights are learnt in its units) and the network's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Warm {
+    pub mean: Vec<f32>,
+    pub std: Vec<f32>,
+    pub online: train::Online,
+}
+
+/// Splits, fits, checks and (when it is better) publishes; `warm` continues an earlier fit's
+/// training (see [`Warm`]) instead of starting from seeded weights. Returns the report and
+/// the state to continue from.
+pub fn fit_and_publish(
+    triples: &[Triple],
+    req: &FitRequest,
+    warm: Option<&Warm>,
+) -> anyhow::Result<(FitReport, Warm)> {
     std::fs::create_dir_all(&req.registry)
         .map_err(|e| anyhow::anyhow!("model registry {}: {e}", req.registry.display()))?;
     let mut registry = Registry::open(&req.registry)?;
@@ -92,22 +107,30 @@ pub fn fit_and_publish(triples: &[Triple], req: &FitRequest) -> anyhow::Result<F
     }
     let n = req.features.len();
     let count = train.len() as f32;
-    let mean: Vec<f32> = (0..n).map(|j| train.iter().map(|(r, ..)| r[j]).sum::<f32>() / count).collect();
-    let std: Vec<f32> = (0..n)
-        .map(|j| {
-            let var = train.iter().map(|(r, ..)| (r[j] - mean[j]).powi(2)).sum::<f32>() / count;
-            if var.sqrt() > 1e-6 {
-                var.sqrt()
-            } else {
-                1.0
-            }
-        })
-        .collect();
+    let (mean, std) = match warm.filter(|w| w.mean.len() == n) {
+        Some(w) => (w.mean.clone(), w.std.clone()),
+        None => {
+            let mean: Vec<f32> =
+                (0..n).map(|j| train.iter().map(|(r, ..)| r[j]).sum::<f32>() / count).collect();
+            let std: Vec<f32> = (0..n)
+                .map(|j| {
+                    let var = train.iter().map(|(r, ..)| (r[j] - mean[j]).powi(2)).sum::<f32>() / count;
+                    if var.sqrt() > 1e-6 {
+                        var.sqrt()
+                    } else {
+                        1.0
+                    }
+                })
+                .collect();
+            (mean, std)
+        }
+    };
     let normalise =
         |row: &[f32]| -> Vec<f32> { row.iter().enumerate().map(|(j, v)| (v - mean[j]) / std[j]).collect() };
     let x: Vec<Vec<f32>> = train.iter().map(|(r, ..)| normalise(r)).collect();
     let y: Vec<f32> = train.iter().map(|(_, v, _)| *v).collect();
-    let fitted = train::fit(&x, &y, req.fit);
+    let (fitted, online) = train::fit_from(&x, &y, warm.map(|w| &w.online), req.fit);
+    let carried = Warm { mean: mean.clone(), std: std.clone(), online };
 
     let held_rows: Vec<Vec<f32>> = holdout.iter().map(|(r, ..)| r.clone()).collect();
     let truth: Vec<f64> = holdout.iter().map(|(_, v, _)| f64::from(*v)).collect();
@@ -191,7 +214,7 @@ pub fn fit_and_publish(triples: &[Triple], req: &FitRequest) -> anyhow::Result<F
         }
         Some(_) => None,
     };
-    Ok(FitReport {
+    let report = FitReport {
         published,
         refused,
         train_frames: train.len(),
@@ -200,7 +223,8 @@ pub fn fit_and_publish(triples: &[Triple], req: &FitRequest) -> anyhow::Result<F
         current: current_metrics,
         baseline_rmse,
         export_max_difference,
-    })
+    };
+    Ok((report, carried))
 }
 
 /// Now, UTC, RFC 3339 (whole seconds), from the system clock.

@@ -75,6 +75,10 @@ enum Command {
         /// Seed of the initial weights.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Decay of a moving average of the weights to export instead of the last step's
+        /// (0: the last step's; `serve` averages by default).
+        #[arg(long, default_value_t = 0.0)]
+        ema_decay: f32,
     },
     /// Train online beside a node: take triples on a Unix socket (the node's `--trainer`),
     /// keep a replay buffer, and at each checkpoint (--min-interval since the last AND
@@ -113,9 +117,17 @@ enum Command {
         /// Triples kept in the replay buffer (a uniform sample of all received beyond it).
         #[arg(long, value_name = "N", default_value_t = 200_000)]
         replay: usize,
-        /// Training epochs per checkpoint (full-batch Adam).
+        /// Adam steps (full batch) at the first checkpoint; later ones continue the same
+        /// weights for --warm-epochs more.
         #[arg(long, default_value_t = 2000)]
         epochs: usize,
+        /// Adam steps of each later checkpoint, from where the last one stopped.
+        #[arg(long, default_value_t = 500)]
+        warm_epochs: usize,
+        /// Decay of the moving average of the weights that is exported, carried across
+        /// checkpoints (0: the last step's weights).
+        #[arg(long, default_value_t = 0.99)]
+        ema_decay: f32,
         /// Serve /healthz, /status (JSON) and Prometheus /metrics over plain HTTP here
         /// (port 0: any free port; the address is printed) [default: not served].
         #[arg(long, value_name = "ADDR")]
@@ -148,7 +160,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             eprintln!("vmafx-trainer: {} triples appended to {}", triples.len(), out.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Fit { triples, registry, id, features, downscale, holdout_percent, epochs, seed } => {
+        Command::Fit {
+            triples,
+            registry,
+            id,
+            features,
+            downscale,
+            holdout_percent,
+            epochs,
+            seed,
+            ema_decay,
+        } => {
             let mut all = Vec::new();
             for path in &triples {
                 all.extend(vmafx_trainer::triples::read(path).map_err(anyhow::Error::msg)?);
@@ -160,10 +182,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 features,
                 downscale,
                 holdout_percent,
-                fit: FitOptions { epochs, seed, ..FitOptions::default() },
+                fit: FitOptions { epochs, seed, ema_decay, ..FitOptions::default() },
                 now: vmafx_trainer::now_rfc3339(),
             };
-            let report = fit_and_publish(&all, &req)?;
+            let (report, _) = fit_and_publish(&all, &req, None)?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(if report.published.is_some() { ExitCode::SUCCESS } else { ExitCode::from(3) })
         }
@@ -178,6 +200,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             min_new,
             replay,
             epochs,
+            warm_epochs,
+            ema_decay,
             listen,
             log_format,
         } => {
@@ -192,7 +216,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 min_interval,
                 min_new,
                 replay,
-                fit: FitOptions { epochs, ..FitOptions::default() },
+                fit: FitOptions { epochs, ema_decay, ..FitOptions::default() },
+                warm_epochs,
             })?;
             println!("vmafx-trainer: taking triples on {}", socket.display());
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;

@@ -35,7 +35,9 @@ pub struct ServeOptions {
     /// Triples kept (older ones are replaced at random as new ones come: a uniform sample of
     /// everything received).
     pub replay: usize,
+    /// The first fit's options; later fits continue its weights for `warm_epochs`.
     pub fit: FitOptions,
+    pub warm_epochs: usize,
 }
 
 /// What the trainer has done so far (`GET /status`).
@@ -50,6 +52,8 @@ pub struct Status {
     pub buffered: usize,
     pub new_since_checkpoint: u64,
     pub checkpoints: u64,
+    /// Adam steps taken over every checkpoint (training continues from one to the next).
+    pub steps: u64,
     pub published: Vec<String>,
     pub refused: u64,
     pub last_report: Option<FitReport>,
@@ -216,7 +220,7 @@ pub fn start(opts: ServeOptions) -> anyhow::Result<Trainer> {
     };
     std::thread::Builder::new()
         .name("checkpoint".into())
-        .spawn(move || checkpoints(&checkpointing, req, opts.min_interval, opts.min_new))?;
+        .spawn(move || checkpoints(&checkpointing, req, opts.warm_epochs, opts.min_interval, opts.min_new))?;
     Ok(Trainer { shared })
 }
 
@@ -251,8 +255,17 @@ fn receive(conn: UnixStream, shared: &Shared, downscale: u32) {
     }
 }
 
-fn checkpoints(shared: &Shared, mut req: FitRequest, min_interval: Duration, min_new: u64) {
+fn checkpoints(
+    shared: &Shared,
+    mut req: FitRequest,
+    warm_epochs: usize,
+    min_interval: Duration,
+    min_new: u64,
+) {
     let mut last = Instant::now();
+    // The training state carried from checkpoint to checkpoint (published or not): each
+    // continues the last one's weights, and their moving average, on the replay buffer.
+    let mut warm: Option<crate::Warm> = None;
     loop {
         std::thread::sleep(Duration::from_millis(200));
         {
@@ -265,11 +278,17 @@ fn checkpoints(shared: &Shared, mut req: FitRequest, min_interval: Duration, min
         last = Instant::now();
         let triples = shared.replay.lock().unwrap_or_else(|e| e.into_inner()).items.clone();
         req.now = crate::now_rfc3339();
-        let outcome = fit_and_publish(&triples, &req);
+        let fit = FitRequest {
+            fit: FitOptions { epochs: if warm.is_some() { warm_epochs } else { req.fit.epochs }, ..req.fit },
+            ..req.clone()
+        };
+        let outcome = fit_and_publish(&triples, &fit, warm.as_ref());
         let mut status = shared.status.lock().unwrap_or_else(|e| e.into_inner());
         match outcome {
-            Ok(report) => {
+            Ok((report, carried)) => {
                 status.checkpoints += 1;
+                status.steps = carried.online.steps;
+                warm = Some(carried);
                 match &report.published {
                     Some(label) => {
                         tracing::info!(model = %label, rmse = report.holdout.rmse, triples = triples.len(), "published");
