@@ -175,7 +175,11 @@ fn triples_from_a_node_train_a_version_the_node_then_serves_without_a_restart() 
         .collect();
     assert_eq!(values, local_values, "the node's estimate equals the local one");
     assert!(first["frames"][0]["metrics"]["vmaf"].is_number(), "VMAF is still there, under its own name");
-    assert!(first.to_string().contains("an estimate of VMAF by that ONNX model (ONNX Runtime on CPU)"), "{first}");
+    assert_eq!(first["spec"]["requirements"]["models"], true, "it ran where models run: {first}");
+    assert!(
+        first.to_string().contains("an estimate of VMAF by that ONNX model (ONNX Runtime on CPU)"),
+        "{first}"
+    );
     let (_, nodes) = call(http, &admin, "GET", "/v1/nodes", None);
     assert_eq!(nodes["nodes"][0]["capabilities"]["onnx_providers"], json!(["CPU"]), "{nodes}");
 

@@ -296,6 +296,7 @@ pub enum ModelsAction {
     },
     /// Serve ID's newest version again.
     Unpin {
+        /// The model id to serve the newest version of.
         #[arg(value_name = "ID")]
         id: String,
     },

@@ -98,6 +98,7 @@ pub fn submit(args: SubmitArgs) -> anyhow::Result<()> {
                         .ok_or_else(|| UsageError(format!("--label `{l}`: expected KEY=VALUE")))
                 })
                 .collect::<Result<_, _>>()?,
+            models: false,
         },
         inputs: args.inputs.options(&reference, &distorted).map_err(UsageError)?,
         versions: Default::default(),
@@ -222,6 +223,9 @@ fn describe(r: &Requirements) -> String {
         parts.push(format!("encoder {e}"));
     }
     parts.extend(r.labels.iter().map(|(k, v)| format!("label {k}={v}")));
+    if r.models {
+        parts.push("a model registry (vmafx-node --registry)".into());
+    }
     parts.join(", ")
 }
 
@@ -555,6 +559,7 @@ mod tests {
             gpu_vendor: Some("nvidia".into()),
             encoder: Some("libx264".into()),
             labels: [("zone".to_string(), "eu".to_string())].into(),
+            models: false,
         };
         assert_eq!(describe(&r), "gpu nvidia, encoder libx264, label zone=eu");
     }

@@ -321,8 +321,9 @@ fn validate(spec: &mut ScoreJobSpec, roots: &AllowedRoots, probe: bool) -> Resul
                 "an estimate is made beside the scoring of a given pair, not of an encode or pictures",
             ));
         }
-        // One version of the model for the whole job: one work item.
+        // One version of the model for the whole job: one work item, on a node that runs models.
         spec.segment_frames = None;
+        spec.requirements.models = true;
     }
     if spec.inputs.max_frames == Some(0) {
         return Err(ControllerError::invalid("score.inputs.max_frames", "must be at least 1"));

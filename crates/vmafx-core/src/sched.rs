@@ -78,6 +78,10 @@ pub struct Requirements {
     /// Every one of these labels, with these values.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
+    /// A node that runs quality models (started with a model registry; it reports ONNX
+    /// Runtime execution providers): set by the controller for a job with an estimate.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub models: bool,
 }
 
 impl Requirements {
@@ -90,6 +94,7 @@ impl Requirements {
         self.gpu_vendor.as_ref().is_none_or(|v| caps.gpu_vendor.eq_ignore_ascii_case(v))
             && self.encoder.as_ref().is_none_or(|e| caps.encoders.iter().any(|c| c == e))
             && self.labels.iter().all(|(k, v)| caps.labels.get(k) == Some(v))
+            && (!self.models || !caps.onnx_providers.is_empty())
     }
 
     /// A canonical text form (empty for no requirement), which the store keeps on each work
@@ -168,6 +173,13 @@ mod tests {
         };
         let (a, a_x264, b) = (pooled("gpu-a", None), pooled("gpu-a", Some("libx264")), pooled("gpu-b", None));
         let amd = Requirements { gpu_vendor: Some("amd".into()), ..Default::default() }.key();
+        // A job with an estimate runs only where models run.
+        let models = Requirements { models: true, ..Default::default() };
+        assert!(!models.satisfied_by(&Capabilities::default()));
+        assert!(
+            models.satisfied_by(&Capabilities { onnx_providers: vec!["CPU".into()], ..Default::default() })
+        );
+        assert_eq!(Requirements::from_key(&models.key()), Some(models.clone()));
         let work = [
             (a.as_str(), 3, 1),
             (a_x264.as_str(), 2, 0),

@@ -123,6 +123,7 @@ impl From<v1::Requirements> for Requirements {
             gpu_vendor: Some(r.gpu_vendor).filter(|v| !v.is_empty()),
             encoder: Some(r.encoder).filter(|e| !e.is_empty()),
             labels: r.labels.into_iter().collect(),
+            models: r.models,
         }
     }
 }
@@ -133,6 +134,7 @@ impl From<&Requirements> for v1::Requirements {
             gpu_vendor: r.gpu_vendor.clone().unwrap_or_default(),
             encoder: r.encoder.clone().unwrap_or_default(),
             labels: r.labels.clone().into_iter().collect(),
+            models: r.models,
         }
     }
 }

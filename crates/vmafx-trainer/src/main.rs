@@ -245,3 +245,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
 }
+
+#[cfg(test)]
+vmafx_logging::every_flag_has_help_text!(Cli);
