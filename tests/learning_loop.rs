@@ -147,6 +147,26 @@ fn triples_from_a_node_train_a_version_the_node_then_serves_without_a_restart() 
 
     let socket = d.join("trainer.sock");
     let (trainer_proc, trainer) = start_trainer(&registry, &socket);
+    // Only its user and group may send triples; what is not a triple of this model is
+    // counted and dropped (not trained on).
+    {
+        use std::io::Write as _;
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(std::fs::metadata(&socket).unwrap().permissions().mode() & 0o777, 0o660);
+        let mut c = std::os::unix::net::UnixStream::connect(&socket).unwrap();
+        c.write_all(b"not a triple\n").unwrap();
+        c.write_all(
+            br#"{"features": {"vmaf": 50}, "vmaf": 50, "meta": {"clip": "x", "frame": 0, "downscale": 4}}"#,
+        )
+        .unwrap();
+        c.write_all(b"\n").unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while status(&trainer)["rejected"] != 2 {
+        assert!(Instant::now() < deadline, "{}", status(&trainer));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(status(&trainer)["buffered"], 0);
     let ctl = start_controller(data.path(), &["--model-registry", s(&registry)]);
     let _node = spawn_node(
         &ctl.addr,
@@ -185,14 +205,14 @@ fn triples_from_a_node_train_a_version_the_node_then_serves_without_a_restart() 
 
     // A job that opts out sends no triples (once the first job's have all arrived).
     let deadline = Instant::now() + Duration::from_secs(30);
-    while status(&trainer)["received"] != 24 {
+    while status(&trainer)["buffered"] != 24 {
         assert!(Instant::now() < deadline, "the first job's triples: {}", status(&trainer));
         std::thread::sleep(Duration::from_millis(100));
     }
     let opted_out = score(http, &admin, &pairs[1], false);
     assert_eq!(estimate(&opted_out).0, "fr-loop@1");
     std::thread::sleep(Duration::from_millis(1500));
-    assert_eq!(status(&trainer)["received"], 24, "an opted-out job's frames were sent");
+    assert_eq!(status(&trainer)["received"], 26, "an opted-out job's frames were sent");
 
     // More jobs until the trainer publishes version 2 (a checkpoint needs two seconds and 48
     // new triples since the last; the holdout needs a job on each side).

@@ -76,21 +76,22 @@ pub fn beside_factor(entry: &ModelEntry) -> u32 {
 
 /// What [`add_estimate`] gives back.
 pub struct Estimated {
-    /// The frames' triples (when the job's truth is the default VMAF model's, which is what
-    /// the models learn; else none).
+    /// The frames' triples (when capturing and the job's truth is the default VMAF model's,
+    /// which is what the models learn; else none).
     pub triples: Vec<Triple>,
     /// Time spent in ONNX Runtime.
     pub inference: std::time::Duration,
 }
 
 /// Adds the model's per-frame estimate to `report` under the model's `ID@VERSION`, with a note
-/// saying what it is.
+/// saying what it is; the frames' triples too when `capturing`.
 pub fn add_estimate(
     report: &mut Report,
     features: Option<&Scores>,
     (entry, served): &(ModelEntry, Served),
     spec: &ScoreJobSpec,
     job_id: &str,
+    capturing: bool,
 ) -> Result<Estimated, EngineError> {
     let label = entry.label();
     let features = features.unwrap_or(&report.scores);
@@ -106,8 +107,14 @@ pub fn add_estimate(
         (estimate, provider)
     };
     let inference = started.elapsed();
-    let triples =
-        triples(&report.scores, features, entry.downscale, job_id, report.info.width, report.info.height);
+    let truth_is_default =
+        spec.model_path.is_none() && (spec.model.is_empty() || spec.model == catalog::DEFAULT_MODEL);
+    let triples = match (capturing, truth_is_default) {
+        (true, true) => {
+            triples(&report.scores, features, entry.downscale, job_id, report.info.width, report.info.height)
+        }
+        _ => Vec::new(),
+    };
     let s = &mut report.scores;
     if estimate.frames.len() != s.frames.len() {
         return Err(EngineError::Internal(format!(
@@ -125,9 +132,7 @@ pub fn add_estimate(
          frames made {}x smaller; not VMAF",
         entry.downscale.max(1)
     )));
-    let truth_is_default =
-        spec.model_path.is_none() && (spec.model.is_empty() || spec.model == catalog::DEFAULT_MODEL);
-    Ok(Estimated { triples: if truth_is_default { triples } else { Vec::new() }, inference })
+    Ok(Estimated { triples, inference })
 }
 
 /// One triple per frame that has a VMAF: every metric of the `features` run, the truth from

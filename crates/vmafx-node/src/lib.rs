@@ -466,8 +466,15 @@ async fn score(
         let mut outcome = score_files(&req, &mut on_progress)?;
         metrics.scored(&outcome);
         if let Some((model, capturing)) = &model {
-            let done =
-                learning::add_estimate(&mut outcome.report, outcome.beside.as_ref(), model, &spec, &job_id)?;
+            let capturing = *capturing && capture.is_some();
+            let done = learning::add_estimate(
+                &mut outcome.report,
+                outcome.beside.as_ref(),
+                model,
+                &spec,
+                &job_id,
+                capturing,
+            )?;
             tracing::info!(
                 job_id = %job_id,
                 model = %model.0.label(),
@@ -475,7 +482,7 @@ async fn score(
                 inference_seconds = done.inference.as_secs_f64(),
                 "estimated"
             );
-            if let (Some(c), true) = (&capture, *capturing) {
+            if let (Some(c), true) = (&capture, capturing) {
                 c.offer(&done.triples);
             }
         }

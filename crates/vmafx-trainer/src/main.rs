@@ -114,8 +114,9 @@ enum Command {
         /// Least triples received since the last checkpoint.
         #[arg(long, value_name = "N", default_value_t = 5000)]
         min_new: u64,
-        /// Triples kept in the replay buffer (a uniform sample of all received beyond it).
-        #[arg(long, value_name = "N", default_value_t = 200_000)]
+        /// Triples kept in the replay buffer (a uniform sample of all received beyond it;
+        /// about 600 bytes each).
+        #[arg(long, value_name = "N", default_value_t = 50_000)]
         replay: usize,
         /// Adam steps (full batch) at the first checkpoint; later ones continue the same
         /// weights for --warm-epochs more.

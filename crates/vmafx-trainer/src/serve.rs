@@ -12,6 +12,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use serde::Serialize;
 use vmafx_ai::triple::{Triple, MAX_LINE};
 
@@ -183,6 +185,11 @@ pub fn start(opts: ServeOptions) -> anyhow::Result<Trainer> {
     }
     let listener = UnixListener::bind(&opts.socket)
         .map_err(|e| anyhow::anyhow!("--socket {}: cannot listen there: {e}", opts.socket.display()))?;
+    // Triples train the models every node will serve: only this user and its group may send.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&opts.socket, std::fs::Permissions::from_mode(0o660))?;
+    }
     let shared = Arc::new(Shared {
         replay: Mutex::new(Replay::new(opts.replay)),
         status: Mutex::new(Status {
@@ -198,13 +205,25 @@ pub fn start(opts: ServeOptions) -> anyhow::Result<Trainer> {
     };
     tracing::info!(model = %opts.id, current = ?current.as_ref().map(|c| c.label()), downscale, socket = %opts.socket.display(), "training from triples");
     let accepting = Arc::clone(&shared);
+    let wanted = features.clone();
     std::thread::Builder::new().name("accept".into()).spawn(move || {
+        let open = Arc::new(AtomicUsize::new(0));
         for conn in listener.incoming() {
             let Ok(conn) = conn else { continue };
-            let shared = Arc::clone(&accepting);
-            let _ = std::thread::Builder::new()
-                .name("triples".into())
-                .spawn(move || receive(conn, &shared, downscale));
+            // One connection per node process; a flood of them is refused, not served.
+            if open.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+                open.fetch_sub(1, Ordering::SeqCst);
+                tracing::warn!("refused a connection: {MAX_CONNECTIONS} are open");
+                continue;
+            }
+            let (shared, open, wanted) = (Arc::clone(&accepting), Arc::clone(&open), wanted.clone());
+            let spawned = std::thread::Builder::new().name("triples".into()).spawn(move || {
+                receive(conn, &shared, downscale, &wanted);
+                open.fetch_sub(1, Ordering::SeqCst);
+            });
+            if spawned.is_err() {
+                tracing::warn!("cannot start a thread for a connection");
+            }
         }
     })?;
     let checkpointing = Arc::clone(&shared);
@@ -224,8 +243,13 @@ pub fn start(opts: ServeOptions) -> anyhow::Result<Trainer> {
     Ok(Trainer { shared })
 }
 
-/// Reads one node's triples until it hangs up.
-fn receive(conn: UnixStream, shared: &Shared, downscale: u32) {
+/// Connections taken at once (a node keeps one).
+const MAX_CONNECTIONS: usize = 64;
+
+/// Reads one node's triples until it hangs up. A triple is kept with only the features the
+/// model takes (so the replay buffer stays small); one of another downscale, or lacking one
+/// of them, is rejected.
+fn receive(conn: UnixStream, shared: &Shared, downscale: u32, wanted: &[String]) {
     let mut lines = BufReader::new(conn);
     let mut line = String::new();
     loop {
@@ -238,7 +262,12 @@ fn receive(conn: UnixStream, shared: &Shared, downscale: u32) {
         let triple = (line.len() <= MAX_LINE)
             .then(|| serde_json::from_str::<Triple>(line.trim_end()).ok())
             .flatten()
-            .filter(|t| t.meta.downscale == downscale);
+            .filter(|t| t.meta.downscale == downscale)
+            .map(|mut t| {
+                t.features.retain(|k, _| wanted.contains(k));
+                t
+            })
+            .filter(|t| t.features.len() == wanted.len());
         let mut status = shared.status.lock().unwrap_or_else(|e| e.into_inner());
         status.received += 1;
         match triple {
