@@ -479,6 +479,9 @@ fn node_table(nodes: &[NodeInfo], now: i64) -> String {
         if !c.encoders.is_empty() {
             out += &format!("  encoders: {}\n", c.encoders.join(" "));
         }
+        if !c.onnx_providers.is_empty() {
+            out += &format!("  quality models on: {}\n", c.onnx_providers.join(", "));
+        }
     }
     out
 }
