@@ -167,6 +167,30 @@ fn triples_from_a_node_train_a_version_the_node_then_serves_without_a_restart() 
         std::thread::sleep(Duration::from_millis(50));
     }
     assert_eq!(status(&trainer)["buffered"], 0);
+    // At most 64 connections at once: the 65th is closed at once; closing one frees a place.
+    {
+        use std::io::Read as _;
+        let held: Vec<_> =
+            (0..64).map(|_| std::os::unix::net::UnixStream::connect(&socket).unwrap()).collect();
+        std::thread::sleep(Duration::from_millis(300));
+        let mut extra = std::os::unix::net::UnixStream::connect(&socket).unwrap();
+        extra.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        assert_eq!(extra.read(&mut [0u8; 1]).unwrap(), 0, "the 65th connection is closed");
+        drop(held);
+    }
+    // A line longer than any triple ends its connection (it is not buffered whole).
+    {
+        use std::io::{Read as _, Write as _};
+        let mut c = std::os::unix::net::UnixStream::connect(&socket).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let _ = c.write_all(&vec![b'x'; 200_000]);
+        assert_eq!(c.read(&mut [0u8; 1]).unwrap_or(0), 0);
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while status(&trainer)["rejected"] != 3 {
+        assert!(Instant::now() < deadline, "{}", status(&trainer));
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let ctl = start_controller(data.path(), &["--model-registry", s(&registry)]);
     let _node = spawn_node(
         &ctl.addr,
@@ -212,7 +236,7 @@ fn triples_from_a_node_train_a_version_the_node_then_serves_without_a_restart() 
     let opted_out = score(http, &admin, &pairs[1], false);
     assert_eq!(estimate(&opted_out).0, "fr-loop@1");
     std::thread::sleep(Duration::from_millis(1500));
-    assert_eq!(status(&trainer)["received"], 26, "an opted-out job's frames were sent");
+    assert_eq!(status(&trainer)["received"], 27, "an opted-out job's frames were sent");
 
     // More jobs until the trainer publishes version 2 (a checkpoint needs two seconds and 48
     // new triples since the last; the holdout needs a job on each side).

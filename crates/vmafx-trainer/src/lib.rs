@@ -18,6 +18,11 @@ use vmafx_ai::{Kind, LoadedModel, Registry};
 use crate::train::FitOptions;
 use crate::triples::Triple;
 
+/// An fr model's inputs unless told otherwise: libvmaf's VIF at four scales, ADM, motion and
+/// VMAF itself, all measured on the downscaled frames.
+pub const DEFAULT_FEATURES: &str =
+    "integer_vif_scale0,integer_vif_scale1,integer_vif_scale2,integer_vif_scale3,integer_adm2,integer_motion2,vmaf";
+
 /// The largest difference allowed between the trainer's estimates and ONNX Runtime's on the
 /// exported model, in VMAF points (float32 arithmetic in another order).
 pub const EXPORT_TOLERANCE: f32 = 1e-3;

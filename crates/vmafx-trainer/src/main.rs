@@ -57,11 +57,7 @@ enum Command {
         #[arg(long)]
         id: String,
         /// Features, in input order (names of the triples' features).
-        #[arg(
-            long,
-            value_delimiter = ',',
-            default_value = "integer_vif_scale0,integer_vif_scale1,integer_vif_scale2,integer_vif_scale3,integer_adm2,integer_motion2,vmaf"
-        )]
+        #[arg(long, value_delimiter = ',', default_value = vmafx_trainer::DEFAULT_FEATURES)]
         features: Vec<String>,
         /// The downscale the triples' features were collected at (recorded in the entry).
         #[arg(long, default_value_t = 4)]
@@ -96,11 +92,7 @@ enum Command {
         #[arg(long)]
         id: String,
         /// Features of a first version, in input order.
-        #[arg(
-            long,
-            value_delimiter = ',',
-            default_value = "integer_vif_scale0,integer_vif_scale1,integer_vif_scale2,integer_vif_scale3,integer_adm2,integer_motion2,vmaf"
-        )]
+        #[arg(long, value_delimiter = ',', default_value = vmafx_trainer::DEFAULT_FEATURES)]
         features: Vec<String>,
         /// Downscale of a first version.
         #[arg(long, default_value_t = 4)]
