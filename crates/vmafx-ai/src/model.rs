@@ -354,14 +354,14 @@ fn check_graph(entry: &ModelEntry, session: &Session) -> Result<(), String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::registry::tests::entry;
     use crate::registry::Normalisation;
 
     /// An ONNX graph `y = x · weights + bias` over `[-1, weights.len()]`, its input named
     /// `input`, written by the `onnx` Python package (`make setup-test` installs it).
-    fn linear_onnx(weights: &[f32], bias: f32, input: &str) -> Vec<u8> {
+    pub(crate) fn linear_onnx(weights: &[f32], bias: f32, input: &str) -> Vec<u8> {
         let script = format!(
             r#"
 import sys, numpy as np, onnx

@@ -157,6 +157,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_item_keeps_its_version_while_the_next_one_gets_the_new_one() {
+        use crate::model::tests::linear_onnx;
+        let dir = tempfile::tempdir().unwrap();
+        let mut r = Registry::open(dir.path()).unwrap();
+        r.publish(crate::registry::tests::entry("fr-fast", 1, 2), &linear_onnx(&[1.0, 1.0], 0.0, "x"))
+            .unwrap();
+        let server = ModelServer::new(dir.path(), EpChoice::default());
+        let (first, held) = server.get("fr-fast").unwrap();
+        assert_eq!(first.label(), "fr-fast@1");
+        // Published while an item holds version 1 (by another process: a fresh index).
+        let mut r = Registry::open(dir.path()).unwrap();
+        r.publish(crate::registry::tests::entry("fr-fast", 2, 2), &linear_onnx(&[1.0, 1.0], 10.0, "x"))
+            .unwrap();
+        let (next, served) = server.get("fr-fast").unwrap();
+        assert_eq!(next.label(), "fr-fast@2", "the next item gets the new version, no restart");
+        let row = [vec![1.0, 2.0]];
+        assert_eq!(held.lock().unwrap().estimate(&row).unwrap(), [3.0], "the item keeps version 1");
+        assert_eq!(served.lock().unwrap().estimate(&row).unwrap(), [13.0]);
+        // A version is loaded once and shared.
+        assert!(Arc::ptr_eq(&served, &server.get("fr-fast@2").unwrap().1));
+        // Pinned back to 1: the version already loaded, the same model.
+        pin(dir.path(), "fr-fast", Some(1)).unwrap();
+        assert!(Arc::ptr_eq(&held, &server.get("fr-fast").unwrap().1));
+    }
+
+    #[test]
     fn pins_choose_the_version_and_unknown_versions_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let mut r = Registry::open(dir.path()).unwrap();
