@@ -53,18 +53,8 @@ enum Command {
         /// The model registry directory (made if missing).
         #[arg(long, value_name = "DIR")]
         registry: PathBuf,
-        /// Model id, e.g. fr-fast.
-        #[arg(long)]
-        id: String,
-        /// Features, in input order (names of the triples' features).
-        #[arg(long, value_delimiter = ',', default_value = vmafx_trainer::DEFAULT_FEATURES)]
-        features: Vec<String>,
-        /// The downscale the triples' features were collected at (recorded in the entry).
-        #[arg(long, default_value_t = 4)]
-        downscale: u32,
-        /// Share of clips kept aside as the holdout, percent.
-        #[arg(long, default_value_t = 25)]
-        holdout_percent: u32,
+        #[command(flatten)]
+        model: ModelFlags,
         /// Training epochs (full-batch Adam).
         #[arg(long, default_value_t = 2000)]
         epochs: usize,
@@ -87,19 +77,8 @@ enum Command {
         /// The Unix socket to take triples on.
         #[arg(long, env = "VMAFX_TRAINER_SOCKET", value_name = "PATH")]
         socket: PathBuf,
-        /// Model id to train. Its current version fixes the features and downscale; a first
-        /// version takes --features and --downscale.
-        #[arg(long)]
-        id: String,
-        /// Features of a first version, in input order.
-        #[arg(long, value_delimiter = ',', default_value = vmafx_trainer::DEFAULT_FEATURES)]
-        features: Vec<String>,
-        /// Downscale of a first version.
-        #[arg(long, default_value_t = 4)]
-        downscale: u32,
-        /// Share of jobs kept aside as the holdout, percent.
-        #[arg(long, default_value_t = 25)]
-        holdout_percent: u32,
+        #[command(flatten)]
+        model: ModelFlags,
         /// Least time between checkpoints (30s, 10m).
         #[arg(long, value_name = "DURATION", value_parser = vmafx_core::parse_duration, default_value = "5m")]
         min_interval: std::time::Duration,
@@ -131,6 +110,24 @@ enum Command {
     },
 }
 
+/// What is fitted and how it is judged, for `fit` and `serve` alike.
+#[derive(clap::Args)]
+struct ModelFlags {
+    /// Model id, e.g. fr-fast. `serve`: its current version fixes the features and the
+    /// downscale; --features and --downscale are a first version's.
+    #[arg(long)]
+    id: String,
+    /// Features, in input order (names of the triples' features).
+    #[arg(long, value_delimiter = ',', default_value = vmafx_trainer::DEFAULT_FEATURES)]
+    features: Vec<String>,
+    /// The downscale the triples' features were collected at (recorded in the entry).
+    #[arg(long, default_value_t = 4)]
+    downscale: u32,
+    /// Share of clips (for `serve`, jobs) kept aside as the holdout, percent.
+    #[arg(long, default_value_t = 25)]
+    holdout_percent: u32,
+}
+
 fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(code) => code,
@@ -156,10 +153,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Fit {
             triples,
             registry,
-            id,
-            features,
-            downscale,
-            holdout_percent,
+            model: ModelFlags { id, features, downscale, holdout_percent },
             epochs,
             seed,
             ema_decay,
@@ -185,10 +179,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve {
             registry,
             socket,
-            id,
-            features,
-            downscale,
-            holdout_percent,
+            model: ModelFlags { id, features, downscale, holdout_percent },
             min_interval,
             min_new,
             replay,

@@ -284,13 +284,7 @@ fn receive(conn: UnixStream, shared: &Shared, downscale: u32, wanted: &[String])
     }
 }
 
-fn checkpoints(
-    shared: &Shared,
-    mut req: FitRequest,
-    warm_epochs: usize,
-    min_interval: Duration,
-    min_new: u64,
-) {
+fn checkpoints(shared: &Shared, req: FitRequest, warm_epochs: usize, min_interval: Duration, min_new: u64) {
     let mut last = Instant::now();
     // The training state carried from checkpoint to checkpoint (published or not): each
     // continues the last one's weights, and their moving average, on the replay buffer.
@@ -306,9 +300,9 @@ fn checkpoints(
         }
         last = Instant::now();
         let triples = shared.replay.lock().unwrap_or_else(|e| e.into_inner()).items.clone();
-        req.now = crate::now_rfc3339();
         let fit = FitRequest {
             fit: FitOptions { epochs: if warm.is_some() { warm_epochs } else { req.fit.epochs }, ..req.fit },
+            now: crate::now_rfc3339(),
             ..req.clone()
         };
         let outcome = fit_and_publish(&triples, &fit, warm.as_ref());
