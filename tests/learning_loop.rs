@@ -296,3 +296,86 @@ fn triples_from_a_node_train_a_version_the_node_then_serves_without_a_restart() 
     vmafx(&["models", "unpin", "fr-loop", "--registry", s(&registry)]);
     assert_eq!(estimate(&score(http, &admin, &pairs[4], true)).0, "fr-loop@2");
 }
+
+/// A job without a reference (issue 15: "jobs without a reference"): the node decodes the
+/// distorted alone and the shipped no-reference model (`models/`, `nr-luma`) estimates it,
+/// exactly as `vmafx score --nr` does; what needs a reference is refused at submission, and an
+/// fr model fails the job with the reason.
+#[test]
+fn a_job_without_a_reference_is_estimated_by_a_no_reference_model() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let reference = common::lavfi(d, "ref.y4m", "mandelbrot=size=320x240:rate=24", 24, "yuv420p");
+    let distorted =
+        common::encode(&reference, d, "dist.mp4", &["-c:v", "libx264", "-preset", "ultrafast", "-crf", "36"]);
+    let ctl = start_controller(data.path(), &["--model-registry", s(&shipped)]);
+    let _node = spawn_node(&ctl.addr, data.path(), "nr-node", &["--registry", s(&shipped)], Stdio::inherit());
+    let admin = token(data.path(), "admin.token");
+    let http = ctl.http.as_str();
+
+    let body = json!({"score": {"distorted": distorted, "estimate": {"model": "nr-luma"}}});
+    let (code, job) = call(http, &admin, "POST", "/v1/jobs", Some(body));
+    assert_eq!(code, 201, "{job}");
+    let id = job["id"].as_str().unwrap();
+    wait_for(http, &admin, id, "succeeded");
+    let (_, done) = call(http, &admin, "GET", &format!("/v1/jobs/{id}?scores=true"), None);
+    let frames = done["frames"].as_array().unwrap();
+    assert_eq!(frames.len(), 24, "{done}");
+    let names: Vec<&String> = frames[0]["metrics"].as_object().unwrap().keys().collect();
+    assert_eq!(names.len(), 1, "the estimate alone, no VMAF: {names:?}");
+    let label = names[0].clone();
+    assert!(label.starts_with("nr-luma@"), "{label}");
+    assert!(done.to_string().contains("from no-reference measures of the distorted alone"), "{done}");
+    let values: Vec<f64> = frames.iter().map(|f| f["metrics"][&label].as_f64().unwrap()).collect();
+    let out = common::vmafx(&[
+        "score",
+        "--format",
+        "json",
+        "--nr",
+        "--model",
+        &format!("registry:{label}"),
+        "--registry",
+        s(&shipped),
+        s(&distorted),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let local: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let local: Vec<f64> =
+        local["frames"].as_array().unwrap().iter().map(|f| f["metrics"][&label].as_f64().unwrap()).collect();
+    assert_eq!(values, local, "the node's estimate equals `vmafx score --nr`");
+
+    // The CLI: `vmafx submit --nr DIST --estimate nr-luma --wait` prints the same report.
+    let out = ctl.cli(
+        &admin,
+        &["submit", "--nr", s(&distorted), "--estimate", "nr-luma", "--wait", "--format", "json", "-q"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let pooled = report["pooled_metrics"][&label]["mean"].as_f64().unwrap();
+    assert!((pooled - values.iter().sum::<f64>() / 24.0).abs() < 1e-9, "{report}");
+
+    // What needs a reference is refused before anything runs, naming the field.
+    for (body, field) in [
+        (json!({"score": {"distorted": distorted}}), "score.reference"),
+        (
+            json!({"score": {"distorted": distorted, "features": ["psnr"], "estimate": {"model": "nr-luma"}}}),
+            "score.features",
+        ),
+        (
+            json!({"score": {"distorted": distorted, "inputs": {"skip_reference": 2}, "estimate": {"model": "nr-luma"}}}),
+            "score.inputs.skip_reference",
+        ),
+    ] {
+        let (code, err) = call(http, &admin, "POST", "/v1/jobs", Some(body));
+        assert_eq!(code, 400, "{err}");
+        assert!(err.to_string().contains(field), "{field}: {err}");
+    }
+    // A full-reference model cannot estimate without the reference: the job fails, saying so.
+    let body = json!({"score": {"distorted": distorted, "estimate": {"model": "fr-fast"}}});
+    let (code, job) = call(http, &admin, "POST", "/v1/jobs", Some(body));
+    assert_eq!(code, 201, "{job}");
+    let failed = wait_for(http, &admin, job["id"].as_str().unwrap(), "failed");
+    assert!(failed["error"].as_str().unwrap_or_default().contains("needs the reference"), "{failed}");
+}

@@ -212,10 +212,49 @@ fn a_registry_index_that_points_outside_its_directory_is_refused() {
 fn the_shipped_registry_loads() {
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
     let models = listed(&shipped);
-    assert!(!models.is_empty(), "models/ lists no model");
+    let kinds: Vec<(&str, &str)> =
+        models.iter().map(|m| (m["id"].as_str().unwrap(), m["kind"].as_str().unwrap())).collect();
+    assert_eq!(kinds, [("fr-fast", "fr"), ("nr-luma", "nr")], "models/ ships one model of each kind");
     for m in &models {
         assert_eq!(m["loads"], true, "{m}");
-        assert_eq!(m["kind"], "fr", "{m}");
         assert!(m["metrics"]["plcc"].is_number(), "{m}");
     }
+}
+
+/// `vmafx score --nr` with the shipped no-reference model on 8-bit and 10-bit encodes of the
+/// same video: an estimate per frame under its name, none called VMAF, and the 10-bit encode
+/// measured in 8-bit units (its estimate near the 8-bit one's).
+#[test]
+fn the_shipped_nr_model_estimates_the_distorted_alone_at_either_bit_depth() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let reference = common::lavfi(d, "ref.y4m", "mandelbrot=size=320x240:rate=24", 12, "yuv420p");
+    let mean = |pix_fmt: &str| {
+        let name = format!("{pix_fmt}.mp4");
+        let args = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "30", "-pix_fmt", pix_fmt];
+        let distorted = common::encode(&reference, d, &name, &args);
+        let registry = shipped.to_str().unwrap();
+        let out = common::vmafx(&[
+            "score",
+            "--format",
+            "json",
+            "--nr",
+            "--model",
+            "registry:nr-luma",
+            "--registry",
+            registry,
+            distorted.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let frames = report["frames"].as_array().unwrap();
+        assert_eq!(frames.len(), 12, "{report}");
+        let names: Vec<&String> = frames[0]["metrics"].as_object().unwrap().keys().collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+        assert!(names[0].starts_with("nr-luma@"), "{names:?}");
+        report["pooled_metrics"][names[0]]["mean"].as_f64().unwrap()
+    };
+    let (eight, ten) = (mean("yuv420p"), mean("yuv420p10le"));
+    assert!(eight.is_finite() && (eight - ten).abs() < 15.0, "8-bit {eight}, 10-bit {ten}");
 }

@@ -24,6 +24,7 @@ fn a_model_is_published_only_when_it_beats_the_holdout_and_then_scores() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let triples = d.join("triples.ndjson");
+    let nr_triples = d.join("nr-triples.ndjson");
     let mut pairs = Vec::new();
     for (i, source) in
         ["testsrc2", "mandelbrot", "life=mold=10:ratio=0.3", "cellauto=rule=110"].iter().enumerate()
@@ -46,6 +47,8 @@ fn a_model_is_published_only_when_it_beats_the_holdout_and_then_scores() {
                 &clip,
                 "--out",
                 s(&triples),
+                "--nr-out",
+                s(&nr_triples),
             ]);
             assert!(out.status.success(), "collect {clip}: {}", String::from_utf8_lossy(&out.stderr));
             pairs.push((reference.clone(), distorted));
@@ -144,4 +147,103 @@ fn a_model_is_published_only_when_it_beats_the_holdout_and_then_scores() {
     let vmaf =
         common::vmafx_json(reference, distorted, &[])["pooled_metrics"]["vmaf"]["mean"].as_f64().unwrap();
     assert!((mean - vmaf).abs() < 15.0, "estimate {mean} against VMAF {vmaf}");
+
+    // No reference: the same pairs' no-reference triples (the same truth) make an nr model.
+    let nr_lines = std::fs::read_to_string(&nr_triples).unwrap();
+    assert_eq!(nr_lines.lines().count(), 12 * 24, "one nr triple per frame");
+    let first: Value = serde_json::from_str(nr_lines.lines().next().unwrap()).unwrap();
+    assert!(first["features"]["nr_block_h"].is_number() && first["meta"]["downscale"] == 1, "{first}");
+    let (vmaf_fr, vmaf_nr): (Vec<f64>, Vec<f64>) = lines
+        .lines()
+        .zip(nr_lines.lines())
+        .map(|(a, b)| {
+            let (a, b): (Value, Value) = (serde_json::from_str(a).unwrap(), serde_json::from_str(b).unwrap());
+            (a["vmaf"].as_f64().unwrap(), b["vmaf"].as_f64().unwrap())
+        })
+        .unzip();
+    assert_eq!(vmaf_fr, vmaf_nr, "both kinds learn the same full VMAF");
+    let out = trainer(&[
+        "fit",
+        "--kind",
+        "nr",
+        "--triples",
+        s(&nr_triples),
+        "--registry",
+        s(&registry),
+        "--id",
+        "nr-test",
+        "--holdout-percent",
+        "34",
+    ]);
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("fit nr: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(out.status.code(), Some(0), "{report}");
+    assert_eq!(report["published"], "nr-test@1", "{report}");
+    let out = vmafx(&["models", "--json", "--registry", s(&registry)]);
+    let listed: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let entry = listed.iter().find(|m| m["name"] == "nr-test@1").expect("listed");
+    assert_eq!(
+        (&entry["kind"], &entry["loads"], &entry["downscale"]),
+        (&Value::from("nr"), &Value::from(true), &Value::from(1)),
+        "{entry}"
+    );
+
+    // `vmafx score --nr DIST`: the distorted alone, an estimate per frame under the model's name.
+    let nr = |args: &[&str]| {
+        let mut all = vec!["score", "--format", "json", "--registry", s(&registry)];
+        all.extend_from_slice(args);
+        vmafx(&all)
+    };
+    let out = nr(&["--nr", "--model", "registry:nr-test", s(distorted)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let scored: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let frames = scored["frames"].as_array().unwrap();
+    assert_eq!(frames.len(), 24);
+    assert!(frames
+        .iter()
+        .all(|f| f["metrics"]["nr-test@1"].is_number() && f["metrics"].get("vmaf").is_none()));
+    let notes = common::notes(&scored).join("\n");
+    assert!(
+        notes.contains("nr-test@1 is an estimate of VMAF") && notes.contains("distorted alone"),
+        "{notes}"
+    );
+    let mean = scored["pooled_metrics"]["nr-test@1"]["mean"].as_f64().unwrap();
+    assert!((mean - vmaf).abs() < 25.0, "nr estimate {mean} against VMAF {vmaf}");
+
+    // Each kind where it belongs, with what to do instead.
+    let out = nr(&["--model", "registry:nr-test", s(reference), s(distorted)]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("nr-test@1 is a no-reference (nr) model") && err.contains("--nr DIST"), "{err}");
+    let out = nr(&["--nr", "--model", "registry:fr-test", s(distorted)]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("fr-test@1 is a full-reference (fr) model"), "{err}");
+    let out = nr(&["--nr", s(distorted)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--model registry:ID"));
+    let out = nr(&["--nr", "--model", "registry:nr-test", s(reference), s(distorted)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("give one video"));
+    let missing = d.join("missing.mp4");
+    let out = nr(&["--nr", "--model", "registry:nr-test", s(&missing)]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("missing.mp4"), "{err}");
+    // An nr model is fitted on measures at the distorted's own size.
+    let out = trainer(&[
+        "fit",
+        "--kind",
+        "nr",
+        "--triples",
+        s(&nr_triples),
+        "--registry",
+        s(&fresh),
+        "--id",
+        "nr-x",
+        "--downscale",
+        "4",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--downscale 1"));
 }

@@ -288,7 +288,7 @@ impl LoadedModel {
             }
             let norm = &self.entry.normalisation;
             for (j, v) in row.iter().enumerate() {
-                x[[i, j]] = (v - norm.mean[j]) / norm.std[j];
+                x[[i, j]] = norm.apply(j, *v);
             }
         }
         let input = TensorRef::from_array_view(&x).map_err(|e| fail(e.to_string()))?;
@@ -388,7 +388,12 @@ sys.stdout.buffer.write(m.SerializeToString())
         let dir = tempfile::tempdir().unwrap();
         let mut registry = Registry::open(dir.path()).unwrap();
         let model = ModelEntry {
-            normalisation: Normalisation { mean: vec![1.0, 0.0, 10.0], std: vec![1.0, 2.0, 5.0] },
+            normalisation: Normalisation {
+                mean: vec![1.0, 0.0, 10.0],
+                std: vec![1.0, 2.0, 5.0],
+                lower: Vec::new(),
+                upper: Vec::new(),
+            },
             ..entry("fr-fast", 1, 3)
         };
         registry.publish(model, &linear_onnx(&[1.0, 2.0, 3.0], 0.5, "x")).unwrap();

@@ -55,11 +55,28 @@ pub struct TensorSpec {
     pub shape: Vec<i64>,
 }
 
-/// How each feature is scaled before the model sees it: `(x - mean) / std`.
+/// How each feature is scaled before the model sees it: `(x - mean) / std`, after it is
+/// held within `[lower, upper]` where those are given (the range the model was trained on: a
+/// frame unlike any it saw moves the model's inputs to the edge of what it knows, not past it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Normalisation {
     pub mean: Vec<f32>,
     pub std: Vec<f32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lower: Vec<f32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub upper: Vec<f32>,
+}
+
+impl Normalisation {
+    /// Feature `j`'s value `v` as the model takes it.
+    pub fn apply(&self, j: usize, v: f32) -> f32 {
+        let v = match (self.lower.get(j), self.upper.get(j)) {
+            (Some(&lo), Some(&hi)) => v.clamp(lo, hi),
+            _ => v,
+        };
+        (v - self.mean[j]) / self.std[j]
+    }
 }
 
 /// How a version did on the holdout its trainer kept aside, against full VMAF.
@@ -151,6 +168,21 @@ impl ModelEntry {
         }
         if let Some(i) = norm.mean.iter().position(|m| !m.is_finite()) {
             return Err(format!("normalisation mean of `{}` is not a number", self.features[i]));
+        }
+        match (norm.lower.len(), norm.upper.len()) {
+            (0, 0) => {}
+            (l, u) if l == n && u == n => {
+                let bad = (0..n).position(|i| !(norm.lower[i].is_finite() && norm.lower[i] <= norm.upper[i]));
+                if let Some(i) = bad {
+                    return Err(format!(
+                        "normalisation range of `{}` is {}..{}: lower must be a number at most upper",
+                        self.features[i], norm.lower[i], norm.upper[i]
+                    ));
+                }
+            }
+            (l, u) => {
+                return Err(format!("normalisation has {l} lower and {u} upper bounds for {n} features"))
+            }
         }
         match &self.inputs[..] {
             [input] if input.shape.len() == 2 && input.shape[1] == n as i64 => {}
@@ -373,7 +405,12 @@ pub(crate) mod tests {
             inputs: vec![TensorSpec { name: "x".into(), shape: vec![-1, features as i64] }],
             outputs: vec![TensorSpec { name: "y".into(), shape: vec![-1, 1] }],
             features: (0..features).map(|i| format!("f{i}")).collect(),
-            normalisation: Normalisation { mean: vec![0.0; features], std: vec![1.0; features] },
+            normalisation: Normalisation {
+                mean: vec![0.0; features],
+                std: vec![1.0; features],
+                lower: Vec::new(),
+                upper: Vec::new(),
+            },
             downscale: 4,
             parent: None,
             created_at: "2026-12-03T00:00:00Z".into(),
@@ -476,7 +513,12 @@ pub(crate) mod tests {
             ),
             (
                 ModelEntry {
-                    normalisation: Normalisation { mean: vec![0.0; 2], std: vec![1.0, 0.0] },
+                    normalisation: Normalisation {
+                        mean: vec![0.0; 2],
+                        std: vec![1.0, 0.0],
+                        lower: Vec::new(),
+                        upper: Vec::new(),
+                    },
                     ..hashed(entry("a", 1, 2))
                 },
                 "must be positive",

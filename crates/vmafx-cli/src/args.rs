@@ -342,6 +342,10 @@ pub struct SubmitArgs {
     /// With --estimate: keep this job's frames out of training.
     #[arg(long, requires = "estimate")]
     pub no_capture: bool,
+    /// No reference: give the distorted alone; the job's result is --estimate's no-reference
+    /// (nr) model's estimate of VMAF from it (no VMAF, no training triples).
+    #[arg(long, requires = "estimate")]
+    pub nr: bool,
     #[command(flatten)]
     pub inputs: InputArgs,
     /// Higher runs first.
@@ -374,8 +378,12 @@ pub struct SubmitArgs {
 }
 
 impl SubmitArgs {
+    /// The reference and distorted paths; with --nr, an empty reference and the one video.
     pub fn inputs(&self) -> Result<(PathBuf, PathBuf), &'static str> {
-        pick_inputs(&self.reference, &self.distorted, &self.positional)
+        match self.nr {
+            true => Ok((PathBuf::new(), nr_input(&self.reference, &self.distorted, &self.positional)?)),
+            false => pick_inputs(&self.reference, &self.distorted, &self.positional),
+        }
     }
 }
 
@@ -489,7 +497,9 @@ fn parse_raw(s: &str) -> Result<RawVideo, String> {
     vmafx score ref.y4m dist.mp4 --plot vmaf.png           # and the per-frame plot (.svg or .png)\n  \
     vmafx score ref.mp4 capture.mp4 --sync auto            # find dropped/extra leading frames, score aligned\n  \
     vmafx score ref.y4m dist_50fps.mp4 --fps-match         # pair frames by time at the reference's rate\n  \
-    vmafx score ref.yuv dist.yuv --width 1920 --height 1080 --pix-fmt yuv420p --fps 25\n\n\
+    vmafx score ref.yuv dist.yuv --width 1920 --height 1080 --pix-fmt yuv420p --fps 25\n  \
+    vmafx score ref.y4m dist.mp4 --model registry:fr-fast --registry models   # a fast estimate of VMAF\n  \
+    vmafx score --nr dist.mp4 --model registry:nr-luma --registry models      # no reference: an estimate\n\n\
     Inputs are matched by one rule (docs/scoring.md, \"How inputs are matched\"); every\n\
     conversion is named in a note.\n\n\
     Exit codes: 0 ok, 2 bad input or usage, 1 internal failure.")]
@@ -500,9 +510,15 @@ pub struct ScoreArgs {
     /// Distorted (encoded) video; scaled to the reference's size when they differ.
     #[arg(short = 'd', long, env = "VMAFX_DISTORTED", value_name = "FILE")]
     pub distorted: Option<PathBuf>,
-    /// REFERENCE DISTORTED, as an alternative to -r/-d.
+    /// REFERENCE DISTORTED, as an alternative to -r/-d (with --nr: DISTORTED alone).
     #[arg(value_name = "REF DIST", num_args = 0..=2)]
     pub positional: Vec<PathBuf>,
+    /// No reference: estimate quality from the distorted alone with a no-reference (`nr`)
+    /// model of --registry (`vmafx score --nr DIST --model registry:nr-luma --registry
+    /// models`). Only the distorted is decoded; the result is that model's estimate of VMAF,
+    /// named by its ID@VERSION, never VMAF.
+    #[arg(long, env = "VMAFX_NR")]
+    pub nr: bool,
     /// Built-in VMAF model (see `vmafx models`), or `registry:ID[@VERSION]`: an ONNX model
     /// of --registry whose estimate of VMAF replaces it (docs/models.md; reported under the
     /// model's ID@VERSION, never as VMAF).
@@ -576,6 +592,27 @@ impl ScoreArgs {
     pub fn inputs(&self) -> Result<(PathBuf, PathBuf), &'static str> {
         pick_inputs(&self.reference, &self.distorted, &self.positional)
     }
+
+    /// The one input of `--nr`: the distorted, from -d or the one positional.
+    pub fn nr_input(&self) -> Result<PathBuf, &'static str> {
+        nr_input(&self.reference, &self.distorted, &self.positional)
+    }
+}
+
+/// The distorted of a no-reference run, from -d or the one positional.
+fn nr_input(
+    reference: &Option<PathBuf>,
+    distorted: &Option<PathBuf>,
+    positional: &[PathBuf],
+) -> Result<PathBuf, &'static str> {
+    if reference.is_some() {
+        return Err("--nr scores the distorted alone: drop --reference");
+    }
+    match (distorted, positional) {
+        (Some(d), []) | (None, [d]) => Ok(d.clone()),
+        (None, []) => Err("missing the distorted video: give --nr DIST"),
+        _ => Err("--nr scores the distorted alone: give one video, --nr DIST"),
+    }
 }
 
 #[cfg(test)]
@@ -598,6 +635,15 @@ mod tests {
             ("a.y4m".into(), "b.mp4".into())
         );
         assert!(parse(&["-r", "a.y4m"]).inputs().unwrap_err().contains("distorted"));
+    }
+
+    #[test]
+    fn nr_takes_the_distorted_alone() {
+        assert_eq!(parse(&["--nr", "b.mp4"]).nr_input().unwrap(), PathBuf::from("b.mp4"));
+        assert_eq!(parse(&["--nr", "-d", "b.mp4"]).nr_input().unwrap(), PathBuf::from("b.mp4"));
+        assert!(parse(&["--nr", "a.y4m", "b.mp4"]).nr_input().unwrap_err().contains("one video"));
+        assert!(parse(&["--nr", "-r", "a.y4m", "b.mp4"]).nr_input().unwrap_err().contains("--reference"));
+        assert!(parse(&["--nr"]).nr_input().unwrap_err().contains("missing"));
     }
 
     #[test]

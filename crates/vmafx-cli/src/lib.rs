@@ -127,11 +127,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn score(args: ScoreArgs) -> anyhow::Result<()> {
+    if args.nr {
+        return score_nr(args);
+    }
     let (reference, distorted) = args.inputs().map_err(|m| UsageError(m.into()))?;
     let (ref_at, dist_at, _rclone) = readable_inputs(&reference, &distorted)?;
     // A registry model is loaded (and checked) before anything is decoded.
     let mut estimator = match args.model.strip_prefix("registry:") {
-        Some(spec) => Some(models::for_score(&args, spec)?),
+        Some(spec) => Some(models::for_score(&args, spec, vmafx_ai::Kind::Fr)?),
         None => None,
     };
     let model = match (&args.model_path, &args.model) {
@@ -176,6 +179,64 @@ fn score(args: ScoreArgs) -> anyhow::Result<()> {
     }
     // Named as the user gave them, never by a signed URL.
     report.info.reference = reference.display().to_string();
+    report.info.distorted = distorted.display().to_string();
+    write_report(&report, args.format, args.output.as_deref(), args.quiet)?;
+    args.plot.map_or(Ok(()), |p| p.write(&report, args.quiet))
+}
+
+/// `vmafx score --nr DIST --model registry:ID`: the distorted alone, measured and estimated
+/// by a no-reference model.
+fn score_nr(args: ScoreArgs) -> anyhow::Result<()> {
+    let distorted = args.nr_input().map_err(|m| UsageError(m.into()))?;
+    let Some(spec) = args.model.strip_prefix("registry:") else {
+        return Err(UsageError(format!(
+            "--nr estimates with a no-reference model of a registry: give --model registry:ID (not `{}`) and \
+             --registry DIR",
+            args.model
+        ))
+        .into());
+    };
+    let mut model = models::for_score(&args, spec, vmafx_ai::Kind::Nr)?;
+    for (given, flag) in [
+        (args.segment.is_some(), "--segment"),
+        (args.subsample != 1, "--subsample"),
+        (args.sync == vmafx_media::sync::SyncMode::Auto, "--sync auto"),
+    ] {
+        if given {
+            return Err(
+                UsageError(format!("{flag} needs a reference; --nr scores the distorted alone")).into()
+            );
+        }
+    }
+    let parse = vmafx_core::InputUri::parse(&distorted.to_string_lossy())
+        .map_err(|e| UsageError(format!("distorted {e}")))?;
+    let (located, _rclone) =
+        vmafx_storage::locate_for_user(&[parse]).map_err(|(_, e)| match e.is_bad_input() {
+            true => anyhow::Error::from(UsageError(format!("distorted {e}"))),
+            false => anyhow::anyhow!("distorted {e}"),
+        })?;
+    let dist_at = PathBuf::from(&located[0].at);
+    let cores = std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1);
+    let req = ScoreRequest {
+        decode: DecodeOptions {
+            tools: Tools::new(args.ffmpeg.clone(), args.ffprobe.clone()).decoding_with(args.decoder),
+            // Nothing else runs: the decoder may have every core.
+            threads: args.decode_threads.unwrap_or(cores),
+        },
+        ..ScoreRequest::new(&dist_at, &dist_at)
+    }
+    .with_inputs(&args.inputs.options(&distorted, &distorted).map_err(UsageError)?)?;
+    let mut bar = progress::Bar::new(args.quiet);
+    let measured = vmafx_engine::nr::measure_file(&req, &mut |event| match event {
+        Progress::Note(n) => {
+            let in_report = args.format == ReportFormat::Text && args.output.is_none();
+            bar.println(&n.to_string(), in_report || (args.quiet && n.level == NoteLevel::Note))
+        }
+        Progress::Start { total } => bar.start(total),
+        Progress::Frames { done } => bar.set(done),
+    });
+    bar.finish();
+    let mut report = models::estimated(measured?, &mut model)?;
     report.info.distorted = distorted.display().to_string();
     write_report(&report, args.format, args.output.as_deref(), args.quiet)?;
     args.plot.map_or(Ok(()), |p| p.write(&report, args.quiet))

@@ -36,6 +36,7 @@ impl Checked {
             "kind": e.kind,
             "description": format!("{} estimate of VMAF from {} features (an estimate by this model, not VMAF)", e.kind, e.features.len()),
             "features": e.features,
+            "downscale": e.downscale,
             "sha256": e.sha256,
             "parent": e.parent,
             "created_at": e.created_at,
@@ -66,10 +67,14 @@ pub fn print(registry: &Registry, checked: &[Checked]) {
     }
 }
 
-/// The registry model `--model registry:SPEC` names, loaded and checked: a fr model (its
-/// estimate replaces VMAF, so extra features, which would be computed on its downscaled
-/// frames, are refused).
-pub fn for_score(args: &crate::args::ScoreArgs, spec: &str) -> anyhow::Result<LoadedModel> {
+/// The registry model `--model registry:SPEC` names, loaded and checked: a model of `kind`
+/// (an fr model's estimate replaces VMAF, so extra features, which would be computed on its
+/// downscaled frames, are refused; an nr model has no reference to compute them with).
+pub fn for_score(
+    args: &crate::args::ScoreArgs,
+    spec: &str,
+    kind: vmafx_ai::Kind,
+) -> anyhow::Result<LoadedModel> {
     let usage = |m: String| anyhow::Error::from(crate::UsageError(m));
     let dir = args.registry.as_ref().ok_or_else(|| {
         usage(format!("--model registry:{spec} loads from a model registry: give --registry DIR (or VMAFX_MODEL_REGISTRY)"))
@@ -85,13 +90,18 @@ pub fn for_score(args: &crate::args::ScoreArgs, spec: &str) -> anyhow::Result<Lo
     }
     let registry = Registry::open(dir).map_err(|e| usage(e.to_string()))?;
     let model = LoadedModel::open(&registry, spec).map_err(|e| usage(e.to_string()))?;
-    if model.entry.kind != vmafx_ai::Kind::Fr {
-        return Err(usage(format!(
-            "{} is a no-reference (nr) model: vmafx score runs full-reference (fr) models only so far",
+    match (model.entry.kind, kind) {
+        (a, b) if a == b => Ok(model),
+        (vmafx_ai::Kind::Nr, _) => Err(usage(format!(
+            "{} is a no-reference (nr) model: give the distorted alone, vmafx score --nr DIST --model registry:{spec}",
             model.entry.label()
-        )));
+        ))),
+        _ => Err(usage(format!(
+            "{} is a full-reference ({}) model: it needs the reference, vmafx score REF DIST --model registry:{spec}",
+            model.entry.label(),
+            model.entry.kind
+        ))),
     }
-    Ok(model)
 }
 
 /// `report` (a run of the default VMAF model on frames made smaller as `model` asks)
@@ -105,13 +115,19 @@ pub fn estimated(
     report.info.model = label.clone();
     report.info.score_metric = label.clone();
     report.info.headline.clear();
+    let inputs = match model.entry.kind {
+        vmafx_ai::Kind::Nr => format!(
+            "from no-reference measures of the distorted alone ({}x{})",
+            report.info.width, report.info.height
+        ),
+        _ => format!(
+            "from libvmaf features of frames made {}x smaller ({}x{})",
+            model.entry.downscale, report.info.width, report.info.height
+        ),
+    };
     report.info.notes.push(vmafx_core::Note::info(format!(
-        "{label} is an estimate of VMAF by that ONNX model (ONNX Runtime on {}), from libvmaf features of frames made \
-         {}x smaller ({}x{}), not VMAF",
+        "{label} is an estimate of VMAF by that ONNX model (ONNX Runtime on {}), {inputs}, not VMAF",
         model.execution_provider(),
-        model.entry.downscale,
-        report.info.width,
-        report.info.height
     )));
     Ok(report)
 }

@@ -77,7 +77,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 pub fn submit(args: SubmitArgs) -> anyhow::Result<()> {
     let (reference, distorted) = args.inputs().map_err(|m| UsageError(m.into()))?;
     let spec = ScoreJobSpec {
-        reference: absolute(&reference),
+        reference: if args.nr { String::new() } else { absolute(&reference) },
         distorted: absolute(&distorted),
         model: args.model.clone(),
         model_path: args.model_path.as_deref().map(absolute),
@@ -245,22 +245,30 @@ fn ended_well(job: &JobView) -> anyhow::Result<()> {
 fn report(job: &JobView) -> anyhow::Result<Report> {
     let spec = &job.spec;
     let scores = job.scores.clone().context("the controller sent no scores")?;
-    let raw = spec.inputs.reference_raw.as_ref().and_then(|r| vmafx_media::RawFormat::from_spec(r).ok());
-    // The frame size, from the reference where this machine can read it as it is.
+    let no_reference = spec.is_no_reference();
+    let (sized, raw) = match no_reference {
+        true => (&spec.distorted, spec.inputs.distorted_raw.as_ref()),
+        false => (&spec.reference, spec.inputs.reference_raw.as_ref()),
+    };
+    let raw = raw.and_then(|r| vmafx_media::RawFormat::from_spec(r).ok());
+    // The frame size, from the reference (the distorted of a no-reference job) where this
+    // machine can read it as it is.
     let readable = matches!(
-        vmafx_core::InputUri::parse(&spec.reference),
+        vmafx_core::InputUri::parse(sized),
         Ok(vmafx_core::InputUri::Local(_) | vmafx_core::InputUri::Http(_))
     );
     let format = readable
-        .then(|| vmafx_media::probe(Path::new(&spec.reference), raw.as_ref(), &Default::default()).ok())
+        .then(|| vmafx_media::probe(Path::new(sized), raw.as_ref(), &Default::default()).ok())
         .flatten()
         .and_then(|p| p.format().ok());
     let headline = catalog::headline_metrics(&spec.features, &scores.metrics);
+    // A no-reference job's only metric is its model's estimate.
+    let estimate = scores.metrics.first().filter(|_| no_reference).cloned();
     let info = ReportInfo {
         reference: spec.reference.clone(),
         distorted: if spec.encode.is_some() { job.subject() } else { spec.distorted.clone() },
-        model: spec.model_path.clone().unwrap_or_else(|| spec.model.clone()),
-        score_metric: "vmaf".into(),
+        model: estimate.clone().or_else(|| spec.model_path.clone()).unwrap_or_else(|| spec.model.clone()),
+        score_metric: estimate.unwrap_or_else(|| "vmaf".into()),
         headline,
         width: format.map_or(0, |f| f.width),
         height: format.map_or(0, |f| f.height),

@@ -18,7 +18,10 @@ const PROBE_URL_TTL: Duration = Duration::from_secs(600);
 
 /// The inputs of a spec that a job names (the distorted of an encode job is made on the node).
 fn named(spec: &ScoreJobSpec) -> Vec<(&'static str, &str)> {
-    let mut inputs = vec![("score.reference", spec.reference.as_str())];
+    let mut inputs = Vec::new();
+    if !spec.is_no_reference() {
+        inputs.push(("score.reference", spec.reference.as_str()));
+    }
     if spec.encode.is_none() {
         inputs.push(("score.distorted", spec.distorted.as_str()));
     }

@@ -16,12 +16,30 @@ pub fn result_problem(
     metrics: &[String],
     frames: impl Iterator<Item = u64>,
 ) -> Option<String> {
-    let mut wanted: Vec<&str> = vec!["vmaf"];
-    for f in &spec.features {
-        wanted.extend(catalog::feature(f).map_or(&[][..], |f| f.outputs));
-    }
-    if let Some(missing) = wanted.iter().find(|m| !metrics.iter().any(|have| have == *m)) {
-        return Some(format!("the result lacks the metric `{missing}` the job asks for"));
+    if let Some(e) = spec.estimate.as_ref().filter(|_| spec.is_no_reference()) {
+        // The model's estimate alone, named ID@VERSION (the node's version of ID).
+        let (id, version) = e.parse().unwrap_or((e.model.as_str(), None));
+        let named = |m: &String| match version {
+            Some(v) => *m == format!("{id}@{v}"),
+            None => {
+                m.strip_prefix(id).and_then(|v| v.strip_prefix('@')).is_some_and(|v| v.parse::<u32>().is_ok())
+            }
+        };
+        if !(metrics.len() == 1 && named(&metrics[0])) {
+            return Some(format!(
+                "a job without a reference gives one metric, the estimate of `{}`; the result has {}",
+                e.model,
+                metrics.join(", ")
+            ));
+        }
+    } else {
+        let mut wanted: Vec<&str> = vec!["vmaf"];
+        for f in &spec.features {
+            wanted.extend(catalog::feature(f).map_or(&[][..], |f| f.outputs));
+        }
+        if let Some(missing) = wanted.iter().find(|m| !metrics.iter().any(|have| have == *m)) {
+            return Some(format!("the result lacks the metric `{missing}` the job asks for"));
+        }
     }
     let step = u64::from(spec.subsample.max(1));
     let mut numbers = frames.peekable();
@@ -160,6 +178,27 @@ mod tests {
         let s = spec(&[], 3);
         assert_eq!(result_problem(&s, 12, SEG, &scores(&["vmaf"], [6])), None);
         assert!(result_problem(&s, 12, SEG, &scores(&["vmaf"], [4, 5, 6, 7])).is_some());
+    }
+
+    #[test]
+    fn a_job_without_a_reference_gives_its_estimate_alone() {
+        let s = ScoreJobSpec {
+            reference: String::new(),
+            estimate: Some(vmafx_core::EstimateSpec { model: "nr-luma".into(), no_capture: false }),
+            ..spec(&[], 1)
+        };
+        let whole = SegmentSpec { start: 0, frames: 0 };
+        assert_eq!(result_problem(&s, 0, whole, &scores(&["nr-luma@3"], 0..5)), None);
+        for wrong in [&["vmaf"][..], &["nr-luma@3", "vmaf"], &["nr-lumax@3"], &["nr-luma@x"]] {
+            let p = result_problem(&s, 0, whole, &scores(wrong, 0..5)).expect("refused");
+            assert!(p.contains("one metric, the estimate of `nr-luma`"), "{p}");
+        }
+        let pinned = ScoreJobSpec {
+            estimate: Some(vmafx_core::EstimateSpec { model: "nr-luma@2".into(), no_capture: false }),
+            ..s
+        };
+        assert!(result_problem(&pinned, 0, whole, &scores(&["nr-luma@3"], 0..5)).is_some());
+        assert_eq!(result_problem(&pinned, 0, whole, &scores(&["nr-luma@2"], 0..5)), None);
     }
 
     #[test]

@@ -188,6 +188,30 @@ fn frame_count(spec: &ScoreJobSpec, tools: &Tools) -> Result<u64, ControllerErro
         vmafx_media::probe(Path::new(path), raw, tools)
             .map_err(|e| ControllerError::invalid(field, e.to_string()))
     };
+    if spec.is_no_reference() {
+        // The distorted alone, as the node reads it.
+        let distorted = probed("score.distorted", &spec.distorted, dist_raw.as_ref())?;
+        distorted.format().map_err(|e| ControllerError::invalid("score.distorted", e.to_string()))?;
+        let skip = spec.inputs.skip_distorted;
+        let count = distorted.frame_count.map(|n| n.saturating_sub(skip));
+        if skip > 0 && count == Some(0) {
+            return Err(ControllerError::invalid(
+                "score.inputs.skip_distorted",
+                format!("skipping {skip} frames leaves none to score"),
+            ));
+        }
+        let total = count.into_iter().chain(spec.inputs.max_frames).min().unwrap_or(0);
+        if total > vmafx_core::job::MAX_JOB_FRAMES {
+            return Err(ControllerError::invalid(
+                "score.distorted",
+                format!(
+                    "{total} frames is more than a job may score ({}); set max_frames",
+                    vmafx_core::job::MAX_JOB_FRAMES
+                ),
+            ));
+        }
+        return Ok(total);
+    }
     let reference = probed("score.reference", &spec.reference, ref_raw.as_ref())?;
     let skips = (spec.inputs.skip_reference, spec.inputs.skip_distorted);
     let mut counts: Vec<u64> = reference.frame_count.map(|n| n.saturating_sub(skips.0)).into_iter().collect();
@@ -236,6 +260,28 @@ fn frame_count(spec: &ScoreJobSpec, tools: &Tools) -> Result<u64, ControllerErro
     }
 }
 
+/// What a job without a reference may ask: only what applies to the distorted alone.
+fn check_no_reference(spec: &mut ScoreJobSpec) -> Result<(), ControllerError> {
+    let i = &spec.inputs;
+    let refused = [
+        ("score.features", !spec.features.is_empty()),
+        ("score.model_path", spec.model_path.as_ref().is_some_and(|p| !p.is_empty())),
+        ("score.pictures", spec.pictures.is_some()),
+        ("score.subsample", spec.subsample > 1),
+        ("score.inputs.skip_reference", i.skip_reference > 0),
+        ("score.inputs.reference_raw", i.reference_raw.is_some()),
+        ("score.inputs.fps_match", i.fps_match),
+    ];
+    if let Some((field, _)) = refused.iter().find(|(_, given)| *given) {
+        return Err(ControllerError::invalid(
+            field,
+            "needs a reference; a job without one is an estimate by a no-reference model of the distorted alone",
+        ));
+    }
+    spec.reference.clear();
+    Ok(())
+}
+
 /// What [`Controller::submit`] checks of a request before probing anything: for the fuzz
 /// targets, which feed it untrusted bytes.
 pub fn check_request(spec: &mut ScoreJobSpec, roots: &AllowedRoots) -> Result<(), ControllerError> {
@@ -246,14 +292,28 @@ pub fn check_request(spec: &mut ScoreJobSpec, roots: &AllowedRoots) -> Result<()
 /// must name regular files under `roots` (resolved, when this machine sees the files:
 /// `probe`), and are replaced by what they resolve to.
 fn validate(spec: &mut ScoreJobSpec, roots: &AllowedRoots, probe: bool) -> Result<(), ControllerError> {
+    let no_reference = spec.is_no_reference();
     for (field, value) in [("score.reference", &spec.reference), ("score.distorted", &spec.distorted)] {
-        if value.trim().is_empty() && !(field == "score.distorted" && spec.encode.is_some()) {
-            return Err(ControllerError::invalid(field, "is required"));
+        let optional = match field {
+            "score.distorted" => spec.encode.is_some(),
+            _ => no_reference,
+        };
+        if value.trim().is_empty() && !optional {
+            let hint = match field {
+                "score.reference" => {
+                    " (a job without one estimates with a no-reference model: set score.estimate)"
+                }
+                _ => "",
+            };
+            return Err(ControllerError::invalid(field, format!("is required{hint}")));
         }
+    }
+    if no_reference {
+        check_no_reference(spec)?;
     }
     let encode = spec.encode.is_some();
     let paths = [
-        ("score.reference", Some(&mut spec.reference)),
+        ("score.reference", Some(&mut spec.reference).filter(|_| !no_reference)),
         ("score.distorted", Some(&mut spec.distorted).filter(|_| !encode)),
         ("score.model_path", spec.model_path.as_mut()),
     ];

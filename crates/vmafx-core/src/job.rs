@@ -46,6 +46,14 @@ pub struct ScoreJobSpec {
     pub estimate: Option<EstimateSpec>,
 }
 
+impl ScoreJobSpec {
+    /// A no-reference job: no reference, and an estimate by a no-reference (`nr`) model of the
+    /// distorted alone — the model's estimate is its only result (no VMAF, no training triples).
+    pub fn is_no_reference(&self) -> bool {
+        self.reference.trim().is_empty() && self.estimate.is_some() && self.encode.is_none()
+    }
+}
+
 /// A quality model of the node's model registry run beside VMAF: the node scores each frame
 /// pair in full (VMAF, the job's truth) and, from the same decoded frames made smaller as the
 /// model asks, its inputs; the model's per-frame output is added to the result under the

@@ -43,6 +43,8 @@ impl JobView {
             "encode"
         } else if self.spec.pictures.is_some() {
             "pictures"
+        } else if self.spec.is_no_reference() {
+            "no-reference"
         } else {
             "score"
         }

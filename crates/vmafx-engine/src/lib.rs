@@ -8,6 +8,7 @@
 pub mod beside;
 pub mod error;
 pub mod libvmaf;
+pub mod nr;
 pub mod pipeline;
 pub mod scorer;
 

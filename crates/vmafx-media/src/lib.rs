@@ -15,6 +15,7 @@ pub mod format;
 pub mod libav;
 pub mod location;
 pub mod matching;
+pub mod nr;
 pub mod orientation;
 pub mod picture;
 pub mod probe;

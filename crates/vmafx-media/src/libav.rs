@@ -244,20 +244,38 @@ pub(crate) fn view(path: &Path) -> Option<FfprobeOut> {
 /// edit list's hidden frames, ffprobe's flag `D`). `None` where libav fails to read it:
 /// ffprobe then counts, and says what is wrong.
 pub(crate) fn count_packets(path: &Path, shown_only: bool) -> Option<u64> {
+    video_packets(path).map(|p| if shown_only { p.shown } else { p.count })
+}
+
+/// What the packets of a video stream add up to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VideoPackets {
+    pub count: u64,
+    /// Those not flagged for discard.
+    pub shown: u64,
+    /// Their bytes: the compressed video alone, without the container or other streams.
+    pub bytes: u64,
+}
+
+/// The packets of `path`'s first video stream, read without decoding; `None` where libav
+/// cannot read it.
+pub fn video_packets(path: &Path) -> Option<VideoPackets> {
     let mut input = open_input(path)?;
     let index = first_video(&input)?.index();
     let mut packet = av::Packet::empty();
-    let mut count = 0;
+    let mut sum = VideoPackets { count: 0, shown: 0, bytes: 0 };
     loop {
         match packet.read(&mut input) {
             Ok(()) if packet.stream() == index => {
                 // SAFETY: a plain field of the packet just read.
                 let discard =
                     unsafe { (*av::packet::Ref::as_ptr(&packet)).flags } & av::ffi::AV_PKT_FLAG_DISCARD != 0;
-                count += u64::from(!(shown_only && discard));
+                sum.count += 1;
+                sum.shown += u64::from(!discard);
+                sum.bytes += packet.size() as u64;
             }
             Ok(()) => {}
-            Err(av::Error::Eof) => return Some(count),
+            Err(av::Error::Eof) => return Some(sum),
             Err(_) => return None,
         }
     }

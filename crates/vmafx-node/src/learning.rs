@@ -46,6 +46,7 @@ impl Learning {
 pub fn model_for(
     learning: Option<&Learning>,
     spec: &EstimateSpec,
+    no_reference: bool,
 ) -> Result<(ModelEntry, Served), EngineError> {
     let learning = learning.ok_or_else(|| {
         EngineError::InvalidOption(format!(
@@ -55,13 +56,19 @@ pub fn model_for(
     })?;
     let (entry, served) =
         learning.models.get(&spec.model).map_err(|e| EngineError::InvalidOption(format!("estimate: {e}")))?;
-    if entry.kind != vmafx_ai::Kind::Fr {
-        return Err(EngineError::InvalidOption(format!(
-            "estimate {}: a no-reference (nr) model; a scoring job runs full-reference (fr) models",
+    match (entry.kind, no_reference) {
+        (vmafx_ai::Kind::Fr, false) | (vmafx_ai::Kind::Nr, true) => Ok((entry, served)),
+        (vmafx_ai::Kind::Nr, false) => Err(EngineError::InvalidOption(format!(
+            "estimate {}: a no-reference (nr) model; a job with a reference runs full-reference (fr) models \
+             (leave out the reference for a no-reference job)",
             entry.label()
-        )));
+        ))),
+        (vmafx_ai::Kind::Fr, true) => Err(EngineError::InvalidOption(format!(
+            "estimate {}: a full-reference (fr) model needs the reference; a job without one runs no-reference \
+             (nr) models",
+            entry.label()
+        ))),
     }
-    Ok((entry, served))
 }
 
 /// The smaller frames' run the model's inputs come from: its downscale, or none when the
@@ -133,6 +140,33 @@ pub fn add_estimate(
         entry.downscale.max(1)
     )));
     Ok(Estimated { triples, inference })
+}
+
+/// A no-reference job's result: the distorted's measures (`measured`) through the model, the
+/// estimate its only metric, with a note saying what it is. No triples: there is no truth.
+pub fn nr_estimate(
+    mut measured: Report,
+    (entry, served): &(ModelEntry, Served),
+) -> Result<Report, EngineError> {
+    let label = entry.label();
+    let (estimate, provider) = {
+        let mut model = served.lock().unwrap_or_else(|e| e.into_inner());
+        let estimate = vmafx_ai::estimate(&mut model, &measured.scores)
+            .map_err(|e| EngineError::Internal(e.to_string()))?;
+        let provider = match model.fallback() {
+            Some(why) => format!("{} ({why})", model.execution_provider()),
+            None => model.execution_provider().to_string(),
+        };
+        (estimate, provider)
+    };
+    measured.scores = estimate;
+    measured.info.model = label.clone();
+    measured.info.score_metric = label.clone();
+    measured.info.notes.push(Note::info(format!(
+        "{label} is an estimate of VMAF by that ONNX model (ONNX Runtime on {provider}), from no-reference measures \
+         of the distorted alone; not VMAF"
+    )));
+    Ok(measured)
 }
 
 /// One triple per frame that has a VMAF: every metric of the `features` run, the truth from

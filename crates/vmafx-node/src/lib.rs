@@ -446,9 +446,14 @@ async fn score(
     req.cancel = Some(cancel);
     // The model is chosen (and checked) before anything is decoded; the item keeps it to the
     // end, whatever is published meanwhile.
+    let no_reference = spec.is_no_reference();
+    if no_reference {
+        // No libvmaf run: the decoder may have its cores.
+        req.decode.threads = req.decode.threads.max(cfg.threads);
+    }
     let model = match &spec.estimate {
         Some(e) => {
-            let model = learning::model_for(cfg.learning.as_ref(), e)?;
+            let model = learning::model_for(cfg.learning.as_ref(), e, no_reference)?;
             req.beside = learning::beside_factor(&model.0);
             Some((model, !e.no_capture))
         }
@@ -463,6 +468,19 @@ async fn score(
     };
     let metrics = cfg.metrics.clone();
     tokio::task::spawn_blocking(move || {
+        if let (true, Some((model, _))) = (no_reference, &model) {
+            let measured = vmafx_engine::nr::measure_file(&req, &mut on_progress)?;
+            let started = std::time::Instant::now();
+            let report = learning::nr_estimate(measured, model)?;
+            tracing::info!(
+                job_id = %job_id,
+                model = %model.0.label(),
+                frames = report.scores.frames.len(),
+                inference_seconds = started.elapsed().as_secs_f64(),
+                "estimated without a reference"
+            );
+            return Ok(wire_result(report));
+        }
         let mut outcome = score_files(&req, &mut on_progress)?;
         metrics.scored(&outcome);
         if let Some((model, capturing)) = &model {
@@ -502,8 +520,9 @@ fn allowed_inputs(
     rclone: &vmafx_storage::Rclone,
 ) -> Result<(), EngineError> {
     let encode = spec.encode.is_some();
+    let no_reference = spec.is_no_reference();
     let paths = [
-        ("reference", Some(&mut spec.reference)),
+        ("reference", Some(&mut spec.reference).filter(|_| !no_reference)),
         ("distorted", Some(&mut spec.distorted).filter(|_| !encode)),
         ("model_path", spec.model_path.as_mut().filter(|p| !p.is_empty())),
     ];

@@ -23,6 +23,15 @@ use crate::triples::Triple;
 pub const DEFAULT_FEATURES: &str =
     "integer_vif_scale0,integer_vif_scale1,integer_vif_scale2,integer_vif_scale3,integer_adm2,integer_motion2,vmaf";
 
+/// The features a model of `kind` is fitted on unless told otherwise: [`DEFAULT_FEATURES`]
+/// for fr, every no-reference measure ([`vmafx_engine::nr::measures`]) for nr.
+pub fn default_features(kind: Kind) -> Vec<String> {
+    match kind {
+        Kind::Fr => DEFAULT_FEATURES.split(',').map(String::from).collect(),
+        Kind::Nr => vmafx_engine::nr::measures().into_iter().map(|(f, _)| f.to_string()).collect(),
+    }
+}
+
 /// The largest difference allowed between the trainer's estimates and ONNX Runtime's on the
 /// exported model, in VMAF points (float32 arithmetic in another order).
 pub const EXPORT_TOLERANCE: f32 = 1e-3;
@@ -69,8 +78,7 @@ pub struct FitReport {
 /// the first fit, as the weights are learnt in its units) and the network's state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Warm {
-    pub mean: Vec<f32>,
-    pub std: Vec<f32>,
+    pub norm: Normalisation,
     pub online: train::Online,
 }
 
@@ -86,6 +94,11 @@ pub fn fit_and_publish(
         .map_err(|e| anyhow::anyhow!("model registry {}: {e}", req.registry.display()))?;
     let mut registry = Registry::open(&req.registry)?;
     vmafx_ai::registry::check_id(&req.id).map_err(anyhow::Error::msg)?;
+    anyhow::ensure!(
+        req.kind == Kind::Fr || req.downscale == 1,
+        "an nr model measures the distorted at its own size: --downscale 1, not {}",
+        req.downscale
+    );
     // Features collected at another scale would be published under the wrong `downscale`.
     let other = triples.iter().filter(|t| t.meta.downscale != req.downscale).count();
     anyhow::ensure!(
@@ -112,8 +125,8 @@ pub fn fit_and_publish(
     }
     let n = req.features.len();
     let count = train.len() as f32;
-    let (mean, std) = match warm.filter(|w| w.mean.len() == n) {
-        Some(w) => (w.mean.clone(), w.std.clone()),
+    let norm = match warm.filter(|w| w.norm.mean.len() == n) {
+        Some(w) => w.norm.clone(),
         None => {
             let mean: Vec<f32> =
                 (0..n).map(|j| train.iter().map(|(r, ..)| r[j]).sum::<f32>() / count).collect();
@@ -127,15 +140,20 @@ pub fn fit_and_publish(
                     }
                 })
                 .collect();
-            (mean, std)
+            // The range trained on: served inputs are held within it.
+            let lower =
+                (0..n).map(|j| train.iter().map(|(r, ..)| r[j]).fold(f32::INFINITY, f32::min)).collect();
+            let upper =
+                (0..n).map(|j| train.iter().map(|(r, ..)| r[j]).fold(f32::NEG_INFINITY, f32::max)).collect();
+            Normalisation { mean, std, lower, upper }
         }
     };
     let normalise =
-        |row: &[f32]| -> Vec<f32> { row.iter().enumerate().map(|(j, v)| (v - mean[j]) / std[j]).collect() };
+        |row: &[f32]| -> Vec<f32> { row.iter().enumerate().map(|(j, v)| norm.apply(j, *v)).collect() };
     let x: Vec<Vec<f32>> = train.iter().map(|(r, ..)| normalise(r)).collect();
     let y: Vec<f32> = train.iter().map(|(_, v, _)| *v).collect();
     let (fitted, online) = train::fit_from(&x, &y, warm.map(|w| &w.online), req.fit);
-    let carried = Warm { mean: mean.clone(), std: std.clone(), online };
+    let carried = Warm { norm: norm.clone(), online };
 
     let held_rows: Vec<Vec<f32>> = holdout.iter().map(|(r, ..)| r.clone()).collect();
     let truth: Vec<f64> = holdout.iter().map(|(_, v, _)| f64::from(*v)).collect();
@@ -157,7 +175,7 @@ pub fn fit_and_publish(
         outputs: vec![TensorSpec { name: output, shape: vec![-1, 1] }],
         features: req.features.clone(),
         downscale: req.downscale,
-        normalisation: Normalisation { mean: mean.clone(), std: std.clone() },
+        normalisation: norm.clone(),
         parent: current.as_ref().map(ModelEntry::label),
         created_at: req.now.clone(),
         metrics: None,

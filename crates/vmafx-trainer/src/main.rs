@@ -23,7 +23,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Score a clip pair at full size (the truth: VMAF per frame) and downscaled (the
-    /// features), and append one triple per frame to a file (JSON lines).
+    /// features), and append one triple per frame to a file (JSON lines); with --nr-out,
+    /// also the distorted's no-reference measures against the same truth (an nr model's).
     Collect {
         /// Reference video.
         #[arg(long, value_name = "FILE")]
@@ -43,6 +44,9 @@ enum Command {
         /// Triples file to append to.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Also append no-reference triples (the distorted's measures, at its own size) here.
+        #[arg(long, value_name = "FILE")]
+        nr_out: Option<PathBuf>,
     },
     /// Fit a model from triples and publish it as the next version of ID when it is better.
     /// Exit status 0: published; 3: trained but not published (the report says why).
@@ -53,6 +57,10 @@ enum Command {
         /// The model registry directory (made if missing).
         #[arg(long, value_name = "DIR")]
         registry: PathBuf,
+        /// fr: from features of the reference and the distorted made --downscale smaller;
+        /// nr: from the distorted's no-reference measures alone (triples from --nr-out).
+        #[arg(long, default_value = "fr", value_parser = parse_kind)]
+        kind: vmafx_ai::Kind,
         #[command(flatten)]
         model: ModelFlags,
         /// Training epochs (full-batch Adam).
@@ -117,15 +125,35 @@ struct ModelFlags {
     /// downscale; --features and --downscale are a first version's.
     #[arg(long)]
     id: String,
-    /// Features, in input order (names of the triples' features).
-    #[arg(long, value_delimiter = ',', default_value = vmafx_trainer::DEFAULT_FEATURES)]
-    features: Vec<String>,
-    /// The downscale the triples' features were collected at (recorded in the entry).
-    #[arg(long, default_value_t = 4)]
-    downscale: u32,
+    /// Features, in input order (names of the triples' features) [default: for fr
+    /// integer_vif_scale0-3, integer_adm2, integer_motion2 and vmaf; for nr every nr_*
+    /// measure].
+    #[arg(long, value_delimiter = ',')]
+    features: Option<Vec<String>>,
+    /// The downscale the triples' features were collected at (recorded in the entry)
+    /// [default: 4 for fr, 1 for nr].
+    #[arg(long)]
+    downscale: Option<u32>,
     /// Share of clips (for `serve`, jobs) kept aside as the holdout, percent.
     #[arg(long, default_value_t = 25)]
     holdout_percent: u32,
+}
+
+impl ModelFlags {
+    /// The features and downscale a model of `kind` is fitted on.
+    fn resolve(&self, kind: vmafx_ai::Kind) -> (Vec<String>, u32) {
+        let features = self.features.clone().unwrap_or_else(|| vmafx_trainer::default_features(kind));
+        let downscale = self.downscale.unwrap_or(if kind == vmafx_ai::Kind::Nr { 1 } else { 4 });
+        (features, downscale)
+    }
+}
+
+fn parse_kind(s: &str) -> Result<vmafx_ai::Kind, String> {
+    match s {
+        "fr" => Ok(vmafx_ai::Kind::Fr),
+        "nr" => Ok(vmafx_ai::Kind::Nr),
+        _ => Err(format!("`{s}`: fr or nr")),
+    }
 }
 
 fn main() -> ExitCode {
@@ -140,24 +168,23 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Collect { reference, distorted, clip, downscale, threads, out } => {
-            let triples = collect(&CollectRequest { reference, distorted, clip, downscale, threads })?;
-            let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&out)?;
-            for t in &triples {
-                writeln!(file, "{}", serde_json::to_string(t)?)?;
+        Command::Collect { reference, distorted, clip, downscale, threads, out, nr_out } => {
+            let nr = nr_out.is_some();
+            let got = collect(&CollectRequest { reference, distorted, clip, downscale, threads, nr })?;
+            for (triples, out) in [(&got.fr, Some(&out)), (&got.nr, nr_out.as_ref())] {
+                let Some(out) = out else { continue };
+                let mut file = std::fs::OpenOptions::new().create(true).append(true).open(out)?;
+                for t in triples {
+                    writeln!(file, "{}", serde_json::to_string(t)?)?;
+                }
+                file.sync_all()?;
+                eprintln!("vmafx-trainer: {} triples appended to {}", triples.len(), out.display());
             }
-            file.sync_all()?;
-            eprintln!("vmafx-trainer: {} triples appended to {}", triples.len(), out.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Fit {
-            triples,
-            registry,
-            model: ModelFlags { id, features, downscale, holdout_percent },
-            epochs,
-            seed,
-            ema_decay,
-        } => {
+        Command::Fit { triples, registry, kind, model, epochs, seed, ema_decay } => {
+            let (features, downscale) = model.resolve(kind);
+            let ModelFlags { id, holdout_percent, .. } = model;
             let mut all = Vec::new();
             for path in &triples {
                 all.extend(vmafx_trainer::triples::read(path).map_err(anyhow::Error::msg)?);
@@ -165,7 +192,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let req = FitRequest {
                 registry,
                 id,
-                kind: vmafx_ai::Kind::Fr,
+                kind,
                 features,
                 downscale,
                 holdout_percent,
@@ -179,7 +206,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve {
             registry,
             socket,
-            model: ModelFlags { id, features, downscale, holdout_percent },
+            model,
             min_interval,
             min_new,
             replay,
@@ -190,6 +217,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             log_format,
         } => {
             vmafx_logging::init(log_format);
+            let (features, downscale) = model.resolve(vmafx_ai::Kind::Fr);
+            let ModelFlags { id, holdout_percent, .. } = model;
             let trainer = vmafx_trainer::serve::start(vmafx_trainer::serve::ServeOptions {
                 registry,
                 socket: socket.clone(),
