@@ -381,3 +381,99 @@ fn a_second_replica_follows_and_takes_over_when_the_leader_goes() {
     );
     wait("the new leader to reconcile", 30, &[&second], || (replicas(&kube, "late")? == 2).then_some(()));
 }
+
+/// A VmafxModelTraining (issue 15, item 6): its pool's pods get `vmafx-trainer serve` beside
+/// the node, sharing the registry claim and a socket; the training says it runs, a second one
+/// for the same pool waits (`Conflict`). Playing the kubelet, both containers start from the
+/// arguments the operator wrote: the trainer listens, and the node joins with its models on.
+#[test]
+fn a_model_training_runs_its_trainer_beside_each_node_of_its_pool() {
+    let data = tempfile::tempdir().unwrap();
+    let ctl = start_controller(data.path(), &[]);
+    let admin = token(data.path(), "admin.token");
+    let kube = start_kube(data.path());
+    let op = start_operator(&ctl, &kube, &submit_token(&ctl, data.path()), "operator-0", data.path());
+    let logs = [&op];
+    kube.create(
+        "/apis/vmafx.io/v1alpha1/vmafxnodes",
+        pool(
+            "learn",
+            json!({"minReplicas": 1, "maxReplicas": 1, "image": "localhost/vmafx-node:dev",
+                   "autoscaling": {"mode": "fixed"}}),
+        ),
+    );
+    wait("the learn Deployment", 30, &logs, || kube.get(&deployment_path("learn")));
+    let trainings = format!("/apis/vmafx.io/v1alpha1/namespaces/{NS}/vmafxmodeltrainings");
+    let training = |name: &str| {
+        json!({"apiVersion": "vmafx.io/v1alpha1", "kind": "VmafxModelTraining", "metadata": {"name": name},
+               "spec": {"pool": "learn", "modelId": "fr-loop", "registryClaim": "models",
+                        "checkpoint": {"minInterval": "2s", "minNew": 48}}})
+    };
+    kube.create(&trainings, training("first"));
+    let deployment = wait("the trainer beside the node", 30, &logs, || {
+        kube.get(&deployment_path("learn"))
+            .filter(|d| d["spec"]["template"]["spec"]["containers"].as_array().is_some_and(|c| c.len() == 2))
+    });
+    let phase = |name: &str| {
+        kube.get(&format!("{trainings}/{name}")).and_then(|t| t["status"]["phase"].as_str().map(String::from))
+    };
+    wait("the first training Running", 30, &logs, || phase("first").filter(|p| p == "Running"));
+    kube.create(&trainings, training("second"));
+    wait("the second training waiting", 30, &logs, || phase("second").filter(|p| p == "Conflict"));
+    let second = kube.get(&format!("{trainings}/second")).unwrap();
+    assert!(second["status"]["message"].as_str().unwrap().contains("first"), "{second}");
+
+    let pod = &deployment["spec"]["template"]["spec"];
+    let volumes = pod["volumes"].as_array().unwrap();
+    assert!(volumes
+        .iter()
+        .any(|v| v["name"] == "models" && v["persistentVolumeClaim"]["claimName"] == "models"));
+    let args = |c: &Value| -> Vec<String> {
+        c["args"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()).collect()
+    };
+    let (node, trainer) = (&pod["containers"][0], &pod["containers"][1]);
+    assert_eq!(trainer["image"], "localhost/vmafx-node:dev");
+    assert_eq!(trainer["command"], json!(["vmafx-trainer"]));
+
+    // Be the kubelet: the pod's two containers, the volumes as directories of this test.
+    let registry = data.path().join("models");
+    let sockets = data.path().join("run");
+    std::fs::create_dir_all(&registry).unwrap();
+    std::fs::create_dir_all(&sockets).unwrap();
+    let local = |a: &String| {
+        a.replace("/var/lib/vmafx/models", registry.to_str().unwrap())
+            .replace("/run/vmafx", sockets.to_str().unwrap())
+            .replace("0.0.0.0:9465", "127.0.0.1:0")
+    };
+    let mut child = Command::new(common::bin("vmafx-trainer"))
+        .args(args(trainer).iter().map(local))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let listening =
+        common::line_after(child.stdout.take().unwrap(), "vmafx-trainer: HTTP listening on ", "trainer");
+    let _trainer = Proc(child);
+    common::cluster::trust(listening.trim(), None); // plain HTTP
+    let (code, status) = http(listening.trim(), "GET", "/status", None, None);
+    assert_eq!(code, 200, "{status}");
+    assert!(sockets.join("trainer.sock").exists());
+    let mut node_args: Vec<String> = Vec::new();
+    let mut it = args(node).into_iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--controller" => {
+                it.next(); // spawn_node names the same controller, with the test's CA
+            }
+            a if a.starts_with("--http-listen=") => node_args.push("--http-listen=127.0.0.1:0".into()),
+            _ => node_args.push(local(&a)),
+        }
+    }
+    assert!(node_args.iter().any(|a| a.starts_with("--trainer=")), "{node_args:?}");
+    let refs: Vec<&str> = node_args.iter().map(String::as_str).collect();
+    let _node = spawn_node(&ctl.addr, data.path(), "vmafx-node-learn-0", &refs, Stdio::null());
+    let nodes = wait("the node with its models on", 30, &logs, || {
+        let (_, nodes) = call(&ctl.http, &admin, "GET", "/v1/nodes", None);
+        (nodes["nodes"][0]["capabilities"]["onnx_providers"] == json!(["CPU"])).then_some(nodes)
+    });
+    assert_eq!(nodes["nodes"].as_array().unwrap().len(), 1, "{nodes}");
+}

@@ -3,7 +3,8 @@
 //!
 //! - [`VmafxJob`] (namespaced): one scoring job, submitted to the controller once.
 //! - [`VmafxNode`] (cluster-scoped): a pool of vmafx-node pods on one kind of hardware.
-//! - [`VmafxModelTraining`] (namespaced): a fine-tuning run; only its schema exists so far.
+//! - [`VmafxModelTraining`] (namespaced): a model trained online by a trainer sidecar beside
+//!   each node pod of a pool.
 
 // Each printcolumn(...) names its own `type_`; clippy reads the repeats as duplicated attributes.
 #![allow(clippy::duplicated_attributes)]
@@ -333,93 +334,142 @@ pub struct VmafxNodeStatus {
     pub conditions: Vec<Condition>,
 }
 
-/// A fine-tuning run of an ONNX quality model on the triples a pool's nodes captured. Only the
-/// schema exists in this release; the trainer reconciles it.
+/// A model trained online beside a pool's nodes: every node pod of the pool gets
+/// `vmafx-trainer serve` as a sidecar, which takes the node's training triples on a Unix
+/// socket they share and publishes each better version of `modelId` into the model registry
+/// on `registryClaim`, which the nodes serve from (docs/models.md). One per pool: a second
+/// naming the same pool waits (phase `Conflict`).
 #[derive(CustomResource, KubeSchema, Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[kube(
     group = "vmafx.io",
     version = "v1alpha1",
     kind = "VmafxModelTraining",
-    doc = "A fine-tuning run of an ONNX quality model on triples a pool captured.",
+    doc = "A quality model trained online by a trainer sidecar beside each node pod of a pool.",
     namespaced,
     status = "VmafxModelTrainingStatus",
     shortname = "vtrain",
     category = "vmafx",
-    printcolumn(name = "Base", type_ = "string", json_path = ".spec.baseModel"),
+    printcolumn(name = "Pool", type_ = "string", json_path = ".spec.pool"),
+    printcolumn(name = "Model", type_ = "string", json_path = ".spec.modelId"),
     printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase"),
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
 )]
 #[serde(rename_all = "camelCase")]
 pub struct VmafxModelTrainingSpec {
-    /// The model to start from (a registry name and version, e.g. `vmafx-nr:3`).
-    pub base_model: String,
-    pub data_source: TrainingData,
-    #[serde(default)]
-    pub training: TrainingSettings,
+    /// The VmafxNode pool whose node pods capture the triples and run the trainer beside them
+    /// (its Deployment must live in this resource's namespace).
+    pub pool: String,
+    /// The model trained and published (`fr-fast`): its current version in the registry fixes
+    /// the features and the downscale.
+    #[schemars(regex(pattern = r"^[a-z0-9][a-z0-9._-]{0,63}$"))]
+    pub model_id: String,
+    /// The PersistentVolumeClaim holding the model registry (`registry.json` + `.onnx` files),
+    /// mounted into every pod of the pool: the nodes read it, the trainers publish to it.
+    /// With more than one replica it must be ReadWriteMany.
+    pub registry_claim: String,
+    /// The trainer's image (default: the pool's node image, which carries vmafx-trainer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
     #[serde(default)]
     pub checkpoint: CheckpointPolicy,
-    /// Where better versions are published (the model registry's URI).
-    pub output_registry: String,
-}
-
-#[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct TrainingData {
-    /// The VmafxNode pool whose captured triples train the model.
-    pub pool: String,
-    /// Only triples captured after this time (RFC 3339).
+    #[serde(default)]
+    pub training: TrainingSettings,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub since: Option<String>,
-    /// Do not start with fewer triples.
-    #[serde(default = "default_min_triples")]
-    pub min_triples: u64,
+    pub resources: Option<ResourceRequirements>,
 }
 
-fn default_min_triples() -> u64 {
-    1000
-}
-
-#[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct TrainingSettings {
-    #[schemars(range(min = 1, max = 10000))]
-    pub epochs: u32,
-    pub learning_rate: f64,
-    #[schemars(range(min = 1, max = 65536))]
-    pub batch_size: u32,
-    /// Share of the triples held out to judge a candidate against the base model.
-    #[schemars(range(min = 0.0, max = 0.5))]
-    pub validation_fraction: f64,
-}
-
-impl Default for TrainingSettings {
-    fn default() -> Self {
-        Self { epochs: 20, learning_rate: 1e-3, batch_size: 64, validation_fraction: 0.1 }
-    }
-}
-
+/// When the trainer fits and judges a new version: both must hold.
 #[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct CheckpointPolicy {
-    /// Save a checkpoint every N epochs.
+    /// Least time between checkpoints (`30s`, `5m`, `1h`).
+    #[serde(default = "default_min_interval")]
+    #[schemars(regex(pattern = r"^[0-9]+(ms|s|m|h)$"))]
+    pub min_interval: String,
+    /// Least triples received since the last checkpoint.
+    #[serde(default = "default_min_new")]
     #[schemars(range(min = 1))]
-    pub every_epochs: u32,
-    /// Checkpoints kept.
-    #[schemars(range(min = 1))]
-    pub keep: u32,
+    pub min_new: u64,
+}
+
+fn default_min_interval() -> String {
+    "5m".into()
+}
+fn default_min_new() -> u64 {
+    5000
 }
 
 impl Default for CheckpointPolicy {
     fn default() -> Self {
-        Self { every_epochs: 5, keep: 3 }
+        Self { min_interval: default_min_interval(), min_new: default_min_new() }
+    }
+}
+
+/// How the trainer trains (its `serve` flags).
+#[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TrainingSettings {
+    /// Adam steps at the first checkpoint.
+    #[serde(default = "default_epochs")]
+    #[schemars(range(min = 1, max = 100000))]
+    pub epochs: u32,
+    /// Adam steps of each later checkpoint, from where the last stopped.
+    #[serde(default = "default_warm_epochs")]
+    #[schemars(range(min = 1, max = 100000))]
+    pub warm_epochs: u32,
+    /// Decay of the exported moving average of the weights (0: the last step's).
+    #[serde(default = "default_ema_decay")]
+    #[schemars(range(min = 0.0, max = 0.9999))]
+    pub ema_decay: f64,
+    /// Triples kept in the replay buffer.
+    #[serde(default = "default_replay")]
+    #[schemars(range(min = 100, max = 10000000))]
+    pub replay: u64,
+    /// Share of jobs kept aside to judge a new version against the current one, percent.
+    #[serde(default = "default_holdout_percent")]
+    #[schemars(range(min = 5, max = 50))]
+    pub holdout_percent: u32,
+}
+
+fn default_epochs() -> u32 {
+    2000
+}
+fn default_warm_epochs() -> u32 {
+    500
+}
+fn default_ema_decay() -> f64 {
+    0.99
+}
+fn default_replay() -> u64 {
+    50_000
+}
+fn default_holdout_percent() -> u32 {
+    25
+}
+
+impl Default for TrainingSettings {
+    fn default() -> Self {
+        Self {
+            epochs: default_epochs(),
+            warm_epochs: default_warm_epochs(),
+            ema_decay: default_ema_decay(),
+            replay: default_replay(),
+            holdout_percent: default_holdout_percent(),
+        }
     }
 }
 
 #[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct VmafxModelTrainingStatus {
+    /// `Running` (the pool's pods carry the trainer), `Conflict` (another resource trains
+    /// beside this pool), or empty until its pool is reconciled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
 }

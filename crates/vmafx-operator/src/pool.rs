@@ -20,7 +20,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta, 
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::Resource;
 
-use crate::crd::{GpuVendor, ScalingMode, VmafxNode, POOL_LABEL};
+use crate::crd::{GpuVendor, ScalingMode, VmafxModelTraining, VmafxNode, POOL_LABEL};
 
 /// What every pool's pods share: where the controller is and where its secrets are. The Helm
 /// chart passes these to the operator.
@@ -108,10 +108,88 @@ pub fn namespace_of(pool: &VmafxNode, settings: &PodSettings) -> String {
     pool.spec.namespace.clone().unwrap_or_else(|| settings.namespace.clone())
 }
 
+/// The port the trainer sidecar serves /healthz, /status and /metrics on.
+pub const TRAINER_PORT: u16 = 9465;
+/// Where a pod mounts the model registry, and where the node and its trainer share a socket.
+pub const REGISTRY_DIR: &str = "/var/lib/vmafx/models";
+pub const TRAINER_SOCKET_DIR: &str = "/run/vmafx";
+
+/// Of the trainings in a pool's namespace, the one its pods carry (the oldest naming the
+/// pool; by name among those made in the same second) and those that must wait.
+pub fn training_for<'a>(
+    pool: &str,
+    trainings: &'a [VmafxModelTraining],
+) -> (Option<&'a VmafxModelTraining>, Vec<&'a VmafxModelTraining>) {
+    let mut mine: Vec<&VmafxModelTraining> = trainings.iter().filter(|t| t.spec.pool == pool).collect();
+    mine.sort_by_key(|t| (t.metadata.creation_timestamp.clone().map(|t| t.0), t.metadata.name.clone()));
+    let mut mine = mine.into_iter();
+    (mine.next(), mine.collect())
+}
+
+/// The trainer sidecar: `vmafx-trainer serve` on the socket the node sends triples to,
+/// publishing into the shared registry.
+fn trainer_container(t: &VmafxModelTraining, node_image: &str, security: SecurityContext) -> Container {
+    let (c, tr) = (&t.spec.checkpoint, &t.spec.training);
+    let args = [
+        "serve".to_string(),
+        format!("--registry={REGISTRY_DIR}"),
+        format!("--socket={TRAINER_SOCKET_DIR}/trainer.sock"),
+        format!("--id={}", t.spec.model_id),
+        format!("--min-interval={}", c.min_interval),
+        format!("--min-new={}", c.min_new),
+        format!("--replay={}", tr.replay),
+        format!("--epochs={}", tr.epochs),
+        format!("--warm-epochs={}", tr.warm_epochs),
+        format!("--ema-decay={}", tr.ema_decay),
+        format!("--holdout-percent={}", tr.holdout_percent),
+        format!("--listen=0.0.0.0:{TRAINER_PORT}"),
+        "--log-format=json".into(),
+    ];
+    Container {
+        name: "vmafx-trainer".into(),
+        image: Some(t.spec.image.clone().unwrap_or_else(|| node_image.to_string())),
+        command: Some(vec!["vmafx-trainer".into()]),
+        args: Some(args.to_vec()),
+        resources: t.spec.resources.clone(),
+        security_context: Some(security),
+        volume_mounts: Some(vec![
+            VolumeMount { name: "models".into(), mount_path: REGISTRY_DIR.into(), ..Default::default() },
+            VolumeMount {
+                name: "trainer-socket".into(),
+                mount_path: TRAINER_SOCKET_DIR.into(),
+                ..Default::default()
+            },
+            VolumeMount { name: "scratch".into(), mount_path: "/tmp".into(), ..Default::default() },
+        ]),
+        ports: Some(vec![ContainerPort {
+            name: Some("trainer".into()),
+            container_port: TRAINER_PORT.into(),
+            ..Default::default()
+        }]),
+        liveness_probe: Some(Probe {
+            http_get: Some(HTTPGetAction {
+                path: Some("/healthz".into()),
+                port: IntOrString::String("trainer".into()),
+                ..Default::default()
+            }),
+            period_seconds: Some(10),
+            failure_threshold: Some(6),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
 /// The Deployment that runs a pool. `replicas` is what the operator's scaling decided, or
 /// `None` where an HPA owns the count (the field is then left out, so applying this does not
-/// fight the HPA).
-pub fn desired_deployment(pool: &VmafxNode, settings: &PodSettings, replicas: Option<u32>) -> Deployment {
+/// fight the HPA). With a `training`, each pod also runs its trainer beside the node, the
+/// node serving models from the training's registry and sending it triples.
+pub fn desired_deployment(
+    pool: &VmafxNode,
+    settings: &PodSettings,
+    replicas: Option<u32>,
+    training: Option<&VmafxModelTraining>,
+) -> Deployment {
     let name = pool.metadata.name.clone().unwrap_or_default();
     let spec = &pool.spec;
     let labels = pod_labels(&name);
@@ -136,6 +214,10 @@ pub fn desired_deployment(pool: &VmafxNode, settings: &PodSettings, replicas: Op
     }
     if spec.rclone_mount {
         args.push("--rclone-mount=/mnt/source".into());
+    }
+    if training.is_some() {
+        args.push(format!("--registry={REGISTRY_DIR}"));
+        args.push(format!("--trainer={TRAINER_SOCKET_DIR}/trainer.sock"));
     }
 
     let mut env = vec![
@@ -200,6 +282,34 @@ pub fn desired_deployment(pool: &VmafxNode, settings: &PodSettings, replicas: Op
         });
     }
 
+    if let Some(t) = training {
+        // The registry (the node only reads it) and the socket the node and trainer share.
+        volumes.push(Volume {
+            name: "models".into(),
+            persistent_volume_claim: Some(k8s_openapi::api::core::v1::PersistentVolumeClaimVolumeSource {
+                claim_name: t.spec.registry_claim.clone(),
+                read_only: Some(false),
+            }),
+            ..Default::default()
+        });
+        volumes.push(Volume {
+            name: "trainer-socket".into(),
+            empty_dir: Some(k8s_openapi::api::core::v1::EmptyDirVolumeSource::default()),
+            ..Default::default()
+        });
+        mounts.push(VolumeMount {
+            name: "models".into(),
+            mount_path: REGISTRY_DIR.into(),
+            read_only: Some(true),
+            ..Default::default()
+        });
+        mounts.push(VolumeMount {
+            name: "trainer-socket".into(),
+            mount_path: TRAINER_SOCKET_DIR.into(),
+            ..Default::default()
+        });
+    }
+
     // The GPU: the vendor's device, requested as a limit (extended resources are not
     // overcommitted, so the request equals it).
     let mut resources: ResourceRequirements = spec.resources.clone().unwrap_or_default();
@@ -212,6 +322,15 @@ pub fn desired_deployment(pool: &VmafxNode, settings: &PodSettings, replicas: Op
 
     // Only the container that mounts rclone remotes gets FUSE and SYS_ADMIN; otherwise it runs
     // as an unprivileged user with nothing added.
+    let restricted = SecurityContext {
+        run_as_non_root: Some(true),
+        // The images' user (deploy/images).
+        run_as_user: Some(10001),
+        allow_privilege_escalation: Some(false),
+        read_only_root_filesystem: Some(true),
+        capabilities: Some(Capabilities { drop: Some(vec!["ALL".into()]), ..Default::default() }),
+        ..Default::default()
+    };
     let security = if spec.rclone_mount {
         volumes.push(Volume {
             name: "fuse".into(),
@@ -235,15 +354,7 @@ pub fn desired_deployment(pool: &VmafxNode, settings: &PodSettings, replicas: Op
             ..Default::default()
         }
     } else {
-        SecurityContext {
-            run_as_non_root: Some(true),
-            // The images' user (deploy/images).
-            run_as_user: Some(10001),
-            allow_privilege_escalation: Some(false),
-            read_only_root_filesystem: Some(true),
-            capabilities: Some(Capabilities { drop: Some(vec!["ALL".into()]), ..Default::default() }),
-            ..Default::default()
-        }
+        restricted.clone()
     };
 
     let container = Container {
@@ -327,7 +438,10 @@ pub fn desired_deployment(pool: &VmafxNode, settings: &PodSettings, replicas: Op
             template: PodTemplateSpec {
                 metadata: Some(ObjectMeta { labels: Some(labels), ..Default::default() }),
                 spec: Some(PodSpec {
-                    containers: vec![container],
+                    containers: [container]
+                        .into_iter()
+                        .chain(training.map(|t| trainer_container(t, &spec.image, restricted)))
+                        .collect(),
                     termination_grace_period_seconds: Some(spec.drain_seconds as i64),
                     node_selector: (!spec.node_selector.is_empty()).then(|| spec.node_selector.clone()),
                     tolerations: (!tolerations.is_empty()).then_some(tolerations),
@@ -431,6 +545,87 @@ mod tests {
         &d.spec.as_ref().unwrap().template.spec.as_ref().unwrap().containers[0]
     }
 
+    fn training(name: &str, pool: &str, created: i64) -> VmafxModelTraining {
+        let mut t: VmafxModelTraining = serde_json::from_value(serde_json::json!({
+            "apiVersion": "vmafx.io/v1alpha1", "kind": "VmafxModelTraining",
+            "metadata": {"name": name, "namespace": "vmafx"},
+            "spec": {"pool": pool, "modelId": "fr-fast", "registryClaim": "models",
+                     "checkpoint": {"minInterval": "10m", "minNew": 2000}}
+        }))
+        .unwrap();
+        t.metadata.creation_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+            k8s_openapi::jiff::Timestamp::from_second(created).unwrap(),
+        ));
+        t
+    }
+
+    #[test]
+    fn a_training_puts_its_trainer_beside_each_node_sharing_the_registry_and_a_socket() {
+        let p = pool("gpu-a", GpuVendor::Nvidia);
+        let t = training("learn", "gpu-a", 100);
+        let d = desired_deployment(&p, &settings(), Some(2), Some(&t));
+        let pod = d.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
+        assert_eq!(pod.containers.len(), 2);
+        let (node, trainer) = (&pod.containers[0], &pod.containers[1]);
+        let node_args = node.args.as_ref().unwrap();
+        assert!(node_args.contains(&"--registry=/var/lib/vmafx/models".to_string()), "{node_args:?}");
+        assert!(node_args.contains(&"--trainer=/run/vmafx/trainer.sock".to_string()), "{node_args:?}");
+        assert_eq!(trainer.image.as_deref(), Some(p.spec.image.as_str()), "the node's image by default");
+        assert_eq!(trainer.command.as_ref().unwrap(), &["vmafx-trainer"]);
+        let args = trainer.args.as_ref().unwrap();
+        for want in [
+            "serve",
+            "--registry=/var/lib/vmafx/models",
+            "--socket=/run/vmafx/trainer.sock",
+            "--id=fr-fast",
+            "--min-interval=10m",
+            "--min-new=2000",
+            "--replay=50000",
+            "--epochs=2000",
+            "--warm-epochs=500",
+            "--ema-decay=0.99",
+            "--holdout-percent=25",
+            "--listen=0.0.0.0:9465",
+        ] {
+            assert!(args.contains(&want.to_string()), "{want} not in {args:?}");
+        }
+        // The trainer gets no GPU and the same restricted user as the node.
+        assert!(trainer.resources.is_none());
+        let sc = trainer.security_context.as_ref().unwrap();
+        assert_eq!((sc.run_as_user, sc.read_only_root_filesystem), (Some(10001), Some(true)));
+        // The registry claim for both (read-only for the node), an emptyDir for the socket.
+        let volumes = pod.volumes.as_ref().unwrap();
+        let models = volumes.iter().find(|v| v.name == "models").unwrap();
+        assert_eq!(models.persistent_volume_claim.as_ref().unwrap().claim_name, "models");
+        assert!(volumes.iter().any(|v| v.name == "trainer-socket" && v.empty_dir.is_some()));
+        let mount = |c: &Container, name: &str| {
+            c.volume_mounts.as_ref().unwrap().iter().find(|m| m.name == name).cloned().unwrap()
+        };
+        assert_eq!(mount(node, "models").read_only, Some(true));
+        assert_eq!(mount(trainer, "models").read_only, None);
+        assert_eq!(mount(node, "trainer-socket").mount_path, mount(trainer, "trainer-socket").mount_path);
+        // Without a training: the node alone, no registry.
+        let plain = desired_deployment(&p, &settings(), Some(2), None);
+        let pod = plain.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
+        assert_eq!(pod.containers.len(), 1);
+        assert!(!pod.containers[0].args.as_ref().unwrap().iter().any(|a| a.starts_with("--registry")));
+    }
+
+    #[test]
+    fn the_oldest_training_of_a_pool_runs_and_the_others_wait() {
+        let all = [
+            training("b", "gpu-a", 200),
+            training("c", "cpu", 50),
+            training("a", "gpu-a", 200),
+            training("z", "gpu-a", 100),
+        ];
+        let (runs, wait) = training_for("gpu-a", &all);
+        assert_eq!(runs.unwrap().metadata.name.as_deref(), Some("z"));
+        let waiting: Vec<_> = wait.iter().map(|t| t.metadata.name.as_deref().unwrap()).collect();
+        assert_eq!(waiting, ["a", "b"]);
+        assert!(training_for("none", &all).0.is_none());
+    }
+
     #[test]
     fn each_vendor_gets_its_device_and_its_machines() {
         for (vendor, key, label) in [
@@ -438,7 +633,7 @@ mod tests {
             (GpuVendor::Amd, "amd.com/gpu", "feature.node.kubernetes.io/pci-1002.present"),
             (GpuVendor::Intel, "gpu.intel.com/i915", "feature.node.kubernetes.io/pci-8086.present"),
         ] {
-            let d = desired_deployment(&pool("p", vendor), &settings(), Some(2));
+            let d = desired_deployment(&pool("p", vendor), &settings(), Some(2), None);
             let limits = container(&d).resources.as_ref().unwrap().limits.as_ref().unwrap();
             assert_eq!(limits.get(key), Some(&Quantity("1".into())), "{vendor:?}");
             let pod = d.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
@@ -458,7 +653,7 @@ mod tests {
             let args = container(&d).args.as_ref().unwrap().join(" ");
             assert!(args.contains(&format!("--gpu-vendor {}", vendor.as_str())), "{args}");
         }
-        let cpu = desired_deployment(&pool("cpu", GpuVendor::None), &settings(), Some(1));
+        let cpu = desired_deployment(&pool("cpu", GpuVendor::None), &settings(), Some(1), None);
         let pod = cpu.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
         assert!(pod.affinity.is_none() && pod.tolerations.is_none());
         assert!(container(&cpu).resources.as_ref().unwrap().limits.is_none());
@@ -466,7 +661,7 @@ mod tests {
 
     #[test]
     fn the_deployment_belongs_to_its_pool_and_labels_its_nodes() {
-        let d = desired_deployment(&pool("gpu-a", GpuVendor::Nvidia), &settings(), Some(3));
+        let d = desired_deployment(&pool("gpu-a", GpuVendor::Nvidia), &settings(), Some(3), None);
         assert_eq!(d.metadata.name.as_deref(), Some("vmafx-node-gpu-a"));
         assert_eq!(d.metadata.namespace.as_deref(), Some("vmafx"));
         let owner = &d.metadata.owner_references.as_ref().unwrap()[0];
@@ -506,7 +701,7 @@ mod tests {
 
     #[test]
     fn only_a_mounting_pool_gets_fuse_and_sys_admin() {
-        let plain = desired_deployment(&pool("p", GpuVendor::None), &settings(), Some(1));
+        let plain = desired_deployment(&pool("p", GpuVendor::None), &settings(), Some(1), None);
         let sc = container(&plain).security_context.as_ref().unwrap();
         assert_eq!(sc.run_as_non_root, Some(true));
         assert_eq!(sc.read_only_root_filesystem, Some(true));
@@ -521,7 +716,7 @@ mod tests {
         assert_eq!(items.iter().map(|i| i.key.as_str()).collect::<Vec<_>>(), ["ca.crt"]);
         let mut p = pool("m", GpuVendor::None);
         p.spec.rclone_mount = true;
-        let mounting = desired_deployment(&p, &settings(), Some(1));
+        let mounting = desired_deployment(&p, &settings(), Some(1), None);
         let sc = container(&mounting).security_context.as_ref().unwrap();
         assert_eq!(sc.capabilities.as_ref().unwrap().add.as_deref(), Some(&["SYS_ADMIN".to_string()][..]));
         assert!(container(&mounting)
@@ -547,7 +742,7 @@ mod tests {
         assert_eq!(metric.metric.name, "vmafx_pool_queue_depth");
         assert_eq!(metric.target.average_value, Some(Quantity("4".into())));
         assert_eq!(hpa.metadata.owner_references.unwrap()[0].name, "h");
-        let d = desired_deployment(&p, &settings(), None);
+        let d = desired_deployment(&p, &settings(), None, None);
         assert_eq!(d.spec.unwrap().replicas, None);
     }
 }

@@ -11,7 +11,7 @@ use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::finalizer::{finalizer, Event};
 use kube::runtime::reflector::ObjectRef;
@@ -21,7 +21,7 @@ use serde_json::json;
 use tracing::{info, warn};
 use vmafx_client::{ClientError, JobClient};
 
-use crate::crd::{VmafxJob, VmafxJobStatus, VmafxNode};
+use crate::crd::{VmafxJob, VmafxJobStatus, VmafxModelTraining, VmafxModelTrainingStatus, VmafxNode};
 use crate::pool::PodSettings;
 use crate::{job, lease, pool, scale};
 
@@ -72,6 +72,12 @@ pub async fn run(kube: Client, jobs: JobClient, settings: Settings) -> anyhow::R
             Api::<Deployment>::all(kube.clone()),
             watcher::Config::default().labels("app.kubernetes.io/managed-by=vmafx-operator"),
             |d: Deployment| d.labels().get(crate::crd::POOL_LABEL).map(|p| ObjectRef::new(p)),
+        )
+        // A training added, changed or removed changes its pool's pods.
+        .watches(
+            Api::<VmafxModelTraining>::all(kube.clone()),
+            watcher::Config::default(),
+            |t: VmafxModelTraining| Some(ObjectRef::new(&t.spec.pool)),
         )
         .shutdown_on_signal()
         .run(reconcile_pool, retry_later, ctx.clone())
@@ -128,9 +134,37 @@ async fn reconcile_pool(pool: Arc<VmafxNode>, ctx: Arc<Ctx>) -> Result<Action, E
         info!(pool = %name, from = replicas, to = decision.replicas, reason = %decision.reason, "scaling");
     }
 
+    // The trainer beside the pool's nodes, if a training in its namespace names it.
+    let trainings: Api<VmafxModelTraining> = Api::namespaced(ctx.kube.clone(), &ns);
+    let all = trainings.list(&ListParams::default()).await?.items;
+    let (training, waiting) = pool::training_for(&name, &all);
+
     let apply = PatchParams::apply(MANAGER).force();
-    let desired = pool::desired_deployment(&pool, &settings.pods, decision.replicas);
+    let desired = pool::desired_deployment(&pool, &settings.pods, decision.replicas, training);
     deployments.patch(&dname, &apply, &Patch::Apply(&desired)).await?;
+    let running = training.map(|t| {
+        let message = format!(
+            "vmafx-trainer runs beside each node pod of pool {name}, training {} into claim {}",
+            t.spec.model_id, t.spec.registry_claim
+        );
+        (t, training_status(t, "Running", message))
+    });
+    let first = training.and_then(|t| t.metadata.name.clone()).unwrap_or_default();
+    let conflicts = waiting.into_iter().map(|t| {
+        let message = format!("pool {name} already trains beside its nodes, for VmafxModelTraining {first}");
+        (t, training_status(t, "Conflict", message))
+    });
+    for (t, status) in running.into_iter().chain(conflicts) {
+        if t.status.as_ref() != Some(&status) {
+            trainings
+                .patch_status(
+                    &t.name_any(),
+                    &PatchParams::default(),
+                    &Patch::Merge(json!({ "status": status })),
+                )
+                .await?;
+        }
+    }
     let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(ctx.kube.clone(), &ns);
     match pool::desired_hpa(&pool, &settings.pods) {
         Some(hpa) => {
@@ -158,6 +192,16 @@ async fn reconcile_pool(pool: Arc<VmafxNode>, ctx: Arc<Ctx>) -> Result<Action, E
             .await?;
     }
     Ok(Action::requeue(settings.resync))
+}
+
+/// A training's status: its phase and why, for the generation seen.
+fn training_status(t: &VmafxModelTraining, phase: &str, message: String) -> VmafxModelTrainingStatus {
+    VmafxModelTrainingStatus {
+        phase: Some(phase.into()),
+        message: Some(message),
+        observed_generation: t.metadata.generation,
+        conditions: Vec::new(),
+    }
 }
 
 // ---- VmafxJobs ----
@@ -402,6 +446,11 @@ mod tests {
                     .map(|v| v.to_str().unwrap().to_string())
                     .unwrap_or_default();
                 let reply = match parts.method.as_str() {
+                    "GET" if parts.uri.path().ends_with("/vmafxmodeltrainings") => Response::new(Body::from(
+                        serde_json::to_vec(&json!({"apiVersion": "vmafx.io/v1alpha1",
+                            "kind": "VmafxModelTrainingList", "metadata": {}, "items": []}))
+                        .unwrap(),
+                    )),
                     "GET" | "DELETE" => Response::builder()
                         .status(StatusCode::NOT_FOUND)
                         .body(Body::from(
@@ -468,6 +517,8 @@ mod tests {
             calls,
             [
                 ("GET", "/apis/apps/v1/namespaces/vmafx/deployments/vmafx-node-gpu"),
+                // Trainings in the pool's namespace, one of which may name it.
+                ("GET", "/apis/vmafx.io/v1alpha1/namespaces/vmafx/vmafxmodeltrainings"),
                 ("PATCH", "/apis/apps/v1/namespaces/vmafx/deployments/vmafx-node-gpu"),
                 ("DELETE", "/apis/autoscaling/v2/namespaces/vmafx/horizontalpodautoscalers/vmafx-node-gpu"),
                 ("PATCH", "/apis/vmafx.io/v1alpha1/vmafxnodes/gpu/status"),
@@ -475,7 +526,7 @@ mod tests {
         );
         // Server-side apply: its content type, this field manager, forced (the operator owns
         // these fields; a conflict with a hand edit is resolved in its favour).
-        let apply = &seen[1];
+        let apply = &seen[2];
         assert_eq!(apply.content_type, "application/apply-patch+yaml");
         assert!(
             apply.uri.contains("fieldManager=vmafx-operator") && apply.uri.contains("force=true"),
@@ -485,7 +536,7 @@ mod tests {
         assert_eq!(apply.body["kind"], "Deployment");
         assert_eq!(apply.body["spec"]["replicas"], 2, "fixed at the minimum with the queue unknown");
         // The status: a merge patch naming why the size was kept.
-        let status = &seen[3];
+        let status = &seen[4];
         assert_eq!(status.content_type, "application/merge-patch+json");
         let conditions = status.body["status"]["conditions"].as_array().unwrap();
         let known = conditions.iter().find(|c| c["type"] == "QueueKnown").unwrap();
