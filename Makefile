@@ -58,7 +58,7 @@ models: setup-test build
 images: setup-test
 	$(CARGO) build --release -p vmafx-cli --bin vmafx -p vmafx-controller --bin vmafx-controller \
 	  -p vmafx-node --bin vmafx-node -p vmafx-operator --bin vmafx-operator -p vmafx-tune --bin vmafx-tune \
-	  -p vmafx-mcp --bin vmafx-mcp
+	  -p vmafx-mcp --bin vmafx-mcp -p vmafx-trainer --bin vmafx-trainer
 	@scripts/images.sh
 
 # Fuzzing (cargo-fuzz, stable Rust with --sanitizer none); the property-test versions of the

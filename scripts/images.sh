@@ -53,6 +53,15 @@ for name in "${names[@]}"; do
   context=$(mktemp -d)
   cp "$binary" "$context/$name"
   grep -q '/out/ffmpeg' "$dockerfile" && cp "$ffmpeg9" "$context/ffmpeg"
+  if grep -q 'vmafx-trainer' "$dockerfile"; then
+    trainer=$root/target/$profile/vmafx-trainer
+    [[ -x $trainer ]] || { echo "images: $trainer is missing: build it first (cargo build --profile $profile --bin vmafx-trainer)" >&2; exit 2; }
+    cp "$trainer" "$context/vmafx-trainer"
+  fi
+  if grep -q 'libonnxruntime.so' "$dockerfile"; then
+    ort=$(python3 -c 'import glob, os, onnxruntime as m; print(sorted(glob.glob(os.path.join(os.path.dirname(m.__file__), "capi", "libonnxruntime.so.*")))[-1])')
+    cp "$ort" "$context/libonnxruntime.so"
+  fi
   b bud --quiet --isolation chroot --layers=false --build-arg BASE="$base" -f "$dockerfile" -t "$tag" "$context" >/dev/null
   rm -rf "$context"
 
@@ -72,6 +81,10 @@ for name in "${names[@]}"; do
       rc=$(run rclone version | head -1)
       [[ $rc == rclone* ]] || { echo "images: $tag: no rclone: $rc" >&2; exit 1; }
       run sh -c 'command -v fusermount3' >/dev/null || { echo "images: $tag: no fusermount3" >&2; exit 1; }
+      tr=$(run vmafx-trainer --version)
+      [[ $tr == "vmafx-trainer $version" ]] || { echo "images: $tag: 'vmafx-trainer --version' says '$tr'" >&2; exit 1; }
+      run sh -c 'test -s "$VMAFX_ORT_LIB"' || { echo "images: $tag: no ONNX Runtime library" >&2; exit 1; }
+      echo "images: $tag: $tr, ONNX Runtime library in place" >&2
       echo "images: $tag: $(echo "$ff" | tail -1 | cut -c1-40), $rc" >&2
     fi
     b rm "$c" >/dev/null

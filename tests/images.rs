@@ -95,6 +95,7 @@ fn the_controller_and_node_images_build_and_run() {
         format!("localhost/vmafx-controller:{v}: vmafx-controller {v}, user 10001:10001"),
         format!("localhost/vmafx-node:{v}: vmafx-node {v}, user 10001:10001"),
         format!("localhost/vmafx-node:{v}: ffmpeg version n9."),
+        format!("localhost/vmafx-node:{v}: vmafx-trainer {v}, ONNX Runtime library in place"),
     ] {
         assert!(log.contains(&line), "`{line}` not in:\n{log}");
     }
@@ -149,9 +150,23 @@ fn a_cluster_of_the_two_images_scores_as_the_host_does(version: &str) {
     let node = Container::of(&format!("localhost/vmafx-node:{version}"));
     let node_proc = Running::start(
         node.run(
-            &[clips, format!("{}:/etc/vmafx/ca.pem:ro", ca.display())],
+            &[
+                clips,
+                format!("{}:/etc/vmafx/ca.pem:ro", ca.display()),
+                format!("{}:/var/lib/vmafx/models:ro", common::root().join("models").display()),
+            ],
             &[format!("VMAFX_TOKEN={}", token(&data, "node.token"))],
-            &["vmafx-node", "--controller", &url(&addr), "--ca", "/etc/vmafx/ca.pem", "--name", "in-image"],
+            &[
+                "vmafx-node",
+                "--controller",
+                &url(&addr),
+                "--ca",
+                "/etc/vmafx/ca.pem",
+                "--name",
+                "in-image",
+                "--registry",
+                "/var/lib/vmafx/models",
+            ],
         )
         .arg("--allow-root")
         .arg(dir.path())
@@ -183,6 +198,30 @@ fn a_cluster_of_the_two_images_scores_as_the_host_does(version: &str) {
     let nodes: Value = serde_json::from_slice(&out.stdout).unwrap();
     let ffmpeg = &nodes["nodes"][0]["capabilities"]["ffmpeg_version"];
     assert!(ffmpeg.as_str().is_some_and(|v| v.starts_with("n9.")), "the node reports its ffmpeg 9: {nodes}");
+    // The image's ONNX Runtime runs the shipped no-reference model as the host's does.
+    assert_eq!(nodes["nodes"][0]["capabilities"]["onnx_providers"], serde_json::json!(["CPU"]), "{nodes}");
+    let out = cli(&["submit", "-q", "--wait", "--format", "json", "--nr", ds, "--estimate", "nr-luma"]);
+    assert!(
+        out.status.success(),
+        "a no-reference job in the image: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let remote: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let registry = common::root().join("models");
+    let local = common::vmafx(&[
+        "score",
+        "--format",
+        "json",
+        "--nr",
+        "--model",
+        "registry:nr-luma",
+        "--registry",
+        registry.to_str().unwrap(),
+        ds,
+    ]);
+    assert!(local.status.success(), "{}", String::from_utf8_lossy(&local.stderr));
+    let local: Value = serde_json::from_slice(&local.stdout).unwrap();
+    assert_eq!(remote["frames"], local["frames"], "the nr estimate: node image vs host");
     drop(node_proc);
     drop(controller_proc);
 }
