@@ -19,6 +19,8 @@ use crate::AiError;
 
 /// The registry's index file, in the registry directory.
 pub const INDEX: &str = "registry.json";
+/// The file a publisher locks (`flock`) while it reads, checks and rewrites the index.
+pub const PUBLISH_LOCK: &str = ".publish.lock";
 /// The only `schema_version` this build reads.
 pub const SCHEMA_VERSION: u32 = 1;
 /// An index larger than this is refused unread (it lists models, not data).
@@ -326,6 +328,18 @@ impl Registry {
             return Err(refuse(format!("sha256 {} given, the file's is {digest}", entry.sha256)));
         }
         entry.check().map_err(&refuse)?;
+        // One publisher at a time (trainers beside several nodes may share a registry), on
+        // top of the index as it is now, not as it was when this handle read it.
+        std::fs::create_dir_all(&self.dir).map_err(|e| refuse(e.to_string()))?;
+        let _held = std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.dir.join(PUBLISH_LOCK))
+            .and_then(|f| f.lock().map(|()| f))
+            .map_err(|e| refuse(format!("cannot lock the registry: {e}")))?;
+        let now = Registry::open(&self.dir).map_err(|e| refuse(e.to_string()))?;
+        self.models = now.models;
         if let Some(newest) = self.latest(&entry.id) {
             if newest.version >= entry.version {
                 return Err(refuse(format!("{} is already published: versions only go up", newest.label())));
@@ -334,7 +348,6 @@ impl Registry {
         if self.models.iter().any(|m| m.onnx == entry.onnx) {
             return Err(refuse(format!("file {} belongs to another version", entry.onnx)));
         }
-        std::fs::create_dir_all(&self.dir).map_err(|e| refuse(e.to_string()))?;
         write_atomically(&self.dir.join(&entry.onnx), onnx).map_err(|e| refuse(e.to_string()))?;
         self.models.push(entry.clone());
         let text = serde_json::to_vec_pretty(self).expect("a registry serialises");
@@ -437,7 +450,50 @@ pub(crate) mod tests {
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         names.sort();
-        assert_eq!(names, ["fr-fast_v001.onnx", "fr-fast_v002.onnx", "nr-luma_v001.onnx", "registry.json"]);
+        assert_eq!(
+            names,
+            [PUBLISH_LOCK, "fr-fast_v001.onnx", "fr-fast_v002.onnx", "nr-luma_v001.onnx", "registry.json"]
+        );
+    }
+
+    #[test]
+    fn two_publishers_of_one_registry_never_lose_a_version() {
+        let dir = tempfile::tempdir().unwrap();
+        Registry::open(dir.path()).unwrap().publish(entry("fr-fast", 1, 3), b"one").unwrap();
+        // Both read version 1, then each publishes what it thinks comes next.
+        let (mut a, mut b) = (Registry::open(dir.path()).unwrap(), Registry::open(dir.path()).unwrap());
+        a.publish(entry("fr-fast", 2, 3), b"a").unwrap();
+        let err = b.publish(entry("fr-fast", 2, 3), b"b").unwrap_err().to_string();
+        assert!(err.contains("fr-fast@2 is already published"), "{err}");
+        b.publish(entry("nr-luma", 1, 2), b"nr").unwrap();
+        let now = Registry::open(dir.path()).unwrap();
+        let labels: Vec<String> = now.models.iter().map(ModelEntry::label).collect();
+        assert_eq!(labels, ["fr-fast@1", "fr-fast@2", "nr-luma@1"], "a's version survives b's publish");
+        assert_eq!(now.read_verified(now.resolve("fr-fast@2").unwrap()).unwrap(), b"a");
+        // Concurrently, from threads: every version lands exactly once.
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let dir = dir.path().to_path_buf();
+                std::thread::spawn(move || {
+                    let mut done = 0;
+                    while done < 3 {
+                        let mut r = Registry::open(&dir).unwrap();
+                        let next = r.latest("nr-luma").map_or(1, |m| m.version + 1);
+                        let body = format!("t{t}-{next}");
+                        if r.publish(entry("nr-luma", next, 2), body.as_bytes()).is_ok() {
+                            done += 1;
+                        }
+                    }
+                })
+            })
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
+        let now = Registry::open(dir.path()).unwrap();
+        let versions: Vec<u32> = now.models.iter().filter(|m| m.id == "nr-luma").map(|m| m.version).collect();
+        assert_eq!(versions, (1..=13).collect::<Vec<_>>());
+        for m in now.models.iter().filter(|m| m.id == "nr-luma") {
+            now.read_verified(m).unwrap();
+        }
     }
 
     #[test]
