@@ -384,7 +384,9 @@ fn job_text(j: &JobView, now: i64) -> String {
         out += &format!("  encode: {} bytes in {:.2} s\n", e.bytes, e.encode_seconds);
     }
     if j.scores.is_none() {
-        out += &format!("  reference  {}\n  {}  {}\n", j.spec.reference, j.kind(), j.subject());
+        let reference =
+            if j.spec.is_no_reference() { "none (a no-reference estimate)" } else { &j.spec.reference };
+        out += &format!("  reference  {reference}\n  {}  {}\n", j.kind(), j.subject());
     }
     out
 }

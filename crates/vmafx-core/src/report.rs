@@ -227,7 +227,14 @@ impl Report {
         }
         let scaled =
             i.distorted_scaled_from.map(|(w, h)| format!(", scaled from {w}x{h}")).unwrap_or_default();
-        let _ = writeln!(out, "  reference  {}", i.reference);
+        match i.reference.as_str() {
+            "" => {
+                let _ = writeln!(out, "  reference  none (a no-reference estimate)");
+            }
+            r => {
+                let _ = writeln!(out, "  reference  {r}");
+            }
+        }
         let _ = writeln!(out, "  distorted  {}{}", i.distorted, scaled);
         let _ = writeln!(
             out,
