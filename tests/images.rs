@@ -10,6 +10,7 @@ mod common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -207,20 +208,7 @@ fn a_cluster_of_the_two_images_scores_as_the_host_does(version: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
     let remote: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let registry = common::root().join("models");
-    let local = common::vmafx(&[
-        "score",
-        "--format",
-        "json",
-        "--nr",
-        "--model",
-        "registry:nr-luma",
-        "--registry",
-        registry.to_str().unwrap(),
-        ds,
-    ]);
-    assert!(local.status.success(), "{}", String::from_utf8_lossy(&local.stderr));
-    let local: Value = serde_json::from_slice(&local.stdout).unwrap();
+    let local = common::vmafx_nr_json(Path::new(ds), &common::root().join("models"), "nr-luma");
     assert_eq!(remote["frames"], local["frames"], "the nr estimate: node image vs host");
     drop(node_proc);
     drop(controller_proc);

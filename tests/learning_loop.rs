@@ -329,19 +329,7 @@ fn a_job_without_a_reference_is_estimated_by_a_no_reference_model() {
     assert!(label.starts_with("nr-luma@"), "{label}");
     assert!(done.to_string().contains("from no-reference measures of the distorted alone"), "{done}");
     let values: Vec<f64> = frames.iter().map(|f| f["metrics"][&label].as_f64().unwrap()).collect();
-    let out = common::vmafx(&[
-        "score",
-        "--format",
-        "json",
-        "--nr",
-        "--model",
-        &format!("registry:{label}"),
-        "--registry",
-        s(&shipped),
-        s(&distorted),
-    ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let local: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let local = common::vmafx_nr_json(&distorted, &shipped, &label);
     let local: Vec<f64> =
         local["frames"].as_array().unwrap().iter().map(|f| f["metrics"][&label].as_f64().unwrap()).collect();
     assert_eq!(values, local, "the node's estimate equals `vmafx score --nr`");

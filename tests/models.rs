@@ -234,20 +234,7 @@ fn the_shipped_nr_model_estimates_the_distorted_alone_at_either_bit_depth() {
         let name = format!("{pix_fmt}.mp4");
         let args = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "30", "-pix_fmt", pix_fmt];
         let distorted = common::encode(&reference, d, &name, &args);
-        let registry = shipped.to_str().unwrap();
-        let out = common::vmafx(&[
-            "score",
-            "--format",
-            "json",
-            "--nr",
-            "--model",
-            "registry:nr-luma",
-            "--registry",
-            registry,
-            distorted.to_str().unwrap(),
-        ]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let report = common::vmafx_nr_json(&distorted, &shipped, "nr-luma");
         let frames = report["frames"].as_array().unwrap();
         assert_eq!(frames.len(), 12, "{report}");
         let names: Vec<&String> = frames[0]["metrics"].as_object().unwrap().keys().collect();

@@ -199,6 +199,18 @@ pub fn vmafx_json(reference: &Path, distorted: &Path, extra: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).expect("vmafx JSON")
 }
 
+/// Runs `vmafx score --nr DIST --model registry:MODEL --registry REGISTRY --format json`;
+/// panics unless it succeeds.
+pub fn vmafx_nr_json(distorted: &Path, registry: &Path, model: &str) -> Value {
+    let model = format!("registry:{model}");
+    let args = ["score", "-q", "--format", "json", "--nr", "--model", &model, "--registry"];
+    let mut args = args.to_vec();
+    args.extend([registry.to_str().unwrap(), distorted.to_str().unwrap()]);
+    let out = vmafx(&args);
+    assert!(out.status.success(), "vmafx {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("vmafx JSON")
+}
+
 /// A JSON report's `vmafx.notes` as `level: message` lines.
 pub fn notes(report: &Value) -> Vec<String> {
     report["vmafx"]["notes"]

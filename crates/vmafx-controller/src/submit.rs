@@ -188,43 +188,34 @@ fn frame_count(spec: &ScoreJobSpec, tools: &Tools) -> Result<u64, ControllerErro
         vmafx_media::probe(Path::new(path), raw, tools)
             .map_err(|e| ControllerError::invalid(field, e.to_string()))
     };
-    if spec.is_no_reference() {
-        // The distorted alone, as the node reads it.
-        let distorted = probed("score.distorted", &spec.distorted, dist_raw.as_ref())?;
-        distorted.format().map_err(|e| ControllerError::invalid("score.distorted", e.to_string()))?;
-        let skip = spec.inputs.skip_distorted;
-        let count = distorted.frame_count.map(|n| n.saturating_sub(skip));
-        if skip > 0 && count == Some(0) {
-            return Err(ControllerError::invalid(
-                "score.inputs.skip_distorted",
-                format!("skipping {skip} frames leaves none to score"),
-            ));
-        }
-        let total = count.into_iter().chain(spec.inputs.max_frames).min().unwrap_or(0);
-        if total > vmafx_core::job::MAX_JOB_FRAMES {
-            return Err(ControllerError::invalid(
-                "score.distorted",
-                format!(
-                    "{total} frames is more than a job may score ({}); set max_frames",
-                    vmafx_core::job::MAX_JOB_FRAMES
-                ),
-            ));
-        }
-        return Ok(total);
-    }
-    let reference = probed("score.reference", &spec.reference, ref_raw.as_ref())?;
     let skips = (spec.inputs.skip_reference, spec.inputs.skip_distorted);
-    let mut counts: Vec<u64> = reference.frame_count.map(|n| n.saturating_sub(skips.0)).into_iter().collect();
+    let (reference, mut counts) = if spec.is_no_reference() {
+        (None, Vec::new())
+    } else {
+        let reference = probed("score.reference", &spec.reference, ref_raw.as_ref())?;
+        let counts = reference.frame_count.map(|n| n.saturating_sub(skips.0)).into_iter().collect();
+        (Some(reference), counts)
+    };
     // An encode job's distorted is made on the node: only the reference exists yet.
     if spec.encode.is_none() {
         let distorted = probed("score.distorted", &spec.distorted, dist_raw.as_ref())?;
-        reference.format().map_err(|e| ControllerError::invalid("score.reference", e.to_string()))?;
-        let plan = plan(&reference, &distorted, &matching)
-            .map_err(|e| ControllerError::invalid("score.distorted", e.to_string()))?;
-        counts.extend(plan.distorted_frames.map(|n| n.saturating_sub(skips.1)));
+        let frames = match &reference {
+            Some(reference) => {
+                reference.format().map_err(|e| ControllerError::invalid("score.reference", e.to_string()))?;
+                plan(reference, &distorted, &matching)
+                    .map_err(|e| ControllerError::invalid("score.distorted", e.to_string()))?
+                    .distorted_frames
+            }
+            // No reference: the distorted alone, as the node reads it.
+            None => {
+                distorted.format().map_err(|e| ControllerError::invalid("score.distorted", e.to_string()))?;
+                distorted.frame_count
+            }
+        };
+        counts.extend(frames.map(|n| n.saturating_sub(skips.1)));
     }
     if (skips.0 > 0 || skips.1 > 0) && counts.contains(&0) {
-        let (field, skip) = if reference.frame_count.is_some_and(|n| n <= skips.0) {
+        let (field, skip) = if reference.as_ref().and_then(|r| r.frame_count).is_some_and(|n| n <= skips.0) {
             ("score.inputs.skip_reference", skips.0)
         } else {
             ("score.inputs.skip_distorted", skips.1)
@@ -235,7 +226,7 @@ fn frame_count(spec: &ScoreJobSpec, tools: &Tools) -> Result<u64, ControllerErro
     let total = counts.into_iter().chain(spec.inputs.max_frames).min().unwrap_or(0);
     if total > vmafx_core::job::MAX_JOB_FRAMES {
         return Err(ControllerError::invalid(
-            "score.reference",
+            if reference.is_some() { "score.reference" } else { "score.distorted" },
             format!(
                 "{total} frames is more than a job may score ({}); split the video, or set max_frames",
                 vmafx_core::job::MAX_JOB_FRAMES
