@@ -103,16 +103,7 @@ pub fn add_estimate(
     let label = entry.label();
     let features = features.unwrap_or(&report.scores);
     let started = std::time::Instant::now();
-    let (estimate, provider) = {
-        let mut model = served.lock().unwrap_or_else(|e| e.into_inner());
-        let estimate =
-            vmafx_ai::estimate(&mut model, features).map_err(|e| EngineError::Internal(e.to_string()))?;
-        let provider = match model.fallback() {
-            Some(why) => format!("{} ({why})", model.execution_provider()),
-            None => model.execution_provider().to_string(),
-        };
-        (estimate, provider)
-    };
+    let (estimate, provider) = run_model(served, features)?;
     let inference = started.elapsed();
     let truth_is_default =
         spec.model_path.is_none() && (spec.model.is_empty() || spec.model == catalog::DEFAULT_MODEL);
@@ -142,6 +133,19 @@ pub fn add_estimate(
     Ok(Estimated { triples, inference })
 }
 
+/// The served model's estimates of `features`' frames, and where it ran (the execution
+/// provider, and why it fell back if it did).
+fn run_model(served: &Served, features: &Scores) -> Result<(Scores, String), EngineError> {
+    let mut model = served.lock().unwrap_or_else(|e| e.into_inner());
+    let estimate =
+        vmafx_ai::estimate(&mut model, features).map_err(|e| EngineError::Internal(e.to_string()))?;
+    let provider = match model.fallback() {
+        Some(why) => format!("{} ({why})", model.execution_provider()),
+        None => model.execution_provider().to_string(),
+    };
+    Ok((estimate, provider))
+}
+
 /// A no-reference job's result: the distorted's measures (`measured`) through the model, the
 /// estimate its only metric, with a note saying what it is. No triples: there is no truth.
 pub fn nr_estimate(
@@ -149,16 +153,7 @@ pub fn nr_estimate(
     (entry, served): &(ModelEntry, Served),
 ) -> Result<Report, EngineError> {
     let label = entry.label();
-    let (estimate, provider) = {
-        let mut model = served.lock().unwrap_or_else(|e| e.into_inner());
-        let estimate = vmafx_ai::estimate(&mut model, &measured.scores)
-            .map_err(|e| EngineError::Internal(e.to_string()))?;
-        let provider = match model.fallback() {
-            Some(why) => format!("{} ({why})", model.execution_provider()),
-            None => model.execution_provider().to_string(),
-        };
-        (estimate, provider)
-    };
+    let (estimate, provider) = run_model(served, &measured.scores)?;
     measured.scores = estimate;
     measured.info.model = label.clone();
     measured.info.score_metric = label.clone();
