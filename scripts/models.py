@@ -7,13 +7,14 @@
 train: training clips from lavfi sources unlike the corpus's content (cellular automata,
 gradients, Sierpinski carpets, colour spectra, scrolling noise blobs and tiles; never mandelbrot, life
 or testsrc, which the benchmark holds out), at 640x360, 1280x720 and 1920x1080, each encoded with x264
-at six CRFs; one `vmafx-trainer collect` per pair (fr features at 1/4 size each way, and the
-distorted's no-reference measures), then `vmafx-trainer fit` into a fresh registry,
-published as fr-fast@1 and nr-luma@1.
+at six CRFs; one `vmafx-trainer collect` per pair (fr features of the centre quarter of each
+frame, half its width and height, at full size; and the distorted's no-reference measures),
+then `vmafx-trainer fit` into a fresh registry, published as fr-fast@1 and nr-luma@1.
 
-bench: on the corpus pairs (mandelbrot, life, testsrc at 324p to 1080p, x264 at CRF 23, 35,
-45: content the models never saw) per-frame PLCC, SROCC and RMSE of each model against full
-VMAF, and the wall time of `vmafx score --model registry:fr-fast` and of `vmafx score --nr`
+bench: on two held-out sets — the corpus pairs (mandelbrot, life, testsrc at 324p to 1080p,
+x264 at CRF 23, 35, 45) and a fresh set made here that no model or design choice has seen
+(moving rings from a geq expression, scrolling SMPTE bars with grain; x264 and x265) —
+per-frame PLCC, SROCC and RMSE of each model against full VMAF, and the wall time of `vmafx score --model registry:fr-fast` and of `vmafx score --nr`
 against full VMAF on the 1080p pair, interleaved rounds.
 """
 
@@ -84,12 +85,13 @@ def train(root):
                     ffmpeg("-i", ref, "-c:v", "libx264", "-preset", "medium", "-crf", crf, "-pix_fmt", "yuv420p", dist)
                     clip = f"{name}-{size}-{crf}"
                     run([trainer, "collect", "--reference", ref, "--distorted", dist, "--clip", clip,
-                         "--downscale", "4", "--out", triples, "--nr-out", nr_triples])
+                         "--crop", "2", "--downscale", "1", "--out", triples, "--nr-out", nr_triples])
                     os.remove(dist)
                 os.remove(ref)
         registry = os.path.join(root, "models")
         shutil.rmtree(registry, ignore_errors=True)
-        fit(trainer, registry, "--triples", triples, "--id", "fr-fast", "--features", FEATURES, "--downscale", "4")
+        fit(trainer, registry, "--triples", triples, "--id", "fr-fast", "--features", FEATURES,
+            "--crop", "2", "--downscale", "1")
         fit(trainer, registry, "--triples", nr_triples, "--id", "nr-luma", "--kind", "nr")
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -125,15 +127,15 @@ def score(vmafx, ref, dist, extra):
     return json.loads(out.stdout)
 
 
-def accuracy(label, est, truth, rows, target):
-    """A model's per-frame agreement with full VMAF, and the per-pair means."""
+def accuracy(label, est, truth, rows, target, held_out):
+    """A model's per-frame agreement with full VMAF on one held-out set, and the per-pair means."""
     rmse = math.sqrt(sum((a - b) ** 2 for a, b in zip(est, truth)) / len(est))
     plcc, srocc = pearson(est, truth), pearson(ranks(est), ranks(truth))
     means = [(v, e) for _, v, e in rows]
     clip_plcc = pearson([e for _, e in means], [v for v, _ in means])
     clip_srocc = pearson(ranks([e for _, e in means]), ranks([v for v, _ in means]))
     return [
-        f"`{label}` against full VMAF (vmaf_v0.6.1) on the corpus pairs, content it was not trained on "
+        f"`{label}` against full VMAF (vmaf_v0.6.1) on {held_out} "
         f"({len(truth)} frames, {len(rows)} pairs):",
         "",
         "| | per frame | per pair (means) | target |",
@@ -149,6 +151,35 @@ def accuracy(label, est, truth, rows, target):
     ]
 
 
+# The fresh held-out set: content unlike both the training clips and the corpus, made by the
+# bench itself, never looked at while the models were designed or trained.
+FRESH_SOURCES = [
+    ("rings", "nullsrc=s=1280x720:r=24,geq=lum='128+96*sin(hypot(X-W/2,Y-H/2)/9-T*5)':cb=128:cr=128"),
+    ("bars", "smptehdbars=s=1280x720:r=24,scroll=h=0.004,noise=alls=10:allf=t"),
+]
+FRESH_ENCODES = [("x264 CRF 26", ["-c:v", "libx264", "-preset", "fast", "-crf", "26"]),
+                 ("x264 CRF 40", ["-c:v", "libx264", "-preset", "fast", "-crf", "40"]),
+                 ("x265 CRF 30", ["-c:v", "libx265", "-preset", "fast", "-crf", "30", "-x265-params", "log-level=error"]),
+                 ("x265 CRF 42", ["-c:v", "libx265", "-preset", "fast", "-crf", "42", "-x265-params", "log-level=error"])]
+
+
+def fresh_pairs(root):
+    """The fresh held-out pairs, made once into target/bench/models-fresh."""
+    work = os.path.join(root, "target/bench/models-fresh")
+    os.makedirs(work, exist_ok=True)
+    pairs = []
+    for name, source in FRESH_SOURCES:
+        ref = os.path.join(work, f"{name}.y4m")
+        if not os.path.exists(ref):
+            ffmpeg("-f", "lavfi", "-i", source, "-frames:v", "48", "-pix_fmt", "yuv420p", ref)
+        for i, (label, args) in enumerate(FRESH_ENCODES):
+            dist = os.path.join(work, f"{name}_{i}.mp4")
+            if not os.path.exists(dist):
+                ffmpeg("-i", ref, *args, "-pix_fmt", "yuv420p", dist)
+            pairs.append((f"{name} {label}", ref, dist))
+    return pairs
+
+
 def bench(root):
     vmafx = os.path.join(root, "target/release/vmafx")
     corpus = os.path.join(root, "target/corpus")
@@ -160,21 +191,29 @@ def bench(root):
         "fr": ["--model", "registry:fr-fast", "--registry", registry],
         "nr": ["--nr", "--model", "registry:nr-luma", "--registry", registry],
     }
-    est = {"fr": [], "nr": []}
-    rows = {"fr": [], "nr": []}
-    truth = []
-    for clip in ["testsrc_324", "mandel_720", "life_720", "mandel_1080", "testsrc_1080"]:
-        for crf in ["23", "35", "45"]:
-            ref = os.path.join(corpus, f"{clip}.y4m")
-            dist = os.path.join(corpus, f"{clip}_x264_crf{crf}.mp4")
+    sets = {
+        "the corpus pairs, content neither model was trained on": [
+            (f"{clip} CRF {crf}", os.path.join(corpus, f"{clip}.y4m"),
+             os.path.join(corpus, f"{clip}_x264_crf{crf}.mp4"))
+            for clip in ["testsrc_324", "mandel_720", "life_720", "mandel_1080", "testsrc_1080"]
+            for crf in ["23", "35", "45"]],
+        "the fresh held-out set (rings and bars, x264 and x265), unseen by training and design": fresh_pairs(root),
+    }
+    measured = {}
+    for held_out, pairs in sets.items():
+        est = {"fr": [], "nr": []}
+        rows = {"fr": [], "nr": []}
+        truth = []
+        for name, ref, dist in pairs:
             full = score(vmafx, ref, dist, [])
             v = [f["metrics"]["vmaf"] for f in full["frames"]]
             truth += v
             for kind, extra in runs.items():
                 e = [f["metrics"][labels[kind]] for f in score(vmafx, ref, dist, extra)["frames"]]
-                assert len(e) == len(v), (clip, crf, kind, len(e), len(v))
+                assert len(e) == len(v), (name, kind, len(e), len(v))
                 est[kind] += e
-                rows[kind].append((f"{clip} CRF {crf}", sum(v) / len(v), sum(e) / len(e)))
+                rows[kind].append((name, sum(v) / len(v), sum(e) / len(e)))
+        measured[held_out] = (est, rows, truth)
     # Speed: the 1080p pair, full VMAF and each estimate, in rotated order.
     ref = os.path.join(corpus, "mandel_1080.y4m")
     dist = os.path.join(corpus, "mandel_1080_x264_crf35.mp4")
@@ -189,9 +228,11 @@ def bench(root):
                 walls[mode].append(time.monotonic() - t)
     med = lambda v: sorted(v)[len(v) // 2]
     speed = {k: sorted(f / s for f, s in zip(walls["full"], walls[k])) for k in ("fr", "nr")}
-    lines = [
-        *accuracy(labels["fr"], est["fr"], truth, rows["fr"], {"plcc": 0.99, "rmse": "<= 2"}),
-        *accuracy(labels["nr"], est["nr"], truth, rows["nr"], {"plcc": 0.8, "srocc": ">= 0.8"}),
+    lines = []
+    for held_out, (est, rows, truth) in measured.items():
+        lines += accuracy(labels["fr"], est["fr"], truth, rows["fr"], {"plcc": 0.99, "rmse": "<= 2"}, held_out)
+        lines += accuracy(labels["nr"], est["nr"], truth, rows["nr"], {"plcc": 0.8, "srocc": ">= 0.8"}, held_out)
+    lines += [
         f"Wall time on the 1080p pair (mandelbrot, 60 frames, x264 CRF 35, 2 libvmaf threads), {rounds} rounds "
         "in rotated order:",
         "",

@@ -65,13 +65,13 @@ m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
 m.ir_version = 8
 data = m.SerializeToString()
 models = []
-for (id, downscale) in [("same", 1), ("quarter", 4)]:
+for (id, crop, downscale) in [("same", 1, 1), ("quarter", 1, 4), ("centre", 2, 1)]:
     name = f"{id}_v001.onnx"
     open(f"{d}/{name}", "wb").write(data)
     models.append({"id": id, "version": 1, "kind": "fr", "onnx": name,
         "sha256": hashlib.sha256(data).hexdigest(),
         "inputs": [{"name": "x", "shape": [-1, 1]}], "outputs": [{"name": "y", "shape": [-1, 1]}],
-        "features": ["vmaf"], "downscale": downscale,
+        "features": ["vmaf"], "downscale": downscale, "crop": crop,
         "normalisation": {"mean": [0], "std": [1]},
         "created_at": "2026-12-03T00:00:00Z"})
 json.dump({"schema_version": 1, "models": models}, open(f"{d}/registry.json", "w"), indent=1)
@@ -127,6 +127,17 @@ fn score_with_a_registry_model_reports_its_estimate_under_its_own_name() {
     assert_eq!(small.len(), 24);
     assert!(small.iter().zip(&full).any(|(s, f)| (s - f).abs() > 1e-3), "downscaled features differ");
     assert!(quarter["vmafx"]["decoders"][1].as_str().unwrap().contains("downscaled 1/4"));
+    // The centre quarter (half each way) at full size: 160x120, said so in the note and the
+    // decoders' names.
+    let centre =
+        common::vmafx_json(&reference, &distorted, &["--model", "registry:centre@1", "--registry", reg]);
+    assert_eq!(
+        (centre["vmafx"]["width"].as_u64(), centre["vmafx"]["height"].as_u64()),
+        (Some(160), Some(120))
+    );
+    assert!(centre["vmafx"]["notes"].to_string().contains("the centre 1/2 of each frame (160x120)"));
+    assert!(centre["vmafx"]["decoders"][1].as_str().unwrap().contains("centre 1/2 crop"));
+    assert_eq!(frames(&centre, "centre@1").len(), 24);
     let out =
         vmafx(&["score", "--model", "registry:quarter", "--registry", reg, s(&reference), s(&distorted)]);
     let text = String::from_utf8_lossy(&out.stdout);

@@ -58,6 +58,12 @@ fn a_model_is_published_only_when_it_beats_the_holdout_and_then_scores() {
     assert_eq!(lines.lines().count(), 12 * 24, "one triple per frame");
     let first: Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();
     assert!(first["features"]["integer_adm2"].is_number() && first["vmaf"].is_number(), "{first}");
+    // By default an fr model's features come from the centre of each frame, at full size.
+    assert_eq!(
+        (&first["meta"]["crop"], &first["meta"]["downscale"]),
+        (&Value::from(2), &Value::from(1)),
+        "{first}"
+    );
 
     // Fitted and published: version 1, with its holdout metrics, loadable by vmafx.
     let registry = d.join("registry");
@@ -111,7 +117,8 @@ fn a_model_is_published_only_when_it_beats_the_holdout_and_then_scores() {
     assert!(report["published"].is_null());
     assert!(!fresh.join("registry.json").exists(), "nothing published");
 
-    // Triples collected at 1/4 size cannot make a model declared for 1/2: refused, nothing written.
+    // Triples of the frames' centre quarter cannot make a model declared for that quarter
+    // downscaled: refused, nothing written.
     let out = trainer(&[
         "fit",
         "--triples",
@@ -125,7 +132,7 @@ fn a_model_is_published_only_when_it_beats_the_holdout_and_then_scores() {
     ]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("288 of 288 triples were not collected at --downscale 2"), "{err}");
+    assert!(err.contains("288 of 288 triples were not collected at --crop 2 --downscale 2"), "{err}");
     assert!(!fresh.join("registry.json").exists());
 
     // The published model scores a pair, labelled as its estimate.

@@ -105,10 +105,14 @@ pub struct ModelEntry {
     pub outputs: Vec<TensorSpec>,
     /// The features, in the order the input's columns hold them: per-frame metrics of a
     /// libvmaf run with the default VMAF model (`integer_vif_scale0`, `integer_adm2`,
-    /// `integer_motion2`, `vmaf`, …) on frames made [`ModelEntry::downscale`] times smaller.
+    /// `integer_motion2`, `vmaf`, …) on the centre [`ModelEntry::crop`] of the frames, made
+    /// [`ModelEntry::downscale`] times smaller.
     pub features: Vec<String>,
-    /// How many times smaller each way the frames the features come from are (box filter);
-    /// 1: full size.
+    /// The part of each frame the features come from: its centre `1/crop` of the width and of
+    /// the height (even-aligned); 1: the whole frame.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub crop: u32,
+    /// How many times smaller each way those frames are then made (box filter); 1: full size.
     #[serde(default = "one")]
     pub downscale: u32,
     pub normalisation: Normalisation,
@@ -127,6 +131,17 @@ impl ModelEntry {
         format!("{}@{}", self.id, self.version)
     }
 
+    /// What the features are measured on, in words ("frames 4x smaller", "the centre 1/2 of
+    /// each frame").
+    pub fn frames_described(&self) -> String {
+        match (self.crop.max(1), self.downscale.max(1)) {
+            (1, 1) => "the full frames".into(),
+            (1, d) => format!("frames {d}x smaller"),
+            (c, 1) => format!("the centre 1/{c} of each frame"),
+            (c, d) => format!("the centre 1/{c} of each frame, {d}x smaller"),
+        }
+    }
+
     /// Checks what the index says of this entry, before any file is read.
     fn check(&self) -> Result<(), String> {
         check_id(&self.id)?;
@@ -135,6 +150,9 @@ impl ModelEntry {
         }
         if !(1..=16).contains(&self.downscale) {
             return Err(format!("downscale {}: 1 to 16", self.downscale));
+        }
+        if !(1..=16).contains(&self.crop) {
+            return Err(format!("crop {}: 1 to 16", self.crop));
         }
         if !is_plain_file_name(&self.onnx) || !self.onnx.ends_with(".onnx") {
             return Err(format!(
@@ -210,6 +228,10 @@ pub use vmafx_core::job::check_model_id as check_id;
 
 fn one() -> u32 {
     1
+}
+
+fn is_one(v: &u32) -> bool {
+    *v == 1
 }
 
 fn is_plain_file_name(name: &str) -> bool {
@@ -424,6 +446,7 @@ pub(crate) mod tests {
                 lower: Vec::new(),
                 upper: Vec::new(),
             },
+            crop: 1,
             downscale: 4,
             parent: None,
             created_at: "2026-12-03T00:00:00Z".into(),

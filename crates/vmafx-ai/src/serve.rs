@@ -91,14 +91,15 @@ pub fn model_infos(dir: &Path) -> Result<Vec<vmafx_core::catalog::ModelInfo>, Ai
                 name: e.label(),
                 source: "registry".into(),
                 description: format!(
-                    "an estimate of VMAF by this ONNX model ({} features of frames {}x smaller); never VMAF itself",
+                    "an estimate of VMAF by this ONNX model ({} features of {}); never VMAF itself",
                     e.features.len(),
-                    e.downscale.max(1)
+                    e.frames_described()
                 ),
                 default: false,
                 kind: e.kind.to_string(),
                 features: e.features.clone(),
                 downscale: e.downscale.max(1),
+                crop: e.crop.max(1),
                 served,
                 holdout: e.metrics.map(|m| [m.plcc, m.srocc, m.rmse]),
                 parent: e.parent.clone().unwrap_or_default(),

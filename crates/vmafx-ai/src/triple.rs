@@ -27,6 +27,10 @@ pub struct Meta {
     /// How many times smaller each way the features' frames were (0: not recorded).
     #[serde(default)]
     pub downscale: u32,
+    /// The centre `1/crop` of each frame the features were measured on (0 or 1: the whole
+    /// frame; triples from before crops were recorded read 0).
+    #[serde(default)]
+    pub crop: u32,
     #[serde(default)]
     pub job: Option<String>,
     #[serde(default)]

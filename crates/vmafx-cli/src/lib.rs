@@ -20,7 +20,7 @@ use anyhow::Context as _;
 use clap::Parser;
 use vmafx_core::{NoteLevel, ReportFormat};
 use vmafx_engine::{catalog, score_files, EngineError, ModelChoice, Progress, ScoreRequest};
-use vmafx_media::{DecodeOptions, Tools};
+use vmafx_media::{DecodeOptions, Shrink, Tools};
 
 pub use args::{Cli, ClusterArgs, Command, JobsCommand, NodesCommand, ScoreArgs, SubmitArgs, UpArgs};
 
@@ -157,7 +157,9 @@ fn score(args: ScoreArgs) -> anyhow::Result<()> {
             tools: Tools::new(args.ffmpeg.clone(), args.ffprobe.clone()).decoding_with(args.decoder),
             threads: args.decode_threads.unwrap_or_else(|| default_decode_threads(cores, threads)),
         },
-        downscale: estimator.as_ref().map_or(1, |m| m.entry.downscale),
+        shrink: estimator
+            .as_ref()
+            .map_or(Shrink::NONE, |m| Shrink { crop: m.entry.crop, factor: m.entry.downscale }),
         ..ScoreRequest::new(&ref_at, &dist_at)
     }
     .with_inputs(&args.inputs.options(&reference, &distorted).map_err(UsageError)?)?;

@@ -36,6 +36,7 @@ impl Checked {
             "kind": e.kind,
             "description": format!("{} estimate of VMAF from {} features (an estimate by this model, not VMAF)", e.kind, e.features.len()),
             "features": e.features,
+            "crop": e.crop,
             "downscale": e.downscale,
             "sha256": e.sha256,
             "parent": e.parent,
@@ -84,7 +85,7 @@ pub fn for_score(
     }
     if !args.feature.is_empty() {
         return Err(usage(format!(
-            "--model registry:{spec} scores downscaled frames for its estimate: extra features (--feature) would be \
+            "--model registry:{spec} scores a part of each frame for its estimate: extra features (--feature) would be \
              computed on them too; score them in a separate run"
         )));
     }
@@ -121,8 +122,10 @@ pub fn estimated(
             report.info.width, report.info.height
         ),
         _ => format!(
-            "from libvmaf features of frames made {}x smaller ({}x{})",
-            model.entry.downscale, report.info.width, report.info.height
+            "from libvmaf features of {} ({}x{})",
+            model.entry.frames_described(),
+            report.info.width,
+            report.info.height
         ),
     };
     report.info.notes.push(vmafx_core::Note::info(format!(

@@ -274,6 +274,9 @@ pub struct ModelInfo {
     pub features: Vec<String>,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub downscale: u32,
+    /// Registry models: the centre `1/crop` of each frame the features are measured on.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub crop: u32,
     /// Registry models: the version nodes serve for the bare id (the newest, or the pinned).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub served: bool,

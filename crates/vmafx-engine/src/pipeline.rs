@@ -24,6 +24,7 @@ use crate::error::{EngineError, Role};
 use crate::libvmaf::{self, Picture, PicturePool};
 use crate::scorer::{resolve_features, Scorer, ScorerConfig};
 use vmafx_core::catalog::{self, ModelChoice};
+use vmafx_media::downscale::Shrink;
 
 /// How often a waiting scorer looks at its cancel flag.
 const CANCEL_POLL: Duration = Duration::from_millis(50);
@@ -66,13 +67,13 @@ pub struct ScoreRequest {
     /// Set to stop scoring: decoders (and their ffmpeg) stop within a frame or two and the
     /// call returns [`EngineError::Cancelled`].
     pub cancel: Option<Arc<AtomicBool>>,
-    /// Score frames made this many times smaller each way (box filter,
-    /// [`vmafx_media::downscale`]): the cheap inputs of an `fr` quality model, never VMAF.
-    /// 1: as they are.
-    pub downscale: u32,
-    /// Also score each pair made this many times smaller ([`crate::beside`]): a quality
-    /// model's inputs beside the full run ([`ScoreOutcome::beside`]). 0: no.
-    pub beside: u32,
+    /// Score a centre crop of the frames and/or frames made smaller (box filter,
+    /// [`vmafx_media::downscale::Shrink`]): the cheap inputs of an `fr` quality model, never
+    /// VMAF. [`Shrink::NONE`]: as they are.
+    pub shrink: Shrink,
+    /// Also score each pair shrunk so ([`crate::beside`]): a quality model's inputs beside the
+    /// full run ([`ScoreOutcome::beside`]).
+    pub beside: Option<Shrink>,
 }
 
 /// Frames `start..start + frames` of a sequence, scored so that every per-frame value equals
@@ -118,8 +119,8 @@ impl ScoreRequest {
             sync: SyncMode::default(),
             sync_seconds: sync::DEFAULT_SECONDS,
             cancel: None,
-            downscale: 1,
-            beside: 0,
+            shrink: Shrink::NONE,
+            beside: None,
         }
     }
 }
@@ -327,13 +328,7 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
     if req.max_frames == Some(0) {
         return Err(EngineError::InvalidOption("--frames must be at least 1".into()));
     }
-    if !(1..=vmafx_media::downscale::MAX_FACTOR).contains(&req.downscale) {
-        return Err(EngineError::InvalidOption(format!(
-            "downscale {}: give 1 to {}",
-            req.downscale,
-            vmafx_media::downscale::MAX_FACTOR
-        )));
-    }
+    Shrink::new(req.shrink.crop, req.shrink.factor).map_err(EngineError::InvalidOption)?;
     // What to decode: `lead` frames after the user's skips, then at most `window` pairs.
     let (lead, window) = match req.segment {
         None => (0, req.max_frames),
@@ -361,7 +356,7 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
     }
     req.matching.validate().map_err(EngineError::InvalidOption)?;
     let (ref_probe, dist_probe, plan) = probe_and_plan(req)?;
-    let format = vmafx_media::downscale::downscaled(plan.format, req.downscale);
+    let format = req.shrink.format(plan.format);
     let mut notes = plan.notes.clone();
     for note in &notes {
         on(Progress::Note(note.clone()));
@@ -450,13 +445,13 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
     };
     let mut scorer = Scorer::new(&config)?;
     let mut beside = match req.beside {
-        0 => None,
-        _ if req.downscale != 1 => {
+        None => None,
+        Some(_) if !req.shrink.is_none() => {
             return Err(EngineError::InvalidOption(
                 "a run beside one on smaller frames: give one of the two".into(),
             ))
         }
-        f => Some(Beside::new(&config, f)?),
+        Some(shrink) => Some(Beside::new(&config, shrink)?),
     };
     // Each input is read from its first frame to score: seeking there where that is exact,
     // else decoding from the start and dropping what comes before.
@@ -469,9 +464,9 @@ pub fn score_files(req: &ScoreRequest, on: &mut dyn FnMut(Progress)) -> Result<S
         None => open_reader(&dist_probe, &plan.distorted, &req.decode, dist_first),
     }
     .map_err(EngineError::input(Role::Distorted))?;
-    let shrink = |(reader, at): (Box<dyn FrameReader>, u64)| match req.downscale {
-        1 => (reader, at),
-        f => (Box::new(vmafx_media::Downscaled::new(reader, f)) as Box<dyn FrameReader>, at),
+    let shrink = |(reader, at): (Box<dyn FrameReader>, u64)| match req.shrink.is_none() {
+        true => (reader, at),
+        false => (Box::new(vmafx_media::Downscaled::new(reader, req.shrink)) as Box<dyn FrameReader>, at),
     };
     let (ref_reader, dist_reader) = (shrink(ref_reader), shrink(dist_reader));
     let decoders = vec![ref_reader.0.decoder(), dist_reader.0.decoder()];

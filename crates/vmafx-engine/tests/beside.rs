@@ -1,11 +1,12 @@
 //! A run beside the full-size one (a quality model's inputs) gives exactly the numbers of a
 //! separate run on downscaled frames, leaves the full run's numbers alone, and follows a
-//! segment as the full run does.
+//! segment as the full run does. (Centre crops: tests/centre_crop.rs, a process of its own.)
 
 use std::path::Path;
 
 use vmafx_core::Scores;
 use vmafx_engine::{score_files, ScoreRequest, Segment};
+use vmafx_media::Shrink;
 
 fn bits(s: &Scores) -> Vec<(u64, Vec<u64>)> {
     s.frames.iter().map(|f| (f.frame_num, f.values.iter().map(|v| v.to_bits()).collect())).collect()
@@ -22,14 +23,16 @@ fn run(r: &Path, d: &Path, edit: impl FnOnce(&mut ScoreRequest)) -> vmafx_engine
 fn a_run_beside_equals_a_downscaled_run_and_changes_nothing_else() {
     let dir = tempfile::tempdir().unwrap();
     let (r, d) = (dir.path().join("r.y4m"), dir.path().join("d.y4m"));
-    // Odd sizes: the box filter's edge blocks are partial, in luma and chroma.
-    vmafx_media::y4m::write_pattern(&r, 101, 67, 12, 0).unwrap();
-    vmafx_media::y4m::write_pattern(&d, 101, 67, 12, 40).unwrap();
+    // Odd sizes: the box filter's edge blocks are partial, in luma and chroma (libvmaf's
+    // pictures round odd chroma sizes down, so its edge blocks are cut there).
+    vmafx_media::y4m::write_pattern(&r, 403, 269, 12, 0).unwrap();
+    vmafx_media::y4m::write_pattern(&d, 403, 269, 12, 40).unwrap();
 
     let plain = run(&r, &d, |_| {});
     assert!(plain.beside.is_none());
-    let with = run(&r, &d, |q| q.beside = 4);
-    let small = run(&r, &d, |q| q.downscale = 4);
+    let quarter = Shrink { crop: 1, factor: 4 };
+    let with = run(&r, &d, |q| q.beside = Some(quarter));
+    let small = run(&r, &d, |q| q.shrink = quarter);
     assert_eq!(bits(&with.report.scores), bits(&plain.report.scores), "the full run is unchanged");
     let beside = with.beside.unwrap();
     assert_eq!(beside.metrics, small.report.scores.metrics);
@@ -39,7 +42,7 @@ fn a_run_beside_equals_a_downscaled_run_and_changes_nothing_else() {
 
     // A segment: frames 5..9 of the whole run's, beside as in full.
     let seg = run(&r, &d, |q| {
-        q.beside = 4;
+        q.beside = Some(quarter);
         q.segment = Some(Segment { start: 5, frames: 4 });
     });
     let part = seg.beside.unwrap();
@@ -48,7 +51,7 @@ fn a_run_beside_equals_a_downscaled_run_and_changes_nothing_else() {
 
     // Both kinds of smaller frames at once is refused with the reason.
     let mut req = ScoreRequest::new(&r, &d);
-    (req.beside, req.downscale) = (4, 2);
+    (req.beside, req.shrink) = (Some(quarter), Shrink { crop: 1, factor: 2 });
     let e = score_files(&req, &mut |_| {}).unwrap_err().to_string();
     assert!(e.contains("give one of the two"), "{e}");
 }

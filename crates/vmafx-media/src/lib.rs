@@ -29,7 +29,7 @@ pub mod tool;
 pub mod y4m;
 
 pub use decode::{cut_y4m, DecodeOptions, Decoder, FfmpegReader};
-pub use downscale::Downscaled;
+pub use downscale::{Downscaled, Shrink};
 pub use encode::{describe_encoder, encode, encode_streaming, svtav1_version, Encoded};
 pub use error::MediaError;
 pub use format::{Chroma, PixelFormat, Range, Rate, VideoFormat};

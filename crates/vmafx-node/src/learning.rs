@@ -10,6 +10,7 @@ use vmafx_ai::triple::{Meta, Triple};
 use vmafx_ai::{ModelEntry, ModelServer};
 use vmafx_core::{catalog, EstimateSpec, Note, Report, ScoreJobSpec, Scores};
 use vmafx_engine::EngineError;
+use vmafx_media::downscale::Shrink;
 
 /// What the node runs models from, and where its triples go.
 #[derive(Debug, Clone)]
@@ -71,14 +72,11 @@ pub fn model_for(
     }
 }
 
-/// The smaller frames' run the model's inputs come from: its downscale, or none when the
-/// model reads the full-size run's own features.
-pub fn beside_factor(entry: &ModelEntry) -> u32 {
-    if entry.downscale > 1 {
-        entry.downscale
-    } else {
-        0
-    }
+/// The smaller frames' run the model's inputs come from (its crop and downscale), or none
+/// when the model reads the full-size run's own features.
+pub fn beside_shrink(entry: &ModelEntry) -> Option<Shrink> {
+    let shrink = Shrink { crop: entry.crop.max(1), factor: entry.downscale.max(1) };
+    (!shrink.is_none()).then_some(shrink)
 }
 
 /// What [`add_estimate`] gives back.
@@ -109,7 +107,8 @@ pub fn add_estimate(
         spec.model_path.is_none() && (spec.model.is_empty() || spec.model == catalog::DEFAULT_MODEL);
     let triples = match (capturing, truth_is_default) {
         (true, true) => {
-            triples(&report.scores, features, entry.downscale, job_id, report.info.width, report.info.height)
+            let shape = beside_shrink(entry).unwrap_or_default();
+            triples(&report.scores, features, shape, job_id, report.info.width, report.info.height)
         }
         _ => Vec::new(),
     };
@@ -127,8 +126,8 @@ pub fn add_estimate(
     }
     report.info.notes.push(Note::info(format!(
         "{label} is an estimate of VMAF by that ONNX model (ONNX Runtime on {provider}), from libvmaf features of \
-         frames made {}x smaller; not VMAF",
-        entry.downscale.max(1)
+         {}; not VMAF",
+        entry.frames_described()
     )));
     Ok(Estimated { triples, inference })
 }
@@ -169,7 +168,7 @@ pub fn nr_estimate(
 pub fn triples(
     truth: &Scores,
     features: &Scores,
-    downscale: u32,
+    shrink: Shrink,
     job_id: &str,
     width: u32,
     height: u32,
@@ -192,7 +191,8 @@ pub fn triples(
             meta: Meta {
                 clip: job_id.to_string(),
                 frame: t.frame_num,
-                downscale: downscale.max(1),
+                downscale: shrink.factor.max(1),
+                crop: shrink.crop.max(1),
                 job: Some(job_id.to_string()),
                 width,
                 height,
@@ -227,7 +227,7 @@ mod tests {
             ],
             notes: vec![],
         };
-        let t = triples(&truth, &small, 4, "job-1", 1920, 1080);
+        let t = triples(&truth, &small, Shrink { crop: 1, factor: 4 }, "job-1", 1920, 1080);
         assert_eq!(t.len(), 2);
         assert_eq!((t[0].meta.frame, t[0].vmaf, t[0].features.len()), (4, 80.0, 2));
         assert_eq!(t[0].features["vmaf"], 70.0, "the small run's vmaf is a feature, not the truth");

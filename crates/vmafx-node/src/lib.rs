@@ -454,7 +454,7 @@ async fn score(
     let model = match &spec.estimate {
         Some(e) => {
             let model = learning::model_for(cfg.learning.as_ref(), e, no_reference)?;
-            req.beside = learning::beside_factor(&model.0);
+            req.beside = learning::beside_shrink(&model.0);
             Some((model, !e.no_capture))
         }
         None => None,

@@ -1,12 +1,13 @@
 //! Training triples from a clip pair on this machine: the truth from full VMAF, the
-//! features from the same pair made `downscale` times smaller (what an `fr` model sees),
-//! frame by frame — and, when asked, the distorted's no-reference measures (what an `nr`
+//! features from the same pair shrunk — a centre crop and/or a downscale (what an `fr` model
+//! sees), scored beside the full run from the same decoded frames — frame by frame — and, when asked, the distorted's no-reference measures (what an `nr`
 //! model sees) against the same truth.
 
 use std::path::PathBuf;
 
 use vmafx_core::scores::Scores;
 use vmafx_engine::{score_files, ScoreRequest};
+use vmafx_media::downscale::Shrink;
 
 use crate::triples::{Meta, Triple};
 
@@ -16,7 +17,8 @@ pub struct CollectRequest {
     pub distorted: PathBuf,
     /// The clip's name in the triples (the holdout keeps whole clips apart).
     pub clip: String,
-    pub downscale: u32,
+    /// What the `fr` features are measured on.
+    pub shrink: Shrink,
     pub threads: u32,
     /// Also the no-reference triples.
     pub nr: bool,
@@ -29,24 +31,21 @@ pub struct Collected {
     pub nr: Vec<Triple>,
 }
 
-/// One triple per frame: every metric of the downscaled run as a feature, full VMAF as truth;
+/// One triple per frame: every metric of the shrunk run as a feature, full VMAF as truth;
 /// with `nr`, a second per frame with the distorted's no-reference measures as features.
 pub fn collect(req: &CollectRequest) -> anyhow::Result<Collected> {
-    let request = |downscale| ScoreRequest {
-        threads: req.threads,
-        downscale,
-        ..ScoreRequest::new(&req.reference, &req.distorted)
-    };
-    let run = |downscale| score_files(&request(downscale), &mut |_| {}).map(|o| o.report);
-    let full = run(1)?;
-    let small = run(req.downscale)?;
+    anyhow::ensure!(!req.shrink.is_none(), "an fr model's inputs: give a crop or a downscale above 1");
+    let request = ScoreRequest { threads: req.threads, ..ScoreRequest::new(&req.reference, &req.distorted) };
+    let outcome = score_files(&ScoreRequest { beside: Some(req.shrink), ..request.clone() }, &mut |_| {})?;
+    let full = outcome.report;
+    let small = outcome.beside.ok_or_else(|| anyhow::anyhow!("the run beside gave no scores"))?;
     let size = (full.info.width, full.info.height);
-    let fr = triples(&full.scores, &small.scores, &req.clip, req.downscale, size)?;
+    let fr = triples(&full.scores, &small, &req.clip, req.shrink, size)?;
     let nr = match req.nr {
         false => Vec::new(),
         true => {
-            let measured = vmafx_engine::nr::measure_file(&request(1), &mut |_| {})?;
-            triples(&full.scores, &measured.scores, &req.clip, 1, size)?
+            let measured = vmafx_engine::nr::measure_file(&request, &mut |_| {})?;
+            triples(&full.scores, &measured.scores, &req.clip, Shrink::NONE, size)?
         }
     };
     Ok(Collected { fr, nr })
@@ -57,7 +56,7 @@ fn triples(
     truth: &Scores,
     features: &Scores,
     clip: &str,
-    downscale: u32,
+    shrink: Shrink,
     (width, height): (u32, u32),
 ) -> anyhow::Result<Vec<Triple>> {
     anyhow::ensure!(
@@ -82,7 +81,8 @@ fn triples(
             meta: Meta {
                 clip: clip.to_string(),
                 frame: f.frame_num,
-                downscale,
+                downscale: shrink.factor,
+                crop: shrink.crop,
                 width,
                 height,
                 ..Meta::default()

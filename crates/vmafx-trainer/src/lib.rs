@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 use vmafx_ai::registry::{Metrics, ModelEntry, Normalisation, TensorSpec};
 use vmafx_ai::{Kind, LoadedModel, Registry};
+use vmafx_media::downscale::Shrink;
 
 use crate::train::FitOptions;
 use crate::triples::Triple;
@@ -42,6 +43,22 @@ pub const BASELINE_SHARE: f64 = 0.9;
 /// version's: a refit of the same data is not an improvement.
 pub const MIN_IMPROVEMENT: f64 = 1e-3;
 
+/// The frames a model's features come from, as the registry entry says.
+pub fn entry_shrink(e: &ModelEntry) -> Shrink {
+    Shrink { crop: e.crop.max(1), factor: e.downscale.max(1) }
+}
+
+/// The frames a triple's features came from (triples from before crops were recorded: the
+/// whole frame; a missing downscale stays 0 and matches nothing).
+pub fn shrink_of(meta: &vmafx_ai::triple::Meta) -> Shrink {
+    Shrink { crop: meta.crop.max(1), factor: meta.downscale }
+}
+
+/// `--crop C --downscale D`, as messages name a shrink.
+pub fn flags(s: Shrink) -> String {
+    format!("--crop {} --downscale {}", s.crop, s.factor)
+}
+
 /// What to fit and where to publish it.
 #[derive(Debug, Clone)]
 pub struct FitRequest {
@@ -49,7 +66,8 @@ pub struct FitRequest {
     pub id: String,
     pub kind: Kind,
     pub features: Vec<String>,
-    pub downscale: u32,
+    /// What the features are measured on (recorded in the entry).
+    pub shrink: Shrink,
     /// Share of clips kept aside for the holdout, in percent.
     pub holdout_percent: u32,
     pub fit: FitOptions,
@@ -95,18 +113,18 @@ pub fn fit_and_publish(
     let mut registry = Registry::open(&req.registry)?;
     vmafx_ai::registry::check_id(&req.id).map_err(anyhow::Error::msg)?;
     anyhow::ensure!(
-        req.kind == Kind::Fr || req.downscale == 1,
-        "an nr model measures the distorted at its own size: --downscale 1, not {}",
-        req.downscale
+        req.kind == Kind::Fr || req.shrink.is_none(),
+        "an nr model measures the whole distorted at its own size: --crop 1 --downscale 1, not {}",
+        flags(req.shrink)
     );
-    // Features collected at another scale would be published under the wrong `downscale`.
-    let other = triples.iter().filter(|t| t.meta.downscale != req.downscale).count();
+    // Features collected on other frames would be published under the wrong crop or downscale.
+    let other = triples.iter().filter(|t| shrink_of(&t.meta) != req.shrink).count();
     anyhow::ensure!(
         other == 0,
-        "{other} of {} triples were not collected at --downscale {} (their `meta.downscale` differs or is missing): \
-         collect at the scale the model is fitted for",
+        "{other} of {} triples were not collected at {} (their `meta.crop` / `meta.downscale` differ or are \
+         missing): collect on the frames the model is fitted for",
         triples.len(),
-        req.downscale
+        flags(req.shrink)
     );
     let (mut train, mut holdout) = (Vec::new(), Vec::new());
     for t in triples {
@@ -174,7 +192,8 @@ pub fn fit_and_publish(
         inputs: vec![TensorSpec { name: input, shape: vec![-1, n as i64] }],
         outputs: vec![TensorSpec { name: output, shape: vec![-1, 1] }],
         features: req.features.clone(),
-        downscale: req.downscale,
+        crop: req.shrink.crop,
+        downscale: req.shrink.factor,
         normalisation: norm.clone(),
         parent: current.as_ref().map(ModelEntry::label),
         created_at: req.now.clone(),
@@ -191,11 +210,11 @@ pub fn fit_and_publish(
 
     // How the current version does on the same holdout.
     let current_metrics = match &current {
-        Some(c) if c.downscale != req.downscale => anyhow::bail!(
-            "{} takes features at 1/{} size, these triples are at 1/{}: they cannot measure it; collect at its scale",
+        Some(c) if entry_shrink(c) != req.shrink => anyhow::bail!(
+            "{} takes features of {}, these triples are at {}: they cannot measure it; collect on its frames",
             c.label(),
-            c.downscale,
-            req.downscale
+            c.frames_described(),
+            flags(req.shrink)
         ),
         Some(c) => {
             let rows: Option<Vec<Vec<f32>>> = holdout.iter().map(|(.., t)| t.row(&c.features)).collect();

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use vmafx_media::downscale::Shrink;
 use vmafx_trainer::collect::{collect, CollectRequest};
 use vmafx_trainer::train::FitOptions;
 use vmafx_trainer::{fit_and_publish, FitRequest};
@@ -22,8 +23,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Score a clip pair at full size (the truth: VMAF per frame) and downscaled (the
-    /// features), and append one triple per frame to a file (JSON lines); with --nr-out,
+    /// Score a clip pair at full size (the truth: VMAF per frame) and, from the same decoded
+    /// frames, its centre crop and/or downscale (the features), and append one triple per frame to a file (JSON lines); with --nr-out,
     /// also the distorted's no-reference measures against the same truth (an nr model's).
     Collect {
         /// Reference video.
@@ -35,8 +36,11 @@ enum Command {
         /// The clip's name in the triples (frames of one clip stay on one side of the holdout).
         #[arg(long)]
         clip: String,
-        /// How many times smaller each way the features' frames are.
-        #[arg(long, default_value_t = 4)]
+        /// The features' frames: the centre 1/CROP of each dimension (1: whole frames).
+        #[arg(long, default_value_t = 2)]
+        crop: u32,
+        /// The features' frames, then made this many times smaller each way (box filter).
+        #[arg(long, default_value_t = 1)]
         downscale: u32,
         /// libvmaf threads.
         #[arg(long, default_value_t = 2)]
@@ -57,7 +61,8 @@ enum Command {
         /// The model registry directory (made if missing).
         #[arg(long, value_name = "DIR")]
         registry: PathBuf,
-        /// fr: from features of the reference and the distorted made --downscale smaller;
+        /// fr: from features of the centre --crop of the reference and the distorted (made
+        /// --downscale smaller);
         /// nr: from the distorted's no-reference measures alone (triples from --nr-out).
         #[arg(long, default_value = "fr", value_parser = parse_kind)]
         kind: vmafx_ai::Kind,
@@ -121,8 +126,8 @@ enum Command {
 /// What is fitted and how it is judged, for `fit` and `serve` alike.
 #[derive(clap::Args)]
 struct ModelFlags {
-    /// Model id, e.g. fr-fast. `serve`: its current version fixes the features and the
-    /// downscale; --features and --downscale are a first version's.
+    /// Model id, e.g. fr-fast. `serve`: its current version fixes the features, the crop and
+    /// the downscale; --features, --crop and --downscale are a first version's.
     #[arg(long)]
     id: String,
     /// Features, in input order (names of the triples' features) [default: for fr
@@ -130,8 +135,12 @@ struct ModelFlags {
     /// measure].
     #[arg(long, value_delimiter = ',')]
     features: Option<Vec<String>>,
+    /// The crop the triples' features were collected at (recorded in the entry)
+    /// [default: 2 for fr, 1 for nr].
+    #[arg(long)]
+    crop: Option<u32>,
     /// The downscale the triples' features were collected at (recorded in the entry)
-    /// [default: 4 for fr, 1 for nr].
+    /// [default: 1].
     #[arg(long)]
     downscale: Option<u32>,
     /// Share of clips (for `serve`, jobs) kept aside as the holdout, percent.
@@ -140,11 +149,12 @@ struct ModelFlags {
 }
 
 impl ModelFlags {
-    /// The features and downscale a model of `kind` is fitted on.
-    fn resolve(&self, kind: vmafx_ai::Kind) -> (Vec<String>, u32) {
+    /// The features, and the frames they are measured on, of a model of `kind`.
+    fn resolve(&self, kind: vmafx_ai::Kind) -> anyhow::Result<(Vec<String>, Shrink)> {
         let features = self.features.clone().unwrap_or_else(|| vmafx_trainer::default_features(kind));
-        let downscale = self.downscale.unwrap_or(if kind == vmafx_ai::Kind::Nr { 1 } else { 4 });
-        (features, downscale)
+        let crop = self.crop.unwrap_or(if kind == vmafx_ai::Kind::Nr { 1 } else { 2 });
+        let shrink = Shrink::new(crop, self.downscale.unwrap_or(1)).map_err(anyhow::Error::msg)?;
+        Ok((features, shrink))
     }
 }
 
@@ -168,9 +178,10 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Collect { reference, distorted, clip, downscale, threads, out, nr_out } => {
+        Command::Collect { reference, distorted, clip, crop, downscale, threads, out, nr_out } => {
             let nr = nr_out.is_some();
-            let got = collect(&CollectRequest { reference, distorted, clip, downscale, threads, nr })?;
+            let shrink = Shrink::new(crop, downscale).map_err(anyhow::Error::msg)?;
+            let got = collect(&CollectRequest { reference, distorted, clip, shrink, threads, nr })?;
             for (triples, out) in [(&got.fr, Some(&out)), (&got.nr, nr_out.as_ref())] {
                 let Some(out) = out else { continue };
                 let mut file = std::fs::OpenOptions::new().create(true).append(true).open(out)?;
@@ -183,7 +194,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Fit { triples, registry, kind, model, epochs, seed, ema_decay } => {
-            let (features, downscale) = model.resolve(kind);
+            let (features, shrink) = model.resolve(kind)?;
             let ModelFlags { id, holdout_percent, .. } = model;
             let mut all = Vec::new();
             for path in &triples {
@@ -194,7 +205,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 id,
                 kind,
                 features,
-                downscale,
+                shrink,
                 holdout_percent,
                 fit: FitOptions { epochs, seed, ema_decay, ..FitOptions::default() },
                 now: vmafx_trainer::now_rfc3339(),
@@ -217,14 +228,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             log_format,
         } => {
             vmafx_logging::init(log_format);
-            let (features, downscale) = model.resolve(vmafx_ai::Kind::Fr);
+            let (features, shrink) = model.resolve(vmafx_ai::Kind::Fr)?;
             let ModelFlags { id, holdout_percent, .. } = model;
             let trainer = vmafx_trainer::serve::start(vmafx_trainer::serve::ServeOptions {
                 registry,
                 socket: socket.clone(),
                 id,
                 features,
-                downscale,
+                shrink,
                 holdout_percent,
                 min_interval,
                 min_new,

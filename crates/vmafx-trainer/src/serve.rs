@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Serialize;
 use vmafx_ai::triple::{Triple, MAX_LINE};
+use vmafx_media::downscale::Shrink;
 
 use crate::train::FitOptions;
 use crate::{fit_and_publish, FitReport, FitRequest};
@@ -26,9 +27,9 @@ pub struct ServeOptions {
     pub registry: PathBuf,
     pub socket: PathBuf,
     pub id: String,
-    /// Features and downscale of a first version; later versions keep the current one's.
+    /// Features, crop and downscale of a first version; later versions keep the current one's.
     pub features: Vec<String>,
-    pub downscale: u32,
+    pub shrink: Shrink,
     pub holdout_percent: u32,
     /// A checkpoint waits this long after the last one ...
     pub min_interval: Duration,
@@ -49,7 +50,7 @@ pub struct Status {
     /// The version nodes are served now (the newest in the registry).
     pub current: Option<String>,
     pub received: u64,
-    /// Lines that were not triples, or triples of another downscale.
+    /// Lines that were not triples, or triples of another crop or downscale.
     pub rejected: u64,
     pub buffered: usize,
     pub new_since_checkpoint: u64,
@@ -199,11 +200,11 @@ pub fn start(opts: ServeOptions) -> anyhow::Result<Trainer> {
         }),
     });
     // The current version fixes what is fitted: its features, at its scale.
-    let (features, downscale) = match &current {
-        Some(c) => (c.features.clone(), c.downscale),
-        None => (opts.features.clone(), opts.downscale),
+    let (features, shrink) = match &current {
+        Some(c) => (c.features.clone(), crate::entry_shrink(c)),
+        None => (opts.features.clone(), opts.shrink),
     };
-    tracing::info!(model = %opts.id, current = ?current.as_ref().map(|c| c.label()), downscale, socket = %opts.socket.display(), "training from triples");
+    tracing::info!(model = %opts.id, current = ?current.as_ref().map(|c| c.label()), crop = shrink.crop, downscale = shrink.factor, socket = %opts.socket.display(), "training from triples");
     let accepting = Arc::clone(&shared);
     let wanted = features.clone();
     std::thread::Builder::new().name("accept".into()).spawn(move || {
@@ -218,7 +219,7 @@ pub fn start(opts: ServeOptions) -> anyhow::Result<Trainer> {
             }
             let (shared, open, wanted) = (Arc::clone(&accepting), Arc::clone(&open), wanted.clone());
             let spawned = std::thread::Builder::new().name("triples".into()).spawn(move || {
-                receive(conn, &shared, downscale, &wanted);
+                receive(conn, &shared, shrink, &wanted);
                 open.fetch_sub(1, Ordering::SeqCst);
             });
             if spawned.is_err() {
@@ -232,7 +233,7 @@ pub fn start(opts: ServeOptions) -> anyhow::Result<Trainer> {
         id: opts.id.clone(),
         kind: vmafx_ai::Kind::Fr,
         features,
-        downscale,
+        shrink,
         holdout_percent: opts.holdout_percent,
         fit: opts.fit,
         now: String::new(),
@@ -247,9 +248,9 @@ pub fn start(opts: ServeOptions) -> anyhow::Result<Trainer> {
 const MAX_CONNECTIONS: usize = 64;
 
 /// Reads one node's triples until it hangs up. A triple is kept with only the features the
-/// model takes (so the replay buffer stays small); one of another downscale, or lacking one
-/// of them, is rejected.
-fn receive(conn: UnixStream, shared: &Shared, downscale: u32, wanted: &[String]) {
+/// model takes (so the replay buffer stays small); one of another crop or downscale, or
+/// lacking one of them, is rejected.
+fn receive(conn: UnixStream, shared: &Shared, shrink: Shrink, wanted: &[String]) {
     let mut lines = BufReader::new(conn);
     let mut line = String::new();
     loop {
@@ -262,7 +263,7 @@ fn receive(conn: UnixStream, shared: &Shared, downscale: u32, wanted: &[String])
         let triple = (line.len() <= MAX_LINE)
             .then(|| serde_json::from_str::<Triple>(line.trim_end()).ok())
             .flatten()
-            .filter(|t| t.meta.downscale == downscale)
+            .filter(|t| crate::shrink_of(&t.meta) == shrink)
             .map(|mut t| {
                 t.features.retain(|k, _| wanted.contains(k));
                 t
