@@ -677,10 +677,18 @@ async function modelsPage() {
       ? h('p', { class: 'note' }, 'No model registry models here (vmafx-controller --model-registry DIR lists one): jobs use the built-in models above, or a model file given by path.')
       : h('div', { class: 'table-wrap' }, h('table', { id: 'registry-models' },
         h('caption', {}, 'ONNX models: their output is an estimate of VMAF by that model, named ID@VERSION; a job asks for one as an estimate beside VMAF.'),
-        h('thead', {}, h('tr', {}, ['Model', 'Kind', 'Features', 'Downscale', 'Served', 'PLCC', 'SROCC', 'RMSE', 'Parent', 'Created'].map((c) => h('th', { scope: 'col' }, c)))),
+        h('thead', {}, h('tr', {}, ['Model', 'Kind', 'Features', 'Frames', 'Served', 'PLCC', 'SROCC', 'RMSE', 'Parent', 'Created'].map((c) => h('th', { scope: 'col' }, c)))),
         h('tbody', {}, registry.map((m) => h('tr', {}, h('th', { scope: 'row' }, m.name), h('td', {}, m.kind),
-          h('td', {}, (m.features || []).join(', ')), h('td', {}, `1/${m.downscale}`), h('td', {}, m.served ? 'yes' : ''),
+          h('td', {}, (m.features || []).join(', ')), h('td', {}, framesOf(m)), h('td', {}, m.served ? 'yes' : ''),
           h('td', {}, metric(m, 0)), h('td', {}, metric(m, 1)), h('td', {}, metric(m, 2)), h('td', {}, m.parent || ''), h('td', {}, m.created_at || '')))))));
+}
+
+// What a registry model's features are measured on: its centre crop and downscale.
+function framesOf(m) {
+  const parts = [];
+  if ((m.crop || 1) > 1) parts.push(`centre 1/${m.crop}`);
+  if ((m.downscale || 1) > 1) parts.push(`1/${m.downscale} size`);
+  return parts.length ? parts.join(', ') : 'whole, full size';
 }
 
 // ---- submit --------------------------------------------------------------------------

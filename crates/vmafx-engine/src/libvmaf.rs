@@ -97,11 +97,6 @@ impl Picture {
         [plane(0), plane(1), plane(2)]
     }
 
-    /// Whether samples take two bytes (more than 8 bits).
-    pub fn wide(&self) -> bool {
-        self.pic.bpc > 8
-    }
-
     /// The alignment signature of the luma plane ([`vmafx_media::sync`]).
     pub fn signature(&self) -> vmafx_media::sync::Signature {
         let p = &self.pic;

@@ -97,11 +97,6 @@ impl Shrink {
     }
 }
 
-/// The size of `format` made smaller by `factor` (rounded up, so no edge sample is lost).
-pub fn downscaled(format: VideoFormat, factor: u32) -> VideoFormat {
-    Shrink { crop: 1, factor }.format(format)
-}
-
 /// A reader whose frames are another reader's shrunk ([`Shrink`]).
 pub struct Downscaled {
     inner: Box<dyn FrameReader>,
