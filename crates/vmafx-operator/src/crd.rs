@@ -360,7 +360,7 @@ pub struct VmafxModelTrainingSpec {
     /// (its Deployment must live in this resource's namespace).
     pub pool: String,
     /// The model trained and published (`fr-fast`): its current version in the registry fixes
-    /// the features and the downscale.
+    /// the features and the frames they are measured on (crop and downscale).
     #[schemars(regex(pattern = r"^[a-z0-9][a-z0-9._-]{0,63}$"))]
     pub model_id: String,
     /// The PersistentVolumeClaim holding the model registry (`registry.json` + `.onnx` files),
