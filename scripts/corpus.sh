@@ -13,15 +13,21 @@ exec 9>"$out/.lock"
 flock 9
 cd "$out"
 FF=${FFMPEG:-ffmpeg}
+# A clip is made again (with its distortions) when its recipe changes: NAME.recipe holds it.
+# Sources with random state (life, cellauto, gradients, sierpinski) take a fixed seed, so
+# every machine makes the same clips.
 gen() { # name lavfi-source frames
   local name=$1 src=$2 n=$3
-  [[ -f $name.y4m ]] && return
+  local recipe="$src frames=$n"
+  [[ -f $name.y4m && "$(cat "$name.recipe" 2>/dev/null)" == "$recipe" ]] && return
+  rm -f "$name"_x264_crf*.mp4
   $FF -nostdin -hide_banner -loglevel error -f lavfi -i "$src" -frames:v "$n" -pix_fmt yuv420p -f yuv4mpegpipe -y "$name.y4m.part"
   mv "$name.y4m.part" "$name.y4m"
+  echo "$recipe" > "$name.recipe"
 }
 gen testsrc_324  "testsrc2=size=576x324:rate=24" 48
 gen mandel_720   "mandelbrot=size=1280x720:rate=24" 48
-gen life_720     "life=size=1280x720:rate=24:mold=10:ratio=0.5:death_color=#204060:life_color=#e0c080" 48
+gen life_720     "life=size=1280x720:rate=24:mold=10:ratio=0.5:death_color=#204060:life_color=#e0c080:seed=1" 48
 gen testsrc_1080 "testsrc2=size=1920x1080:rate=24" 60
 gen mandel_1080  "mandelbrot=size=1920x1080:rate=24" 60
 for src in testsrc_324 mandel_720 life_720 testsrc_1080 mandel_1080; do

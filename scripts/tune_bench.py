@@ -44,15 +44,17 @@ env = dict(os.environ, PATH=shim + os.pathsep + os.environ["PATH"])
 
 
 def long_source():
-    """Two minutes at 640x360, four 30 s scenes of different difficulty, lossless (FFV1)."""
-    path = os.path.join(out, "long_360.mkv")
+    """Two minutes at 640x360, four 30 s scenes of different difficulty, lossless (FFV1).
+    life and cellauto take a fixed seed (by default they start from a random grid), so every
+    machine makes the same source; the file name carries the recipe's version."""
+    path = os.path.join(out, "long_360_seeded.mkv")
     if os.path.exists(path):
         return path
     scenes = [
         "mandelbrot=size=640x360:rate=24",
-        "life=size=640x360:rate=24:mold=10:ratio=0.5:death_color=#204060:life_color=#e0c080",
+        "life=size=640x360:rate=24:mold=10:ratio=0.5:death_color=#204060:life_color=#e0c080:seed=1",
         "testsrc2=size=640x360:rate=24",
-        "cellauto=size=640x360:rate=24:rule=110",
+        "cellauto=size=640x360:rate=24:rule=110:seed=1",
     ]
     args = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error"]
     for s in scenes:
