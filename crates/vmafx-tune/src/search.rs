@@ -357,7 +357,8 @@ mod tests {
     /// Scores measured on the corpus clips with ffmpeg 9 (x264 medium, x265 fast, SVT-AV1
     /// preset 8, keyframes every 240; VMAF 0.6.1 at the source's size), by the searches of
     /// `make bench` (vmafx-tune's and ab-av1's probes): (CRF, VMAF). Between them the curve
-    /// is interpolated; at them it has the real noise of neighbouring CRFs.
+    /// is interpolated; at them it has the real noise of neighbouring CRFs. (life_720 as it was
+    /// before `scripts/corpus.sh` fixed its seed: one random starting grid.)
     /// (clip and encoder, lattice positions per CRF, (CRF, VMAF) points).
     type Curve = (&'static str, f64, &'static [(f64, f64)]);
     const MEASURED: &[Curve] = &[
