@@ -46,16 +46,18 @@ env = dict(os.environ, PATH=shim + os.pathsep + os.environ["PATH"])
 def long_source():
     """Two minutes at 640x360, four 30 s scenes of different difficulty, lossless (FFV1).
     life and cellauto take a fixed seed (by default they start from a random grid), so every
-    machine makes the same source; the file name carries the recipe's version."""
-    path = os.path.join(out, "long_360_seeded.mkv")
-    if os.path.exists(path):
-        return path
+    machine makes the same source; as in scripts/corpus.sh, it is made again when its recipe
+    (long_360.recipe) changes."""
+    path = os.path.join(out, "long_360.mkv")
     scenes = [
         "mandelbrot=size=640x360:rate=24",
         "life=size=640x360:rate=24:mold=10:ratio=0.5:death_color=#204060:life_color=#e0c080:seed=1",
         "testsrc2=size=640x360:rate=24",
         "cellauto=size=640x360:rate=24:rule=110:seed=1",
     ]
+    recipe_path, recipe = os.path.join(out, "long_360.recipe"), " ".join(scenes) + " 30 s each\n"
+    if os.path.exists(path) and os.path.exists(recipe_path) and open(recipe_path).read() == recipe:
+        return path
     args = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error"]
     for s in scenes:
         args += ["-f", "lavfi", "-t", "30", "-i", s]
@@ -64,6 +66,7 @@ def long_source():
     args += ["-filter_complex", graph, "-map", "[out]", "-c:v", "ffv1", "-y", path + ".part.mkv"]
     subprocess.run(args, check=True)
     os.rename(path + ".part.mkv", path)
+    open(recipe_path, "w").write(recipe)
     return path
 
 

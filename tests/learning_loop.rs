@@ -105,12 +105,9 @@ fn triples_from_a_node_train_a_version_the_node_then_serves_without_a_restart() 
 
     // 16 pairs: four kinds of content, x264 at four CRFs.
     let mut pairs = Vec::new();
-    for (i, source) in
-        // life and cellauto start from a random grid unless seeded: the same clips every run.
-        ["testsrc2", "mandelbrot", "life=mold=10:ratio=0.3:seed=1", "cellauto=rule=110:seed=1"]
-                .iter()
-                .enumerate()
-    {
+    // life and cellauto start from a random grid unless seeded: the same clips every run.
+    let sources = ["testsrc2", "mandelbrot", "life=mold=10:ratio=0.3:seed=1", "cellauto=rule=110:seed=1"];
+    for (i, source) in sources.iter().enumerate() {
         let options = if source.contains('=') { ":" } else { "=" };
         let reference = common::lavfi(
             d,

@@ -26,12 +26,9 @@ fn a_model_is_published_only_when_it_beats_the_holdout_and_then_scores() {
     let triples = d.join("triples.ndjson");
     let nr_triples = d.join("nr-triples.ndjson");
     let mut pairs = Vec::new();
-    for (i, source) in
-        // life and cellauto start from a random grid unless seeded: the same clips every run.
-        ["testsrc2", "mandelbrot", "life=mold=10:ratio=0.3:seed=1", "cellauto=rule=110:seed=1"]
-                .iter()
-                .enumerate()
-    {
+    // life and cellauto start from a random grid unless seeded: the same clips every run.
+    let sources = ["testsrc2", "mandelbrot", "life=mold=10:ratio=0.3:seed=1", "cellauto=rule=110:seed=1"];
+    for (i, source) in sources.iter().enumerate() {
         let options = if source.contains('=') { ":" } else { "=" };
         let lavfi_source = format!("{source}{options}size=320x240:rate=24");
         let reference = lavfi(d, &format!("ref{i}.y4m"), &lavfi_source, 24, "yuv420p");
