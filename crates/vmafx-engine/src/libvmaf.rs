@@ -259,14 +259,32 @@ pub struct Context {
 // SAFETY: see `Handle`; the raw `ptr` is the handle's pointer, used only through `&mut self`.
 unsafe impl Send for Context {}
 
+/// libvmaf's `cpumask` (as in its `vmaf --cpumask`): CPU features whose kernels libvmaf
+/// leaves unused — on x86 8 = AVX2, 16 = AVX-512, 48 = all AVX-512 (so 56 = only the C
+/// code). For comparing libvmaf's kernels with each other (tests/vif_kernels.rs); every
+/// mask gives the same scores, only the time differs.
+pub const CPUMASK_ENV: &str = "VMAFX_LIBVMAF_CPUMASK";
+
+fn cpumask_from(value: Option<&str>) -> Result<u64, EngineError> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(0),
+        Some(v) => v.parse().map_err(|_| {
+            EngineError::InvalidOption(format!(
+                "{CPUMASK_ENV}={v}: expected a number (libvmaf's cpumask, e.g. 48 to leave AVX-512 unused)"
+            ))
+        }),
+    }
+}
+
 impl Context {
     /// `threads`: libvmaf worker threads (0 = score on the calling thread).
     pub fn new(threads: u32, subsample: u32) -> Result<Self, EngineError> {
+        let cpumask = cpumask_from(std::env::var(CPUMASK_ENV).ok().as_deref())?;
         let cfg = sys::VmafConfiguration {
             log_level: sys::VmafLogLevel_VMAF_LOG_LEVEL_NONE,
             n_threads: threads,
             n_subsample: subsample.max(1),
-            cpumask: 0,
+            cpumask,
             gpumask: 0,
         };
         let mut ptr = ptr::null_mut();
@@ -417,4 +435,18 @@ pub enum Pool {
     Max = sys::VmafPoolingMethod_VMAF_POOL_METHOD_MAX,
     Mean = sys::VmafPoolingMethod_VMAF_POOL_METHOD_MEAN,
     HarmonicMean = sys::VmafPoolingMethod_VMAF_POOL_METHOD_HARMONIC_MEAN,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpumask_is_a_number_or_unset() {
+        assert_eq!(cpumask_from(None).unwrap(), 0);
+        assert_eq!(cpumask_from(Some(" ")).unwrap(), 0);
+        assert_eq!(cpumask_from(Some("48")).unwrap(), 48);
+        let err = cpumask_from(Some("avx2")).unwrap_err().to_string();
+        assert!(err.contains("VMAFX_LIBVMAF_CPUMASK=avx2"), "{err}");
+    }
 }
