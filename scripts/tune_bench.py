@@ -152,7 +152,11 @@ for name, path, tune_extra, ab_extra in CLIPS:
     path = path or long_source()
     clip = name.split()[0]
     for enc, preset in ENCODERS:
-        if only and not (clip in only or enc in only):
+        # TUNE_ONLY names clips, encoders or both: a case runs when its clip and its encoder
+        # are each named or their kind is not named at all.
+        named_clips = [c.split()[0] for c, *_ in CLIPS if c.split()[0] in only]
+        named_encs = [e for e, _ in ENCODERS if e in only]
+        if (named_clips and clip not in named_clips) or (named_encs and enc not in named_encs):
             continue
         for target in TARGETS:
             case = {"clip": name, "encoder": enc, "preset": preset, "target": target, "ab-av1": [], "vmafx-tune": []}
