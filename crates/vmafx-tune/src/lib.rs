@@ -56,7 +56,15 @@ impl TuneError {
 /// Runs trials: locally, or as jobs on a cluster.
 pub trait Runner: Sync {
     fn source(&self, path: &std::path::Path) -> Result<SourceInfo, TuneError>;
-    fn run(&self, trial: &Trial, source: &SourceInfo, scoring: &Scoring) -> Result<Measured, TuneError>;
+    /// Encodes and scores `trial`, one of `at_once` runs going at the same time (which share
+    /// this machine's cores).
+    fn run(
+        &self,
+        trial: &Trial,
+        source: &SourceInfo,
+        scoring: &Scoring,
+        at_once: u32,
+    ) -> Result<Measured, TuneError>;
     /// Whether the encoder where trials run takes quarter CRFs (SVT-AV1 4.0 and later).
     fn quarter_crf(&self, e: &Encoder) -> bool;
 }
@@ -65,8 +73,14 @@ impl Runner for LocalRunner {
     fn source(&self, path: &std::path::Path) -> Result<SourceInfo, TuneError> {
         LocalRunner::source(self, path)
     }
-    fn run(&self, trial: &Trial, source: &SourceInfo, scoring: &Scoring) -> Result<Measured, TuneError> {
-        LocalRunner::run(self, trial, source, scoring)
+    fn run(
+        &self,
+        trial: &Trial,
+        source: &SourceInfo,
+        scoring: &Scoring,
+        at_once: u32,
+    ) -> Result<Measured, TuneError> {
+        LocalRunner::run(self, trial, source, scoring, at_once)
     }
     fn quarter_crf(&self, e: &Encoder) -> bool {
         LocalRunner::quarter_crf(self, e)
@@ -85,12 +99,13 @@ pub fn run_all(
     let next = std::sync::atomic::AtomicUsize::new(0);
     let results: Vec<std::sync::Mutex<Option<Result<Measured, TuneError>>>> =
         trials.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let at_once = jobs.clamp(1, trials.len().max(1));
     std::thread::scope(|s| {
-        for _ in 0..jobs.clamp(1, trials.len().max(1)) {
+        for _ in 0..at_once {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(trial) = trials.get(i) else { return };
-                let r = runner.run(trial, source, scoring);
+                let r = runner.run(trial, source, scoring, at_once as u32);
                 if let Ok(m) = &r {
                     on_done(trial, m);
                 }

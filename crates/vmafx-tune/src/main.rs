@@ -235,6 +235,18 @@ impl Common {
         Ok(settings)
     }
 
+    /// The encode settings, checked ([`Self::settings`]) while `runner` asks what the first
+    /// encode needs ([`LocalRunner::prepare`]): both are ffmpeg runs and file reads that wait
+    /// on nothing of each other.
+    fn settings_prepared(&self, runner: &LocalRunner, source: &Source) -> anyhow::Result<EncodeSettings> {
+        std::thread::scope(|s| {
+            if let Ok(e) = encoder(&self.encoder) {
+                s.spawn(move || runner.prepare(&source.at, e));
+            }
+            self.settings()
+        })
+    }
+
     fn tools(&self) -> Tools {
         Tools::new(self.ffmpeg.clone(), self.ffprobe.clone())
     }
@@ -289,8 +301,7 @@ impl Common {
                 .join("vmafx-tune"),
         };
         let cores = std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1);
-        let jobs = self.jobs.max(1) as u32;
-        let mut runner = LocalRunner::new(cache, self.tools(), (cores / jobs).max(1));
+        let mut runner = LocalRunner::new(cache, self.tools(), cores);
         if let Some(version) = &source.version {
             // An object's URI and version name its bytes: no need to read them all to hash.
             runner = runner.with_source_version(&source.at, &source.given.to_string(), version);
@@ -321,6 +332,7 @@ fn crf_search(a: CrfArgs) -> anyhow::Result<()> {
     let c = &a.common;
     let source = c.source()?;
     let runner = c.runner(&source)?;
+    let settings = c.settings_prepared(&runner, &source)?;
     let samples = if a.samples > 0 {
         let fps = runner.source(&source.at)?.fps;
         Some((a.samples, ((a.sample_seconds * fps).round() as u64).max(1)))
@@ -329,7 +341,7 @@ fn crf_search(a: CrfArgs) -> anyhow::Result<()> {
     };
     let req = CrfSearch {
         source: source.at.clone(),
-        settings: c.settings()?,
+        settings,
         target: a.target_vmaf,
         scoring: c.scoring()?,
         samples,
@@ -405,7 +417,7 @@ fn ladder(a: LadderArgs) -> anyhow::Result<()> {
     let c = &a.common;
     let source = c.source()?;
     let runner = c.runner(&source)?;
-    let settings = c.settings()?;
+    let settings = c.settings_prepared(&runner, &source)?;
     let resolutions = a
         .resolutions
         .iter()

@@ -49,7 +49,7 @@ pub fn ladder_files(
         for r in &ladder.rungs {
             let size = ((r.width, r.height) != (info.width, info.height)).then_some((r.width, r.height));
             let trial = req.settings.trial(&req.source, r.crf as f64, size, None);
-            if let Some(path) = runner.run(&trial, &info, &req.scoring)?.path {
+            if let Some(path) = runner.run(&trial, &info, &req.scoring, 1)?.path {
                 files.push((rung_file_name(r), OutputFile::Copy(path)));
             }
         }

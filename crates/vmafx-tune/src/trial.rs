@@ -170,7 +170,8 @@ struct CacheEntry {
 pub struct LocalRunner {
     pub cache_dir: PathBuf,
     pub tools: Tools,
-    /// libvmaf threads per scoring run.
+    /// libvmaf threads, shared by the runs that go at once: a run alone (a probe of the whole
+    /// source) scores with all of them, also after its encoder has finished.
     pub threads: u32,
     digests: Mutex<HashMap<PathBuf, String>>,
     probes: Mutex<HashMap<PathBuf, vmafx_media::Probe>>,
@@ -213,6 +214,17 @@ impl LocalRunner {
         self.remote.is_none()
             && e.quarter_steps_in.is_some()
             && vmafx_media::svtav1_version(&self.tools).is_some_and(|v| v.0 >= 4)
+    }
+
+    /// Asks at once what the first encode of `source` with `e` waits on: the source's probe
+    /// and digest, ffmpeg's build and whether `e` takes quarter CRFs (each kept for the run).
+    /// What fails is left for the call that needs it to report.
+    pub fn prepare(&self, source: &Path, e: &Encoder) {
+        std::thread::scope(|s| {
+            s.spawn(|| self.quarter_crf(e));
+            s.spawn(|| self.ffmpeg_build());
+            let _ = self.source(source);
+        });
     }
 
     /// Whether trials run as jobs on a cluster (whose nodes keep no encodes).
@@ -269,7 +281,14 @@ impl LocalRunner {
     /// Encodes and scores one trial, unless the cache has it. Locally the encode is kept in
     /// the cache (for the user, and for scoring with other metrics later); on a cluster the
     /// node encodes, scores and reports, and only the numbers are cached.
-    pub fn run(&self, trial: &Trial, source: &SourceInfo, scoring: &Scoring) -> Result<Measured, TuneError> {
+    pub fn run(
+        &self,
+        trial: &Trial,
+        source: &SourceInfo,
+        scoring: &Scoring,
+        at_once: u32,
+    ) -> Result<Measured, TuneError> {
+        let threads = (self.threads / at_once.max(1)).max(1);
         let checked = trial.checked()?;
         let args = checked.ffmpeg_args();
         // A sample run here is encoded and scored from its excerpt where it has one (made
@@ -327,7 +346,8 @@ impl LocalRunner {
                 let trial = &trial;
                 let mut streamed = None;
                 if entry.bytes == 0 || !video.is_file() {
-                    let (encoded, scores) = self.encode_and_score(trial, &checked, &video, scoring)?;
+                    let (encoded, scores) =
+                        self.encode_and_score(trial, &checked, &video, scoring, threads)?;
                     entry = CacheEntry {
                         bytes: encoded.bytes,
                         frames,
@@ -339,7 +359,7 @@ impl LocalRunner {
                 scored_while_encoding = streamed.is_some();
                 let v = match streamed {
                     Some(v) => v,
-                    None => self.score(trial, &video, scoring, None)?,
+                    None => self.score(trial, &video, scoring, threads, None)?,
                 };
                 entry.scores.insert(scoring_key, v.clone());
                 v
@@ -425,6 +445,7 @@ impl LocalRunner {
         checked: &CheckedEncode,
         video: &Path,
         scoring: &Scoring,
+        threads: u32,
     ) -> Result<(vmafx_media::Encoded, Option<Vec<f64>>), TuneError> {
         let failed = |e: vmafx_media::MediaError| TuneError::Encode {
             encoder: trial.encoder.name.into(),
@@ -443,7 +464,7 @@ impl LocalRunner {
             let encoder = s.spawn(|| {
                 vmafx_media::encode_streaming(&self.tools, &trial.source, checked, video, tx, None, None)
             });
-            let scored = self.score(trial, video, scoring, Some(stream));
+            let scored = self.score(trial, video, scoring, threads, Some(stream));
             (encoder.join().unwrap_or(Err(vmafx_media::MediaError::Cancelled)), scored)
         });
         let encoded = encoded.map_err(failed)?;
@@ -496,13 +517,14 @@ impl LocalRunner {
         trial: &Trial,
         encoded: &Path,
         scoring: &Scoring,
+        threads: u32,
         stream: Option<vmafx_media::StreamedInput>,
     ) -> Result<Vec<f64>, TuneError> {
         let features = features_for(&scoring.metric);
         let req = ScoreRequest {
             model: ModelChoice::Builtin(scoring.model.clone()),
             features,
-            threads: self.threads,
+            threads,
             skip_reference: trial.sample.map_or(0, |s| s.start),
             max_frames: trial.sample.map(|s| s.frames),
             decode: DecodeOptions { tools: self.tools.clone(), threads: 1 },
@@ -621,10 +643,10 @@ mod tests {
             trial(None, Some((80, 48))),
             trial(None, Some((128, 72))),
         ] {
-            let m = runner.run(&t, &info, &scoring).unwrap();
+            let m = runner.run(&t, &info, &scoring, 1).unwrap();
             assert!(m.scored_while_encoding, "{t:?}");
             let file = m.path.clone().unwrap();
-            assert_eq!(m.per_frame, runner.score(&t, &file, &scoring, None).unwrap(), "{t:?}");
+            assert_eq!(m.per_frame, runner.score(&t, &file, &scoring, 2, None).unwrap(), "{t:?}");
             // The kept encode is the size a plain encode to a file has.
             let plain = dir.path().join("plain.mkv");
             let encoded =
@@ -635,25 +657,26 @@ mod tests {
         let mkv = lavfi(dir.path(), "src.mkv", "yuv420p");
         let mkv_info = runner.source(&mkv).unwrap();
         assert_eq!(mkv_info.frames, 30);
-        let m = runner.run(&Trial { source: mkv.clone(), ..trial(None, None) }, &mkv_info, &scoring).unwrap();
+        let m =
+            runner.run(&Trial { source: mkv.clone(), ..trial(None, None) }, &mkv_info, &scoring, 1).unwrap();
         assert!(m.scored_while_encoding && m.per_frame.len() == 30);
         // A sample is encoded and scored from its excerpt (the frames decoded once into Y4M):
         // its scores are those of its encode against the source's own frames.
         let t = Trial { source: mkv.clone(), ..trial(Some(Sample { start: 17, frames: 8 }), None) };
-        let m = runner.run(&t, &mkv_info, &scoring).unwrap();
+        let m = runner.run(&t, &mkv_info, &scoring, 1).unwrap();
         let excerpts: Vec<_> = std::fs::read_dir(dir.path().join("cache/excerpts")).unwrap().collect();
         assert_eq!(excerpts.len(), 2, "the y4m's sample and this one: {excerpts:?}");
         assert!(m.scored_while_encoding && m.per_frame.len() == 8);
-        assert_eq!(m.per_frame, runner.score(&t, m.path.as_ref().unwrap(), &scoring, None).unwrap());
+        assert_eq!(m.per_frame, runner.score(&t, m.path.as_ref().unwrap(), &scoring, 2, None).unwrap());
         // A trial answered from the cache needs no excerpt: one deleted is not cut again.
         std::fs::remove_dir_all(dir.path().join("cache/excerpts")).unwrap();
-        let again = runner.run(&t, &mkv_info, &scoring).unwrap();
+        let again = runner.run(&t, &mkv_info, &scoring, 1).unwrap();
         assert!(again.cached && again.per_frame == m.per_frame);
         assert!(!dir.path().join("cache/excerpts").exists());
         // A 4:2:2 source's encode is not predicted: its file is scored, with the same result.
         let src422 = lavfi(dir.path(), "src422.y4m", "yuv422p");
         let t = Trial { source: src422.clone(), ..trial(None, None) };
-        let m = runner.run(&t, &runner.source(&src422).unwrap(), &scoring).unwrap();
+        let m = runner.run(&t, &runner.source(&src422).unwrap(), &scoring, 1).unwrap();
         assert!(!m.scored_while_encoding && m.per_frame.len() == 30);
     }
 }
