@@ -85,7 +85,8 @@ struct Common {
     #[arg(long, value_enum, default_value = "mean")]
     pool: Pool,
     /// Encode-and-score runs at once: a probe's samples, a ladder's points. Two keep both
-    /// cores of a small machine busy while one run starts or drains its encoder.
+    /// cores of a small machine busy while one run starts or drains its encoder; the runs at
+    /// once share libvmaf's threads (one per core).
     #[arg(long, short = 'j', default_value_t = 2)]
     jobs: usize,
     /// Where encodes and their scores are cached [default: $XDG_CACHE_HOME/vmafx-tune].
