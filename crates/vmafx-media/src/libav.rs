@@ -311,6 +311,29 @@ impl LibavReader {
         }))
     }
 
+    /// Opens the video arriving on `pipe` (an encoder's Matroska output as it is made,
+    /// [`crate::StreamedInput`]) for frames of `format`, through the pipe's `/proc/self/fd`
+    /// name: libav reads it as a file it cannot seek, as ffmpeg reads `pipe:0`. `label` names
+    /// the stream in errors. An error where [`Self::open`] would answer `None`: libav may
+    /// have read from the pipe by then, so ffmpeg cannot be handed it instead.
+    pub fn open_pipe(
+        label: &Path,
+        pipe: std::io::PipeReader,
+        format: VideoFormat,
+        threads: u32,
+    ) -> Result<Self, MediaError> {
+        use std::os::fd::AsRawFd;
+        let at = PathBuf::from(format!("/proc/self/fd/{}", pipe.as_raw_fd()));
+        // libav opens its own descriptor of the pipe; `pipe` is closed when this returns.
+        match Self::open(&at, format, threads)? {
+            Some(reader) => Ok(Self { path: label.into(), ..reader }),
+            None => Err(MediaError::Unreadable {
+                input: label.into(),
+                source: std::io::Error::other("libav here cannot open or decode the encoder's stream"),
+            }),
+        }
+    }
+
     fn corrupt(&mut self, message: String) -> MediaError {
         self.state = State::Done;
         MediaError::Corrupt { input: self.path.clone(), frame: self.frames, message }
@@ -455,6 +478,54 @@ mod tests {
             Some("yuv422p10le".to_string())
         );
         assert_eq!(pixel_format(av::format::Pixel::NV12), None);
+    }
+
+    /// Every frame of `r`, its planes tightly packed.
+    fn frames_of(r: &mut LibavReader, fmt: VideoFormat) -> Vec<[Vec<u8>; 3]> {
+        let mut frames = Vec::new();
+        let mut buf = crate::FrameBuffer::new(fmt);
+        while buf.read(r).unwrap() {
+            frames.push(buf.planes().clone());
+        }
+        frames
+    }
+
+    #[test]
+    fn a_stream_on_a_pipe_decodes_as_its_file_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let mkv = dir.path().join("enc.mkv");
+        let made = std::process::Command::new("ffmpeg")
+            .args(["-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=96x64:rate=24"])
+            .args(["-frames:v", "20", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-g", "8", "-y"])
+            .arg(&mkv)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let fmt = VideoFormat { width: 96, height: 64, pix_fmt: PixelFormat::YUV420P };
+        let from_file = frames_of(&mut LibavReader::open(&mkv, fmt, 1).unwrap().unwrap(), fmt);
+        assert_eq!(from_file.len(), 20);
+        // Written in small pieces, as an encoder's output arrives.
+        let (rx, mut tx) = std::io::pipe().unwrap();
+        let bytes = std::fs::read(&mkv).unwrap();
+        let writer = std::thread::spawn(move || {
+            use std::io::Write;
+            for piece in bytes.chunks(700) {
+                tx.write_all(piece).unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        });
+        let label = dir.path().join("label.mkv");
+        let mut piped = LibavReader::open_pipe(&label, rx, fmt, 1).unwrap();
+        assert_eq!(frames_of(&mut piped, fmt), from_file);
+        writer.join().unwrap();
+        // What libav cannot read is an error naming the stream (the pipe is spent).
+        let (rx, mut tx) = std::io::pipe().unwrap();
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let _ = tx.write_all(b"not a video\n");
+        });
+        let err = LibavReader::open_pipe(&label, rx, fmt, 1).err().expect("refused");
+        assert!(err.to_string().contains("label.mkv"), "{err}");
     }
 
     #[test]

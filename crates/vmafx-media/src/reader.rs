@@ -123,7 +123,8 @@ impl StreamedInput {
         Self { probe, pipe: std::sync::Arc::new(std::sync::Mutex::new(Some(pipe))) }
     }
 
-    /// Opens the stream for frames converted by `conv` (once).
+    /// Opens the stream for frames converted by `conv` (once): decoded in-process where its
+    /// frames pass unchanged (as [`open_reader`] decodes a file), else by ffmpeg.
     pub fn open(&self, conv: &Conversion, opts: &DecodeOptions) -> Result<Box<dyn FrameReader>, MediaError> {
         let pipe = self.pipe.lock().unwrap_or_else(|p| p.into_inner()).take().ok_or_else(|| {
             MediaError::Unreadable {
@@ -131,6 +132,10 @@ impl StreamedInput {
                 source: io::Error::other("the stream was already read"),
             }
         })?;
+        if conv.is_passthrough(&self.probe) && opts.tools.in_process(&self.probe.path) {
+            let r = crate::libav::LibavReader::open_pipe(&self.probe.path, pipe, conv.out, opts.threads)?;
+            return Ok(Box::new(r));
+        }
         Ok(Box::new(FfmpegReader::spawn_pipe(&self.probe.path, pipe, conv, opts)?))
     }
 }
