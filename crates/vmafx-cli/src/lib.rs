@@ -14,6 +14,7 @@ mod up;
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -132,11 +133,12 @@ fn score(args: ScoreArgs) -> anyhow::Result<()> {
     }
     let (reference, distorted) = args.inputs().map_err(|m| UsageError(m.into()))?;
     let (ref_at, dist_at, _rclone) = readable_inputs(&reference, &distorted)?;
-    // A registry model is loaded (and checked) before anything is decoded.
-    let mut estimator = match args.model.strip_prefix("registry:") {
+    // A registry model is checked before anything is decoded, and loads beside the decode.
+    let estimator = match args.model.strip_prefix("registry:") {
         Some(spec) => Some(models::for_score(&args, spec, vmafx_ai::Kind::Fr)?),
         None => None,
     };
+    let cancel = Arc::new(AtomicBool::new(false));
     let model = match (&args.model_path, &args.model) {
         (Some(path), _) => ModelChoice::Path(path.clone()),
         (None, _) if estimator.is_some() => ModelChoice::Builtin(catalog::DEFAULT_MODEL.into()),
@@ -160,25 +162,32 @@ fn score(args: ScoreArgs) -> anyhow::Result<()> {
         shrink: estimator
             .as_ref()
             .map_or(Shrink::NONE, |m| Shrink { crop: m.entry.crop, factor: m.entry.downscale }),
+        cancel: Some(cancel.clone()),
         ..ScoreRequest::new(&ref_at, &dist_at)
     }
     .with_inputs(&args.inputs.options(&reference, &distorted).map_err(UsageError)?)?;
     let mut bar = progress::Bar::new(args.quiet);
     // A text report on stdout lists the notes itself; elsewhere they go to stderr as they come.
     let report_has_notes = args.format == ReportFormat::Text && args.output.is_none();
-    let outcome = score_files(&req, &mut |event| match event {
-        Progress::Note(n) => {
-            let quiet = report_has_notes || (args.quiet && n.level == NoteLevel::Note);
-            bar.println(&n.to_string(), quiet)
+    let mut run = || {
+        let outcome = score_files(&req, &mut |event| match event {
+            Progress::Note(n) => {
+                let quiet = report_has_notes || (args.quiet && n.level == NoteLevel::Note);
+                bar.println(&n.to_string(), quiet)
+            }
+            Progress::Start { total } => bar.start(total),
+            Progress::Frames { done } => bar.set(done),
+        });
+        bar.finish();
+        anyhow::Ok(outcome?.report)
+    };
+    let mut report = match estimator {
+        Some(pending) => {
+            let (mut model, report) = pending.load_beside(&cancel, run)?;
+            models::estimated(report, &mut model)?
         }
-        Progress::Start { total } => bar.start(total),
-        Progress::Frames { done } => bar.set(done),
-    });
-    bar.finish();
-    let mut report = outcome?.report;
-    if let Some(model) = estimator.as_mut() {
-        report = models::estimated(report, model)?;
-    }
+        None => run()?,
+    };
     // Named as the user gave them, never by a signed URL.
     report.info.reference = reference.display().to_string();
     report.info.distorted = distorted.display().to_string();
@@ -198,7 +207,7 @@ fn score_nr(args: ScoreArgs) -> anyhow::Result<()> {
         ))
         .into());
     };
-    let mut model = models::for_score(&args, spec, vmafx_ai::Kind::Nr)?;
+    let pending = models::for_score(&args, spec, vmafx_ai::Kind::Nr)?;
     for (given, flag) in [
         (args.segment.is_some(), "--segment"),
         (args.subsample != 1, "--subsample"),
@@ -219,26 +228,31 @@ fn score_nr(args: ScoreArgs) -> anyhow::Result<()> {
         })?;
     let dist_at = PathBuf::from(&located[0].at);
     let cores = std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1);
+    let cancel = Arc::new(AtomicBool::new(false));
     let req = ScoreRequest {
         decode: DecodeOptions {
             tools: Tools::new(args.ffmpeg.clone(), args.ffprobe.clone()).decoding_with(args.decoder),
             // Nothing else runs: the decoder may have every core.
             threads: args.decode_threads.unwrap_or(cores),
         },
+        cancel: Some(cancel.clone()),
         ..ScoreRequest::new(&dist_at, &dist_at)
     }
     .with_inputs(&args.inputs.options(&distorted, &distorted).map_err(UsageError)?)?;
     let mut bar = progress::Bar::new(args.quiet);
-    let measured = vmafx_engine::nr::measure_file(&req, &mut |event| match event {
-        Progress::Note(n) => {
-            let in_report = args.format == ReportFormat::Text && args.output.is_none();
-            bar.println(&n.to_string(), in_report || (args.quiet && n.level == NoteLevel::Note))
-        }
-        Progress::Start { total } => bar.start(total),
-        Progress::Frames { done } => bar.set(done),
-    });
-    bar.finish();
-    let mut report = models::estimated(measured?, &mut model)?;
+    let (mut model, measured) = pending.load_beside(&cancel, || {
+        let measured = vmafx_engine::nr::measure_file(&req, &mut |event| match event {
+            Progress::Note(n) => {
+                let in_report = args.format == ReportFormat::Text && args.output.is_none();
+                bar.println(&n.to_string(), in_report || (args.quiet && n.level == NoteLevel::Note))
+            }
+            Progress::Start { total } => bar.start(total),
+            Progress::Frames { done } => bar.set(done),
+        });
+        bar.finish();
+        Ok(measured?)
+    })?;
+    let mut report = models::estimated(measured, &mut model)?;
     report.info.distorted = distorted.display().to_string();
     write_report(&report, args.format, args.output.as_deref(), args.quiet)?;
     args.plot.map_or(Ok(()), |p| p.write(&report, args.quiet))

@@ -68,14 +68,25 @@ pub fn print(registry: &Registry, checked: &[Checked]) {
     }
 }
 
-/// The registry model `--model registry:SPEC` names, loaded and checked: a model of `kind`
-/// (an fr model's estimate replaces VMAF, so extra features, which would be computed on its
-/// downscaled frames, are refused; an nr model has no reference to compute them with).
+/// A registry model that `vmafx score` checked and is about to load: its entry resolved, its
+/// kind the run's, its file's sha256 verified. What is left, ONNX Runtime's start and the
+/// graph's check (tens of milliseconds, more than an nr run's measuring of a short clip), runs
+/// beside the decode ([`ForScore::load_beside`]).
+pub struct ForScore {
+    pub entry: ModelEntry,
+    bytes: Vec<u8>,
+    path: std::path::PathBuf,
+}
+
+/// The registry model `--model registry:SPEC` names, checked: a model of `kind` (an fr
+/// model's estimate replaces VMAF, so extra features, which would be computed on its
+/// downscaled frames, are refused; an nr model has no reference to compute them with), whose
+/// file is the one the registry hashed.
 pub fn for_score(
     args: &crate::args::ScoreArgs,
     spec: &str,
     kind: vmafx_ai::Kind,
-) -> anyhow::Result<LoadedModel> {
+) -> anyhow::Result<ForScore> {
     let usage = |m: String| anyhow::Error::from(crate::UsageError(m));
     let dir = args.registry.as_ref().ok_or_else(|| {
         usage(format!("--model registry:{spec} loads from a model registry: give --registry DIR (or VMAFX_MODEL_REGISTRY)"))
@@ -90,18 +101,50 @@ pub fn for_score(
         )));
     }
     let registry = Registry::open(dir).map_err(|e| usage(e.to_string()))?;
-    let model = LoadedModel::open(&registry, spec).map_err(|e| usage(e.to_string()))?;
-    match (model.entry.kind, kind) {
-        (a, b) if a == b => Ok(model),
-        (vmafx_ai::Kind::Nr, _) => Err(usage(format!(
-            "{} is a no-reference (nr) model: give the distorted alone, vmafx score --nr DIST --model registry:{spec}",
-            model.entry.label()
-        ))),
-        _ => Err(usage(format!(
-            "{} is a full-reference ({}) model: it needs the reference, vmafx score REF DIST --model registry:{spec}",
-            model.entry.label(),
-            model.entry.kind
-        ))),
+    let entry = registry.resolve(spec).map_err(|e| usage(e.to_string()))?.clone();
+    match (entry.kind, kind) {
+        (a, b) if a == b => {}
+        (vmafx_ai::Kind::Nr, _) => {
+            return Err(usage(format!(
+                "{} is a no-reference (nr) model: give the distorted alone, vmafx score --nr DIST --model registry:{spec}",
+                entry.label()
+            )))
+        }
+        _ => {
+            return Err(usage(format!(
+                "{} is a full-reference ({}) model: it needs the reference, vmafx score REF DIST --model registry:{spec}",
+                entry.label(),
+                entry.kind
+            )))
+        }
+    }
+    let bytes = registry.read_verified(&entry).map_err(|e| usage(e.to_string()))?;
+    let path = registry.dir.join(&entry.onnx);
+    Ok(ForScore { entry, bytes, path })
+}
+
+impl ForScore {
+    /// Loads the model on a thread of its own while `work` (the run that measures its
+    /// inputs) goes on here. A model that does not load sets `cancel`, which stops `work` at
+    /// its next frame, and is the error returned: the model's reason, not a cancelled run.
+    pub fn load_beside<T>(
+        self,
+        cancel: &std::sync::atomic::AtomicBool,
+        work: impl FnOnce() -> anyhow::Result<T>,
+    ) -> anyhow::Result<(LoadedModel, T)> {
+        std::thread::scope(|scope| {
+            let loading = scope.spawn(move || {
+                let loaded = LoadedModel::from_bytes(self.entry, &self.bytes, &self.path);
+                if loaded.is_err() {
+                    cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+                loaded
+            });
+            let done = work();
+            let model = loading.join().map_err(|_| anyhow::anyhow!("loading the model panicked"))?;
+            let model = model.map_err(|e| anyhow::Error::from(crate::UsageError(e.to_string())))?;
+            Ok((model, done?))
+        })
     }
 }
 
@@ -159,4 +202,47 @@ pub fn change(dir: &std::path::Path, action: crate::args::ModelsAction) -> anyho
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    fn shipped(bytes: Option<&[u8]>) -> ForScore {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+        let registry = Registry::open(&dir).unwrap();
+        let entry = registry.resolve("nr-luma@1").unwrap().clone();
+        let bytes = bytes.map_or_else(|| registry.read_verified(&entry).unwrap(), <[u8]>::to_vec);
+        ForScore { path: registry.dir.join(&entry.onnx), entry, bytes }
+    }
+
+    #[test]
+    fn a_model_loads_beside_the_run_and_both_come_back() {
+        let cancel = AtomicBool::new(false);
+        let (model, measured) = shipped(None).load_beside(&cancel, || Ok(42)).unwrap();
+        assert_eq!((model.entry.label().as_str(), measured), ("nr-luma@1", 42));
+        assert!(!cancel.load(Ordering::Relaxed));
+    }
+
+    #[test]
+    fn a_model_that_does_not_load_stops_the_run_beside_it_and_is_the_error() {
+        let cancel = AtomicBool::new(false);
+        let started = Instant::now();
+        let err = shipped(Some(b"not a graph"))
+            .load_beside(&cancel, || -> anyhow::Result<()> {
+                // The run: frames until the cancel flag says stop.
+                while !cancel.load(Ordering::Relaxed) {
+                    anyhow::ensure!(started.elapsed() < Duration::from_secs(60), "never cancelled");
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                anyhow::bail!("cancelled")
+            })
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("nr-luma@1") && err.contains("not a model ONNX Runtime can run"), "{err}");
+    }
 }

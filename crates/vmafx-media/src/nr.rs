@@ -124,27 +124,35 @@ impl NrMeter {
             load_row(luma, self.wide, w, y, cur);
             load_row(luma, self.wide, w, y + 1, &mut self.below);
             let row: &[u16] = cur;
-            for &v in row {
-                s.sum += u64::from(v);
-                s.sq += u64::from(v) * u64::from(v);
-            }
+            let (next, after) = (row.get(1..).unwrap_or(&[]), row.get(2..).unwrap_or(&[]));
+            // Plain sums over slices, which the compiler vectorises: integer arithmetic, so
+            // the order of the additions does not change a value.
+            s.sum += row.iter().map(|&v| u64::from(v)).sum::<u64>();
+            s.sq += row.iter().map(|&v| u64::from(u32::from(v) * u32::from(v))).sum::<u64>();
             s.n += w as u64;
             // Horizontal differences, split at 8-sample block edges (between x = 8k+7 and 8k+8).
-            for (x, pair) in row.windows(2).enumerate() {
-                let d = u64::from(pair[0].abs_diff(pair[1]));
-                let slot = if x % 8 == 7 { &mut s.h_edge } else { &mut s.h_inner };
-                slot.0 += d;
-                slot.1 += 1;
-            }
+            let pairs = w.saturating_sub(1);
+            let h: u64 = row.iter().zip(next).map(|(a, b)| u64::from(a.abs_diff(*b))).sum();
+            let edges = (EDGE_ROW..pairs).step_by(8);
+            let (h_edge, n_edge) =
+                (edges.clone().map(|x| u64::from(row[x].abs_diff(row[x + 1]))).sum::<u64>(), edges.len());
+            s.h_edge.0 += h_edge;
+            s.h_edge.1 += n_edge as u64;
+            s.h_inner.0 += h - h_edge;
+            s.h_inner.1 += (pairs - n_edge) as u64;
             let v: u64 = row.iter().zip(&self.below).map(|(a, b)| u64::from(a.abs_diff(*b))).sum();
             let slot = if y % 8 == 7 { &mut s.v_edge } else { &mut s.v_inner };
             slot.0 += v;
             slot.1 += w as u64;
-            for t in row.windows(3) {
-                s.lap.0 +=
-                    u64::from((2 * i32::from(t[1]) - i32::from(t[0]) - i32::from(t[2])).unsigned_abs());
-                s.lap.1 += 1;
-            }
+            s.lap.0 += row
+                .iter()
+                .zip(next)
+                .zip(after)
+                .map(|((&a, &b), &c)| {
+                    u64::from((2 * i32::from(b) - i32::from(a) - i32::from(c)).unsigned_abs())
+                })
+                .sum::<u64>();
+            s.lap.1 += w.saturating_sub(2) as u64;
             let mut quads = row.chunks_exact(4).map(|q| q.iter().map(|&v| u32::from(v)).sum::<u32>());
             if let Some(mut last) = quads.next() {
                 for q in quads {
