@@ -22,6 +22,7 @@ use vmafx_core::{
 };
 use vmafx_engine::{score_files, ModelChoice, Progress, ScoreRequest};
 use vmafx_tune::hull::RungRules;
+use vmafx_tune::Runner as _;
 
 use crate::{Cluster, Settings, TuneSource};
 

@@ -69,24 +69,6 @@ pub trait Runner: Sync {
     fn quarter_crf(&self, e: &Encoder) -> bool;
 }
 
-impl Runner for LocalRunner {
-    fn source(&self, path: &std::path::Path) -> Result<SourceInfo, TuneError> {
-        LocalRunner::source(self, path)
-    }
-    fn run(
-        &self,
-        trial: &Trial,
-        source: &SourceInfo,
-        scoring: &Scoring,
-        at_once: u32,
-    ) -> Result<Measured, TuneError> {
-        LocalRunner::run(self, trial, source, scoring, at_once)
-    }
-    fn quarter_crf(&self, e: &Encoder) -> bool {
-        LocalRunner::quarter_crf(self, e)
-    }
-}
-
 /// Runs `trials` on `runner`, up to `jobs` at once; results in the same order.
 pub fn run_all(
     runner: &dyn Runner,

@@ -9,7 +9,7 @@ use vmafx_media::Tools;
 use vmafx_tune::hull::RungRules;
 use vmafx_tune::{
     bdrate, encoder, output, parse_crfs, parse_resolution, CrfSearch, EncodeSettings, LadderRequest,
-    LocalRunner, Pool, Scoring, TuneError,
+    LocalRunner, Pool, Runner as _, Scoring, TuneError,
 };
 
 #[derive(Debug, Parser)]

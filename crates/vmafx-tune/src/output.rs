@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::hull::Point;
-use crate::Ladder;
+use crate::{Ladder, Runner as _};
 
 /// An HLS master playlist with one variant per rung, top rung first. `BANDWIDTH` is the
 /// measured average bitrate; variant URIs follow `{W}x{H}_crf{CRF}/index.m3u8`.

@@ -14,7 +14,7 @@ use vmafx_core::pooling::{percentile_sorted, pool};
 use vmafx_engine::{score_files, ModelChoice, ScoreRequest};
 use vmafx_media::{DecodeOptions, Tools};
 
-use crate::TuneError;
+use crate::{Runner, TuneError};
 use vmafx_core::encode::{CheckedEncode, EncodeSpec, Encoder};
 
 /// Frames `start..start + frames` of the source.
@@ -208,14 +208,6 @@ impl LocalRunner {
         })
     }
 
-    /// Whether trials can encode `e` at quarter CRFs: SVT-AV1 4.0 or later in this
-    /// machine's ffmpeg. Not on a cluster: nodes do not report their SVT-AV1's version.
-    pub fn quarter_crf(&self, e: &Encoder) -> bool {
-        self.remote.is_none()
-            && e.quarter_steps_in.is_some()
-            && vmafx_media::svtav1_version(&self.tools).is_some_and(|v| v.0 >= 4)
-    }
-
     /// Asks at once what the first encode of `source` with `e` waits on: the source's probe
     /// and digest, ffmpeg's build and whether `e` takes quarter CRFs (each kept for the run).
     /// What fails is left for the call that needs it to report.
@@ -247,16 +239,6 @@ impl LocalRunner {
         self
     }
 
-    /// Probes the source and hashes its content (once per run).
-    pub fn source(&self, path: &Path) -> Result<SourceInfo, TuneError> {
-        let bad = |problem: String| TuneError::Source { path: path.to_path_buf(), problem };
-        let probed = self.source_probe(path)?;
-        let format = probed.format().map_err(|e| bad(e.to_string()))?;
-        let frames = probed.frame_count.ok_or_else(|| bad("its frame count is unknown".into()))?;
-        let fps = probed.fps().ok_or_else(|| bad("its frame rate is unknown".into()))?;
-        Ok(SourceInfo { width: format.width, height: format.height, frames, fps, digest: self.digest(path)? })
-    }
-
     fn digest(&self, path: &Path) -> Result<String, TuneError> {
         if let Some(d) = self.digests.lock().unwrap_or_else(|p| p.into_inner()).get(path) {
             return Ok(d.clone());
@@ -276,115 +258,6 @@ impl LocalRunner {
         let digest: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
         self.digests.lock().unwrap_or_else(|p| p.into_inner()).insert(path.to_path_buf(), digest.clone());
         Ok(digest)
-    }
-
-    /// Encodes and scores one trial, unless the cache has it. Locally the encode is kept in
-    /// the cache (for the user, and for scoring with other metrics later); on a cluster the
-    /// node encodes, scores and reports, and only the numbers are cached.
-    pub fn run(
-        &self,
-        trial: &Trial,
-        source: &SourceInfo,
-        scoring: &Scoring,
-        at_once: u32,
-    ) -> Result<Measured, TuneError> {
-        let threads = (self.threads / at_once.max(1)).max(1);
-        let checked = trial.checked()?;
-        let args = checked.ffmpeg_args();
-        // A sample run here is encoded and scored from its excerpt where it has one (made
-        // only when something is encoded or scored, below).
-        let excerpt = match (&self.remote, trial.sample) {
-            (None, Some(sample)) => self.excerpt(&trial.source, &source.digest, sample)?,
-            _ => None,
-        };
-        let key = {
-            let mut h = Sha256::new();
-            h.update(source.digest.as_bytes());
-            if excerpt.is_some() {
-                h.update(b"\0excerpt");
-            }
-            h.update([0]);
-            h.update(self.ffmpeg_build().as_bytes());
-            for a in &args {
-                h.update([0]);
-                h.update(a.as_bytes());
-            }
-            h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect::<String>()
-        };
-        std::fs::create_dir_all(&self.cache_dir)
-            .map_err(|e| TuneError::Cache(self.cache_dir.clone(), e.to_string()))?;
-        let video = self.cache_dir.join(format!("{key}.mkv"));
-        let meta = self.cache_dir.join(format!("{key}.json"));
-        let mut entry: CacheEntry = match std::fs::read(&meta) {
-            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_default(),
-            Err(_) => CacheEntry::default(),
-        };
-        let scoring_key = format!("{}/{}", scoring.model, scoring.metric);
-        let frames = trial.sample.map_or(source.frames, |s| s.frames);
-        let cached = entry.bytes > 0 && entry.scores.contains_key(&scoring_key);
-        let mut scored_while_encoding = false;
-        let per_frame = match (entry.scores.get(&scoring_key), &self.remote) {
-            (Some(v), _) if entry.bytes > 0 => v.clone(),
-            (_, Some(remote)) => {
-                let (encoded, per_frame) = remote.run(trial, scoring)?;
-                entry.bytes = encoded.bytes;
-                entry.encode_seconds = encoded.seconds;
-                entry.frames = frames;
-                entry.scores.insert(scoring_key, per_frame.clone());
-                per_frame
-            }
-            (_, None) => {
-                let (trial, checked) = match &excerpt {
-                    Some(path) => {
-                        self.make_excerpt(trial, path)?;
-                        let t = Trial { source: path.clone(), sample: None, ..trial.clone() };
-                        let c = t.checked()?;
-                        (t, c)
-                    }
-                    None => (trial.clone(), checked),
-                };
-                let trial = &trial;
-                let mut streamed = None;
-                if entry.bytes == 0 || !video.is_file() {
-                    let (encoded, scores) =
-                        self.encode_and_score(trial, &checked, &video, scoring, threads)?;
-                    entry = CacheEntry {
-                        bytes: encoded.bytes,
-                        frames,
-                        encode_seconds: encoded.seconds,
-                        scores: BTreeMap::new(),
-                    };
-                    streamed = scores;
-                }
-                scored_while_encoding = streamed.is_some();
-                let v = match streamed {
-                    Some(v) => v,
-                    None => self.score(trial, &video, scoring, threads, None)?,
-                };
-                entry.scores.insert(scoring_key, v.clone());
-                v
-            }
-        };
-        let tmp = meta.with_extension("json.tmp");
-        let written = serde_json::to_vec_pretty(&entry).map_err(|e| e.to_string()).and_then(|b| {
-            std::fs::write(&tmp, b).and_then(|_| std::fs::rename(&tmp, &meta)).map_err(|e| e.to_string())
-        });
-        written.map_err(|e| TuneError::Cache(meta.clone(), e))?;
-        let score = scoring
-            .pool
-            .apply(&per_frame)
-            .ok_or_else(|| TuneError::Scoring(format!("{}: no frames scored", video.display())))?;
-        Ok(Measured {
-            bytes: entry.bytes,
-            frames: entry.frames,
-            bitrate_kbps: entry.bytes as f64 * 8.0 / (entry.frames as f64 / source.fps) / 1000.0,
-            encode_seconds: entry.encode_seconds,
-            score,
-            per_frame,
-            path: video.is_file().then_some(video),
-            cached,
-            scored_while_encoding,
-        })
     }
 
     /// Where the excerpt of `source` that a sample is encoded and scored from is kept (made
@@ -539,6 +412,135 @@ impl LocalRunner {
             .scores
             .column(&scoring.metric)
             .ok_or_else(|| TuneError::Scoring(format!("libvmaf gave no `{}` values", scoring.metric)))
+    }
+}
+
+impl Runner for LocalRunner {
+    /// Probes the source and hashes its content (once per run).
+    fn source(&self, path: &Path) -> Result<SourceInfo, TuneError> {
+        let bad = |problem: String| TuneError::Source { path: path.to_path_buf(), problem };
+        let probed = self.source_probe(path)?;
+        let format = probed.format().map_err(|e| bad(e.to_string()))?;
+        let frames = probed.frame_count.ok_or_else(|| bad("its frame count is unknown".into()))?;
+        let fps = probed.fps().ok_or_else(|| bad("its frame rate is unknown".into()))?;
+        Ok(SourceInfo { width: format.width, height: format.height, frames, fps, digest: self.digest(path)? })
+    }
+
+    /// Encodes and scores one trial, unless the cache has it. Locally the encode is kept in
+    /// the cache (for the user, and for scoring with other metrics later); on a cluster the
+    /// node encodes, scores and reports, and only the numbers are cached.
+    fn run(
+        &self,
+        trial: &Trial,
+        source: &SourceInfo,
+        scoring: &Scoring,
+        at_once: u32,
+    ) -> Result<Measured, TuneError> {
+        let threads = (self.threads / at_once.max(1)).max(1);
+        let checked = trial.checked()?;
+        let args = checked.ffmpeg_args();
+        // A sample run here is encoded and scored from its excerpt where it has one (made
+        // only when something is encoded or scored, below).
+        let excerpt = match (&self.remote, trial.sample) {
+            (None, Some(sample)) => self.excerpt(&trial.source, &source.digest, sample)?,
+            _ => None,
+        };
+        let key = {
+            let mut h = Sha256::new();
+            h.update(source.digest.as_bytes());
+            if excerpt.is_some() {
+                h.update(b"\0excerpt");
+            }
+            h.update([0]);
+            h.update(self.ffmpeg_build().as_bytes());
+            for a in &args {
+                h.update([0]);
+                h.update(a.as_bytes());
+            }
+            h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect::<String>()
+        };
+        std::fs::create_dir_all(&self.cache_dir)
+            .map_err(|e| TuneError::Cache(self.cache_dir.clone(), e.to_string()))?;
+        let video = self.cache_dir.join(format!("{key}.mkv"));
+        let meta = self.cache_dir.join(format!("{key}.json"));
+        let mut entry: CacheEntry = match std::fs::read(&meta) {
+            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_default(),
+            Err(_) => CacheEntry::default(),
+        };
+        let scoring_key = format!("{}/{}", scoring.model, scoring.metric);
+        let frames = trial.sample.map_or(source.frames, |s| s.frames);
+        let cached = entry.bytes > 0 && entry.scores.contains_key(&scoring_key);
+        let mut scored_while_encoding = false;
+        let per_frame = match (entry.scores.get(&scoring_key), &self.remote) {
+            (Some(v), _) if entry.bytes > 0 => v.clone(),
+            (_, Some(remote)) => {
+                let (encoded, per_frame) = remote.run(trial, scoring)?;
+                entry.bytes = encoded.bytes;
+                entry.encode_seconds = encoded.seconds;
+                entry.frames = frames;
+                entry.scores.insert(scoring_key, per_frame.clone());
+                per_frame
+            }
+            (_, None) => {
+                let (trial, checked) = match &excerpt {
+                    Some(path) => {
+                        self.make_excerpt(trial, path)?;
+                        let t = Trial { source: path.clone(), sample: None, ..trial.clone() };
+                        let c = t.checked()?;
+                        (t, c)
+                    }
+                    None => (trial.clone(), checked),
+                };
+                let trial = &trial;
+                let mut streamed = None;
+                if entry.bytes == 0 || !video.is_file() {
+                    let (encoded, scores) =
+                        self.encode_and_score(trial, &checked, &video, scoring, threads)?;
+                    entry = CacheEntry {
+                        bytes: encoded.bytes,
+                        frames,
+                        encode_seconds: encoded.seconds,
+                        scores: BTreeMap::new(),
+                    };
+                    streamed = scores;
+                }
+                scored_while_encoding = streamed.is_some();
+                let v = match streamed {
+                    Some(v) => v,
+                    None => self.score(trial, &video, scoring, threads, None)?,
+                };
+                entry.scores.insert(scoring_key, v.clone());
+                v
+            }
+        };
+        let tmp = meta.with_extension("json.tmp");
+        let written = serde_json::to_vec_pretty(&entry).map_err(|e| e.to_string()).and_then(|b| {
+            std::fs::write(&tmp, b).and_then(|_| std::fs::rename(&tmp, &meta)).map_err(|e| e.to_string())
+        });
+        written.map_err(|e| TuneError::Cache(meta.clone(), e))?;
+        let score = scoring
+            .pool
+            .apply(&per_frame)
+            .ok_or_else(|| TuneError::Scoring(format!("{}: no frames scored", video.display())))?;
+        Ok(Measured {
+            bytes: entry.bytes,
+            frames: entry.frames,
+            bitrate_kbps: entry.bytes as f64 * 8.0 / (entry.frames as f64 / source.fps) / 1000.0,
+            encode_seconds: entry.encode_seconds,
+            score,
+            per_frame,
+            path: video.is_file().then_some(video),
+            cached,
+            scored_while_encoding,
+        })
+    }
+
+    /// Whether trials can encode `e` at quarter CRFs: SVT-AV1 4.0 or later in this
+    /// machine's ffmpeg. Not on a cluster: nodes do not report their SVT-AV1's version.
+    fn quarter_crf(&self, e: &Encoder) -> bool {
+        self.remote.is_none()
+            && e.quarter_steps_in.is_some()
+            && vmafx_media::svtav1_version(&self.tools).is_some_and(|v| v.0 >= 4)
     }
 }
 
