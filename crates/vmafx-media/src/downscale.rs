@@ -166,6 +166,15 @@ pub fn box_mean(src: Plane<'_>, wide: bool, f: usize, dst: &mut PlaneMut<'_>) {
     let (w, h) = (src.width, src.height);
     let bps = if wide { 2 } else { 1 };
     let (ow, oh) = (w.div_ceil(f), h.div_ceil(f));
+    if f == 1 {
+        // A crop alone: rows copied as they are.
+        let bytes = w.min(dst.row_bytes / bps) * bps;
+        for y in 0..h.min(dst.rows) {
+            dst.data[y * dst.stride..y * dst.stride + bytes]
+                .copy_from_slice(&src.data[y * src.stride..y * src.stride + bytes]);
+        }
+        return;
+    }
     let mut columns = vec![0u32; w];
     for oy in 0..oh.min(dst.rows) {
         let rows = oy * f..((oy + 1) * f).min(h);
