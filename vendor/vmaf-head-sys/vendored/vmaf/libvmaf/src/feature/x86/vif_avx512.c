@@ -25,6 +25,7 @@
 #include "stdio.h"
 #include "feature/common/macros.h"
 #include "feature/integer_vif.h"
+#include "mem.h"
 
 #define MIN(x, y) (((x) < (y)) ? (x) : (y))
 #define MAX(x, y) (((x) > (y)) ? (x) : (y))
@@ -95,6 +96,17 @@ static inline void vif_statistic_avx512(Residuals512 *out, __m512i xx, __m512i x
         msigma2 = _mm512_max_epi64(msigma2, _mm512_setzero_si512());
         msigma12 = _mm512_max_epi64(msigma12, _mm512_setzero_si512());
 
+        /*
+         * vmafx: eight flat pixels (sigma1_sq < sigma_nsq, common in smooth content) add
+         * only to the non-log sums, as the masked adds below would: the gathers and the
+         * division are skipped. Integer sums, so every score is the same to the bit.
+         */
+        if (_mm512_cmpgt_epi64_mask(_mm512_set1_epi64(sigma_nsq), msigma1) == 0xff) {
+            maccum_num_non_log = _mm512_add_epi64(maccum_num_non_log, msigma2);
+            maccum_den_non_log = _mm512_add_epi64(maccum_den_non_log, _mm512_set1_epi64(1));
+            continue;
+        }
+
         // log stage
         __m512i mlog_den_stage1 = _mm512_add_epi64(msigma1, _mm512_set1_epi64(sigma_nsq));
         __m512i mnorm = _mm512_sub_epi64(_mm512_set1_epi64(48), _mm512_lzcnt_epi64(mlog_den_stage1));
@@ -141,6 +153,55 @@ static inline void vif_statistic_avx512(Residuals512 *out, __m512i xx, __m512i x
     out->maccum_den_non_log = maccum_den_non_log;
 }
 
+/*
+ * vmafx: the horizontal 17-tap pass of ref * ref, dis * dis and ref * dis in
+ * vif_statistic_8_avx512(), in doubles (as vif_hfilter17_pd() does in vif_avx2.c). The
+ * vertical pass leaves unsigned 32-bit sums below 2^32; each pair of taps that share a
+ * coefficient (< 2^33), each product with a tap (< 2^46) and every partial sum (< 2^48)
+ * is an integer a double holds exactly, fused multiply-adds included, so
+ * trunc((sum + 32768) / 65536) of the non-negative sum is the integer code's
+ * (sum + 0x8000) >> 16 to the bit. Returns pixels j .. j + 15 of the row at row_d.
+ */
+static inline __m512i vif_hfilter17_avx512(const double *row_d, const uint16_t *filter)
+{
+    // two chains of sums per eight pixels (even and odd taps), so that the multiply-adds'
+    // latency overlaps; every partial sum is exact, so their order does not matter
+    __m512d acc[2], odd[2];
+    const __m512d fc = _mm512_set1_pd(filter[8]);
+    for (unsigned q = 0; q < 2; q++) {
+        acc[q] = _mm512_mul_pd(_mm512_loadu_pd(row_d + 8 * q), fc);
+        odd[q] = _mm512_setzero_pd();
+    }
+    for (unsigned fj = 0; fj < 8; fj += 2) {
+        const __m512d f0 = _mm512_set1_pd(filter[fj]);
+        const __m512d f1 = _mm512_set1_pd(filter[fj + 1]);
+        for (unsigned q = 0; q < 2; q++) {
+            const __m512d pair0 = _mm512_add_pd(_mm512_loadu_pd(row_d + 8 * q - 8 + fj),
+                                                _mm512_loadu_pd(row_d + 8 * q + 8 - fj));
+            const __m512d pair1 = _mm512_add_pd(_mm512_loadu_pd(row_d + 8 * q - 7 + fj),
+                                                _mm512_loadu_pd(row_d + 8 * q + 7 - fj));
+            acc[q] = _mm512_fmadd_pd(pair0, f0, acc[q]);
+            odd[q] = _mm512_fmadd_pd(pair1, f1, odd[q]);
+        }
+    }
+    const __m512d round = _mm512_set1_pd(32768.0);
+    const __m512d scale = _mm512_set1_pd(1.0 / 65536.0);
+    const __m256i lo = _mm512_cvttpd_epu32(_mm512_mul_pd(_mm512_add_pd(_mm512_add_pd(acc[0], odd[0]), round), scale));
+    const __m256i hi = _mm512_cvttpd_epu32(_mm512_mul_pd(_mm512_add_pd(_mm512_add_pd(acc[1], odd[1]), round), scale));
+    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+
+/* vmafx: row[-pad .. w + pad) (unsigned 32-bit) as doubles */
+static inline void vif_row_to_pd_avx512(const uint32_t *row, double *row_d, unsigned w, unsigned pad)
+{
+    int j = -(int)pad;
+    const int end = (int)(w + pad);
+    for (; j + 8 <= end; j += 8)
+        _mm512_storeu_pd(row_d + j, _mm512_cvtepu32_pd(_mm256_loadu_si256((const __m256i *)(row + j))));
+    for (; j < end; ++j)
+        row_d[j] = (double)row[j];
+}
+
 void vif_statistic_8_avx512(struct VifPublicState *s, float *num, float *den, unsigned w, unsigned h) {
     const unsigned fwidth = vif_filter1d_width[0];
     const uint16_t *vif_filt = vif_filter1d_table[0];
@@ -163,13 +224,24 @@ void vif_statistic_8_avx512(struct VifPublicState *s, float *num, float *den, un
     int64_t accum_den_non_log = 0;
 
     __m512i round_128 = _mm512_set1_epi32(128);
-    __m512i mask2 = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
 
     Residuals512 residuals;
     residuals.maccum_den_log = _mm512_setzero_si512();
     residuals.maccum_num_log = _mm512_setzero_si512();
     residuals.maccum_den_non_log = _mm512_setzero_si512();
     residuals.maccum_num_non_log = _mm512_setzero_si512();
+
+    // vmafx: the rows of filtered ref * ref, dis * dis and ref * dis as doubles (with the
+    // padding of fwidth / 2 on both sides), for the horizontal pass (vif_hfilter17_avx512)
+    const size_t row_len = w + 2 * 16;
+    double *rows_d = aligned_malloc(3 * row_len * sizeof(double), 64);
+    if (!rows_d) {
+        num[0] = den[0] = 0.f; // allocation failed: no score rather than a wrong one
+        return;
+    }
+    double *ref_d = rows_d + 16;
+    double *dis_d = rows_d + row_len + 16;
+    double *ref_dis_d = rows_d + 2 * row_len + 16;
     for (unsigned i = 0; i < h; ++i)
     {
         // VERTICAL
@@ -346,6 +418,9 @@ void vif_statistic_8_avx512(struct VifPublicState *s, float *num, float *den, un
         }
 
         PADDING_SQ_DATA(buf, w, fwidth_half);
+        vif_row_to_pd_avx512(buf.tmp.ref, ref_d, w, fwidth_half);
+        vif_row_to_pd_avx512(buf.tmp.dis, dis_d, w, fwidth_half);
+        vif_row_to_pd_avx512(buf.tmp.ref_dis, ref_dis_d, w, fwidth_half);
 
         //HORIZONTAL
         for (unsigned j = 0; j < n << 4; j += 16) {
@@ -396,67 +471,13 @@ void vif_statistic_8_avx512(struct VifPublicState *s, float *num, float *den, un
                 mu2sq = _mm512_permutex2var_epi32(acc0lo_512, mask5, acc0hi_512);
             }
 
-            // compute xx, yy, xy
+            // compute xx, yy, xy (vmafx: in doubles, see vif_hfilter17_avx512)
             {
-                __m512i rounder = _mm512_set1_epi64(0x8000);
-                __m512i fq = _mm512_set1_epi64(vif_filt[fwidth / 2]);
-                __m512i s0 = _mm512_cvtepu32_epi64(_mm256_loadu_si256((__m256i*)(buf.tmp.ref + j + 0))); // 4
-                __m512i s2 = _mm512_cvtepu32_epi64(_mm256_loadu_si256((__m256i*)(buf.tmp.ref + j + 8))); // 4
-                __m512i refsq_lo = _mm512_add_epi64(rounder, _mm512_mul_epu32(s0, fq));
-                __m512i refsq_hi = _mm512_add_epi64(rounder, _mm512_mul_epu32(s2, fq));
-
-                s0 = _mm512_cvtepu32_epi64(_mm256_loadu_si256((__m256i*)(buf.tmp.dis + j + 0))); // 4
-                s2 = _mm512_cvtepu32_epi64(_mm256_loadu_si256((__m256i*)(buf.tmp.dis + j + 8))); // 4
-                __m512i dissq_lo = _mm512_add_epi64(rounder, _mm512_mul_epu32(s0, fq));
-                __m512i dissq_hi = _mm512_add_epi64(rounder, _mm512_mul_epu32(s2, fq));
-
-                s0 = _mm512_cvtepu32_epi64(_mm256_loadu_si256((__m256i*)(buf.tmp.ref_dis + j + 0))); // 4
-                s2 = _mm512_cvtepu32_epi64(_mm256_loadu_si256((__m256i*)(buf.tmp.ref_dis + j + 8))); // 4
-                __m512i refdis_lo = _mm512_add_epi64(rounder, _mm512_mul_epu32(s0, fq));
-                __m512i refdis_hi = _mm512_add_epi64(rounder, _mm512_mul_epu32(s2, fq));
-
-                for (unsigned fj = 0; fj < fwidth / 2; ++fj) {
-                    __m512i fq = _mm512_set1_epi64(vif_filt[fj]);
-                    s0 = _mm512_cvtepu32_epi64(_mm256_loadu_si256((__m256i*)(buf.tmp.ref + j - fwidth / 2 + fj + 0))); // 4
-                    s2 = _mm512_cvtepu32_epi64(_mm256_loadu_si256((__m256i*)(buf.tmp.ref + j - fwidth / 2 + fj + 8))); // 4
-                    refsq_lo = _mm512_add_epi64(refsq_lo, _mm512_mul_epu32(s0, fq));
-                    refsq_hi = _mm512_add_epi64(refsq_hi, _mm512_mul_epu32(s2, fq));
-                    s0 = _mm512_cvtepu32_epi64(_mm256_loadu_si256((__m256i*)(buf.tmp.ref + j + fwidth / 2 - fj + 0))); // 4
-                    s2 = _mm512_cvtepu32_epi64(_mm256_loadu_si256((__m256i*)(buf.tmp.ref + j + fwidth / 2 - fj + 8))); // 4
-                    refsq_lo = _mm512_add_epi64(refsq_lo, _mm512_mul_epu32(s0, fq));
-                    refsq_hi = _mm512_add_epi64(refsq_hi, _mm512_mul_epu32(s2, fq));
-
-                    s0 = _mm512_cvtepu32_epi64(_mm256_loadu_si256((__m256i*)(buf.tmp.dis + j - fwidth / 2 + fj + 0))); // 4
-                    s2 = _mm512_cvtepu32_epi64(_mm256_loadu_si256((__m256i*)(buf.tmp.dis + j - fwidth / 2 + fj + 8))); // 4
-                    dissq_lo = _mm512_add_epi64(dissq_lo, _mm512_mul_epu32(s0, fq));
-                    dissq_hi = _mm512_add_epi64(dissq_hi, _mm512_mul_epu32(s2, fq));
-                    s0 = _mm512_cvtepu32_epi64(_mm256_loadu_si256((__m256i*)(buf.tmp.dis + j + fwidth / 2 - fj + 0))); // 4
-                    s2 = _mm512_cvtepu32_epi64(_mm256_loadu_si256((__m256i*)(buf.tmp.dis + j + fwidth / 2 - fj + 8))); // 4
-                    dissq_lo = _mm512_add_epi64(dissq_lo, _mm512_mul_epu32(s0, fq));
-                    dissq_hi = _mm512_add_epi64(dissq_hi, _mm512_mul_epu32(s2, fq));
-
-                    s0 = _mm512_cvtepu32_epi64(_mm256_loadu_si256((__m256i*)(buf.tmp.ref_dis + j - fwidth / 2 + fj + 0))); // 4
-                    s2 = _mm512_cvtepu32_epi64(_mm256_loadu_si256((__m256i*)(buf.tmp.ref_dis + j - fwidth / 2 + fj + 8))); // 4
-                    refdis_lo = _mm512_add_epi64(refdis_lo, _mm512_mul_epu32(s0, fq));
-                    refdis_hi = _mm512_add_epi64(refdis_hi, _mm512_mul_epu32(s2, fq));
-                    s0 = _mm512_cvtepu32_epi64(_mm256_loadu_si256((__m256i*)(buf.tmp.ref_dis + j + fwidth / 2 - fj + 0))); // 4
-                    s2 = _mm512_cvtepu32_epi64(_mm256_loadu_si256((__m256i*)(buf.tmp.ref_dis + j + fwidth / 2 - fj + 8))); // 4
-                    refdis_lo = _mm512_add_epi64(refdis_lo, _mm512_mul_epu32(s0, fq));
-                    refdis_hi = _mm512_add_epi64(refdis_hi, _mm512_mul_epu32(s2, fq));
-                }
-                refsq_lo = _mm512_srli_epi64(refsq_lo, 16);
-                refsq_hi = _mm512_srli_epi64(refsq_hi, 16);
-                __m512i refsq = _mm512_permutex2var_epi32(refsq_lo, mask2, refsq_hi);
+                const __m512i refsq = vif_hfilter17_avx512(ref_d + j, vif_filt);
+                const __m512i dissq = vif_hfilter17_avx512(dis_d + j, vif_filt);
+                const __m512i refdis = vif_hfilter17_avx512(ref_dis_d + j, vif_filt);
                 xx = _mm512_sub_epi32(refsq, mu1sq);
-
-                dissq_lo = _mm512_srli_epi64(dissq_lo, 16);
-                dissq_hi = _mm512_srli_epi64(dissq_hi, 16);
-                __m512i dissq = _mm512_permutex2var_epi32(dissq_lo, mask2, dissq_hi);
                 yy = _mm512_max_epi32(_mm512_sub_epi32(dissq, mu2sq), _mm512_setzero_si512());
-
-                refdis_lo = _mm512_srli_epi64(refdis_lo, 16);
-                refdis_hi = _mm512_srli_epi64(refdis_hi, 16);
-                __m512i refdis = _mm512_permutex2var_epi32(refdis_lo, mask2, refdis_hi);
                 xy = _mm512_sub_epi32(refdis, mu1mu2);
             }
             vif_statistic_avx512(&residuals, xx, xy, yy, log2_table, vif_enhn_gain_limit);
@@ -471,6 +492,7 @@ void vif_statistic_8_avx512(struct VifPublicState *s, float *num, float *den, un
         }
     }
 
+    aligned_free(rows_d);
     accum_num_log += _mm512_reduce_add_epi64(residuals.maccum_num_log);
     accum_den_log += _mm512_reduce_add_epi64(residuals.maccum_den_log);
     accum_num_non_log += _mm512_reduce_add_epi64(residuals.maccum_num_non_log);
