@@ -1,6 +1,7 @@
-//! vmafx's libvmaf (vendor/vmaf-head-sys, with vmafx's AVX2 VIF statistic) gives the same
-//! per-frame features and scores, to the last digit, with each of its kernel sets: the
-//! C code alone, AVX2, and whatever this CPU has (AVX-512 where present). The kernels are
+//! vmafx's libvmaf (vendor/vmaf-head-sys, with vmafx's AVX2 and AVX-512 VIF changes) gives
+//! the same per-frame features and scores, to the last digit, with each of its kernel sets:
+//! the C code alone, AVX2, and whatever this CPU has (AVX-512 where present: only there are
+//! the AVX-512 changes checked). The kernels are
 //! chosen with libvmaf's cpumask (`VMAFX_LIBVMAF_CPUMASK`), so the AVX2 statistic is
 //! compared with libvmaf's C implementation on any x86-64 machine. Inputs mix flat and
 //! detailed areas (both branches of the statistic), widths that are not a multiple of 16
