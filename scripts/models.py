@@ -225,6 +225,9 @@ def bench(root):
     # "fr3": the same fr estimate on every third frame (libvmaf's subsample: the sampled
     # frames' estimates are the same numbers as in "fr").
     runs["fr3"] = runs["fr"] + ["--subsample", "3"]
+    every = {f["frameNum"]: f["metrics"][labels["fr"]] for f in score(vmafx, ref, dist, runs["fr"])["frames"]}
+    sampled = {f["frameNum"]: f["metrics"][labels["fr"]] for f in score(vmafx, ref, dist, runs["fr3"])["frames"]}
+    assert sampled and all(n % 3 == 0 and every[n] == v for n, v in sampled.items()), (every, sampled)
     modes = ["full", "fr", "fr3", "nr", "decode"]
     walls = {m: [] for m in modes}
     for i in range(rounds + 1):

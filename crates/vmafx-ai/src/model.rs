@@ -224,8 +224,9 @@ impl LoadedModel {
         Self::from_bytes_on(entry, &bytes, &path, choice)
     }
 
-    /// Loads `bytes` as `entry` describes it, before it is in a registry (a trainer checking
-    /// its export), on the CPU; `path` only names it in messages.
+    /// Loads `bytes` as `entry` describes it, on the CPU: a trainer checking its export
+    /// before it is in a registry, or `vmafx score` loading a registry file it has already
+    /// verified (on a thread beside its decode); `path` only names it in messages.
     pub fn from_bytes(entry: ModelEntry, bytes: &[u8], path: &Path) -> Result<Self, AiError> {
         Self::from_bytes_on(entry, bytes, path, &EpChoice::default())
     }

@@ -57,6 +57,8 @@ pub fn bits_per_pixel(bytes: u64, frames: u64, width: u32, height: u32) -> f64 {
 
 /// Rows measured out of every 16: one pair across a block edge, one inside a block.
 const EDGE_ROW: usize = 7;
+/// The horizontal block edge in every 8 samples: between x = 8k+7 and 8k+8.
+const EDGE_COLUMN: usize = 7;
 const INNER_ROW: usize = 11;
 
 /// Measures frames of one format in turn (the temporal measure needs the frame before).
@@ -133,7 +135,7 @@ impl NrMeter {
             // Horizontal differences, split at 8-sample block edges (between x = 8k+7 and 8k+8).
             let pairs = w.saturating_sub(1);
             let h: u64 = row.iter().zip(next).map(|(a, b)| u64::from(a.abs_diff(*b))).sum();
-            let edges = (EDGE_ROW..pairs).step_by(8);
+            let edges = (EDGE_COLUMN..pairs).step_by(8);
             let (h_edge, n_edge) =
                 (edges.clone().map(|x| u64::from(row[x].abs_diff(row[x + 1]))).sum::<u64>(), edges.len());
             s.h_edge.0 += h_edge;
